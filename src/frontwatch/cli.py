@@ -1,0 +1,337 @@
+"""The `frontwatch` command: parse arguments, call the domain, print.
+
+Data goes to stdout (exactly one JSON document with --json); progress and messages go to
+stderr. Errors print one line naming the input and the reason, and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from frontwatch import lookup
+from frontwatch.errors import FrontwatchError, InputError
+from frontwatch.settings import Settings
+from frontwatch.store import open_store
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Frontwatch: a versioned record of territorial control in the Donbas.")
+regions_app = typer.Typer(no_args_is_help=True, help="Administrative regions.")
+sync_app = typer.Typer(no_args_is_help=True, help="Download new snapshots from a source.")
+demo_app = typer.Typer(no_args_is_help=True, help="The illustrative demo data.")
+app.add_typer(regions_app, name="regions")
+app.add_typer(sync_app, name="sync")
+app.add_typer(demo_app, name="demo")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+Db = Annotated[str | None, typer.Option("--db", help="Store: path, sqlite:///path or "
+                                        "postgresql://… [env FRONTWATCH_DATABASE_URL]")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+Source = Annotated[str | None, typer.Option("--source", help="Control-data source "
+                                            "(default: the best one in the store).")]
+
+
+def settings_for(db: str | None) -> Settings:
+    s = Settings()
+    return Settings(database_url=db, source=s.source, api_token=s.api_token,
+                    assets=s.assets, max_upload_mb=s.max_upload_mb) if db else s
+
+
+@contextmanager
+def store_for(db: str | None, bootstrap: bool = True):
+    """Open the store for one command; the bundled places are loaded on first use."""
+    from frontwatch.bootstrap import ensure_places, prepare_default_store
+
+    settings = settings_for(db)
+    store = open_store(settings.database_url)
+    try:
+        if bootstrap:
+            if store.is_empty() and settings.is_default_database:
+                prepare_default_store(store, True)
+            elif not store.places():
+                ensure_places(store)
+        yield store
+    finally:
+        store.close()
+
+
+def emit_json(doc: Any) -> None:
+    sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2 |
+                                         orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY))
+    sys.stdout.buffer.write(b"\n")
+    sys.stdout.flush()
+
+
+def parse_day(text: str, what: str = "date") -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"invalid {what} {text!r}: expected YYYY-MM-DD") from None
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=err, transient=True)
+
+
+# --- import -------------------------------------------------------------------------------
+@app.command("import")
+def import_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursively); .gz ok.")],
+    format: Annotated[str, typer.Option(help="auto | deepstate | archive | vector")] = "auto",
+    source: Annotated[str | None, typer.Option(help="Source name to store under.")] = None,
+    status: Annotated[str | None, typer.Option(help="Status of every feature (vector files): "
+                                               "occupied | contested | liberated …")] = None,
+    status_field: Annotated[str | None, typer.Option(help="Field holding each feature's "
+                                                     "status (vector files).")] = None,
+    status_map: Annotated[list[str] | None, typer.Option(help="VALUE=STATUS, repeatable.")
+                          ] = None,
+    date_: Annotated[str | None, typer.Option("--date", help="Date (or ISO date-time) the "
+                                              "map depicts, for formats without one.")] = None,
+    skip_invalid: Annotated[bool, typer.Option(help="Skip bad files (reported) instead of "
+                                               "aborting the whole import.")] = False,
+    json: Json = False,
+    db: Db = None,
+) -> None:
+    """Import control snapshots (DeepStateMap, the daily archive, any vector file)."""
+    from frontwatch.ingest import ImportOptions, import_paths, iter_files, parse_date
+    from frontwatch.ingest.vector import StatusMapping, parse_mapping
+
+    opts = ImportOptions(
+        format=format, source=source, skip_invalid=skip_invalid,
+        date=parse_date(date_) if date_ else None,
+        status=StatusMapping(status=status, field=status_field,
+                             mapping=parse_mapping(status_map or [])))
+    if status and status.lower() not in __import__(
+            "frontwatch.ingest.vector", fromlist=["VOCABULARY"]).VOCABULARY:
+        raise InputError(f"--status {status!r}: unknown status")
+    files = iter_files(paths)
+    with store_for(db) as store, progress_bar() as bar:
+        task = bar.add_task("importing", total=len(files))
+        report = import_paths(store, files, opts,
+                              progress=lambda p: bar.update(task, advance=1,
+                                                            description=p.name[:40]))
+    if json:
+        emit_json(report.to_dict())
+        return
+    for note in report.notes:
+        err.print(f"[dim]{note}[/dim]", highlight=False)
+    err.print(f"imported {len(report.added)} new revision(s); "
+              f"{len(report.unchanged)} file(s) already stored", highlight=False)
+
+
+# --- regions ------------------------------------------------------------------------------
+@regions_app.command("import")
+def regions_import(
+    file: Annotated[Path, typer.Argument(help="Boundaries file (GeoJSON, GeoPackage …; .gz ok)")],
+    level: Annotated[str, typer.Option(help="country | oblast | raion | hromada")],
+    valid_from: Annotated[str | None, typer.Option(help="Date these boundaries took effect.")
+                          ] = None,
+    json: Json = False,
+    db: Db = None,
+) -> None:
+    """Import administrative boundaries; raions also yield their oblast."""
+    from frontwatch.ingest.regions import import_regions
+
+    vf = parse_day(valid_from, "--valid-from") if valid_from else None
+    with store_for(db) as store:
+        result = import_regions(store, file, level, vf)
+    if json:
+        emit_json(result)
+    else:
+        err.print(f"{len(result['added'])} region version(s) added, "
+                  f"{len(result['unchanged'])} unchanged", highlight=False)
+
+
+@regions_app.command("list")
+def regions_list(
+    level: Annotated[str | None, typer.Option(help="Only this level.")] = None,
+    on: Annotated[str | None, typer.Option("--date", help="Boundaries in force on.")] = None,
+    json: Json = False,
+    db: Db = None,
+) -> None:
+    """List regions (slug, level, names, code, km²)."""
+    with store_for(db) as store:
+        regions = store.regions(level=level, on=parse_day(on) if on else None)
+    rows = [{"slug": r.slug, "level": r.level, "name_en": r.name_en, "name_uk": r.name_uk,
+             "code": r.code, "parent": r.parent, "area_km2": round(r.area_km2 or 0, 2),
+             "illustrative": r.illustrative} for r in regions]
+    if json:
+        emit_json(rows)
+        return
+    table = Table("slug", "level", "name", "code", "km²")
+    for r in rows:
+        table.add_row(r["slug"], r["level"], r["name_en"], r["code"] or "",
+                      f"{r['area_km2']:,.1f}")
+    out.print(table)
+
+
+# --- sync ---------------------------------------------------------------------------------
+@sync_app.command("deepstate")
+def sync_deepstate_cmd(
+    since: Annotated[str | None, typer.Option(help="Only snapshots published on or after "
+                                              "this date.")] = None,
+    base_url: Annotated[str, typer.Option(help="API root.", envvar="FRONTWATCH_DEEPSTATE_URL")
+                        ] = "https://deepstatemap.live/api",
+    json: Json = False,
+    db: Db = None,
+) -> None:
+    """Download the snapshots the store does not have yet from DeepStateMap's public API."""
+    from frontwatch.ingest.sync import sync_deepstate
+
+    since_day = parse_day(since, "--since") if since else None
+    with store_for(db) as store, progress_bar() as bar:
+        task = bar.add_task("downloading", total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = sync_deepstate(store, base_url=base_url, since=since_day, progress=tick)
+    if json:
+        emit_json(report.to_dict())
+    else:
+        err.print(f"downloaded {len(report.added)} new revision(s)", highlight=False)
+
+
+# --- reading ------------------------------------------------------------------------------
+@app.command("snapshots")
+def snapshots_cmd(source: Source = None, json: Json = False, db: Db = None) -> None:
+    """List every stored revision with its date and zone counts."""
+    with store_for(db) as store:
+        infos = store.snapshots(source)
+    rows = [{"id": s.id, "source": s.source,
+             "valid_at": s.valid_at.isoformat().replace("+00:00", "Z"),
+             "date": s.date.isoformat(), "revision": s.revision, **s.counts,
+             "content_hash": s.content_hash, "illustrative": s.illustrative} for s in infos]
+    if json:
+        emit_json(rows)
+        return
+    table = Table("id", "source", "valid_at (UTC)", "rev", "occupied", "contested", "liberated")
+    for r in rows:
+        table.add_row(str(r["id"]), r["source"] + (" (illustrative)" if r["illustrative"]
+                                                   else ""), r["valid_at"], str(r["revision"]),
+                      str(r["occupied"]), str(r["contested"]), str(r["liberated"]))
+    out.print(table)
+    err.print(f"{len(rows)} revision(s)", highlight=False)
+
+
+@app.command("show")
+def show_cmd(
+    day: Annotated[str, typer.Argument(metavar="DATE", help="YYYY-MM-DD or 'latest'.")],
+    source: Source = None,
+    as_of: Annotated[str | None, typer.Option(help="What was known at this time.")] = None,
+    region: Annotated[str | None, typer.Option(help="Clip to a region.")] = None,
+    status: Annotated[list[str] | None, typer.Option(help="Only these statuses.")] = None,
+    simplify: Annotated[float | None, typer.Option(help="Tolerance in metres.")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")
+                      ] = None,
+    db: Db = None,
+) -> None:
+    """Print the control zones on DATE as GeoJSON."""
+    from frontwatch.ingest import parse_date
+    from frontwatch.snapshots import STATUS_CHOICES, snapshot_geojson
+
+    for s in status or []:
+        if s not in STATUS_CHOICES:
+            raise InputError(f"--status {s!r}: choose from {', '.join(STATUS_CHOICES)}")
+    with store_for(db) as store:
+        src = lookup.default_source(store, source or settings_for(db).source)
+        on = None if day == "latest" else parse_day(day)
+        info = store.resolve(src, on, parse_date(as_of, "--as-of") if as_of else None)
+        reg = lookup.resolve_region(store, region, on) if region else None
+        body = snapshot_geojson(store, info, reg, status, simplify)
+    if output:
+        output.write_bytes(body)
+        err.print(f"wrote {output} ({len(body):,} bytes)", highlight=False)
+    else:
+        sys.stdout.buffer.write(body + b"\n")
+
+
+@app.command("places")
+def places_cmd(json: Json = False, db: Db = None) -> None:
+    """List the places (settlements) the store knows."""
+    with store_for(db) as store:
+        places = store.places()
+    rows = [{"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk, "kind": p.kind,
+             "population": p.population, "region": p.region, "lon": p.lon, "lat": p.lat}
+            for p in places]
+    if json:
+        emit_json(rows)
+        return
+    table = Table("slug", "name", "назва", "kind", "population", "region")
+    for r in rows:
+        table.add_row(r["slug"], r["name_en"], r["name_uk"], r["kind"],
+                      f"{r['population'] or 0:,}", r["region"])
+    out.print(table)
+
+
+@demo_app.command("load")
+def demo_load(db: Db = None) -> None:
+    """Load the illustrative demo into an empty store."""
+    from frontwatch.bootstrap import load_demo
+
+    with store_for(db) as store:
+        n = load_demo(store)
+    err.print(f"loaded {n} illustrative demo snapshot(s) — NOT an assessment of control",
+              highlight=False)
+
+
+# --- serving ------------------------------------------------------------------------------
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    db: Db = None,
+) -> None:
+    """Run the HTTP API and map server."""
+    import uvicorn
+
+    settings = settings_for(db)
+    os.environ["FRONTWATCH_DATABASE_URL"] = settings.database_url
+    with store_for(db):
+        pass  # create, migrate and bootstrap once before workers start
+    err.print(f"serving {settings.database_url} on http://{host}:{port}", highlight=False)
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="warning")
+
+
+def main() -> None:
+    """Entry point: run the CLI; turn known errors into one clean line on stderr."""
+    try:
+        app(standalone_mode=False)
+    except FrontwatchError as exc:
+        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        sys.exit(1)
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
+        sys.exit(code or 0)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except __import__("click").ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so without a traceback unless asked
+        if os.environ.get("FRONTWATCH_DEBUG"):
+            raise
+        err.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc} "
+                  "(set FRONTWATCH_DEBUG=1 for a traceback)", highlight=False)
+        sys.exit(70)
+
+
+_ = datetime  # re-exported type for annotations in callers

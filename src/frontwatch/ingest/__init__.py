@@ -1,0 +1,206 @@
+"""Import snapshots: detect the format, read `.gz` and folders, validate, store atomically.
+
+One call of :func:`import_paths` is one transaction: any bad file (unless the caller asks to
+skip bad files) leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from frontwatch.errors import InputError
+from frontwatch.ingest import archive, deepstate, vector
+from frontwatch.ingest.prepare import RawZone, build_snapshot, content_hash, layers_of
+from frontwatch.ingest.reader import decompress, load_json, read_bytes, strip_suffixes
+from frontwatch.model import DEMO_SOURCE, ImportReport, Snapshot, SnapshotInfo
+from frontwatch.store.base import SqlStore
+
+FORMATS = ("auto", "deepstate", "archive", "vector")
+SUFFIXES = (".geojson", ".json", ".gz", ".gpkg", ".fgb", ".zip", ".shp")
+
+__all__ = ["FORMATS", "ImportOptions", "import_paths", "iter_files", "parse_snapshot",
+           "store_snapshot"]
+
+
+@dataclass(slots=True)
+class ImportOptions:
+    format: str = "auto"
+    source: str | None = None
+    date: datetime | None = None
+    status: vector.StatusMapping = field(default_factory=vector.StatusMapping)
+    skip_invalid: bool = False
+
+
+def parse_date(text: str, what: str = "date") -> datetime:
+    """A user-given date or date-time (ISO 8601; UTC unless an offset is given)."""
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"invalid {what} {text!r}: expected YYYY-MM-DD or an ISO 8601 "
+                         "date-time") from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def iter_files(paths: Iterable[Path]) -> list[Path]:
+    """Files to import, folders walked recursively, in a stable order."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file()
+                              and f.name.lower().endswith(SUFFIXES)))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise InputError("no such file or directory", origin=str(p))
+    return out
+
+
+def parse_snapshot(data: bytes, name: str, opts: ImportOptions) -> Snapshot:
+    """Parse one input (already read) into a validated snapshot."""
+    data = decompress(data, name)
+    stem = strip_suffixes(Path(name).name)
+    fmt = opts.format
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    is_json = data.lstrip()[:1] in (b"{", b"[")
+    if fmt == "auto" and not is_json:
+        if not data.strip():
+            raise InputError("file is empty", origin=name)
+        fmt = "vector"
+    if fmt == "vector" and not is_json:
+        zones = vector.read_zones(data, name, opts.status)
+        return build_snapshot(opts.source or "import", _need_date(opts, name), zones, name)
+    doc = load_json(data, name)
+    if fmt == "auto":
+        if archive.date_from_name(stem) and not (opts.status.status or opts.status.field):
+            fmt = "archive"
+        elif deepstate.is_deepstate(doc):
+            fmt = "deepstate"
+        else:
+            fmt = "vector"
+    if fmt == "deepstate":
+        return _deepstate(doc, name, stem, opts)
+    if fmt == "archive":
+        when = opts.date or archive.date_from_name(stem)
+        if when is None:
+            raise InputError("archive files are named deepstatemap_data_YYYYMMDD; pass --date",
+                             origin=name)
+        feats = vector.geojson_zones(doc, name)
+        status, kind, since = vector.VOCABULARY["occupied"]
+        zones = [RawZone(status, kind, g, since, "occupied") for _, g in feats]
+        return build_snapshot(opts.source or archive.SOURCE, when, zones, name)
+    feats = vector.geojson_zones(doc, name)
+    if not opts.status.status and not opts.status.field:
+        raise InputError("not DeepStateMap or archive data; for other GeoJSON give --status "
+                         "STATUS or --status-field FIELD", origin=name)
+    zones = []
+    for i, (props, geom) in enumerate(feats):
+        if geom.geom_type not in ("Polygon", "MultiPolygon", "GeometryCollection"):
+            continue
+        value = opts.status.status if not opts.status.field else props.get(opts.status.field)
+        if value is None:
+            raise InputError(f"feature {i} has no {opts.status.field!r} property", origin=name)
+        st, kind, since = opts.status.resolve(value, f"{name} (feature {i})")
+        zones.append(RawZone(st, kind, geom, since, str(value)))
+    return build_snapshot(opts.source or "import", _need_date(opts, name), zones, name)
+
+
+def _need_date(opts: ImportOptions, name: str) -> datetime:
+    if opts.date is None:
+        raise InputError("this format carries no date: pass --date YYYY-MM-DD", origin=name)
+    return opts.date
+
+
+def _deepstate(doc: object, name: str, stem: str, opts: ImportOptions) -> Snapshot:
+    fc, when = deepstate.unwrap(doc, name)
+    when = opts.date or when or deepstate.time_from_name(stem)
+    if when is None:
+        raise InputError("no publication time: name the file <unix-seconds>.geojson, use the "
+                         "{id, datetime, map} envelope, or pass --date", origin=name)
+    zones: list[RawZone] = []
+    skipped: dict[str, int] = {}
+    outside = markers = 0
+    for props, geom in vector.geojson_zones(fc, name):
+        label = str(props.get("name", ""))
+        meaning = deepstate.classify(label)
+        if meaning.role == "outside":
+            outside += 1
+        elif meaning.role == "zone" and geom.geom_type in ("Polygon", "MultiPolygon",
+                                                           "GeometryCollection"):
+            zones.append(RawZone(meaning.status, meaning.kind, geom, meaning.since,
+                                 deepstate.normalize(label)[:200]))
+        elif meaning.role in ("marker", "zone") or geom.geom_type in ("Point", "LineString",
+                                                                      "MultiPoint"):
+            markers += 1
+        elif meaning.role == "unknown":
+            key = deepstate.normalize(label)[:60] or "(no name)"
+            skipped[key] = skipped.get(key, 0) + 1
+    notes = []
+    if outside:
+        notes.append(f"excluded {outside} territories outside Ukraine")
+    if markers:
+        notes.append(f"kept {markers} markers (attack directions, units…) out of the control "
+                     "layer")
+    if skipped:
+        notes.append(f"skipped {sum(skipped.values())} unclassified annotation(s): "
+                     + "; ".join(f"{k!r}" for k in list(skipped)[:5]))
+    return build_snapshot(opts.source or deepstate.SOURCE, when, zones, name, notes)
+
+
+def store_snapshot(store: SqlStore, snap: Snapshot) -> tuple[SnapshotInfo, bool]:
+    """Store one snapshot and everything derived from it, in the caller's transaction."""
+    with store.transaction():
+        if not snap.illustrative and DEMO_SOURCE in store.sources():
+            retire_demo(store)
+        info, created = store.add_snapshot(
+            source=snap.source, valid_at=snap.valid_at, content_hash=content_hash(snap.zones),
+            zones=snap.zones, layers=layers_of(snap.zones), origin=snap.origin,
+            illustrative=snap.illustrative)
+        if created:
+            for hook in SNAPSHOT_HOOKS:
+                hook(store, info)
+        return info, created
+
+
+# Called inside the import transaction for every new revision (e.g. to update area stats),
+# so derived tables never lag behind the snapshots they come from.
+SNAPSHOT_HOOKS: list[Callable[[SqlStore, SnapshotInfo], None]] = []
+
+
+def retire_demo(store: SqlStore) -> None:
+    """Real data has arrived: the illustrative demo must never be shown beside it."""
+    store.delete_source(DEMO_SOURCE)
+    store.delete_illustrative_regions()
+
+
+def import_paths(store: SqlStore, paths: Iterable[Path], opts: ImportOptions,
+                 progress: Callable[[Path], None] | None = None) -> ImportReport:
+    """Import files and folders in one transaction; see the module docstring."""
+    files = iter_files(paths)
+    if not files:
+        raise InputError("no importable files found (.geojson, .json, .gz, .gpkg, .fgb, .zip)")
+    report = ImportReport()
+    with store.transaction():
+        for path in files:
+            try:
+                snap = parse_snapshot(read_bytes(path), str(path), opts)
+            except InputError as exc:
+                if not opts.skip_invalid:
+                    raise
+                report.notes.append(f"skipped {exc}")
+                continue
+            finally:
+                if progress:
+                    progress(path)
+            info, created = store_snapshot(store, snap)
+            if created:
+                report.added.append(info)
+            else:
+                report.unchanged.append(str(path))
+            report.notes.extend(f"{path.name}: {n}" for n in snap.notes)
+    return report

@@ -1,0 +1,123 @@
+"""Turn parsed features into a clean snapshot: 2-D, valid, inside Ukraine's extent, and
+hashed by content. Every repair or skip becomes a note for the import report."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import shapely
+
+from frontwatch import geometry
+from frontwatch.errors import InputError
+from frontwatch.model import Snapshot, Status, Zone
+
+
+@dataclass(frozen=True, slots=True)
+class RawZone:
+    status: Status
+    kind: str
+    geometry: Any  # shapely geometry, possibly 3-D or invalid
+    since: int | None = None
+    label: str = ""
+
+
+def check_valid_at(valid_at: datetime, origin: str) -> datetime:
+    if valid_at.tzinfo is None:
+        valid_at = valid_at.replace(tzinfo=UTC)
+    valid_at = valid_at.astimezone(UTC).replace(microsecond=0)
+    if valid_at > datetime.now(UTC) + timedelta(days=1):
+        raise InputError(f"date {valid_at:%Y-%m-%d %H:%M}Z is in the future", origin=origin)
+    if valid_at.year < 2014:
+        raise InputError(f"date {valid_at:%Y-%m-%d} is before 2014, outside this tracker's "
+                         "scope", origin=origin)
+    return valid_at
+
+
+def build_snapshot(source: str, valid_at: datetime, raw: Iterable[RawZone], origin: str,
+                   notes: list[str] | None = None, illustrative: bool = False) -> Snapshot:
+    """Repair and check zones; refuse input whose coordinates cannot be Ukrainian lon/lat."""
+    notes = list(notes or [])
+    raw = list(raw)
+    valid_at = check_valid_at(valid_at, origin)
+    if not raw:
+        raise InputError("no control zones (polygons with a known status) in the file",
+                         origin=origin)
+    geoms = np.array([r.geometry for r in raw], dtype=object)
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
+    _check_coordinates(geoms, origin)
+    zones: list[Zone] = []
+    repaired: Counter[str] = Counter()
+    outside = 0
+    valid = shapely.is_valid(geoms)
+    for r, g, ok in zip(raw, geoms, valid):
+        if ok:
+            fixed = geometry.polygonal(g)
+        else:
+            fixed, reason = geometry.repair(g)
+            repaired[(reason or "invalid").split("[")[0]] += 1
+        if fixed.is_empty:
+            continue
+        if not geometry.within_ukraine_extent(fixed.bounds):
+            outside += 1
+            continue
+        zones.append(Zone(status=r.status, kind=r.kind, geometry=fixed, since=r.since,
+                          label=r.label))
+    if repaired:
+        notes.append("repaired invalid geometry (make_valid): " + ", ".join(
+            f"{n} × {why}" for why, n in repaired.most_common()))
+    if outside:
+        notes.append(f"excluded {outside} zone(s) lying outside Ukraine's extent")
+    if not zones:
+        raise InputError("no control zones within Ukraine's extent", origin=origin)
+    return Snapshot(source=source, valid_at=valid_at, zones=zones, origin=origin, notes=notes,
+                    illustrative=illustrative)
+
+
+def _check_coordinates(geoms: np.ndarray, origin: str) -> None:
+    coords = shapely.get_coordinates(geoms)
+    if not len(coords):
+        raise InputError("geometries have no coordinates", origin=origin)
+    if not np.isfinite(coords).all():
+        raise InputError("coordinates contain NaN or infinite values", origin=origin)
+    minx, miny = coords.min(axis=0)
+    maxx, maxy = coords.max(axis=0)
+    if abs(minx) > 180 or abs(maxx) > 180 or abs(miny) > 90 or abs(maxy) > 90:
+        raise InputError(
+            f"coordinates out of lon/lat range (x {minx:.1f}..{maxx:.1f}, y {miny:.1f}..{maxy:.1f})"
+            "; expected WGS84 degrees (EPSG:4326) — reproject projected data first",
+            origin=origin)
+    if geometry.looks_swapped((minx, miny, maxx, maxy)):
+        raise InputError(
+            "coordinates appear to be in lat/lon order; GeoJSON (RFC 7946) requires "
+            f"[longitude, latitude] (got x {minx:.2f}..{maxx:.2f}, y {miny:.2f}..{maxy:.2f})",
+            origin=origin)
+
+
+def layers_of(zones: list[Zone]) -> dict[Status, Any]:
+    """Dissolved geometry of the two control statuses, made disjoint: contested excludes
+    occupied ground, so that occupied + contested + Ukrainian-held partition any region
+    exactly. Liberated zones are annotations and stay only as zones."""
+    occupied = geometry.union(z.geometry for z in zones if z.status == Status.OCCUPIED)
+    contested = geometry.union(z.geometry for z in zones if z.status == Status.CONTESTED)
+    if not contested.is_empty and not occupied.is_empty:
+        contested = geometry.polygonal(shapely.difference(contested, occupied))
+    return {Status.OCCUPIED: occupied, Status.CONTESTED: contested}
+
+
+def content_hash(zones: list[Zone]) -> str:
+    """Hash of what a snapshot claims (status, kind and geometry), independent of feature
+    order, labels and the envelope it came in."""
+    wkbs = shapely.to_wkb([z.geometry for z in zones], hex=True)
+    items = sorted(f"{z.status}|{z.kind}|{z.since}|{w}" for z, w in zip(zones, wkbs))
+    h = hashlib.sha256()
+    for item in items:
+        h.update(item.encode())
+        h.update(b"\n")
+    return h.hexdigest()

@@ -1,0 +1,207 @@
+"""Administrative boundaries → regions, plus the groups derived from them.
+
+Raions also yield their oblast (the union of its raions) and hromadas their raion's code as
+parent, so a user can ask for "Donetsk Oblast" whichever level they imported. After every
+import the named groups (`donbas`, `theatre`) are rebuilt from what the store holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+import pyogrio
+import shapely
+
+from frontwatch import geometry, oblasts
+from frontwatch.errors import InputError
+from frontwatch.ingest.reader import read_bytes
+from frontwatch.model import Region
+from frontwatch.store.base import SqlStore
+from frontwatch.text import romanize, slugify
+
+LEVELS = ("country", "oblast", "raion", "hromada")
+_ADMIN_LEVELS = {"2": "country", "4": "oblast", "6": "raion", "7": "hromada",
+                 "8": "settlement", "9": "settlement", "10": "settlement"}
+# Holes smaller than this inside the theatre are enclaves of the outline (Kyiv city), not
+# foreign ground.
+_ENCLAVE_KM2 = 2000.0
+
+
+def region_hash(region: Region) -> str:
+    h = hashlib.sha256()
+    for part in (region.level, region.name_en, region.name_uk, region.code or "",
+                 region.parent or ""):
+        h.update(part.encode() + b"\x00")
+    h.update(shapely.to_wkb(region.geometry))
+    return h.hexdigest()
+
+
+def read_regions(path: Path, level: str, valid_from: date | None = None) -> list[Region]:
+    """Regions of one level from any vector file (OSM boundaries carry name:en/uk, katotth)."""
+    if level not in LEVELS:
+        raise InputError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
+    data = read_bytes(path)
+    if not data.strip():
+        raise InputError("file is empty", origin=str(path))
+    try:
+        df = pyogrio.read_dataframe(io.BytesIO(data))
+    except Exception as exc:
+        raise InputError(f"not a readable vector file: {exc}", origin=str(path)) from exc
+    if df.crs is not None and df.crs.to_epsg() != 4326:
+        df = df.to_crs(4326)
+    out = []
+    geoms = df.geometry.values
+    records = df.drop(columns="geometry").to_dict("records")
+    for i, (props, raw) in enumerate(zip(records, geoms)):
+        if raw is None:
+            continue
+        geom, _ = geometry.repair(raw)
+        if geom.is_empty:
+            continue
+        admin = str(props.get("admin_level") or "")
+        actual = _ADMIN_LEVELS.get(admin)
+        if actual and actual != level:
+            hint = (f"pass --level {actual}" if actual in LEVELS else
+                    f"levels are {', '.join(LEVELS)}")
+            raise InputError(f"feature {i} is admin_level {admin} ({actual}), not {level}: "
+                             + hint, origin=str(path))
+        if geometry.looks_swapped(geom.bounds):
+            raise InputError("coordinates appear to be in lat/lon order; expected lon/lat",
+                             origin=str(path))
+        out.append(_region(props, geom, level, valid_from, f"{path} (feature {i})"))
+    if not out:
+        raise InputError("no polygon features", origin=str(path))
+    return out
+
+
+def _get(props: dict, *keys: str) -> str | None:
+    for k in keys:
+        for variant in (k, k.replace(":", "_")):
+            v = props.get(variant)
+            if isinstance(v, str) and v.strip():
+                return v.strip()
+    return None
+
+
+def _region(props: dict, geom, level: str, valid_from: date | None, origin: str) -> Region:
+    code = _get(props, "katotth", "katottg", "code")
+    iso = _get(props, "iso3166-2", "ISO3166-2")
+    known = oblasts.BY_ISO.get(iso or "") if level == "oblast" else None
+    if known is None and level == "oblast" and code:
+        known = oblasts.BY_KATOTTG.get(code[:4])
+    name_uk = _get(props, "name:uk", "name_uk", "name")
+    name_en = _get(props, "name:en", "name_en")
+    if known:
+        name_en, name_uk, code = known.name_en, known.name_uk, code or known.katottg
+    if not name_uk and not name_en:
+        raise InputError("feature has no name (name, name:uk or name:en)", origin=origin)
+    name_uk = name_uk or name_en or ""
+    if not name_en:
+        name_en = romanize(name_uk).replace(" район", " Raion").replace(" громада", " Hromada")
+    slug = known.slug if known else slugify(name_uk if level in ("raion", "hromada")
+                                            else name_en)
+    parent = None
+    if code and level in ("raion", "hromada"):
+        parent = code[:4] if level == "raion" else code[:6]
+    return Region(slug=slug, level=level, name_en=name_en, name_uk=name_uk, geometry=geom,
+                  code=code, parent=parent, valid_from=valid_from,
+                  area_km2=float(geometry.area_km2(geom)))
+
+
+def derived_oblasts(raions: list[Region]) -> list[Region]:
+    """Each oblast as the union of its raions (grouped by KATOTTG prefix)."""
+    groups: dict[str, list[Region]] = defaultdict(list)
+    for r in raions:
+        if r.code and r.code[:4] in oblasts.BY_KATOTTG:
+            groups[r.code[:4]].append(r)
+    out = []
+    for prefix, members in groups.items():
+        ob = oblasts.BY_KATOTTG[prefix]
+        geom = geometry.union(m.geometry for m in members)
+        out.append(Region(slug=ob.slug, level="oblast", name_en=ob.name_en, name_uk=ob.name_uk,
+                          geometry=geom, code=prefix, valid_from=members[0].valid_from,
+                          area_km2=float(geometry.area_km2(geom))))
+    return out
+
+
+def import_regions(store: SqlStore, path: Path, level: str,
+                   valid_from: date | None = None) -> dict[str, list[str]]:
+    """Import one boundaries file in one transaction; returns slugs added and unchanged."""
+    regions = read_regions(path, level, valid_from)
+    taken = {r.slug: r.code for r in store.regions(include_illustrative=False)}
+    regions = [_unique_slug(r, taken) for r in regions]
+    # Parent codes → slugs, once their oblasts/raions are known.
+    by_code = {r.code[:6] if r.level == "raion" else r.code[:4]: r.slug
+               for r in regions + store.regions() if r.code}
+    for ob in oblasts.OBLASTS:
+        by_code.setdefault(ob.katottg, ob.slug)
+    regions = [_with_parent(r, by_code) for r in regions]
+    if level == "raion":
+        regions += derived_oblasts(regions)
+    result: dict[str, list[str]] = {"added": [], "unchanged": []}
+    from frontwatch.ingest import retire_demo
+
+    with store.transaction():
+        retire_demo(store)
+        for r in regions:
+            added = store.add_region(r, region_hash(r))
+            result["added" if added else "unchanged"].append(r.slug)
+        rebuild_groups(store, valid_from)
+    return result
+
+
+def _unique_slug(r: Region, taken: dict[str, str | None]) -> Region:
+    """Hromada names repeat across Ukraine: disambiguate a clash with the KATOTTG code."""
+    slug = r.slug
+    if slug in taken and taken[slug] != r.code:
+        slug = f"{slug}-{(r.code or '').lower()}"
+        if slug in taken and taken[slug] != r.code:
+            raise InputError(f"two different regions are both named {r.name_en!r}")
+    taken[slug] = r.code
+    return Region(**{**{f: getattr(r, f) for f in Region.__slots__}, "slug": slug})
+
+
+def _with_parent(r: Region, by_code: dict[str, str]) -> Region:
+    if not r.parent:
+        return r
+    parent = by_code.get(r.parent)
+    return Region(**{**{f: getattr(r, f) for f in Region.__slots__}, "parent": parent})
+
+
+def rebuild_groups(store: SqlStore, valid_from: date | None = None) -> None:
+    """Recompute `donbas` and `theatre` from the oblasts (or country) now in the store."""
+    current = {r.slug: r for r in store.regions(with_geometry=True)
+               if r.level in ("oblast", "country")}
+    for slug, (name_en, name_uk, members) in oblasts.GROUPS.items():
+        if all(m in current for m in members):
+            geom = geometry.union(current[m].geometry for m in members)
+            _store_group(store, slug, name_en, name_uk, geom, valid_from)
+    country = [r for r in current.values() if r.level == "country"]
+    if country:
+        geom = country[0].geometry
+    else:
+        obl = [r.geometry for r in current.values() if r.level == "oblast"]
+        if not obl:
+            return
+        geom = geometry.union(obl)
+    geom = _fill_enclaves(geom)
+    _store_group(store, oblasts.THEATRE, "Ukraine (theatre)", "Україна", geom, valid_from)
+
+
+def _store_group(store: SqlStore, slug: str, en: str, uk: str, geom, valid_from) -> None:
+    r = Region(slug=slug, level="group", name_en=en, name_uk=uk, geometry=geom,
+               valid_from=valid_from, area_km2=float(geometry.area_km2(geom)))
+    store.add_region(r, region_hash(r))
+
+
+def _fill_enclaves(geom) -> shapely.MultiPolygon:
+    parts = []
+    for poly in geometry.polygons_of(geom):
+        keep = [ring for ring in poly.interiors
+                if geometry.area_km2(shapely.Polygon(ring)) >= _ENCLAVE_KM2]
+        parts.append(shapely.Polygon(poly.exterior, keep))
+    return geometry.polygonal(shapely.MultiPolygon(parts))

@@ -1,0 +1,134 @@
+"""Any vector file pyogrio reads (GeoJSON, GeoPackage, zipped Shapefile, FlatGeobuf), with a
+user-given status mapping and date."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+import pyogrio
+import shapely
+
+from frontwatch.errors import InputError
+from frontwatch.ingest.prepare import RawZone
+from frontwatch.model import Status
+
+# Accepted spellings of each status (case-insensitive), with the zone kind they imply.
+VOCABULARY: dict[str, tuple[Status, str, int | None]] = {
+    "occupied": (Status.OCCUPIED, "occupied", 2022),
+    "ordlo": (Status.OCCUPIED, "ordlo", 2014),
+    "crimea": (Status.OCCUPIED, "crimea", 2014),
+    "contested": (Status.CONTESTED, "contested", None),
+    "grey": (Status.CONTESTED, "contested", None),
+    "gray": (Status.CONTESTED, "contested", None),
+    "grey zone": (Status.CONTESTED, "contested", None),
+    "unknown": (Status.CONTESTED, "contested", None),
+    "liberated": (Status.LIBERATED, "liberated", None),
+}
+
+
+@dataclass(slots=True)
+class StatusMapping:
+    """How to read each feature's status: one status for all, or a field plus a mapping."""
+
+    status: str | None = None
+    field: str | None = None
+    mapping: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def resolve(self, value: str, origin: str) -> tuple[Status, str, int | None]:
+        key = str(value).strip().lower()
+        target = self.mapping.get(key, key)
+        try:
+            return VOCABULARY[target]
+        except KeyError:
+            raise InputError(
+                f"unknown status {value!r}; accepted: {', '.join(sorted(VOCABULARY))} "
+                "(map others with --status-map VALUE=STATUS)", origin=origin) from None
+
+
+def parse_mapping(pairs: list[str]) -> dict[str, str]:
+    """['Grey=contested', …] → {'grey': 'contested'}; refuses targets outside the vocabulary."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise InputError(f"--status-map {pair!r}: expected VALUE=STATUS")
+        value, target = (s.strip() for s in pair.split("=", 1))
+        if target.lower() not in VOCABULARY:
+            raise InputError(f"--status-map {pair!r}: unknown status {target!r}; accepted: "
+                             f"{', '.join(sorted(VOCABULARY))}")
+        out[value.lower()] = target.lower()
+    return out
+
+
+def read_zones(data: bytes, origin: str, status: StatusMapping) -> list[RawZone]:
+    """Read polygons from any pyogrio-readable bytes and give each its status."""
+    if not status.status and not status.field:
+        raise InputError("generic vector files need --status STATUS or --status-field FIELD "
+                         "(with --status-map VALUE=STATUS for other values)", origin=origin)
+    try:
+        df = pyogrio.read_dataframe(io.BytesIO(data))
+    except Exception as exc:  # pyogrio raises several DataSource/Field errors
+        raise InputError(f"not a readable vector file: {exc}", origin=origin) from exc
+    if df.crs is not None and df.crs.to_epsg() != 4326:
+        try:
+            df = df.to_crs(4326)
+        except Exception as exc:
+            raise InputError(f"cannot reproject from {df.crs}: {exc}", origin=origin) from exc
+    if status.field and status.field not in df.columns:
+        raise InputError(f"no field {status.field!r}; fields are: "
+                         f"{', '.join(c for c in df.columns if c != 'geometry')}", origin=origin)
+    out: list[RawZone] = []
+    for i, (geom, value) in enumerate(zip(df.geometry.values,
+                                          df[status.field] if status.field else
+                                          [status.status] * len(df))):
+        if geom is None or shapely.get_type_id(geom) not in (3, 6, 7):
+            continue  # points and lines are not zones
+        st, kind, since = status.resolve(value, f"{origin} (feature {i})")
+        out.append(RawZone(st, kind, geom, since, str(value)))
+    return out
+
+
+def geojson_zones(doc: Any, origin: str) -> list[tuple[dict, Any]]:
+    """(properties, shapely geometry) of every feature of a GeoJSON document, with precise
+    errors for documents that are JSON but not GeoJSON."""
+    if not isinstance(doc, dict) or "type" not in doc:
+        found = type(doc).__name__ if not isinstance(doc, dict) else \
+            f"an object with keys {sorted(doc)[:6]}"
+        raise InputError(f"JSON is not GeoJSON: expected a FeatureCollection, found {found}",
+                         origin=origin)
+    if doc["type"] == "Feature":
+        feats = [doc]
+    elif doc["type"] == "FeatureCollection":
+        feats = doc.get("features")
+        if not isinstance(feats, list):
+            raise InputError("FeatureCollection has no 'features' list", origin=origin)
+    else:
+        raise InputError(f"JSON is not a GeoJSON FeatureCollection (type {doc['type']!r})",
+                         origin=origin)
+    props: list[dict] = []
+    texts: list[bytes] = []
+    for i, f in enumerate(feats):
+        if not isinstance(f, dict):
+            raise InputError(f"feature {i} is not an object", origin=origin)
+        g = f.get("geometry")
+        if g is None:
+            continue
+        props.append(f.get("properties") or {})
+        texts.append(orjson.dumps(g))
+    if not texts:
+        return []
+    geoms = shapely.from_geojson(texts, on_invalid="ignore")
+    bad = np.flatnonzero(shapely.is_missing(geoms))
+    if len(bad):
+        i = int(bad[0])
+        try:
+            shapely.from_geojson(texts[i])
+            reason = "unreadable geometry"
+        except Exception as exc:
+            reason = str(exc).strip()
+        raise InputError(f"feature {i} has malformed geometry: {reason}", origin=origin)
+    return list(zip(props, geoms))

@@ -1,0 +1,75 @@
+"""Resolve what users type (names in English or Ukrainian, codes, slugs, any case) to regions,
+places and sources, with close-match suggestions when nothing fits."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date
+
+from frontwatch.errors import NotFound
+from frontwatch.model import DEMO_SOURCE, Place, Region
+from frontwatch.store.base import SqlStore
+from frontwatch.text import slugify
+
+SOURCE_PREFERENCE = ("deepstate", "deepstate-archive", DEMO_SOURCE)
+_ALIASES = {"ukraine": "theatre", "country": "theatre", "donbass": "donbas",
+            "донбас": "donbas", "україна": "theatre"}
+
+
+def _keys(*names: str | None) -> set[str]:
+    out = set()
+    for n in names:
+        if n:
+            out.add(n.strip().lower())
+            out.add(slugify(n))
+    return out
+
+
+def resolve_region(store: SqlStore, text: str, on: date | None = None) -> Region:
+    """The region a user means by `text` (e.g. "Donetsk Oblast", "донецька область",
+    "UA14", "donetsk-oblast", "donbas"), with geometry."""
+    wanted = text.strip().lower()
+    wanted = _ALIASES.get(wanted, wanted)
+    regions = store.regions(on=on)
+    for r in regions:
+        if wanted in _keys(r.slug, r.name_en, r.name_uk, r.code) or slugify(wanted) == r.slug:
+            return store.region(r.slug, on)
+    # "Donetsk" alone → the oblast, not a hromada called Donetska.
+    for r in regions:
+        if r.level == "oblast" and slugify(wanted) in (r.slug.removesuffix("-oblast"),):
+            return store.region(r.slug, on)
+    names = {n: r.slug for r in regions for n in (r.slug, r.name_en, r.name_uk)}
+    close = difflib.get_close_matches(wanted, [n.lower() for n in names], n=5, cutoff=0.5)
+    suggestions = sorted({names[n] for n in names if n.lower() in close})
+    if not regions:
+        raise NotFound(f"unknown region {text!r}: the store holds no regions yet "
+                       "(frontwatch regions import FILE --level …)")
+    raise NotFound(f"unknown region {text!r}", suggestions=suggestions or
+                   [r.slug for r in regions if r.level in ("group", "oblast")][:5])
+
+
+def resolve_place(store: SqlStore, text: str, on: date | None = None) -> Place:
+    wanted = text.strip().lower()
+    places = store.places(on)
+    for p in places:
+        if wanted in _keys(p.slug, p.name_en, p.name_uk):
+            return p
+    names = {n.lower(): p.slug for p in places for n in (p.slug, p.name_en, p.name_uk)}
+    close = difflib.get_close_matches(wanted, list(names), n=5, cutoff=0.5)
+    raise NotFound(f"unknown place {text!r}", suggestions=sorted({names[c] for c in close}))
+
+
+def default_source(store: SqlStore, preferred: str | None = None) -> str:
+    """The source to answer from when the user names none."""
+    available = store.sources()
+    if preferred:
+        if preferred not in available:
+            raise NotFound(f"unknown source {preferred!r}", suggestions=available)
+        return preferred
+    for s in SOURCE_PREFERENCE:
+        if s in available:
+            return s
+    if available:
+        return available[0]
+    raise NotFound("the store holds no snapshots yet: run `frontwatch import PATH` "
+                   "(or `frontwatch demo load` for illustrative data)")

@@ -1,0 +1,151 @@
+"""Value types of the domain.
+
+Plain data only: no I/O and no geometry operations, so every layer (store, analytics, API,
+CLI) can share them without pulling in each other. Geometries are carried as shapely objects
+but never computed on here.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+ATTRIBUTION = {
+    "deepstate": "Control data: DeepStateMap (deepstatemap.live)",
+    "deepstate-archive": "Control data: DeepStateMap (deepstatemap.live), daily archive "
+    "by cyterat/deepstate-map-data (GPL-3.0)",
+    "demo": "ILLUSTRATIVE DEMO DATA, not an assessment of the situation",
+}
+OSM_ATTRIBUTION = "Boundaries: © OpenStreetMap contributors (ODbL)"
+DEMO_SOURCE = "demo"
+DEMO_NOTICE = (
+    "Illustrative demo data: coarse shapes drawn by the Frontwatch project to show the tool. "
+    "NOT an assessment of control."
+)
+
+
+def attribution(source: str) -> str:
+    """The credit line a response or map made from `source` must carry."""
+    return ATTRIBUTION.get(source, f"Control data: {source}")
+
+
+class Status(enum.StrEnum):
+    """What a control zone claims about its ground.
+
+    Ukrainian-held is not a stored status: it is derived as region − occupied − contested.
+    """
+
+    OCCUPIED = "occupied"
+    CONTESTED = "contested"
+    LIBERATED = "liberated"
+
+
+CONTROL_STATUSES = (Status.OCCUPIED, Status.CONTESTED)
+DERIVED_UKRAINIAN = "ukrainian"
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """One polygonal zone of a snapshot.
+
+    `kind` keeps occupied-since-2014 areas distinguishable: "occupied" (since 2022),
+    "ordlo" (CADR/CALR, since 2014), "crimea" (since 2014), "contested", "liberated".
+    """
+
+    status: Status
+    kind: str
+    geometry: Any  # shapely (Multi)Polygon, lon/lat
+    since: int | None = None
+    label: str = ""
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """The zones one source published for one moment, before it is stored."""
+
+    source: str
+    valid_at: datetime  # UTC, tz-aware
+    zones: list[Zone]
+    origin: str = ""  # file name or URL it came from
+    notes: list[str] = field(default_factory=list)  # repairs and skips, for the import report
+    illustrative: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotInfo:
+    """A stored snapshot revision, without its geometry."""
+
+    id: int
+    source: str
+    valid_at: datetime
+    recorded_at: datetime
+    content_hash: str
+    revision: int
+    counts: dict[str, int]
+    origin: str = ""
+    illustrative: bool = False
+
+    @property
+    def date(self) -> date:
+        return self.valid_at.date()
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """An administrative unit or a named group, valid from a date."""
+
+    slug: str
+    level: str  # country | oblast | raion | hromada | group
+    name_en: str
+    name_uk: str
+    geometry: Any
+    code: str | None = None
+    parent: str | None = None
+    valid_from: date | None = None
+    area_km2: float | None = None
+    illustrative: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A settlement, as a point."""
+
+    slug: str
+    name_en: str
+    name_uk: str
+    kind: str
+    population: int | None
+    region: str  # slug of its oblast
+    lon: float
+    lat: float
+    geonameid: int | None = None
+    valid_from: date | None = None
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What one import did: per file, so a user sees exactly what happened."""
+
+    added: list[SnapshotInfo] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # origins whose content was stored
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": [
+                {
+                    "id": s.id,
+                    "source": s.source,
+                    "valid_at": s.valid_at.isoformat().replace("+00:00", "Z"),
+                    "revision": s.revision,
+                    "content_hash": s.content_hash,
+                    "counts": s.counts,
+                    "origin": s.origin,
+                }
+                for s in self.added
+            ],
+            "unchanged": self.unchanged,
+            "notes": self.notes,
+        }

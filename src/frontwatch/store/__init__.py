@@ -1,0 +1,34 @@
+"""Persistence of snapshots, regions and places behind one small interface.
+
+`open_store(url)` picks the backend from the URL: a path or ``sqlite:///path`` opens the
+embedded SQLite store (the default), ``postgresql://…`` the PostGIS one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from frontwatch.errors import StoreError
+from frontwatch.store.base import SqlStore
+
+__all__ = ["SqlStore", "open_store"]
+
+
+def open_store(url: str | Path) -> SqlStore:
+    """Open (creating and migrating if needed) the store at `url`."""
+    text = str(url)
+    if text.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        try:
+            from frontwatch.store.postgis import PostgisStore
+        except ImportError as exc:  # pragma: no cover - depends on the optional extra
+            raise StoreError(
+                "the PostGIS backend needs psycopg: pip install 'frontwatch[postgis]'"
+            ) from exc
+        return PostgisStore(text)
+    from frontwatch.store.sqlite import SqliteStore
+
+    if text.startswith("sqlite:///"):
+        text = text[len("sqlite:///"):]
+    elif text.startswith("sqlite://"):
+        raise StoreError(f"unsupported SQLite URL {text!r}: use sqlite:///path/to/file.sqlite")
+    return SqliteStore(Path(text).expanduser())

@@ -1,0 +1,387 @@
+"""The store logic shared by every SQL backend; subclasses only supply a connection.
+
+SQL is written with ``?`` placeholders and run through :meth:`SqlStore._sql`, which adapts
+it to the backend's parameter style.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
+from importlib import resources
+from typing import Any
+
+import shapely
+
+from frontwatch.errors import NotFound
+from frontwatch.model import Place, Region, SnapshotInfo, Status, Zone
+
+SCHEMA_VERSION = 1
+
+
+def iso(t: datetime) -> str:
+    """Canonical text form of a UTC time, sortable as text."""
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def end_of_day(d: date) -> str:
+    return f"{d.isoformat()}T23:59:59Z"
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class SqlStore:
+    """A store over a DB-API connection. Not thread-safe: open one per thread/process."""
+
+    url: str
+    paramstyle = "qmark"
+    dialect = "sqlite"
+
+    def __init__(self) -> None:
+        self._depth = 0
+
+    # --- plumbing ---------------------------------------------------------------------------
+    def _connect(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.paramstyle == "qmark" else sql.replace("?", "%s")
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        cur = self.conn.cursor()
+        cur.execute(self._sql(sql), tuple(params))
+        return cur
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return list(self._execute(sql, params).fetchall())
+
+    def _insert(self, sql: str, params: Sequence[Any]) -> int:
+        """Run an INSERT and return the new row's id."""
+        cur = self._execute(sql + " RETURNING id", params)
+        return int(cur.fetchone()[0])
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            self._execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
+            )
+            rows = self._query("SELECT max(version) FROM schema_version")
+            current = rows[0][0] or 0
+            for version, script in _migrations():
+                if version <= current:
+                    continue
+                for statement in self._dialect_script(script):
+                    self._execute(statement)
+                self._execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+
+    def _dialect_script(self, script: str) -> list[str]:
+        lines = [ln for ln in script.splitlines() if not ln.strip().startswith("--")]
+        return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All-or-nothing unit of work; nests (inner blocks join the outer one)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
+        self._begin()
+        try:
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            self.conn.commit()
+        finally:
+            self._depth = 0
+
+    def _begin(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- snapshots --------------------------------------------------------------------------
+    _SNAP_COLS = ("id, source, valid_at, recorded_at, content_hash, revision, n_occupied, "
+                  "n_contested, n_liberated, origin, illustrative")
+
+    def _snap(self, row: tuple) -> SnapshotInfo:
+        return SnapshotInfo(
+            id=row[0], source=row[1], valid_at=parse_iso(row[2]), recorded_at=parse_iso(row[3]),
+            content_hash=row[4], revision=row[5],
+            counts={"occupied": row[6], "contested": row[7], "liberated": row[8]},
+            origin=row[9], illustrative=bool(row[10]),
+        )
+
+    def find_snapshot(self, source: str, valid_at: datetime, content_hash: str
+                      ) -> SnapshotInfo | None:
+        rows = self._query(
+            f"SELECT {self._SNAP_COLS} FROM snapshots WHERE source=? AND valid_at=? "
+            "AND content_hash=?", (source, iso(valid_at), content_hash))
+        return self._snap(rows[0]) if rows else None
+
+    def add_snapshot(self, *, source: str, valid_at: datetime, content_hash: str,
+                     zones: Sequence[Zone], layers: dict[Status, Any], origin: str = "",
+                     illustrative: bool = False, recorded_at: datetime | None = None
+                     ) -> tuple[SnapshotInfo, bool]:
+        """Store a snapshot revision; identical content for the same moment is a no-op."""
+        with self.transaction():
+            existing = self.find_snapshot(source, valid_at, content_hash)
+            if existing:
+                return existing, False
+            revision = self._query(
+                "SELECT count(*) FROM snapshots WHERE source=? AND valid_at=?",
+                (source, iso(valid_at)))[0][0] + 1
+            counts = {s: sum(1 for z in zones if z.status == s) for s in Status}
+            recorded = recorded_at or now_utc()
+            sid = self._insert(
+                "INSERT INTO snapshots (source, valid_at, recorded_at, content_hash, revision, "
+                "n_occupied, n_contested, n_liberated, origin, illustrative) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (source, iso(valid_at), iso(recorded), content_hash, revision,
+                 counts[Status.OCCUPIED], counts[Status.CONTESTED], counts[Status.LIBERATED],
+                 origin, int(illustrative)))
+            wkbs = shapely.to_wkb([z.geometry for z in zones])
+            self.conn.cursor().executemany(
+                self._sql("INSERT INTO zones (snapshot_id, status, kind, since, label, geom) "
+                          "VALUES (?,?,?,?,?,?)"),
+                [(sid, str(z.status), z.kind, z.since, z.label, w) for z, w in zip(zones, wkbs)])
+            for status, geom in layers.items():
+                self._execute(
+                    "INSERT INTO snapshot_layers (snapshot_id, status, geom) VALUES (?,?,?)",
+                    (sid, str(status), shapely.to_wkb(geom)))
+            info = self._snap(self._query(
+                f"SELECT {self._SNAP_COLS} FROM snapshots WHERE id=?", (sid,))[0])
+            return info, True
+
+    def snapshots(self, source: str | None = None) -> list[SnapshotInfo]:
+        """Every stored revision, oldest first."""
+        where, params = ("WHERE source=?", (source,)) if source else ("", ())
+        rows = self._query(f"SELECT {self._SNAP_COLS} FROM snapshots {where} "
+                           "ORDER BY source, valid_at, recorded_at, id", params)
+        return [self._snap(r) for r in rows]
+
+    def snapshot(self, snapshot_id: int) -> SnapshotInfo:
+        rows = self._query(f"SELECT {self._SNAP_COLS} FROM snapshots WHERE id=?", (snapshot_id,))
+        if not rows:
+            raise NotFound(f"no snapshot with id {snapshot_id}")
+        return self._snap(rows[0])
+
+    def sources(self) -> list[str]:
+        return [r[0] for r in self._query("SELECT DISTINCT source FROM snapshots ORDER BY 1")]
+
+    def resolve(self, source: str, on: date | datetime | None = None,
+                as_of: datetime | None = None) -> SnapshotInfo:
+        """The state of `source` on a date: latest revision valid by the end of that day.
+
+        `on=None` means the latest; `as_of` restricts to what had been recorded by then.
+        """
+        sql = f"SELECT {self._SNAP_COLS} FROM snapshots WHERE source=?"
+        params: list[Any] = [source]
+        if on is not None:
+            sql += " AND valid_at<=?"
+            params.append(iso(on) if isinstance(on, datetime) else end_of_day(on))
+        if as_of is not None:
+            sql += " AND recorded_at<=?"
+            params.append(iso(as_of))
+        rows = self._query(sql + " ORDER BY valid_at DESC, recorded_at DESC, id DESC LIMIT 1",
+                           params)
+        if not rows:
+            first = self._query("SELECT min(valid_at) FROM snapshots WHERE source=?", (source,))
+            if first[0][0] is None:
+                raise NotFound(f"no snapshots from source {source!r}",
+                               suggestions=self.sources())
+            raise NotFound(f"no {source!r} snapshot on or before {on}"
+                           + (f" recorded by {iso(as_of)}" if as_of else "")
+                           + f"; its history starts {first[0][0][:10]}")
+        return self._snap(rows[0])
+
+    def zones(self, snapshot_id: int, statuses: Sequence[str] | None = None) -> list[Zone]:
+        sql = "SELECT status, kind, since, label, geom FROM zones WHERE snapshot_id=?"
+        params: list[Any] = [snapshot_id]
+        if statuses:
+            sql += f" AND status IN ({','.join('?' * len(statuses))})"
+            params.extend(statuses)
+        rows = self._query(sql + " ORDER BY id", params)
+        geoms = shapely.from_wkb([bytes(r[4]) for r in rows]) if rows else []
+        return [Zone(status=Status(r[0]), kind=r[1], since=r[2], label=r[3], geometry=g)
+                for r, g in zip(rows, geoms)]
+
+    def layer(self, snapshot_id: int, status: str) -> Any:
+        """The dissolved geometry of one status in a snapshot (empty if it has none)."""
+        rows = self._query("SELECT geom FROM snapshot_layers WHERE snapshot_id=? AND status=?",
+                           (snapshot_id, str(status)))
+        return shapely.from_wkb(bytes(rows[0][0])) if rows else shapely.MultiPolygon()
+
+    def layers_wkb(self, snapshot_ids: Sequence[int], status: str) -> dict[int, bytes]:
+        """Raw WKB of one status for many snapshots at once (bulk analytics)."""
+        out: dict[int, bytes] = {}
+        ids = list(snapshot_ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            rows = self._query(
+                f"SELECT snapshot_id, geom FROM snapshot_layers WHERE status=? AND snapshot_id "
+                f"IN ({','.join('?' * len(chunk))})", [str(status), *chunk])
+            out.update({r[0]: bytes(r[1]) for r in rows})
+        return out
+
+    def delete_source(self, source: str) -> int:
+        """Remove every snapshot of a source (used to retire the demo data)."""
+        with self.transaction():
+            ids = [r[0] for r in self._query("SELECT id FROM snapshots WHERE source=?",
+                                             (source,))]
+            for table in ("zones", "snapshot_layers"):
+                self._execute(f"DELETE FROM {table} WHERE snapshot_id IN "
+                              "(SELECT id FROM snapshots WHERE source=?)", (source,))
+            self._execute("DELETE FROM snapshots WHERE source=?", (source,))
+            return len(ids)
+
+    def has_real_data(self) -> bool:
+        return bool(self._query("SELECT 1 FROM snapshots WHERE illustrative=0 LIMIT 1")
+                    or self._query("SELECT 1 FROM regions WHERE illustrative=0 LIMIT 1"))
+
+    def is_empty(self) -> bool:
+        return not (self._query("SELECT 1 FROM snapshots LIMIT 1")
+                    or self._query("SELECT 1 FROM regions LIMIT 1"))
+
+    # --- regions ----------------------------------------------------------------------------
+    _REGION_COLS = ("slug, level, name_en, name_uk, code, parent, valid_from, area_km2, "
+                    "illustrative")
+
+    def _region(self, row: tuple, geom: Any) -> Region:
+        vf = row[6]
+        return Region(slug=row[0], level=row[1], name_en=row[2], name_uk=row[3], code=row[4],
+                      parent=row[5], valid_from=None if vf == "0001-01-01"
+                      else date.fromisoformat(vf), area_km2=row[7], illustrative=bool(row[8]),
+                      geometry=geom)
+
+    def add_region(self, region: Region, content_hash: str) -> bool:
+        """Store a region version; returns False when identical content is already there."""
+        vf = region.valid_from.isoformat() if region.valid_from else "0001-01-01"
+        with self.transaction():
+            if self._query("SELECT 1 FROM regions WHERE slug=? AND valid_from=? AND "
+                           "content_hash=?", (region.slug, vf, content_hash)):
+                return False
+            self._insert(
+                "INSERT INTO regions (slug, level, name_en, name_uk, code, parent, valid_from, "
+                "recorded_at, content_hash, area_km2, illustrative, geom) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (region.slug, region.level, region.name_en, region.name_uk, region.code,
+                 region.parent, vf, iso(now_utc()), content_hash, region.area_km2 or 0.0,
+                 int(region.illustrative), shapely.to_wkb(region.geometry)))
+            return True
+
+    def _current_regions_sql(self, on: date | None) -> tuple[str, list[Any]]:
+        """Rows of the region versions in force on a date (latest valid_from, then latest
+        recorded)."""
+        day = (on or date(9999, 12, 31)).isoformat()
+        sql = (f"SELECT {self._REGION_COLS}, id FROM regions r WHERE valid_from<=? AND id = "
+               "(SELECT r2.id FROM regions r2 WHERE r2.slug=r.slug AND r2.valid_from<=? "
+               "ORDER BY r2.valid_from DESC, r2.recorded_at DESC, r2.id DESC LIMIT 1)")
+        return sql, [day, day]
+
+    def regions(self, level: str | None = None, on: date | None = None,
+                with_geometry: bool = False, include_illustrative: bool | None = None
+                ) -> list[Region]:
+        """Regions in force on a date. Demo regions are hidden once real data exists."""
+        sql, params = self._current_regions_sql(on)
+        if level:
+            sql += " AND level=?"
+            params.append(level)
+        if include_illustrative is None:
+            include_illustrative = not self._query(
+                "SELECT 1 FROM regions WHERE illustrative=0 LIMIT 1")
+        if not include_illustrative:
+            sql += " AND illustrative=0"
+        rows = self._query(sql + " ORDER BY level, slug", params)
+        geoms: list[Any] = [None] * len(rows)
+        if with_geometry and rows:
+            ids = [r[-1] for r in rows]
+            wkb = {}
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                wkb.update({r[0]: bytes(r[1]) for r in self._query(
+                    f"SELECT id, geom FROM regions WHERE id IN ({','.join('?' * len(chunk))})",
+                    chunk)})
+            geoms = list(shapely.from_wkb([wkb[i] for i in ids]))
+        return [self._region(r[:-1], g) for r, g in zip(rows, geoms)]
+
+    def region(self, slug: str, on: date | None = None) -> Region:
+        sql, params = self._current_regions_sql(on)
+        rows = self._query(sql + " AND slug=?", [*params, slug])
+        if not rows:
+            raise NotFound(f"no region {slug!r}" + (f" on {on}" if on else ""))
+        geom = shapely.from_wkb(bytes(self._query("SELECT geom FROM regions WHERE id=?",
+                                                  (rows[0][-1],))[0][0]))
+        return self._region(rows[0][:-1], geom)
+
+    def delete_illustrative_regions(self) -> None:
+        self._execute("DELETE FROM regions WHERE illustrative=1")
+
+    # --- places -----------------------------------------------------------------------------
+    _PLACE_COLS = "slug, name_en, name_uk, kind, population, region, lon, lat, geonameid, " \
+                  "valid_from"
+
+    def _place(self, r: tuple) -> Place:
+        return Place(slug=r[0], name_en=r[1], name_uk=r[2], kind=r[3], population=r[4],
+                     region=r[5], lon=r[6], lat=r[7], geonameid=r[8],
+                     valid_from=None if r[9] == "0001-01-01" else date.fromisoformat(r[9]))
+
+    def add_place(self, place: Place) -> bool:
+        vf = place.valid_from.isoformat() if place.valid_from else "0001-01-01"
+        with self.transaction():
+            row = self._query(f"SELECT {self._PLACE_COLS} FROM places WHERE slug=? AND "
+                              "valid_from=?", (place.slug, vf))
+            if row and self._place(row[0]) == place:
+                return False
+            if row:
+                self._execute("DELETE FROM places WHERE slug=? AND valid_from=?",
+                              (place.slug, vf))
+            self._insert(
+                f"INSERT INTO places ({self._PLACE_COLS}, recorded_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (place.slug, place.name_en, place.name_uk, place.kind, place.population,
+                 place.region, place.lon, place.lat, place.geonameid, vf, iso(now_utc())))
+            return True
+
+    def places(self, on: date | None = None) -> list[Place]:
+        """Places in force on a date (a renamed place appears under its name of the day)."""
+        day = (on or date(9999, 12, 31)).isoformat()
+        rows = self._query(
+            f"SELECT {self._PLACE_COLS} FROM places p WHERE valid_from<=? AND valid_from = "
+            "(SELECT max(valid_from) FROM places p2 WHERE p2.slug=p.slug AND p2.valid_from<=?) "
+            "ORDER BY population DESC, slug", (day, day))
+        return [self._place(r) for r in rows]
+
+    def place(self, slug: str, on: date | None = None) -> Place:
+        for p in self.places(on):
+            if p.slug == slug:
+                return p
+        raise NotFound(f"no place {slug!r}")
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("frontwatch.store") / "migrations"
+    out = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            out.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+    return sorted(out)

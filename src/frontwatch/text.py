@@ -1,0 +1,41 @@
+"""Names → slugs: Ukrainian romanized with the official national system (2010), so slugs
+match the spellings users read in the news (Kramatorsk, Sievierodonetsk, Horlivka)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_UK = {
+    "а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "є": "ie",
+    "ж": "zh", "з": "z", "и": "y", "і": "i", "ї": "i", "й": "i", "к": "k", "л": "l",
+    "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f",
+    "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ь": "", "ю": "iu", "я": "ia",
+    "'": "", "’": "", "ʼ": "",
+}
+# At the start of a word these letters are spelled differently.
+_UK_INITIAL = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
+
+
+def romanize(text: str) -> str:
+    """Ukrainian Cyrillic → Latin (national system); other characters pass through."""
+    out = []
+    prev_letter = False
+    for ch in text:
+        low = ch.lower()
+        if low in _UK:
+            rom = _UK_INITIAL.get(low, _UK[low]) if not prev_letter else _UK[low]
+            if low == "г" and out and out[-1].lower().endswith("z"):
+                rom = "gh"  # зг → zgh
+            out.append(rom.capitalize() if ch != low and rom else rom)
+            prev_letter = True
+        else:
+            out.append(ch)
+            prev_letter = ch.isalpha()
+    return "".join(out)
+
+
+def slugify(text: str) -> str:
+    """'Краматорський район' → 'kramatorskyi-raion'; 'Donetsk Oblast' → 'donetsk-oblast'."""
+    text = unicodedata.normalize("NFKD", romanize(text)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
