@@ -1,89 +1,32 @@
-"""The `frontwatch` command: parse arguments, call the domain, print.
-
-Data goes to stdout (exactly one JSON document with --json); progress and messages go to
-stderr. Errors print one line naming the input and the reason, and exit non-zero.
-"""
+"""Commands that bring data in and read it back: import, regions, sync, snapshots, show."""
 
 from __future__ import annotations
 
-import os
 import sys
-from contextlib import contextmanager
-from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import orjson
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from frontwatch import lookup
-from frontwatch.errors import FrontwatchError, InputError
-from frontwatch.settings import Settings
-from frontwatch.store import open_store
-
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="Frontwatch: a versioned record of territorial control in the Donbas.")
-regions_app = typer.Typer(no_args_is_help=True, help="Administrative regions.")
-sync_app = typer.Typer(no_args_is_help=True, help="Download new snapshots from a source.")
-demo_app = typer.Typer(no_args_is_help=True, help="The illustrative demo data.")
-app.add_typer(regions_app, name="regions")
-app.add_typer(sync_app, name="sync")
-app.add_typer(demo_app, name="demo")
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True)
-
-Db = Annotated[str | None, typer.Option("--db", help="Store: path, sqlite:///path or "
-                                        "postgresql://… [env FRONTWATCH_DATABASE_URL]")]
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-Source = Annotated[str | None, typer.Option("--source", help="Control-data source "
-                                            "(default: the best one in the store).")]
-
-
-def settings_for(db: str | None) -> Settings:
-    s = Settings()
-    return Settings(database_url=db, source=s.source, api_token=s.api_token,
-                    assets=s.assets, max_upload_mb=s.max_upload_mb) if db else s
-
-
-@contextmanager
-def store_for(db: str | None, bootstrap: bool = True):
-    """Open the store for one command; the bundled places are loaded on first use."""
-    from frontwatch.bootstrap import ensure_places, prepare_default_store
-
-    settings = settings_for(db)
-    store = open_store(settings.database_url)
-    try:
-        if bootstrap:
-            if store.is_empty() and settings.is_default_database:
-                prepare_default_store(store, True)
-            elif not store.places():
-                ensure_places(store)
-        yield store
-    finally:
-        store.close()
-
-
-def emit_json(doc: Any) -> None:
-    sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2 |
-                                         orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY))
-    sys.stdout.buffer.write(b"\n")
-    sys.stdout.flush()
-
-
-def parse_day(text: str, what: str = "date") -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"invalid {what} {text!r}: expected YYYY-MM-DD") from None
-
-
-def progress_bar() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), console=err, transient=True)
+from frontwatch.cli.common import (
+    Db,
+    Json,
+    Source,
+    app,
+    demo_app,
+    emit_json,
+    err,
+    out,
+    parse_day,
+    progress_bar,
+    regions_app,
+    settings_for,
+    store_for,
+    sync_app,
+)
+from frontwatch.errors import InputError
 
 
 # --- import -------------------------------------------------------------------------------
@@ -107,16 +50,16 @@ def import_cmd(
 ) -> None:
     """Import control snapshots (DeepStateMap, the daily archive, any vector file)."""
     from frontwatch.ingest import ImportOptions, import_paths, iter_files, parse_date
-    from frontwatch.ingest.vector import StatusMapping, parse_mapping
+    from frontwatch.ingest.vector import VOCABULARY, StatusMapping, parse_mapping
 
     opts = ImportOptions(
         format=format, source=source, skip_invalid=skip_invalid,
         date=parse_date(date_) if date_ else None,
         status=StatusMapping(status=status, field=status_field,
                              mapping=parse_mapping(status_map or [])))
-    if status and status.lower() not in __import__(
-            "frontwatch.ingest.vector", fromlist=["VOCABULARY"]).VOCABULARY:
-        raise InputError(f"--status {status!r}: unknown status")
+    if status and status.lower() not in VOCABULARY:
+        raise InputError(f"--status {status!r}: unknown status; accepted: "
+                         f"{', '.join(sorted(VOCABULARY))}")
     files = iter_files(paths)
     with store_for(db) as store, progress_bar() as bar:
         task = bar.add_task("importing", total=len(files))
@@ -286,52 +229,3 @@ def demo_load(db: Db = None) -> None:
         n = load_demo(store)
     err.print(f"loaded {n} illustrative demo snapshot(s) — NOT an assessment of control",
               highlight=False)
-
-
-# --- serving ------------------------------------------------------------------------------
-@app.command("serve")
-def serve_cmd(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
-    db: Db = None,
-) -> None:
-    """Run the HTTP API and map server."""
-    import uvicorn
-
-    settings = settings_for(db)
-    os.environ["FRONTWATCH_DATABASE_URL"] = settings.database_url
-    with store_for(db):
-        pass  # create, migrate and bootstrap once before workers start
-    err.print(f"serving {settings.database_url} on http://{host}:{port}", highlight=False)
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning")
-
-
-def main() -> None:
-    """Entry point: run the CLI; turn known errors into one clean line on stderr."""
-    try:
-        app(standalone_mode=False)
-    except FrontwatchError as exc:
-        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
-        sys.exit(1)
-    except (typer.Exit, SystemExit) as exc:
-        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
-        sys.exit(code or 0)
-    except typer.Abort:
-        err.print("aborted")
-        sys.exit(130)
-    except __import__("click").ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:  # a bug: say so without a traceback unless asked
-        if os.environ.get("FRONTWATCH_DEBUG"):
-            raise
-        err.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc} "
-                  "(set FRONTWATCH_DEBUG=1 for a traceback)", highlight=False)
-        sys.exit(70)
-
-
-_ = datetime  # re-exported type for annotations in callers

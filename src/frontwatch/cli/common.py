@@ -1,0 +1,80 @@
+"""What every command module shares: the Typer apps, consoles, store opening, JSON output."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from datetime import date
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from frontwatch.errors import InputError
+from frontwatch.settings import Settings
+from frontwatch.store import open_store
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Frontwatch: a versioned record of territorial control in the Donbas.")
+regions_app = typer.Typer(no_args_is_help=True, help="Administrative regions.")
+sync_app = typer.Typer(no_args_is_help=True, help="Download new snapshots from a source.")
+demo_app = typer.Typer(no_args_is_help=True, help="The illustrative demo data.")
+app.add_typer(regions_app, name="regions")
+app.add_typer(sync_app, name="sync")
+app.add_typer(demo_app, name="demo")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+Db = Annotated[str | None, typer.Option("--db", help="Store: path, sqlite:///path or "
+                                        "postgresql://… [env FRONTWATCH_DATABASE_URL]")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+Source = Annotated[str | None, typer.Option("--source", help="Control-data source "
+                                            "(default: the best one in the store).")]
+
+
+def settings_for(db: str | None) -> Settings:
+    s = Settings()
+    return Settings(database_url=db, source=s.source, api_token=s.api_token,
+                    assets=s.assets, max_upload_mb=s.max_upload_mb) if db else s
+
+
+@contextmanager
+def store_for(db: str | None, bootstrap: bool = True):
+    """Open the store for one command; the bundled places are loaded on first use."""
+    from frontwatch.bootstrap import ensure_places, prepare_default_store
+
+    settings = settings_for(db)
+    store = open_store(settings.database_url)
+    try:
+        if bootstrap:
+            if store.is_empty() and settings.is_default_database:
+                prepare_default_store(store, True)
+            elif not store.places():
+                ensure_places(store)
+        yield store
+    finally:
+        store.close()
+
+
+def emit_json(doc: Any) -> None:
+    sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2 |
+                                         orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY))
+    sys.stdout.buffer.write(b"\n")
+    sys.stdout.flush()
+
+
+def parse_day(text: str, what: str = "date") -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"invalid {what} {text!r}: expected YYYY-MM-DD") from None
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=err, transient=True)
+
+
