@@ -22,10 +22,7 @@ REQUIRED = [
     "dobropillia", "bilozerske", "rodynske", "bakhmut", "chasiv-yar", "toretsk", "siversk",
     "lyman", "avdiivka", "vuhledar", "kurakhove", "mariupol", "donetsk", "luhansk",
     "horlivka", "sievierodonetsk", "lysychansk", "zolotyi-kolodiaz",
-    # No citable coordinates found for this village yet (not in GeoNames cities500);
-    # strict, so the test says so once someone adds it.
-    pytest.param("kucheriv-yar", marks=pytest.mark.xfail(
-        reason="Kucheriv Yar not yet sourced", strict=True)),
+    "kucheriv-yar",
 ]
 
 

@@ -98,6 +98,13 @@ SUPPLEMENT: list[dict[str, object]] = [
         "name_en": "Zolotyi Kolodiaz", "name_uk": "Золотий Колодязь", "population": 910,
         "region": "donetsk-oblast", "lon": 37.23194, "lat": 48.52778, "geonameid": None,
     },
+    {   # Village of Shakhove hromada, Pokrovsk raion; "140-150 residents before 2022" (lb.ua,
+        # 2025-10-22). Coordinates as published in a public front-line place list
+        # (37.2791, 48.5099); consistent with the Kucheriv Yar reserve ~3 km to the SW and
+        # Zolotyi Kolodiaz ~3.5 km to the NW. Approximate to ~1 km.
+        "name_en": "Kucheriv Yar", "name_uk": "Кучерів Яр", "population": 150,
+        "region": "donetsk-oblast", "lon": 37.2791, "lat": 48.5099, "geonameid": None,
+    },
 ]
 
 
