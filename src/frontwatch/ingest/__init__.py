@@ -6,6 +6,7 @@ skip bad files) leaves the store exactly as it was.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -32,6 +33,16 @@ class ImportOptions:
     date: datetime | None = None
     status: vector.StatusMapping = field(default_factory=vector.StatusMapping)
     skip_invalid: bool = False
+
+
+def input_key(data: bytes, name: str, opts: ImportOptions) -> str:
+    """Identity of an input: its bytes, its name (which may carry the date) and every option
+    that changes how it is read."""
+    h = hashlib.sha256(data)
+    h.update(repr((strip_suffixes(Path(name).name), opts.format, opts.source, opts.date,
+                   opts.status.status, opts.status.field,
+                   sorted(opts.status.mapping.items()))).encode())
+    return h.hexdigest()
 
 
 def parse_date(text: str, what: str = "date") -> datetime:
@@ -67,7 +78,8 @@ def parse_snapshot(data: bytes, name: str, opts: ImportOptions) -> Snapshot:
     fmt = opts.format
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    is_json = data.lstrip()[:1] in (b"{", b"[")
+    lower = name.lower().removesuffix(".gz")
+    is_json = data.lstrip()[:1] in (b"{", b"[") or lower.endswith((".json", ".geojson"))
     if fmt == "auto" and not is_json:
         if not data.strip():
             raise InputError("file is empty", origin=name)
@@ -77,16 +89,18 @@ def parse_snapshot(data: bytes, name: str, opts: ImportOptions) -> Snapshot:
         return build_snapshot(opts.source or "import", _need_date(opts, name), zones, name)
     doc = load_json(data, name)
     if fmt == "auto":
-        if archive.date_from_name(stem) and not (opts.status.status or opts.status.field):
+        if archive.date_from_name(stem, name) and not (opts.status.status or
+                                                        opts.status.field):
             fmt = "archive"
-        elif deepstate.is_deepstate(doc):
+        elif deepstate.is_deepstate(doc) or (deepstate.time_from_name(stem) and isinstance(
+                doc, dict) and doc.get("type") == "FeatureCollection"):
             fmt = "deepstate"
         else:
             fmt = "vector"
     if fmt == "deepstate":
         return _deepstate(doc, name, stem, opts)
     if fmt == "archive":
-        when = opts.date or archive.date_from_name(stem)
+        when = opts.date or archive.date_from_name(stem, name)
         if when is None:
             raise InputError("archive files are named deepstatemap_data_YYYYMMDD; pass --date",
                              origin=name)
@@ -188,7 +202,13 @@ def import_paths(store: SqlStore, paths: Iterable[Path], opts: ImportOptions,
     with store.transaction():
         for path in files:
             try:
-                snap = parse_snapshot(read_bytes(path), str(path), opts)
+                data = read_bytes(path)
+                key = input_key(data, str(path), opts)
+                known = store.known_input(key)
+                if known is not None:
+                    report.unchanged.append(str(path))
+                    continue
+                snap = parse_snapshot(data, str(path), opts)
             except InputError as exc:
                 if not opts.skip_invalid:
                     raise
@@ -198,6 +218,7 @@ def import_paths(store: SqlStore, paths: Iterable[Path], opts: ImportOptions,
                 if progress:
                     progress(path)
             info, created = store_snapshot(store, snap)
+            store.remember_input(key, info.id, path.name)
             if created:
                 report.added.append(info)
             else:

@@ -12,7 +12,7 @@ SOURCE = "deepstate-archive"
 _NAME = re.compile(r"deepstatemap_data_(\d{8})")
 
 
-def date_from_name(name: str) -> datetime | None:
+def date_from_name(name: str, origin: str | None = None) -> datetime | None:
     """The day the file depicts, at 00:00 UTC; None when the name is not an archive name."""
     m = _NAME.search(name)
     if not m:
@@ -20,5 +20,5 @@ def date_from_name(name: str) -> datetime | None:
     try:
         return datetime.strptime(m.group(1), "%Y%m%d").replace(tzinfo=UTC)
     except ValueError as exc:
-        raise InputError(f"invalid date {m.group(1)!r} in archive file name", origin=name
-                         ) from exc
+        raise InputError(f"invalid date {m.group(1)!r} in archive file name",
+                         origin=origin or name) from exc

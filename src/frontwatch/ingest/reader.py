@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import io
+import warnings
 import zlib
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pyogrio
 
 from frontwatch.errors import InputError
 
@@ -50,3 +53,21 @@ def strip_suffixes(name: str) -> str:
         if name.lower().endswith(suffix):
             name = name[: -len(suffix)]
     return name
+
+
+def read_vector(data: bytes, origin: str):
+    """A GeoDataFrame in lon/lat (EPSG:4326) from any bytes pyogrio/GDAL can read."""
+    if not data.strip():
+        raise InputError("file is empty", origin=origin)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's notes on /vsimem names
+            df = pyogrio.read_dataframe(io.BytesIO(data))
+    except Exception as exc:  # pyogrio raises several DataSource/Field errors
+        raise InputError(f"not a readable vector file: {exc}", origin=origin) from exc
+    if df.crs is not None and df.crs.to_epsg() != 4326:
+        try:
+            df = df.to_crs(4326)
+        except Exception as exc:
+            raise InputError(f"cannot reproject from {df.crs}: {exc}", origin=origin) from exc
+    return df

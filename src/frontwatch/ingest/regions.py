@@ -8,17 +8,15 @@ import the named groups (`donbas`, `theatre`) are rebuilt from what the store ho
 from __future__ import annotations
 
 import hashlib
-import io
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
-import pyogrio
 import shapely
 
 from frontwatch import geometry, oblasts
 from frontwatch.errors import InputError
-from frontwatch.ingest.reader import read_bytes
+from frontwatch.ingest.reader import read_bytes, read_vector
 from frontwatch.model import Region
 from frontwatch.store.base import SqlStore
 from frontwatch.text import romanize, slugify
@@ -44,15 +42,7 @@ def read_regions(path: Path, level: str, valid_from: date | None = None) -> list
     """Regions of one level from any vector file (OSM boundaries carry name:en/uk, katotth)."""
     if level not in LEVELS:
         raise InputError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
-    data = read_bytes(path)
-    if not data.strip():
-        raise InputError("file is empty", origin=str(path))
-    try:
-        df = pyogrio.read_dataframe(io.BytesIO(data))
-    except Exception as exc:
-        raise InputError(f"not a readable vector file: {exc}", origin=str(path)) from exc
-    if df.crs is not None and df.crs.to_epsg() != 4326:
-        df = df.to_crs(4326)
+    df = read_vector(read_bytes(path), str(path))
     out = []
     geoms = df.geometry.values
     records = df.drop(columns="geometry").to_dict("records")

@@ -4,17 +4,16 @@ user-given status mapping and date."""
 from __future__ import annotations
 
 import dataclasses
-import io
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import orjson
-import pyogrio
 import shapely
 
 from frontwatch.errors import InputError
 from frontwatch.ingest.prepare import RawZone
+from frontwatch.ingest.reader import read_vector
 from frontwatch.model import Status
 
 # Accepted spellings of each status (case-insensitive), with the zone kind they imply.
@@ -69,15 +68,7 @@ def read_zones(data: bytes, origin: str, status: StatusMapping) -> list[RawZone]
     if not status.status and not status.field:
         raise InputError("generic vector files need --status STATUS or --status-field FIELD "
                          "(with --status-map VALUE=STATUS for other values)", origin=origin)
-    try:
-        df = pyogrio.read_dataframe(io.BytesIO(data))
-    except Exception as exc:  # pyogrio raises several DataSource/Field errors
-        raise InputError(f"not a readable vector file: {exc}", origin=origin) from exc
-    if df.crs is not None and df.crs.to_epsg() != 4326:
-        try:
-            df = df.to_crs(4326)
-        except Exception as exc:
-            raise InputError(f"cannot reproject from {df.crs}: {exc}", origin=origin) from exc
+    df = read_vector(data, origin)
     if status.field and status.field not in df.columns:
         raise InputError(f"no field {status.field!r}; fields are: "
                          f"{', '.join(c for c in df.columns if c != 'geometry')}", origin=origin)

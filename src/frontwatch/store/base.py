@@ -172,6 +172,17 @@ class SqlStore:
                 f"SELECT {self._SNAP_COLS} FROM snapshots WHERE id=?", (sid,))[0])
             return info, True
 
+    def known_input(self, input_hash: str) -> SnapshotInfo | None:
+        """The snapshot an identical input (same bytes, same options) produced before."""
+        rows = self._query(f"SELECT {self._SNAP_COLS} FROM snapshots WHERE id = "
+                           "(SELECT snapshot_id FROM inputs WHERE input_hash=?)", (input_hash,))
+        return self._snap(rows[0]) if rows else None
+
+    def remember_input(self, input_hash: str, snapshot_id: int, origin: str) -> None:
+        if not self._query("SELECT 1 FROM inputs WHERE input_hash=?", (input_hash,)):
+            self._execute("INSERT INTO inputs (input_hash, snapshot_id, origin) VALUES (?,?,?)",
+                          (input_hash, snapshot_id, origin))
+
     def snapshots(self, source: str | None = None) -> list[SnapshotInfo]:
         """Every stored revision, oldest first."""
         where, params = ("WHERE source=?", (source,)) if source else ("", ())
@@ -248,7 +259,7 @@ class SqlStore:
         with self.transaction():
             ids = [r[0] for r in self._query("SELECT id FROM snapshots WHERE source=?",
                                              (source,))]
-            for table in ("zones", "snapshot_layers"):
+            for table in ("zones", "snapshot_layers", "inputs"):
                 self._execute(f"DELETE FROM {table} WHERE snapshot_id IN "
                               "(SELECT id FROM snapshots WHERE source=?)", (source,))
             self._execute("DELETE FROM snapshots WHERE source=?", (source,))

@@ -1,0 +1,41 @@
+"""Small builders for synthetic inputs (written by the tests themselves, never real data)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import orjson
+
+# A small square near Bakhmut, lon/lat.
+SQUARE = [[38.0, 48.6], [38.1, 48.6], [38.1, 48.7], [38.0, 48.7], [38.0, 48.6]]
+
+
+def square(dx: float = 0.0, dy: float = 0.0, z: bool = False) -> list:
+    return [[x + dx, y + dy, 0.0] if z else [x + dx, y + dy] for x, y in SQUARE]
+
+
+def deepstate_fc(*zones: tuple[str, list]) -> dict:
+    """A FeatureCollection in DeepStateMap's format: (name, ring) pairs."""
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": name},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}} for name, ring in zones]}
+
+
+OCC = "Окуповано /// Occupied /// geoJSON.status.occupied"
+GREY = "Статус невідомий /// Unknown status /// geoJSON.status.unknown"
+LIB = "Звільнено /// Liberated /// geoJSON.status.dismissed"
+
+
+def write(path: Path, doc: object, gz: bool = False) -> Path:
+    data = orjson.dumps(doc) if not isinstance(doc, bytes | str) else (
+        doc.encode() if isinstance(doc, str) else doc)
+    if gz:
+        data = gzip.compress(data)
+    path.write_bytes(data)
+    return path
+
+
+def dumps(doc: object) -> str:
+    return json.dumps(doc)
