@@ -26,7 +26,7 @@ app.add_typer(sync_app, name="sync")
 app.add_typer(demo_app, name="demo")
 
 out = Console(soft_wrap=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 Db = Annotated[str | None, typer.Option("--db", help="Store: path, sqlite:///path or "
                                         "postgresql://… [env FRONTWATCH_DATABASE_URL]")]

@@ -189,10 +189,11 @@ def show_cmd(
     for s in status or []:
         if s not in STATUS_CHOICES:
             raise InputError(f"--status {s!r}: choose from {', '.join(STATUS_CHOICES)}")
+    on = None if day == "latest" else parse_day(day)
+    known_at = parse_date(as_of, "--as-of") if as_of else None
     with store_for(db) as store:
         src = lookup.default_source(store, source or settings_for(db).source)
-        on = None if day == "latest" else parse_day(day)
-        info = store.resolve(src, on, parse_date(as_of, "--as-of") if as_of else None)
+        info = store.resolve(src, on, known_at)
         reg = lookup.resolve_region(store, region, on) if region else None
         body = snapshot_geojson(store, info, reg, status, simplify)
     if output:
