@@ -93,6 +93,8 @@ def polygons_of(geom: BaseGeometry | None) -> list[shapely.Polygon]:
 
 def polygonal(geom: BaseGeometry | None) -> shapely.MultiPolygon:
     """Keep only the polygonal parts, as one MultiPolygon (possibly empty)."""
+    if geom is not None and geom.geom_type == "MultiPolygon":
+        return geom
     parts = polygons_of(geom)
     if not parts:
         return EMPTY

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import shapely
+
 from frontwatch.errors import InputError
 from frontwatch.ingest import archive, deepstate, vector
 from frontwatch.ingest.prepare import RawZone, build_snapshot, content_hash, layers_of
@@ -171,9 +173,10 @@ def store_snapshot(store: SqlStore, snap: Snapshot) -> tuple[SnapshotInfo, bool]
     with store.transaction():
         if not snap.illustrative and DEMO_SOURCE in store.sources():
             retire_demo(store)
+        wkbs = list(shapely.to_wkb([z.geometry for z in snap.zones]))
         info, created = store.add_snapshot(
-            source=snap.source, valid_at=snap.valid_at, content_hash=content_hash(snap.zones),
-            zones=snap.zones, layers=layers_of(snap.zones), origin=snap.origin,
+            source=snap.source, valid_at=snap.valid_at, content_hash=content_hash(snap.zones, wkbs),
+            zones=snap.zones, layers=layers_of(snap.zones), origin=snap.origin, zone_wkbs=wkbs,
             illustrative=snap.illustrative)
         if created:
             for hook in SNAPSHOT_HOOKS:

@@ -111,13 +111,13 @@ def layers_of(zones: list[Zone]) -> dict[Status, Any]:
     return {Status.OCCUPIED: occupied, Status.CONTESTED: contested}
 
 
-def content_hash(zones: list[Zone]) -> str:
+def content_hash(zones: list[Zone], wkbs: list[bytes] | None = None) -> str:
     """Hash of what a snapshot claims (status, kind and geometry), independent of feature
     order, labels and the envelope it came in."""
-    wkbs = shapely.to_wkb([z.geometry for z in zones], hex=True)
-    items = sorted(f"{z.status}|{z.kind}|{z.since}|{w}" for z, w in zip(zones, wkbs))
+    if wkbs is None:
+        wkbs = list(shapely.to_wkb([z.geometry for z in zones]))
+    items = sorted((f"{z.status}|{z.kind}|{z.since}|".encode(), w) for z, w in zip(zones, wkbs))
     h = hashlib.sha256()
-    for item in items:
-        h.update(item.encode())
-        h.update(b"\n")
+    for head, wkb in items:
+        h.update(head + wkb.hex().encode() + b"\n")
     return h.hexdigest()

@@ -140,9 +140,11 @@ class SqlStore:
 
     def add_snapshot(self, *, source: str, valid_at: datetime, content_hash: str,
                      zones: Sequence[Zone], layers: dict[Status, Any], origin: str = "",
-                     illustrative: bool = False, recorded_at: datetime | None = None
-                     ) -> tuple[SnapshotInfo, bool]:
-        """Store a snapshot revision; identical content for the same moment is a no-op."""
+                     illustrative: bool = False, recorded_at: datetime | None = None,
+                     zone_wkbs: Sequence[bytes] | None = None) -> tuple[SnapshotInfo, bool]:
+        """Store a snapshot revision; identical content for the same moment is a no-op.
+
+        `zone_wkbs` (the zones' WKB, when the caller already has it) saves re-encoding."""
         with self.transaction():
             existing = self.find_snapshot(source, valid_at, content_hash)
             if existing:
@@ -159,7 +161,9 @@ class SqlStore:
                 (source, iso(valid_at), iso(recorded), content_hash, revision,
                  counts[Status.OCCUPIED], counts[Status.CONTESTED], counts[Status.LIBERATED],
                  origin, int(illustrative)))
-            wkbs = shapely.to_wkb([z.geometry for z in zones])
+            wkbs = list(zone_wkbs if zone_wkbs is not None else
+                        shapely.to_wkb([z.geometry for z in zones]))
+            known = {id(z.geometry): w for z, w in zip(zones, wkbs)}
             self.conn.cursor().executemany(
                 self._sql("INSERT INTO zones (snapshot_id, status, kind, since, label, geom) "
                           "VALUES (?,?,?,?,?,?)"),
@@ -167,7 +171,7 @@ class SqlStore:
             for status, geom in layers.items():
                 self._execute(
                     "INSERT INTO snapshot_layers (snapshot_id, status, geom) VALUES (?,?,?)",
-                    (sid, str(status), shapely.to_wkb(geom)))
+                    (sid, str(status), known.get(id(geom)) or shapely.to_wkb(geom)))
             info = self._snap(self._query(
                 f"SELECT {self._SNAP_COLS} FROM snapshots WHERE id=?", (sid,))[0])
             return info, True
