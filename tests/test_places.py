@@ -41,9 +41,9 @@ def test_required_place_is_present_and_plausible(places: dict[str, Place], slug:
 
 def test_gazetteer_size_slugs_and_kinds() -> None:
     loaded = load_bundled_places()
-    assert len(loaded) >= 40
-    slugs = [p.slug for p in loaded]
-    assert len(set(slugs)) == len(slugs)
+    assert len({p.slug for p in loaded}) >= 40
+    versions = [(p.slug, p.valid_from) for p in loaded]
+    assert len(set(versions)) == len(versions), "one version per slug and date"
     for p in loaded:
         assert p.slug == p.slug.lower() and p.slug.isascii() and " " not in p.slug
         assert p.kind in {"city", "town", "village"}
@@ -79,3 +79,13 @@ def test_every_place_lies_in_its_oblast(oblasts: dict[str, shapely.Geometry]) ->
     outside = [p.slug for p in load_bundled_places()
                if not oblasts[p.region].contains(shapely.Point(p.lon, p.lat))]
     assert outside == []
+
+
+def test_places_are_versioned_by_name(store):
+    """Renamed places answer with the name of the day asked about."""
+    from datetime import date
+
+    assert store.place("bakhmut", date(2015, 6, 1)).name_en == "Artemivsk"
+    assert store.place("bakhmut", date(2023, 6, 1)).name_en == "Bakhmut"
+    assert store.place("pokrovsk").name_uk == "Покровськ"
+    assert len({p.slug for p in store.places()}) == len(store.places())

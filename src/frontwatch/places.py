@@ -7,12 +7,15 @@ that every store gets the same facts, a reviewer can diff them, and no network i
 from __future__ import annotations
 
 import csv
+import dataclasses
+from datetime import date
 from pathlib import Path
 
 from frontwatch.model import Place
 from frontwatch.paths import data_dir
 
 PLACES_FILE = "places.csv"
+FORMER_NAMES_FILE = "place_names.csv"
 
 
 def _int_or_none(value: str) -> int | None:
@@ -39,6 +42,25 @@ def load_places(path: Path) -> list[Place]:
         ]
 
 
+def with_former_names(places: list[Place], path: Path) -> list[Place]:
+    """Version places by name: before its renaming a place carries its former name, from the
+    renaming date its current one (so a query for 2015 says Artemivsk, for 2023 Bakhmut)."""
+    if not path.exists():
+        return places
+    by_slug = {p.slug: p for p in places}
+    out = list(places)
+    with path.open(newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            current = by_slug[row["slug"]]
+            renamed = date.fromisoformat(row["renamed_on"])
+            out.remove(current)
+            out.append(dataclasses.replace(current, name_en=row["name_en"],
+                                           name_uk=row["name_uk"], valid_from=None))
+            out.append(dataclasses.replace(current, valid_from=renamed))
+    return out
+
+
 def load_bundled_places() -> list[Place]:
     """The gazetteer shipped with Frontwatch, from $FRONTWATCH_DATA_DIR or data/geo."""
-    return load_places(data_dir() / PLACES_FILE)
+    folder = data_dir()
+    return with_former_names(load_places(folder / PLACES_FILE), folder / FORMER_NAMES_FILE)
