@@ -107,3 +107,17 @@ def test_real_second_generation_snapshot(shared):
     snap = _real(shared, "1654547504")  # June 2022: "uk /// en"
     assert {Status.OCCUPIED, Status.CONTESTED, Status.LIBERATED} <= {z.status
                                                                     for z in snap.zones}
+
+
+def test_raw_and_archive_agree_on_the_same_day(shared):
+    """Two independent formats of the same publisher, same day: the occupied areas match
+    (the archive is captured at another hour, so allow a day's change)."""
+    from frontwatch.ingest.prepare import layers_of
+
+    raw = layers_of(_real(shared, "1751314076").zones)["occupied"]
+    path = shared / "deepstate-daily" / "deepstatemap_data_20250630.geojson.gz"
+    archive = parse_snapshot(read_bytes(path), str(path), ImportOptions())
+    arch = layers_of(archive.zones)["occupied"]
+    raw_km2, arch_km2 = geometry.area_km2(raw), geometry.area_km2(arch)
+    assert 110_000 < raw_km2 < 118_000  # DeepStateMap's published figure mid-2025: ~113,000
+    assert raw_km2 == pytest.approx(arch_km2, rel=2e-3)
