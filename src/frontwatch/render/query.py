@@ -1,0 +1,159 @@
+"""What a map request asks for, parsed once from text (URL parameters or CLI options) into
+a checked value with precise errors, so the API and the CLI accept exactly the same input."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+
+from frontwatch.errors import InputError
+from frontwatch.geometry import UKRAINE_BOUNDS
+from frontwatch.render.style import LANGS
+
+MAX_FRAMES = 60
+MAX_PIXELS = 4000
+_STEP = re.compile(r"^\s*(\d+)\s*([dwm]?)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class MapQuery:
+    on: date | None  # None: the latest snapshot
+    source: str | None = None
+    as_of: datetime | None = None
+    region: str | None = None
+    place: str | None = None
+    radius_km: float = 15.0
+    bbox: tuple[float, float, float, float] | None = None
+    compare: date | None = None
+    start: date | None = None  # time-lapse from …
+    step_days: int = 7
+    lang: str = "en"
+    tiles: bool = False  # OpenStreetMap tiles shown on opening
+
+    @property
+    def timelapse(self) -> bool:
+        return self.start is not None
+
+    def key(self) -> tuple:
+        return tuple(sorted(asdict(self).items()))
+
+    def frames(self) -> list[date]:
+        """The dates of a time-lapse, from start to `on` every step (the last always in)."""
+        assert self.start is not None and self.on is not None
+        out, d = [], self.start
+        while d < self.on:
+            out.append(d)
+            d += timedelta(days=self.step_days)
+        return [*out, self.on]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageSize:
+    width: int = 1200
+    height: int = 800
+    dpi: int = 100
+
+
+def parse_date(text: str | None, what: str) -> date | None:
+    if text is None or text == "" or text == "latest":
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"invalid {what} {text!r}: expected YYYY-MM-DD") from None
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """'minlon,minlat,maxlon,maxlat' inside Ukraine's extent."""
+    if not text:
+        return None
+    parts = text.split(",")
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 4:
+        raise InputError(f"invalid bbox {text!r}: expected minlon,minlat,maxlon,maxlat")
+    minx, miny, maxx, maxy = values
+    if not (minx < maxx and miny < maxy):
+        raise InputError(f"invalid bbox {text!r}: min must be below max")
+    ux0, uy0, ux1, uy1 = UKRAINE_BOUNDS
+    if maxx < ux0 or minx > ux1 or maxy < uy0 or miny > uy1:
+        raise InputError(f"bbox {text!r} lies outside Ukraine "
+                         f"({ux0},{uy0},{ux1},{uy1}); lon first, then lat")
+    return values  # type: ignore[return-value]
+
+
+def parse_step(text: str | int | None) -> int:
+    """'7', '7d', '2w', '1m' (30 days) → days."""
+    if text is None or text == "":
+        return 7
+    m = _STEP.match(str(text))
+    if not m or int(m.group(1)) < 1:
+        raise InputError(f"invalid step {text!r}: expected a number of days like 7, 7d, 2w, 1m")
+    return int(m.group(1)) * {"": 1, "d": 1, "w": 7, "m": 30}[m.group(2)]
+
+
+def parse_query(on: str | None, *, source: str | None = None, as_of: str | None = None,
+                region: str | None = None, place: str | None = None,
+                radius_km: float | str | None = None, bbox: str | None = None,
+                compare: str | None = None, start: str | None = None, end: str | None = None,
+                step: str | int | None = None, lang: str | None = None,
+                tiles: bool = False) -> MapQuery:
+    """Check every parameter of a map request; the first problem is the error."""
+    day = parse_date(on, "date")
+    if end:
+        day = parse_date(end, "to date")
+    as_of_t = None
+    if as_of:
+        try:
+            as_of_t = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError(f"invalid as_of {as_of!r}: expected an ISO 8601 time") from None
+    focus = [n for n, v in (("region", region), ("place", place), ("bbox", bbox)) if v]
+    if len(focus) > 1:
+        raise InputError(f"give only one of region=, place=, bbox= (got {', '.join(focus)})")
+    try:
+        radius = float(radius_km) if radius_km not in (None, "") else 15.0
+    except (TypeError, ValueError):
+        raise InputError(f"invalid radius_km {radius_km!r}: expected a number") from None
+    if not 0.5 <= radius <= 300:
+        raise InputError(f"radius_km {radius:g} out of range: 0.5 to 300")
+    lang = lang or "en"
+    if lang not in LANGS:
+        raise InputError(f"invalid lang {lang!r}: expected one of {', '.join(LANGS)}")
+    q = MapQuery(on=day, source=source or None, as_of=as_of_t, region=region or None,
+                 place=place or None, radius_km=radius, bbox=parse_bbox(bbox),
+                 compare=parse_date(compare, "compare date"), start=parse_date(start,
+                 "from date"), step_days=parse_step(step), lang=lang, tiles=tiles)
+    if q.compare and q.start:
+        raise InputError("compare= and from= cannot be combined: a map either compares two "
+                         "dates or animates a range")
+    if q.start:
+        if q.on is None:
+            raise InputError("a time-lapse needs an end date: to=YYYY-MM-DD (or the map date)")
+        if q.start >= q.on:
+            raise InputError(f"from {q.start} must be before to {q.on}")
+        if len(q.frames()) > MAX_FRAMES:
+            raise InputError(f"{len(q.frames())} frames from {q.start} to {q.on} every "
+                             f"{q.step_days} days: at most {MAX_FRAMES}; use a larger step")
+    if q.compare and q.on and q.compare >= q.on:
+        raise InputError(f"compare date {q.compare} must be before the map date {q.on}")
+    return q
+
+
+def parse_size(width: int | str | None, height: int | str | None, dpi: int | str | None
+               ) -> ImageSize:
+    vals = {}
+    for name, value, default, lo, hi in (("width", width, 1200, 200, MAX_PIXELS),
+                                         ("height", height, 800, 200, MAX_PIXELS),
+                                         ("dpi", dpi, 100, 50, 600)):
+        try:
+            v = int(value) if value not in (None, "") else default
+        except (TypeError, ValueError):
+            raise InputError(f"invalid {name} {value!r}: expected a whole number") from None
+        if not lo <= v <= hi:
+            raise InputError(f"{name} {v} out of range: {lo} to {hi}")
+        vals[name] = v
+    return ImageSize(**vals)

@@ -1,0 +1,223 @@
+"""Everything a map shows, decided once for both the web page and the static image: which
+snapshot, what is in focus, the layers cut to the view and simplified for its scale, the
+places worth labelling, and the words (title, date, description, attribution)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import shapely
+
+from frontwatch import geometry, lookup
+from frontwatch.errors import NotFound
+from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION, SnapshotInfo, attribution
+from frontwatch.render import simplify
+from frontwatch.render.query import MapQuery
+from frontwatch.render.style import TEXT, km2, long_date
+from frontwatch.store.base import SqlStore
+
+DEFAULT_REGION = "donbas"
+CONTROL = ("occupied", "contested")
+
+
+@dataclass
+class Scene:
+    info: SnapshotInfo
+    query: MapQuery
+    where: str  # name of what is in focus
+    focus: Any  # lon/lat polygon the view fits and the figures are computed for
+    view: tuple[float, float, float, float]  # lon/lat extent drawn (focus plus a margin)
+    tolerance_m: float
+    decimals: int
+    layers: dict[str, Any]  # status → simplified lon/lat geometry within the view
+    land: Any  # oblasts in view (simplified): Ukrainian-held where not covered by a layer
+    outlines: dict[str, Any]  # "oblast"/"raion" → simplified boundary lines
+    places: list[tuple[str, float, float, int]]  # label, lon, lat, population
+    stats: dict[str, float]  # km² within the focus: occupied, contested, ukrainian, total
+    changes: dict[str, Any] = field(default_factory=dict)  # compare: gained/lost geometry
+    change_km2: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def t(self) -> dict[str, str]:
+        return TEXT[self.query.lang]
+
+    @property
+    def day(self) -> date:
+        return self.query.on or self.info.date
+
+    @property
+    def title(self) -> str:
+        return f"{self.t['title']}: {self.where}"
+
+    @property
+    def subtitle(self) -> str:
+        t, lang = self.t, self.query.lang
+        s = t["as_of"].format(d=long_date(self.day, lang))
+        if self.query.compare:
+            s += " · " + t["changes_since"].format(d=long_date(self.query.compare, lang))
+        return s
+
+    @property
+    def credits(self) -> list[str]:
+        return [attribution(self.info.source) + f", {self.info.valid_at:%Y-%m-%d %H:%M} UTC",
+                OSM_ATTRIBUTION, "Places: GeoNames (CC BY 4.0)"]
+
+    @property
+    def notice(self) -> str | None:
+        return DEMO_NOTICE if self.info.illustrative else None
+
+    @property
+    def description(self) -> str:
+        t, lang = self.t, self.query.lang
+        if self.query.compare:
+            return t["description_compare"].format(
+                where=self.where, d=long_date(self.day, lang),
+                d1=long_date(self.query.compare, lang),
+                gain=km2(self.change_km2.get("gained", 0.0), lang),
+                lost=km2(self.change_km2.get("lost", 0.0), lang))
+        total = self.stats.get("total") or 1.0
+        return t["description"].format(
+            where=self.where, d=long_date(self.day, lang), occ=km2(self.stats["occupied"], lang),
+            share=f"{100 * self.stats['occupied'] / total:.0f}%",
+            con=km2(self.stats["contested"], lang))
+
+
+def resolve_snapshot(store: SqlStore, q: MapQuery, on: date | None = None) -> SnapshotInfo:
+    source = lookup.default_source(store, q.source)
+    return store.resolve(source, on if on is not None else q.on, q.as_of)
+
+
+def _circle(lon: float, lat: float, radius_km: float):
+    centre = geometry.to_equal_area(shapely.Point(lon, lat))
+    return geometry.from_equal_area(centre.buffer(radius_km * 1000, 32))
+
+
+def focus_of(store: SqlStore, q: MapQuery, on: date | None) -> tuple[str, Any]:
+    """(name, lon/lat polygon) of what the view fits."""
+    uk = q.lang == "uk"
+    if q.place:
+        p = lookup.resolve_place(store, q.place, on)
+        name = TEXT[q.lang]["km_radius"].format(km=q.radius_km,
+                                                name=p.name_uk if uk else p.name_en)
+        return name, _circle(p.lon, p.lat, q.radius_km)
+    if q.bbox:
+        return ", ".join(f"{v:g}" for v in q.bbox), shapely.box(*q.bbox)
+    try:
+        r = lookup.resolve_region(store, q.region or DEFAULT_REGION, on)
+    except NotFound:
+        if q.region:
+            raise
+        r = lookup.resolve_region(store, "theatre", on) if any(
+            x.slug == "theatre" for x in store.regions(on=on)) else None
+        if r is None:
+            raise NotFound("the store holds no regions to draw: run `frontwatch regions "
+                           "import FILE --level oblast`") from None
+    return (r.name_uk if uk else r.name_en), r.geometry
+
+
+def _margin(bounds, frac: float = 0.15) -> tuple[float, float, float, float]:
+    """The extent drawn around the focus: a margin, widened so that a landscape screen
+    (up to 2:1) or a portrait phone (1:2) showing the whole focus never reaches its edge."""
+    minx, miny, maxx, maxy = bounds
+    kx = math.cos(math.radians((miny + maxy) / 2))  # degrees of lon → same distance as lat
+    w, h = (maxx - minx) * kx, maxy - miny
+    half_w = max(w * (0.5 + frac), h * 1.0) / kx + 0.02
+    half_h = max(h * (0.5 + frac), w * 1.0) + 0.02
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    return (cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+
+
+def _clip(geom, view):
+    return geometry.polygonal(shapely.clip_by_rect(geom, *view)) if not geom.is_empty \
+        else geometry.EMPTY
+
+
+def build(store: SqlStore, q: MapQuery, pixels: int = 4000, info: SnapshotInfo | None = None
+          ) -> Scene:
+    """The scene of one date. `pixels`: how many screen pixels the focus may span at the
+    deepest zoom offered (sets simplification: one pixel of error there)."""
+    info = info or resolve_snapshot(store, q)
+    day = q.on or info.date
+    where, focus = focus_of(store, q, day)
+    view = _margin(focus.bounds)
+    tol = simplify.tolerance_for(focus.bounds, pixels)
+    dec = simplify.decimals_for(tol)
+
+    raw = {s: store.layer(info.id, s) for s in CONTROL}
+    oblasts = [r for r in store.regions(level="oblast", on=day, with_geometry=True)
+               if shapely.intersects(r.geometry, shapely.box(*view))]
+    land_raw = geometry.union([_clip(r.geometry, view) for r in oblasts])
+    land_focus = shapely.intersection(focus, land_raw) if not land_raw.is_empty else focus
+    stats = {s: float(geometry.area_km2(shapely.intersection(raw[s], land_focus)))
+             for s in CONTROL}
+    stats["total"] = float(geometry.area_km2(land_focus))
+    stats["ukrainian"] = max(stats["total"] - stats["occupied"] - stats["contested"], 0.0)
+
+    clipped = [_clip(raw[s], view) for s in CONTROL]
+    held = shapely.difference(land_raw, geometry.union(clipped)) if clipped else land_raw
+    occ, con, held = simplify.coverage([*clipped, held], tol, dec)
+    raions = [r.geometry for r in store.regions(level="raion", on=day, with_geometry=True)
+              if shapely.intersects(r.geometry, shapely.box(*view))]
+    outlines = {
+        "oblast": _outline([r.geometry for r in oblasts], view, tol, dec),
+        "raion": _outline(raions, view, tol, dec),
+    }
+    scene = Scene(info=info, query=q, where=where, focus=focus, view=view, tolerance_m=tol,
+                  decimals=dec, layers={"occupied": occ, "contested": con},
+                  land=geometry.union([occ, con, held]), outlines=outlines,
+                  places=places_in(store, focus, day, q.lang), stats=stats)
+    if q.compare:
+        add_changes(store, scene, raw, land_focus)
+    return scene
+
+
+def _outline(geoms: list, view, tol: float, dec: int):
+    if not geoms:
+        return shapely.MultiLineString()
+    # union nodes the shared borders into 2-point pieces; merge them back into long lines so
+    # that simplification has something to simplify
+    merged = shapely.line_merge(shapely.union_all(shapely.boundary(np.array(geoms))))
+    lines = shapely.clip_by_rect(merged, *view)
+    return simplify.lines([lines], tol, dec)[0]
+
+
+def places_in(store: SqlStore, focus, day: date, lang: str, limit: int = 20,
+              fit_pixels: int = 900) -> list[tuple[str, float, float, int]]:
+    """The most populous places inside the focus, named for the day and language, leaving
+    out any whose label would overlap a bigger place's when the focus spans `fit_pixels`."""
+    shapely.prepare(focus)
+    m_per_px = simplify.tolerance_for(focus.bounds, fit_pixels)
+    taken: list[Any] = []
+    out = []
+    for p in store.places(day):  # most populous first
+        if not shapely.contains_xy(focus, p.lon, p.lat):
+            continue
+        name = p.name_uk if lang == "uk" else p.name_en
+        x, y = shapely.get_coordinates(geometry.to_equal_area(shapely.Point(p.lon, p.lat)))[0]
+        box = shapely.box(x - 6 * m_per_px, y - 9 * m_per_px,
+                          x + (10 + 7.5 * len(name)) * m_per_px, y + 9 * m_per_px)
+        if any(box.intersects(b) for b in taken):
+            continue
+        taken.append(box)
+        out.append((name, p.lon, p.lat, p.population or 0))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def add_changes(store: SqlStore, scene: Scene, raw: dict[str, Any], land_focus) -> None:
+    """Gained/lost occupied ground since `compare`, cut to the view, with km² in focus."""
+    from frontwatch import analytics
+
+    q = scene.query
+    before = resolve_snapshot(store, q, q.compare)
+    d = analytics.diff(store, before, scene.info)
+    for key in ("gained", "lost"):
+        geom = geometry.polygonal(getattr(d, key))
+        scene.change_km2[key] = float(geometry.area_km2(shapely.intersection(geom, land_focus)))
+        scene.changes[key] = simplify.coverage([_clip(geom, scene.view)], scene.tolerance_m,
+                                               scene.decimals)[0]

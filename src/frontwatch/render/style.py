@@ -1,0 +1,97 @@
+"""Colours and words shared by every map and image, so web and print look and read the same.
+
+The palette is Okabe–Ito (Color Universal Design): its hues stay apart for the common forms
+of colour blindness; tests check the pairs under a simulated deuteranopia.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# fill colours (hex) and opacities for the web; static images use the same, opaque.
+OCCUPIED: Final = "#D55E00"  # vermillion
+CONTESTED: Final = "#F0E442"  # yellow
+HELD: Final = "#D6EAF8"  # pale sky blue: Ukrainian-held ground, the "rest of the region"
+GAINED: Final = "#CC79A7"  # reddish purple: newly occupied since the compared date
+LOST: Final = "#0072B2"  # blue: no longer occupied (recovered) since the compared date
+OUTLINE: Final = "#4D4D4D"
+BACKGROUND: Final = "#F4F4F2"  # outside the country: neutral, so it never reads as "held"
+FOCUS: Final = "#000000"
+
+FILLS: Final = {"occupied": OCCUPIED, "contested": CONTESTED, "ukrainian": HELD,
+                "gained": GAINED, "lost": LOST}
+OPACITY: Final = {"occupied": 0.75, "contested": 0.85, "ukrainian": 1.0, "gained": 0.9,
+                  "lost": 0.9}
+
+TEXT: Final = {
+    "en": {
+        "title": "Territorial control",
+        "timelapse_title": "Territorial control over time",
+        "occupied": "Occupied",
+        "contested": "Contested (grey zone)",
+        "ukrainian": "Ukrainian-held",
+        "gained": "Newly occupied since {d}",
+        "lost": "No longer occupied since {d}",
+        "as_of": "as of {d}",
+        "changes_since": "changes since {d}",
+        "regions": "Region outlines",
+        "places": "Places",
+        "tiles": "OpenStreetMap tiles (needs internet)",
+        "focus": "Focus",
+        "km_radius": "{km:g} km around {name}",
+        "area": "Area",
+        "description": "Map of {where} on {d}: occupied territory {occ} ({share} of the area "
+                       "shown), contested grey zone {con}, the rest Ukrainian-held.",
+        "description_compare": "Map of {where} comparing {d1} with {d}: {gain} newly "
+                               "occupied and {lost} no longer occupied.",
+        "description_timelapse": "Animated map of {where} from {d0} to {d}: occupied "
+                                 "territory {occ0} on the first date, {occ} on the last.",
+        "slider": "Date",
+        "play": "Play",
+        "pause": "Pause",
+    },
+    "uk": {
+        "title": "Контроль території",
+        "timelapse_title": "Контроль території в часі",
+        "occupied": "Окуповано",
+        "contested": "Під питанням (сіра зона)",
+        "ukrainian": "Під контролем України",
+        "gained": "Окуповано після {d}",
+        "lost": "Звільнено після {d}",
+        "as_of": "станом на {d}",
+        "changes_since": "зміни з {d}",
+        "regions": "Межі областей і районів",
+        "places": "Населені пункти",
+        "tiles": "Тайли OpenStreetMap (потрібен інтернет)",
+        "focus": "Фокус",
+        "km_radius": "{km:g} км навколо: {name}",
+        "area": "Площа",
+        "description": "Карта: {where}, {d}. Окуповано {occ} ({share} показаної площі), сіра "
+                       "зона {con}, решта під контролем України.",
+        "description_compare": "Карта: {where}, порівняння {d1} і {d}: окуповано {gain}, "
+                               "звільнено {lost}.",
+        "description_timelapse": "Анімована карта: {where}, з {d0} до {d}: окуповано {occ0} "
+                                 "на початку, {occ} наприкінці.",
+        "slider": "Дата",
+        "play": "Відтворити",
+        "pause": "Пауза",
+    },
+}
+LANGS: Final = tuple(TEXT)
+
+
+def km2(value: float, lang: str = "en") -> str:
+    """'12,345 km²' / '12 345 км²': areas read at a glance, no false precision."""
+    text = f"{value:,.0f}" if value >= 10 else f"{value:,.1f}"
+    return text.replace(",", "\u202f") + " км²" if lang == "uk" else text + " km²"
+
+
+def long_date(d, lang: str = "en") -> str:
+    """'1 June 2025' / '1 червня 2025' (no locale dependency)."""
+    if lang == "uk":
+        months = ("січня", "лютого", "березня", "квітня", "травня", "червня", "липня",
+                  "серпня", "вересня", "жовтня", "листопада", "грудня")
+        return f"{d.day} {months[d.month - 1]} {d.year}"
+    months = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")
+    return f"{d.day} {months[d.month - 1]} {d.year}"

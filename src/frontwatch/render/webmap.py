@@ -1,0 +1,207 @@
+"""Interactive Leaflet pages (folium): one date, a comparison of two, or a time-lapse.
+
+Pages are self-contained and lean: only Leaflet and the fullscreen control are loaded (set
+per map instance, so other maps in the process are untouched), our own region outlines make
+the map legible with no tile server, and the title, date, legend and source credit sit in a
+visible block rather than only in Leaflet's small attribution control.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+from urllib.parse import quote
+
+import folium
+import folium.plugins
+import shapely
+from branca.element import Element, MacroElement
+from folium.template import Template
+
+from frontwatch.render import style
+from frontwatch.render.scene import Scene
+
+LEAFLET_JS = ("leaflet", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js")
+LEAFLET_CSS = ("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css")
+ZOOM_IN = 3  # zoom levels offered beyond the fitted view
+MAJOR_PLACES = 8  # labels still shown on a phone-wide screen
+
+
+def _feature(geom, **props) -> dict[str, Any]:
+    return {"type": "Feature", "properties": props,
+            "geometry": json.loads(shapely.to_geojson(geom))}
+
+
+def _layer(geom, name: str, fill: str, opacity: float, *, stroke: str | None = None,
+           weight: float = 0.0, show: bool = True, control: bool = True) -> folium.GeoJson:
+    fc = {"type": "FeatureCollection", "features": [] if geom.is_empty else [_feature(geom)]}
+    st = {"fillColor": fill, "fillOpacity": opacity, "color": stroke or fill,
+          "weight": weight, "stroke": bool(weight)}
+    return folium.GeoJson(fc, name=name, style_function=lambda _f, st=st: st, show=show,
+                          control=control, zoom_on_click=False)
+
+
+def _lines(geom, name: str, weight: float, dash: str | None = None) -> folium.GeoJson:
+    fc = {"type": "FeatureCollection", "features": [] if geom.is_empty else [_feature(geom)]}
+    st = {"color": style.OUTLINE, "weight": weight, "opacity": 0.9, "dashArray": dash}
+    return folium.GeoJson(fc, name=name, style_function=lambda _f, st=st: st,
+                          zoom_on_click=False, control=False)
+
+
+def new_map(scene: Scene) -> folium.Map:
+    """A blank map fitted to the focus, with only the scripts our pages use."""
+    minx, miny, maxx, maxy = scene.focus.bounds
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None,
+                   control_scale=True, zoom_snap=0.25, attribution_control=True)
+    m.default_js = [LEAFLET_JS]  # instance attributes: no jQuery/Bootstrap/Font Awesome
+    m.default_css = [LEAFLET_CSS]
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    m.get_root().header.add_child(Element(
+        f"<style>.leaflet-container{{background:{style.BACKGROUND}}}</style>"), name="fw_bg")
+    return m
+
+
+def add_base(m: folium.Map, scene: Scene) -> None:
+    """Land (Ukrainian-held by contrast), outlines, optional tiles."""
+    t = scene.t
+    folium.TileLayer("OpenStreetMap", name=t["tiles"], overlay=True, show=scene.query.tiles,
+                     control=True, opacity=0.5).add_to(m)
+    _layer(scene.land, t["ukrainian"], style.HELD, 1.0, control=False).add_to(m)
+
+
+def add_overlays(m: folium.Map, scene: Scene) -> None:
+    t = scene.t
+    outlines = folium.FeatureGroup(name=t["regions"])
+    _lines(scene.outlines["raion"], "raions", 0.6, "3,3").add_to(outlines)
+    _lines(scene.outlines["oblast"], "oblasts", 1.6).add_to(outlines)
+    if scene.query.place or scene.query.bbox:
+        _lines(shapely.boundary(scene.focus), "focus", 2.0, "6,4").add_to(outlines)
+    outlines.add_to(m)
+    places = folium.FeatureGroup(name=t["places"])
+    for rank, (name, lon, lat, _pop) in enumerate(scene.places):
+        label = "fw-label" + (" fw-minor" if rank >= MAJOR_PLACES else "")
+        folium.CircleMarker([lat, lon], radius=3, color="#000", weight=1, fill=True,
+                            fill_color="#fff", fill_opacity=1,
+                            tooltip=folium.Tooltip(html.escape(name), permanent=True,
+                                                   direction="right", class_name=label)
+                            ).add_to(places)
+    places.add_to(m)
+    folium.plugins.Fullscreen(position="topleft").add_to(m)
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    m.get_root().html.add_child(Element(_panel(scene)))
+    m.add_child(_Expose())
+
+
+def add_control(m: folium.Map, scene: Scene) -> None:
+    t = scene.t
+    show = not scene.query.compare
+    _layer(scene.layers["contested"], t["contested"], style.CONTESTED,
+           style.OPACITY["contested"], show=True).add_to(m)
+    _layer(scene.layers["occupied"], t["occupied"], style.OCCUPIED,
+           style.OPACITY["occupied"] if show else 0.45).add_to(m)
+    for key in ("gained", "lost"):
+        if key in scene.changes:
+            label = t[key].format(d=scene.query.compare.isoformat())
+            _layer(scene.changes[key], label, style.FILLS[key], style.OPACITY[key],
+                   stroke="#000", weight=1.2).add_to(m)
+
+
+def legend_rows(scene: Scene) -> list[tuple[str, str, str]]:
+    """(colour, label, figure) rows, also used by the static image."""
+    t, lang, q = scene.t, scene.query.lang, scene.query
+    rows = [(style.OCCUPIED, t["occupied"], style.km2(scene.stats["occupied"], lang)),
+            (style.CONTESTED, t["contested"], style.km2(scene.stats["contested"], lang)),
+            (style.HELD, t["ukrainian"], style.km2(scene.stats["ukrainian"], lang))]
+    for key in ("gained", "lost"):
+        if key in scene.change_km2:
+            rows.append((style.FILLS[key], t[key].format(d=style.long_date(q.compare, lang)),
+                         style.km2(scene.change_km2[key], lang)))
+    return rows
+
+
+_CSS = """
+<style>
+.fw-panel{position:absolute;z-index:1000;left:54px;top:10px;max-width:min(420px,calc(100% - 110px));
+ background:rgba(255,255,255,.93);padding:6px 10px;border-radius:4px;
+ box-shadow:0 1px 4px rgba(0,0,0,.3);
+ font:13px/1.3 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#111}
+.fw-panel h1{font-size:15px;margin:0 0 2px}
+.fw-panel .fw-date{font-weight:600}
+.fw-panel p{margin:2px 0}
+.fw-legend{position:absolute;z-index:1000;left:10px;bottom:48px;background:rgba(255,255,255,.93);
+ padding:5px 8px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);
+ font:12px/1.35 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;
+ max-width:calc(100% - 40px)}
+.fw-legend i{display:inline-block;width:14px;height:11px;margin-right:5px;vertical-align:-1px;
+ border:1px solid #555}
+.fw-legend b{font-weight:600;margin-left:4px}
+.fw-credit{font-size:11px;color:#333}
+.fw-notice{background:#000;color:#ff0;font-weight:700;padding:3px 6px;margin:3px 0;
+ border-radius:3px}
+.fw-label{background:rgba(255,255,255,.8);border:0;box-shadow:none;padding:0 3px;font-size:11px;
+ font-weight:600}
+.fw-label:before{display:none}
+@media (max-width:480px){.fw-panel{font-size:11px;left:46px;top:6px;padding:4px 6px}
+ .fw-panel h1{font-size:13px}.fw-legend{font-size:10.5px;bottom:44px}.fw-desc{display:none}
+ .fw-label{font-size:10px}.fw-minor{display:none}}
+</style>
+"""
+
+
+def _panel(scene: Scene) -> str:
+    e = html.escape
+    notice = (f'<p class="fw-notice" role="alert">{e(scene.notice)}</p>'
+              if scene.notice else "")
+    rows = "".join(f'<div><i style="background:{c}"></i>{e(label)}<b>{e(fig)}</b></div>'
+                   for c, label, fig in legend_rows(scene))
+    credits = "<br>".join(e(c) for c in scene.credits)
+    return (_CSS +
+            f'<div class="fw-panel" id="fw-title"><h1>{e(scene.title)}</h1>'
+            f'<p class="fw-date" id="fw-date">{e(scene.subtitle)}</p>{notice}'
+            f'<p class="fw-desc" id="fw-desc">{e(scene.description)}</p></div>'
+            f'<div class="fw-legend" id="fw-legend" aria-label="legend">{rows}'
+            f'<div class="fw-credit" id="fw-credit">{credits}</div></div>')
+
+
+class _Expose(MacroElement):
+    """Names the map for tests and host pages (window.frontwatchMap), limits zoom to the
+    range the geometry was simplified for, and labels the map for screen readers."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        window.frontwatchMap = {{ this._parent.get_name() }};
+        {{ this._parent.get_name() }}.setMaxZoom({{ this._parent.get_name() }}.getZoom() + """
+                         + str(ZOOM_IN) + """);
+        (function(el){ el.setAttribute("role", "region");
+          el.setAttribute("aria-labelledby", "fw-title");
+          el.setAttribute("aria-describedby", "fw-desc"); })
+          ({{ this._parent.get_name() }}.getContainer());
+        {% endmacro %}
+    """)
+
+
+def finish(m: folium.Map, scene: Scene, oembed_url: str | None = None) -> str:
+    """The page as HTML text, with language, title, description and oEmbed discovery."""
+    root = m.get_root()
+    head = (f"<title>{html.escape(scene.title)} — {html.escape(scene.subtitle)}</title>"
+            f'<meta name="description" content="{html.escape(scene.description)}">')
+    if oembed_url:
+        head += (f'<link rel="alternate" type="application/json+oembed" '
+                 f'href="{html.escape(oembed_url)}" title="{html.escape(scene.title)}">')
+    root.header.add_child(Element(head), name="fw_head")
+    page = root.render()
+    return page.replace("<html>", f'<html lang="{scene.query.lang}">', 1)
+
+
+def render_page(scene: Scene, oembed_url: str | None = None) -> str:
+    """A single-date (or compare) map page."""
+    m = new_map(scene)
+    add_base(m, scene)
+    add_control(m, scene)
+    add_overlays(m, scene)
+    return finish(m, scene, oembed_url)
+
+
+def oembed_link(base_url: str, page_url: str) -> str:
+    return f"{base_url.rstrip('/')}/oembed?url={quote(page_url, safe='')}&format=json"
