@@ -38,8 +38,10 @@ class Scene:
     outlines: dict[str, Any]  # "oblast"/"raion" → simplified boundary lines
     places: list[tuple[str, float, float, int]]  # label, lon, lat, population
     stats: dict[str, float]  # km² within the focus: occupied, contested, ukrainian, total
+    focus_land: Any  # focus ∩ the regions (exact): what the km² figures are computed over
     changes: dict[str, Any] = field(default_factory=dict)  # compare: gained/lost geometry
     change_km2: dict[str, float] = field(default_factory=dict)
+    text: dict[str, str] = field(default_factory=dict)  # overrides: title/subtitle/description
 
     @property
     def t(self) -> dict[str, str]:
@@ -51,11 +53,15 @@ class Scene:
 
     @property
     def title(self) -> str:
+        if "title" in self.text:
+            return self.text["title"]
         return f"{self.t['title']}: {self.where}"
 
     @property
     def subtitle(self) -> str:
         t, lang = self.t, self.query.lang
+        if "subtitle" in self.text:
+            return self.text["subtitle"]
         s = t["as_of"].format(d=long_date(self.day, lang))
         if self.query.compare:
             s += " · " + t["changes_since"].format(d=long_date(self.query.compare, lang))
@@ -73,6 +79,8 @@ class Scene:
     @property
     def description(self) -> str:
         t, lang = self.t, self.query.lang
+        if "description" in self.text:
+            return self.text["description"]
         if self.query.compare:
             return t["description_compare"].format(
                 where=self.where, d=long_date(self.day, lang),
@@ -119,6 +127,13 @@ def focus_of(store: SqlStore, q: MapQuery, on: date | None) -> tuple[str, Any]:
     return (r.name_uk if uk else r.name_en), r.geometry
 
 
+def title_for(store: SqlStore, q: MapQuery) -> str:
+    """The map's title without rendering it (for embed snippets and oEmbed)."""
+    t = TEXT[q.lang]
+    where, _ = focus_of(store, q, q.on)
+    return f"{t['timelapse_title' if q.timelapse else 'title']}: {where}"
+
+
 def _margin(bounds, frac: float = 0.15) -> tuple[float, float, float, float]:
     """The extent drawn around the focus: a margin, widened so that a landscape screen
     (up to 2:1) or a portrait phone (1:2) showing the whole focus never reaches its edge."""
@@ -150,10 +165,9 @@ def build(store: SqlStore, q: MapQuery, pixels: int = 4000, info: SnapshotInfo |
     raw = {s: store.layer(info.id, s) for s in CONTROL}
     oblasts = [r for r in store.regions(level="oblast", on=day, with_geometry=True)
                if shapely.intersects(r.geometry, shapely.box(*view))]
-    land_raw = geometry.union([_clip(r.geometry, view) for r in oblasts])
+    land_raw = fill_slivers(geometry.union([_clip(r.geometry, view) for r in oblasts]))
     land_focus = shapely.intersection(focus, land_raw) if not land_raw.is_empty else focus
-    stats = {s: float(geometry.area_km2(shapely.intersection(raw[s], land_focus)))
-             for s in CONTROL}
+    stats = control_km2(raw, land_focus)
     stats["total"] = float(geometry.area_km2(land_focus))
     stats["ukrainian"] = max(stats["total"] - stats["occupied"] - stats["contested"], 0.0)
 
@@ -169,10 +183,37 @@ def build(store: SqlStore, q: MapQuery, pixels: int = 4000, info: SnapshotInfo |
     scene = Scene(info=info, query=q, where=where, focus=focus, view=view, tolerance_m=tol,
                   decimals=dec, layers={"occupied": occ, "contested": con},
                   land=geometry.union([occ, con, held]), outlines=outlines,
-                  places=places_in(store, focus, day, q.lang), stats=stats)
+                  places=places_in(store, focus, day, q.lang), stats=stats,
+                  focus_land=land_focus)
     if q.compare:
         add_changes(store, scene, raw, land_focus)
     return scene
+
+
+def fill_slivers(geom, max_km2: float = 300.0):
+    """Close the small holes a union of regions from different sources leaves along shared
+    borders (e.g. OSM's oblast polygons against an oblast built from its raions), so the
+    held area reads as one surface; real enclaves such as Kyiv city (~840 km²) stay."""
+    polys = []
+    for poly in geometry.polygons_of(geom):
+        holes = [r for r in poly.interiors
+                 if geometry.area_km2(shapely.Polygon(r)) > max_km2]
+        polys.append(shapely.Polygon(poly.exterior, holes))
+    return geometry.union(polys) if polys else geometry.EMPTY
+
+
+def control_km2(raw: dict[str, Any], land_focus) -> dict[str, float]:
+    """km² of each control layer within the focus (exact geometry, the area convention)."""
+    return {s: float(geometry.area_km2(shapely.intersection(raw[s], land_focus)))
+            for s in CONTROL}
+
+
+def control_layers(store: SqlStore, info: SnapshotInfo, view, tolerance_m: float,
+                   decimals: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(exact layers, layers cut to the view and simplified together) of a snapshot."""
+    raw = {s: store.layer(info.id, s) for s in CONTROL}
+    simple = simplify.coverage([_clip(raw[s], view) for s in CONTROL], tolerance_m, decimals)
+    return raw, dict(zip(CONTROL, simple))
 
 
 def _outline(geoms: list, view, tol: float, dec: int):
@@ -210,14 +251,15 @@ def places_in(store: SqlStore, focus, day: date, lang: str, limit: int = 20,
 
 
 def add_changes(store: SqlStore, scene: Scene, raw: dict[str, Any], land_focus) -> None:
-    """Gained/lost occupied ground since `compare`, cut to the view, with km² in focus."""
-    from frontwatch import analytics
-
+    """Newly occupied ('gained') and no-longer-occupied ('lost') ground since `compare`, cut
+    to the view, with their km² within the focus. Two overlays in lon/lat, then areas by
+    the convention: exactly what the map draws."""
     q = scene.query
-    before = resolve_snapshot(store, q, q.compare)
-    d = analytics.diff(store, before, scene.info)
-    for key in ("gained", "lost"):
-        geom = geometry.polygonal(getattr(d, key))
+    before = store.layer(resolve_snapshot(store, q, q.compare).id, "occupied")
+    after = raw["occupied"]
+    for key, geom in (("gained", shapely.difference(after, before)),
+                      ("lost", shapely.difference(before, after))):
+        geom = geometry.polygonal(geom)
         scene.change_km2[key] = float(geometry.area_km2(shapely.intersection(geom, land_focus)))
         scene.changes[key] = simplify.coverage([_clip(geom, scene.view)], scene.tolerance_m,
                                                scene.decimals)[0]

@@ -25,6 +25,8 @@ from frontwatch.render.scene import Scene
 LEAFLET_JS = ("leaflet", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js")
 LEAFLET_CSS = ("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css")
 ZOOM_IN = 3  # zoom levels offered beyond the fitted view
+LAND_PANE, ZONES_PANE = "fw-land", "fw-zones"  # below Leaflet's overlayPane (400): outlines
+# and places stay on top of the zones, however often a time-lapse swaps them
 MAJOR_PLACES = 8  # labels still shown on a phone-wide screen
 
 
@@ -34,12 +36,13 @@ def _feature(geom, **props) -> dict[str, Any]:
 
 
 def _layer(geom, name: str, fill: str, opacity: float, *, stroke: str | None = None,
-           weight: float = 0.0, show: bool = True, control: bool = True) -> folium.GeoJson:
+           weight: float = 0.0, show: bool = True, control: bool = True,
+           pane: str = ZONES_PANE) -> folium.GeoJson:
     fc = {"type": "FeatureCollection", "features": [] if geom.is_empty else [_feature(geom)]}
     st = {"fillColor": fill, "fillOpacity": opacity, "color": stroke or fill,
           "weight": weight, "stroke": bool(weight)}
     return folium.GeoJson(fc, name=name, style_function=lambda _f, st=st: st, show=show,
-                          control=control, zoom_on_click=False)
+                          control=control, zoom_on_click=False, pane=pane)
 
 
 def _lines(geom, name: str, weight: float, dash: str | None = None) -> folium.GeoJson:
@@ -57,6 +60,8 @@ def new_map(scene: Scene) -> folium.Map:
     m.default_js = [LEAFLET_JS]  # instance attributes: no jQuery/Bootstrap/Font Awesome
     m.default_css = [LEAFLET_CSS]
     m.fit_bounds([[miny, minx], [maxy, maxx]])
+    folium.map.CustomPane(LAND_PANE, z_index=350).add_to(m)
+    folium.map.CustomPane(ZONES_PANE, z_index=390).add_to(m)
     m.get_root().header.add_child(Element(
         f"<style>.leaflet-container{{background:{style.BACKGROUND}}}</style>"), name="fw_bg")
     return m
@@ -67,7 +72,8 @@ def add_base(m: folium.Map, scene: Scene) -> None:
     t = scene.t
     folium.TileLayer("OpenStreetMap", name=t["tiles"], overlay=True, show=scene.query.tiles,
                      control=True, opacity=0.5).add_to(m)
-    _layer(scene.land, t["ukrainian"], style.HELD, 1.0, control=False).add_to(m)
+    _layer(scene.land, t["ukrainian"], style.HELD, 1.0, control=False, pane=LAND_PANE
+           ).add_to(m)
 
 
 def add_overlays(m: folium.Map, scene: Scene) -> None:
@@ -153,8 +159,9 @@ def _panel(scene: Scene) -> str:
     e = html.escape
     notice = (f'<p class="fw-notice" role="alert">{e(scene.notice)}</p>'
               if scene.notice else "")
-    rows = "".join(f'<div><i style="background:{c}"></i>{e(label)}<b>{e(fig)}</b></div>'
-                   for c, label, fig in legend_rows(scene))
+    rows = "".join(f'<div><i style="background:{c}"></i>{e(label)}'
+                   f'<b id="fw-fig-{i}">{e(fig)}</b></div>'
+                   for i, (c, label, fig) in enumerate(legend_rows(scene)))
     credits = "<br>".join(e(c) for c in scene.credits)
     return (_CSS +
             f'<div class="fw-panel" id="fw-title"><h1>{e(scene.title)}</h1>'

@@ -1,0 +1,171 @@
+"""Map pages, static images, embedding (iframe snippet, oEmbed), charts and the local copies
+of Leaflet. Thin: parse, call frontwatch.render, set headers. Map pages may be framed by any
+site (they are made to be embedded); everything here is cacheable for a few minutes."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
+
+from frontwatch import render
+from frontwatch.errors import FrontwatchError, InputError
+from frontwatch.render import assets, embed
+from frontwatch.render.scene import title_for
+from frontwatch.store import open_store
+from frontwatch.store.base import SqlStore
+
+
+class ProblemRoute(APIRoute):
+    """Turns the domain's errors into RFC 9457 problem+json, whatever the app does."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except FrontwatchError as exc:
+                status = exc.status_code if exc.status_code < 500 else 500
+                body = {"type": "about:blank", "title": type(exc).__name__,
+                        "status": status, "detail": str(exc)}
+                if getattr(exc, "suggestions", None):
+                    body["suggestions"] = exc.suggestions
+                return JSONResponse(body, status_code=status,
+                                    media_type="application/problem+json")
+
+        return run
+
+
+router = APIRouter(route_class=ProblemRoute, tags=["maps"])
+FRAMEABLE = {"Content-Security-Policy": "frame-ancestors *",
+             "Cache-Control": "public, max-age=300"}
+
+
+def get_store(request: Request) -> Iterator[SqlStore]:
+    store = open_store(request.app.state.settings.database_url)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+Store = Annotated[SqlStore, Depends(get_store)]
+
+
+def map_query(
+    day: str,
+    source: str | None = None,
+    as_of: str | None = None,
+    region: Annotated[str | None, Query(description="region name, code or slug")] = None,
+    place: Annotated[str | None, Query(description="centre the map on a place")] = None,
+    radius_km: Annotated[str | None, Query(description="with place=: radius (15)")] = None,
+    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
+    compare: Annotated[str | None, Query(description="show changes since this date")] = None,
+    start: Annotated[str | None, Query(alias="from", description="time-lapse start")] = None,
+    to: Annotated[str | None, Query(description="time-lapse end (default: the date)")] = None,
+    step: Annotated[str | None, Query(description="time-lapse step: 7, 7d, 2w, 1m")] = None,
+    lang: Annotated[str | None, Query(description="en or uk")] = None,
+    tiles: bool = False,
+) -> render.MapQuery:
+    return render.parse_query(day, source=source, as_of=as_of, region=region, place=place,
+                              radius_km=radius_km, bbox=bbox, compare=compare, start=start,
+                              end=to, step=step, lang=lang, tiles=tiles)
+
+
+Q = Annotated[render.MapQuery, Depends(map_query)]
+
+
+def _source(request: Request, q: render.MapQuery) -> render.MapQuery:
+    default = request.app.state.settings.source
+    return q if q.source or not default else dataclasses.replace(q, source=default)
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def _send(request: Request, body: bytes, media_type: str, headers: dict[str, str]
+          ) -> Response:
+    tag = _etag(body)
+    if request.headers.get("if-none-match") == tag:
+        return Response(status_code=304, headers={"ETag": tag, **headers})
+    return Response(body, media_type=media_type, headers={"ETag": tag, **headers})
+
+
+def _map_params(request: Request) -> dict[str, str]:
+    return {k: v for k, v in request.query_params.items() if k in embed.MAP_PARAMS}
+
+
+@router.get("/maps/{day}.html", response_class=HTMLResponse,
+            summary="Interactive map page (single date, compare=, or time-lapse from=&to=)")
+def map_html(request: Request, q: Q, store: Store) -> Response:
+    q = _source(request, q)
+    base = str(request.base_url)
+    oembed_url = f"{base}oembed?{urlencode({'url': str(request.url), 'format': 'json'})}"
+    page = render.map_page(store, q, request.app.state.settings.assets, oembed_url)
+    return _send(request, page.encode(), "text/html; charset=utf-8", FRAMEABLE)
+
+
+def _image(request: Request, q: render.MapQuery, store: SqlStore, fmt: str,
+           width: str | None, height: str | None, dpi: str | None) -> Response:
+    size = render.parse_size(width, height, dpi)
+    data = render.map_image(store, _source(request, q), fmt, size)
+    return _send(request, data, "image/png" if fmt == "png" else "image/svg+xml",
+                 {"Cache-Control": "public, max-age=300"})
+
+
+@router.get("/maps/{day}.png", summary="Static map image (PNG), 1200×800 by default",
+            response_class=Response, responses={200: {"content": {"image/png": {}}}})
+def map_png(request: Request, q: Q, store: Store, width: str | None = None,
+            height: str | None = None, dpi: str | None = None) -> Response:
+    return _image(request, q, store, "png", width, height, dpi)
+
+
+@router.get("/maps/{day}.svg", summary="Static map image (SVG)", response_class=Response,
+            responses={200: {"content": {"image/svg+xml": {}}}})
+def map_svg(request: Request, q: Q, store: Store, width: str | None = None,
+            height: str | None = None, dpi: str | None = None) -> Response:
+    return _image(request, q, store, "svg", width, height, dpi)
+
+
+@router.get("/embed/{day}", response_class=HTMLResponse,
+            summary="Copy-paste responsive iframe snippet for a map")
+def embed_snippet(request: Request, q: Q, store: Store, width: int | None = None,
+                  height: int = 600) -> Response:
+    q = _source(request, q)
+    render.scene.resolve_snapshot(store, q)  # 404 now, not inside someone's article
+    params = _map_params(request)
+    src = f"{request.base_url}maps/{request.path_params['day']}.html"
+    if params:
+        src += "?" + urlencode(params)
+    snippet = embed.iframe(src, title_for(store, q), width, height)
+    return HTMLResponse(snippet + "\n", headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.get("/oembed", summary="oEmbed 1.0 for map page URLs (JSON, type rich)")
+def oembed(request: Request, store: Store, url: str, format: str = "json",
+           maxwidth: int | None = None, maxheight: int | None = None) -> Any:
+    if format != "json":
+        return JSONResponse({"type": "about:blank", "title": "Not Implemented", "status": 501,
+                             "detail": f"oEmbed format {format!r}: only json is offered"},
+                            status_code=501, media_type="application/problem+json")
+    day, params = embed.page_of(url, request.url.netloc)
+    q = _source(request, embed.query_from_params(day, params))
+    render.scene.resolve_snapshot(store, q)
+    return embed.oembed(url, title_for(store, q), str(request.base_url), maxwidth, maxheight)
+
+
+@router.get("/assets/{name:path}", include_in_schema=False)
+def asset(name: str) -> Response:
+    """Leaflet and friends from node_modules (FRONTWATCH_ASSETS=local)."""
+    if ".." in name:
+        raise InputError(f"bad asset name {name!r}")
+    return FileResponse(assets.asset_file(name), media_type=assets.media_type(name),
+                        headers={"Cache-Control": "public, max-age=31536000, immutable"})

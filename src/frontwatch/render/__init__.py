@@ -1,0 +1,91 @@
+"""Maps for people: interactive Leaflet pages, static PNG/SVG images and charts.
+
+Entry points take a store and a checked :class:`MapQuery`; results are cached by (what was
+asked, the content hashes of the snapshots drawn), so a repeated request, or the same map
+asked for by a different date that resolves to the same snapshot, costs one lookup.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from frontwatch.render import assets
+from frontwatch.render.query import ImageSize, MapQuery, parse_query, parse_size
+from frontwatch.render.scene import build, resolve_snapshot
+from frontwatch.store.base import SqlStore
+
+__all__ = ["ImageSize", "MapQuery", "cache", "map_image", "map_page", "parse_query",
+           "parse_size"]
+
+
+class RenderCache:
+    """A small thread-safe LRU of rendered bytes."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get_or_make(self, key: tuple, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return self._items[key]
+        value = make()
+        with self._lock:
+            self.misses += 1
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
+
+
+cache = RenderCache()
+
+
+def _hashes(store: SqlStore, q: MapQuery) -> tuple[str, ...]:
+    """Content hashes of every snapshot the map draws: the cache's notion of 'same data'."""
+    days = q.frames() if q.timelapse else [q.on, *([q.compare] if q.compare else [])]
+    return tuple(resolve_snapshot(store, q, d).content_hash for d in days)
+
+
+def map_page(store: SqlStore, q: MapQuery, assets_mode: str = "cdn",
+             oembed_url: str | None = None) -> str:
+    """The interactive page (single date, compare or time-lapse) as HTML text."""
+    from frontwatch.render import timelapse, webmap
+
+    assets.check_mode(assets_mode)
+    key = ("html", q.key(), _hashes(store, q), assets_mode, oembed_url)
+
+    def make() -> str:
+        if q.timelapse:
+            page = timelapse.render_page(store, q, oembed_url)
+        else:
+            page = webmap.render_page(build(store, q), oembed_url)
+        return assets.apply(page, assets_mode)
+
+    return cache.get_or_make(key, make)
+
+
+def map_image(store: SqlStore, q: MapQuery, fmt: str = "png", size: ImageSize | None = None
+              ) -> bytes:
+    """A static image of a single-date (or compare) map."""
+    from frontwatch.errors import InputError
+    from frontwatch.render import static
+
+    if q.timelapse:
+        raise InputError("a time-lapse (from=) has no static image; ask for one date")
+    size = size or ImageSize()
+    key = ("img", fmt, q.key(), _hashes(store, q), size)
+    return cache.get_or_make(key, lambda: static.render_image(build(store, q), fmt,
+                                                             size).data)

@@ -1,0 +1,158 @@
+"""Static images (PNG/SVG) of a scene with matplotlib's Agg backend: the same colours, title,
+date, legend, place labels and credits as the web page, plus a scale bar, drawn in the
+theatre's equal-area projection (true shapes and a true scale) with no tile server.
+A bare `Figure` (no pyplot) renders with Agg and keeps no global state between requests."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import matplotlib.patheffects as pe
+import numpy as np
+import shapely
+from matplotlib.figure import Figure
+from matplotlib.patches import PathPatch, Rectangle
+from matplotlib.path import Path as MplPath
+
+from frontwatch import geometry
+from frontwatch.errors import InputError
+from frontwatch.render import style
+from frontwatch.render.query import ImageSize
+from frontwatch.render.scene import Scene
+
+FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
+HEADER_PX, FOOTER_PX = 74, 46
+HALO = [pe.withStroke(linewidth=2.5, foreground="white")]
+
+
+@dataclass
+class Image:
+    data: bytes
+    media_type: str
+    pixel: Callable[[float, float], tuple[int, int]]  # lon, lat → (column, row)
+
+
+def _path(geom) -> MplPath | None:
+    """A compound path of (multi)polygons, holes included (even-odd filling)."""
+    verts, codes = [], []
+    for poly in geometry.polygons_of(geom):
+        for ring in (poly.exterior, *poly.interiors):
+            xy = np.asarray(ring.coords)
+            if len(xy) < 3:
+                continue
+            verts.append(xy)
+            codes.append(np.r_[MplPath.MOVETO, np.full(len(xy) - 2, MplPath.LINETO),
+                               MplPath.CLOSEPOLY])
+    if not verts:
+        return None
+    return MplPath(np.concatenate(verts), np.concatenate(codes).astype(np.uint8))
+
+
+def _fill(ax, geom, color: str, z: float, edge: str = "none", lw: float = 0.0) -> None:
+    path = _path(geometry.to_equal_area(geom)) if not geom.is_empty else None
+    if path is not None:
+        ax.add_patch(PathPatch(path, facecolor=color, edgecolor=edge, linewidth=lw, zorder=z))
+
+
+def _lines(ax, geom, lw: float, z: float, ls: str = "-") -> None:
+    if geom is None or geom.is_empty:
+        return
+    for part in shapely.get_parts(geometry.to_equal_area(geom)):
+        xy = shapely.get_coordinates(part)
+        ax.plot(xy[:, 0], xy[:, 1], color=style.OUTLINE, lw=lw, ls=ls, zorder=z)
+
+
+def _extent(scene: Scene, aspect: float) -> tuple[float, float, float, float]:
+    """The focus in the plane, padded to the map area's aspect ratio (width / height)."""
+    x0, y0, x1, y1 = geometry.to_equal_area(scene.focus).bounds
+    w, h = (x1 - x0) * 1.06, (y1 - y0) * 1.06
+    w, h = max(w, h * aspect), max(h, w / aspect)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
+
+
+def _scale_bar(ax, extent) -> None:
+    x0, x1, y0, y1 = extent
+    target = (x1 - x0) / 5
+    km = max(k for k in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500) if k * 1000 <= target) \
+        if target >= 1000 else 1
+    bx, by = x1 - (x1 - x0) * 0.04 - km * 1000, y0 + (y1 - y0) * 0.05
+    ax.add_patch(Rectangle((bx, by), km * 1000, (y1 - y0) * 0.008, facecolor="black", zorder=9))
+    ax.text(bx + km * 500, by + (y1 - y0) * 0.018, f"{km} km", ha="center", va="bottom",
+            fontsize=9, zorder=9, path_effects=HALO)
+
+
+def figure(scene: Scene, size: ImageSize) -> tuple[Figure, Callable]:
+    w_in, h_in = size.width / size.dpi, size.height / size.dpi
+    fig = Figure(figsize=(w_in, h_in), dpi=size.dpi, facecolor="white")
+    # lay out in pixels scaled with the image, so it reads the same at any size and dpi
+    k = max(0.6, min(size.width, size.height * 1.5) / 1200)
+    head = min(HEADER_PX * k * (1.3 if scene.notice else 1), size.height * 0.3) / size.height
+    foot = FOOTER_PX * k / size.height
+    ax = fig.add_axes((0, foot, 1, 1 - head - foot))
+    ax.set_axis_off()
+    ax.set_facecolor(style.BACKGROUND)
+    ax.add_patch(Rectangle((0, 0), 1, 1, transform=ax.transAxes, color=style.BACKGROUND,
+                           zorder=0))
+    extent = _extent(scene, size.width / (size.height * (1 - head - foot)))
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_aspect("equal")
+    _fill(ax, scene.land, style.HELD, 1)
+    _fill(ax, scene.layers["contested"], style.CONTESTED, 2)
+    _fill(ax, scene.layers["occupied"], style.OCCUPIED, 3)
+    for key in ("gained", "lost"):
+        if key in scene.changes:
+            _fill(ax, scene.changes[key], style.FILLS[key], 4, edge="black", lw=0.5)
+    _lines(ax, scene.outlines["raion"], 0.4, 5, ":")
+    _lines(ax, scene.outlines["oblast"], 1.1, 5)
+    if scene.query.place or scene.query.bbox:
+        _lines(ax, shapely.boundary(scene.focus), 1.5, 5, "--")
+    fs = 12 * k * 72 / size.dpi  # font size in points for ~12 px text at 1200 px wide
+    for name, lon, lat, _pop in scene.places:
+        x, y = shapely.get_coordinates(geometry.to_equal_area(shapely.Point(lon, lat)))[0]
+        ax.plot([x], [y], "o", ms=4, mfc="white", mec="black", mew=0.8, zorder=7)
+        ax.annotate(name, (x, y), xytext=(4, 0), textcoords="offset points", va="center",
+                    fontsize=fs, fontweight="bold", zorder=8, path_effects=HALO)
+    _scale_bar(ax, extent)
+    _legend(ax, scene, fs)
+    top = 1 - 8 * k / size.height
+    fig.text(0.012, top, scene.title, fontsize=fs * 1.45, fontweight="bold", va="top")
+    fig.text(0.012, top - 26 * k / size.height, scene.subtitle, fontsize=fs * 1.1, va="top")
+    if scene.notice:
+        fig.text(0.012, top - 50 * k / size.height, scene.notice, fontsize=fs, va="top",
+                 color="#ffff00", fontweight="bold", backgroundcolor="black")
+    fig.text(0.012, 6 * k / size.height, "\n".join(scene.credits), fontsize=fs * 0.8,
+             va="bottom", color="#333")
+
+    def pixel(lon: float, lat: float) -> tuple[int, int]:
+        x, y = shapely.get_coordinates(geometry.to_equal_area(shapely.Point(lon, lat)))[0]
+        dx, dy = ax.transData.transform((x, y))
+        return round(float(dx)), round(float(size.height - dy))
+
+    return fig, pixel
+
+
+def _legend(ax, scene: Scene, fs: float) -> None:
+    from frontwatch.render.webmap import legend_rows  # one list of rows for web and print
+
+    handles = [Rectangle((0, 0), 1, 1, facecolor=c, edgecolor="#555", lw=0.6)
+               for c, _, _ in legend_rows(scene)]
+    labels = [f"{label}: {fig}" for _, label, fig in legend_rows(scene)]
+    leg = ax.legend(handles, labels, loc="lower left", fontsize=fs * 0.95, framealpha=0.92,
+                    edgecolor="#999")
+    leg.set_zorder(10)
+
+
+def render_image(scene: Scene, fmt: str = "png", size: ImageSize | None = None) -> Image:
+    if fmt not in FORMATS:
+        raise InputError(f"unknown image format {fmt!r}: expected png or svg")
+    size = size or ImageSize()
+    fig, pixel = figure(scene, size)
+    buf = io.BytesIO()
+    meta = {"Title": f"{scene.title} — {scene.subtitle}", "Description": scene.description} \
+        if fmt == "png" else {"Title": scene.title, "Description": scene.description}
+    fig.savefig(buf, format=fmt, dpi=size.dpi, metadata=meta)
+    return Image(buf.getvalue(), FORMATS[fmt], pixel)
