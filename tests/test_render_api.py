@@ -1,0 +1,90 @@
+"""The map routes over HTTP (in-process): status codes, media types, problem+json errors,
+framing headers, embed snippets, oEmbed and the local assets."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from fastapi.testclient import TestClient
+
+from frontwatch.render import assets
+from frontwatch.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def client(real_db):
+    from api.app import create_app
+    from api.routes import maps
+
+    app = create_app(Settings(database_url=str(real_db), assets="local"))
+    if not any(getattr(r, "path", "").startswith("/maps/") for r in app.routes):
+        app.include_router(maps.router)  # until api/app.py registers it itself
+    return TestClient(app)
+
+
+def test_map_page_served_frameable_with_oembed_link(client):
+    r = client.get("/maps/2025-06-01.html?region=donetsk-oblast")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert r.headers["content-security-policy"] == "frame-ancestors *"
+    assert "/assets/leaflet/dist/leaflet.js" in r.text and "cdn.jsdelivr" not in r.text
+    link = 'href="http://testserver/oembed?url=' + quote(
+        "http://testserver/maps/2025-06-01.html?region=donetsk-oblast", safe="")
+    assert link in r.text
+    again = client.get("/maps/2025-06-01.html?region=donetsk-oblast",
+                       headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize(("url", "status", "detail"), [
+    ("/maps/2025-13-01.html", 400, "invalid date"),
+    ("/maps/2025-06-01.html?region=Atlantis", 404, "unknown region"),
+    ("/maps/2025-06-01.html?place=Nowhere", 404, "unknown place"),
+    ("/maps/2025-06-01.html?bbox=1,2,3", 400, "invalid bbox"),
+    ("/maps/1999-01-01.html", 404, "history starts"),
+    ("/maps/2025-06-01.png?width=99999", 400, "width"),
+    ("/maps/2025-06-01.png?from=2025-05-01", 400, "no static image"),
+    ("/maps/2025-06-01.html?source=nope", 404, "unknown source"),
+    ("/oembed?url=http://elsewhere.example/maps/2025-06-01.html", 404, "not a map on this"),
+    ("/oembed?url=http://testserver/api/x", 404, "not a map page"),
+    ("/oembed?url=http://testserver/maps/2025-06-01.html&format=xml", 501, "only json"),
+    ("/assets/leaflet/package.json", 404, "no asset"),
+])
+def test_bad_requests_are_problems(client, url, status, detail):
+    r = client.get(url)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert detail in r.json()["detail"]
+
+
+def test_png_and_svg(client):
+    r = client.get("/maps/2025-06-01.png?place=Bakhmut&width=800&height=600")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert r.content[:4] == b"\x89PNG"
+    s = client.get("/maps/2025-06-01.svg?place=Bakhmut")
+    assert s.headers["content-type"].startswith("image/svg+xml") and b"<svg" in s.content
+
+
+def test_embed_snippet_and_oembed(client):
+    r = client.get("/embed/2025-06-01?place=Pokrovsk&radius_km=25&lang=uk")
+    assert r.status_code == 200
+    assert '<iframe src="http://testserver/maps/2025-06-01.html?place=Pokrovsk&amp;' \
+           'radius_km=25&amp;lang=uk"' in r.text
+    assert 'title="Контроль території: 25 км навколо: Покровськ"' in r.text
+    page = "http://testserver/maps/2025-06-01.html?place=Pokrovsk"
+    o = client.get("/oembed", params={"url": page, "maxwidth": 600})
+    assert o.status_code == 200
+    doc = o.json()
+    assert doc["version"] == "1.0" and doc["type"] == "rich"
+    assert doc["provider_name"] == "Frontwatch" and doc["width"] == 600
+    assert doc["height"] == 400 and page.replace("&", "&amp;") in doc["html"]
+    assert doc["title"] == "Territorial control: 15 km around Pokrovsk"
+
+
+def test_assets_served_only_from_the_list(client):
+    if assets.missing_local():
+        pytest.skip("node_modules assets absent: run `npm ci` in the repository")
+    r = client.get("/assets/leaflet/dist/leaflet.css")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/css")
+    assert "immutable" in r.headers["cache-control"]
+    assert client.get("/assets/leaflet.fullscreen/icon-fullscreen.svg").status_code == 200
