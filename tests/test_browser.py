@@ -1,0 +1,183 @@
+"""Map pages in a real browser: `frontwatch serve` (uvicorn subprocess, real store, local
+assets) opened in headless Chromium via Playwright, with every non-loopback request
+refused, so the maps are proven to render offline."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from frontwatch.render import assets, style
+
+pytestmark = pytest.mark.browser
+CHROMIUM = os.environ.get("FRONTWATCH_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+REPO = Path(__file__).resolve().parents[1]
+DONETSK, KRAMATORSK = (48.023, 37.802 - 0.08), (48.731, 37.568 - 0.08)  # lat, lon
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(real_db, tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if assets.missing_local():
+        pytest.skip("node_modules assets absent: run `npm ci` in the repository")
+    port = _free_port()
+    env = {**os.environ, "FRONTWATCH_ASSETS": "local", "FRONTWATCH_DATABASE_URL": str(real_db)}
+    exe = shutil.which("frontwatch") or sys.executable
+    cmd = ([exe] if exe.endswith("frontwatch") else [exe, "-m", "frontwatch"]) + [
+        "serve", "--port", str(port), "--db", str(real_db)]
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                pytest.fail(f"frontwatch serve exited: {log.read_text()}")
+            time.sleep(0.1)
+        else:
+            pytest.fail("frontwatch serve did not come up")
+        if httpx.get(base + "/maps/2025-06-01.html?place=Sloviansk").status_code == 404 \
+                and "routes" not in (REPO / "api" / "app.py").read_text():
+            pytest.skip("api/app.py does not include api.routes.maps yet")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, url: str, width: int = 1200, height: int = 800):
+    """A page with console errors and outside requests recorded (and the latter blocked)."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.problems = []
+    page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+
+    def gate(route):
+        if route.request.url.startswith("http://127.0.0.1:"):
+            route.continue_()
+        else:
+            page.problems.append(f"outside request {route.request.url}")
+            route.abort()
+
+    page.route("**/*", gate)
+    page.goto(url, wait_until="networkidle")
+    page.wait_for_function("window.frontwatchMap !== undefined")
+    return page
+
+
+def _pixel(page, shot, latlon):
+    """Colour of the screenshot where a lat/lon is drawn."""
+    x, y = page.evaluate("([la, lo]) => { const p = frontwatchMap.latLngToContainerPoint("
+                         "[la, lo]); const r = frontwatchMap.getContainer()"
+                         ".getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; }",
+                         list(latlon))
+    return np.array(shot.getpixel((round(x), round(y)))[:3], dtype=float)
+
+
+def _blend(fill: str, opacity: float, under: str) -> np.ndarray:
+    c = [np.array([int(h[i:i + 2], 16) for i in (1, 3, 5)], dtype=float) for h in (fill, under)]
+    return opacity * c[0] + (1 - opacity) * c[1]
+
+
+def test_single_date_map_renders(browser, server, tmp_path):
+    from PIL import Image
+
+    page = open_page(browser, server + "/maps/2025-06-01.html")
+    assert page.locator(".leaflet-overlay-pane path, .leaflet-fw-zones-pane path").count() > 3
+    assert page.locator("#fw-legend").is_visible()
+    assert page.locator("#fw-date").inner_text() == "as of 1 June 2025"
+    assert "DeepStateMap" in page.locator("#fw-credit").inner_text()
+    assert page.locator(".fw-label", has_text="Kramatorsk").is_visible()
+    assert page.locator(".leaflet-control-fullscreen, .leaflet-control-zoom-fullscreen"
+                        ).count() == 1
+    page.wait_for_timeout(300)
+    png = page.screenshot(path=str(tmp_path / "donbas.png"))
+    shot = Image.open(io.BytesIO(png)).convert("RGB")
+    colours = {"occupied": _blend(style.OCCUPIED, style.OPACITY["occupied"], style.HELD),
+               "ukrainian": _blend(style.HELD, 1.0, style.BACKGROUND),
+               "background": _blend(style.BACKGROUND, 1.0, style.BACKGROUND)}
+
+    def nearest(c):
+        return min(colours, key=lambda k: np.linalg.norm(c - colours[k]))
+
+    assert nearest(_pixel(page, shot, DONETSK)) == "occupied"
+    assert nearest(_pixel(page, shot, KRAMATORSK)) == "ukrainian"
+    assert page.problems == []
+
+
+def test_phone_width_keeps_title_and_legend_readable(browser, server):
+    page = open_page(browser, server + "/maps/2025-06-01.html?lang=uk", 360, 700)
+    title = page.locator("#fw-title").bounding_box()
+    legend = page.locator("#fw-legend").bounding_box()
+    assert title["width"] <= 360 and legend["width"] <= 360
+    assert title["y"] + title["height"] <= legend["y"]  # they do not overlap
+    assert "червня" in page.locator("#fw-date").inner_text()
+    assert page.problems == []
+
+
+def test_time_slider_changes_what_is_drawn(browser, server):
+    page = open_page(browser, server + "/maps/2025-06-30.html?from=2025-01-06&step=4w")
+    zones = ".leaflet-fw-zones-pane path"
+
+    def drawn():
+        return page.eval_on_selector_all(zones, "ps => ps.map(p => p.getAttribute('d'))"
+                                         ".join('|')")
+
+    last = drawn()
+    assert page.locator("#fw-date").inner_text() == "30 June 2025"
+    slider = page.locator(".fw-slider input")
+    slider.focus()
+    page.keyboard.press("Home")
+    assert page.locator("#fw-date").inner_text() == "6 January 2025"
+    first = drawn()
+    assert first and first != last
+    assert page.locator("#fw-fig-0").inner_text() != ""
+    page.keyboard.press("End")
+    assert drawn() == last
+    assert page.problems == []
+
+
+def test_compare_and_place_focus(browser, server):
+    page = open_page(browser, server + "/maps/2025-06-01.html?compare=2025-03-01")
+    assert "Newly occupied since 1 March 2025" in page.locator("#fw-legend").inner_text()
+    page2 = open_page(browser, server + "/maps/2025-06-01.html?place=Sloviansk&radius_km=20")
+    bounds = page2.evaluate("(() => { const b = frontwatchMap.getBounds(); "
+                            "return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; })()")
+    assert bounds[0] < 37.6 < bounds[2] and bounds[1] < 48.85 < bounds[3]  # Sloviansk in view
+    assert bounds[2] - bounds[0] < 2.5  # fitted to ~40 km, not all of Donbas
+    assert page.problems == [] and page2.problems == []
