@@ -154,3 +154,15 @@ def pg_url(pg_cluster: Cluster) -> Iterator[str]:
     """URL of an empty PostGIS-enabled schema for one test."""
     with pg_cluster.schema() as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def backend(request, tmp_path):
+    """An empty store of each kind: the same test runs on SQLite and on PostGIS."""
+    from frontwatch.store import open_store
+
+    url = tmp_path / "backend.sqlite" if request.param == "sqlite" else \
+        request.getfixturevalue("pg_url")
+    s = open_store(url)
+    yield s
+    s.close()

@@ -22,21 +22,10 @@ from frontwatch.model import Place, Region
 from frontwatch.places import load_bundled_places
 from frontwatch.store import open_store
 from tests.helpers import GREY, OCC, deepstate_fc, square, write
-from tests.pg import pg_cluster, pg_url  # noqa: F401  (fixtures)
 
-BACKENDS = ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]
+pytest_plugins = ["tests.pg"]  # the `backend`, `pg_url` and `pg_cluster` fixtures
+
 T0 = datetime(2024, 7, 1, tzinfo=UTC)
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request, tmp_path):
-    """An empty store of each kind."""
-    if request.param == "sqlite":
-        s = open_store(tmp_path / "backend.sqlite")
-    else:
-        s = open_store(request.getfixturevalue("pg_url"))
-    yield s
-    s.close()
 
 
 def ds_file(tmp_path, when: datetime, *zones, name: str | None = None):
@@ -245,7 +234,7 @@ def test_reopening_keeps_data_and_schema(backend):
 
 # --- PostGIS specifics --------------------------------------------------------------------
 @pytest.fixture
-def pg_store(pg_url):  # noqa: F811
+def pg_store(pg_url):
     s = open_store(pg_url)
     yield s
     s.close()

@@ -145,6 +145,9 @@ def sync_deepstate_cmd(
     if json:
         emit_json(report.to_dict())
     else:
+        for note in report.notes:
+            if note.startswith("skipped"):  # refused bodies: retried by the next sync
+                err.print(note, style="yellow", markup=False, highlight=False)
         err.print(f"downloaded {len(report.added)} new revision(s)", highlight=False)
 
 
