@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Callable, Iterator
+from http import HTTPStatus
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -33,7 +34,7 @@ class ProblemRoute(APIRoute):
                 return await handler(request)
             except FrontwatchError as exc:
                 status = exc.status_code if exc.status_code < 500 else 500
-                body = {"type": "about:blank", "title": type(exc).__name__,
+                body = {"type": "about:blank", "title": HTTPStatus(status).phrase,
                         "status": status, "detail": str(exc)}
                 if getattr(exc, "suggestions", None):
                     body["suggestions"] = exc.suggestions
@@ -49,6 +50,12 @@ FRAMEABLE = {"Content-Security-Policy": "frame-ancestors *",
 
 
 def get_store(request: Request) -> Iterator[SqlStore]:
+    """The app's pooled store (api/deps.py sets app.state.pool), else one per request."""
+    pool = getattr(request.app.state, "pool", None)
+    if pool is not None:
+        with pool.store() as store:
+            yield store
+        return
     store = open_store(request.app.state.settings.database_url)
     try:
         yield store
