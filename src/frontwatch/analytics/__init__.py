@@ -1,0 +1,54 @@
+"""Analytics over the versioned store: areas, time series, diffs, the front line, places.
+
+Every function takes an open store, a region or place (a resolved model object, or the text a
+user typed, resolved with :mod:`frontwatch.lookup`), dates and a source (None = the store's
+default source). Areas follow the convention of :mod:`frontwatch.geometry` (overlay in lon/lat,
+measure in the theatre's equal-area plane), so every figure agrees with ``pyproj.Geod``.
+
+Submodules are imported lazily so that ``import frontwatch.analytics`` stays cheap:
+
+- :mod:`.areas` — `area`, `series`, the precomputed stats table (`on_snapshot`, `rebuild`);
+- :mod:`.diff` — `diff` (gained/lost polygons, places that changed), `changelog`;
+- :mod:`.frontline` — `frontline`, `frontline_series`;
+- :mod:`.places` — `place_status`, `place_timeline`, `distance_to_front_km`,
+  `distance_series`, `places_near_front`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and readers only
+    from frontwatch.analytics.areas import area, rebuild, series
+    from frontwatch.analytics.diff import CHANGES, DiffResult, changelog, diff
+    from frontwatch.analytics.frontline import frontline, frontline_series
+    from frontwatch.analytics.places import (
+        distance_series,
+        distance_to_front_km,
+        place_status,
+        place_timeline,
+        places_near_front,
+    )
+
+_EXPORTS = {
+    "area": "areas", "series": "areas", "rebuild": "areas",
+    "diff": "diff", "changelog": "diff", "DiffResult": "diff", "CHANGES": "diff",
+    "frontline": "frontline", "frontline_series": "frontline",
+    "place_status": "places", "place_timeline": "places",
+    "distance_to_front_km": "places", "distance_series": "places",
+    "places_near_front": "places",
+}
+
+__all__ = [
+    "CHANGES", "DiffResult", "area", "changelog", "diff", "distance_series",
+    "distance_to_front_km", "frontline", "frontline_series", "place_status", "place_timeline",
+    "places_near_front", "rebuild", "series",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'frontwatch.analytics' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"frontwatch.analytics.{module}"), name)
