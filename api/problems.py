@@ -1,0 +1,95 @@
+"""RFC 9457 problem details: every error the API returns, whatever raised it, is
+`application/problem+json` with a `detail` that names the parameter and the reason."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from frontwatch.errors import FrontwatchError
+
+PROBLEM = "application/problem+json"
+TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+          405: "Method Not Allowed", 406: "Not Acceptable", 409: "Conflict",
+          413: "Content Too Large", 415: "Unsupported Media Type",
+          422: "Unprocessable Content", 500: "Internal Server Error", 501: "Not Implemented"}
+log = logging.getLogger("frontwatch.api")
+
+
+class Problem(Exception):
+    """An HTTP error raised by the API layer itself (auth, size limits, parameters)."""
+
+    def __init__(self, status: int, detail: str, **extra: Any):
+        super().__init__(detail)
+        self.status, self.detail, self.extra = status, detail, extra
+
+
+def problem_response(status: int, detail: str, instance: str | None = None,
+                     headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    body: dict[str, Any] = {"type": "about:blank", "title": TITLES.get(status, "Error"),
+                            "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    body.update({k: v for k, v in extra.items() if v})
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM,
+                    headers=headers)
+
+
+def _location(loc: tuple) -> str:
+    """`('query', 'limit')` → `query parameter 'limit'`."""
+    if not loc:
+        return "request"
+    where, *rest = loc
+    name = ".".join(str(p) for p in rest) or str(where)
+    kind = {"query": "query parameter", "path": "path parameter", "body": "body field",
+            "header": "header"}.get(str(where), str(where))
+    return f"{kind} {name!r}"
+
+
+def install(app: FastAPI) -> None:
+    """Map the domain's errors, our own, FastAPI's validation errors and any unexpected
+    exception to problem+json (a bug is a 500 without a traceback unless FRONTWATCH_DEBUG)."""
+
+    @app.exception_handler(FrontwatchError)
+    async def domain_error(request: Request, exc: FrontwatchError) -> Response:
+        status = exc.status_code
+        if status >= 500:
+            log.error("store error on %s: %s", request.url.path, exc)
+        return problem_response(status, str(exc), request.url.path,
+                                suggestions=getattr(exc, "suggestions", None))
+
+    @app.exception_handler(Problem)
+    async def api_problem(request: Request, exc: Problem) -> Response:
+        headers = exc.extra.pop("headers", None)
+        return problem_response(exc.status, exc.detail, request.url.path, headers, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        detail = "; ".join(f"{_location(tuple(e.get('loc', ())))}: {e.get('msg')}"
+                           for e in errors)
+        return problem_response(400, detail, request.url.path,
+                                errors=[{"loc": list(e.get("loc", ())), "msg": e.get("msg")}
+                                        for e in errors])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no such resource: {request.url.path}"
+        return problem_response(exc.status_code, detail, request.url.path,
+                                dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        log.exception("internal error on %s", request.url.path)
+        detail = "internal error" + (f": {exc!r}" if os.environ.get("FRONTWATCH_DEBUG")
+                                     else "; the server log has the details")
+        return problem_response(500, detail, request.url.path)

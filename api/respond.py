@@ -1,0 +1,80 @@
+"""How data routes answer: build the body once per (data version, URL), then serve the cached
+bytes with ETag, conditional GET and precomputed compression (see api.cache)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import orjson
+from fastapi import Request
+from starlette.responses import Response
+
+from api.cache import Entry, make_entry, render
+from frontwatch.model import DEMO_NOTICE, attribution
+from frontwatch.serving import data_version
+from frontwatch.store.base import SqlStore
+
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+IMMUTABLE = "public, max-age=31536000, immutable"
+DATED = "public, max-age=300"  # the state on a date can still gain a revision
+LATEST = "public, max-age=60"
+ORJSON_OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def request_key(scope: dict[str, Any], version: Hashable) -> Hashable:
+    """Everything a cached body depends on: the data, and the URL as the client wrote it
+    (the host appears in absolute links)."""
+    host = next((v for k, v in scope["headers"] if k == b"host"), b"")
+    return (version, scope.get("scheme"), host, scope["path"], scope.get("query_string", b""))
+
+
+class Prebuilt(Response):
+    """A response whose status, raw headers and body were made by api.cache.render."""
+
+    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes):
+        self.status_code = status
+        self.raw_headers = headers
+        self.body = body
+        self.background = None
+
+
+def send(request: Request, entry: Entry) -> Response:
+    status, headers, body = render(entry, request.headers.get("accept-encoding", ""),
+                                   request.headers.get("if-none-match"),
+                                   request.method == "HEAD")
+    return Prebuilt(status, headers, body)
+
+
+def cached(request: Request, store: SqlStore, build: Callable[[], Entry]) -> Response:
+    """The response for this URL from the cache, built with `build()` on a miss."""
+    cache = request.app.state.cache
+    key = request_key(request.scope, data_version(store))
+    entry = cache.get(key)
+    if entry is None:
+        entry = build()
+        cache.put(key, entry)
+    return send(request, entry)
+
+
+def credit_headers(source: str, illustrative: bool = False) -> dict[str, str]:
+    """Attribution in a header too, for clients that only look at the body's geometry."""
+    out = {"X-Data-Attribution": attribution(source)}
+    if illustrative:
+        out["X-Data-Notice"] = DEMO_NOTICE
+    return out
+
+
+def credit(doc: dict[str, Any], source: str, illustrative: bool = False) -> dict[str, Any]:
+    """Add the attribution (and the demo notice) members a data document must carry."""
+    doc["attribution"] = attribution(source)
+    if illustrative:
+        doc["illustrative"] = True
+        doc["notice"] = DEMO_NOTICE
+    return doc
+
+
+def json_entry(doc: Any, headers: dict[str, str] | None = None,
+               media_type: str = JSON) -> Entry:
+    return make_entry(orjson.dumps(doc, option=ORJSON_OPTS), media_type, headers)

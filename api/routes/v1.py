@@ -1,0 +1,227 @@
+"""Domain endpoints under /v1: snapshots (read and upload), areas, diff, front line, places.
+Thin: parse parameters, call frontwatch, answer from the response cache (api.respond)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import Response
+
+from api import params
+from api.cache import make_entry
+from api.deps import SettingsDep, StoreDep
+from api.respond import (
+    DATED,
+    GEOJSON,
+    IMMUTABLE,
+    LATEST,
+    cached,
+    credit,
+    credit_headers,
+    json_entry,
+)
+from frontwatch import lookup
+from frontwatch.model import SnapshotInfo, attribution
+from frontwatch.snapshots import snapshot_geojson
+from frontwatch.store.base import SqlStore, iso
+
+router = APIRouter(prefix="/v1", tags=["v1"])
+
+GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {GEOJSON: {"schema": {"type": "object"}}},
+          "description": "GeoJSON FeatureCollection (RFC 7946) with provenance members"}}
+SourceQ = Annotated[str | None, Query(
+    description="control-data source (default: the best one the store holds)",
+    examples=["deepstate"])]
+RegionQ = Annotated[str | None, Query(
+    description="clip to a region: name (en/uk), KATOTTG code or slug",
+    examples=["donetsk-oblast"])]
+StatusQ = Annotated[list[str] | None, Query(
+    description="only these statuses (repeat or comma-separate): occupied, contested, liberated",
+    examples=[["occupied"]])]
+SimplifyQ = Annotated[float | None, Query(description="simplify by this tolerance in metres",
+                                          examples=[100])]
+
+
+def snapshot_row(s: SnapshotInfo, revisions: int | None = None) -> dict[str, Any]:
+    row = {"id": s.id, "source": s.source, "valid_at": iso(s.valid_at), "date": s.date.isoformat(),
+           "recorded_at": iso(s.recorded_at), "revision": s.revision, "counts": s.counts,
+           "content_hash": s.content_hash, "url": f"/v1/snapshots/revisions/{s.id}"}
+    if revisions is not None:
+        row["revisions"] = revisions
+    if s.illustrative:
+        row["illustrative"] = True
+    return row
+
+
+@router.get("/snapshots", summary="List stored snapshot revisions",
+            description="Every revision (oldest first), with the number of revisions of its "
+            "moment, zone counts and its canonical, immutable URL.")
+def list_snapshots(request: Request, store: StoreDep, source: SourceQ = None,
+                   start: Annotated[str | None, Query(alias="from", examples=["2025-06-01"],
+                                                      description="first date")] = None,
+                   end: Annotated[str | None, Query(alias="to", examples=["2025-06-30"],
+                                                    description="last date")] = None
+                   ) -> Response:
+    a, b = params.interval(start, end)
+
+    def build():
+        if source is not None:
+            lookup.default_source(store, source)  # 404 with suggestions for an unknown one
+        infos = [s for s in store.snapshots(source)
+                 if (a is None or s.date >= a) and (b is None or s.date <= b)]
+        per_moment: dict[tuple[str, datetime], int] = {}
+        for s in infos:
+            per_moment[(s.source, s.valid_at)] = per_moment.get((s.source, s.valid_at), 0) + 1
+        sources = sorted({s.source for s in infos})
+        doc = {"snapshots": [snapshot_row(s, per_moment[(s.source, s.valid_at)]) for s in infos],
+               "count": len(infos),
+               "attribution": {src: attribution(src) for src in sources}}
+        if any(s.illustrative for s in infos):
+            credit(doc, "demo", True)
+            doc["attribution"] = {src: attribution(src) for src in sources}
+        return json_entry(doc, {"Cache-Control": LATEST})
+
+    return cached(request, store, build)
+
+
+def _snapshot_entry(request: Request, store: SqlStore, info: SnapshotInfo,
+                    region: str | None, status: list[str] | None, simplify: float | None,
+                    cache_control: str):
+    st = params.statuses(status)
+    tol = params.simplify(simplify)
+    reg = lookup.resolve_region(store, region, info.date) if region else None
+    body = snapshot_geojson(store, info, reg, st, tol)
+    canonical = _canonical(info, region, st, tol)
+    headers = {"Cache-Control": cache_control, "Content-Location": canonical,
+               "Link": f'<{canonical}>; rel="canonical"',
+               **credit_headers(info.source, info.illustrative)}
+    return make_entry(body, GEOJSON, headers)
+
+
+def _canonical(info: SnapshotInfo, region: str | None, st: list[str] | None,
+               tol: float | None) -> str:
+    q = [("region", region)] if region else []
+    q += [("status", s) for s in st or []]
+    if tol:
+        q.append(("simplify", f"{tol:g}"))
+    return f"/v1/snapshots/revisions/{info.id}" + (f"?{urlencode(q)}" if q else "")
+
+
+@router.get("/snapshots/revisions/{snapshot_id}", responses=GEOJSON_RESPONSE,
+            summary="One snapshot revision (canonical, immutable URL)",
+            description="A stored revision never changes: unclipped responses are "
+            "`Cache-Control: immutable`; clipped ones are cached for a day (boundaries can be "
+            "re-imported).")
+def snapshot_revision(request: Request, store: StoreDep,
+                      snapshot_id: Annotated[int, Path(ge=1, le=2**62, examples=[1])],
+                      region: RegionQ = None, status: StatusQ = None,
+                      simplify: SimplifyQ = None) -> Response:
+    def build():
+        info = store.snapshot(snapshot_id)
+        policy = IMMUTABLE if not region else "public, max-age=86400"
+        return _snapshot_entry(request, store, info, region, status, simplify, policy)
+
+    return cached(request, store, build)
+
+
+@router.get("/snapshots/{day}", responses=GEOJSON_RESPONSE,
+            summary="The control zones on a date (or `latest`) as GeoJSON",
+            description="The state on a date D is the latest revision valid by the end of D. "
+            "`Content-Location`/`Link rel=canonical` name the revision's immutable URL; "
+            "dated responses are cached 5 minutes, `latest` 1 minute (a later revision for "
+            "the same day can still arrive).")
+def snapshot_on(request: Request, store: StoreDep, settings: SettingsDep,
+                day: Annotated[str, Path(description="YYYY-MM-DD, an ISO date-time or `latest`",
+                                         examples=["2025-06-30"])],
+                source: SourceQ = None,
+                as_of: Annotated[str | None, Query(description="what was known at this time",
+                                                   examples=["2025-07-01T00:00:00Z"])] = None,
+                region: RegionQ = None, status: StatusQ = None,
+                simplify: SimplifyQ = None) -> Response:
+    on = None if day == "latest" else params.day_or_instant(day, "date")
+    known = params.instant(as_of, "as_of") if as_of else None
+
+    def build():
+        info = store.resolve(lookup.default_source(store, source or settings.source), on, known)
+        return _snapshot_entry(request, store, info, region, status, simplify,
+                               LATEST if on is None else DATED)
+
+    return cached(request, store, build)
+
+
+# --- places -------------------------------------------------------------------------------
+def place_row(p) -> dict[str, Any]:
+    return {"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk, "kind": p.kind,
+            "population": p.population, "region": p.region, "lon": p.lon, "lat": p.lat,
+            "geonameid": p.geonameid}
+
+
+PLACES_CREDIT = "Places: GeoNames (CC BY 4.0)"
+
+
+@router.get("/places", summary="Settlements of the gazetteer",
+            description="Names as of `date` (a renamed place appears under its name of the "
+            "day). `near_front_km` keeps places within that distance of the front line on "
+            "`date` and adds `distance_km`.")
+def list_places(request: Request, store: StoreDep, settings: SettingsDep,
+                on: Annotated[str | None, Query(alias="date", examples=["2025-06-30"])] = None,
+                region: Annotated[str | None, Query(description="oblast slug or name",
+                                                    examples=["donetsk-oblast"])] = None,
+                near_front_km: Annotated[float | None, Query(
+                    ge=0, le=1000, description="only places within this distance (km) of "
+                    "the front line", examples=[10])] = None,
+                source: SourceQ = None) -> Response:
+    d = params.day(on, "date") if on else None
+
+    def build():
+        places = store.places(d)
+        if region:
+            slug = lookup.resolve_region(store, region, d).slug
+            places = [p for p in places if p.region == slug]
+        doc: dict[str, Any] = {"places": [place_row(p) for p in places]}
+        if near_front_km is not None:
+            doc = _near_front(store, settings, places, d, near_front_km, source)
+        doc["count"] = len(doc["places"])
+        doc.setdefault("attribution", PLACES_CREDIT)
+        return json_entry(doc, {"Cache-Control": DATED})
+
+    return cached(request, store, build)
+
+
+def _near_front(store: SqlStore, settings, places, d: date | None, km: float,
+                source: str | None) -> dict[str, Any]:
+    from frontwatch import analytics
+
+    src = lookup.default_source(store, source or settings.source)
+    info = store.resolve(src, d)
+    near = analytics.places_near_front(store, km, on=info.date, source=src)
+    wanted = {p.slug for p in places}
+    rows = []
+    for item in near:
+        place, dist = (item if isinstance(item, tuple) else (item["place"], item["distance_km"]))
+        if getattr(place, "slug", place) in wanted:
+            p = place if hasattr(place, "slug") else store.place(place, d)
+            rows.append({**place_row(p), "distance_km": round(float(dist), 3)})
+    doc = {"places": rows, "date": info.date.isoformat(), "near_front_km": km,
+           "snapshot": snapshot_row(info)}
+    return credit(doc, info.source, info.illustrative)
+
+
+@router.get("/places/{slug}", summary="One settlement")
+def get_place(request: Request, store: StoreDep,
+              slug: Annotated[str, Path(description="slug or name (en/uk)",
+                                        examples=["kramatorsk"])],
+              on: Annotated[str | None, Query(alias="date", examples=["2025-06-30"])] = None
+              ) -> Response:
+    d = params.day(on, "date") if on else None
+
+    def build():
+        p = lookup.resolve_place(store, slug, d)
+        return json_entry({**place_row(p), "attribution": PLACES_CREDIT},
+                          {"Cache-Control": DATED})
+
+    return cached(request, store, build)
