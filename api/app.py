@@ -98,11 +98,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cache = LRU()
     problems.install(app)
 
-    from api.routes import ogc, upload, v1
+    from api.routes import analysis, ogc, places, upload, v1
 
-    app.include_router(ogc.router)
-    app.include_router(upload.router)
-    app.include_router(v1.router)
+    for module in (ogc, v1, upload, analysis, places):
+        app.include_router(module.router)
     if importlib.util.find_spec("api.routes.maps") is not None:
         from api.routes import maps
 

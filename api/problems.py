@@ -75,7 +75,8 @@ def install(app: FastAPI) -> None:
         errors = exc.errors()
         detail = "; ".join(f"{_location(tuple(e.get('loc', ())))}: {e.get('msg')}"
                            for e in errors)
-        return problem_response(400, detail, request.url.path,
+        status = 422 if any(e.get("loc", ("",))[0] == "body" for e in errors) else 400
+        return problem_response(status, detail, request.url.path,
                                 errors=[{"loc": list(e.get("loc", ())), "msg": e.get("msg")}
                                         for e in errors])
 
@@ -86,6 +87,11 @@ def install(app: FastAPI) -> None:
             detail = f"no such resource: {request.url.path}"
         return problem_response(exc.status_code, detail, request.url.path,
                                 dict(exc.headers or {}))
+
+    @app.exception_handler(NotImplementedError)
+    async def not_implemented(request: Request, exc: NotImplementedError) -> Response:
+        return problem_response(501, "this analysis is not available in this version yet",
+                                request.url.path)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> Response:

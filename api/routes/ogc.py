@@ -22,6 +22,7 @@ from api import params
 from api.cache import make_entry
 from api.deps import SettingsDep, StoreDep
 from api.respond import GEOJSON, JSON, LATEST, cached, credit_headers, json_entry
+from api.routes.common import PLACES_CREDIT
 from frontwatch import lookup
 from frontwatch.errors import NotFound
 from frontwatch.geojson import feature_collection, rfc7946
@@ -40,7 +41,6 @@ CONFORMANCE = [
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 UKRAINE_BBOX = [22.1, 44.3, 40.3, 52.4]
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
-PLACES_CREDIT = "Places: GeoNames (CC BY 4.0)"
 OGC_GEOJSON = {200: {"content": {GEOJSON: {"schema": {"type": "object"}}},
                      "description": "GeoJSON"}}
 
@@ -98,14 +98,15 @@ def _regions(store: SqlStore, settings: Settings, dt) -> Layer:
 
 
 def _frontline(store: SqlStore, settings: Settings, dt) -> Layer:
-    from frontwatch import analytics
+    from frontwatch.analytics.frontline import frontline
 
     src = lookup.default_source(store, settings.source)
     info = store.resolve(src, _end(dt))
-    line = analytics.frontline(store, info.date, source=src)
-    props = {"date": info.date.isoformat(), "source": src,
-             "length_km": round(float(line.length_km), 3), "snapshot_id": info.id}
-    return Layer([(line.geometry, props)], [info.date.isoformat()],
+    day = _day(dt) or info.date
+    line, km = frontline(store, day, src)
+    props = {"date": day.isoformat(), "source": src, "length_km": round(float(km), 3),
+             "snapshot_id": info.id}
+    return Layer([(line, props)], [day.isoformat()],
                  {"attribution": attribution(src)},
                  credit_headers(info.source, info.illustrative))
 

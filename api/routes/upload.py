@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from api.problems import Problem
 from api.respond import json_entry, send
-from api.routes.v1 import snapshot_row
+from api.routes.common import snapshot_row
 from frontwatch.errors import InputError
 from frontwatch.ingest import FORMATS, ImportOptions, parse_date, parse_snapshot, store_snapshot
 from frontwatch.ingest.vector import StatusMapping, parse_mapping

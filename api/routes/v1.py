@@ -1,10 +1,10 @@
-"""Domain endpoints under /v1: snapshots (read and upload), areas, diff, front line, places.
+"""Snapshots under /v1: the list, the state on a date, and revisions by id (canonical).
 Thin: parse parameters, call frontwatch, answer from the response cache (api.respond)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
@@ -23,38 +23,19 @@ from api.respond import (
     credit_headers,
     json_entry,
 )
+from api.routes.common import GEOJSON_RESPONSE, RegionQ, SourceQ, snapshot_row, source_of
 from frontwatch import lookup
 from frontwatch.model import SnapshotInfo, attribution
 from frontwatch.snapshots import snapshot_geojson
-from frontwatch.store.base import SqlStore, iso
+from frontwatch.store.base import SqlStore
 
 router = APIRouter(prefix="/v1", tags=["v1"])
 
-GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {GEOJSON: {"schema": {"type": "object"}}},
-          "description": "GeoJSON FeatureCollection (RFC 7946) with provenance members"}}
-SourceQ = Annotated[str | None, Query(
-    description="control-data source (default: the best one the store holds)",
-    examples=["deepstate"])]
-RegionQ = Annotated[str | None, Query(
-    description="clip to a region: name (en/uk), KATOTTG code or slug",
-    examples=["donetsk-oblast"])]
 StatusQ = Annotated[list[str] | None, Query(
     description="only these statuses (repeat or comma-separate): occupied, contested, liberated",
     examples=[["occupied"]])]
 SimplifyQ = Annotated[float | None, Query(description="simplify by this tolerance in metres",
                                           examples=[100])]
-
-
-def snapshot_row(s: SnapshotInfo, revisions: int | None = None) -> dict[str, Any]:
-    row = {"id": s.id, "source": s.source, "valid_at": iso(s.valid_at), "date": s.date.isoformat(),
-           "recorded_at": iso(s.recorded_at), "revision": s.revision, "counts": s.counts,
-           "content_hash": s.content_hash, "url": f"/v1/snapshots/revisions/{s.id}"}
-    if revisions is not None:
-        row["revisions"] = revisions
-    if s.illustrative:
-        row["illustrative"] = True
-    return row
 
 
 @router.get("/snapshots", summary="List stored snapshot revisions",
@@ -146,82 +127,8 @@ def snapshot_on(request: Request, store: StoreDep, settings: SettingsDep,
     known = params.instant(as_of, "as_of") if as_of else None
 
     def build():
-        info = store.resolve(lookup.default_source(store, source or settings.source), on, known)
+        info = store.resolve(source_of(store, settings, source), on, known)
         return _snapshot_entry(request, store, info, region, status, simplify,
                                LATEST if on is None else DATED)
-
-    return cached(request, store, build)
-
-
-# --- places -------------------------------------------------------------------------------
-def place_row(p) -> dict[str, Any]:
-    return {"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk, "kind": p.kind,
-            "population": p.population, "region": p.region, "lon": p.lon, "lat": p.lat,
-            "geonameid": p.geonameid}
-
-
-PLACES_CREDIT = "Places: GeoNames (CC BY 4.0)"
-
-
-@router.get("/places", summary="Settlements of the gazetteer",
-            description="Names as of `date` (a renamed place appears under its name of the "
-            "day). `near_front_km` keeps places within that distance of the front line on "
-            "`date` and adds `distance_km`.")
-def list_places(request: Request, store: StoreDep, settings: SettingsDep,
-                on: Annotated[str | None, Query(alias="date", examples=["2025-06-30"])] = None,
-                region: Annotated[str | None, Query(description="oblast slug or name",
-                                                    examples=["donetsk-oblast"])] = None,
-                near_front_km: Annotated[float | None, Query(
-                    ge=0, le=1000, description="only places within this distance (km) of "
-                    "the front line", examples=[10])] = None,
-                source: SourceQ = None) -> Response:
-    d = params.day(on, "date") if on else None
-
-    def build():
-        places = store.places(d)
-        if region:
-            slug = lookup.resolve_region(store, region, d).slug
-            places = [p for p in places if p.region == slug]
-        doc: dict[str, Any] = {"places": [place_row(p) for p in places]}
-        if near_front_km is not None:
-            doc = _near_front(store, settings, places, d, near_front_km, source)
-        doc["count"] = len(doc["places"])
-        doc.setdefault("attribution", PLACES_CREDIT)
-        return json_entry(doc, {"Cache-Control": DATED})
-
-    return cached(request, store, build)
-
-
-def _near_front(store: SqlStore, settings, places, d: date | None, km: float,
-                source: str | None) -> dict[str, Any]:
-    from frontwatch import analytics
-
-    src = lookup.default_source(store, source or settings.source)
-    info = store.resolve(src, d)
-    near = analytics.places_near_front(store, km, on=info.date, source=src)
-    wanted = {p.slug for p in places}
-    rows = []
-    for item in near:
-        place, dist = (item if isinstance(item, tuple) else (item["place"], item["distance_km"]))
-        if getattr(place, "slug", place) in wanted:
-            p = place if hasattr(place, "slug") else store.place(place, d)
-            rows.append({**place_row(p), "distance_km": round(float(dist), 3)})
-    doc = {"places": rows, "date": info.date.isoformat(), "near_front_km": km,
-           "snapshot": snapshot_row(info)}
-    return credit(doc, info.source, info.illustrative)
-
-
-@router.get("/places/{slug}", summary="One settlement")
-def get_place(request: Request, store: StoreDep,
-              slug: Annotated[str, Path(description="slug or name (en/uk)",
-                                        examples=["kramatorsk"])],
-              on: Annotated[str | None, Query(alias="date", examples=["2025-06-30"])] = None
-              ) -> Response:
-    d = params.day(on, "date") if on else None
-
-    def build():
-        p = lookup.resolve_place(store, slug, d)
-        return json_entry({**place_row(p), "attribution": PLACES_CREDIT},
-                          {"Cache-Control": DATED})
 
     return cached(request, store, build)

@@ -1,0 +1,53 @@
+"""What the /v1 route modules share: parameter declarations and row shapes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query
+
+from api.respond import GEOJSON
+from frontwatch import lookup
+from frontwatch.model import Place, SnapshotInfo
+from frontwatch.settings import Settings
+from frontwatch.store.base import SqlStore, iso
+
+PLACES_CREDIT = "Places: GeoNames (CC BY 4.0)"
+GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {GEOJSON: {"schema": {"type": "object"}}},
+          "description": "GeoJSON FeatureCollection (RFC 7946) with provenance members"}}
+SourceQ = Annotated[str | None, Query(
+    description="control-data source (default: the best one the store holds)",
+    examples=["deepstate"])]
+RegionQ = Annotated[str | None, Query(
+    description="clip to a region: name (en/uk), KATOTTG code or slug",
+    examples=["donetsk-oblast"])]
+FromQ = Annotated[str | None, Query(alias="from", description="first date (YYYY-MM-DD)",
+                                    examples=["2025-01-01"])]
+ToQ = Annotated[str | None, Query(alias="to", description="last date (YYYY-MM-DD)",
+                                  examples=["2025-06-30"])]
+DateQ = Annotated[str | None, Query(alias="date", description="YYYY-MM-DD (default: latest)",
+                                    examples=["2025-06-30"])]
+
+
+def source_of(store: SqlStore, settings: Settings, source: str | None) -> str:
+    """The source a request means: its own, the server's default, or the best stored."""
+    return lookup.default_source(store, source or settings.source)
+
+
+def snapshot_row(s: SnapshotInfo, revisions: int | None = None) -> dict[str, Any]:
+    row = {"id": s.id, "source": s.source, "valid_at": iso(s.valid_at),
+           "date": s.date.isoformat(), "recorded_at": iso(s.recorded_at),
+           "revision": s.revision, "counts": s.counts, "content_hash": s.content_hash,
+           "url": f"/v1/snapshots/revisions/{s.id}"}
+    if revisions is not None:
+        row["revisions"] = revisions
+    if s.illustrative:
+        row["illustrative"] = True
+    return row
+
+
+def place_row(p: Place) -> dict[str, Any]:
+    return {"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk, "kind": p.kind,
+            "population": p.population, "region": p.region, "lon": p.lon, "lat": p.lat,
+            "geonameid": p.geonameid}

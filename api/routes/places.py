@@ -1,0 +1,122 @@
+"""Places under /v1: the gazetteer, one place with its status and distance to the front, its
+status timeline, and `near_front_km` (places within a distance of the front line)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import Response
+
+from api import params
+from api.deps import SettingsDep, StoreDep
+from api.respond import DATED, ORJSON_OPTS, cached, credit, credit_headers, json_entry
+from api.routes.common import (
+    PLACES_CREDIT,
+    DateQ,
+    FromQ,
+    SourceQ,
+    ToQ,
+    place_row,
+    source_of,
+)
+from frontwatch import lookup
+from frontwatch.analytics import places as place_analytics
+from frontwatch.settings import Settings
+from frontwatch.store.base import SqlStore
+
+router = APIRouter(prefix="/v1", tags=["v1"])
+Slug = Annotated[str, Path(description="slug or name (en/uk)", examples=["kramatorsk"])]
+
+
+@router.get("/places", summary="Settlements of the gazetteer",
+            description="Names as of `date` (a renamed place appears under its name of the "
+            "day). `near_front_km` keeps the places within that distance of the front line "
+            "on `date` (default: latest), nearest first, with `status` and `distance_km`.")
+def list_places(request: Request, store: StoreDep, settings: SettingsDep, on: DateQ = None,
+                region: Annotated[str | None, Query(description="oblast slug or name",
+                                                    examples=["donetsk-oblast"])] = None,
+                near_front_km: Annotated[float | None, Query(
+                    ge=0, le=1000, description="only places within this distance (km) of "
+                    "the front line", examples=[10])] = None,
+                source: SourceQ = None) -> Response:
+    d = params.day(on, "date") if on else None
+
+    def build():
+        places = store.places(d)
+        if region:
+            slug = lookup.resolve_region(store, region, d).slug
+            places = [p for p in places if p.region == slug]
+        rows = [place_row(p) for p in places]
+        doc: dict[str, Any] = {"attribution": PLACES_CREDIT}
+        headers = {"Cache-Control": DATED}
+        if near_front_km is not None:
+            src = source_of(store, settings, source)
+            info = store.resolve(src, d)
+            day = d or info.date
+            wanted = {p.slug for p in places}
+            near = place_analytics.places_near_front(store, near_front_km, day, src)
+            rows = [r for r in _plain(near) if r["slug"] in wanted]
+            doc = credit({"date": day.isoformat(), "near_front_km": near_front_km,
+                          "source": src, "snapshot_id": info.id}, src, info.illustrative)
+            doc["places_attribution"] = PLACES_CREDIT
+            headers.update(credit_headers(src, info.illustrative))
+        return json_entry({"places": rows, "count": len(rows), **doc}, headers)
+
+    return cached(request, store, build)
+
+
+def _plain(rows: list[dict]) -> list[dict[str, Any]]:
+    """numpy scalars and the like → JSON types (the rows go through orjson once)."""
+    return orjson.loads(orjson.dumps(rows, option=ORJSON_OPTS))
+
+
+@router.get("/places/{slug}", summary="One settlement, its status and distance to the front",
+            description="The place as named on `date`, with `status` (occupied, contested or "
+            "ukrainian) and `distance_to_front_km` on that date (default: the latest).")
+def get_place(request: Request, store: StoreDep, settings: SettingsDep, slug: Slug,
+              on: DateQ = None, source: SourceQ = None) -> Response:
+    d = params.day(on, "date") if on else None
+
+    def build():
+        place = lookup.resolve_place(store, slug, d)
+        situation = _situation(store, settings, place, d, source)
+        doc = {**place_row(place), **situation, "places_attribution": PLACES_CREDIT}
+        return json_entry(doc, {"Cache-Control": DATED,
+                                **credit_headers(situation["source"],
+                                                 situation.get("illustrative", False))})
+
+    return cached(request, store, build)
+
+
+def _situation(store: SqlStore, settings: Settings, place, on: date | None,
+               source: str | None) -> dict[str, Any]:
+    src = source_of(store, settings, source)
+    info = store.resolve(src, on)
+    day = on or info.date
+    doc = {"date": day.isoformat(), "source": src,
+           "status": place_analytics.place_status(store, place, day, src),
+           "distance_to_front_km": round(float(place_analytics.distance_to_front_km(
+               store, place, day, src)), 3)}
+    return credit(doc, src, info.illustrative)
+
+
+@router.get("/places/{slug}/timeline", summary="A place's status periods over time",
+            description="Periods of constant status (occupied, contested, ukrainian), oldest "
+            "first; `end` null means it still holds.")
+def place_timeline(request: Request, store: StoreDep, settings: SettingsDep, slug: Slug,
+                   start: FromQ = None, end: ToQ = None, source: SourceQ = None) -> Response:
+    a, b = params.interval(start, end)
+
+    def build():
+        src = source_of(store, settings, source)
+        info = store.resolve(src, b)
+        place = lookup.resolve_place(store, slug, b)
+        periods = place_analytics.place_timeline(store, place, a, b, src)
+        doc = {"place": place_row(place), "source": src, "timeline": _plain(periods)}
+        return json_entry(credit(doc, src, info.illustrative),
+                          {"Cache-Control": DATED, **credit_headers(src, info.illustrative)})
+
+    return cached(request, store, build)
