@@ -30,8 +30,8 @@ def test_no_server_errors(case):
     response = case.call()
     # oEmbed 1.0 mandates 501 for a format the provider does not offer
     oembed_format = case.formatted_path == "/oembed" and response.status_code == 501
-    assert response.status_code < 500 or oembed_format, (case.method, case.formatted_path, case.query,
-                                        response.status_code, response.text[:500])
+    assert response.status_code < 500 or oembed_format, (
+        case.method, case.formatted_path, case.query, response.status_code, response.text[:500])
     if response.status_code >= 400:
         ctype = response.headers.get("content-type", [""])[0]
         assert ctype.startswith("application/problem+json"), (
