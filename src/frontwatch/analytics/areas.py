@@ -8,12 +8,23 @@ locally, so only the gained/lost pieces are intersected with the regions.
 
 from __future__ import annotations
 
-from datetime import date
+import weakref
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
+import shapely
 
-from frontwatch.model import Region
+from frontwatch.analytics.common import region_of, source_of
+from frontwatch.analytics.incremental import RegionSet
+from frontwatch.errors import InputError, NotFound
+from frontwatch.model import Region, SnapshotInfo, attribution
 from frontwatch.store.base import SqlStore
+
+# A full intersection re-anchors each chain of incremental updates this often.
+ANCHOR_EVERY = 30
+STATUSES = ("occupied", "contested")
 
 SERIES_COLUMNS = [
     "date", "snapshot_id", "region_km2",
@@ -24,12 +35,26 @@ SERIES_COLUMNS = [
 ]
 
 
+
+
 def area(store: SqlStore, region: Region | str, on: date, source: str | None = None) -> dict:
     """km² and % of `region` occupied, contested and Ukrainian-held on a date.
 
     Keys: region, region_name, source, date, snapshot_id, valid_at, region_km2, occupied_km2,
     contested_km2, ukrainian_km2, occupied_pct, contested_pct, ukrainian_pct, attribution."""
-    raise NotImplementedError
+    df = series(store, region, on, on, source)
+    row = df.iloc[0]
+    r = region_of(store, region, on)
+    src = source_of(store, source)
+    info = store.snapshot(int(row["snapshot_id"]))
+    out = {"region": r.slug, "region_name": r.name_en, "source": src, "date": on.isoformat(),
+           "snapshot_id": info.id,
+           "valid_at": info.valid_at.isoformat().replace("+00:00", "Z")}
+    for col in ("region_km2", "occupied_km2", "contested_km2", "ukrainian_km2",
+                "occupied_pct", "contested_pct", "ukrainian_pct"):
+        out[col] = float(row[col])
+    out["attribution"] = attribution(src)
+    return out
 
 
 def series(store: SqlStore, region: Region | str, start: date, end: date,
@@ -38,9 +63,182 @@ def series(store: SqlStore, region: Region | str, start: date, end: date,
 
     Change columns are km²/day (day-on-day); rates are rolling means over 7 and 30 days.
     Read from the stats table: never touches geometry."""
-    raise NotImplementedError
+    if end < start:
+        raise InputError(f"the range ends ({end}) before it starts ({start})")
+    slug = region.slug if isinstance(region, Region) else region_of(store, region, end).slug
+    src = source_of(store, source)
+    rows = store.stats_series(slug, src)
+    if not rows:
+        if not store.snapshots(src):
+            raise NotFound(f"no snapshots from source {src!r}", suggestions=store.sources())
+        raise NotFound(f"no area statistics for {slug!r} from {src!r}: run "
+                       "`frontwatch stats rebuild`")
+    raw = pd.DataFrame(rows, columns=["valid_at", "recorded_at", "snapshot_id", "valid_from",
+                                      "region_km2", "occupied_km2", "contested_km2"])
+    raw["day"] = pd.to_datetime(raw["valid_at"].str[:10]).astype("datetime64[ns]")
+    first = raw["day"].min().date()
+    if end < first:
+        raise NotFound(f"no {src!r} snapshot on or before {end}; its history starts {first}")
+    # Per day the last revision (rows are ordered by valid_at, recorded_at, id), and per
+    # region version; then each calendar day takes the version in force that day.
+    raw = raw.drop_duplicates(["day", "valid_from"], keep="last")
+    days = pd.DataFrame({"date": pd.date_range(max(start, first), end, freq="D")})
+    # Days before `start` are needed for the change and rolling columns.
+    lead = pd.DataFrame({"date": pd.date_range(max(start, first) - timedelta(days=30),
+                                               max(start, first) - timedelta(days=1))})
+    grid = pd.concat([lead, days], ignore_index=True).astype({"date": "datetime64[ns]"})
+    out = None
+    for vf, part in raw.groupby("valid_from", sort=True):  # oldest version first
+        merged = pd.merge_asof(grid, part.sort_values("day"), left_on="date", right_on="day")
+        if out is None:
+            out = merged
+        else:
+            applies = grid["date"] >= pd.Timestamp(vf)
+            out.loc[applies] = merged.loc[applies]
+    df = out.dropna(subset=["snapshot_id"]).copy()
+    return _derive(df, start)
 
 
-def rebuild(store: SqlStore, source: str | None = None, progress=None) -> int:
-    """Recompute the whole stats table (or one source's part); returns rows written."""
-    raise NotImplementedError
+def _derive(df: pd.DataFrame, start: date) -> pd.DataFrame:
+    df["snapshot_id"] = df["snapshot_id"].astype(int)
+    df["ukrainian_km2"] = (df["region_km2"] - df["occupied_km2"] - df["contested_km2"]
+                           ).clip(lower=0.0)
+    for s in ("occupied", "contested", "ukrainian"):
+        df[f"{s}_pct"] = 100.0 * df[f"{s}_km2"] / df["region_km2"]
+    for s in STATUSES:
+        df[f"{s}_change_km2"] = df[f"{s}_km2"].diff()
+        df[f"{s}_rate_7d"] = df[f"{s}_change_km2"].rolling(7).mean()
+        df[f"{s}_rate_30d"] = df[f"{s}_change_km2"].rolling(30).mean()
+    df = df[df["date"] >= pd.Timestamp(start)].copy()
+    df["date"] = df["date"].dt.date
+    return df[SERIES_COLUMNS].reset_index(drop=True)
+
+
+# --- computing the stats table ------------------------------------------------------------
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def region_set(store: SqlStore, only: set[int] | None = None) -> RegionSet:
+    """Prepared geometries of the region versions (cached per store until regions change)."""
+    sig = store.stats_signature()
+    cached = _CACHE.get(store)
+    if only is None and cached and cached[0] == sig:
+        return cached[1]
+    rows = [r for r in store.stats_regions() if only is None or r[0] in only]
+    rs = RegionSet(np.array([r[0] for r in rows], dtype=np.int64),
+                   np.asarray(shapely.from_wkb([r[4] for r in rows]) if rows else [],
+                              dtype=object),
+                   np.array([r[3] for r in rows], dtype=float))
+    if only is None:
+        _CACHE[store] = (sig, rs)
+    return rs
+
+
+def _layers(store: SqlStore, ids: Sequence[int], status: str) -> list:
+    wkb = store.layers_wkb(ids, status)
+    empty = shapely.MultiPolygon()
+    return [shapely.from_wkb(wkb[i]) if i in wkb else empty for i in ids]
+
+
+def compute_chain(store: SqlStore, snaps: Sequence[SnapshotInfo], regions: RegionSet,
+                  progress: Callable[[int], None] | None = None) -> float:
+    """Stats of `regions` for consecutive revisions of one source, written to the store.
+
+    The first revision and every ANCHOR_EVERY-th are full intersections; the ones between are
+    incremental. Returns the largest drift seen at an anchor (|incremental − full| / region
+    km²), the check that the incremental path stays exact."""
+    if not len(regions.ids) or not snaps:
+        return 0.0
+    ids = [s.id for s in snaps]
+    layers = {st: _layers(store, ids, st) for st in STATUSES}
+    region_km2 = np.maximum(regions.area_km2, 1e-9)
+    drift = 0.0
+    current: dict[str, np.ndarray] = {}
+    for i in range(len(ids)):
+        anchor = i % ANCHOR_EVERY == 0
+        for st in STATUSES:
+            new = layers[st][i]
+            if anchor:
+                full = regions.full_km2(new)
+                if st in current:
+                    inc = regions.update_km2(current[st], layers[st][i - 1], new)
+                    drift = max(drift, float(np.max(np.abs(inc - full) / region_km2)))
+                current[st] = full
+            else:
+                current[st] = regions.update_km2(current[st], layers[st][i - 1], new)
+        steps = i % ANCHOR_EVERY
+        store.put_stats([(ids[i], int(rid), float(o), float(c), steps) for rid, o, c in
+                         zip(regions.ids, current["occupied"], current["contested"])])
+        if progress:
+            progress(1)
+    return drift
+
+
+def on_snapshot(store: SqlStore, info: SnapshotInfo) -> None:
+    """Update every region's stats for a new revision (inside the import transaction):
+    incrementally from the nearest earlier revision of the same source when it has stats."""
+    regions = region_set(store)
+    if not len(regions.ids):
+        return
+    prev = _previous(store, info)
+    have = store.stats_of_snapshot(prev.id) if prev else {}
+    rows = [have.get(int(r)) for r in regions.ids]
+    if prev is None or any(r is None for r in rows) or rows[0][2] + 1 >= ANCHOR_EVERY:
+        steps = 0
+        current = {st: regions.full_km2(store.layer(info.id, st)) for st in STATUSES}
+    else:
+        steps = rows[0][2] + 1
+        current = {st: regions.update_km2(np.array([r[k] for r in rows]),
+                                          store.layer(prev.id, st), store.layer(info.id, st))
+                   for k, st in enumerate(STATUSES)}
+    store.put_stats([(info.id, int(rid), float(o), float(c), steps) for rid, o, c in
+                     zip(regions.ids, current["occupied"], current["contested"])])
+
+
+def _previous(store: SqlStore, info: SnapshotInfo) -> SnapshotInfo | None:
+    """The closest earlier revision of the same source (None for the first)."""
+    best = None
+    for s in store.snapshots(info.source):
+        if s.id == info.id:
+            continue
+        if (s.valid_at, s.recorded_at) <= (info.valid_at, info.recorded_at):
+            best = s
+    return best
+
+
+def on_regions(store: SqlStore, progress: Callable[[int], None] | None = None) -> int:
+    """Compute stats for region versions that lack them (after a regions import)."""
+    n = 0
+    for source in store.sources():
+        missing = store.stats_missing_regions(source)
+        if missing:
+            snaps = store.snapshots(source)
+            compute_chain(store, snaps, region_set(store, missing), progress)
+            n += len(snaps) * len(missing)
+    return n
+
+
+def rebuild(store: SqlStore, source: str | None = None,
+            progress: Callable[[int], None] | None = None) -> dict:
+    """Recompute the whole stats table (or one source's part) in one transaction.
+
+    Returns {"sources", "snapshots", "regions", "rows", "max_drift"}."""
+    sources = [source_of(store, source)] if source else store.sources()
+    regions = region_set(store)
+    n_snaps = 0
+    drift = 0.0
+    with store.transaction():
+        for src in sources:
+            store.clear_stats(src)
+            snaps = store.snapshots(src)
+            drift = max(drift, compute_chain(store, snaps, regions, progress))
+            n_snaps += len(snaps)
+    return {"sources": sources, "snapshots": n_snaps, "regions": len(regions.ids),
+            "rows": n_snaps * len(regions.ids), "max_drift": drift}
+
+
+def snapshot_count(store: SqlStore, source: str | None = None) -> int:
+    """How many revisions a rebuild walks (for a progress bar's total)."""
+    sources = [source_of(store, source)] if source else store.sources()
+    return sum(len(store.snapshots(s)) for s in sources)
+

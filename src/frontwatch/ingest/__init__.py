@@ -179,6 +179,9 @@ def store_snapshot(store: SqlStore, snap: Snapshot) -> tuple[SnapshotInfo, bool]
             zones=snap.zones, layers=layers_of(snap.zones), origin=snap.origin, zone_wkbs=wkbs,
             illustrative=snap.illustrative)
         if created:
+            from frontwatch.analytics.areas import on_snapshot  # local: analytics imports us
+
+            on_snapshot(store, info)
             for hook in SNAPSHOT_HOOKS:
                 hook(store, info)
         return info, created

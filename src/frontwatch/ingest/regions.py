@@ -141,6 +141,9 @@ def import_regions(store: SqlStore, path: Path, level: str,
             added = store.add_region(r, region_hash(r))
             result["added" if added else "unchanged"].append(r.slug)
         rebuild_groups(store, valid_from)
+        from frontwatch.analytics.areas import on_regions  # local: analytics imports us
+
+        on_regions(store)
     return result
 
 

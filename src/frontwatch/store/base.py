@@ -72,10 +72,11 @@ class SqlStore:
             self._execute(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
             )
-            rows = self._query("SELECT max(version) FROM schema_version")
-            current = rows[0][0] or 0
+            # By membership, not max(): a migration numbered below one already applied
+            # (added by a later branch) must still run.
+            applied = {r[0] for r in self._query("SELECT version FROM schema_version")}
             for version, script in _migrations():
-                if version <= current:
+                if version in applied:
                     continue
                 for statement in self._dialect_script(script):
                     self._execute(statement)
@@ -391,6 +392,73 @@ class SqlStore:
             if p.slug == slug:
                 return p
         raise NotFound(f"no place {slug!r}")
+
+
+    # --- stats (analytics) ------------------------------------------------------------------
+    # Rows of `region_stats`, written and read by frontwatch.analytics.areas.
+    def stats_regions(self) -> list[tuple[int, str, str, float, bytes]]:
+        """(id, slug, valid_from, area_km2, wkb) of every region version that can be in
+        force: the latest recorded one per (slug, valid_from)."""
+        rows = self._query(
+            "SELECT id, slug, valid_from, area_km2, geom FROM regions r WHERE id = "
+            "(SELECT r2.id FROM regions r2 WHERE r2.slug=r.slug AND r2.valid_from=r.valid_from "
+            "ORDER BY r2.recorded_at DESC, r2.id DESC LIMIT 1) ORDER BY id")
+        return [(r[0], r[1], r[2], float(r[3]), bytes(r[4])) for r in rows]
+
+    def stats_signature(self) -> tuple[int, int]:
+        """Changes whenever regions are added or removed (to invalidate prepared caches)."""
+        row = self._query("SELECT count(*), coalesce(max(id), 0) FROM regions")[0]
+        return int(row[0]), int(row[1])
+
+    def stats_of_snapshot(self, snapshot_id: int) -> dict[int, tuple[float, float, int]]:
+        """region_id → (occupied_km2, contested_km2, steps) stored for one snapshot."""
+        rows = self._query("SELECT region_id, occupied_km2, contested_km2, steps FROM "
+                           "region_stats WHERE snapshot_id=?", (snapshot_id,))
+        return {r[0]: (float(r[1]), float(r[2]), int(r[3])) for r in rows}
+
+    def stats_snapshot_ids(self, source: str) -> set[int]:
+        """Snapshots of a source that have stats rows."""
+        return {r[0] for r in self._query(
+            "SELECT DISTINCT st.snapshot_id FROM region_stats st JOIN snapshots s ON "
+            "s.id=st.snapshot_id WHERE s.source=?", (source,))}
+
+    def stats_missing_regions(self, source: str) -> set[int]:
+        """Region ids (of :meth:`stats_regions`) without stats for some snapshot of a
+        source."""
+        n = self._query("SELECT count(*) FROM snapshots WHERE source=?", (source,))[0][0]
+        have = {r[0]: r[1] for r in self._query(
+            "SELECT st.region_id, count(*) FROM region_stats st JOIN snapshots s ON "
+            "s.id=st.snapshot_id WHERE s.source=? GROUP BY st.region_id", (source,))}
+        return {r[0] for r in self.stats_regions() if have.get(r[0], 0) < n}
+
+    def put_stats(self, rows: Sequence[tuple[int, int, float, float, int]]) -> None:
+        """Write (snapshot_id, region_id, occupied_km2, contested_km2, steps), replacing."""
+        with self.transaction():
+            cur = self.conn.cursor()
+            cur.executemany(self._sql("DELETE FROM region_stats WHERE snapshot_id=? AND "
+                                      "region_id=?"), [(r[0], r[1]) for r in rows])
+            cur.executemany(self._sql(
+                "INSERT INTO region_stats (snapshot_id, region_id, occupied_km2, "
+                "contested_km2, steps) VALUES (?,?,?,?,?)"), [tuple(r) for r in rows])
+
+    def clear_stats(self, source: str | None = None) -> None:
+        if source is None:
+            self._execute("DELETE FROM region_stats")
+        else:
+            self._execute("DELETE FROM region_stats WHERE snapshot_id IN (SELECT id FROM "
+                          "snapshots WHERE source=?)", (source,))
+
+    def stats_series(self, slug: str, source: str) -> list[tuple]:
+        """(valid_at, recorded_at, snapshot_id, region valid_from, region area_km2,
+        occupied_km2, contested_km2) of every stored revision for one region slug."""
+        return self._query(
+            "SELECT s.valid_at, s.recorded_at, s.id, r.valid_from, r.area_km2, "
+            "st.occupied_km2, st.contested_km2 FROM region_stats st "
+            "JOIN snapshots s ON s.id=st.snapshot_id JOIN regions r ON r.id=st.region_id "
+            "WHERE r.slug=? AND s.source=? AND r.id = (SELECT r2.id FROM regions r2 WHERE "
+            "r2.slug=r.slug AND r2.valid_from=r.valid_from ORDER BY r2.recorded_at DESC, "
+            "r2.id DESC LIMIT 1) ORDER BY s.valid_at, s.recorded_at, s.id",
+            (slug, source))
 
 
 def _migrations() -> list[tuple[int, str]]:
