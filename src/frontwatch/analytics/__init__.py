@@ -5,11 +5,12 @@ user typed, resolved with :mod:`frontwatch.lookup`), dates and a source (None = 
 default source). Areas follow the convention of :mod:`frontwatch.geometry` (overlay in lon/lat,
 measure in the theatre's equal-area plane), so every figure agrees with ``pyproj.Geod``.
 
-Submodules are imported lazily so that ``import frontwatch.analytics`` stays cheap:
+Submodules (named apart from the functions the package re-exports) are imported lazily so
+that ``import frontwatch.analytics`` stays cheap:
 
 - :mod:`.areas` — `area`, `series`, the precomputed stats table (`on_snapshot`, `rebuild`);
-- :mod:`.diff` — `diff` (gained/lost polygons, places that changed), `changelog`;
-- :mod:`.frontline` — `frontline`, `frontline_series`;
+- :mod:`.changes` — `diff` (gained/lost polygons, places that changed), `changelog`;
+- :mod:`.front` — `frontline`, `frontline_series`;
 - :mod:`.places` — `place_status`, `place_timeline`, `distance_to_front_km`,
   `distance_series`, `places_near_front`.
 """
@@ -21,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and readers only
     from frontwatch.analytics.areas import area, rebuild, series
-    from frontwatch.analytics.diff import CHANGES, DiffResult, changelog, diff
-    from frontwatch.analytics.frontline import frontline, frontline_series
+    from frontwatch.analytics.changes import CHANGES, DiffResult, changelog, diff
+    from frontwatch.analytics.front import frontline, frontline_series
     from frontwatch.analytics.places import (
         distance_series,
         distance_to_front_km,
@@ -33,8 +34,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and readers only
 
 _EXPORTS = {
     "area": "areas", "series": "areas", "rebuild": "areas",
-    "diff": "diff", "changelog": "diff", "DiffResult": "diff", "CHANGES": "diff",
-    "frontline": "frontline", "frontline_series": "frontline",
+    "diff": "changes", "changelog": "changes", "DiffResult": "changes", "CHANGES": "changes",
+    "frontline": "front", "frontline_series": "front",
     "place_status": "places", "place_timeline": "places",
     "distance_to_front_km": "places", "distance_series": "places",
     "places_near_front": "places",

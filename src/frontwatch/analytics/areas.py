@@ -73,29 +73,29 @@ def series(store: SqlStore, region: Region | str, start: date, end: date,
             raise NotFound(f"no snapshots from source {src!r}", suggestions=store.sources())
         raise NotFound(f"no area statistics for {slug!r} from {src!r}: run "
                        "`frontwatch stats rebuild`")
-    raw = pd.DataFrame(rows, columns=["valid_at", "recorded_at", "snapshot_id", "valid_from",
-                                      "region_km2", "occupied_km2", "contested_km2"])
-    raw["day"] = pd.to_datetime(raw["valid_at"].str[:10]).astype("datetime64[ns]")
-    first = raw["day"].min().date()
+    first = date.fromisoformat(rows[0][0][:10])
     if end < first:
         raise NotFound(f"no {src!r} snapshot on or before {end}; its history starts {first}")
-    # Per day the last revision (rows are ordered by valid_at, recorded_at, id), and per
-    # region version; then each calendar day takes the version in force that day.
-    raw = raw.drop_duplicates(["day", "valid_from"], keep="last")
-    days = pd.DataFrame({"date": pd.date_range(max(start, first), end, freq="D")})
-    # Days before `start` are needed for the change and rolling columns.
-    lead = pd.DataFrame({"date": pd.date_range(max(start, first) - timedelta(days=30),
-                                               max(start, first) - timedelta(days=1))})
-    grid = pd.concat([lead, days], ignore_index=True).astype({"date": "datetime64[ns]"})
-    out = None
-    for vf, part in raw.groupby("valid_from", sort=True):  # oldest version first
-        merged = pd.merge_asof(grid, part.sort_values("day"), left_on="date", right_on="day")
-        if out is None:
-            out = merged
-        else:
-            applies = grid["date"] >= pd.Timestamp(vf)
-            out.loc[applies] = merged.loc[applies]
-    df = out.dropna(subset=["snapshot_id"]).copy()
+    begin = max(start, first)
+    # Days before `start` feed the change and rolling columns; trimmed in _derive.
+    grid = np.arange(np.datetime64(begin - timedelta(days=30)), np.datetime64(end + timedelta(1)))
+    day = np.array([r[0][:10] for r in rows], dtype="datetime64[D]")
+    vf = np.array([r[2] for r in rows])
+    values = np.array([(r[1], r[3], r[4], r[5]) for r in rows], dtype=float)
+    picked = np.full(len(grid), -1)
+    # Each day takes the version in force (latest valid_from ≤ day) and, of that version,
+    # the last revision valid by the end of the day (rows are in revision order).
+    for version in sorted(set(vf)):
+        idx = np.flatnonzero(vf == version)
+        pos = np.searchsorted(day[idx], grid, side="right") - 1
+        since = np.datetime64("0001-01-01") if version == "0001-01-01" \
+            else np.datetime64(version)
+        applies = (grid >= since) & (pos >= 0)
+        picked[applies] = idx[pos[applies]]
+    ok = picked >= 0
+    df = pd.DataFrame(values[picked[ok]], columns=["snapshot_id", "region_km2",
+                                                   "occupied_km2", "contested_km2"])
+    df.insert(0, "date", grid[ok])
     return _derive(df, start)
 
 
@@ -109,8 +109,8 @@ def _derive(df: pd.DataFrame, start: date) -> pd.DataFrame:
         df[f"{s}_change_km2"] = df[f"{s}_km2"].diff()
         df[f"{s}_rate_7d"] = df[f"{s}_change_km2"].rolling(7).mean()
         df[f"{s}_rate_30d"] = df[f"{s}_change_km2"].rolling(30).mean()
-    df = df[df["date"] >= pd.Timestamp(start)].copy()
-    df["date"] = df["date"].dt.date
+    df = df[df["date"] >= np.datetime64(start)].copy()
+    df["date"] = [d.item() for d in df["date"].values.astype("datetime64[D]")]
     return df[SERIES_COLUMNS].reset_index(drop=True)
 
 

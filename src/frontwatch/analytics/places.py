@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+import contextlib
+from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
+import shapely
 
+from frontwatch.analytics.common import place_of, source_of
+from frontwatch.analytics.front import line_of
+from frontwatch.analytics.geo import distances_km, point_status
+from frontwatch.errors import InputError, NotFound
 from frontwatch.model import Place
 from frontwatch.store.base import SqlStore
 
@@ -13,29 +20,98 @@ from frontwatch.store.base import SqlStore
 def place_status(store: SqlStore, place: Place | str, on: date, source: str | None = None
                  ) -> str:
     """"occupied", "contested" or "ukrainian" (the layer containing the point) on a date."""
-    raise NotImplementedError
+    p = place_of(store, place, on)
+    info = store.resolve(source_of(store, source), on)
+    return str(point_status(store.layer(info.id, "occupied"), store.layer(info.id, "contested"),
+                            p.lon, p.lat)[0])
 
 
 def place_timeline(store: SqlStore, place: Place | str, start: date | None = None,
                    end: date | None = None, source: str | None = None) -> list[dict]:
-    """Periods of constant status: [{status, start, end (None = still), days}], oldest first."""
-    raise NotImplementedError
+    """Periods of constant status: [{status, start, end (None = still), days}], oldest first.
+
+    A period starts on the date of the first revision showing the new status; `end` is the
+    last day before the next period (None while it lasts to the latest revision)."""
+    p = place_of(store, place, end)
+    src = source_of(store, source)
+    snaps = [s for s in store.snapshots(src)
+             if (start is None or s.date >= start) and (end is None or s.date <= end)]
+    if start is not None and (not snaps or snaps[0].date > start):
+        with contextlib.suppress(NotFound):  # the state in force on `start`, if any
+            snaps.insert(0, store.resolve(src, start))
+    if not snaps:
+        raise NotFound(f"no {src!r} snapshots between {start} and {end}")
+    by_day = {}
+    for s in snaps:
+        by_day[s.date] = s  # each day's last revision
+    ids = [s.id for s in by_day.values()]
+    occ, cont = store.layers_wkb(ids, "occupied"), store.layers_wkb(ids, "contested")
+    periods: list[dict] = []
+    for day, s in sorted(by_day.items()):
+        layers = [shapely.from_wkb(w[s.id]) if s.id in w else None for w in (occ, cont)]
+        status = str(point_status(layers[0], layers[1], p.lon, p.lat)[0])
+        day = max(day, start) if start else day
+        if periods and periods[-1]["status"] == status:
+            continue
+        if periods:
+            periods[-1]["end"] = day - timedelta(days=1)
+        periods.append({"status": status, "start": day, "end": None})
+    if periods and end is not None:
+        periods[-1]["end"] = end
+    for per in periods:
+        last = per["end"] or max(by_day)
+        per["days"] = (last - per["start"]).days + 1
+    return periods
 
 
 def distance_to_front_km(store: SqlStore, place: Place | str, on: date,
                          source: str | None = None) -> float:
     """Geodesic km from the place to the nearest point of the front line on a date."""
-    raise NotImplementedError
+    p = place_of(store, place, on)
+    line, _ = line_of(store, store.resolve(source_of(store, source), on))
+    return float(distances_km(line, np.array([p.lon]), np.array([p.lat]))[0])
 
 
 def distance_series(store: SqlStore, place: Place | str, start: date, end: date,
                     source: str | None = None, step_days: int = 7) -> pd.DataFrame:
-    """Distance to the front over time (columns date, distance_km, status)."""
-    raise NotImplementedError
+    """Distance to the front over time (columns date, snapshot_id, distance_km, status)."""
+    if end < start:
+        raise InputError(f"the range ends ({end}) before it starts ({start})")
+    if step_days < 1:
+        raise InputError("step must be at least 1 day")
+    p = place_of(store, place, end)
+    src = source_of(store, source)
+    rows, day = [], start
+    while day <= end:
+        info = store.resolve(src, day)
+        line, _ = line_of(store, info)
+        status = point_status(store.layer(info.id, "occupied"),
+                              store.layer(info.id, "contested"), p.lon, p.lat)[0]
+        rows.append({"date": day, "snapshot_id": info.id, "status": str(status),
+                     "distance_km": float(distances_km(line, np.array([p.lon]),
+                                                       np.array([p.lat]))[0])})
+        day += timedelta(days=step_days)
+    return pd.DataFrame(rows, columns=["date", "snapshot_id", "distance_km", "status"])
 
 
 def places_near_front(store: SqlStore, km: float, on: date, source: str | None = None
                       ) -> list[dict]:
     """Places within `km` of the front line on a date, nearest first:
     [{slug, name_en, name_uk, lon, lat, population, status, distance_km}]."""
-    raise NotImplementedError
+    if not km >= 0:
+        raise InputError(f"distance must be a non-negative number of km, not {km!r}")
+    info = store.resolve(source_of(store, source), on)
+    places = store.places(on)
+    if not places:
+        return []
+    line, _ = line_of(store, info)
+    lon = np.array([p.lon for p in places])
+    lat = np.array([p.lat for p in places])
+    dist = distances_km(line, lon, lat)
+    status = point_status(store.layer(info.id, "occupied"), store.layer(info.id, "contested"),
+                          lon, lat)
+    out = [{"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk, "lon": p.lon,
+            "lat": p.lat, "population": p.population, "status": str(st),
+            "distance_km": round(float(d), 2)}
+           for p, d, st in zip(places, dist, status) if d <= km]
+    return sorted(out, key=lambda r: r["distance_km"])

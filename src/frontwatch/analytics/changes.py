@@ -1,0 +1,167 @@
+"""What changed between two dates: polygons gained and lost by each side, ranked and described
+by their nearest place, and the places whose status changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from frontwatch import geometry
+from frontwatch.analytics.common import region_of, source_of
+from frontwatch.analytics.geo import describe, nearest_place, point_status
+from frontwatch.analytics.incremental import changed_pieces
+from frontwatch.errors import InputError
+from frontwatch.model import Region, SnapshotInfo, attribution
+from frontwatch.oblasts import THEATRE
+from frontwatch.store.base import SqlStore
+
+CHANGES = ("occupied_gained", "occupied_lost", "contested_gained", "contested_lost")
+STATUSES = ("occupied", "contested")
+
+
+@dataclass(slots=True)
+class DiffResult:
+    """The diff of a region between two dates.
+
+    features: (lon/lat polygon, properties) with properties `change` (one of CHANGES), `km2`,
+    `nearest_place` (slug), `place_name`, `direction` (compass point from the place),
+    `distance_km`, `description` ("12.4 km² west of Toretsk"), `rank` (1 = largest).
+    summary: region, source, dates, snapshot ids, totals per change and net occupied km².
+    places_changed: {slug, name, before, after} for places whose status differs."""
+
+    features: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    places_changed: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_geojson(self) -> bytes:
+        """A FeatureCollection with a `change` property per feature and the summary."""
+        from frontwatch.geojson import feature_collection
+
+        return feature_collection(self.features, {"summary": self.summary,
+                                                  "places_changed": self.places_changed})
+
+
+def region_pieces(pieces: np.ndarray, region) -> np.ndarray:
+    """The polygonal parts of `pieces` inside `region` (whole pieces need no overlay)."""
+    if not len(pieces):
+        return pieces
+    shapely.prepare(region)
+    inside = shapely.contains_properly(region, pieces)
+    out = list(pieces[inside])
+    rest = pieces[~inside & shapely.intersects(region, pieces)]
+    if len(rest):
+        out += [p for g in shapely.intersection(rest, region) for p in geometry.polygons_of(g)]
+    return np.asarray(out, dtype=object)
+
+
+def changes_between(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo, region
+                    ) -> dict[str, np.ndarray]:
+    """change name → polygons inside `region` gained/lost by each status from a to b."""
+    out = {}
+    for st in STATUSES:
+        gained, lost = changed_pieces(store.layer(a.id, st), store.layer(b.id, st))
+        out[f"{st}_gained"] = region_pieces(gained, region)
+        out[f"{st}_lost"] = region_pieces(lost, region)
+    return out
+
+
+def diff(store: SqlStore, region: Region | str | None, d1: date, d2: date,
+         source: str | None = None, min_km2: float = 0.01) -> DiffResult:
+    """Gained/lost polygons inside `region` (None = the whole theatre) from `d1` to `d2`."""
+    if d2 < d1:
+        raise InputError(f"the second date ({d2}) is before the first ({d1})")
+    src = source_of(store, source)
+    r = region_of(store, region if region is not None else THEATRE, d2)
+    a, b = store.resolve(src, d1), store.resolve(src, d2)
+    pieces = changes_between(store, a, b, r.geometry)
+    places = [p for p in store.places(d2)]
+    features = []
+    totals = {}
+    for change in CHANGES:
+        geoms = pieces[change]
+        km2 = geometry.area_km2(geoms) if len(geoms) else np.zeros(0)
+        totals[f"{change}_km2"] = float(km2.sum())
+        for g, k in zip(geoms, km2):
+            if k < min_km2:
+                continue
+            props: dict[str, Any] = {"change": change, "km2": round(float(k), 3)}
+            if places:
+                pt = g.representative_point()
+                place, dist, direction = nearest_place(places, pt.x, pt.y)
+                props.update(nearest_place=place.slug, place_name=place.name_en,
+                             direction=direction, distance_km=round(dist, 1),
+                             description=describe(float(k), place, dist, direction))
+            else:
+                props["description"] = f"{k:,.1f} km²"
+            features.append((g, props))
+    features.sort(key=lambda f: -f[1]["km2"])
+    for rank, (_, props) in enumerate(features, 1):
+        props["rank"] = rank
+    summary = {
+        "region": r.slug, "region_name": r.name_en, "source": src,
+        "from": d1.isoformat(), "to": d2.isoformat(),
+        "from_snapshot": a.id, "to_snapshot": b.id,
+        "from_valid_at": a.valid_at.isoformat().replace("+00:00", "Z"),
+        "to_valid_at": b.valid_at.isoformat().replace("+00:00", "Z"),
+        **{k: round(v, 3) for k, v in totals.items()},
+        "occupied_net_km2": round(totals["occupied_gained_km2"]
+                                  - totals["occupied_lost_km2"], 3),
+        "contested_net_km2": round(totals["contested_gained_km2"]
+                                   - totals["contested_lost_km2"], 3),
+        "features": len(features),
+        "largest": [f[1].get("description") for f in features[:5]],
+        "attribution": attribution(src),
+    }
+    return DiffResult(features, summary, places_changed(store, a, b, r.geometry, places))
+
+
+def places_changed(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo, region, places
+                   ) -> list[dict[str, Any]]:
+    """Places inside `region` whose status differs between two revisions."""
+    if not places:
+        return []
+    lon = np.array([p.lon for p in places])
+    lat = np.array([p.lat for p in places])
+    shapely.prepare(region)
+    inside = shapely.intersects_xy(region, lon, lat)
+    before = point_status(store.layer(a.id, "occupied"), store.layer(a.id, "contested"),
+                          lon, lat)
+    after = point_status(store.layer(b.id, "occupied"), store.layer(b.id, "contested"),
+                         lon, lat)
+    return [{"slug": p.slug, "name": p.name_en, "name_uk": p.name_uk, "before": x, "after": y,
+             "population": p.population}
+            for p, x, y, ok in zip(places, before, after, inside) if ok and x != y]
+
+
+def changelog(store: SqlStore, region: Region | str, start: date, end: date,
+              source: str | None = None) -> pd.DataFrame:
+    """Daily km² gained and lost (columns date, snapshot_id, occupied_gained_km2,
+    occupied_lost_km2, contested_gained_km2, contested_lost_km2, occupied_net_km2), one row
+    per day with a new state (days without a change of revision are left out)."""
+    if end < start:
+        raise InputError(f"the range ends ({end}) before it starts ({start})")
+    src = source_of(store, source)
+    r = region_of(store, region, end)
+    prev = store.resolve(src, start)
+    shapely.prepare(r.geometry)
+    by_day: dict[date, SnapshotInfo] = {}
+    for s in store.snapshots(src):
+        if start < s.date <= end:
+            by_day[s.date] = s  # the day's last revision
+    rows = []
+    for day, snap in sorted(by_day.items()):
+        pieces = changes_between(store, prev, snap, r.geometry)
+        row: dict[str, Any] = {"date": day, "snapshot_id": snap.id}
+        for change in CHANGES:
+            g = pieces[change]
+            row[f"{change}_km2"] = float(geometry.area_km2(g).sum()) if len(g) else 0.0
+        row["occupied_net_km2"] = row["occupied_gained_km2"] - row["occupied_lost_km2"]
+        rows.append(row)
+        prev = snap
+    cols = ["date", "snapshot_id", *(f"{c}_km2" for c in CHANGES), "occupied_net_km2"]
+    return pd.DataFrame(rows, columns=cols)
