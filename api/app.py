@@ -1,14 +1,15 @@
 """FastAPI application factory (`uvicorn api.app:create_app --factory`).
 
-Layers, outermost first: CORS (GET/HEAD only: writes are not cross-origin), the framing
-policy (map pages may be framed anywhere, API responses nowhere), gzip for the few responses
-that are not precompressed, the cache fast path (a cached body goes out without routing),
+Layers, outermost first: the cache fast path (a cached body goes out without routing), CORS
+(GET/HEAD only: writes are not cross-origin), the framing policy (map pages may be framed
+anywhere, API responses nowhere), gzip for the few responses that are not precompressed,
 then the routes: OGC API – Features at the root, domain endpoints under /v1, map pages.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import time
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -24,6 +25,8 @@ from api.deps import StorePool
 from api.respond import request_key
 from frontwatch.serving import data_version
 from frontwatch.settings import Settings
+from frontwatch.store import open_store
+from frontwatch.store.base import SqlStore
 
 FRAMEABLE_PREFIXES = ("/maps/", "/embed/", "/oembed", "/charts/", "/assets/")
 NOT_FRAMEABLE = [(b"x-frame-options", b"DENY"),
@@ -31,32 +34,74 @@ NOT_FRAMEABLE = [(b"x-frame-options", b"DENY"),
                  (b"x-content-type-options", b"nosniff")]
 EXPOSED = ["ETag", "Link", "Content-Location", "Location", "X-Data-Attribution",
            "X-Data-Notice"]
+CORS_SIMPLE = [(b"access-control-allow-origin", b"*"),
+               (b"access-control-expose-headers", ", ".join(EXPOSED).encode())]
 
 
 class FastPath:
-    """Serve a cached response straight from the LRU: one data-version query and a dict
-    lookup, no routing, no dependency injection, no thread hop. Misses go to the routes,
-    which fill the same cache under the same key (api.respond.cached)."""
+    """Serve a cached response straight from the LRU, before FastAPI's middleware, routing,
+    dependency injection and thread hop: one data-version query and a dict lookup. It adds
+    what those layers would have (framing policy, CORS for GET). Misses go down the normal
+    stack, whose routes fill the same cache under the same key (api.respond.cached).
 
-    def __init__(self, app: ASGIApp, state: Any):
-        self.app, self.state = app, state
+    Runs only on the event-loop thread, so it keeps one store connection of its own. The
+    data version is re-read at most every RECHECK seconds (it costs as much as the rest of
+    the fast path); writes through this process reset it at once (`invalidate`), so only
+    writes by other processes (CLI imports, other workers) can take up to RECHECK to show."""
+
+    RECHECK = 0.1
+
+    def __init__(self, state: Any):
+        self.state = state
+        self._store: SqlStore | None = None
+        self._version: tuple = ()
+        self._checked = -1.0
+
+    def invalidate(self) -> None:
+        self._checked = -1.0
+
+    def version(self) -> tuple:
+        now = time.monotonic()
+        if now - self._checked > self.RECHECK:
+            if self._store is None:
+                self._store = open_store(self.state.settings.database_url)
+            self._version, self._checked = data_version(self._store), now
+        return self._version
+
+    async def serve(self, scope: Scope, send: Send) -> bool:
+        if scope["method"] not in ("GET", "HEAD") or scope["path"].startswith(
+                FRAMEABLE_PREFIXES) or not len(self.state.cache):
+            return False
+        entry = self.state.cache.get(request_key(scope, self.version()))
+        if entry is None:
+            return False
+        headers = dict(scope["headers"])
+        status, raw, body = render(
+            entry, headers.get(b"accept-encoding", b"").decode("latin-1"),
+            (headers.get(b"if-none-match") or b"").decode("latin-1") or None,
+            scope["method"] == "HEAD")
+        raw += NOT_FRAMEABLE
+        if b"origin" in headers:
+            raw += CORS_SIMPLE
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})
+        return True
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+class App(FastAPI):
+    """FastAPI with the cache fast path in front of everything (OpenTelemetry included)."""
+
+    fast_path: FastPath
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") \
-                and not scope["path"].startswith(FRAMEABLE_PREFIXES):
-            with self.state.pool.store() as store:
-                version = data_version(store)
-            entry = self.state.cache.get(request_key(scope, version))
-            if entry is not None:
-                headers = dict(scope["headers"])
-                status, raw, body = render(
-                    entry, headers.get(b"accept-encoding", b"").decode("latin-1"),
-                    (headers.get(b"if-none-match") or b"").decode("latin-1") or None,
-                    scope["method"] == "HEAD")
-                await send({"type": "http.response.start", "status": status, "headers": raw})
-                await send({"type": "http.response.body", "body": body})
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] == "http" and await self.fast_path.serve(scope, send):
+            return
+        await super().__call__(scope, receive, send)
 
 
 class FramingPolicy:
@@ -87,8 +132,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         yield
         app.state.pool.close()
+        app.fast_path.close()
 
-    app = FastAPI(
+    app = App(
         title="Frontwatch", version="0.1.0", lifespan=lifespan,
         description="Territorial control in the Donbas and Ukraine, versioned: GeoJSON "
         "snapshots for any date, area series, diffs, the front line, places, and OGC API – "
@@ -96,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.pool = StorePool(settings.database_url)
     app.state.cache = LRU()
+    app.fast_path = FastPath(app.state)
     problems.install(app)
 
     from api.routes import analysis, ogc, places, upload, v1
@@ -112,7 +159,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    app.add_middleware(FastPath, state=app.state)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(FramingPolicy)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"],

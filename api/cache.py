@@ -10,6 +10,7 @@ bytes did not change.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import threading
@@ -36,12 +37,27 @@ class Entry:
     tag: str  # content hash of the identity body
     status: int = 200
     size: int = field(init=False)
+    _raw: dict[str, tuple[list, list]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.size = sum(len(b) for b in self.bodies.values())
 
     def etag(self, encoding: str) -> str:
         return f'"{self.tag}"' if encoding == "identity" else f'"{self.tag}-{encoding}"'
+
+    def raw_headers(self, encoding: str) -> tuple[list, list]:
+        """(headers of a 304, headers of a 200) in this encoding, built once."""
+        if encoding not in self._raw:
+            common = [(k.lower().encode(), v.encode()) for k, v in self.headers.items()]
+            common.append((b"etag", self.etag(encoding).encode()))
+            if len(self.bodies) > 1:
+                common.append((b"vary", b"Accept-Encoding"))
+            full = [*common, (b"content-type", self.media_type.encode()),
+                    (b"content-length", str(len(self.bodies[encoding])).encode())]
+            if encoding != "identity":
+                full.append((b"content-encoding", encoding.encode()))
+            self._raw[encoding] = (common, full)
+        return self._raw[encoding]
 
 
 def make_entry(body: bytes, media_type: str, headers: dict[str, str] | None = None,
@@ -59,6 +75,16 @@ def make_entry(body: bytes, media_type: str, headers: dict[str, str] | None = No
 
 def negotiate(accept_encoding: str, entry: Entry) -> str:
     """The best encoding the client accepts (q > 0) that we hold; identity otherwise."""
+    accepted = _accepted(accept_encoding)
+    for enc in ENCODINGS:
+        if enc in entry.bodies and accepted.get(enc, accepted.get("*", 0.0)) > 0:
+            return enc
+    return "identity"
+
+
+@functools.lru_cache(maxsize=256)
+def _accepted(accept_encoding: str) -> dict[str, float]:
+    """Accept-Encoding → {coding: q}; clients send a handful of distinct values."""
     accepted: dict[str, float] = {}
     for part in accept_encoding.split(","):
         name, _, params = part.strip().partition(";")
@@ -71,10 +97,7 @@ def negotiate(accept_encoding: str, entry: Entry) -> str:
                 q = 0.0
         if name:
             accepted[name.strip().lower()] = q
-    for enc in ENCODINGS:
-        if enc in entry.bodies and accepted.get(enc, accepted.get("*", 0.0)) > 0:
-            return enc
-    return "identity"
+    return accepted
 
 
 def matches(if_none_match: str | None, entry: Entry) -> bool:
@@ -96,18 +119,10 @@ def render(entry: Entry, accept_encoding: str, if_none_match: str | None, head: 
     """Status, raw headers and body for one request: the same bytes for the route and for
     the ASGI fast path (api.app.FastPath)."""
     enc = negotiate(accept_encoding, entry)
-    headers = [(k.lower().encode(), v.encode()) for k, v in entry.headers.items()]
-    headers.append((b"etag", entry.etag(enc).encode()))
-    if len(entry.bodies) > 1:
-        headers.append((b"vary", b"Accept-Encoding"))
+    not_modified, full = entry.raw_headers(enc)
     if entry.status == 200 and matches(if_none_match, entry):
-        return 304, headers, b""
-    body = entry.bodies[enc]
-    headers.append((b"content-type", entry.media_type.encode()))
-    headers.append((b"content-length", str(len(body)).encode()))
-    if enc != "identity":
-        headers.append((b"content-encoding", enc.encode()))
-    return entry.status, headers, b"" if head else body
+        return 304, list(not_modified), b""
+    return entry.status, list(full), b"" if head else entry.bodies[enc]
 
 
 class LRU:
@@ -119,6 +134,9 @@ class LRU:
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def get(self, key: Hashable) -> Entry | None:
         with self._lock:

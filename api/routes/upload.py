@@ -126,6 +126,7 @@ async def upload_snapshot(
     if format not in FORMATS:
         raise InputError(f"format={format!r}: choose one of {', '.join(FORMATS)}")
     info, created, notes = await run_in_threadpool(_store, request, data, name, opts)
+    request.app.fast_path.invalidate()
     doc: dict[str, Any] = {"created": created, "snapshot": snapshot_row(info), "notes": notes,
                            "attribution": attribution(info.source)}
     entry = json_entry(doc, {"Location": f"/v1/snapshots/revisions/{info.id}",
