@@ -1,0 +1,235 @@
+"""Commands that answer questions: area, series, diff, frontline, place, export, stats."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from frontwatch.cli.common import (
+    Db,
+    Json,
+    Source,
+    app,
+    emit_json,
+    err,
+    out,
+    parse_day,
+    progress_bar,
+    store_for,
+)
+from frontwatch.errors import InputError, NotFound
+
+stats_app = typer.Typer(no_args_is_help=True, help="The precomputed area statistics.")
+app.add_typer(stats_app, name="stats")
+
+Region = Annotated[str, typer.Option("--region", "-r", help="Region: name (en/uk), code or "
+                                     "slug, e.g. 'Donetsk Oblast', donbas, UA14.")]
+
+
+def _records(df) -> list[dict]:
+    """DataFrame rows as JSON-ready dicts (dates as ISO text, NaN as null)."""
+    df = df.astype(object).where(df.notna(), None)
+    return [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()}
+            for row in df.to_dict("records")]
+
+
+@app.command("area")
+def area_cmd(region: Region, day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")],
+             source: Source = None, json: Json = False, db: Db = None) -> None:
+    """km² and % of a region occupied, contested and Ukrainian-held on a date."""
+    from frontwatch.analytics import area
+
+    with store_for(db) as store:
+        res = area(store, region, parse_day(day), source)
+    if json:
+        emit_json(res)
+        return
+    t = Table(title=f"{res['region_name']} on {res['date']} ({res['source']})")
+    for col in ("status", "km²", "%"):
+        t.add_column(col, justify="right" if col != "status" else "left")
+    for st in ("occupied", "contested", "ukrainian"):
+        t.add_row(st, f"{res[f'{st}_km2']:,.1f}", f"{res[f'{st}_pct']:.2f}")
+    t.add_row("region", f"{res['region_km2']:,.1f}", "100.00")
+    out.print(t)
+    err.print(f"[dim]{res['attribution']}[/dim]", highlight=False)
+
+
+@app.command("series")
+def series_cmd(region: Region,
+               start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+               end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+               csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+               source: Source = None, json: Json = False, db: Db = None) -> None:
+    """Daily area series (km², %, change per day, 7/30-day rates)."""
+    from frontwatch.analytics import series
+
+    with store_for(db) as store:
+        df = series(store, region, parse_day(start, "--from"), parse_day(end, "--to"), source)
+    if json:
+        emit_json({"region": region, "rows": _records(df)})
+    elif csv:
+        df.to_csv(sys.stdout, index=False, float_format="%.6f")
+    else:
+        t = Table()
+        for col in ("date", "occupied km²", "contested km²", "ukrainian km²", "occupied %",
+                    "Δ/day", "7d rate", "30d rate"):
+            t.add_column(col, justify="right")
+        for r in df.itertuples():
+            t.add_row(str(r.date), f"{r.occupied_km2:,.1f}", f"{r.contested_km2:,.1f}",
+                      f"{r.ukrainian_km2:,.1f}", f"{r.occupied_pct:.2f}",
+                      _num(r.occupied_change_km2), _num(r.occupied_rate_7d),
+                      _num(r.occupied_rate_30d))
+        out.print(t)
+
+
+def _num(v: float) -> str:
+    return "" if v != v else f"{v:+,.1f}"
+
+
+@app.command("diff")
+def diff_cmd(d1: Annotated[str, typer.Argument(metavar="D1")],
+             d2: Annotated[str, typer.Argument(metavar="D2")],
+             region: Annotated[str | None, typer.Option("--region", "-r", help="Region "
+                               "(default: the whole theatre).")] = None,
+             output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the "
+                               "changed polygons as GeoJSON.")] = None,
+             min_km2: Annotated[float, typer.Option(help="Leave out smaller pieces.")] = 0.01,
+             source: Source = None, json: Json = False, db: Db = None) -> None:
+    """Polygons gained and lost by each side between two dates, and places that changed."""
+    from frontwatch.analytics import diff
+
+    with store_for(db) as store:
+        res = diff(store, region, parse_day(d1), parse_day(d2), source, min_km2=min_km2)
+    if output:
+        output.write_bytes(res.to_geojson())
+        err.print(f"wrote {len(res.features)} changed polygon(s) to {output}", highlight=False)
+    if json:
+        emit_json({"summary": res.summary, "places_changed": res.places_changed,
+                   "changes": [p for _, p in res.features]})
+        return
+    s = res.summary
+    t = Table(title=f"{s['region_name']}: {s['from']} → {s['to']} ({s['source']})")
+    t.add_column("change")
+    t.add_column("km²", justify="right")
+    for key in ("occupied_gained", "occupied_lost", "contested_gained", "contested_lost",
+                "occupied_net"):
+        t.add_row(key.replace("_", " "), f"{s[f'{key}_km2']:,.1f}")
+    out.print(t)
+    for _, p in res.features[:10]:
+        out.print(f"  {p['rank']:>2}. {p['change'].replace('_', ' ')}: {p['description']}",
+                  highlight=False)
+    for p in res.places_changed:
+        out.print(f"  {p['name']}: {p['before']} → {p['after']}", highlight=False)
+
+
+@app.command("frontline")
+def frontline_cmd(day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")],
+                  output: Annotated[Path | None, typer.Option("-o", "--output", help="Write "
+                                    "the line as GeoJSON.")] = None,
+                  source: Source = None, json: Json = False, db: Db = None) -> None:
+    """The line of contact on a date (no international border, no coast) and its length."""
+    from frontwatch.analytics.common import snapshot_on
+    from frontwatch.analytics.front import line_of
+    from frontwatch.geojson import feature_collection, snapshot_meta
+
+    with store_for(db) as store:
+        info = snapshot_on(store, parse_day(day), source)
+        line, km = line_of(store, info)
+    meta = {**snapshot_meta(info), "date": day, "length_km": round(km, 3)}
+    if output:
+        output.write_bytes(feature_collection([(line, {"length_km": round(km, 3)})], meta))
+        err.print(f"wrote the front line to {output}", highlight=False)
+    if json:
+        emit_json({**meta, "parts": len(line.geoms)})
+        return
+    out.print(f"front line on {day} ({info.source}): {km:,.1f} km in {len(line.geoms)} "
+              "part(s)", highlight=False)
+
+
+@app.command("place")
+def place_cmd(place: Annotated[str, typer.Argument(metavar="PLACE", help="Slug or name.")],
+              start: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
+              end: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
+              source: Source = None, json: Json = False, db: Db = None) -> None:
+    """A place's status periods and its distance to the front line (now and 90 days before)."""
+    from frontwatch import lookup
+    from frontwatch.analytics import distance_to_front_km, place_timeline
+    from frontwatch.analytics.common import source_of
+
+    d1 = parse_day(start, "--from") if start else None
+    d2 = parse_day(end, "--to") if end else None
+    if d1 and d2 and d2 < d1:
+        raise InputError(f"--to {d2} is before --from {d1}")
+    with store_for(db) as store:
+        p = lookup.resolve_place(store, place, d2)
+        src = source_of(store, source)
+        periods = place_timeline(store, p, d1, d2, src)
+        last = d2 or store.resolve(src).date
+        now = distance_to_front_km(store, p, last, src)
+        try:
+            before = distance_to_front_km(store, p, last - timedelta(days=90), src)
+        except NotFound:  # the history starts later
+            before = None
+    doc = {"place": p.slug, "name": p.name_en, "name_uk": p.name_uk, "source": src,
+           "periods": [{**x, "start": x["start"].isoformat(),
+                        "end": x["end"].isoformat() if x["end"] else None} for x in periods],
+           "status": periods[-1]["status"] if periods else None,
+           "distance_to_front_km": round(now, 2), "date": last.isoformat(),
+           "distance_90_days_before_km": None if before is None else round(before, 2)}
+    if json:
+        emit_json(doc)
+        return
+    for x in doc["periods"]:
+        out.print(f"{x['status']:>10} {x['start']} → {x['end'] or 'now'} ({x['days']} days)",
+                  highlight=False)
+    line = f"the front is {now:,.0f} km from {p.name_en} on {last}"
+    if before is not None:
+        delta = before - now
+        line += (f", {abs(delta):,.0f} km {'closer' if delta > 0 else 'farther'} than 90 days "
+                 "before")
+    out.print(line, highlight=False)
+
+
+@app.command("export")
+def export_cmd(fmt: Annotated[str, typer.Option("--format", help="gpkg | parquet | fgb | csv")],
+               output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
+               region: Annotated[str | None, typer.Option("--region", "-r", help="Clip to a "
+                                 "region.")] = None,
+               start: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
+               end: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
+               source: Source = None, json: Json = False, db: Db = None) -> None:
+    """Zones with valid_from/valid_to, places with status periods and the area series."""
+    from frontwatch.export import export
+
+    with store_for(db) as store:
+        files = export(store, fmt, output, region, parse_day(start, "--from") if start else
+                       None, parse_day(end, "--to") if end else None, source)
+    if json:
+        emit_json({"format": fmt, "files": [str(f) for f in files]})
+        return
+    if len(files) > 1:
+        err.print(f"{fmt} holds one layer per file: zones in {files[0]}, places in "
+                  f"{files[1]}, areas in {files[2]}", highlight=False)
+    else:
+        err.print(f"wrote layers zones, places and areas to {files[0]}", highlight=False)
+
+
+@stats_app.command("rebuild")
+def stats_rebuild(source: Source = None, json: Json = False, db: Db = None) -> None:
+    """Recompute the area statistics of every region and snapshot."""
+    from frontwatch.analytics.areas import rebuild, snapshot_count
+
+    with store_for(db) as store, progress_bar() as bar:
+        task = bar.add_task("area statistics", total=snapshot_count(store, source))
+        res = rebuild(store, source, progress=lambda n: bar.update(task, advance=n))
+    if json:
+        emit_json(res)
+        return
+    err.print(f"rebuilt {res['rows']:,} rows: {res['snapshots']} revisions × {res['regions']} "
+              f"regions (largest drift of the incremental updates: {res['max_drift']:.1e})",
+              highlight=False)
