@@ -15,10 +15,7 @@ from api.cache import make_entry
 from api.deps import SettingsDep, StoreDep
 from api.respond import DATED, GEOJSON, cached, credit, credit_headers, json_entry
 from api.routes.common import GEOJSON_RESPONSE, DateQ, FromQ, RegionQ, SourceQ, ToQ, source_of
-from frontwatch import lookup
-from frontwatch.analytics.areas import series as area_series
-from frontwatch.analytics.diff import diff as diff_of
-from frontwatch.analytics.frontline import frontline as frontline_of
+from frontwatch import analytics, lookup
 from frontwatch.errors import InputError
 from frontwatch.geojson import feature_collection
 from frontwatch.model import SnapshotInfo
@@ -61,7 +58,7 @@ def areas(request: Request, store: StoreDep, settings: SettingsDep,
         src = source_of(store, settings, source)
         first, last, info = _span(store, src, a, b)
         reg = lookup.resolve_region(store, region, last)
-        frame = area_series(store, reg, first, last, src)
+        frame = analytics.series(store, reg, first, last, src)
         keep = [c for c in frame.columns
                 if not any(c.startswith(s) for s in AREA_STATUSES)
                 or any(c.startswith(s) for s in wanted)]
@@ -111,7 +108,7 @@ def diff(request: Request, store: StoreDep, settings: SettingsDep,
         src = source_of(store, settings, source)
         info = store.resolve(src, b)
         reg = lookup.resolve_region(store, region, b) if region else None
-        result = diff_of(store, reg, a, b, src, min_km2)
+        result = analytics.diff(store, reg, a, b, src, min_km2)
         meta = credit({"summary": result.summary, "places_changed": result.places_changed},
                       src, info.illustrative)
         body = feature_collection(result.features, meta)
@@ -133,7 +130,7 @@ def frontline(request: Request, store: StoreDep, settings: SettingsDep,
         src = source_of(store, settings, source)
         info = store.resolve(src, d)
         day = d or info.date
-        line, km = frontline_of(store, day, src)
+        line, km = analytics.frontline(store, day, src)
         props = {"date": day.isoformat(), "length_km": round(float(km), 3), "source": src,
                  "snapshot_id": info.id, "valid_at": iso(info.valid_at)}
         meta = credit({"date": day.isoformat(), "length_km": props["length_km"]}, src,

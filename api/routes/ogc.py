@@ -23,7 +23,7 @@ from api.cache import make_entry
 from api.deps import SettingsDep, StoreDep
 from api.respond import GEOJSON, JSON, LATEST, cached, credit_headers, json_entry
 from api.routes.common import PLACES_CREDIT
-from frontwatch import lookup
+from frontwatch import analytics, lookup
 from frontwatch.errors import NotFound
 from frontwatch.geojson import feature_collection, rfc7946
 from frontwatch.model import OSM_ATTRIBUTION, SnapshotInfo, attribution
@@ -98,12 +98,10 @@ def _regions(store: SqlStore, settings: Settings, dt) -> Layer:
 
 
 def _frontline(store: SqlStore, settings: Settings, dt) -> Layer:
-    from frontwatch.analytics.frontline import frontline
-
     src = lookup.default_source(store, settings.source)
     info = store.resolve(src, _end(dt))
     day = _day(dt) or info.date
-    line, km = frontline(store, day, src)
+    line, km = analytics.frontline(store, day, src)
     props = {"date": day.isoformat(), "source": src, "length_km": round(float(km), 3),
              "snapshot_id": info.id}
     return Layer([(line, props)], [day.isoformat()],

@@ -22,8 +22,7 @@ from api.routes.common import (
     place_row,
     source_of,
 )
-from frontwatch import lookup
-from frontwatch.analytics import places as place_analytics
+from frontwatch import analytics, lookup
 from frontwatch.settings import Settings
 from frontwatch.store.base import SqlStore
 
@@ -57,7 +56,7 @@ def list_places(request: Request, store: StoreDep, settings: SettingsDep, on: Da
             info = store.resolve(src, d)
             day = d or info.date
             wanted = {p.slug for p in places}
-            near = place_analytics.places_near_front(store, near_front_km, day, src)
+            near = analytics.places_near_front(store, near_front_km, day, src)
             rows = [r for r in _plain(near) if r["slug"] in wanted]
             doc = credit({"date": day.isoformat(), "near_front_km": near_front_km,
                           "source": src, "snapshot_id": info.id}, src, info.illustrative)
@@ -97,8 +96,8 @@ def _situation(store: SqlStore, settings: Settings, place, on: date | None,
     info = store.resolve(src, on)
     day = on or info.date
     doc = {"date": day.isoformat(), "source": src,
-           "status": place_analytics.place_status(store, place, day, src),
-           "distance_to_front_km": round(float(place_analytics.distance_to_front_km(
+           "status": analytics.place_status(store, place, day, src),
+           "distance_to_front_km": round(float(analytics.distance_to_front_km(
                store, place, day, src)), 3)}
     return credit(doc, src, info.illustrative)
 
@@ -114,7 +113,7 @@ def place_timeline(request: Request, store: StoreDep, settings: SettingsDep, slu
         src = source_of(store, settings, source)
         info = store.resolve(src, b)
         place = lookup.resolve_place(store, slug, b)
-        periods = place_analytics.place_timeline(store, place, a, b, src)
+        periods = analytics.place_timeline(store, place, a, b, src)
         doc = {"place": place_row(place), "source": src, "timeline": _plain(periods)}
         return json_entry(credit(doc, src, info.illustrative),
                           {"Cache-Control": DATED, **credit_headers(src, info.illustrative)})
