@@ -1,0 +1,104 @@
+"""The analytics endpoints in-process on the real data: what the API returns is what
+frontwatch.analytics computes, in the documented shapes, with attribution and errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+
+from frontwatch import analytics
+from frontwatch.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def client(real_db):
+    from api.app import create_app
+
+    return TestClient(create_app(Settings(database_url=str(real_db), source="deepstate")))
+
+
+def test_areas_series_json_matches_analytics(client, real_store):
+    r = client.get("/v1/areas", params={"region": "donetsk-oblast", "from": "2025-06-01",
+                                        "to": "2025-06-30"})
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["region"] == "donetsk-oblast" and "DeepStateMap" in doc["attribution"]
+    assert len(doc["series"]) == 30
+    by_day = {row["date"][:10]: row for row in doc["series"]}
+    expected = analytics.area(real_store, "donetsk-oblast", date(2025, 6, 15), "deepstate")
+    assert by_day["2025-06-15"]["occupied_km2"] == pytest.approx(expected["occupied_km2"],
+                                                                 rel=1e-6)
+    assert 10_000 < expected["occupied_km2"] < real_store.region("donetsk-oblast").area_km2
+
+
+def test_areas_csv_and_status_filter(client):
+    r = client.get("/v1/areas", params={"region": "Donetsk Oblast", "status": "occupied",
+                                        "format": "csv", "from": "2025-06-01",
+                                        "to": "2025-06-07"})
+    assert r.headers["content-type"].startswith("text/csv")
+    assert "DeepStateMap" in r.headers["x-data-attribution"]
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert len(rows) == 7
+    assert "occupied_km2" in rows[0] and "contested_km2" not in rows[0]
+
+
+def test_diff_geojson_with_summary(client, real_store):
+    r = client.get("/v1/diff", params={"from": "2025-06-01", "to": "2025-06-30",
+                                       "region": "donetsk-oblast"})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/geo+json"
+    doc = r.json()
+    expected = analytics.diff(real_store, "donetsk-oblast", date(2025, 6, 1),
+                              date(2025, 6, 30), "deepstate")
+    assert len(doc["features"]) == len(expected.features) > 0
+    assert doc["summary"]["region"] == expected.summary["region"]
+    assert "attribution" in doc and "places_changed" in doc
+    changes = {f["properties"]["change"] for f in doc["features"]}
+    assert changes <= set(analytics.CHANGES)
+
+
+def test_frontline_line_and_length(client, real_store):
+    doc = client.get("/v1/frontline", params={"date": "2025-06-01"}).json()
+    line, km = analytics.frontline(real_store, date(2025, 6, 1), "deepstate")
+    assert doc["length_km"] == pytest.approx(km, rel=1e-6)
+    geom = shapely.geometry.shape(doc["features"][0]["geometry"])
+    assert geom.geom_type in ("LineString", "MultiLineString")
+    assert geom.hausdorff_distance(line) < 1e-4
+    assert "DeepStateMap" in doc["attribution"]
+
+
+def test_place_status_timeline_and_near_front(client, real_store):
+    one = client.get("/v1/places/kramatorsk", params={"date": "2025-06-30"}).json()
+    assert one["status"] == analytics.place_status(real_store, "kramatorsk",
+                                                   date(2025, 6, 30), "deepstate")
+    assert one["distance_to_front_km"] == pytest.approx(
+        analytics.distance_to_front_km(real_store, "kramatorsk", date(2025, 6, 30),
+                                       "deepstate"), abs=1e-3)
+    timeline = client.get("/v1/places/pokrovsk/timeline").json()
+    assert timeline["place"]["slug"] == "pokrovsk" and timeline["timeline"]
+    assert timeline["timeline"][-1]["end"] is None
+    near = client.get("/v1/places", params={"near_front_km": 10, "date": "2025-06-30"}).json()
+    assert near["count"] == len(near["places"]) > 0
+    assert all(p["distance_km"] <= 10 for p in near["places"])
+    assert "DeepStateMap" in near["attribution"]
+
+
+@pytest.mark.parametrize(("url", "status", "needle"), [
+    ("/v1/areas?region=atlantis", 404, "unknown region 'atlantis'"),
+    ("/v1/areas?from=2025-06-30&to=2025-06-01", 400, "inverted"),
+    ("/v1/areas?status=held", 400, "status='held'"),
+    ("/v1/areas?format=xml", 400, "query parameter 'format'"),
+    ("/v1/diff?from=2025-06-01", 400, "query parameter 'to'"),
+    ("/v1/diff?from=2025-06-30&to=2025-06-01", 400, "inverted"),
+    ("/v1/frontline?date=2025-02-30", 400, "date='2025-02-30'"),
+    ("/v1/places/nowhere-ville/timeline", 404, "unknown place"),
+])
+def test_analysis_errors(client, url, status, needle):
+    r = client.get(url)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert needle in r.json()["detail"]
