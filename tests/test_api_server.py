@@ -1,0 +1,90 @@
+"""A real `frontwatch serve` (uvicorn) process on a free loopback port: HTTP over the wire,
+compression and conditional GET as clients see them, and GDAL's OGC API – Features driver
+(`OAPIF:`, pyogrio's bundled GDAL) listing the collections and reading `control` items."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(real_db):
+    port = free_port()
+    env = {**os.environ, "FRONTWATCH_SOURCE": "deepstate"}
+    env.pop("FRONTWATCH_API_TOKEN", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "frontwatch", "serve", "--db", str(real_db), "--port",
+         str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start: {proc.stderr.read().decode()}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_snapshot_over_the_wire(server):
+    with httpx.Client(base_url=server) as http:
+        r = http.get("/v1/snapshots/2025-06-30", headers={"Accept-Encoding": "gzip"})
+        assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
+        assert r.json()["type"] == "FeatureCollection"
+        again = http.get("/v1/snapshots/2025-06-30", headers={
+            "Accept-Encoding": "gzip", "If-None-Match": r.headers["etag"]})
+        assert again.status_code == 304
+        # the second answer came from the cache fast path: same headers as the route's
+        assert again.headers["x-frame-options"] == "DENY"
+        assert again.headers["content-location"] == r.headers["content-location"]
+        bad = http.get("/v1/snapshots/2025-02-30")
+        assert bad.status_code == 400
+        assert bad.headers["content-type"] == "application/problem+json"
+        up = http.post("/v1/snapshots", content=b"{}")
+        assert up.status_code == 403  # no token configured: writes disabled
+
+
+def test_every_read_endpoint_answers(server):
+    urls = ["/", "/conformance", "/collections", "/collections/places/items?limit=5",
+            "/v1/snapshots", "/v1/snapshots/latest", "/v1/places", "/v1/places/kramatorsk",
+            "/v1/places/kramatorsk/timeline", "/v1/areas?region=donetsk-oblast",
+            "/v1/diff?from=2025-06-01&to=2025-06-30", "/v1/frontline", "/openapi.json",
+            "/docs"]
+    with httpx.Client(base_url=server, timeout=60) as http:
+        for url in urls:
+            r = http.get(url)
+            assert r.status_code == 200, (url, r.text[:300])
+
+
+def test_gdal_reads_the_ogc_api(server):
+    pyogrio = pytest.importorskip("pyogrio")
+    layers = {name for name, _ in pyogrio.list_layers(f"OAPIF:{server}/")}
+    assert {"control", "places", "regions", "frontline"} <= layers
+    control = pyogrio.read_dataframe(f"OAPIF:{server}/", layer="control", PAGE_SIZE=20)
+    expected = httpx.get(f"{server}/collections/control/items?limit=1").json()
+    assert len(control) == expected["numberMatched"] > 20  # followed the next links
+    assert {"status", "kind", "area_km2", "valid_at"} <= set(control.columns)
+    assert set(control["status"]) <= {"occupied", "contested", "liberated"}
+    assert control.crs.to_epsg() == 4326
+    x0, y0, x1, y1 = control.total_bounds
+    assert x0 > 22 and x1 < 41 and y0 > 44 and y1 < 53  # lon/lat, not swapped
