@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from frontwatch import analytics
 from frontwatch.settings import Settings
+from tests.test_api_v1 import problem
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +99,4 @@ def test_place_status_timeline_and_near_front(client, real_store):
     ("/v1/places/nowhere-ville/timeline", 404, "unknown place"),
 ])
 def test_analysis_errors(client, url, status, needle):
-    r = client.get(url)
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    assert needle in r.json()["detail"]
+    assert needle in problem(client.get(url), status)["detail"]

@@ -11,6 +11,7 @@ import shapely
 from fastapi.testclient import TestClient
 
 from frontwatch.settings import Settings
+from tests.test_api_v1 import problem
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +134,4 @@ def test_single_features(client):
     ("/collections/places/items/nowhere", 404, "no feature 'nowhere'"),
 ])
 def test_bad_requests_are_problems(client, url, status, needle):
-    r = client.get(url)
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    assert needle in r.json()["detail"]
+    assert needle in problem(client.get(url), status)["detail"]
