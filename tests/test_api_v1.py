@@ -211,7 +211,7 @@ def test_upload_needs_token_and_writes_can_be_disabled(client, writable, shared)
     data = raw_file(shared).read_bytes()
     body = problem(client.post("/v1/snapshots", content=data), 403)
     assert "FRONTWATCH_API_TOKEN" in body["detail"]
-    app, _ = writable
+    app = writable
     r = app.post("/v1/snapshots", content=data)
     problem(r, 401)
     assert r.headers["www-authenticate"].startswith("Bearer")
