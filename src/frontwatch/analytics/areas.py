@@ -180,7 +180,7 @@ def on_snapshot(store: SqlStore, info: SnapshotInfo) -> None:
     regions = region_set(store)
     if not len(regions.ids):
         return
-    prev = _previous(store, info)
+    prev = store.stats_previous(info)
     have = store.stats_of_snapshot(prev.id) if prev else {}
     rows = [have.get(int(r)) for r in regions.ids]
     if prev is None or any(r is None for r in rows) or rows[0][2] + 1 >= ANCHOR_EVERY:
@@ -193,17 +193,6 @@ def on_snapshot(store: SqlStore, info: SnapshotInfo) -> None:
                    for k, st in enumerate(STATUSES)}
     store.put_stats([(info.id, int(rid), float(o), float(c), steps) for rid, o, c in
                      zip(regions.ids, current["occupied"], current["contested"])])
-
-
-def _previous(store: SqlStore, info: SnapshotInfo) -> SnapshotInfo | None:
-    """The closest earlier revision of the same source (None for the first)."""
-    best = None
-    for s in store.snapshots(info.source):
-        if s.id == info.id:
-            continue
-        if (s.valid_at, s.recorded_at) <= (info.valid_at, info.recorded_at):
-            best = s
-    return best
 
 
 def on_regions(store: SqlStore, progress: Callable[[int], None] | None = None) -> int:

@@ -431,6 +431,16 @@ class SqlStore:
             "s.id=st.snapshot_id WHERE s.source=? GROUP BY st.region_id", (source,))}
         return {r[0] for r in self.stats_regions() if have.get(r[0], 0) < n}
 
+    def stats_previous(self, info: SnapshotInfo) -> SnapshotInfo | None:
+        """The revision of the same source just before `info` (None for the first)."""
+        rows = self._query(
+            f"SELECT {self._SNAP_COLS} FROM snapshots WHERE source=? AND id<>? AND "
+            "(valid_at<? OR (valid_at=? AND recorded_at<=?)) "
+            "ORDER BY valid_at DESC, recorded_at DESC, id DESC LIMIT 1",
+            (info.source, info.id, iso(info.valid_at), iso(info.valid_at),
+             iso(info.recorded_at)))
+        return self._snap(rows[0]) if rows else None
+
     def put_stats(self, rows: Sequence[tuple[int, int, float, float, int]]) -> None:
         """Write (snapshot_id, region_id, occupied_km2, contested_km2, steps), replacing."""
         with self.transaction():
@@ -449,16 +459,20 @@ class SqlStore:
                           "snapshots WHERE source=?)", (source,))
 
     def stats_series(self, slug: str, source: str) -> list[tuple]:
-        """(valid_at, recorded_at, snapshot_id, region valid_from, region area_km2,
-        occupied_km2, contested_km2) of every stored revision for one region slug."""
-        return self._query(
-            "SELECT s.valid_at, s.recorded_at, s.id, r.valid_from, r.area_km2, "
-            "st.occupied_km2, st.contested_km2 FROM region_stats st "
-            "JOIN snapshots s ON s.id=st.snapshot_id JOIN regions r ON r.id=st.region_id "
-            "WHERE r.slug=? AND s.source=? AND r.id = (SELECT r2.id FROM regions r2 WHERE "
-            "r2.slug=r.slug AND r2.valid_from=r.valid_from ORDER BY r2.recorded_at DESC, "
-            "r2.id DESC LIMIT 1) ORDER BY s.valid_at, s.recorded_at, s.id",
-            (slug, source))
+        """(valid_at, snapshot_id, region valid_from, region area_km2, occupied_km2,
+        contested_km2) of every stored revision for one region slug, oldest first."""
+        versions = {r[0]: r for r in self._query(
+            "SELECT id, valid_from, area_km2 FROM regions r WHERE slug=? AND id = "
+            "(SELECT r2.id FROM regions r2 WHERE r2.slug=r.slug AND r2.valid_from=r.valid_from "
+            "ORDER BY r2.recorded_at DESC, r2.id DESC LIMIT 1)", (slug,))}
+        if not versions:
+            return []
+        rows = self._query(
+            "SELECT s.valid_at, s.id, st.region_id, st.occupied_km2, st.contested_km2 "
+            "FROM region_stats st JOIN snapshots s ON s.id=st.snapshot_id "
+            f"WHERE st.region_id IN ({','.join('?' * len(versions))}) AND s.source=? "
+            "ORDER BY s.valid_at, s.recorded_at, s.id", [*versions, source])
+        return [(r[0], r[1], versions[r[2]][1], versions[r[2]][2], r[3], r[4]) for r in rows]
 
 
 def _migrations() -> list[tuple[int, str]]:
