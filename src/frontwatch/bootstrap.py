@@ -8,7 +8,6 @@ from pathlib import Path
 
 import orjson
 import shapely
-from frontwatch.places import load_bundled_places
 
 from frontwatch import geometry
 from frontwatch.errors import InputError
@@ -18,6 +17,7 @@ from frontwatch.ingest.regions import region_hash
 from frontwatch.ingest.vector import VOCABULARY
 from frontwatch.model import DEMO_SOURCE, Region
 from frontwatch.paths import data_dir
+from frontwatch.places import load_bundled_places
 from frontwatch.store.base import SqlStore
 
 
