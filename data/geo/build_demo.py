@@ -44,6 +44,11 @@ def main() -> None:
          "properties": {"layer": "region", "slug": "donbas", "level": "group",
                         "name_en": "Donbas (coarse demo outline)",
                         "name_uk": "Донбас (схематично)", "notice": NOTICE}},
+        {"type": "Feature", "geometry": mapping(donbas),
+         "properties": {"layer": "region", "slug": "theatre", "level": "group",
+                        "name_en": "Demo theatre (the coarse Donbas outline)",
+                        "name_uk": "Демонстраційний театр (схематичний Донбас)",
+                        "notice": NOTICE}},
     ]
     east = [(41.0, 46.5), (41.0, 50.3)]
     for step, day in enumerate(DATES):
