@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -45,6 +47,8 @@ def import_cmd(
                                               "map depicts, for formats without one.")] = None,
     skip_invalid: Annotated[bool, typer.Option(help="Skip bad files (reported) instead of "
                                                "aborting the whole import.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Every note of every file, "
+                                          "routine ones included.")] = False,
     json: Json = False,
     db: Db = None,
 ) -> None:
@@ -69,10 +73,30 @@ def import_cmd(
     if json:
         emit_json(report.to_dict())
         return
-    for note in report.notes:
-        err.print(f"[dim]{note}[/dim]", highlight=False)
+    print_notes(report.notes, verbose)
     err.print(f"imported {len(report.added)} new revision(s); "
               f"{len(report.unchanged)} file(s) already stored", highlight=False)
+
+
+# Notes every DeepStateMap file produces: summarized unless --verbose.
+_ROUTINE = (re.compile(r"^excluded \d+ territories outside Ukraine$"),
+            re.compile(r"^kept \d+ markers .*$"))
+
+
+def print_notes(notes: list[str], verbose: bool) -> None:
+    """Repairs, skips and warnings per file; routine exclusions as one count each."""
+    routine: Counter[str] = Counter()
+    for note in notes:
+        text = note.split(": ", 1)[-1]
+        kind = next((p.pattern for p in _ROUTINE if p.match(text)), None)
+        if kind and not verbose:
+            routine[re.sub(r"\d+ ", "", text)] += 1
+            continue
+        err.print(note, style="yellow" if "skipped" in text or "repaired" in text else "dim",
+                  markup=False, highlight=False)
+    for what, files in routine.items():
+        err.print(f"{what} in {files} file(s) (--verbose lists them)", style="dim",
+                  markup=False, highlight=False)
 
 
 # --- regions ------------------------------------------------------------------------------
