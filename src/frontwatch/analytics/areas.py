@@ -93,25 +93,42 @@ def series(store: SqlStore, region: Region | str, start: date, end: date,
         applies = (grid >= since) & (pos >= 0)
         picked[applies] = idx[pos[applies]]
     ok = picked >= 0
-    df = pd.DataFrame(values[picked[ok]], columns=["snapshot_id", "region_km2",
-                                                   "occupied_km2", "contested_km2"])
-    df.insert(0, "date", grid[ok])
-    return _derive(df, start)
+    return _derive(grid[ok], values[picked[ok]], start)
 
 
-def _derive(df: pd.DataFrame, start: date) -> pd.DataFrame:
-    df["snapshot_id"] = df["snapshot_id"].astype(int)
-    df["ukrainian_km2"] = (df["region_km2"] - df["occupied_km2"] - df["contested_km2"]
-                           ).clip(lower=0.0)
-    for s in ("occupied", "contested", "ukrainian"):
-        df[f"{s}_pct"] = 100.0 * df[f"{s}_km2"] / df["region_km2"]
-    for s in STATUSES:
-        df[f"{s}_change_km2"] = df[f"{s}_km2"].diff()
-        df[f"{s}_rate_7d"] = df[f"{s}_change_km2"].rolling(7).mean()
-        df[f"{s}_rate_30d"] = df[f"{s}_change_km2"].rolling(30).mean()
-    df = df[df["date"] >= np.datetime64(start)].copy()
-    df["date"] = [d.item() for d in df["date"].values.astype("datetime64[D]")]
-    return df[SERIES_COLUMNS].reset_index(drop=True)
+def _rolling_mean(x: np.ndarray, window: int) -> np.ndarray:
+    """Trailing mean over `window` values (NaN until the window is full or holds a NaN)."""
+    out = np.full(len(x), np.nan)
+    if len(x) >= window:
+        c = np.concatenate([[0.0], np.cumsum(np.nan_to_num(x))])
+        nans = np.concatenate([[0], np.cumsum(np.isnan(x))])
+        sums = c[window:] - c[:-window]
+        full = (nans[window:] - nans[:-window]) == 0
+        out[window - 1:] = np.where(full, sums / window, np.nan)
+    return out
+
+
+def _derive(days: np.ndarray, values: np.ndarray, start: date) -> pd.DataFrame:
+    """Percentages, day-on-day changes and rolling rates, computed column-wise in numpy (a
+    whole history takes ~1 ms), then trimmed to the requested start."""
+    snapshot_id, region, occupied, contested = values.T
+    ukrainian = np.clip(region - occupied - contested, 0.0, None)
+    cols: dict[str, np.ndarray] = {
+        "snapshot_id": snapshot_id.astype(int), "region_km2": region,
+        "occupied_km2": occupied, "contested_km2": contested, "ukrainian_km2": ukrainian,
+    }
+    for name, km2 in (("occupied", occupied), ("contested", contested),
+                      ("ukrainian", ukrainian)):
+        cols[f"{name}_pct"] = 100.0 * km2 / region
+    for name, km2 in (("occupied", occupied), ("contested", contested)):
+        change = np.concatenate([[np.nan], np.diff(km2)])
+        cols[f"{name}_change_km2"] = change
+        cols[f"{name}_rate_7d"] = _rolling_mean(change, 7)
+        cols[f"{name}_rate_30d"] = _rolling_mean(change, 30)
+    keep = days >= np.datetime64(start)
+    frame = {k: v[keep] for k, v in cols.items()}
+    frame["date"] = days[keep].astype("datetime64[D]").astype(object)
+    return pd.DataFrame(frame, columns=SERIES_COLUMNS)
 
 
 # --- computing the stats table ------------------------------------------------------------
