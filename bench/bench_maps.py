@@ -18,28 +18,14 @@ from pathlib import Path
 import folium
 import shapely
 
-from bench.common import median_seconds, need_shared
+from bench.common import build_real_store, median_seconds, need_shared
 from frontwatch import render
-from frontwatch.bootstrap import ensure_places
-from frontwatch.ingest import ImportOptions, import_paths
-from frontwatch.ingest.regions import import_regions
-from frontwatch.store import open_store
 
 DAY = "2025-06-01"
 
 
 def build_store(path: Path):
-    data = need_shared()
-    s = open_store(path)
-    ensure_places(s)
-    b = data / "boundaries"
-    import_regions(s, b / "Ukraine.geojson.gz", "oblast")
-    import_regions(s, b / "donetska_oblast.geojson.gz", "raion")
-    import_regions(s, b / "luhanska_oblast.geojson.gz", "raion")
-    files = sorted(f for f in (data / "deepstate-raw").iterdir()
-                   if f.name[:10].isdigit() and 1735689600 <= int(f.name[:10]) < 1751328000)
-    import_paths(s, files, ImportOptions())
-    return s
+    return build_real_store(path, need_shared(), raw_until=1751328000)
 
 
 def naive(store) -> str:

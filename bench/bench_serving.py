@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import need_shared
+from bench.common import build_real_store, need_shared
 
 DAY = "2025-06-30"
 NGINX_CONF = """worker_processes {workers};
@@ -50,21 +50,7 @@ def free_port() -> int:
 
 def build_store(path: Path) -> None:
     """Boundaries plus the 2025 DeepStateMap snapshots (what the figures are about)."""
-    from frontwatch.bootstrap import ensure_places
-    from frontwatch.ingest import ImportOptions, import_paths
-    from frontwatch.ingest.regions import import_regions
-    from frontwatch.store import open_store
-
-    data = need_shared()
-    store = open_store(path)
-    ensure_places(store)
-    b = data / "boundaries"
-    import_regions(store, b / "Ukraine.geojson.gz", "oblast")
-    import_regions(store, b / "donetska_oblast.geojson.gz", "raion")
-    raw = sorted(f for f in (data / "deepstate-raw").iterdir()
-                 if f.name[:10].isdigit() and int(f.name[:10]) >= 1735689600)
-    import_paths(store, raw, ImportOptions())
-    store.close()
+    build_real_store(path, need_shared(), luhansk=False).close()
 
 
 def wait_for(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:

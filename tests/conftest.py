@@ -41,23 +41,10 @@ def real_db(tmp_path_factory) -> Path:
     """A store file holding the real data: Donetsk/Luhansk raions (and their oblasts), all
     oblasts of Ukraine, the daily archive and the raw DeepStateMap snapshots of 2025.
     Built once per session; open it read-mostly with `open_store(real_db)`."""
-    from frontwatch.bootstrap import ensure_places
-    from frontwatch.ingest import ImportOptions, import_paths
-    from frontwatch.ingest.regions import import_regions
+    from bench.common import build_real_store
 
-    data = need_shared()
     path = tmp_path_factory.mktemp("real") / "real.sqlite"
-    s = open_store(path)
-    ensure_places(s)
-    b = data / "boundaries"
-    import_regions(s, b / "Ukraine.geojson.gz", "oblast")
-    import_regions(s, b / "donetska_oblast.geojson.gz", "raion")
-    import_regions(s, b / "luhanska_oblast.geojson.gz", "raion")
-    import_paths(s, [data / "deepstate-daily"], ImportOptions())
-    raw_2025 = sorted(f for f in (data / "deepstate-raw").iterdir()
-                      if f.name[:10].isdigit() and int(f.name[:10]) >= 1735689600)
-    import_paths(s, raw_2025, ImportOptions())
-    s.close()
+    build_real_store(path, need_shared(), archive=True).close()
     return path
 
 
