@@ -84,13 +84,62 @@ def _scale_bar(ax, extent) -> None:
             fontsize=9, zorder=9, path_effects=HALO)
 
 
-def figure(scene: Scene, size: ImageSize) -> tuple[Figure, Callable]:
-    w_in, h_in = size.width / size.dpi, size.height / size.dpi
-    fig = Figure(figsize=(w_in, h_in), dpi=size.dpi, facecolor="white")
-    # lay out in pixels scaled with the image, so it reads the same at any size and dpi
+@dataclass(frozen=True)
+class Layout:
+    """Where things go on an image, in figure fractions, scaled with its size."""
+
+    size: ImageSize
+    k: float  # scale: 1 at 1200×800
+    head: float  # header (title, subtitle, notice) height
+    foot: float  # footer (credits) height
+    fs: float  # body font size, points
+
+    def px(self, pixels: float, axis: str = "y") -> float:
+        """`pixels` (at 1200×800, scaled) as a fraction of the image's height or width."""
+        return pixels * self.k / (self.size.height if axis == "y" else self.size.width)
+
+
+def canvas(size: ImageSize, notice: bool) -> tuple[Figure, Layout]:
+    """A bare Agg figure of `size` and the layout every image shares: laid out in pixels
+    scaled with the image, so it reads the same at any size and dpi."""
+    fig = Figure(figsize=(size.width / size.dpi, size.height / size.dpi), dpi=size.dpi,
+                 facecolor="white")
     k = max(0.6, min(size.width, size.height * 1.5) / 1200)
-    head = min(HEADER_PX * k * (1.3 if scene.notice else 1), size.height * 0.3) / size.height
+    head = min(HEADER_PX * k * (1.3 if notice else 1), size.height * 0.3) / size.height
     foot = FOOTER_PX * k / size.height
+    fs = 12 * k * 72 / size.dpi  # font size in points for ~12 px text at 1200 px wide
+    return fig, Layout(size, k, head, foot, fs)
+
+
+def frame_text(fig: Figure, lay: Layout, title: str, subtitle: str, notice: str | None,
+               credits: list[str]) -> None:
+    """Title, subtitle, the illustrative-data banner and the credits, as on every image."""
+    top = 1 - lay.px(8)
+    fig.text(0.012, top, title, fontsize=lay.fs * 1.45, fontweight="bold", va="top")
+    fig.text(0.012, top - lay.px(26), subtitle, fontsize=lay.fs * 1.1, va="top")
+    if notice:
+        fig.text(0.012, top - lay.px(50), notice, fontsize=lay.fs, va="top",
+                 color="#ffff00", fontweight="bold", backgroundcolor="black")
+    fig.text(0.012, lay.px(6), "\n".join(credits), fontsize=lay.fs * 0.8, va="bottom",
+             color="#333")
+
+
+def save(fig: Figure, fmt: str, size: ImageSize, title: str, subtitle: str,
+         description: str) -> bytes:
+    """PNG or SVG bytes with the title and the one-sentence description (the image's text
+    alternative) in its metadata."""
+    if fmt not in FORMATS:
+        raise InputError(f"unknown image format {fmt!r}: expected png or svg")
+    buf = io.BytesIO()
+    meta = {"Title": f"{title} — {subtitle}" if fmt == "png" else title,
+            "Description": description}
+    fig.savefig(buf, format=fmt, dpi=size.dpi, metadata=meta)
+    return buf.getvalue()
+
+
+def figure(scene: Scene, size: ImageSize) -> tuple[Figure, Callable]:
+    fig, lay = canvas(size, bool(scene.notice))
+    head, foot, fs = lay.head, lay.foot, lay.fs
     ax = fig.add_axes((0, foot, 1, 1 - head - foot))
     ax.set_axis_off()
     ax.set_facecolor(style.BACKGROUND)
@@ -110,7 +159,6 @@ def figure(scene: Scene, size: ImageSize) -> tuple[Figure, Callable]:
     _lines(ax, scene.outlines["oblast"], 1.1, 5)
     if scene.query.place or scene.query.bbox:
         _lines(ax, shapely.boundary(scene.focus), 1.5, 5, "--")
-    fs = 12 * k * 72 / size.dpi  # font size in points for ~12 px text at 1200 px wide
     for name, lon, lat, _pop in scene.places:
         x, y = shapely.get_coordinates(geometry.to_equal_area(shapely.Point(lon, lat)))[0]
         ax.plot([x], [y], "o", ms=4, mfc="white", mec="black", mew=0.8, zorder=7)
@@ -118,14 +166,7 @@ def figure(scene: Scene, size: ImageSize) -> tuple[Figure, Callable]:
                     fontsize=fs, fontweight="bold", zorder=8, path_effects=HALO)
     _scale_bar(ax, extent)
     _legend(ax, scene, fs)
-    top = 1 - 8 * k / size.height
-    fig.text(0.012, top, scene.title, fontsize=fs * 1.45, fontweight="bold", va="top")
-    fig.text(0.012, top - 26 * k / size.height, scene.subtitle, fontsize=fs * 1.1, va="top")
-    if scene.notice:
-        fig.text(0.012, top - 50 * k / size.height, scene.notice, fontsize=fs, va="top",
-                 color="#ffff00", fontweight="bold", backgroundcolor="black")
-    fig.text(0.012, 6 * k / size.height, "\n".join(scene.credits), fontsize=fs * 0.8,
-             va="bottom", color="#333")
+    frame_text(fig, lay, scene.title, scene.subtitle, scene.notice, scene.credits)
 
     def pixel(lon: float, lat: float) -> tuple[int, int]:
         x, y = shapely.get_coordinates(geometry.to_equal_area(shapely.Point(lon, lat)))[0]
@@ -151,8 +192,5 @@ def render_image(scene: Scene, fmt: str = "png", size: ImageSize | None = None) 
         raise InputError(f"unknown image format {fmt!r}: expected png or svg")
     size = size or ImageSize()
     fig, pixel = figure(scene, size)
-    buf = io.BytesIO()
-    meta = {"Title": f"{scene.title} — {scene.subtitle}", "Description": scene.description} \
-        if fmt == "png" else {"Title": scene.title, "Description": scene.description}
-    fig.savefig(buf, format=fmt, dpi=size.dpi, metadata=meta)
-    return Image(buf.getvalue(), FORMATS[fmt], pixel)
+    data = save(fig, fmt, size, scene.title, scene.subtitle, scene.description)
+    return Image(data, FORMATS[fmt], pixel)
