@@ -13,12 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 from frontwatch.render import assets
+from frontwatch.render.chart import ChartQuery, parse_chart_query
 from frontwatch.render.query import ImageSize, MapQuery, parse_query, parse_size
 from frontwatch.render.scene import build, resolve_snapshot
 from frontwatch.store.base import SqlStore
 
-__all__ = ["ImageSize", "MapQuery", "cache", "map_image", "map_page", "parse_query",
-           "parse_size"]
+__all__ = ["ChartQuery", "ImageSize", "MapQuery", "cache", "chart_image", "map_image",
+           "map_page", "parse_chart_query", "parse_query", "parse_size"]
 
 
 class RenderCache:
@@ -89,3 +90,15 @@ def map_image(store: SqlStore, q: MapQuery, fmt: str = "png", size: ImageSize | 
     key = ("img", fmt, q.key(), _hashes(store, q), size)
     return cache.get_or_make(key, lambda: static.render_image(build(store, q), fmt,
                                                              size).data)
+
+
+def chart_image(store: SqlStore, q: ChartQuery, fmt: str = "png",
+                size: ImageSize | None = None) -> bytes:
+    """The area chart of a region (PNG or SVG). The series is read first (milliseconds, from
+    the stats table) and its hash is the cache key, so new data shows at once."""
+    from frontwatch.render import chart
+
+    c = chart.build(store, q)
+    size = size or ImageSize()
+    key = ("chart", fmt, q.key(), c.fingerprint(), size)
+    return cache.get_or_make(key, lambda: chart.render_image(c, fmt, size).data)
