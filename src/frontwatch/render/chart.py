@@ -170,8 +170,11 @@ def build(store: SqlStore, q: ChartQuery) -> Chart:
     """The series to draw: `q`'s range, defaulting to the source's whole history."""
     src = lookup.default_source(store, q.source)
     latest = store.resolve(src, q.end)  # NotFound before the history starts
-    end = q.end or latest.date
+    # nothing is known past the newest snapshot: the chart stops there, not at a future `to`
+    end = min(q.end or latest.date, store.resolve(src).date)
     start = q.start or store.snapshots(src)[0].date
+    if start > end:
+        raise InputError(f"from {start} is after the last day of {src!r} data ({end})")
     region = lookup.resolve_region(store, q.region, end)
     frame = series(store, region, start, end, src)
     if len(frame) < 2:
