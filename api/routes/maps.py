@@ -8,7 +8,7 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Iterator
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -142,16 +142,6 @@ def map_svg(request: Request, q: Q, store: Store, width: str | None = None,
     return _image(request, q, store, "svg", width, height, dpi)
 
 
-def _chart(request: Request, store: SqlStore, fmt: str, region: str, start: str | None,
-           end: str | None, source: str | None, lang: str | None, width: str | None,
-           height: str | None, dpi: str | None) -> Response:
-    q = render.parse_chart_query(region, start=start, end=end, lang=lang,
-                                 source=source or request.app.state.settings.source)
-    data = render.chart_image(store, q, fmt, render.parse_size(width, height, dpi))
-    return _send(request, data, "image/png" if fmt == "png" else "image/svg+xml",
-                 {"Cache-Control": "public, max-age=300"})
-
-
 ChartRegion = Annotated[str, Query(description="region name, code or slug",
                                    examples=["donetsk-oblast"])]
 ChartFrom = Annotated[str | None, Query(alias="from", description="first day (default: the "
@@ -160,23 +150,21 @@ ChartTo = Annotated[str | None, Query(alias="to", description="last day (default
                                       "latest)", examples=["2025-06-30"])]
 
 
-@router.get("/charts/areas.png", summary="Chart of a region's occupied and contested km² "
-            "over time, with the daily change (PNG, 1200×800 by default)",
-            response_class=Response, responses={200: {"content": {"image/png": {}}}})
-def chart_png(request: Request, store: Store, region: ChartRegion, start: ChartFrom = None,
-              end: ChartTo = None, source: str | None = None, lang: str | None = None,
-              width: str | None = None, height: str | None = None, dpi: str | None = None
-              ) -> Response:
-    return _chart(request, store, "png", region, start, end, source, lang, width, height, dpi)
-
-
-@router.get("/charts/areas.svg", summary="Chart of a region's area series (SVG)",
-            response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
-def chart_svg(request: Request, store: Store, region: ChartRegion, start: ChartFrom = None,
-              end: ChartTo = None, source: str | None = None, lang: str | None = None,
-              width: str | None = None, height: str | None = None, dpi: str | None = None
-              ) -> Response:
-    return _chart(request, store, "svg", region, start, end, source, lang, width, height, dpi)
+@router.get("/charts/areas.{fmt}", summary="Chart of a region's occupied and contested km² "
+            "over time, with the daily change (PNG or SVG, 1200×800 by default)",
+            response_class=Response,
+            responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}})
+def chart_image(request: Request, store: Store, fmt: Literal["png", "svg"],
+                region: ChartRegion, start: ChartFrom = None, end: ChartTo = None,
+                source: str | None = None,
+                lang: Annotated[str | None, Query(description="en or uk")] = None,
+                width: str | None = None, height: str | None = None, dpi: str | None = None
+                ) -> Response:
+    q = render.parse_chart_query(region, start=start, end=end, lang=lang,
+                                 source=source or request.app.state.settings.source)
+    data = render.chart_image(store, q, fmt, render.parse_size(width, height, dpi))
+    return _send(request, data, "image/png" if fmt == "png" else "image/svg+xml",
+                 {"Cache-Control": "public, max-age=300"})
 
 
 @router.get("/embed/{day}", response_class=HTMLResponse,

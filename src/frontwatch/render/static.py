@@ -9,6 +9,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import matplotlib
 import matplotlib.patheffects as pe
 import numpy as np
 import shapely
@@ -133,6 +134,9 @@ def save(fig: Figure, fmt: str, size: ImageSize, title: str, subtitle: str,
     buf = io.BytesIO()
     meta = {"Title": f"{title} — {subtitle}" if fmt == "png" else title,
             "Description": description}
+    if fmt == "svg":  # same bytes for the same image in every process: stable ETags
+        meta["Date"] = None
+        matplotlib.rcParams["svg.hashsalt"] = "frontwatch"
     fig.savefig(buf, format=fmt, dpi=size.dpi, metadata=meta)
     return buf.getvalue()
 
