@@ -1,4 +1,5 @@
-"""`frontwatch map`: write an interactive map page or a static image of a date."""
+"""`frontwatch map`: write an interactive map page or a static image of a date;
+`frontwatch chart`: the area chart of a region over time."""
 
 from __future__ import annotations
 
@@ -9,6 +10,21 @@ import typer
 
 from frontwatch.cli.common import Db, Json, Source, app, emit_json, err, settings_for, store_for
 from frontwatch.errors import InputError
+
+SUFFIXES = {".png": "png", ".svg": "svg", ".html": "html", ".htm": "html"}
+
+
+def _format(output: Path | None, png: bool, svg: bool, default: str) -> str:
+    """--png/--svg, else the output's suffix, else `default` (whose suffixes are allowed)."""
+    if png or svg:
+        return "png" if png else "svg"
+    if output is None:
+        return default
+    allowed = {k: v for k, v in SUFFIXES.items() if v in ("png", "svg", default)}
+    fmt = allowed.get(output.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{output}: unknown suffix; use {', '.join(sorted(allowed))}")
+    return fmt
 
 
 @app.command("map")
@@ -43,13 +59,7 @@ def map_cmd(
     from frontwatch import render
     from frontwatch.render import assets
 
-    fmt = "png" if png else "svg" if svg else None
-    if output is not None and fmt is None:
-        fmt = {".png": "png", ".svg": "svg", ".html": "html", ".htm": "html"}.get(
-            output.suffix.lower())
-        if fmt is None:
-            raise InputError(f"{output}: unknown suffix; use .html, .png or .svg")
-    fmt = fmt or "html"
+    fmt = _format(output, png, svg, "html")
     settings = settings_for(db)
     q = render.parse_query(day, source=source or settings.source, region=region, place=place,
                            radius_km=radius_km, bbox=bbox, compare=compare, start=start,
@@ -71,3 +81,44 @@ def map_cmd(
         emit_json({"output": str(output), "format": fmt, "bytes": len(data),
                    "source": info.source, "valid_at": info.valid_at.isoformat(),
                    "content_hash": info.content_hash, "illustrative": info.illustrative})
+
+
+@app.command("chart")
+def chart_cmd(
+    region: Annotated[str, typer.Option("--region", "-r", help="Region (name/code/slug).")],
+    start: Annotated[str | None, typer.Option("--from", help="First day (default: the "
+                     "source's first snapshot).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (default: its latest).")]
+    = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write; "
+                      ".png or .svg picks the format.")] = None,
+    svg: Annotated[bool, typer.Option("--svg", help="Write SVG (default PNG).")] = False,
+    lang: Annotated[str, typer.Option(help="en or uk.")] = "en",
+    width: Annotated[int | None, typer.Option(help="Image width, px (1200).")] = None,
+    height: Annotated[int | None, typer.Option(help="Image height, px (800).")] = None,
+    dpi: Annotated[int | None, typer.Option(help="Image dpi (100).")] = None,
+    source: Source = None,
+    db: Db = None,
+    json: Json = False,
+) -> None:
+    """Chart a region's occupied and contested km² over time, with the daily change."""
+    from frontwatch import render
+    from frontwatch.render import chart
+
+    fmt = _format(output, False, svg, "png")
+    q = render.parse_chart_query(region, start=start, end=end, lang=lang,
+                                 source=source or settings_for(db).source)
+    size = render.parse_size(width, height, dpi)
+    with store_for(db) as store:
+        c = chart.build(store, q)
+        data = render.chart_image(store, q, fmt, size)
+    output = output or Path(f"areas-{c.slug}.{fmt}")
+    output.write_bytes(data)
+    err.print(f"wrote {output} ({len(data) / 1024:.0f} KB): {c.title}, {c.subtitle}",
+              highlight=False)
+    if json:
+        emit_json({"output": str(output), "format": fmt, "bytes": len(data),
+                   "region": c.slug, "region_name": c.where, "from": c.first.isoformat(),
+                   "to": c.last.isoformat(),
+                   "source": c.source, "illustrative": c.illustrative,
+                   "description": c.description})

@@ -105,7 +105,8 @@ class Chart:
     """What the chart shows and says, decided before drawing (and the cache's content key)."""
 
     frame: pd.DataFrame  # analytics.series columns, one row a day
-    where: str
+    slug: str  # the region's
+    where: str  # its name in the chart's language
     source: str
     lang: str
     illustrative: bool
@@ -181,7 +182,7 @@ def build(store: SqlStore, q: ChartQuery) -> Chart:
         raise InputError(f"from {start} to {end} is a single day of {src!r} data: a chart "
                          "needs at least two")
     where = region.name_uk if q.lang == "uk" else region.name_en
-    return Chart(frame, where, src, q.lang, latest.illustrative, latest.content_hash)
+    return Chart(frame, region.slug, where, src, q.lang, latest.illustrative, latest.content_hash)
 
 
 def _date_formatter(lang: str, span_days: int) -> FuncFormatter:
