@@ -11,6 +11,10 @@ import typer
 from frontwatch.cli.common import Db, Json, Source, app, emit_json, err, settings_for, store_for
 from frontwatch.errors import InputError
 
+Lang = Annotated[str, typer.Option(help="en or uk.")]
+Width = Annotated[int | None, typer.Option(help="Image width, px (1200).")]
+Height = Annotated[int | None, typer.Option(help="Image height, px (800).")]
+Dpi = Annotated[int | None, typer.Option(help="Image dpi (100).")]
 SUFFIXES = {".png": "png", ".svg": "svg", ".html": "html", ".htm": "html"}
 
 
@@ -45,12 +49,12 @@ def map_cmd(
     start: Annotated[str | None, typer.Option("--from", help="Time-lapse from this date "
                      "to DATE.")] = None,
     step: Annotated[str | None, typer.Option(help="Time-lapse step: 7, 7d, 2w, 1m.")] = None,
-    lang: Annotated[str, typer.Option(help="en or uk.")] = "en",
+    lang: Lang = "en",
     tiles: Annotated[bool, typer.Option("--tiles", help="Show OpenStreetMap tiles on "
                      "opening (needs internet).")] = False,
-    width: Annotated[int | None, typer.Option(help="Image width, px (1200).")] = None,
-    height: Annotated[int | None, typer.Option(help="Image height, px (800).")] = None,
-    dpi: Annotated[int | None, typer.Option(help="Image dpi (100).")] = None,
+    width: Width = None,
+    height: Height = None,
+    dpi: Dpi = None,
     source: Source = None,
     db: Db = None,
     json: Json = False,
@@ -93,10 +97,10 @@ def chart_cmd(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write; "
                       ".png or .svg picks the format.")] = None,
     svg: Annotated[bool, typer.Option("--svg", help="Write SVG (default PNG).")] = False,
-    lang: Annotated[str, typer.Option(help="en or uk.")] = "en",
-    width: Annotated[int | None, typer.Option(help="Image width, px (1200).")] = None,
-    height: Annotated[int | None, typer.Option(help="Image height, px (800).")] = None,
-    dpi: Annotated[int | None, typer.Option(help="Image dpi (100).")] = None,
+    lang: Lang = "en",
+    width: Width = None,
+    height: Height = None,
+    dpi: Dpi = None,
     source: Source = None,
     db: Db = None,
     json: Json = False,
