@@ -43,9 +43,9 @@ WORDS = {
         "average": "{n}-day average",
         "per_day": "km²/day",
         "description": "Chart of {where} from {d0} to {d1}: occupied territory went from "
-                       "{occ0} to {occ1} ({share} of the region), the contested grey zone "
-                       "was {con1} on the last day, and over the last {n} days occupation "
-                       "changed by {rate} a day on average.",
+                       "{occ0} to {occ1} ({share} of the region){grey}, and over the last "
+                       "{n} days occupation changed by {rate} a day on average.",
+        "grey": ", the contested grey zone was {con} on the last day",
     },
     "uk": {
         "title": "Окупована територія: {where}",
@@ -60,9 +60,9 @@ WORDS = {
         "average": "Середнє за {n} днів",
         "per_day": "км²/день",
         "description": "Графік: {where}, з {d0} до {d1}: окупована територія змінилася з "
-                       "{occ0} до {occ1} ({share} регіону), сіра зона в останній день — "
-                       "{con1}, за останні {n} днів окупація змінювалася в середньому на "
-                       "{rate} на день.",
+                       "{occ0} до {occ1} ({share} регіону){grey}, за останні {n} днів "
+                       "окупація змінювалася в середньому на {rate} на день.",
+        "grey": ", сіра зона в останній день — {con}",
     },
 }
 MONTHS = {
@@ -129,6 +129,11 @@ class Chart:
         return 30 if (self.last - self.first).days > LONG_RANGE_DAYS else 7
 
     @property
+    def has_grey(self) -> bool:
+        """False for sources without a grey zone (the daily archive): say so, not '0 km²'."""
+        return bool(self.frame["contested_km2"].max() > 0)
+
+    @property
     def title(self) -> str:
         return self.w["title"].format(where=self.where)
 
@@ -155,7 +160,8 @@ class Chart:
             d1=style.long_date(self.last, lang), occ0=style.km2(f["occupied_km2"].iloc[0], lang),
             occ1=style.km2(f["occupied_km2"].iloc[-1], lang),
             share=f"{f['occupied_pct'].iloc[-1]:.1f}%",
-            con1=style.km2(f["contested_km2"].iloc[-1], lang), n=self.window,
+            grey=self.w["grey"].format(con=style.km2(f["contested_km2"].iloc[-1], lang))
+            if self.has_grey else "", n=self.window,
             rate="—" if np.isnan(rate) else f"{rate:+,.1f} {unit}")
 
     def fingerprint(self) -> str:
@@ -223,7 +229,7 @@ def _legend(ax, chart: Chart, occ, con, held, fs: float) -> None:
     """Last day's km² per status; placed where the chart is empty: above the stack when
     under half the region is occupied, else over the (uniform) occupied area."""
     t, lang = style.TEXT[chart.lang], chart.lang
-    grey = style.km2(con[-1], lang) if con.max() > 0 else chart.w["no_grey"]
+    grey = style.km2(con[-1], lang) if chart.has_grey else chart.w["no_grey"]
     rows = [(style.OCCUPIED, f"{t['occupied']}: {style.km2(occ[-1], lang)}"),
             (style.CONTESTED, f"{t['contested']}: {grey}"),
             (style.HELD, f"{t['ukrainian']}: {style.km2(held[-1], lang)}")]
