@@ -19,6 +19,7 @@ from frontwatch import geometry, render
 from frontwatch.errors import InputError, NotFound
 from frontwatch.render import chart, style
 from frontwatch.settings import Settings
+from tests.test_api_v1 import problem
 from tests.test_cli_data import run
 from tests.test_render_maps import _rgb, closest
 
@@ -175,12 +176,10 @@ def test_route_png_svg_and_etag(client):
     ("/charts/areas.gif?region=donbas", 400, "'fmt'"),
 ])
 def test_route_errors_are_problems(client, url, status, detail):
-    r = client.get(url)
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    assert detail in r.json()["detail"]
-    if status == 404 and "region" in detail:
-        assert "donbas" in r.json()["suggestions"]
+    body = problem(client.get(url), status)
+    assert detail in body["detail"]
+    if "region" in detail and status == 404:
+        assert "donbas" in body["suggestions"]
 
 
 def test_command_writes_the_chart(real_db, tmp_path):
