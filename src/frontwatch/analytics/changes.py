@@ -142,15 +142,19 @@ def changelog(store: SqlStore, region: Region | str, start: date, end: date,
               source: str | None = None) -> pd.DataFrame:
     """Daily km² gained and lost (columns date, snapshot_id, occupied_gained_km2,
     occupied_lost_km2, contested_gained_km2, contested_lost_km2, occupied_net_km2), one row
-    per day with a new state (days without a change of revision are left out)."""
+    per day with a new state (days without a change of revision are left out). The rows add
+    up to the change of `area` from `start` to `end`."""
     if end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")
     src = source_of(store, source)
     r = region_of(store, region, end)
+    snaps = store.snapshots(src)
+    if snaps and start < snaps[0].date <= end:
+        start = snaps[0].date  # like `series`: the log starts where the history does
     prev = store.resolve(src, start)
     shapely.prepare(r.geometry)
     by_day: dict[date, SnapshotInfo] = {}
-    for s in store.snapshots(src):
+    for s in snaps:
         if start < s.date <= end:
             by_day[s.date] = s  # the day's last revision
     rows = []

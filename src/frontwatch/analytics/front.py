@@ -3,7 +3,9 @@ out Ukraine's international border and coastline."""
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+from collections.abc import Callable
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -73,21 +75,46 @@ def frontline(store: SqlStore, on: date, source: str | None = None) -> tuple[Any
     return line_of(store, store.resolve(source_of(store, source), on))
 
 
-def frontline_series(store: SqlStore, start: date, end: date, source: str | None = None,
-                     step_days: int = 1) -> pd.DataFrame:
-    """Front-line length per date (columns date, snapshot_id, length_km); consecutive days
-    on the same revision reuse its figure."""
+def frontline_samples(store: SqlStore, start: date, end: date, source: str | None = None,
+                      step_days: int = 1) -> list[tuple[date, SnapshotInfo]]:
+    """(day, revision in force) for start, start + step, … ≤ end, from one query and no
+    geometry, so what a series costs (one line per distinct revision) is known before it is
+    computed. Like `series`, days before the source's history are left out."""
     if end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")
     if step_days < 1:
-        raise InputError("step must be at least 1 day")
+        raise InputError(f"step={step_days}: must be at least 1 day")
     src = source_of(store, source)
-    rows, known = [], {}
-    day = start
-    while day <= end:
-        info = store.resolve(src, day)
+    snaps = store.snapshots(src)
+    if not snaps or end < snaps[0].date:
+        store.resolve(src, end)  # raises NotFound naming where the history starts
+    days = [s.date for s in snaps]
+    first = max(0, -(-(snaps[0].date - start).days // step_days))  # first step on or after it
+    out = []
+    for n in range(first, (end - start).days // step_days + 1):
+        day = start + timedelta(days=n * step_days)
+        out.append((day, snaps[bisect.bisect_right(days, day) - 1]))  # last valid by day's end
+    return out
+
+
+def frontline_series(store: SqlStore, start: date, end: date, source: str | None = None,
+                     step_days: int = 1, max_lines: int | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """Front-line length per sampled date (columns date, snapshot_id, length_km); dates on
+    the same revision share its line. Refuses (InputError) to compute more than `max_lines`
+    lines; `progress(done, total)` follows the lines computed."""
+    samples = frontline_samples(store, start, end, source, step_days)
+    ids = list(dict.fromkeys(info.id for _, info in samples))
+    if max_lines is not None and len(ids) > max_lines:
+        raise InputError(f"step={step_days}: {start} to {end} needs {len(ids)} front lines (one "
+                         f"per distinct revision), more than the {max_lines} allowed; use a "
+                         "larger step or a shorter range")
+    known: dict[int, float] = {}
+    for _, info in samples:
         if info.id not in known:
             known[info.id] = line_of(store, info)[1]
-        rows.append({"date": day, "snapshot_id": info.id, "length_km": known[info.id]})
-        day += timedelta(days=step_days)
+            if progress:
+                progress(len(known), len(ids))
+    rows = [{"date": day, "snapshot_id": info.id, "length_km": known[info.id]}
+            for day, info in samples]
     return pd.DataFrame(rows, columns=["date", "snapshot_id", "length_km"])

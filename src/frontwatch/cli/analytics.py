@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -29,6 +30,9 @@ app.add_typer(stats_app, name="stats")
 
 Region = Annotated[str, typer.Option("--region", "-r", help="Region: name (en/uk), code or "
                                      "slug, e.g. 'Donetsk Oblast', donbas, UA14.")]
+From = Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")]
+To = Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")]
+Csv = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
 
 
 def _records(df) -> list[dict]:
@@ -59,36 +63,67 @@ def area_cmd(region: Region, day: Annotated[str, typer.Option("--date", help="YY
     err.print(f"[dim]{res['attribution']}[/dim]", highlight=False)
 
 
+def _report(df, doc: dict, json: bool, csv: bool, columns: tuple[str, ...],
+            cells: Callable[[Any], tuple[str, ...]], title: str | None = None) -> None:
+    """How a command prints a table of rows: one JSON document ({**doc, "rows": […]}), CSV
+    of every column, or a rich table of `columns` with `cells(row)` per row."""
+    if json:
+        emit_json({**doc, "rows": _records(df)})
+    elif csv:
+        df.to_csv(sys.stdout, index=False, float_format="%.6f")
+    else:
+        t = Table(title=title)
+        for col in columns:
+            t.add_column(col, justify="right")
+        for r in df.itertuples():
+            t.add_row(*cells(r))
+        out.print(t)
+
+
 @app.command("series")
-def series_cmd(region: Region,
-               start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
-               end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
-               csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+def series_cmd(region: Region, start: From, end: To, csv: Csv = False,
                source: Source = None, json: Json = False, db: Db = None) -> None:
     """Daily area series (km², %, change per day, 7/30-day rates)."""
     from frontwatch.analytics import series
 
     with store_for(db) as store:
         df = series(store, region, parse_day(start, "--from"), parse_day(end, "--to"), source)
-    if json:
-        emit_json({"region": region, "rows": _records(df)})
-    elif csv:
-        df.to_csv(sys.stdout, index=False, float_format="%.6f")
-    else:
-        t = Table()
-        for col in ("date", "occupied km²", "contested km²", "ukrainian km²", "occupied %",
-                    "Δ/day", "7d rate", "30d rate"):
-            t.add_column(col, justify="right")
-        for r in df.itertuples():
-            t.add_row(str(r.date), f"{r.occupied_km2:,.1f}", f"{r.contested_km2:,.1f}",
-                      f"{r.ukrainian_km2:,.1f}", f"{r.occupied_pct:.2f}",
-                      _num(r.occupied_change_km2), _num(r.occupied_rate_7d),
-                      _num(r.occupied_rate_30d))
-        out.print(t)
+    _report(df, {"region": region}, json, csv,
+            ("date", "occupied km²", "contested km²", "ukrainian km²", "occupied %", "Δ/day",
+             "7d rate", "30d rate"),
+            lambda r: (str(r.date), f"{r.occupied_km2:,.1f}", f"{r.contested_km2:,.1f}",
+                       f"{r.ukrainian_km2:,.1f}", f"{r.occupied_pct:.2f}",
+                       _num(r.occupied_change_km2), _num(r.occupied_rate_7d),
+                       _num(r.occupied_rate_30d)))
 
 
-def _num(v: float) -> str:
-    return "" if v != v else f"{v:+,.1f}"
+@app.command("changelog")
+def changelog_cmd(region: Region, start: From, end: To, csv: Csv = False,
+                  source: Source = None, json: Json = False, db: Db = None) -> None:
+    """km² gained and lost by each side per day with a new snapshot (the daily change log)."""
+    from frontwatch.analytics import changelog
+    from frontwatch.analytics.common import region_of, source_of
+
+    d1, d2 = parse_day(start, "--from"), parse_day(end, "--to")
+    with store_for(db) as store:
+        src = source_of(store, source)
+        reg = region_of(store, region, d2)
+        df = changelog(store, reg, d1, d2, src)
+    net = float(df["occupied_net_km2"].sum())
+    _report(df, {"region": reg.slug, "region_name": reg.name_en, "source": src,
+                 "from": d1.isoformat(), "to": d2.isoformat(), "occupied_net_km2": net},
+            json, csv,
+            ("date", "occupied gained", "occupied lost", "occupied net", "contested gained",
+             "contested lost"),
+            lambda r: (str(r.date), f"{r.occupied_gained_km2:,.2f}",
+                       f"{r.occupied_lost_km2:,.2f}", _num(r.occupied_net_km2, 2),
+                       f"{r.contested_gained_km2:,.2f}", f"{r.contested_lost_km2:,.2f}"),
+            f"{reg.name_en}: km² changed per day, {d1} → {d2} ({src}); occupied net "
+            f"{net:+,.1f} km² over {len(df)} day(s)")
+
+
+def _num(v: float, digits: int = 1) -> str:
+    return "" if v != v else f"{v:+,.{digits}f}"
 
 
 @app.command("diff")
@@ -128,11 +163,31 @@ def diff_cmd(d1: Annotated[str, typer.Argument(metavar="D1")],
 
 
 @app.command("frontline")
-def frontline_cmd(day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")],
+def frontline_cmd(day: Annotated[str | None, typer.Option("--date", help="One date, "
+                                 "YYYY-MM-DD.")] = None,
+                  start: Annotated[str | None, typer.Option("--from", help="With --to: the "
+                                   "length series from this day.")] = None,
+                  end: Annotated[str | None, typer.Option("--to", help="Last day of the "
+                                 "series.")] = None,
+                  step: Annotated[int, typer.Option("--step", help="Days between sampled "
+                                  "dates of the series.")] = 7,
                   output: Annotated[Path | None, typer.Option("-o", "--output", help="Write "
-                                    "the line as GeoJSON.")] = None,
-                  source: Source = None, json: Json = False, db: Db = None) -> None:
-    """The line of contact on a date (no international border, no coast) and its length."""
+                                    "the line as GeoJSON (with --date).")] = None,
+                  csv: Csv = False, source: Source = None, json: Json = False,
+                  db: Db = None) -> None:
+    """The line of contact on a date (no international border, no coast) and its length, or
+    (--from/--to) the series of its length."""
+    if (day is None) == (start is None and end is None):
+        raise InputError("give either --date D or --from D1 --to D2 (not both, not neither)")
+    if day is None:
+        if start is None or end is None:
+            raise InputError(f"the series needs both --from and --to (missing "
+                             f"{'--from' if start is None else '--to'})")
+        if output:
+            raise InputError("-o writes one line: use it with --date")
+        _frontline_series(parse_day(start, "--from"), parse_day(end, "--to"), step, csv,
+                          source, json, db)
+        return
     from frontwatch.analytics.common import snapshot_on
     from frontwatch.analytics.front import line_of
     from frontwatch.geojson import feature_collection, snapshot_meta
@@ -149,6 +204,25 @@ def frontline_cmd(day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")]
         return
     out.print(f"front line on {day} ({info.source}): {km:,.1f} km in {len(line.geoms)} "
               "part(s)", highlight=False)
+
+
+def _frontline_series(d1: date, d2: date, step: int, csv: bool, source: str | None,
+                      json: bool, db: str | None) -> None:
+    from frontwatch.analytics import frontline_series
+    from frontwatch.analytics.common import source_of
+    from frontwatch.analytics.front import frontline_samples
+
+    with store_for(db) as store:
+        src = source_of(store, source)
+        frontline_samples(store, d1, d2, src, step)  # bad input fails before the bar shows
+        with progress_bar() as bar:
+            task = bar.add_task("front lines", total=None)
+            df = frontline_series(store, d1, d2, src, step, progress=lambda done, total:
+                                  bar.update(task, completed=done, total=total))
+    _report(df, {"source": src, "from": d1.isoformat(), "to": d2.isoformat(), "step": step},
+            json, csv, ("date", "snapshot", "length km"),
+            lambda r: (str(r.date), str(r.snapshot_id), f"{r.length_km:,.1f}"),
+            f"front-line length, {d1} → {d2} every {step} day(s) ({src})")
 
 
 @app.command("place")
