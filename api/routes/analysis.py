@@ -3,6 +3,7 @@ The figures come from frontwatch.analytics; this module only parses, shapes and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -18,12 +19,23 @@ from api.routes.common import GEOJSON_RESPONSE, DateQ, FromQ, RegionQ, SourceQ, 
 from frontwatch import analytics, lookup
 from frontwatch.errors import InputError
 from frontwatch.geojson import feature_collection
-from frontwatch.model import SnapshotInfo
+from frontwatch.model import Region, SnapshotInfo
+from frontwatch.settings import Settings
 from frontwatch.store.base import SqlStore, iso
 
 router = APIRouter(prefix="/v1", tags=["v1"])
 
 AREA_STATUSES = ("occupied", "contested", "ukrainian")
+# A front line costs ~40 ms (archive) to ~80 ms (deepstate, with its grey zone) on a 2-core
+# machine: 400 keeps the slowest uncached series request near half a minute.
+MAX_FRONT_LINES = 400
+# Sampled dates carried forward cost no geometry, only rows: ten years of days.
+MAX_SAMPLED_DATES = 3660
+SeriesRegionQ = Annotated[str, Query(description="region name, code or slug",
+                                     examples=["donetsk-oblast"])]
+FormatQ = Annotated[Literal["json", "csv"], Query(description="json or csv")]
+TABLE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {}, "text/csv": {}}}}
 
 
 def _span(store: SqlStore, src: str, start: date | None, end: date | None
@@ -39,41 +51,51 @@ def _span(store: SqlStore, src: str, start: date | None, end: date | None
             description="Daily series (state carried forward across days without a snapshot) "
             "of occupied, contested and Ukrainian-held km² and % of the region, with "
             "day-on-day change and 7/30-day rates. `status` keeps only those columns. "
-            "`format=csv` for spreadsheets.",
-            responses={200: {"content": {"application/json": {}, "text/csv": {}}}})
+            "`format=csv` for spreadsheets.", responses=TABLE_RESPONSE)
 def areas(request: Request, store: StoreDep, settings: SettingsDep,
-          region: Annotated[str, Query(description="region name, code or slug",
-                                       examples=["donetsk-oblast"])] = "donbas",
-          start: FromQ = None, end: ToQ = None,
+          region: SeriesRegionQ = "donbas", start: FromQ = None, end: ToQ = None,
           status: Annotated[list[str] | None, Query(
               description="occupied, contested, ukrainian (repeat or comma-separate)",
               examples=[["occupied"]])] = None,
-          source: SourceQ = None,
-          format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json"
-          ) -> Response:
+          source: SourceQ = None, format: FormatQ = "json") -> Response:
     a, b = params.interval(start, end)
     wanted = _area_statuses(status)
 
-    def build():
-        src = source_of(store, settings, source)
-        first, last, info = _span(store, src, a, b)
-        reg = lookup.resolve_region(store, region, last)
+    def compute(reg: Region, first: date, last: date, src: str):
         frame = analytics.series(store, reg, first, last, src)
         keep = [c for c in frame.columns
                 if not any(c.startswith(s) for s in AREA_STATUSES)
                 or any(c.startswith(s) for s in wanted)]
-        frame = frame[keep]
-        headers = {"Cache-Control": DATED, **credit_headers(src, info.illustrative)}
-        if format == "csv":
-            headers["Content-Disposition"] = f'inline; filename="areas-{reg.slug}.csv"'
-            return make_entry(frame.to_csv(index=False).encode(), "text/csv; charset=utf-8",
-                              headers)
-        doc = {"region": reg.slug, "region_name": reg.name_en, "source": src,
-               "from": first.isoformat(), "to": last.isoformat(), "columns": list(frame.columns),
-               "series": _records(frame)}
-        return json_entry(credit(doc, src, info.illustrative), headers)
+        return frame[keep], {}
 
-    return cached(request, store, build)
+    return cached(request, store, lambda: _region_table(
+        store, settings, source, region, a, b, "areas", format, compute))
+
+
+def _region_table(store: SqlStore, settings: Settings, source: str | None, region: str,
+                  a: date | None, b: date | None, name: str, format: str,
+                  compute: Callable[[Region, date, date, str], tuple[Any, dict[str, Any]]]):
+    """A table about one region over [a, b] (default: the source's whole history):
+    `compute(region, first, last, source)` gives the frame and any extra members."""
+    src = source_of(store, settings, source)
+    first, last, info = _span(store, src, a, b)
+    reg = lookup.resolve_region(store, region, last)
+    frame, extra = compute(reg, first, last, src)
+    doc = {"region": reg.slug, "region_name": reg.name_en, "source": src,
+           "from": first.isoformat(), "to": last.isoformat(), **extra}
+    return _table_entry(frame, doc, format, f"{name}-{reg.slug}", info)
+
+
+def _table_entry(frame, doc: dict[str, Any], format: str, name: str, info: SnapshotInfo):
+    """A table-shaped answer: CSV (`name`.csv), or JSON `doc` + `columns` + `series` (one
+    object per row); credited to the source of `info`, the latest revision it shows."""
+    headers = {"Cache-Control": DATED, **credit_headers(info.source, info.illustrative)}
+    if format == "csv":
+        headers["Content-Disposition"] = f'inline; filename="{name}.csv"'
+        return make_entry(frame.to_csv(index=False).encode(), "text/csv; charset=utf-8",
+                          headers)
+    doc = {**doc, "columns": list(frame.columns), "series": _records(frame)}
+    return json_entry(credit(doc, info.source, info.illustrative), headers)
 
 
 def _area_statuses(values: list[str] | None) -> list[str]:
@@ -138,5 +160,61 @@ def frontline(request: Request, store: StoreDep, settings: SettingsDep,
         return make_entry(feature_collection([(line, props)], meta, [day.isoformat()]),
                           GEOJSON, {"Cache-Control": DATED,
                                     **credit_headers(src, info.illustrative)})
+
+    return cached(request, store, build)
+
+
+@router.get("/changelog", responses=TABLE_RESPONSE,
+            summary="Daily change log of a region (km² gained and lost per day)",
+            description="One row per day on which the source published a new state: km² "
+            "gained and lost by the occupied area and by the grey zone (contested) inside the "
+            "region, against the day before, and the occupied net change. Days without a new "
+            "snapshot are left out; the rows add up to the change of `/v1/areas` between "
+            "`from` and `to`, and `totals` holds those sums. `from`/`to` default to the "
+            "source's whole history (a year takes ~2 s to compute once, then is cached). "
+            "`format=csv` for spreadsheets.")
+def changelog(request: Request, store: StoreDep, settings: SettingsDep,
+              region: SeriesRegionQ = "donbas", start: FromQ = None, end: ToQ = None,
+              source: SourceQ = None, format: FormatQ = "json") -> Response:
+    a, b = params.interval(start, end)
+
+    def compute(reg: Region, first: date, last: date, src: str):
+        frame = analytics.changelog(store, reg, first, last, src)
+        return frame, {"totals": {c: round(float(frame[c].sum()), 6) for c in frame.columns
+                                  if c.endswith("_km2")}}
+
+    return cached(request, store, lambda: _region_table(
+        store, settings, source, region, a, b, "changelog", format, compute))
+
+
+@router.get("/frontline/series", responses=TABLE_RESPONSE,
+            summary="Length of the front line over time",
+            description="The geodesic length (km) of the front line on `from`, `from + step`, "
+            "… up to `to` (default: the source's whole history, weekly), with the revision "
+            "in force on each date; dates on the same revision share its line. Each distinct "
+            f"revision costs one front line (~40–80 ms), so a request may need at most "
+            f"{MAX_FRONT_LINES} of them and sample at most {MAX_SAMPLED_DATES:,} dates: larger "
+            "ones are refused with a 400 naming `step` (raise it, or shorten the range). "
+            "`format=csv` for spreadsheets.")
+def frontline_series(request: Request, store: StoreDep, settings: SettingsDep,
+                     start: FromQ = None, end: ToQ = None,
+                     step: Annotated[int, Query(ge=1, le=3660, description="days between "
+                                                "sampled dates", examples=[7])] = 7,
+                     source: SourceQ = None, format: FormatQ = "json") -> Response:
+    a, b = params.interval(start, end)
+
+    def build():
+        src = source_of(store, settings, source)
+        first, last, info = _span(store, src, a, b)
+        dates = (last - first).days // step + 1
+        if dates > MAX_SAMPLED_DATES:
+            raise InputError(f"step={step}: {first} to {last} samples {dates:,} dates, more "
+                             f"than the {MAX_SAMPLED_DATES:,} allowed; use a larger step or a "
+                             "shorter range")
+        frame = analytics.frontline_series(store, first, last, src, step,
+                                           max_lines=MAX_FRONT_LINES)
+        doc = {"source": src, "from": first.isoformat(), "to": last.isoformat(),
+               "step": step, "lines": int(frame["snapshot_id"].nunique())}
+        return _table_entry(frame, doc, format, f"frontline-{src}", info)
 
     return cached(request, store, build)

@@ -46,6 +46,22 @@ def _theatre(store: SqlStore, on: date) -> tuple[Any, bytes]:
     return r.geometry, hashlib.sha256(shapely.to_wkb(r.geometry)).digest()
 
 
+# (snapshot content hash, theatre digest) → km: a line depends on nothing else, so series
+# over overlapping ranges or other steps (API requests, notebooks) compute each line once.
+_LENGTHS: dict[tuple[str, bytes], float] = {}
+_MAX_LENGTHS = 10_000
+
+
+def line_length_km(store: SqlStore, info: SnapshotInfo) -> float:
+    """Geodesic km of a revision's front line, remembered for the life of the process."""
+    key = (info.content_hash, _theatre(store, info.date)[1])
+    if key not in _LENGTHS:
+        if len(_LENGTHS) >= _MAX_LENGTHS:
+            _LENGTHS.clear()
+        _LENGTHS[key] = line_of(store, info)[1]
+    return _LENGTHS[key]
+
+
 def line_of(store: SqlStore, info: SnapshotInfo) -> tuple[Any, float]:
     """Front line (MultiLineString) and its geodesic km for one stored revision."""
     theatre = store.region(THEATRE, info.date)
@@ -112,7 +128,7 @@ def frontline_series(store: SqlStore, start: date, end: date, source: str | None
     known: dict[int, float] = {}
     for _, info in samples:
         if info.id not in known:
-            known[info.id] = line_of(store, info)[1]
+            known[info.id] = line_length_km(store, info)
             if progress:
                 progress(len(known), len(ids))
     rows = [{"date": day, "snapshot_id": info.id, "length_km": known[info.id]}
