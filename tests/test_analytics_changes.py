@@ -110,3 +110,18 @@ def test_places_over_time(real_store):
 def test_unknown_place_suggests(real_store):
     with pytest.raises(NotFound, match="did you mean"):
         place_status(real_store, "Kramatorks", D2)
+
+
+def test_front_line_samples_follow_resolve_and_series_can_be_bounded(real_store):
+    from frontwatch.analytics.front import frontline_samples, frontline_series
+
+    # From before the history (it starts 2025-01-06) to after its end, every 3 days.
+    samples = frontline_samples(real_store, date(2024, 12, 1), date(2025, 7, 3), "deepstate", 3)
+    assert samples[0][0] == date(2025, 1, 6) and samples[-1][0] == date(2025, 7, 2)
+    for day, info in samples:
+        assert info.id == real_store.resolve("deepstate", day).id, day
+    with pytest.raises(InputError, match=r"step=1: .* needs 3 front lines"):
+        frontline_series(real_store, date(2025, 6, 1), date(2025, 6, 3), "deepstate", 1,
+                         max_lines=2)
+    with pytest.raises(NotFound, match="history starts"):
+        frontline_samples(real_store, date(2024, 1, 1), date(2024, 2, 1), "deepstate")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from datetime import date
 
 import pytest
 
+from frontwatch import analytics
 from tests.test_cli_data import run
 
 
@@ -43,8 +47,49 @@ def test_area_series_diff_frontline_place_json(real_db, tmp_path):
     (("series", "-r", "donbas", "--from", "2025-06-02", "--to", "2025-06-01"), "before"),
     (("place", "Kramatorks"), "did you mean"),
     (("export", "--format", "shp", "-o", "x.shp"), "unknown format"),
+    (("changelog", "-r", "donbas", "--from", "2025-06-02", "--to", "2025-06-01"), "before"),
+    (("changelog", "-r", "Donetzk", "--from", "2025-06-01", "--to", "2025-06-02"),
+     "did you mean"),
+    (("frontline",), "either --date D or --from D1 --to D2"),
+    (("frontline", "--date", "2025-06-01", "--from", "2025-06-01", "--to", "2025-06-02"),
+     "either --date D or --from D1 --to D2"),
+    (("frontline", "--from", "2025-06-01"), "missing --to"),
+    (("frontline", "--from", "2025-06-01", "--to", "2025-06-02", "--step", "0"), "step=0"),
+    (("frontline", "--from", "2025-06-02", "--to", "2025-06-01"), "before"),
 ])
 def test_bad_input_is_one_line(real_db, args, needle):
     proc = run(*args, db=real_db, check=False)
     assert proc.returncode == 1 and proc.stdout == ""
     assert needle in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_changelog_adds_up_to_the_area_change(real_db, real_store):
+    args = ("changelog", "-r", "Donetsk Oblast", "--from", "2025-05-01", "--to", "2025-06-30")
+    doc = json.loads(run(*args, "--json", db=real_db).stdout)
+    a = analytics.area(real_store, "donetsk-oblast", date(2025, 5, 1), "deepstate")
+    b = analytics.area(real_store, "donetsk-oblast", date(2025, 6, 30), "deepstate")
+    rows = doc["rows"]
+    assert doc["region"] == "donetsk-oblast" and doc["source"] == "deepstate" and len(rows) > 40
+    assert rows[0]["date"] > "2025-05-01" and rows[-1]["date"] == "2025-06-30"
+    net = sum(r["occupied_net_km2"] for r in rows)
+    assert net == pytest.approx(b["occupied_km2"] - a["occupied_km2"], abs=0.1)
+    assert net == pytest.approx(doc["occupied_net_km2"]) and net > 100
+    contested = sum(r["contested_gained_km2"] - r["contested_lost_km2"] for r in rows)
+    assert contested == pytest.approx(b["contested_km2"] - a["contested_km2"], abs=0.1)
+    table = list(csv.DictReader(io.StringIO(run(*args, "--csv", db=real_db).stdout)))
+    assert [r["date"] for r in table] == [r["date"] for r in rows]
+    assert float(table[0]["occupied_gained_km2"]) == pytest.approx(
+        rows[0]["occupied_gained_km2"], abs=1e-5)
+    assert "Donetsk Oblast" in run(*args, db=real_db).stdout
+
+
+def test_frontline_series_matches_single_dates(real_db, real_store):
+    args = ("frontline", "--from", "2025-06-01", "--to", "2025-06-15", "--step", "7")
+    doc = json.loads(run(*args, "--json", db=real_db).stdout)
+    assert [r["date"] for r in doc["rows"]] == ["2025-06-01", "2025-06-08", "2025-06-15"]
+    for r in doc["rows"]:
+        _, km = analytics.frontline(real_store, date.fromisoformat(r["date"]), "deepstate")
+        assert r["length_km"] == pytest.approx(km, rel=1e-9)
+    table = list(csv.DictReader(io.StringIO(run(*args, "--csv", db=real_db).stdout)))
+    assert [float(r["length_km"]) for r in table] == pytest.approx(
+        [r["length_km"] for r in doc["rows"]], abs=1e-5)

@@ -97,6 +97,66 @@ def test_place_status_timeline_and_near_front(client, real_store):
     ("/v1/diff?from=2025-06-30&to=2025-06-01", 400, "inverted"),
     ("/v1/frontline?date=2025-02-30", 400, "date='2025-02-30'"),
     ("/v1/places/nowhere-ville/timeline", 404, "unknown place"),
+    ("/v1/changelog?region=atlantis", 404, "unknown region 'atlantis'"),
+    ("/v1/changelog?from=2025-06-30&to=2025-06-01", 400, "inverted"),
+    ("/v1/changelog?from=2025-06-31", 400, "from='2025-06-31'"),
+    ("/v1/frontline/series?from=2025-06-30&to=2025-06-01", 400, "inverted"),
+    ("/v1/frontline/series?step=0", 400, "query parameter 'step'"),
+    ("/v1/frontline/series?from=2015-01-01&to=2025-06-30&step=1", 400,
+     "step=1: 2015-01-01 to 2025-06-30 samples 3,834 dates"),
+    ("/v1/frontline/series?from=2020-01-01&to=2020-12-31", 404, "history starts"),
 ])
 def test_analysis_errors(client, url, status, needle):
     assert needle in problem(client.get(url), status)["detail"]
+
+
+def test_changelog_adds_up_to_the_area_series(client, real_store):
+    """A year of the daily archive: the per-day changes sum to the change of /v1/areas."""
+    r = client.get("/v1/changelog", params={"region": "donetsk-oblast",
+                                            "source": "deepstate-archive"})
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert (doc["from"], doc["to"]) == ("2024-07-08", "2025-06-30")
+    assert "DeepStateMap" in doc["attribution"] and "DeepStateMap" in r.headers[
+        "x-data-attribution"]
+    rows = doc["series"]
+    assert len(rows) > 300 and doc["columns"][:2] == ["date", "snapshot_id"]
+    a = analytics.area(real_store, "donetsk-oblast", date(2024, 7, 8), "deepstate-archive")
+    b = analytics.area(real_store, "donetsk-oblast", date(2025, 6, 30), "deepstate-archive")
+    net = sum(row["occupied_net_km2"] for row in rows)
+    assert net == pytest.approx(b["occupied_km2"] - a["occupied_km2"], abs=0.1)
+    assert doc["totals"]["occupied_net_km2"] == pytest.approx(net, abs=1e-3)  # 6 decimals
+    assert net > 1000 and all(row["occupied_gained_km2"] >= 0 for row in rows)
+    table = client.get("/v1/changelog", params={"region": "donetsk-oblast",
+                                                "source": "deepstate-archive",
+                                                "format": "csv"})
+    assert table.headers["content-type"].startswith("text/csv")
+    assert 'filename="changelog-donetsk-oblast.csv"' in table.headers["content-disposition"]
+    parsed = list(csv.DictReader(io.StringIO(table.text)))
+    assert len(parsed) == len(rows)
+    assert sum(float(x["occupied_net_km2"]) for x in parsed) == pytest.approx(net, abs=1e-3)
+
+
+def test_frontline_series_matches_single_dates(client, real_store):
+    q = {"from": "2025-05-01", "to": "2025-06-30", "step": 20}
+    doc = client.get("/v1/frontline/series", params=q).json()
+    assert doc["step"] == 20 and doc["lines"] == 4 and "DeepStateMap" in doc["attribution"]
+    days = [row["date"][:10] for row in doc["series"]]
+    assert days == ["2025-05-01", "2025-05-21", "2025-06-10", "2025-06-30"]
+    for row, day in zip(doc["series"], days):
+        _, km = analytics.frontline(real_store, date.fromisoformat(day), "deepstate")
+        assert row["length_km"] == pytest.approx(km, abs=1e-5)
+    r = client.get("/v1/frontline/series", params={**q, "format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [float(x["length_km"]) for x in rows] == pytest.approx(
+        [row["length_km"] for row in doc["series"]], abs=1e-5)
+
+
+def test_frontline_series_refuses_too_many_lines(client, monkeypatch):
+    from api.routes import analysis
+
+    monkeypatch.setattr(analysis, "MAX_FRONT_LINES", 2)
+    r = client.get("/v1/frontline/series", params={"from": "2025-06-01", "to": "2025-06-03",
+                                                   "step": 1})
+    detail = problem(r, 400)["detail"]
+    assert detail.startswith("step=1:") and "needs 3 front lines" in detail

@@ -69,7 +69,8 @@ def test_every_read_endpoint_answers(server):
             "/v1/snapshots", "/v1/snapshots/latest", "/v1/places", "/v1/places/kramatorsk",
             "/v1/places/kramatorsk/timeline", "/v1/areas?region=donetsk-oblast",
             "/v1/diff?from=2025-06-01&to=2025-06-30", "/v1/frontline", "/openapi.json",
-            "/docs"]
+            "/docs", "/v1/changelog?region=donetsk-oblast&from=2025-06-01&to=2025-06-30",
+            "/v1/frontline/series?from=2025-06-01&to=2025-06-30&step=14&format=csv"]
     with httpx.Client(base_url=server, timeout=60) as http:
         for url in urls:
             r = http.get(url)
