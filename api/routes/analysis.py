@@ -33,7 +33,7 @@ MAX_FRONT_LINES = 400
 MAX_SAMPLED_DATES = 3660
 SeriesRegionQ = Annotated[str, Query(description="region name, code or slug",
                                      examples=["donetsk-oblast"])]
-FormatQ = Annotated[Literal["json", "csv"], Query(description="json or csv")]
+FormatQ = Annotated[Literal["json", "csv"], Query(description="json or csv", examples=["csv"])]
 TABLE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {}, "text/csv": {}}}}
 
