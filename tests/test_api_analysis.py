@@ -30,7 +30,8 @@ def test_areas_series_json_matches_analytics(client, real_store):
     doc = r.json()
     assert doc["region"] == "donetsk-oblast" and "DeepStateMap" in doc["attribution"]
     assert len(doc["series"]) == 30
-    by_day = {row["date"][:10]: row for row in doc["series"]}
+    by_day = {row["date"]: row for row in doc["series"]}
+    assert all(len(day) == 10 for day in by_day), "days are plain YYYY-MM-DD"
     expected = analytics.area(real_store, "donetsk-oblast", date(2025, 6, 15), "deepstate")
     assert by_day["2025-06-15"]["occupied_km2"] == pytest.approx(expected["occupied_km2"],
                                                                  rel=1e-6)
@@ -141,7 +142,7 @@ def test_frontline_series_matches_single_dates(client, real_store):
     q = {"from": "2025-05-01", "to": "2025-06-30", "step": 20}
     doc = client.get("/v1/frontline/series", params=q).json()
     assert doc["step"] == 20 and doc["lines"] == 4 and "DeepStateMap" in doc["attribution"]
-    days = [row["date"][:10] for row in doc["series"]]
+    days = [row["date"] for row in doc["series"]]
     assert days == ["2025-05-01", "2025-05-21", "2025-06-10", "2025-06-30"]
     for row, day in zip(doc["series"], days):
         _, km = analytics.frontline(real_store, date.fromisoformat(day), "deepstate")

@@ -107,8 +107,10 @@ def _area_statuses(values: list[str] | None) -> list[str]:
 
 
 def _records(frame) -> list[dict[str, Any]]:
-    """DataFrame rows as JSON-ready dicts (dates as ISO text, NaN as null)."""
-    return orjson.loads(frame.to_json(orient="records", date_format="iso", double_precision=6))
+    """DataFrame rows as JSON-ready dicts (days as plain YYYY-MM-DD, NaN as null)."""
+    if "date" in frame.columns:
+        frame = frame.assign(date=[str(d)[:10] for d in frame["date"]])
+    return orjson.loads(frame.to_json(orient="records", double_precision=6))
 
 
 @router.get("/diff", responses=GEOJSON_RESPONSE,
