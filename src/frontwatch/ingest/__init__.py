@@ -114,15 +114,7 @@ def parse_snapshot(data: bytes, name: str, opts: ImportOptions) -> Snapshot:
     if not opts.status.status and not opts.status.field:
         raise InputError("not DeepStateMap or archive data; for other GeoJSON give --status "
                          "STATUS or --status-field FIELD", origin=name)
-    zones = []
-    for i, (props, geom) in enumerate(feats):
-        if geom.geom_type not in ("Polygon", "MultiPolygon", "GeometryCollection"):
-            continue
-        value = opts.status.status if not opts.status.field else props.get(opts.status.field)
-        if value is None:
-            raise InputError(f"feature {i} has no {opts.status.field!r} property", origin=name)
-        st, kind, since = opts.status.resolve(value, f"{name} (feature {i})")
-        zones.append(RawZone(st, kind, geom, since, str(value)))
+    zones = vector.with_statuses(feats, opts.status, name)
     return build_snapshot(opts.source or "import", _need_date(opts, name), zones, name)
 
 

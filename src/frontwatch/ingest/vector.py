@@ -4,6 +4,7 @@ user-given status mapping and date."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,12 +73,21 @@ def read_zones(data: bytes, origin: str, status: StatusMapping) -> list[RawZone]
     if status.field and status.field not in df.columns:
         raise InputError(f"no field {status.field!r}; fields are: "
                          f"{', '.join(c for c in df.columns if c != 'geometry')}", origin=origin)
+    records = df.drop(columns="geometry").to_dict("records")
+    return with_statuses(list(zip(records, df.geometry.values)), status, origin)
+
+
+def with_statuses(features: list[tuple[dict, Any]], status: StatusMapping, origin: str
+                  ) -> list[RawZone]:
+    """Raw zones from (properties, geometry) pairs, each given its status by the user's
+    mapping; points and lines are not zones and are passed over."""
     out: list[RawZone] = []
-    for i, (geom, value) in enumerate(zip(df.geometry.values,
-                                          df[status.field] if status.field else
-                                          [status.status] * len(df))):
+    for i, (props, geom) in enumerate(features):
         if geom is None or shapely.get_type_id(geom) not in (3, 6, 7):
-            continue  # points and lines are not zones
+            continue
+        value = status.status if not status.field else props.get(status.field)
+        if value is None or (isinstance(value, float) and math.isnan(value)):  # null → NaN
+            raise InputError(f"feature {i} has no {status.field!r} property", origin=origin)
         st, kind, since = status.resolve(value, f"{origin} (feature {i})")
         out.append(RawZone(st, kind, geom, since, str(value)))
     return out
