@@ -59,8 +59,7 @@ def geodesic_area_km2(geom: BaseGeometry) -> float:
     """Reference area on the WGS84 ellipsoid (slow; for tests and checks)."""
     if geom is None or geom.is_empty:
         return 0.0
-    area, _ = WGS84.geometry_area_perimeter(shapely.geometry.polygon.orient(geom, 1.0)
-                                             if geom.geom_type == "Polygon" else _orient(geom))
+    area, _ = WGS84.geometry_area_perimeter(_orient(geom))
     return abs(area) / 1e6
 
 

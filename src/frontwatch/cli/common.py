@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from contextlib import contextmanager
 from datetime import date
@@ -36,9 +37,9 @@ Source = Annotated[str | None, typer.Option("--source", help="Control-data sourc
 
 
 def settings_for(db: str | None) -> Settings:
+    """Settings from the environment, with --db (when given) in place of the store URL."""
     s = Settings()
-    return Settings(database_url=db, source=s.source, api_token=s.api_token,
-                    assets=s.assets, max_upload_mb=s.max_upload_mb) if db else s
+    return dataclasses.replace(s, database_url=db) if db else s
 
 
 @contextmanager

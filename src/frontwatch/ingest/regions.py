@@ -7,6 +7,7 @@ import the named groups (`donbas`, `theatre`) are rebuilt from what the store ho
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import defaultdict
 from datetime import date
@@ -155,14 +156,14 @@ def _unique_slug(r: Region, taken: dict[str, str | None]) -> Region:
         if slug in taken and taken[slug] != r.code:
             raise InputError(f"two different regions are both named {r.name_en!r}")
     taken[slug] = r.code
-    return Region(**{**{f: getattr(r, f) for f in Region.__slots__}, "slug": slug})
+    return dataclasses.replace(r, slug=slug)
 
 
 def _with_parent(r: Region, by_code: dict[str, str]) -> Region:
     if not r.parent:
         return r
     parent = by_code.get(r.parent)
-    return Region(**{**{f: getattr(r, f) for f in Region.__slots__}, "parent": parent})
+    return dataclasses.replace(r, parent=parent)
 
 
 def rebuild_groups(store: SqlStore, valid_from: date | None = None) -> None:
