@@ -17,6 +17,7 @@ from api.deps import SettingsDep, StoreDep
 from api.respond import DATED, GEOJSON, cached, credit, credit_headers, json_entry
 from api.routes.common import GEOJSON_RESPONSE, DateQ, FromQ, RegionQ, SourceQ, ToQ, source_of
 from frontwatch import analytics, lookup
+from frontwatch.analytics.front import line_of
 from frontwatch.errors import InputError
 from frontwatch.geojson import feature_collection
 from frontwatch.model import Region, SnapshotInfo
@@ -154,7 +155,7 @@ def frontline(request: Request, store: StoreDep, settings: SettingsDep,
         src = source_of(store, settings, source)
         info = store.resolve(src, d)
         day = d or info.date
-        line, km = analytics.frontline(store, day, src)
+        line, km = line_of(store, info)  # the revision just resolved: no second lookup
         props = {"date": day.isoformat(), "length_km": round(float(km), 3), "source": src,
                  "snapshot_id": info.id, "valid_at": iso(info.valid_at)}
         meta = credit({"date": day.isoformat(), "length_km": props["length_km"]}, src,
