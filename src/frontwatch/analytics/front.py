@@ -46,8 +46,9 @@ def _outline_zone(theatre_wkb: bytes) -> Any:
 
 
 def _theatre(store: SqlStore, on: date) -> tuple[Any, bytes]:
-    r = store.region(THEATRE, on)
-    return r.geometry, hashlib.sha256(shapely.to_wkb(r.geometry)).digest()
+    """The theatre in force on a date and its WKB, the key of what is derived from it."""
+    geom = store.region(THEATRE, on).geometry
+    return geom, shapely.to_wkb(geom)
 
 
 # (snapshot content hash, theatre digest) → km: a line depends on nothing else, so series
@@ -58,21 +59,26 @@ _MAX_LENGTHS = 10_000
 
 def line_length_km(store: SqlStore, info: SnapshotInfo) -> float:
     """Geodesic km of a revision's front line, remembered for the life of the process."""
-    key = (info.content_hash, _theatre(store, info.date)[1])
+    theatre = _theatre(store, info.date)
+    key = (info.content_hash, hashlib.sha256(theatre[1]).digest())
     if key not in _LENGTHS:
         if len(_LENGTHS) >= _MAX_LENGTHS:
             _LENGTHS.clear()
-        _LENGTHS[key] = line_of(store, info)[1]
+        _LENGTHS[key] = _line(store, info, *theatre)[1]
     return _LENGTHS[key]
 
 
 def line_of(store: SqlStore, info: SnapshotInfo) -> tuple[Any, float]:
     """Front line (MultiLineString) and its geodesic km for one stored revision."""
-    theatre = store.region(THEATRE, info.date)
+    return _line(store, info, *_theatre(store, info.date))
+
+
+def _line(store: SqlStore, info: SnapshotInfo, theatre: Any, theatre_wkb: bytes
+          ) -> tuple[Any, float]:
     controlled = geometry.union([store.layer(info.id, "occupied"),
                                  store.layer(info.id, "contested")])
-    inside = _fill_seams(shapely.intersection(controlled, theatre.geometry))
-    zone = _outline_zone(shapely.to_wkb(theatre.geometry))
+    inside = _fill_seams(shapely.intersection(controlled, theatre))
+    zone = _outline_zone(theatre_wkb)
     lines = shapely.difference(shapely.boundary(inside), zone)
     merged = shapely.line_merge(lines) if not lines.is_empty else lines
     parts = [p for p in shapely.get_parts(merged)
