@@ -38,23 +38,20 @@ def load_demo(store: SqlStore, force: bool = False) -> int:
                          "with it (use an empty store: --db demo.sqlite)")
     doc = orjson.loads(demo_path().read_bytes())
     added = 0
+    by_date: dict[str, list[RawZone]] = {}
     with store.transaction():
         for f in doc["features"]:
             p = f["properties"]
             geom = shapely.geometry.shape(f["geometry"])
-            if p["layer"] == "region":
+            if p["layer"] == "region":  # regions first: stats of the snapshots need them
                 r = Region(slug=p["slug"], level=p["level"], name_en=p["name_en"],
                            name_uk=p["name_uk"], geometry=geometry.polygonal(geom),
                            illustrative=True, area_km2=float(geometry.area_km2(geom)))
                 store.add_region(r, region_hash(r))
-        by_date: dict[str, list[RawZone]] = {}
-        for f in doc["features"]:
-            p = f["properties"]
-            if p["layer"] == "control":
+            elif p["layer"] == "control":
                 st, kind, since = VOCABULARY[p["status"]]
                 by_date.setdefault(p["date"], []).append(
-                    RawZone(st, kind, shapely.geometry.shape(f["geometry"]), since,
-                            "illustrative"))
+                    RawZone(st, kind, geom, since, "illustrative"))
         for day, zones in sorted(by_date.items()):
             when = datetime.fromisoformat(day).replace(tzinfo=UTC)
             snap = build_snapshot(DEMO_SOURCE, when, zones, "bundled demo", illustrative=True)
