@@ -61,8 +61,9 @@ def load_demo(store: SqlStore, force: bool = False) -> int:
 
 
 def prepare_default_store(store: SqlStore, is_default: bool) -> None:
-    """Places always; the demo only for a brand-new default store, so a fresh install has
-    something to show."""
-    ensure_places(store)
+    """The places if the store has none; the demo only for a brand-new default store, so a
+    fresh install has something to show."""
+    if not store.places():
+        ensure_places(store)
     if is_default and store.is_empty():
         load_demo(store)

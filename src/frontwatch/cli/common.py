@@ -43,18 +43,14 @@ def settings_for(db: str | None) -> Settings:
 
 
 @contextmanager
-def store_for(db: str | None, bootstrap: bool = True):
+def store_for(db: str | None):
     """Open the store for one command; the bundled places are loaded on first use."""
-    from frontwatch.bootstrap import ensure_places, prepare_default_store
+    from frontwatch.bootstrap import prepare_default_store
 
     settings = settings_for(db)
     store = open_store(settings.database_url)
     try:
-        if bootstrap:
-            if store.is_empty() and settings.is_default_database:
-                prepare_default_store(store, True)
-            elif not store.places():
-                ensure_places(store)
+        prepare_default_store(store, settings.is_default_database)
         yield store
     finally:
         store.close()
