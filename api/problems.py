@@ -19,22 +19,34 @@ PROBLEM = "application/problem+json"
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
           405: "Method Not Allowed", 406: "Not Acceptable", 409: "Conflict",
           413: "Content Too Large", 415: "Unsupported Media Type",
-          422: "Unprocessable Content", 500: "Internal Server Error", 501: "Not Implemented"}
+          422: "Unprocessable Content", 500: "Internal Server Error", 501: "Not Implemented",
+          503: "Service Unavailable", 507: "Insufficient Storage"}
+# The stable code of a problem the API layer raises itself, by status (domain errors carry
+# their own: frontwatch.errors). The `type` member is TYPE_PREFIX + code.
+CODES = {400: "input-invalid", 401: "unauthorized", 403: "forbidden", 404: "not-found",
+         405: "method-not-allowed", 406: "not-acceptable", 409: "conflict",
+         413: "limit-exceeded", 415: "media-unsupported", 422: "input-invalid",
+         500: "internal", 501: "not-implemented", 503: "unavailable"}
+TYPE_PREFIX = "urn:frontwatch:error:"
 log = logging.getLogger("frontwatch.api")
 
 
 class Problem(Exception):
     """An HTTP error raised by the API layer itself (auth, size limits, parameters)."""
 
-    def __init__(self, status: int, detail: str, **extra: Any):
+    def __init__(self, status: int, detail: str, *, code: str | None = None, **extra: Any):
         super().__init__(detail)
-        self.status, self.detail, self.extra = status, detail, extra
+        self.status, self.detail, self.code, self.extra = status, detail, code, extra
 
 
 def problem_response(status: int, detail: str, instance: str | None = None,
-                     headers: dict[str, str] | None = None, **extra: Any) -> Response:
-    body: dict[str, Any] = {"type": "about:blank", "title": TITLES.get(status, "Error"),
-                            "status": status, "detail": detail}
+                     headers: dict[str, str] | None = None, *, code: str | None = None,
+                     **extra: Any) -> Response:
+    """The problem+json response; `type` is ``urn:frontwatch:error:<code>`` and `code` the
+    bare code (default: the code of the status, see CODES)."""
+    code = code or CODES.get(status, "error")
+    body: dict[str, Any] = {"type": TYPE_PREFIX + code, "title": TITLES.get(status, "Error"),
+                            "status": status, "detail": detail, "code": code}
     if instance:
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v})
@@ -62,13 +74,15 @@ def install(app: FastAPI) -> None:
         status = exc.status_code
         if status >= 500:
             log.error("store error on %s: %s", request.url.path, exc)
-        return problem_response(status, str(exc), request.url.path,
-                                suggestions=getattr(exc, "suggestions", None))
+        return problem_response(status, str(exc), request.url.path, code=exc.code,
+                                suggestions=getattr(exc, "suggestions", None),
+                                limit=getattr(exc, "limit", None))
 
     @app.exception_handler(Problem)
     async def api_problem(request: Request, exc: Problem) -> Response:
         headers = exc.extra.pop("headers", None)
-        return problem_response(exc.status, exc.detail, request.url.path, headers, **exc.extra)
+        return problem_response(exc.status, exc.detail, request.url.path, headers,
+                                code=exc.code, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -55,6 +55,8 @@ def test_bad_requests_are_problems(client, url, status, detail):
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert detail in r.json()["detail"]
+    code = {400: "input-invalid", 404: "not-found", 501: "not-implemented"}[status]
+    assert r.json()["code"] == code and r.json()["type"] == f"urn:frontwatch:error:{code}"
 
 
 def test_png_and_svg(client):

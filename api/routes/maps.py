@@ -7,14 +7,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Callable, Iterator
-from http import HTTPStatus
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.routing import APIRoute
 
+from api.problems import problem_response
 from frontwatch import render
 from frontwatch.errors import FrontwatchError, InputError
 from frontwatch.render import assets, embed
@@ -33,13 +33,9 @@ class ProblemRoute(APIRoute):
             try:
                 return await handler(request)
             except FrontwatchError as exc:
-                status = exc.status_code if exc.status_code < 500 else 500
-                body = {"type": "about:blank", "title": HTTPStatus(status).phrase,
-                        "status": status, "detail": str(exc)}
-                if getattr(exc, "suggestions", None):
-                    body["suggestions"] = exc.suggestions
-                return JSONResponse(body, status_code=status,
-                                    media_type="application/problem+json")
+                return problem_response(exc.status_code, str(exc), request.url.path,
+                                        code=exc.code,
+                                        suggestions=getattr(exc, "suggestions", None))
 
         return run
 
@@ -185,9 +181,8 @@ def embed_snippet(request: Request, q: Q, store: Store, width: int | None = None
 def oembed(request: Request, store: Store, url: str, format: str = "json",
            maxwidth: int | None = None, maxheight: int | None = None) -> Any:
     if format != "json":
-        return JSONResponse({"type": "about:blank", "title": "Not Implemented", "status": 501,
-                             "detail": f"oEmbed format {format!r}: only json is offered"},
-                            status_code=501, media_type="application/problem+json")
+        return problem_response(501, f"query parameter 'format': {format!r} is not offered, "
+                                "only json", request.url.path)
     day, params = embed.page_of(url, request.url.netloc)
     q = _source(request, embed.query_from_params(day, params))
     render.scene.resolve_snapshot(store, q)

@@ -1,25 +1,68 @@
-"""Errors a user can act on. Each carries a message that names the input and the reason."""
+"""Errors a user can act on. Each carries a message that names the input and the reason.
+
+Every class has a stable `code` (the problem+json `type` is ``urn:frontwatch:error:<code>``),
+an HTTP `status_code` and a CLI `exit_code` by category, documented in the README:
+
+====  ==========================================================================
+exit  category
+====  ==========================================================================
+1     the input is wrong: invalid value or file, not found, over a limit, future date
+2     usage: unknown command or option, missing argument (click's own exit code)
+3     the store or the file system: store locked, read-only, unreachable; disk full,
+      output folder missing, permission denied
+70    a bug (internal error), as sysexits' EX_SOFTWARE
+====  ==========================================================================
+"""
 
 from __future__ import annotations
+
+EXIT_INPUT = 1
+EXIT_USAGE = 2
+EXIT_STORE = 3
+EXIT_INTERNAL = 70
 
 
 class FrontwatchError(Exception):
     """Base of every error the CLI and API turn into a clean message instead of a traceback."""
 
+    code = "error"
     status_code = 400
+    exit_code = EXIT_INPUT
 
 
 class InputError(FrontwatchError):
     """A file or value the user gave us cannot be used as it is."""
+
+    code = "input-invalid"
 
     def __init__(self, message: str, *, origin: str | None = None):
         self.origin = origin
         super().__init__(f"{origin}: {message}" if origin else message)
 
 
+class FutureDate(InputError):
+    """A date or time after now: there is no map of the future."""
+
+    code = "future-date"
+
+
+class LimitExceeded(InputError):
+    """An input over a documented size limit (bytes, features, vertices, range); HTTP 413.
+
+    `limit` names the limit that was hit (e.g. ``FRONTWATCH_MAX_UNCOMPRESSED_MB``)."""
+
+    code = "limit-exceeded"
+    status_code = 413
+
+    def __init__(self, message: str, *, origin: str | None = None, limit: str | None = None):
+        self.limit = limit
+        super().__init__(message, origin=origin)
+
+
 class NotFound(FrontwatchError):
     """A date, region, place or snapshot that is not in the store."""
 
+    code = "not-found"
     status_code = 404
 
     def __init__(self, message: str, *, suggestions: list[str] | None = None):
@@ -32,4 +75,35 @@ class NotFound(FrontwatchError):
 class StoreError(FrontwatchError):
     """The store cannot be opened or is in a state we cannot use."""
 
+    code = "store-error"
     status_code = 500
+    exit_code = EXIT_STORE
+
+
+class StoreLocked(StoreError):
+    """Another process holds the store's write lock for longer than we wait."""
+
+    code = "store-locked"
+    status_code = 503
+
+
+class StoreReadOnly(StoreError):
+    """The store is on read-only media (or opened read-only): it can be read, not written."""
+
+    code = "store-readonly"
+    status_code = 503
+
+
+class StoreFull(StoreError):
+    """The disk (or the database's quota) holding the store is full."""
+
+    code = "store-full"
+    status_code = 507
+
+
+class OutputError(FrontwatchError):
+    """A file we were asked to write cannot be written (missing folder, permission, disk full)."""
+
+    code = "output-failed"
+    status_code = 500
+    exit_code = EXIT_STORE
