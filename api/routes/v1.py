@@ -24,7 +24,7 @@ from api.respond import (
     json_entry,
 )
 from api.routes.common import GEOJSON_RESPONSE, RegionQ, SourceQ, snapshot_row, source_of
-from frontwatch import lookup
+from frontwatch import lookup, sources
 from frontwatch.model import SnapshotInfo, attribution
 from frontwatch.snapshots import snapshot_geojson
 from frontwatch.store.base import SqlStore
@@ -65,6 +65,21 @@ def list_snapshots(request: Request, store: StoreDep, source: SourceQ = None,
             credit(doc, "demo", True)
             doc["attribution"] = {src: attribution(src) for src in sources}
         return json_entry(doc, {"Cache-Control": LATEST})
+
+    return cached(request, store, build)
+
+
+@router.get("/sources", summary="The control-data sources in the store",
+            description="Each source with its revision count, first and last moment, whether "
+            "it maps a grey zone, what its occupied layer covers (`all`: Crimea and the areas "
+            "held since 2014 included; `since-2022`: only ground taken since 24 February "
+            "2022), the zone kinds it holds with their dates, attribution and licence. "
+            "`default` marks the source that answers when a request names none; no answer "
+            "mixes sources.")
+def list_sources(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    def build():
+        rows = sources.describe(store, settings.source)
+        return json_entry({"sources": rows, "count": len(rows)}, {"Cache-Control": LATEST})
 
     return cached(request, store, build)
 

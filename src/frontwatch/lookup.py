@@ -11,7 +11,9 @@ from frontwatch.model import DEMO_SOURCE, Place, Region
 from frontwatch.store.base import SqlStore
 from frontwatch.text import slugify
 
-SOURCE_PREFERENCE = ("deepstate", "deepstate-archive", DEMO_SOURCE)
+# Best first. NZZ maps only ground taken since 2022: it answers only when no DeepStateMap
+# data is stored (or when asked for by name).
+SOURCE_PREFERENCE = ("deepstate", "deepstate-archive", "nzz", DEMO_SOURCE)
 _ALIASES = {"ukraine": "theatre", "country": "theatre", "donbass": "donbas",
             "донбас": "donbas", "україна": "theatre"}
 

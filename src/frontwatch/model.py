@@ -17,6 +17,8 @@ ATTRIBUTION = {
     "deepstate-archive": "Control data: DeepStateMap (deepstatemap.live), daily archive "
     "by cyterat/deepstate-map-data (GPL-3.0)",
     "demo": "ILLUSTRATIVE DEMO DATA, not an assessment of the situation",
+    "nzz": "Control data: NZZ (nzz.ch), via conflict-investigations/nzz-maps; ground taken "
+    "since 24 Feb 2022 only (no Crimea; Donbas areas held since 2014 only until March 2024)",
 }
 OSM_ATTRIBUTION = "Boundaries: © OpenStreetMap contributors (ODbL)"
 DEMO_SOURCE = "demo"
@@ -24,6 +26,35 @@ DEMO_NOTICE = (
     "Illustrative demo data: coarse shapes drawn by the Frontwatch project to show the tool. "
     "NOT an assessment of control."
 )
+
+
+
+
+@dataclass(frozen=True, slots=True)
+class SourceTerms:
+    """What a publisher's occupied layer covers and on what terms it may be used.
+
+    `occupied` is "all" (Crimea and the areas held since 2014 included) or "since-2022"
+    (only ground taken since 24 February 2022), so unlike layers are never compared by
+    accident; the grey zone is read from the stored data instead."""
+
+    licence: str
+    occupied: str
+    note: str = ""
+
+
+SOURCE_TERMS = {
+    "deepstate": SourceTerms("DeepStateMap licence agreement (deepstatemap.live/license-en.html)",
+                             "all"),
+    "deepstate-archive": SourceTerms(
+        "GPL-3.0 (the archive); DeepStateMap licence agreement (the maps)", "all",
+        "one polygon per day: Crimea and the areas held since 2014 are not told apart"),
+    "nzz": SourceTerms(
+        "none stated (© NZZ); credit NZZ", "since-2022",
+        "until the map of 2024-03-15 NZZ's layer also covered the Donbas areas held since "
+        "2014 (kind occupied-ordlo); Crimea never"),
+    "demo": SourceTerms("AGPL-3.0-or-later (drawn by the Frontwatch project)", "illustrative"),
+}
 
 
 def attribution(source: str) -> str:
@@ -51,7 +82,9 @@ class Zone:
     """One polygonal zone of a snapshot.
 
     `kind` keeps occupied-since-2014 areas distinguishable: "occupied" (since 2022),
-    "ordlo" (CADR/CALR, since 2014), "crimea" (since 2014), "contested", "liberated".
+    "ordlo" (CADR/CALR, since 2014), "crimea" (since 2014), "occupied-ordlo" (a source's
+    layer that holds both the 2022 gains and ORDLO without telling them apart), "contested",
+    "liberated".
     """
 
     status: Status
@@ -90,6 +123,20 @@ class SnapshotInfo:
     @property
     def date(self) -> date:
         return self.valid_at.date()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSummary:
+    """What a store holds of one source (no geometry): revision count, first and last
+    moment, whether any revision has a grey zone, and each zone kind's first and last date."""
+
+    source: str
+    revisions: int
+    first: datetime
+    last: datetime
+    grey_zone: bool
+    kinds: dict[str, tuple[date, date]]
+    illustrative: bool = False
 
 
 @dataclass(frozen=True, slots=True)

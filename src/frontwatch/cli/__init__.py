@@ -13,7 +13,7 @@ import sys
 import click
 import typer
 
-from frontwatch.cli import analytics, data, maps, serve  # noqa: F401  (register commands)
+from frontwatch.cli import analytics, data, manage, maps, serve  # noqa: F401  (register commands)
 from frontwatch.cli.common import app, err
 from frontwatch.errors import FrontwatchError
 

@@ -25,6 +25,11 @@ demo_app = typer.Typer(no_args_is_help=True, help="The illustrative demo data.")
 app.add_typer(regions_app, name="regions")
 app.add_typer(sync_app, name="sync")
 app.add_typer(demo_app, name="demo")
+# Listing groups: the bare command lists; subcommands change what is stored.
+snapshots_app = typer.Typer(invoke_without_command=True)
+sources_app = typer.Typer(invoke_without_command=True)
+app.add_typer(snapshots_app, name="snapshots")
+app.add_typer(sources_app, name="sources")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

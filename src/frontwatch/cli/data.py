@@ -25,6 +25,7 @@ from frontwatch.cli.common import (
     progress_bar,
     regions_app,
     settings_for,
+    snapshots_app,
     store_for,
     sync_app,
 )
@@ -35,7 +36,7 @@ from frontwatch.errors import InputError
 @app.command("import")
 def import_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursively); .gz ok.")],
-    format: Annotated[str, typer.Option(help="auto | deepstate | archive | vector")] = "auto",
+    format: Annotated[str, typer.Option(help="auto | deepstate | archive | nzz | vector")] = "auto",
     source: Annotated[str | None, typer.Option(help="Source name to store under.")] = None,
     status: Annotated[str | None, typer.Option(help="Status of every feature (vector files): "
                                                "occupied | contested | liberated …")] = None,
@@ -52,7 +53,7 @@ def import_cmd(
     json: Json = False,
     db: Db = None,
 ) -> None:
-    """Import control snapshots (DeepStateMap, the daily archive, any vector file)."""
+    """Import control snapshots (DeepStateMap, the daily archive, NZZ, any vector file)."""
     from frontwatch.ingest import ImportOptions, import_paths, iter_files, parse_date
     from frontwatch.ingest.vector import VOCABULARY, StatusMapping, parse_mapping
 
@@ -80,7 +81,8 @@ def import_cmd(
 
 # Notes every DeepStateMap file produces: summarized unless --verbose.
 _ROUTINE = (re.compile(r"^excluded \d+ territories outside Ukraine$"),
-            re.compile(r"^kept \d+ markers .*$"))
+            re.compile(r"^kept \d+ markers .*$"),
+            re.compile(r"^map includes ORDLO .*$"))
 
 
 def print_notes(notes: list[str], verbose: bool) -> None:
@@ -176,9 +178,13 @@ def sync_deepstate_cmd(
 
 
 # --- reading ------------------------------------------------------------------------------
-@app.command("snapshots")
-def snapshots_cmd(source: Source = None, json: Json = False, db: Db = None) -> None:
-    """List every stored revision with its date and zone counts."""
+@snapshots_app.callback()
+def snapshots_cmd(ctx: typer.Context, source: Source = None, json: Json = False, db: Db = None
+                  ) -> None:
+    """List every stored revision with its date and zone counts (`delete` one)."""
+    if ctx.invoked_subcommand:
+        ctx.obj = db
+        return
     with store_for(db) as store:
         infos = store.snapshots(source)
     rows = [{"id": s.id, "source": s.source,

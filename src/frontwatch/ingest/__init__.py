@@ -15,17 +15,17 @@ from pathlib import Path
 import shapely
 
 from frontwatch.errors import InputError
-from frontwatch.ingest import archive, deepstate, vector
+from frontwatch.ingest import archive, deepstate, nzz, vector
 from frontwatch.ingest.prepare import RawZone, build_snapshot, content_hash, layers_of
 from frontwatch.ingest.reader import decompress, load_json, read_bytes, strip_suffixes
 from frontwatch.model import DEMO_SOURCE, ImportReport, Snapshot, SnapshotInfo
 from frontwatch.store.base import SqlStore
 
-FORMATS = ("auto", "deepstate", "archive", "vector")
+FORMATS = ("auto", "deepstate", "archive", "nzz", "vector")
 SUFFIXES = (".geojson", ".json", ".gz", ".gpkg", ".fgb", ".zip", ".shp")
 
 __all__ = ["FORMATS", "ImportOptions", "import_paths", "iter_files", "parse_snapshot",
-           "store_snapshot"]
+           "parse_snapshots", "store_snapshot"]
 
 
 @dataclass(slots=True)
@@ -74,7 +74,18 @@ def iter_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def parse_snapshot(data: bytes, name: str, opts: ImportOptions) -> Snapshot:
-    """Parse one input (already read) into a validated snapshot."""
+    """Parse one input (already read) that holds one snapshot, e.g. an upload."""
+    snaps = parse_snapshots(data, name, opts)
+    if len(snaps) > 1:
+        raise InputError(f"the file holds {len(snaps)} map dates "
+                         f"({snaps[0].valid_at:%Y-%m-%d} … {snaps[-1].valid_at:%Y-%m-%d}); "
+                         "send one date at a time or use `frontwatch import`", origin=name)
+    return snaps[0]
+
+
+def parse_snapshots(data: bytes, name: str, opts: ImportOptions) -> list[Snapshot]:
+    """Parse one input (already read) into validated snapshots: one, or one per map date
+    for a format that dates its features (NZZ)."""
     data = decompress(data, name)
     stem = strip_suffixes(Path(name).name)
     fmt = opts.format
@@ -88,8 +99,14 @@ def parse_snapshot(data: bytes, name: str, opts: ImportOptions) -> Snapshot:
         fmt = "vector"
     if fmt == "vector" and not is_json:
         zones = vector.read_zones(data, name, opts.status)
-        return build_snapshot(opts.source or "import", _need_date(opts, name), zones, name)
+        return [build_snapshot(opts.source or "import", _need_date(opts, name), zones, name)]
     doc = load_json(data, name)
+    by_status = bool(opts.status.status or opts.status.field)
+    if fmt == "nzz" or (fmt == "auto" and not by_status and nzz.detect(doc)):
+        if opts.date is not None:
+            raise InputError("NZZ maps carry their own date (properties.date): drop --date",
+                             origin=name)
+        return nzz.read(doc, name, opts.source or nzz.SOURCE)
     if fmt == "auto":
         if archive.date_from_name(stem, name) and not (opts.status.status or
                                                         opts.status.field):
@@ -100,7 +117,7 @@ def parse_snapshot(data: bytes, name: str, opts: ImportOptions) -> Snapshot:
         else:
             fmt = "vector"
     if fmt == "deepstate":
-        return _deepstate(doc, name, stem, opts)
+        return [_deepstate(doc, name, stem, opts)]
     if fmt == "archive":
         when = opts.date or archive.date_from_name(stem, name)
         if when is None:
@@ -109,13 +126,13 @@ def parse_snapshot(data: bytes, name: str, opts: ImportOptions) -> Snapshot:
         feats = vector.geojson_zones(doc, name)
         status, kind, since = vector.VOCABULARY["occupied"]
         zones = [RawZone(status, kind, g, since, "occupied") for _, g in feats]
-        return build_snapshot(opts.source or archive.SOURCE, when, zones, name)
+        return [build_snapshot(opts.source or archive.SOURCE, when, zones, name)]
     feats = vector.geojson_zones(doc, name)
     if not opts.status.status and not opts.status.field:
         raise InputError("not DeepStateMap or archive data; for other GeoJSON give --status "
                          "STATUS or --status-field FIELD", origin=name)
     zones = vector.with_statuses(feats, opts.status, name)
-    return build_snapshot(opts.source or "import", _need_date(opts, name), zones, name)
+    return [build_snapshot(opts.source or "import", _need_date(opts, name), zones, name)]
 
 
 def _need_date(opts: ImportOptions, name: str) -> datetime:
@@ -206,7 +223,7 @@ def import_paths(store: SqlStore, paths: Iterable[Path], opts: ImportOptions,
                 if known is not None:
                     report.unchanged.append(str(path))
                     continue
-                snap = parse_snapshot(data, str(path), opts)
+                snaps = parse_snapshots(data, str(path), opts)
             except InputError as exc:
                 if not opts.skip_invalid:
                     raise
@@ -215,11 +232,15 @@ def import_paths(store: SqlStore, paths: Iterable[Path], opts: ImportOptions,
             finally:
                 if progress:
                     progress(path)
-            info, created = store_snapshot(store, snap)
-            store.remember_input(key, info.id, path.name)
-            if created:
-                report.added.append(info)
-            else:
+            added = 0
+            for snap in snaps:
+                info, created = store_snapshot(store, snap)
+                if created:
+                    report.added.append(info)
+                    added += 1
+                report.notes.extend(f"{path.name}: {n}" for n in snap.notes)
+            if len(snaps) == 1:  # an input of several dates maps to no one snapshot
+                store.remember_input(key, info.id, path.name)
+            if not added:
                 report.unchanged.append(str(path))
-            report.notes.extend(f"{path.name}: {n}" for n in snap.notes)
     return report

@@ -15,7 +15,7 @@ from typing import Any
 import shapely
 
 from frontwatch.errors import NotFound
-from frontwatch.model import Place, Region, SnapshotInfo, Status, Zone
+from frontwatch.model import Place, Region, SnapshotInfo, SourceSummary, Status, Zone
 
 SCHEMA_VERSION = 1
 
@@ -150,18 +150,23 @@ class SqlStore:
             existing = self.find_snapshot(source, valid_at, content_hash)
             if existing:
                 return existing, False
+            # max + 1, not count + 1: a deleted revision's number is never given again.
             revision = self._query(
-                "SELECT count(*) FROM snapshots WHERE source=? AND valid_at=?",
-                (source, iso(valid_at)))[0][0] + 1
+                "SELECT coalesce(max(revision), 0) FROM snapshots WHERE source=? AND "
+                "valid_at=?", (source, iso(valid_at)))[0][0] + 1
             counts = {s: sum(1 for z in zones if z.status == s) for s in Status}
             recorded = recorded_at or now_utc()
-            sid = self._insert(
-                "INSERT INTO snapshots (source, valid_at, recorded_at, content_hash, revision, "
-                "n_occupied, n_contested, n_liberated, origin, illustrative) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (source, iso(valid_at), iso(recorded), content_hash, revision,
-                 counts[Status.OCCUPIED], counts[Status.CONTESTED], counts[Status.LIBERATED],
-                 origin, int(illustrative)))
+            cols = ["source", "valid_at", "recorded_at", "content_hash", "revision",
+                    "n_occupied", "n_contested", "n_liberated", "origin", "illustrative"]
+            values: list[Any] = [
+                source, iso(valid_at), iso(recorded), content_hash, revision,
+                counts[Status.OCCUPIED], counts[Status.CONTESTED], counts[Status.LIBERATED],
+                origin, int(illustrative)]
+            fresh = self._fresh_snapshot_id()
+            if fresh is not None:
+                cols, values = ["id", *cols], [fresh, *values]
+            sid = self._insert(f"INSERT INTO snapshots ({', '.join(cols)}) "
+                               f"VALUES ({','.join('?' * len(cols))})", values)
             wkbs = list(zone_wkbs if zone_wkbs is not None else
                         shapely.to_wkb([z.geometry for z in zones]))
             known = {id(z.geometry): w for z, w in zip(zones, wkbs)}
@@ -176,6 +181,16 @@ class SqlStore:
             info = self._snap(self._query(
                 f"SELECT {self._SNAP_COLS} FROM snapshots WHERE id=?", (sid,))[0])
             return info, True
+
+    def _fresh_snapshot_id(self) -> int | None:
+        """The id of the next revision, or None to let the database choose. PostgreSQL's
+        identity never repeats; SQLite gives max(id) + 1, which would reuse a deleted
+        newest revision's id (and its immutable URL), so deleted ids count as taken."""
+        if self.dialect != "sqlite":
+            return None
+        row = self._query("SELECT max(m) FROM (SELECT max(id) AS m FROM snapshots UNION ALL "
+                          "SELECT max(id) AS m FROM deleted_snapshots) AS t")[0]
+        return int(row[0] or 0) + 1
 
     def known_input(self, input_hash: str) -> SnapshotInfo | None:
         """The snapshot an identical input (same bytes, same options) produced before."""
@@ -203,6 +218,21 @@ class SqlStore:
 
     def sources(self) -> list[str]:
         return [r[0] for r in self._query("SELECT DISTINCT source FROM snapshots ORDER BY 1")]
+
+    def source_summaries(self) -> list[SourceSummary]:
+        """What the store holds of each source: revisions, dates, grey zone, zone kinds."""
+        kinds: dict[str, dict[str, tuple[date, date]]] = {}
+        for src, kind, first, last in self._query(
+                "SELECT s.source, z.kind, min(s.valid_at), max(s.valid_at) FROM zones z "
+                "JOIN snapshots s ON s.id=z.snapshot_id GROUP BY s.source, z.kind"):
+            kinds.setdefault(src, {})[kind] = (parse_iso(first).date(), parse_iso(last).date())
+        rows = self._query(
+            "SELECT source, count(*), min(valid_at), max(valid_at), max(n_contested), "
+            "max(illustrative) FROM snapshots GROUP BY source ORDER BY source")
+        return [SourceSummary(source=r[0], revisions=int(r[1]), first=parse_iso(r[2]),
+                              last=parse_iso(r[3]), grey_zone=bool(r[4]),
+                              kinds=dict(sorted(kinds.get(r[0], {}).items())),
+                              illustrative=bool(r[5])) for r in rows]
 
     def resolve(self, source: str, on: date | datetime | None = None,
                 as_of: datetime | None = None) -> SnapshotInfo:
@@ -260,15 +290,38 @@ class SqlStore:
         return out
 
     def delete_source(self, source: str) -> int:
-        """Remove every snapshot of a source (used to retire the demo data)."""
+        """Remove every revision of a source and all that derives from it (see
+        :meth:`delete_snapshot`); returns how many revisions went (0 for an unknown one)."""
         with self.transaction():
             ids = [r[0] for r in self._query("SELECT id FROM snapshots WHERE source=?",
                                              (source,))]
-            for table in ("zones", "snapshot_layers", "inputs"):
-                self._execute(f"DELETE FROM {table} WHERE snapshot_id IN "
-                              "(SELECT id FROM snapshots WHERE source=?)", (source,))
-            self._execute("DELETE FROM snapshots WHERE source=?", (source,))
+            self._drop_snapshots(ids)
             return len(ids)
+
+    def delete_snapshot(self, snapshot_id: int) -> SnapshotInfo:
+        """Remove one revision with its zones, layers, area stats and input memory (so the
+        file that made it imports again), and return what it was. Later revisions keep their
+        numbers and stats (each revision's stats describe its own geometry); the state on its
+        date falls back to the revision before it. Raises NotFound for an unknown id."""
+        with self.transaction():
+            info = self.snapshot(snapshot_id)
+            self._drop_snapshots([info.id])
+            return info
+
+    # Tables keyed by snapshot id. Tables added later reference snapshots ON DELETE CASCADE.
+    _SNAPSHOT_TABLES = ("region_stats", "inputs", "zones", "snapshot_layers")
+
+    def _drop_snapshots(self, ids: Sequence[int]) -> None:
+        deleted_at = iso(now_utc())
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i:i + 500])
+            marks = ",".join("?" * len(chunk))
+            for table in self._SNAPSHOT_TABLES:
+                self._execute(f"DELETE FROM {table} WHERE snapshot_id IN ({marks})", chunk)
+            self._execute("INSERT INTO deleted_snapshots (id, source, valid_at, content_hash, "
+                          f"deleted_at) SELECT id, source, valid_at, content_hash, ? FROM "
+                          f"snapshots WHERE id IN ({marks})", [deleted_at, *chunk])
+            self._execute(f"DELETE FROM snapshots WHERE id IN ({marks})", chunk)
 
     def has_real_data(self) -> bool:
         return bool(self._query("SELECT 1 FROM snapshots WHERE illustrative=0 LIMIT 1")

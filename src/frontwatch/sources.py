@@ -1,0 +1,56 @@
+"""The sources a store holds, described for people choosing between them: how many revisions
+over which dates, what each one's occupied layer covers, and on what terms it may be used.
+
+Shared by `frontwatch sources` and `GET /v1/sources` so that both say the same thing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontwatch import lookup
+from frontwatch.errors import NotFound
+from frontwatch.model import SOURCE_TERMS, SourceSummary, attribution
+from frontwatch.store.base import SqlStore, iso
+
+# Kinds that only a layer including the ground held before 2022 carries.
+_PRE_2022_KINDS = ("crimea", "ordlo", "occupied-ordlo")
+OCCUPIED_MEANING = {
+    "all": "all occupied ground, Crimea and the areas held since 2014 included",
+    "since-2022": "only ground taken since 24 February 2022",
+    "illustrative": "illustrative shapes, not an assessment",
+    "not declared": "not declared by the source (as imported)",
+}
+
+
+def describe(store: SqlStore, preferred: str | None = None) -> list[dict[str, Any]]:
+    """One JSON-ready row per stored source, in name order; `default` marks the one that
+    answers when a request names none (`preferred`: the configured FRONTWATCH_SOURCE)."""
+    summaries = store.source_summaries()
+    try:
+        default = lookup.default_source(store, preferred)
+    except NotFound:  # an empty store, or a configured source it does not hold: none answers
+        default = None
+    return [_row(s, s.source == default) for s in summaries]
+
+
+def _row(s: SourceSummary, default: bool) -> dict[str, Any]:
+    terms = SOURCE_TERMS.get(s.source)
+    occupied = terms.occupied if terms else (
+        "all" if any(k in s.kinds for k in _PRE_2022_KINDS) else "not declared")
+    return {
+        "source": s.source,
+        "revisions": s.revisions,
+        "first": iso(s.first),
+        "last": iso(s.last),
+        "grey_zone": s.grey_zone,
+        "occupied": occupied,
+        "occupied_meaning": OCCUPIED_MEANING[occupied],
+        "kinds": {k: {"first": a.isoformat(), "last": b.isoformat()}
+                  for k, (a, b) in s.kinds.items()},
+        "attribution": attribution(s.source),
+        "licence": terms.licence if terms else "not known (imported by a user)",
+        "note": terms.note if terms else "",
+        "default": default,
+        "illustrative": s.illustrative,
+    }
+
