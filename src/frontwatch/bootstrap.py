@@ -10,7 +10,7 @@ import orjson
 import shapely
 
 from frontwatch import geometry
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, StoreLocked
 from frontwatch.ingest import store_snapshot
 from frontwatch.ingest.prepare import RawZone, build_snapshot
 from frontwatch.ingest.regions import region_hash
@@ -62,8 +62,22 @@ def load_demo(store: SqlStore, force: bool = False) -> int:
 
 def prepare_default_store(store: SqlStore, is_default: bool) -> None:
     """The places if the store has none; the demo only for a brand-new default store, so a
-    fresh install has something to show."""
-    if not store.places():
-        ensure_places(store)
-    if is_default and store.is_empty():
-        load_demo(store)
+    fresh install has something to show.
+
+    Checked by reads first, so opening a prepared store writes nothing and never waits; a
+    read-only store is served as it is, and while another process holds the write lock (an
+    import into a new store) the preparation is left to a later open instead of waiting."""
+    if store.readonly or not _unprepared(store, is_default):
+        return
+    try:
+        with store.transaction(wait=False):
+            if not store.has_places():  # re-checked under the lock
+                ensure_places(store)
+            if is_default and store.is_empty():
+                load_demo(store)
+    except StoreLocked:
+        return
+
+
+def _unprepared(store: SqlStore, is_default: bool) -> bool:
+    return not store.has_places() or (is_default and store.is_empty())

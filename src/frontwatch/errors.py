@@ -16,10 +16,19 @@ exit  category
 
 from __future__ import annotations
 
+import os
+
 EXIT_INPUT = 1
 EXIT_USAGE = 2
 EXIT_STORE = 3
 EXIT_INTERNAL = 70
+
+
+def printable(text: str | bytes | os.PathLike) -> str:
+    """Text (or a file name) safe to print or put in JSON: bytes that are not UTF-8 (file
+    names arrive with surrogate escapes) are shown as ``\\xNN``."""
+    name = os.fsdecode(text) if not isinstance(text, str) else text
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 class FrontwatchError(Exception):

@@ -18,7 +18,7 @@ import shapely
 
 from frontwatch import geometry
 from frontwatch.analytics.common import region_of, source_of
-from frontwatch.errors import InputError, NotFound
+from frontwatch.errors import InputError, NotFound, OutputError, printable
 from frontwatch.model import SnapshotInfo, attribution
 from frontwatch.store.base import SqlStore
 
@@ -133,9 +133,21 @@ def export(store: SqlStore, fmt: str, path: Path, region: str | None = None,
     places = places_frame(store, src, r, start, end)
     areas = areas_frame(store, src, regions, a_start, a_end)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return _write(fmt, path, zones, places, areas)
+    except OSError as exc:  # disk full, permission, read-only: name the file
+        raise OutputError(f"{printable(exc.filename or path)}: cannot write: "
+                          f"{exc.strerror or exc}") from exc
+
+
+def _write(fmt: str, path: Path, zones: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
+           areas: pd.DataFrame) -> list[Path]:
     ext = FORMATS[fmt]
-    if fmt == "gpkg":
+    if fmt == "gpkg":  # a GeoPackage is a database file: start from none
+        if path.exists() and not path.is_file():
+            raise OutputError(f"{printable(path)}: cannot write a GeoPackage there: not a "
+                              "regular file")
         path.unlink(missing_ok=True)
         zones.to_file(path, layer="zones", driver="GPKG", engine="pyogrio")
         places.to_file(path, layer="places", driver="GPKG", engine="pyogrio", mode="a")

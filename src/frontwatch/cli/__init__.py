@@ -1,46 +1,55 @@
 """The `frontwatch` command: parse arguments, call the domain, print.
 
 Data goes to stdout (exactly one JSON document with --json); progress and messages go to
-stderr. Errors print one line naming the input and the reason, and exit non-zero. Each
-module of this package registers its commands on the shared Typer app.
+stderr. Errors print one line naming the input and the reason, and exit with the code of
+their category (frontwatch.errors: 1 input, 2 usage, 3 store or file system, 70 a bug).
+Each module of this package registers its commands on the shared Typer app.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
-import click
-import typer
+from rich.text import Text
 
 from frontwatch.cli import analytics, data, manage, maps, serve  # noqa: F401  (register commands)
 from frontwatch.cli.common import app, err
-from frontwatch.errors import FrontwatchError
+from frontwatch.errors import EXIT_INTERNAL, EXIT_STORE, FrontwatchError, printable
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Entry point: run the CLI; turn known errors into one clean line on stderr."""
+    """Entry point. Typer/click handle their own usage errors (message, exit 2), help and
+    --version (exit 0); our errors and the operating system's become one line on stderr."""
     try:
-        app(standalone_mode=False)
+        app()  # standalone: click's own handling of usage errors and exits
     except FrontwatchError as exc:
-        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
-        sys.exit(1)
-    except (typer.Exit, SystemExit) as exc:
-        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
-        sys.exit(code or 0)
-    except typer.Abort:
-        err.print("aborted")
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        fail(str(exc), exc.exit_code)
+    except OSError as exc:  # the file system or a device: name the file and the reason
+        fail(os_message(exc), EXIT_STORE)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # a bug: say so without a traceback unless asked
         if os.environ.get("FRONTWATCH_DEBUG"):
             raise
-        err.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc} "
-                  "(set FRONTWATCH_DEBUG=1 for a traceback)", highlight=False)
-        sys.exit(70)
+        fail(f"internal error: {type(exc).__name__}: {exc} "
+             "(set FRONTWATCH_DEBUG=1 for a traceback)", EXIT_INTERNAL)
+
+
+def fail(message: str, code: int) -> None:
+    """One line on stderr (the message is text, never rich markup), then exit `code`."""
+    err.print(Text.assemble(("error: ", "bold red"), " ".join(printable(message).splitlines())),
+              highlight=False)
+    sys.exit(code)
+
+
+def os_message(exc: OSError) -> str:
+    """`path: reason` for an OSError."""
+    reason = exc.strerror or (errno.errorcode.get(exc.errno or 0) if exc.errno else None) \
+        or str(exc)
+    if exc.filename is not None:
+        return f"{printable(exc.filename)}: {reason}"
+    return reason

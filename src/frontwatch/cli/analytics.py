@@ -22,6 +22,7 @@ from frontwatch.cli.common import (
     parse_day,
     progress_bar,
     store_for,
+    write_output,
 )
 from frontwatch.errors import InputError, NotFound
 
@@ -141,7 +142,7 @@ def diff_cmd(d1: Annotated[str, typer.Argument(metavar="D1")],
     with store_for(db) as store:
         res = diff(store, region, parse_day(d1), parse_day(d2), source, min_km2=min_km2)
     if output:
-        output.write_bytes(res.to_geojson())
+        write_output(output, res.to_geojson())
         err.print(f"wrote {len(res.features)} changed polygon(s) to {output}", highlight=False)
     if json:
         emit_json({"summary": res.summary, "places_changed": res.places_changed,
@@ -197,7 +198,7 @@ def frontline_cmd(day: Annotated[str | None, typer.Option("--date", help="One da
         line, km = line_of(store, info)
     meta = {**snapshot_meta(info), "date": day, "length_km": round(km, 3)}
     if output:
-        output.write_bytes(feature_collection([(line, {"length_km": round(km, 3)})], meta))
+        write_output(output, feature_collection([(line, {"length_km": round(km, 3)})], meta))
         err.print(f"wrote the front line to {output}", highlight=False)
     if json:
         emit_json({**meta, "parts": len(line.geoms)})

@@ -6,6 +6,8 @@ import dataclasses
 import sys
 from contextlib import contextmanager
 from datetime import date
+from importlib.metadata import version as package_version
+from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
@@ -13,10 +15,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from frontwatch.errors import InputError
+from frontwatch.cli import helpstyle
+from frontwatch.errors import InputError, OutputError, printable
 from frontwatch.settings import Settings
 from frontwatch.store import open_store
 
+helpstyle.install()
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Frontwatch: a versioned record of territorial control in the Donbas.")
 regions_app = typer.Typer(no_args_is_help=True, help="Administrative regions.")
@@ -39,6 +43,33 @@ Db = Annotated[str | None, typer.Option("--db", help="Store: path, sqlite:///pat
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 Source = Annotated[str | None, typer.Option("--source", help="Control-data source "
                                             "(default: the best one in the store).")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"frontwatch {package_version('frontwatch')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """Frontwatch: a versioned record of territorial control in the Donbas."""
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write an output file; an OS failure (missing folder, permission, disk full) is an
+    OutputError naming the file. A regular file left half-written is removed."""
+    opened = False
+    try:
+        with open(path, "wb") as f:
+            opened = True
+            f.write(data)
+    except OSError as exc:
+        if opened and path.is_file():
+            path.unlink(missing_ok=True)
+        raise OutputError(f"{printable(path)}: cannot write: {exc.strerror or exc}") from exc
 
 
 def settings_for(db: str | None) -> Settings:

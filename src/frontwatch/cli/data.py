@@ -28,6 +28,7 @@ from frontwatch.cli.common import (
     snapshots_app,
     store_for,
     sync_app,
+    write_output,
 )
 from frontwatch.errors import InputError
 
@@ -230,7 +231,7 @@ def show_cmd(
         reg = lookup.resolve_region(store, region, on) if region else None
         body = snapshot_geojson(store, info, reg, status, simplify)
     if output:
-        output.write_bytes(body)
+        write_output(output, body)
         err.print(f"wrote {output} ({len(body):,} bytes)", highlight=False)
     else:
         sys.stdout.buffer.write(body + b"\n")

@@ -8,7 +8,17 @@ from typing import Annotated
 
 import typer
 
-from frontwatch.cli.common import Db, Json, Source, app, emit_json, err, settings_for, store_for
+from frontwatch.cli.common import (
+    Db,
+    Json,
+    Source,
+    app,
+    emit_json,
+    err,
+    settings_for,
+    store_for,
+    write_output,
+)
 from frontwatch.errors import InputError
 
 Lang = Annotated[str, typer.Option(help="en or uk.")]
@@ -78,7 +88,7 @@ def map_cmd(
         else:
             data = render.map_image(store, q, fmt, render.parse_size(width, height, dpi))
         info = render.scene.resolve_snapshot(store, q)
-    output.write_bytes(data)
+    write_output(output, data)
     err.print(f"wrote {output} ({len(data) / 1024:.0f} KB), {info.source} snapshot of "
               f"{info.valid_at:%Y-%m-%d %H:%M} UTC", highlight=False)
     if json:
@@ -117,7 +127,7 @@ def chart_cmd(
         c = chart.build(store, q)
         data = render.chart_image(store, q, fmt, size)
     output = output or Path(f"areas-{c.slug}.{fmt}")
-    output.write_bytes(data)
+    write_output(output, data)
     err.print(f"wrote {output} ({len(data) / 1024:.0f} KB): {c.title}, {c.subtitle}",
               highlight=False)
     if json:

@@ -15,7 +15,11 @@ __all__ = ["SqlStore", "open_store"]
 
 
 def open_store(url: str | Path) -> SqlStore:
-    """Open (creating and migrating if needed) the store at `url`."""
+    """Open (creating and migrating if needed) the store at `url`.
+
+    Opening is a plain read unless the schema is behind. A SQLite store that cannot be
+    written (read-only media, no write permission, or ``sqlite:///path?mode=ro``) opens
+    read-only: it answers every read, and writes raise StoreReadOnly."""
     text = str(url)
     if text.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         try:
@@ -27,8 +31,13 @@ def open_store(url: str | Path) -> SqlStore:
         return PostgisStore(text)
     from frontwatch.store.sqlite import SqliteStore
 
+    readonly = None  # decided by the file's permissions
     if text.startswith("sqlite:///"):
-        text = text[len("sqlite:///"):]
+        text, _, query = text[len("sqlite:///"):].partition("?")
+        if query not in ("", "mode=ro"):
+            raise StoreError(f"unsupported SQLite URL option {query!r}: the only one is "
+                             "?mode=ro (open read-only)")
+        readonly = True if query else None
     elif text.startswith("sqlite://"):
         raise StoreError(f"unsupported SQLite URL {text!r}: use sqlite:///path/to/file.sqlite")
-    return SqliteStore(Path(text).expanduser())
+    return SqliteStore(Path(text).expanduser(), readonly=readonly)

@@ -7,6 +7,7 @@ it to the backend's parameter style.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -14,10 +15,21 @@ from typing import Any
 
 import shapely
 
-from frontwatch.errors import NotFound
+from frontwatch.errors import NotFound, StoreError, StoreReadOnly
 from frontwatch.model import Place, Region, SnapshotInfo, SourceSummary, Status, Zone
 
 SCHEMA_VERSION = 1
+
+
+def lock_timeout_ms() -> int:
+    """How long a writer waits for another writer's lock before StoreLocked (readers never
+    wait): FRONTWATCH_LOCK_TIMEOUT seconds, 10 by default."""
+    text = os.environ.get("FRONTWATCH_LOCK_TIMEOUT", "10")
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise StoreError(f"FRONTWATCH_LOCK_TIMEOUT={text!r}: expected seconds") from None
+    return max(0, round(seconds * 1000))
 
 
 def iso(t: datetime) -> str:
@@ -43,6 +55,12 @@ class SqlStore:
     url: str
     paramstyle = "qmark"
     dialect = "sqlite"
+    readonly = False  # True: opened read-only (read-only media); every transaction refused
+
+    @property
+    def label(self) -> str:
+        """How messages name the store (a path, or a URL without its password)."""
+        return self.url
 
     def __init__(self) -> None:
         self._depth = 0
@@ -56,8 +74,19 @@ class SqlStore:
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         cur = self.conn.cursor()
-        cur.execute(self._sql(sql), tuple(params))
+        try:
+            cur.execute(self._sql(sql), tuple(params))
+        except Exception as exc:
+            mapped = self._store_error(exc)
+            if mapped:
+                raise mapped from exc
+            raise
         return cur
+
+    def _store_error(self, exc: BaseException) -> StoreError | None:
+        """The user-facing error for a driver error the user can act on (store locked,
+        read-only, disk full), or None for anything else (a bug: re-raised as is)."""
+        return None
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         return list(self._execute(sql, params).fetchall())
@@ -67,17 +96,34 @@ class SqlStore:
         cur = self._execute(sql + " RETURNING id", params)
         return int(cur.fetchone()[0])
 
+    def _has_table(self, name: str) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _pending_migrations(self) -> list[tuple[int, str]]:
+        """Migrations not applied yet; a plain read (no lock), so readers never wait."""
+        if not self._has_table("schema_version"):
+            return _migrations()
+        # By membership, not max(): a migration numbered below one already applied
+        # (added by a later branch) must still run.
+        applied = {r[0] for r in self._query("SELECT version FROM schema_version")}
+        return [(v, script) for v, script in _migrations() if v not in applied]
+
     def _migrate(self) -> None:
+        """Bring the schema up to date. Only a store that is behind takes the write lock,
+        and it re-checks under the lock (another process may have migrated meanwhile)."""
+        pending = self._pending_migrations()
+        if not pending:
+            return
+        if self.readonly:
+            raise StoreReadOnly(
+                f"{self.label}: the store is read-only and its schema lacks migration(s) "
+                f"{', '.join(str(v) for v, _ in pending)} of this Frontwatch; open it once "
+                "where it is writable to upgrade it")
         with self.transaction():
             self._execute(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
             )
-            # By membership, not max(): a migration numbered below one already applied
-            # (added by a later branch) must still run.
-            applied = {r[0] for r in self._query("SELECT version FROM schema_version")}
-            for version, script in _migrations():
-                if version in applied:
-                    continue
+            for version, script in self._pending_migrations():
                 for statement in self._dialect_script(script):
                     self._execute(statement)
                 self._execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
@@ -87,8 +133,12 @@ class SqlStore:
         return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """All-or-nothing unit of work; nests (inner blocks join the outer one)."""
+    def transaction(self, wait: bool = True) -> Iterator[None]:
+        """All-or-nothing unit of work; nests (inner blocks join the outer one).
+
+        It holds the store's single write lock: with `wait`, it waits for another writer up
+        to the backend's busy timeout, else it raises StoreLocked at once. Readers take no
+        lock at all and never wait. StoreReadOnly on a read-only store."""
         if self._depth:
             self._depth += 1
             try:
@@ -96,19 +146,32 @@ class SqlStore:
             finally:
                 self._depth -= 1
             return
+        if self.readonly:
+            raise StoreReadOnly(f"{self.label}: the store is read-only (opened from read-only "
+                                "media or without write permission); it cannot be changed")
+        try:
+            self._begin(wait)
+        except Exception as exc:
+            mapped = self._store_error(exc)
+            if mapped:
+                raise mapped from exc
+            raise
         self._depth = 1
-        self._begin()
         try:
             yield
-        except BaseException:
-            self.conn.rollback()
-            raise
-        else:
             self.conn.commit()
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                self.conn.rollback()
+            if isinstance(exc, Exception) and not isinstance(exc, StoreError):
+                mapped = self._store_error(exc)
+                if mapped:
+                    raise mapped from exc
+            raise
         finally:
             self._depth = 0
 
-    def _begin(self) -> None:
+    def _begin(self, wait: bool = True) -> None:
         pass
 
     def close(self) -> None:
@@ -430,6 +493,9 @@ class SqlStore:
                 (place.slug, place.name_en, place.name_uk, place.kind, place.population,
                  place.region, place.lon, place.lat, place.geonameid, vf, iso(now_utc())))
             return True
+
+    def has_places(self) -> bool:
+        return bool(self._query("SELECT 1 FROM places LIMIT 1"))
 
     def places(self, on: date | None = None) -> list[Place]:
         """Places in force on a date (a renamed place appears under its name of the day)."""

@@ -20,8 +20,8 @@ from typing import Any
 
 import psycopg
 
-from frontwatch.errors import NotFound, StoreError
-from frontwatch.store.base import SqlStore
+from frontwatch.errors import NotFound, StoreError, StoreFull, StoreLocked, StoreReadOnly
+from frontwatch.store.base import SqlStore, lock_timeout_ms
 
 # Key of the advisory lock every writing transaction holds (any constant; "frontwtc").
 _WRITE_LOCK = 0x66726F6E74777463
@@ -70,7 +70,7 @@ class PostgisStore(SqlStore):
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         try:
             cur = super()._execute(sql, params)
-        except psycopg.Error:
+        except (psycopg.Error, StoreError):  # StoreError: a psycopg error, translated
             if not self._depth:
                 self.conn.rollback()  # leave the connection usable, not "aborted"
             raise
@@ -78,14 +78,41 @@ class PostgisStore(SqlStore):
             self.conn.commit()  # results are already client-side
         return cur
 
-    def _begin(self) -> None:
+    def _begin(self, wait: bool = True) -> None:
         # A bare cursor outside `transaction()` may have opened an implicit transaction:
         # finish it as SQLite's autocommit would have, so this unit starts clean.
         if self.conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
             self.conn.rollback()
         else:
             self.conn.commit()
-        self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+        if wait:  # bounded like SQLite's busy timeout (lock_timeout covers advisory locks)
+            self.conn.execute(f"SET LOCAL lock_timeout = {max(1, lock_timeout_ms())}")
+            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+        elif not self.conn.execute("SELECT pg_try_advisory_xact_lock(%s)",
+                                   (_WRITE_LOCK,)).fetchone()[0]:
+            self.conn.rollback()
+            raise StoreLocked(f"{self.label}: the store is locked by another writer (an "
+                              "import or upload still running?)")
+
+    @property
+    def label(self) -> str:
+        return _redact(self.url)
+
+    def _has_table(self, name: str) -> bool:
+        return self._query("SELECT to_regclass(?) IS NOT NULL", (name,))[0][0]
+
+    def _store_error(self, exc: BaseException) -> StoreError | None:
+        if isinstance(exc, psycopg.errors.LockNotAvailable):
+            return StoreLocked(f"{self.label}: the store is locked by another writer")
+        if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
+            return StoreReadOnly(f"{self.label}: the database is read-only (a standby or "
+                                 f"a read-only role): {str(exc).strip()}")
+        if isinstance(exc, psycopg.errors.DiskFull):
+            return StoreFull(f"{self.label}: the database server's disk is full; nothing "
+                             "was written")
+        if isinstance(exc, psycopg.OperationalError):
+            return StoreError(f"{self.label}: {str(exc).strip()}")
+        return None
 
     def _dialect_script(self, script: str) -> list[str]:
         for pattern, replacement in _DIALECT:
@@ -93,6 +120,10 @@ class PostgisStore(SqlStore):
         return super()._dialect_script(script)
 
     def _ensure_postgis(self) -> None:
+        """Create the extension if missing: checked by a read first, so opening an
+        up-to-date store takes no lock."""
+        if self._query("SELECT 1 FROM pg_extension WHERE extname='postgis'"):
+            return
         with self.transaction():
             if self._query("SELECT 1 FROM pg_extension WHERE extname='postgis'"):
                 return

@@ -1,34 +1,124 @@
-"""The embedded default store: one SQLite file in WAL mode."""
+"""The embedded default store: one SQLite file in WAL mode.
+
+Concurrency: in WAL mode readers never wait for the writer (they read the last committed
+state), and opening a store is a plain read unless its schema is behind. Only writing
+transactions (`BEGIN IMMEDIATE`) wait for another writer, up to FRONTWATCH_LOCK_TIMEOUT
+(10 s), and then fail with StoreLocked.
+
+Read-only media: a store whose file or folder is not writable (a read-only mount, chmod -w,
+or ``sqlite:///path?mode=ro``) opens read-only. A read-only WAL database needs its ``-wal``
+and ``-shm`` files or the ``immutable`` flag: when a ``-wal`` file is present (a store not
+closed cleanly) it opens with ``mode=ro``, which reads the committed transactions still in the
+WAL; otherwise with ``immutable=1`` (nothing can change the file underneath). Writes on a
+read-only store raise StoreReadOnly.
+"""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
-from frontwatch.errors import StoreError
-from frontwatch.store.base import SqlStore
+from frontwatch.errors import StoreError, StoreFull, StoreLocked, StoreReadOnly, printable
+from frontwatch.store.base import SqlStore, lock_timeout_ms
+
+
+def _writable(path: Path) -> bool:
+    """Whether the store (file and folder: WAL creates files next to it) can be written."""
+    folder = path.parent if str(path.parent) else Path(".")
+    return os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
 class SqliteStore(SqlStore):
     dialect = "sqlite"
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, readonly: bool | None = None):
         super().__init__()
         self.path = path
         self.url = f"sqlite:///{path}"
+        if readonly is None:
+            readonly = path.exists() and not _writable(path)
+        self.readonly = readonly
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.conn.execute("PRAGMA foreign_keys=ON")
-            self.conn.execute("PRAGMA busy_timeout=10000")
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open SQLite store {path}: {exc}") from exc
+            if readonly:
+                self.conn = self._connect_readonly()
+            else:
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(f"{self.label}: cannot create the store's folder: "
+                                     f"{exc.strerror or exc}") from exc
+                self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+                # Setting WAL writes the header: only when it is not set yet.
+                if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+                self.conn.execute("PRAGMA foreign_keys=ON")
+            # Readers in WAL mode never wait; this bounds only a writer's wait for the lock.
+            self.busy_timeout_ms = lock_timeout_ms()
+            self.conn.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
+        except sqlite3.Error as exc:
+            raise self._store_error(exc) or StoreError(
+                f"{self.label}: cannot open the SQLite store: {exc}") from exc
         self._migrate()
 
-    def _begin(self) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
+    @property
+    def label(self) -> str:
+        return printable(self.path)
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            raise StoreError(f"{self.label}: no store there (a read-only store is not created)")
+        target = quote(os.fsdecode(self.path.absolute()))
+        wal = Path(f"{self.path}-wal")
+        # mode=ro reads a left-over WAL (it needs -shm too, or a folder to create it in);
+        # immutable=1 needs no side files at all.
+        flags = ["mode=ro", "immutable=1"] if wal.exists() else ["immutable=1", "mode=ro"]
+        error: sqlite3.Error | None = None
+        for flag in flags:
+            try:
+                conn = sqlite3.connect(f"file:{target}?{flag}", uri=True,
+                                       isolation_level=None, check_same_thread=False)
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return conn
+            except sqlite3.Error as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    def _has_table(self, name: str) -> bool:
+        return bool(self._query(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)))
+
+    def _begin(self, wait: bool = True) -> None:
+        if wait:
+            self.conn.execute("BEGIN IMMEDIATE")
+            return
+        self.conn.execute("PRAGMA busy_timeout=0")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
+
+    def _store_error(self, exc: BaseException) -> StoreError | None:
+        if not isinstance(exc, sqlite3.Error):
+            return None
+        code = getattr(exc, "sqlite_errorcode", None)
+        primary = code & 0xFF if code is not None else None
+        if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return StoreLocked(f"{self.label}: the store is locked by another writer (an "
+                               "import or upload still running?); try again when it has "
+                               "finished")
+        if primary == sqlite3.SQLITE_READONLY:
+            return StoreReadOnly(f"{self.label}: the store is read-only: {exc}")
+        if primary == sqlite3.SQLITE_FULL:
+            return StoreFull(f"{self.label}: the disk holding the store is full ({exc}); "
+                             "nothing was written")
+        if primary in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM, sqlite3.SQLITE_IOERR,
+                       sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+            return StoreError(f"{self.label}: {exc}")
+        return None
 
     def _dialect_script(self, script: str) -> list[str]:
         return super()._dialect_script(script.replace("BYTEA", "BLOB").replace(

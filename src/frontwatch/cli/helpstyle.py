@@ -1,0 +1,48 @@
+"""Help in click's classic style on typer 0.2x.
+
+Typer ≥ 0.2x (with its own copy of click) labels every parameter in `--help` with its Python
+type: ``<bool>`` after each flag, ``<str>`` after each option, ``<str>`` after arguments.
+Click shows nothing for flags and arguments and TEXT/INTEGER/FLOAT/PATH or the choices for
+options; this restores that. Older typer versions (which used click itself) lack these hooks
+and are left alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CLICK_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "path": "PATH",
+               "bool": "BOOLEAN", "datetime": "DATETIME", "uuid": "UUID"}
+
+
+def _label(typed: str | None) -> str | None:
+    """`<str>` → TEXT, `<int>` → INTEGER, `<a|b>` → [a|b]."""
+    if not typed:
+        return typed
+    inner = typed[1:-1] if typed.startswith("<") and typed.endswith(">") else typed
+    if "|" in inner:
+        return f"[{inner}]"
+    return CLICK_NAMES.get(inner, inner.upper())
+
+
+def install() -> None:
+    try:
+        from typer.core import TyperArgument, TyperOption
+    except ImportError:  # pragma: no cover - other typer layouts
+        return
+    rich_type = getattr(TyperOption, "display_type_rich", None)
+    if rich_type is None or getattr(rich_type, "_frontwatch", False):
+        return
+
+    def option_type(self: Any, ctx: Any) -> str | None:
+        if getattr(self, "is_flag", False) or getattr(self, "count", False):
+            return None
+        return self.metavar if self.metavar is not None else _label(rich_type(self, ctx))
+
+    def argument_type(self: Any, ctx: Any) -> str | None:
+        return None
+
+    option_type._frontwatch = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = option_type  # type: ignore[method-assign]
+    if hasattr(TyperArgument, "display_type_rich"):
+        TyperArgument.display_type_rich = argument_type  # type: ignore[method-assign]

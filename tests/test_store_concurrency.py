@@ -1,0 +1,188 @@
+"""Readers never wait for a writer; a read-only store is readable; a store behind migrates.
+
+The writer is a real second process holding the store's write transaction until the test
+tells it to finish, so "the reader answered while the writer held the lock" is checked by
+order (the writer is still waiting for our go), not by timing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from frontwatch.bootstrap import ensure_places, load_demo
+from frontwatch.errors import StoreLocked, StoreReadOnly
+from frontwatch.model import DEMO_SOURCE
+from frontwatch.settings import Settings
+from frontwatch.store import open_store
+
+pytest_plugins = ["tests.pg"]  # pg_url
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+       "FRONTWATCH_LOCK_TIMEOUT": "1"}
+
+# Holds a real write (delete every demo snapshot) uncommitted until a line arrives on stdin,
+# then rolls it back, so the store ends as it began.
+WRITER = """
+import sys
+from frontwatch.store import open_store
+store = open_store(sys.argv[1])
+with store.transaction():
+    deleted = store.delete_source("demo")
+    print(f"holding {deleted}", flush=True)
+    sys.stdin.readline()
+    raise SystemExit(0)  # rolls back
+"""
+
+
+def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "frontwatch", *args], capture_output=True,
+                          text=True, env=env or ENV, timeout=600)
+
+
+@contextmanager
+def writer_holding_lock(url: str) -> Iterator[subprocess.Popen]:
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, url], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env=ENV)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("holding ") and int(line.split()[1]) > 0, line
+        yield proc
+        assert proc.poll() is None, "the writer must still hold its transaction"
+        proc.stdin.write("done\n")
+        proc.stdin.flush()
+        assert proc.wait(timeout=600) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.fixture
+def demo_db(tmp_path) -> Path:
+    path = tmp_path / "demo.sqlite"
+    with open_store(path) as s:
+        ensure_places(s)
+        load_demo(s)
+    return path
+
+
+def test_readers_answer_while_a_writer_holds_the_lock(demo_db):
+    with open_store(demo_db) as s:
+        before = s.snapshots()
+    day = before[-1].valid_at.date().isoformat()
+    client = TestClient(__import__("api.app", fromlist=["create_app"]).create_app(
+        Settings(database_url=str(demo_db), source=DEMO_SOURCE)))
+    with writer_holding_lock(str(demo_db)) as writer:
+        # In-process: open (schema check, bootstrap check), list, resolve.
+        with open_store(demo_db) as s:
+            assert s.snapshots() == before  # the writer's deletion is not committed
+            assert s.resolve(DEMO_SOURCE, before[-1].valid_at.date()).id == before[-1].id
+            with pytest.raises(StoreLocked, match="locked by another writer"), \
+                    s.transaction(wait=False):
+                pass
+        # The real CLI, bootstrap included.
+        r = cli("snapshots", "--json", "--db", str(demo_db))
+        assert r.returncode == 0, r.stderr
+        assert len(orjson.loads(r.stdout)) == len(before)
+        # The API, each request on a fresh connection from the pool.
+        assert client.get("/v1/snapshots").status_code == 200
+        assert client.get(f"/v1/snapshots/{day}").status_code == 200
+        # A writer waits FRONTWATCH_LOCK_TIMEOUT (1 s here), then a clean error, exit 3.
+        r = cli("demo", "load", "--db", str(demo_db))
+        assert r.returncode == 3, r.stderr
+        assert "store-locked" not in r.stderr and "locked by another writer" in r.stderr
+        assert str(demo_db) in r.stderr and "internal error" not in r.stderr
+        assert writer.poll() is None
+    with open_store(demo_db) as s:
+        assert s.snapshots() == before
+
+
+def test_postgis_open_takes_no_lock(pg_url):
+    with open_store(pg_url) as s:
+        ensure_places(s)
+        load_demo(s)
+        n = len(s.snapshots())
+    with writer_holding_lock(pg_url) as writer:
+        r = cli("snapshots", "--json", "--db", pg_url)
+        assert r.returncode == 0, r.stderr
+        assert len(orjson.loads(r.stdout)) == n
+        with open_store(pg_url) as s, pytest.raises(StoreLocked), s.transaction(wait=False):
+            pass
+        assert writer.poll() is None
+
+
+@contextmanager
+def read_only(folder: Path) -> Iterator[list[str]]:
+    """A command prefix that runs with `folder` read-only: a read-only bind mount when we
+    are root (root ignores permission bits), chmod -w otherwise."""
+    if os.geteuid() == 0:
+        if not shutil.which("unshare") or subprocess.run(
+                ["unshare", "-m", "true"], capture_output=True).returncode:
+            pytest.skip("running as root without mount namespaces: cannot make a folder "
+                        "read-only")
+        script = ('mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"')
+        yield ["unshare", "-m", "sh", "-c", script, str(folder)]
+        return
+    modes = {p: p.stat().st_mode for p in [folder, *folder.iterdir()]}
+    for p in modes:
+        p.chmod(modes[p] & ~0o222)
+    try:
+        yield []
+    finally:
+        for p, mode in modes.items():
+            p.chmod(mode)
+
+
+@pytest.mark.parametrize("left_over_wal", [False, True])
+def test_read_only_store_is_readable(demo_db, left_over_wal):
+    with open_store(demo_db) as s:
+        n = len(s.snapshots())
+    if left_over_wal:  # a writer killed after committing: the last commit is only in -wal
+        subprocess.run([sys.executable, "-c", (
+            "import os, sys; from frontwatch.store import open_store\n"
+            "s = open_store(sys.argv[1]); s.conn.execute('PRAGMA wal_autocheckpoint=0')\n"
+            "with s.transaction(): s.delete_source('demo')\n"
+            "os._exit(0)"), str(demo_db)], env=ENV, check=True)
+        assert Path(f"{demo_db}-wal").stat().st_size > 0
+        n = 0
+    before = sorted(p.name for p in demo_db.parent.iterdir())
+    with read_only(demo_db.parent) as prefix:
+        python = [*prefix, sys.executable, "-m", "frontwatch"]
+        r = subprocess.run([*python, "snapshots", "--json", "--db", str(demo_db)],
+                           capture_output=True, text=True, env=ENV, timeout=600)
+        assert r.returncode == 0, r.stderr
+        assert len(orjson.loads(r.stdout)) == n
+        r = subprocess.run([*python, "demo", "load", "--db", str(demo_db)],
+                           capture_output=True, text=True, env=ENV, timeout=600)
+        assert r.returncode == 3, r.stderr
+        assert "read-only" in r.stderr and str(demo_db) in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in demo_db.parent.iterdir()) == before
+
+
+def test_mode_ro_url(demo_db):
+    with open_store(f"sqlite:///{demo_db}?mode=ro") as s:
+        assert s.readonly and s.snapshots()
+        with pytest.raises(StoreReadOnly, match="read-only"):
+            s.delete_source(DEMO_SOURCE)
+        assert s.snapshots()
+
+
+def test_store_behind_is_migrated(demo_db):
+    with open_store(demo_db) as s:  # roll the schema back to before migration 3 (inputs)
+        with s.transaction():
+            s._execute("DROP TABLE inputs")
+            s._execute("DELETE FROM schema_version WHERE version=3")
+        assert s._pending_migrations()
+    with open_store(demo_db) as s:
+        assert not s._pending_migrations()
+        assert s._has_table("inputs") and s.snapshots()
