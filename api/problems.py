@@ -74,7 +74,9 @@ def install(app: FastAPI) -> None:
         status = exc.status_code
         if status >= 500:
             log.error("store error on %s: %s", request.url.path, exc)
-        return problem_response(status, str(exc), request.url.path, code=exc.code,
+        # A writer's lock is released when its import ends: worth retrying.
+        headers = {"Retry-After": "10"} if exc.code == "store-locked" else None
+        return problem_response(status, str(exc), request.url.path, headers, code=exc.code,
                                 suggestions=getattr(exc, "suggestions", None),
                                 limit=getattr(exc, "limit", None))
 

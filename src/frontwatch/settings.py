@@ -8,6 +8,7 @@
 | FRONTWATCH_ASSETS | `cdn` or `local` for map scripts and styles | cdn |
 | FRONTWATCH_MAX_UPLOAD_MB | largest accepted upload | 50 |
 | FRONTWATCH_DATA_DIR | folder with the bundled data | the repository's data/geo |
+| FRONTWATCH_LOCK_TIMEOUT | seconds a writer waits for the store's write lock (store.base) | 10 |
 """
 
 from __future__ import annotations

@@ -35,8 +35,16 @@ sources_app = typer.Typer(invoke_without_command=True)
 app.add_typer(snapshots_app, name="snapshots")
 app.add_typer(sources_app, name="sources")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+class _Console(Console):
+    """A rich Console that shows the bytes of file names that are not UTF-8 as \\xNN
+    (they arrive as surrogate escapes, which a terminal cannot print)."""
+
+    def _render_buffer(self, buffer: Any) -> str:
+        return printable(super()._render_buffer(buffer))
+
+
+out = _Console(soft_wrap=True)
+err = _Console(stderr=True, soft_wrap=True)
 
 Db = Annotated[str | None, typer.Option("--db", help="Store: path, sqlite:///path or "
                                         "postgresql://… [env FRONTWATCH_DATABASE_URL]")]
@@ -93,10 +101,24 @@ def store_for(db: str | None):
 
 
 def emit_json(doc: Any) -> None:
-    sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2 |
-                                         orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY))
+    options = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+    try:
+        body = orjson.dumps(doc, option=options)
+    except orjson.JSONEncodeError:  # a file name that is not UTF-8: its bytes as \xNN
+        body = orjson.dumps(_printable_doc(doc), option=options)
+    sys.stdout.buffer.write(body)
     sys.stdout.buffer.write(b"\n")
     sys.stdout.flush()
+
+
+def _printable_doc(doc: Any) -> Any:
+    if isinstance(doc, str):
+        return printable(doc)
+    if isinstance(doc, dict):
+        return {_printable_doc(k): _printable_doc(v) for k, v in doc.items()}
+    if isinstance(doc, list | tuple):
+        return [_printable_doc(v) for v in doc]
+    return doc
 
 
 def parse_day(text: str, what: str = "date") -> date:

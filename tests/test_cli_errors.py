@@ -1,0 +1,134 @@
+"""The real CLI's answers to usage mistakes and OS-level failures: click's message and exit 2
+for usage, one line naming the file and the reason for the rest (exit codes by category as
+documented in the README), never "internal error" or a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from frontwatch.bootstrap import ensure_places, load_demo
+from frontwatch.store import open_store
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str | bytes, db: Path | None = None, prefix: list[str] | None = None
+        ) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}", "COLUMNS": "100",
+           "FRONTWATCH_DATABASE_URL": str(db or "/nonexistent/never-opened.sqlite")}
+    cmd = [*(prefix or []), sys.executable, "-m", "frontwatch", *args]
+    if db is not None:
+        cmd += ["--db", str(db)]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+
+
+def one_line_error(r: subprocess.CompletedProcess, code: int, *needles: str) -> str:
+    assert r.returncode == code, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "demo.sqlite"
+    with open_store(path) as s:
+        ensure_places(s)
+        load_demo(s)
+    return path
+
+
+@pytest.mark.parametrize("args, message", [
+    (["aera"], "No such command 'aera'"),
+    (["area", "--region", "donbas"], "Missing option '--date'"),
+    (["area", "--region", "donbas", "--date", "2025-01-01", "--bogus"],
+     "No such option: --bogus"),
+    (["map"], "Missing argument 'DATE'"),
+])
+def test_usage_errors_exit_2_with_clicks_message(args, message):
+    r = run(*args)
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr and "Usage:" in r.stderr
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_version_and_bare_command():
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"frontwatch {version('frontwatch')}"
+    bare = run()
+    assert bare.returncode in (0, 2)  # click's no_args_is_help: help, exit 2 since click 8.2
+    assert "Usage:" in bare.stdout + bare.stderr and "snapshots" in bare.stdout + bare.stderr
+    assert "internal error" not in bare.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["map", "--help"], ["import", "--help"],
+                                  ["area", "--help"]])
+def test_help_is_clean(args):
+    r = run(*args)
+    assert r.returncode == 0, r.stderr
+    assert "--help" in r.stdout
+    for noise in ("<bool>", "<str>", "<int>", "<float>", "<path>"):
+        assert noise not in r.stdout, (noise, r.stdout)
+
+
+def test_output_into_a_missing_folder(demo_db, tmp_path):
+    target = tmp_path / "missing" / "zones.geojson"
+    one_line_error(run("show", "latest", "-o", str(target), db=demo_db), 3, str(target),
+                   "No such file or directory")
+    assert not target.parent.exists()
+
+
+@pytest.mark.skipif(not (os.path.exists("/dev/full") and
+                         stat.S_ISCHR(os.stat("/dev/full").st_mode)), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["show", "latest"], ["map", "latest", "--png"],
+                                  ["export", "--format", "csv"],
+                                  ["export", "--format", "gpkg"]])
+def test_disk_full_on_output(demo_db, args):
+    one_line_error(run(*args, "-o", "/dev/full", db=demo_db), 3, "/dev/full")
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)  # never replaced by a file
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs a file system with byte names")
+def test_file_names_that_are_not_utf8(demo_db, tmp_path):
+    missing = os.fsencode(tmp_path) + b"/\xff-zones.geojson"
+    one_line_error(run("import", missing, db=demo_db), 1, "\\xff-zones.geojson")
+    folder = os.fsencode(tmp_path) + b"/\xfe"
+    one_line_error(run("map", "latest", "-o", folder + b"/map.html", db=demo_db), 3,
+                   "\\xfe/map.html", "No such file or directory")
+    os.mkdir(folder)
+    r = run("map", "latest", "-o", folder + b"/map.html", "--json", db=demo_db)
+    assert r.returncode == 0 and os.path.getsize(folder + b"/map.html") > 0, r.stderr
+    assert "\\xfe/map.html" in r.stderr  # "wrote …"
+    assert json.loads(r.stdout)["output"].endswith("\\xfe/map.html")
+
+
+def test_store_that_is_not_a_database(tmp_path):
+    bogus = tmp_path / "notes.sqlite"
+    bogus.write_text("not a database\n" * 100)
+    one_line_error(run("snapshots", db=bogus), 3, str(bogus), "not a database")
+    assert bogus.read_text() == "not a database\n" * 100
+
+
+def test_store_on_a_full_disk(tmp_path):
+    """A real full file system: a 128 KiB tmpfs in a private mount namespace (root only)."""
+    if os.geteuid() != 0 or not shutil.which("unshare") or subprocess.run(
+            ["unshare", "-m", "true"], capture_output=True).returncode:
+        pytest.skip("needs root and mount namespaces to mount a small tmpfs")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mount = ["unshare", "-m", "sh", "-c",
+             'mount -t tmpfs -o size=128k tmpfs "$0" && exec "$@"', str(disk)]
+    r = run("demo", "load", db=disk / "s.sqlite", prefix=mount)
+    one_line_error(r, 3, str(disk / "s.sqlite"), "full")
