@@ -23,6 +23,7 @@ from frontwatch.errors import StoreLocked, StoreReadOnly
 from frontwatch.model import DEMO_SOURCE
 from frontwatch.settings import Settings
 from frontwatch.store import open_store
+from tests.helpers import OCC, deepstate_fc, dumps, square
 
 pytest_plugins = ["tests.pg"]  # pg_url
 
@@ -35,6 +36,7 @@ ENV = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
 WRITER = """
 import sys
 from frontwatch.store import open_store
+from tests.helpers import OCC, deepstate_fc, dumps, square
 store = open_store(sys.argv[1])
 with store.transaction():
     deleted = store.delete_source("demo")
@@ -75,12 +77,15 @@ def demo_db(tmp_path) -> Path:
     return path
 
 
-def test_readers_answer_while_a_writer_holds_the_lock(demo_db):
+def test_readers_answer_while_a_writer_holds_the_lock(demo_db, monkeypatch):
+    from api.app import create_app
+
     with open_store(demo_db) as s:
         before = s.snapshots()
     day = before[-1].valid_at.date().isoformat()
-    client = TestClient(__import__("api.app", fromlist=["create_app"]).create_app(
-        Settings(database_url=str(demo_db), source=DEMO_SOURCE)))
+    monkeypatch.setenv("FRONTWATCH_LOCK_TIMEOUT", "0.2")
+    client = TestClient(create_app(Settings(database_url=str(demo_db), source=DEMO_SOURCE,
+                                            api_token="s3cret")))
     with writer_holding_lock(str(demo_db)) as writer:
         # In-process: open (schema check, bootstrap check), list, resolve.
         with open_store(demo_db) as s:
@@ -96,6 +101,12 @@ def test_readers_answer_while_a_writer_holds_the_lock(demo_db):
         # The API, each request on a fresh connection from the pool.
         assert client.get("/v1/snapshots").status_code == 200
         assert client.get(f"/v1/snapshots/{day}").status_code == 200
+        # An upload is a write: after the lock timeout, 503 store-locked, worth a retry.
+        r = client.post("/v1/snapshots", params={"filename": "1719835200.geojson"},
+                        content=dumps(deepstate_fc((OCC, square()))),
+                        headers={"Authorization": "Bearer s3cret"})
+        assert r.status_code == 503 and r.headers["retry-after"], r.text
+        assert r.json()["type"] == "urn:frontwatch:error:store-locked"
         # A writer waits FRONTWATCH_LOCK_TIMEOUT (1 s here), then a clean error, exit 3.
         r = cli("demo", "load", "--db", str(demo_db))
         assert r.returncode == 3, r.stderr

@@ -58,9 +58,13 @@ class PostgisStore(SqlStore):
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to PostgreSQL at {_redact(url)}: "
                              f"{str(exc).strip()}") from exc
-        self._ensure_postgis()
-        self._migrate()
-        self._add_geometry_columns()
+        try:
+            self._ensure_postgis()
+            self._migrate()
+            self._add_geometry_columns()
+        except BaseException:
+            self.conn.close()
+            raise
 
     # --- plumbing ---------------------------------------------------------------------------
     def _sql(self, sql: str) -> str:

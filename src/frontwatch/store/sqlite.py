@@ -61,7 +61,11 @@ class SqliteStore(SqlStore):
         except sqlite3.Error as exc:
             raise self._store_error(exc) or StoreError(
                 f"{self.label}: cannot open the SQLite store: {exc}") from exc
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            self.conn.close()
+            raise
 
     @property
     def label(self) -> str:
