@@ -32,11 +32,20 @@ def main() -> None:
         fail(os_message(exc), EXIT_STORE)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # a bug: say so without a traceback unless asked
+    except Exception as exc:
+        if _is_click_error(exc):  # raised through another copy of click than typer's
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+        # a bug: say so without a traceback unless asked
         if os.environ.get("FRONTWATCH_DEBUG"):
             raise
         fail(f"internal error: {type(exc).__name__}: {exc} "
              "(set FRONTWATCH_DEBUG=1 for a traceback)", EXIT_INTERNAL)
+
+
+def _is_click_error(exc: Exception) -> bool:
+    return any(c.__name__ == "ClickException" for c in type(exc).__mro__) and \
+        isinstance(getattr(exc, "exit_code", None), int)
 
 
 def fail(message: str, code: int) -> None:

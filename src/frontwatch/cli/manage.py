@@ -8,7 +8,6 @@ from __future__ import annotations
 import sys
 from typing import Annotated
 
-import click
 import typer
 from rich.table import Table
 
@@ -32,7 +31,9 @@ def _confirm(question: str, yes: bool) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
-        raise click.UsageError("refusing to delete without confirmation: pass --yes")
+        # typer's own usage error (typer ≥ 0.2x has its own click: a click.UsageError
+        # would not be recognised): click's usage message, exit 2.
+        raise typer.BadParameter("refusing to delete without confirmation", param_hint="'--yes'")
     if not typer.confirm(question, default=False, err=True):
         raise typer.Abort()
 
