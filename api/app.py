@@ -20,9 +20,11 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import problems
-from api.cache import LRU, render
+from api.cache import render
 from api.deps import StorePool
+from api.heavy import HeavyLimiter
 from api.respond import request_key
+from frontwatch import memo
 from frontwatch.serving import data_version
 from frontwatch.settings import Settings
 from frontwatch.store import open_store
@@ -39,8 +41,8 @@ CORS_SIMPLE = [(b"access-control-allow-origin", b"*"),
 
 
 class FastPath:
-    """Serve a cached response straight from the LRU, before FastAPI's middleware, routing,
-    dependency injection and thread hop: one data-version query and a dict lookup. It adds
+    """Serve a cached response straight from the response cache, before FastAPI's middleware,
+    routing, dependency injection and thread hop: one data-version query and a dict lookup. It adds
     what those layers would have (framing policy, CORS for GET). Misses go down the normal
     stack, whose routes fill the same cache under the same key (api.respond.cached).
 
@@ -141,7 +143,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "Features for QGIS/GDAL. Every data response credits its source.")
     app.state.settings = settings
     app.state.pool = StorePool(settings.database_url)
-    app.state.cache = LRU()
+    bounds = settings.cache_bounds()
+    memo.configure(bounds)
+    app.state.cache = memo.Cache("responses", bounds["responses"], register=False)
+    app.state.heavy = HeavyLimiter(settings.heavy_jobs, settings.heavy_queue)
     app.fast_path = FastPath(app.state)
     problems.install(app)
 
@@ -155,8 +160,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(maps.router)
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> dict[str, Any]:
+        """Liveness, plus this worker's caches (entries, bytes, bound) and heavy-request
+        queue; on the event loop, so it answers even when every thread is busy."""
+        return {"status": "ok", "caches": {"responses": app.state.cache.stats(), **memo.stats()},
+                "heavy": app.state.heavy.stats()}
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(GZipMiddleware, minimum_size=1024)

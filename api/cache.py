@@ -1,11 +1,11 @@
 """Serialize once, compress once, serve bytes.
 
-A data response is built once per (store generation, URL) and kept in a bounded in-process
-LRU with its gzip (and brotli, when the package is installed) variants computed at that
-moment, never per request. Its strong ETag is the hash of the identity body, suffixed per
-encoding (RFC 9110 §8.8.3: each encoding is its own representation), so a client's
-`If-None-Match` still answers 304 after the cache was invalidated by new data, as long as the
-bytes did not change.
+A data response is built once per (data version, URL) and kept in the app's response cache
+(a frontwatch.memo.Cache bounded by FRONTWATCH_RESPONSE_CACHE_MB) with its gzip (and brotli,
+when the package is installed) variants computed at that moment, never per request. Its
+strong ETag is the hash of the identity body, suffixed per encoding (RFC 9110 §8.8.3: each
+encoding is its own representation), so a client's `If-None-Match` still answers 304 after
+the cache was invalidated by new data, as long as the bytes did not change.
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 try:  # optional: brotli is ~20 % smaller than gzip on GeoJSON
@@ -123,45 +120,3 @@ def render(entry: Entry, accept_encoding: str, if_none_match: str | None, head: 
     if entry.status == 200 and matches(if_none_match, entry):
         return 304, list(not_modified), b""
     return entry.status, list(full), b"" if head else entry.bodies[enc]
-
-
-class LRU:
-    """A thread-safe LRU bounded by the total bytes it holds."""
-
-    def __init__(self, max_bytes: int = 256 * 2**20):
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[Hashable, Entry] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, key: Hashable) -> Entry | None:
-        with self._lock:
-            entry = self._items.get(key)
-            if entry is None:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-            return entry
-
-    def put(self, key: Hashable, entry: Entry) -> None:
-        if entry.size > self.max_bytes // 4:
-            return  # one huge response must not flush everything else
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._bytes -= old.size
-            self._items[key] = entry
-            self._bytes += entry.size
-            while self._bytes > self.max_bytes and self._items:
-                _, dropped = self._items.popitem(last=False)
-                self._bytes -= dropped.size
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._bytes = 0

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from api import params
 from api.cache import make_entry
 from api.deps import SettingsDep, StoreDep
+from api.heavy import HEAVY
 from api.respond import DATED, GEOJSON, cached, credit, credit_headers, json_entry
 from api.routes.common import GEOJSON_RESPONSE, DateQ, FromQ, RegionQ, SourceQ, ToQ, source_of
 from frontwatch import analytics, lookup
@@ -115,6 +116,7 @@ def _records(frame) -> list[dict[str, Any]]:
 
 
 @router.get("/diff", responses=GEOJSON_RESPONSE,
+            dependencies=[HEAVY],
             summary="What changed between two dates (GeoJSON + summary)",
             description="Polygons gained and lost by each side inside the region, ranked by "
             "size and described by the nearest place, plus totals and the places whose status "
@@ -144,6 +146,7 @@ def diff(request: Request, store: StoreDep, settings: SettingsDep,
 
 
 @router.get("/frontline", responses=GEOJSON_RESPONSE,
+            dependencies=[HEAVY],
             summary="The front line on a date and its length",
             description="A FeatureCollection with one MultiLineString feature (properties "
             "`date`, `length_km`, geodesic on WGS84); `date` defaults to the latest.")
@@ -168,6 +171,7 @@ def frontline(request: Request, store: StoreDep, settings: SettingsDep,
 
 
 @router.get("/changelog", responses=TABLE_RESPONSE,
+            dependencies=[HEAVY],
             summary="Daily change log of a region (km² gained and lost per day)",
             description="One row per day on which the source published a new state: km² "
             "gained and lost by the occupied area and by the grey zone (contested) inside the "
@@ -191,6 +195,7 @@ def changelog(request: Request, store: StoreDep, settings: SettingsDep,
 
 
 @router.get("/frontline/series", responses=TABLE_RESPONSE,
+            dependencies=[HEAVY],
             summary="Length of the front line over time",
             description="The geodesic length (km) of the front line on `from`, `from + step`, "
             "… up to `to` (default: the source's whole history, weekly), with the revision "

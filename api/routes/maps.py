@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.routing import APIRoute
 
+from api.heavy import HEAVY
 from api.problems import problem_response
 from frontwatch import render
 from frontwatch.errors import FrontwatchError, InputError
@@ -107,6 +108,7 @@ def _map_params(request: Request) -> dict[str, str]:
 
 
 @router.get("/maps/{day}.html", response_class=HTMLResponse,
+            dependencies=[HEAVY],
             summary="Interactive map page (single date, compare=, or time-lapse from=&to=)")
 def map_html(request: Request, q: Q, store: Store) -> Response:
     q = _source(request, q)
@@ -125,6 +127,7 @@ def _image(request: Request, q: render.MapQuery, store: SqlStore, fmt: str,
 
 
 @router.get("/maps/{day}.png", summary="Static map image (PNG), 1200×800 by default",
+            dependencies=[HEAVY],
             response_class=Response, responses={200: {"content": {"image/png": {}}}})
 def map_png(request: Request, q: Q, store: Store, width: str | None = None,
             height: str | None = None, dpi: str | None = None) -> Response:
@@ -132,6 +135,7 @@ def map_png(request: Request, q: Q, store: Store, width: str | None = None,
 
 
 @router.get("/maps/{day}.svg", summary="Static map image (SVG)", response_class=Response,
+            dependencies=[HEAVY],
             responses={200: {"content": {"image/svg+xml": {}}}})
 def map_svg(request: Request, q: Q, store: Store, width: str | None = None,
             height: str | None = None, dpi: str | None = None) -> Response:
@@ -148,6 +152,7 @@ ChartTo = Annotated[str | None, Query(alias="to", description="last day (default
 
 @router.get("/charts/areas.{fmt}", summary="Chart of a region's occupied and contested km² "
             "over time, with the daily change (PNG or SVG, 1200×800 by default)",
+            dependencies=[HEAVY],
             response_class=Response,
             responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}})
 def chart_image(request: Request, store: Store, fmt: Literal["png", "svg"],

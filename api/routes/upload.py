@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.responses import Response
 
+from api.heavy import HEAVY
 from api.problems import Problem
 from api.respond import json_entry, send
 from api.routes.common import snapshot_row
@@ -89,6 +90,7 @@ async def _file_of(request: Request, body: bytes, filename: str | None) -> tuple
 
 
 @router.post("/snapshots", status_code=201, openapi_extra=UPLOAD_BODY,
+             dependencies=[HEAVY],
              summary="Upload a snapshot (needs Authorization: Bearer <token>)",
              description="Multipart (field `file`) or the raw file as the body; any format "
              "`frontwatch import` reads (DeepStateMap, the daily archive, GeoJSON/GeoPackage/"

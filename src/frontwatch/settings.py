@@ -9,6 +9,10 @@
 | FRONTWATCH_MAX_UPLOAD_MB | largest accepted upload | 50 |
 | FRONTWATCH_DATA_DIR | folder with the bundled data | the repository's data/geo |
 | FRONTWATCH_LOCK_TIMEOUT | seconds a writer waits for the store's write lock (store.base) | 10 |
+| FRONTWATCH_WORKERS | `frontwatch serve` worker processes | the CPU cores |
+| FRONTWATCH_HEAVY_JOBS | heavy requests (renders, diffs…) run at once, per worker | cores/workers |
+| FRONTWATCH_HEAVY_QUEUE | such requests waiting per worker before 503 + Retry-After | 8 |
+| FRONTWATCH_*_CACHE_MB | byte bound of each in-process cache, per worker (CACHES) | see CACHES |
 """
 
 from __future__ import annotations
@@ -19,9 +23,35 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+# cache name → (variable, default MB). Per worker process; /healthz reports them.
+CACHES = {
+    "responses": ("FRONTWATCH_RESPONSE_CACHE_MB", 128.0),  # serialized, compressed API bodies
+    "renders": ("FRONTWATCH_RENDER_CACHE_MB", 64.0),  # map pages, PNG/SVG, charts
+    "regions": ("FRONTWATCH_REGION_CACHE_MB", 64.0),  # prepared region sets for area stats
+    "front lines": ("FRONTWATCH_FRONTLINE_CACHE_MB", 16.0),  # lengths, theatre outline zone
+}
+
 
 def default_database_path() -> Path:
     return Path(user_data_dir("frontwatch", appauthor=False)) / "frontwatch.sqlite"
+
+
+def cores() -> int:
+    """CPU cores this process may run on (the affinity mask, as in a container)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def cache_bytes(name: str) -> int:
+    """The byte bound of one cache (CACHES), from its variable or the default."""
+    var, default = CACHES[name]
+    return int(float(os.environ.get(var) or default) * 2**20)
+
+
+def _int_env(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +64,16 @@ class Settings:
     assets: str = field(default_factory=lambda: os.environ.get("FRONTWATCH_ASSETS", "cdn"))
     max_upload_mb: float = field(default_factory=lambda: float(os.environ.get(
         "FRONTWATCH_MAX_UPLOAD_MB", "50")))
+    workers: int = field(default_factory=lambda: _int_env("FRONTWATCH_WORKERS", cores()))
+    heavy_jobs: int = field(default_factory=lambda: _int_env(
+        "FRONTWATCH_HEAVY_JOBS", max(1, cores() // _int_env("FRONTWATCH_WORKERS", cores()))))
+    heavy_queue: int = field(default_factory=lambda: _int_env("FRONTWATCH_HEAVY_QUEUE", 8))
+    cache_mb: dict[str, float] = field(default_factory=lambda: {
+        name: cache_bytes(name) / 2**20 for name in CACHES})
+
+    def cache_bounds(self) -> dict[str, int]:
+        """Cache name → byte bound."""
+        return {name: int(mb * 2**20) for name, mb in self.cache_mb.items()}
 
     @property
     def is_default_database(self) -> bool:

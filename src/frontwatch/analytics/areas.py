@@ -8,7 +8,7 @@ locally, so only the gained/lost pieces are intersected with the regions.
 
 from __future__ import annotations
 
-import weakref
+import threading
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
@@ -16,10 +16,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from frontwatch import memo
 from frontwatch.analytics.common import region_of, source_of
 from frontwatch.analytics.incremental import RegionSet
 from frontwatch.errors import InputError, NotFound
 from frontwatch.model import Region, SnapshotInfo, attribution
+from frontwatch.settings import cache_bytes
 from frontwatch.store.base import SqlStore
 
 # A full intersection re-anchors each chain of incremental updates this often.
@@ -132,22 +134,25 @@ def _derive(days: np.ndarray, values: np.ndarray, start: date) -> pd.DataFrame:
 
 
 # --- computing the stats table ------------------------------------------------------------
-_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Prepared region sets by (store, regions signature, thread): a new region version is a new
+# key. Per thread because GEOS prepares geometries lazily, which is not safe to share.
+_CACHE: memo.Cache[RegionSet] = memo.Cache(
+    "regions", cache_bytes("regions"), lambda rs: memo.geometry_bytes(rs.geoms), largest=1.0)
 
 
 def region_set(store: SqlStore, only: set[int] | None = None) -> RegionSet:
-    """Prepared geometries of the region versions (cached per store until regions change)."""
-    sig = store.stats_signature()
-    cached = _CACHE.get(store)
-    if only is None and cached and cached[0] == sig:
-        return cached[1]
+    """Prepared geometries of the region versions (cached until regions change)."""
+    key = (store.url, store.stats_signature(), threading.get_ident())
+    cached = _CACHE.get(key) if only is None else None
+    if cached is not None:
+        return cached
     rows = [r for r in store.stats_regions() if only is None or r[0] in only]
     rs = RegionSet(np.array([r[0] for r in rows], dtype=np.int64),
                    np.asarray(shapely.from_wkb([r[4] for r in rows]) if rows else [],
                               dtype=object),
                    np.array([r[3] for r in rows], dtype=float))
     if only is None:
-        _CACHE[store] = (sig, rs)
+        _CACHE.put(key, rs)
     return rs
 
 

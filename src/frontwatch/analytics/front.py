@@ -7,17 +7,17 @@ import bisect
 import hashlib
 from collections.abc import Callable
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import Any
 
 import pandas as pd
 import shapely
 
-from frontwatch import geometry
+from frontwatch import geometry, memo
 from frontwatch.analytics.common import source_of
 from frontwatch.errors import InputError
 from frontwatch.model import SnapshotInfo
 from frontwatch.oblasts import THEATRE
+from frontwatch.settings import cache_bytes
 from frontwatch.store.base import SqlStore
 
 # Boundary within this distance of the theatre outline (border, coast) is not front line.
@@ -31,10 +31,22 @@ SEAM_HOLE_KM2 = 5.0
 MIN_PIECE_KM = 1.0
 
 
-@lru_cache(maxsize=4)
+# Front-line lengths and outline zones, keyed by content (snapshot hash, theatre digest):
+# a line depends on nothing else, so series over overlapping ranges or other steps (API
+# requests, notebooks) compute each line once; new data is new keys.
+_CACHE: memo.Cache[Any] = memo.Cache(
+    "front lines", cache_bytes("front lines"),
+    lambda v: 400 if isinstance(v, float) else memo.geometry_bytes(v))
+
+
 def _outline_zone(theatre_wkb: bytes) -> Any:
     """The theatre's outline (border and coastline) widened by OUTLINE_BUFFER_M, in lon/lat,
     prepared. Buffered in the equal-area plane, so the width is in metres everywhere."""
+    key = ("zone", hashlib.sha256(theatre_wkb).digest())
+    return _CACHE.get_or_make(key, lambda: _make_outline_zone(theatre_wkb))
+
+
+def _make_outline_zone(theatre_wkb: bytes) -> Any:
     theatre = shapely.from_wkb(theatre_wkb)
     planar = geometry.to_equal_area(shapely.boundary(theatre))
     # Buffering the detailed outline (~30k vertices) costs ~2.6 s; simplified by 50 m first
@@ -51,21 +63,11 @@ def _theatre(store: SqlStore, on: date) -> tuple[Any, bytes]:
     return geom, shapely.to_wkb(geom)
 
 
-# (snapshot content hash, theatre digest) → km: a line depends on nothing else, so series
-# over overlapping ranges or other steps (API requests, notebooks) compute each line once.
-_LENGTHS: dict[tuple[str, bytes], float] = {}
-_MAX_LENGTHS = 10_000
-
-
 def line_length_km(store: SqlStore, info: SnapshotInfo) -> float:
     """Geodesic km of a revision's front line, remembered for the life of the process."""
     theatre = _theatre(store, info.date)
     key = (info.content_hash, hashlib.sha256(theatre[1]).digest())
-    if key not in _LENGTHS:
-        if len(_LENGTHS) >= _MAX_LENGTHS:
-            _LENGTHS.clear()
-        _LENGTHS[key] = _line(store, info, *theatre)[1]
-    return _LENGTHS[key]
+    return _CACHE.get_or_make(key, lambda: _line(store, info, *theatre)[1])
 
 
 def line_of(store: SqlStore, info: SnapshotInfo) -> tuple[Any, float]:

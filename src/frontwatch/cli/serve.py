@@ -14,16 +14,26 @@ from frontwatch.cli.common import Db, app, err, settings_for, store_for
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Worker processes [env FRONTWATCH_WORKERS; default: one per CPU core].")
+    ] = None,
     db: Db = None,
 ) -> None:
-    """Run the HTTP API and map server."""
+    """Run the HTTP API and map server.
+
+    Each worker is a process with its own caches and its own cap on heavy requests
+    (renders, diffs, front lines, uploads: FRONTWATCH_HEAVY_JOBS running, by default the
+    cores shared out between the workers, and FRONTWATCH_HEAVY_QUEUE waiting; more get 503
+    with Retry-After)."""
     import uvicorn
 
     settings = settings_for(db)
+    workers = workers or settings.workers
     os.environ["FRONTWATCH_DATABASE_URL"] = settings.database_url
+    os.environ["FRONTWATCH_WORKERS"] = str(workers)  # the workers share the cores out
     with store_for(db):
         pass  # create, migrate and bootstrap once before workers start
-    err.print(f"serving {settings.database_url} on http://{host}:{port}", highlight=False)
+    err.print(f"serving {settings.database_url} on http://{host}:{port} with {workers} "
+              f"worker{'s' if workers > 1 else ''}", highlight=False)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="warning")

@@ -7,51 +7,23 @@ asked for by a different date that resolves to the same snapshot, costs one look
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 
+from frontwatch import memo
 from frontwatch.render import assets
 from frontwatch.render.chart import ChartQuery, parse_chart_query
 from frontwatch.render.query import ImageSize, MapQuery, parse_query, parse_size
 from frontwatch.render.scene import build, resolve_snapshot
+from frontwatch.settings import cache_bytes
 from frontwatch.store.base import SqlStore
 
 __all__ = ["ChartQuery", "ImageSize", "MapQuery", "cache", "chart_image", "map_image",
            "map_page", "parse_chart_query", "parse_query", "parse_size"]
 
 
-class RenderCache:
-    """A small thread-safe LRU of rendered bytes."""
-
-    def __init__(self, size: int = 64) -> None:
-        self.size = size
-        self._items: OrderedDict[tuple, Any] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
-
-    def get_or_make(self, key: tuple, make: Callable[[], Any]) -> Any:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                self.hits += 1
-                return self._items[key]
-        value = make()
-        with self._lock:
-            self.misses += 1
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self.hits = self.misses = 0
-
-
-cache = RenderCache()
+# Rendered bytes/text keyed by (what was asked, content hashes of what is drawn): new data
+# means new keys, so nothing stale is served; old entries age out of the byte bound.
+cache: memo.Cache[Any] = memo.Cache("renders", cache_bytes("renders"))
 
 
 def _hashes(store: SqlStore, q: MapQuery) -> tuple[str, ...]:

@@ -1,0 +1,207 @@
+"""Serving under load: the heavy-request limiter (503 + Retry-After when its queue is full,
+cheap requests served while heavy ones run), byte-bounded caches reported on /healthz, and
+`frontwatch serve` starting one worker per core. Order-based: a heavy job blocks on an event
+the test releases, never on a timer."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+from fastapi import Request
+
+from api.app import create_app
+from api.heavy import HEAVY
+from frontwatch import memo
+from frontwatch.settings import CACHES, Settings, cores
+
+
+def _app(store_path: Path, **overrides):
+    settings = dataclasses.replace(Settings(database_url=str(store_path)), **overrides)
+    app = create_app(settings)
+    started, release = threading.Event(), threading.Event()
+
+    @app.get("/test/slow", dependencies=[HEAVY])
+    def slow(request: Request) -> dict[str, bool]:  # a deliberately slow heavy job
+        started.set()
+        return {"released": release.wait(timeout=30)}
+
+    return app, started, release
+
+
+async def _until(predicate, what: str) -> None:
+    """Yield to the event loop until `predicate()` holds (bounded, not timed)."""
+    for _ in range(100_000):
+        if predicate():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"never happened: {what}")
+
+
+def test_full_queue_answers_503_with_retry_after_and_cheap_requests_flow(store):
+    app, started, release = _app(store.path, heavy_jobs=1, heavy_queue=1)
+    limiter = app.state.heavy
+
+    async def scenario() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            first = asyncio.create_task(http.get("/test/slow"))
+            await anyio.to_thread.run_sync(started.wait, 30)  # running, holding the slot
+            second = asyncio.create_task(http.get("/test/slow"))
+            await _until(lambda: limiter.admitted == 2, "the second job queued")
+
+            # the queue is full: a third heavy request is refused at once...
+            refused = await http.get("/test/slow")
+            assert refused.status_code == 503
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert int(refused.headers["retry-after"]) >= 1
+            assert "busy" in refused.json()["detail"]
+            # ...and so is a real heavy route, before it touches the store
+            assert (await http.get("/v1/frontline")).status_code == 503
+
+            # cheap requests (a store read, the health check) complete while the heavy job
+            # still runs: neither the event loop nor the thread pool is held by the queue
+            cheap = await http.get("/collections/places/items?limit=3")
+            assert cheap.status_code == 200 and len(cheap.json()["features"]) == 3
+            health = (await http.get("/healthz")).json()
+            assert health["heavy"]["admitted"] == 2 and health["heavy"]["refused"] == 2
+            assert not first.done() and not second.done() and not release.is_set()
+
+            release.set()
+            done = await asyncio.gather(first, second)
+            assert [r.status_code for r in done] == [200, 200]
+            assert all(r.json() == {"released": True} for r in done)
+        assert limiter.admitted == 0
+
+    anyio.run(scenario)
+
+
+def test_queued_heavy_jobs_run_one_at_a_time(store):
+    app, started, release = _app(store.path, heavy_jobs=1, heavy_queue=4)
+    running = []
+
+    @app.get("/test/count", dependencies=[HEAVY])
+    def count() -> dict[str, int]:
+        running.append(1)
+        peak = len(running)
+        release.wait(timeout=30)
+        running.pop()
+        return {"peak": peak}
+
+    async def scenario() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            tasks = [asyncio.create_task(http.get("/test/count")) for _ in range(4)]
+            await _until(lambda: app.state.heavy.admitted == 4, "four jobs admitted")
+            release.set()
+            answers = await asyncio.gather(*tasks)
+        assert [r.json()["peak"] for r in answers] == [1, 1, 1, 1]
+
+    anyio.run(scenario)
+
+
+def test_cache_is_bounded_in_bytes_and_evicts_least_recently_used():
+    cache = memo.Cache("test", max_bytes=1000, sizeof=len, register=False)
+    for i in range(5):
+        cache.put(i, b"x" * 200)
+    assert len(cache) == 5 and cache.bytes == 1000
+    assert cache.get(0) is not None  # 0 is now the most recently used
+    cache.put(5, b"y" * 200)
+    assert cache.bytes <= 1000 and cache.get(1) is None and cache.get(0) is not None
+    assert cache.stats()["evictions"] == 1
+    cache.put("huge", b"z" * 300)  # more than a quarter of the bound: computed, not kept
+    assert cache.get("huge") is None and cache.bytes <= 1000
+    cache.resize(450)
+    assert cache.bytes <= 450 and len(cache) == 2
+    made = []
+    assert cache.get_or_make("k", lambda: made.append(1) or b"v") == b"v"
+    assert cache.get_or_make("k", lambda: made.append(1) or b"w") == b"v" and made == [1]
+
+
+def test_every_cache_has_a_byte_bound_from_the_settings(monkeypatch):
+    import frontwatch.analytics.areas  # noqa: F401 - registers "regions"
+    import frontwatch.analytics.front  # noqa: F401 - registers "front lines"
+    import frontwatch.render  # noqa: F401 - registers "renders"
+
+    assert set(memo.stats()) == set(CACHES) - {"responses"}
+    monkeypatch.setenv("FRONTWATCH_RENDER_CACHE_MB", "3")
+    assert Settings().cache_bounds()["renders"] == 3 * 2**20
+
+
+def test_healthz_reports_cache_sizes(store):
+    import frontwatch.render  # noqa: F401 - registers "renders"
+
+    settings = Settings(database_url=str(store.path))
+    settings = dataclasses.replace(settings, cache_mb={**settings.cache_mb, "responses": 2})
+    app = create_app(settings)
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as client:
+        assert client.get("/collections/places/items?limit=2").status_code == 200
+        caches = client.get("/healthz").json()["caches"]
+    assert set(caches) >= set(CACHES)
+    responses = caches["responses"]
+    assert responses["max_bytes"] == 2 * 2**20
+    assert responses["entries"] >= 1 and 0 < responses["bytes"] <= responses["max_bytes"]
+    for stats in caches.values():
+        assert stats["bytes"] <= stats["max_bytes"]
+
+
+def test_settings_default_to_one_worker_per_core_and_share_the_cores(monkeypatch):
+    monkeypatch.delenv("FRONTWATCH_WORKERS", raising=False)
+    monkeypatch.delenv("FRONTWATCH_HEAVY_JOBS", raising=False)
+    assert Settings().workers == cores()
+    assert Settings().heavy_jobs == 1  # cores ÷ workers
+    monkeypatch.setenv("FRONTWATCH_WORKERS", "1")
+    assert Settings().workers == 1 and Settings().heavy_jobs == cores()
+
+
+def test_serve_starts_one_worker_per_core(store, tmp_path):
+    """The real `frontwatch serve`, no --workers: as many worker processes as cores."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "FRONTWATCH_WORKERS"}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1] / "src"),
+                                         str(Path(__file__).parents[1])])
+    log = tmp_path / "serve.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "frontwatch", "serve", "--db",
+                                 str(store.path), "--port", str(port)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).is_success:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"serve did not start: {log.read_text()}")
+            time.sleep(0.3)
+        workers = [pid for pid in _children(proc.pid)
+                   if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert len(workers) == (cores() if cores() > 1 else 0)  # 1 core: in-process
+        assert f"with {cores()} worker" in log.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out += [int(c) for c in (task / "children").read_text().split()]
+    return out
