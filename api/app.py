@@ -146,7 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     bounds = settings.cache_bounds()
     memo.configure(bounds)
     app.state.cache = memo.Cache("responses", bounds["responses"], register=False)
-    app.state.heavy = HeavyLimiter(settings.heavy_jobs, settings.heavy_queue)
+    app.state.heavy = HeavyLimiter(settings.heavy_jobs, settings.heavy_queue,
+                                   settings.heavy_wait_s)
     app.fast_path = FastPath(app.state)
     problems.install(app)
 

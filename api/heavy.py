@@ -1,8 +1,9 @@
 """Admission control for CPU-heavy requests (map pages, images, charts, diffs, front lines,
 uploads): at most `running` of them compute at once in a worker, at most `waiting` more wait
-for a slot — without holding a thread — and any further one is refused at once with 503 and
-`Retry-After` instead of timing out. Cheap requests (cached bodies, snapshots, area series)
-never wait here, so they stay fast while renders queue.
+for a slot — without holding a thread, for at most `max_wait` seconds — and any further one
+(or one that waited too long) is refused with 503 and `Retry-After` instead of timing out.
+Cheap requests (cached bodies, snapshots, area series) never wait here, so they stay fast
+while renders queue.
 
 Routes opt in with `dependencies=[HEAVY]`: the slot is taken before the route's other
 dependencies (store, parsing) and given back when the route function returns
@@ -29,10 +30,10 @@ class HeavyLimiter:
     Counting happens on the event loop thread (no await between test and increment), so it
     needs no lock; the semaphore is per loop because asyncio primitives belong to one."""
 
-    def __init__(self, running: int, waiting: int):
-        if running < 1 or waiting < 0:
-            raise ValueError("heavy jobs: running ≥ 1 and waiting ≥ 0")
-        self.running, self.waiting = running, waiting
+    def __init__(self, running: int, waiting: int, max_wait: float = 10.0):
+        if running < 1 or waiting < 0 or max_wait <= 0:
+            raise ValueError("heavy jobs: running ≥ 1, waiting ≥ 0, max_wait > 0")
+        self.running, self.waiting, self.max_wait = running, waiting, max_wait
         self.admitted = 0  # running + waiting now
         self.refused = 0
         self._seconds = 1.0  # moving average of a job's duration, for Retry-After
@@ -49,30 +50,41 @@ class HeavyLimiter:
         """Seconds until a slot is likely free: the queue ahead, at the average job time."""
         return max(1, min(60, math.ceil(self._seconds * self.admitted / self.running)))
 
+    def _busy(self, why: str) -> Problem:
+        self.refused += 1
+        wait = self.retry_after()
+        return Problem(503, f"busy: {why}; retry in {wait} s", headers={"Retry-After": str(wait)})
+
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        """Hold a running slot for the body; raise a 503 Problem when the queue is full."""
+        """Hold a running slot for the body; raise a 503 Problem when the queue is full or
+        no slot came free within max_wait."""
         if self.admitted >= self.running + self.waiting:
-            self.refused += 1
-            wait = self.retry_after()
-            raise Problem(503, f"busy: {self.running} heavy requests are running and "
-                          f"{self.waiting} waiting in this worker; retry in {wait} s",
-                          headers={"Retry-After": str(wait)})
+            raise self._busy(f"{self.running} heavy requests are running and {self.waiting} "
+                             "waiting in this worker")
         self.admitted += 1
         try:
-            async with self._semaphore():
-                started = time.monotonic()
-                try:
-                    yield
-                finally:
-                    took = time.monotonic() - started
-                    self._seconds = 0.8 * self._seconds + 0.2 * took
+            sem = self._semaphore()
+            try:
+                async with asyncio.timeout(self.max_wait):
+                    await sem.acquire()
+            except TimeoutError:
+                raise self._busy(f"no heavy-request slot came free in {self.max_wait:g} s"
+                                 ) from None
+            started = time.monotonic()
+            try:
+                yield
+            finally:
+                sem.release()
+                took = time.monotonic() - started
+                self._seconds = 0.8 * self._seconds + 0.2 * took
         finally:
             self.admitted -= 1
 
     def stats(self) -> dict[str, int]:
         return {"running_max": self.running, "waiting_max": self.waiting,
-                "admitted": self.admitted, "refused": self.refused}
+                "max_wait_s": self.max_wait, "admitted": self.admitted,
+                "refused": self.refused}
 
 
 async def heavy_slot(request: Request) -> AsyncIterator[None]:

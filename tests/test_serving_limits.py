@@ -85,6 +85,24 @@ def test_full_queue_answers_503_with_retry_after_and_cheap_requests_flow(store):
     anyio.run(scenario)
 
 
+def test_a_request_that_cannot_get_a_slot_in_time_is_refused(store):
+    app, started, release = _app(store.path, heavy_jobs=1, heavy_queue=4, heavy_wait_s=0.05)
+
+    async def scenario() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            first = asyncio.create_task(http.get("/test/slow"))
+            await anyio.to_thread.run_sync(started.wait, 30)
+            late = await http.get("/test/slow")  # the slot is held until release: must give up
+            assert late.status_code == 503 and int(late.headers["retry-after"]) >= 1
+            assert "no heavy-request slot came free" in late.json()["detail"]
+            release.set()
+            assert (await first).status_code == 200
+        assert app.state.heavy.admitted == 0
+
+    anyio.run(scenario)
+
+
 def test_queued_heavy_jobs_run_one_at_a_time(store):
     app, started, release = _app(store.path, heavy_jobs=1, heavy_queue=4)
     running = []

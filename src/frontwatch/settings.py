@@ -12,6 +12,7 @@
 | FRONTWATCH_WORKERS | `frontwatch serve` worker processes | the CPU cores |
 | FRONTWATCH_HEAVY_JOBS | heavy requests (renders, diffs…) run at once, per worker | cores/workers |
 | FRONTWATCH_HEAVY_QUEUE | such requests waiting per worker before 503 + Retry-After | 8 |
+| FRONTWATCH_HEAVY_WAIT_S | longest wait for a slot before 503 + Retry-After | 10 |
 | FRONTWATCH_*_CACHE_MB | byte bound of each in-process cache, per worker (CACHES) | see CACHES |
 """
 
@@ -68,6 +69,8 @@ class Settings:
     heavy_jobs: int = field(default_factory=lambda: _int_env(
         "FRONTWATCH_HEAVY_JOBS", max(1, cores() // _int_env("FRONTWATCH_WORKERS", cores()))))
     heavy_queue: int = field(default_factory=lambda: _int_env("FRONTWATCH_HEAVY_QUEUE", 8))
+    heavy_wait_s: float = field(default_factory=lambda: float(os.environ.get(
+        "FRONTWATCH_HEAVY_WAIT_S") or 10))
     cache_mb: dict[str, float] = field(default_factory=lambda: {
         name: cache_bytes(name) / 2**20 for name in CACHES})
 
