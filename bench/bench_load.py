@@ -122,6 +122,21 @@ async def client(http: httpx.AsyncClient, rng: random.Random, deadline: float,
             t.seconds.append(took)
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its live descendants."""
+    total, todo, tick = 0.0, [pid], os.sysconf("SC_CLK_TCK")
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+    return total
+
+
 def tree_rss(pid: int) -> int:
     """Resident bytes of a process and all its descendants (Linux /proc)."""
     total, todo = 0, [pid]
@@ -204,7 +219,10 @@ def main() -> None:
                      str(data / "deepstate-raw"), str(data / "deepstate-daily")],
                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             t_import = time.monotonic()
+            cpu0, me0 = tree_cpu(server.pid), time.process_time()
             tallies = asyncio.run(load(base, args.clients, args.duration, args.seed))
+            cpu = {"server": tree_cpu(server.pid) - cpu0, "clients": time.process_time() - me0,
+                   "load average": os.getloadavg()[0]}
             import_rc, import_s, import_err = None, None, ""
             if importer is not None:
                 _, err = importer.communicate(timeout=900)
@@ -222,11 +240,11 @@ def main() -> None:
             server.wait(timeout=30)
         log = (Path(tmp) / "server.log").read_text(errors="replace")
     report(args, tallies, idle_rss, watch.peak, end_rss, import_rc, import_s, import_err,
-           health, log)
+           health, log, cpu)
 
 
 def report(args, tallies, idle_rss, peak_rss, end_rss, import_rc, import_s, import_err,
-           health, log) -> None:
+           health, log, cpu) -> None:
     mb = 2**20
     print(f"\n{args.clients} clients, {args.duration:.0f} s, workers: "
           f"{args.workers or 'default (one per core)'}, import: "
@@ -250,6 +268,9 @@ def report(args, tallies, idle_rss, peak_rss, end_rss, import_rc, import_s, impo
     print(f"data endpoints p99: {worst * 1000:.0f} ms")
     print(f"server RSS (process tree): idle {idle_rss / mb:.0f} MB, peak {peak_rss / mb:.0f} "
           f"MB, after the run {end_rss / mb:.0f} MB")
+    print(f"CPU during the load: server {cpu['server']:.0f} s, clients {cpu['clients']:.0f} s "
+          f"of {os.cpu_count()} cores × {args.duration:.0f} s; machine load average "
+          f"{cpu['load average']:.1f} at the end (other processes share the cores)")
     if import_rc is not None:
         print(f"import: exit {import_rc} after {import_s:.0f} s (started with the load)"
               + (f"; last lines: {import_err}" if import_rc else ""))
