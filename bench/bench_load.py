@@ -173,7 +173,11 @@ def pct(values: list[float], q: float) -> float:
 
 async def load(base: str, clients: int, duration: float, seed: int) -> dict[str, Tally]:
     tallies: dict[str, Tally] = defaultdict(Tally)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    # idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them, so a
+    # client never reuses a connection the server is closing (a ReadError that is not the
+    # server's fault)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients,
+                          keepalive_expiry=4.0)
     async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT, limits=limits) as http:
         deadline = time.monotonic() + duration
         await asyncio.gather(*(client(http, random.Random(seed + i), deadline, tallies)
