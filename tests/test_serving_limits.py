@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
 import os
 import subprocess
 import sys
@@ -104,7 +105,7 @@ def test_a_request_that_cannot_get_a_slot_in_time_is_refused(store):
 
 
 def test_queued_heavy_jobs_run_one_at_a_time(store):
-    app, started, release = _app(store.path, heavy_jobs=1, heavy_queue=4)
+    app, _, release = _app(store.path, heavy_jobs=1, heavy_queue=4)
     running = []
 
     @app.get("/test/count", dependencies=[HEAVY])
@@ -146,9 +147,9 @@ def test_cache_is_bounded_in_bytes_and_evicts_least_recently_used():
 
 
 def test_every_cache_has_a_byte_bound_from_the_settings(monkeypatch):
-    import frontwatch.analytics.areas  # noqa: F401 - registers "regions"
-    import frontwatch.analytics.front  # noqa: F401 - registers "front lines"
-    import frontwatch.render  # noqa: F401 - registers "renders"
+    for module in ("frontwatch.analytics.areas", "frontwatch.analytics.front",
+                   "frontwatch.render"):  # importing them registers their caches
+        importlib.import_module(module)
 
     assert set(memo.stats()) == set(CACHES) - {"responses"}
     monkeypatch.setenv("FRONTWATCH_RENDER_CACHE_MB", "3")
@@ -156,10 +157,9 @@ def test_every_cache_has_a_byte_bound_from_the_settings(monkeypatch):
 
 
 def test_healthz_reports_cache_sizes(store):
-    import frontwatch.render  # noqa: F401 - registers "renders"
-
+    importlib.import_module("frontwatch.render")  # registers "renders"
     settings = Settings(database_url=str(store.path))
-    settings = dataclasses.replace(settings, cache_mb={**settings.cache_mb, "responses": 2})
+    settings = dataclasses.replace(settings, cache_mb=(*settings.cache_mb, ("responses", 2)))
     app = create_app(settings)
     from fastapi.testclient import TestClient
 

@@ -71,12 +71,13 @@ class Settings:
     heavy_queue: int = field(default_factory=lambda: _int_env("FRONTWATCH_HEAVY_QUEUE", 8))
     heavy_wait_s: float = field(default_factory=lambda: float(os.environ.get(
         "FRONTWATCH_HEAVY_WAIT_S") or 10))
-    cache_mb: dict[str, float] = field(default_factory=lambda: {
-        name: cache_bytes(name) / 2**20 for name in CACHES})
+    # (cache name, MB) pairs: a tuple keeps Settings hashable
+    cache_mb: tuple[tuple[str, float], ...] = field(default_factory=lambda: tuple(
+        (name, cache_bytes(name) / 2**20) for name in CACHES))
 
     def cache_bounds(self) -> dict[str, int]:
         """Cache name → byte bound."""
-        return {name: int(mb * 2**20) for name, mb in self.cache_mb.items()}
+        return {name: int(mb * 2**20) for name, mb in self.cache_mb}
 
     @property
     def is_default_database(self) -> bool:
