@@ -185,6 +185,15 @@ def test_places_list_filter_and_one(client, real_store):
     assert doc["count"] == len(doc["places"]) > 10
     assert {p["region"] for p in doc["places"]} == {"donetsk-oblast"}
     assert "GeoNames" in doc["attribution"]
+    # Groups and raions keep their places (issue 8.7: `donbas` used to answer 0).
+    luhansk = client.get("/v1/places", params={"region": "luhansk-oblast"}).json()["count"]
+    donbas = client.get("/v1/places", params={"region": "donbas"}).json()
+    assert donbas["count"] == doc["count"] + luhansk == len(real_store.places())
+    assert client.get("/v1/places", params={"region": "theatre"}).json()["count"] == \
+        donbas["count"]
+    raion = client.get("/v1/places", params={"region": "kramatorskyi-raion"}).json()
+    assert "kramatorsk" in {p["slug"] for p in raion["places"]} and \
+        0 < raion["count"] < doc["count"]
     old = client.get("/v1/places", params={"date": "2015-01-01"}).json()["places"]
     assert "Artemivsk" in {p["name_en"] for p in old}
     body = problem(client.get("/v1/places/kramatorks"), 404)

@@ -89,3 +89,40 @@ def test_places_are_versioned_by_name(store):
     assert store.place("bakhmut", date(2023, 6, 1)).name_en == "Bakhmut"
     assert store.place("pokrovsk").name_uk == "Покровськ"
     assert len({p.slug for p in store.places()}) == len(store.places())
+
+
+def _outline_around(places: list[Place], pad: float = 0.02):
+    return shapely.union_all([shapely.Point(p.lon, p.lat).buffer(pad) for p in places])
+
+
+def test_places_in_region_of_every_level(store):
+    """Groups, oblasts and raions all keep their places (issue 8.7: a group used to lose
+    them, because places were matched by their oblast's slug only)."""
+    from frontwatch.analytics import places_in_region
+    from frontwatch.ingest.regions import rebuild_groups, region_hash
+    from frontwatch.model import Region
+
+    every = store.places()
+    by_oblast = {o: [p for p in every if p.region == o]
+                 for o in ("donetsk-oblast", "luhansk-oblast")}
+    for slug, members in by_oblast.items():
+        # An outline that misses one of its places: the oblast still owns it by attribute.
+        geom = shapely.difference(_outline_around(members), shapely.Point(
+            members[0].lon, members[0].lat).buffer(0.01))
+        r = Region(slug=slug, level="oblast", name_en=slug.title(), name_uk=slug,
+                   geometry=geom, area_km2=1.0)
+        store.add_region(r, region_hash(r))
+    kramatorsk = store.place("kramatorsk")
+    raion = Region(slug="kramatorskyi-raion", level="raion", name_en="Kramatorskyi Raion",
+                   name_uk="Краматорський район", parent="donetsk-oblast", area_km2=1.0,
+                   geometry=shapely.Point(kramatorsk.lon, kramatorsk.lat).buffer(0.02))
+    store.add_region(raion, region_hash(raion))
+    rebuild_groups(store)
+
+    def slugs(region: str) -> set[str]:
+        return {p.slug for p in places_in_region(store, region)}
+
+    assert slugs("donetsk-oblast") == {p.slug for p in by_oblast["donetsk-oblast"]}
+    assert slugs("Luhansk-Oblast") == {p.slug for p in by_oblast["luhansk-oblast"]}
+    assert slugs("donbas") == slugs("theatre") == {p.slug for p in every}
+    assert slugs("kramatorskyi-raion") == {"kramatorsk"}

@@ -35,8 +35,9 @@ Slug = Annotated[str, Path(description="slug or name (en/uk)", examples=["kramat
             "day). `near_front_km` keeps the places within that distance of the front line "
             "on `date` (default: latest), nearest first, with `status` and `distance_km`.")
 def list_places(request: Request, store: StoreDep, settings: SettingsDep, on: DateQ = None,
-                region: Annotated[str | None, Query(description="oblast slug or name",
-                                                    examples=["donetsk-oblast"])] = None,
+                region: Annotated[str | None, Query(
+                    description="region of any level (group, oblast, raion, hromada)",
+                    examples=["donbas"])] = None,
                 near_front_km: Annotated[float | None, Query(
                     ge=0, le=1000, description="only places within this distance (km) of "
                     "the front line", examples=[10])] = None,
@@ -44,10 +45,8 @@ def list_places(request: Request, store: StoreDep, settings: SettingsDep, on: Da
     d = params.day(on, "date") if on else None
 
     def build():
-        places = store.places(d)
-        if region:
-            slug = lookup.resolve_region(store, region, d).slug
-            places = [p for p in places if p.region == slug]
+        places = (analytics.places_in_region(store, region, d) if region
+                  else store.places(d))
         rows = [place_row(p) for p in places]
         doc: dict[str, Any] = {"attribution": PLACES_CREDIT}
         headers = {"Cache-Control": DATED}

@@ -79,12 +79,9 @@ def zones_frame(store: SqlStore, source: str, region=None, start: date | None = 
 def places_frame(store: SqlStore, source: str, region=None, start: date | None = None,
                  end: date | None = None) -> gpd.GeoDataFrame:
     """Each place's status periods (one row per period) as points."""
-    from frontwatch.analytics.places import place_timeline
+    from frontwatch.analytics.places import place_timeline, places_in_region
 
-    places = store.places(end)
-    if region is not None:
-        shapely.prepare(region.geometry)
-        places = [p for p in places if shapely.intersects_xy(region.geometry, p.lon, p.lat)]
+    places = store.places(end) if region is None else places_in_region(store, region, end)
     rows = []
     for p in places:
         for per in place_timeline(store, p, start, end, source):

@@ -12,7 +12,7 @@ that ``import frontwatch.analytics`` stays cheap:
 - :mod:`.changes` — `diff` (gained/lost polygons, places that changed), `changelog`;
 - :mod:`.front` — `frontline`, `frontline_series`;
 - :mod:`.places` — `place_status`, `place_timeline`, `distance_to_front_km`,
-  `distance_series`, `places_near_front`.
+  `distance_series`, `places_near_front`, `places_in_region`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and readers only
         distance_to_front_km,
         place_status,
         place_timeline,
+        places_in_region,
         places_near_front,
     )
 
@@ -38,13 +39,13 @@ _EXPORTS = {
     "frontline": "front", "frontline_series": "front",
     "place_status": "places", "place_timeline": "places",
     "distance_to_front_km": "places", "distance_series": "places",
-    "places_near_front": "places",
+    "places_near_front": "places", "places_in_region": "places",
 }
 
 __all__ = [
     "CHANGES", "DiffResult", "area", "changelog", "diff", "distance_series",
     "distance_to_front_km", "frontline", "frontline_series", "place_status", "place_timeline",
-    "places_near_front", "rebuild", "series",
+    "places_in_region", "places_near_front", "rebuild", "series",
 ]
 
 

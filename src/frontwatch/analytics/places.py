@@ -9,12 +9,32 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from frontwatch.analytics.common import place_of, source_of
+from frontwatch.analytics.common import place_of, region_of, source_of
 from frontwatch.analytics.front import line_of
 from frontwatch.analytics.geo import distances_km, point_status
 from frontwatch.errors import InputError, NotFound
-from frontwatch.model import Place
+from frontwatch.model import Place, Region
+from frontwatch.oblasts import GROUPS, THEATRE
 from frontwatch.store.base import SqlStore
+
+
+def places_in_region(store: SqlStore, region: Region | str, on: date | None = None
+                     ) -> list[Place]:
+    """The gazetteer's places (as named on `on`) inside a region of any level: a group
+    (`donbas`, `theatre`), an oblast, a raion or a hromada. A place belongs when its point
+    lies in the region's outline, or when its oblast is the region or one of the group's
+    members (so a point just off a simplified coastline stays in its oblast)."""
+    r = region_of(store, region, on)
+    places = store.places(on)
+    if not places:
+        return []
+    members = {r.slug, *GROUPS.get(r.slug, ("", "", ()))[2]}
+    if r.slug == THEATRE:
+        members |= {p.region for p in places}  # the gazetteer holds Ukrainian places only
+    shapely.prepare(r.geometry)
+    inside = shapely.intersects_xy(r.geometry, np.array([p.lon for p in places]),
+                                   np.array([p.lat for p in places]))
+    return [p for p, ok in zip(places, inside) if ok or p.region in members]
 
 
 def place_status(store: SqlStore, place: Place | str, on: date, source: str | None = None

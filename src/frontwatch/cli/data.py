@@ -238,10 +238,19 @@ def show_cmd(
 
 
 @app.command("places")
-def places_cmd(json: Json = False, db: Db = None) -> None:
+def places_cmd(
+    region: Annotated[str | None, typer.Option(help="Only places inside this region (any "
+                                               "level: donbas, theatre, an oblast, a raion…).")
+                      ] = None,
+    on: Annotated[str | None, typer.Option("--date", help="Names as of this day.")] = None,
+    json: Json = False, db: Db = None,
+) -> None:
     """List the places (settlements) the store knows."""
+    from frontwatch.analytics import places_in_region
+
+    day = parse_day(on) if on else None
     with store_for(db) as store:
-        places = store.places()
+        places = places_in_region(store, region, day) if region else store.places(day)
     rows = [{"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk, "kind": p.kind,
              "population": p.population, "region": p.region, "lon": p.lon, "lat": p.lat}
             for p in places]
