@@ -14,7 +14,7 @@ import sys
 
 from rich.text import Text
 
-from frontwatch.cli import analytics, data, manage, maps, serve  # noqa: F401  (register commands)
+from frontwatch.cli import analytics, check, data, manage, maps, serve  # noqa: F401
 from frontwatch.cli.common import app, err
 from frontwatch.errors import EXIT_INTERNAL, EXIT_STORE, FrontwatchError, printable
 

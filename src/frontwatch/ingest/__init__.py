@@ -11,14 +11,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import shapely
 
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, NotFound
 from frontwatch.ingest import archive, deepstate, nzz, vector
-from frontwatch.ingest.prepare import RawZone, build_snapshot, content_hash, layers_of
+from frontwatch.ingest.prepare import (
+    RawZone,
+    build_snapshot,
+    confine_to_theatre,
+    content_hash,
+    layers_of,
+)
 from frontwatch.ingest.reader import decompress, load_json, read_bytes, strip_suffixes
 from frontwatch.model import DEMO_SOURCE, ImportReport, Snapshot, SnapshotInfo
+from frontwatch.oblasts import THEATRE
 from frontwatch.store.base import SqlStore
 
 FORMATS = ("auto", "deepstate", "archive", "nzz", "vector")
@@ -178,10 +186,20 @@ def _deepstate(doc: object, name: str, stem: str, opts: ImportOptions) -> Snapsh
 
 
 def store_snapshot(store: SqlStore, snap: Snapshot) -> tuple[SnapshotInfo, bool]:
-    """Store one snapshot and everything derived from it, in the caller's transaction."""
+    """Store one snapshot and everything derived from it, in the caller's transaction.
+
+    First drops the zone parts lying outside the theatre in force on its date (every entry
+    point — import, sync, upload — passes here); `snap.zones` and `snap.notes` are updated
+    in place, so the caller reports what was dropped. A new revision's notes are recorded
+    for `frontwatch check`."""
     with store.transaction():
         if not snap.illustrative and DEMO_SOURCE in store.sources():
-            retire_demo(store)
+            retire_demo(store)  # first: the demo's regions must not confine real data
+        snap.zones, dropped = confine_to_theatre(snap.zones, _theatre(store, snap))
+        snap.notes.extend(dropped)
+        if not snap.zones:
+            raise InputError("no control zones within the theatre (Ukraine's outline)",
+                             origin=snap.origin)
         wkbs = list(shapely.to_wkb([z.geometry for z in snap.zones]))
         info, created = store.add_snapshot(
             source=snap.source, valid_at=snap.valid_at, content_hash=content_hash(snap.zones, wkbs),
@@ -190,10 +208,19 @@ def store_snapshot(store: SqlStore, snap: Snapshot) -> tuple[SnapshotInfo, bool]
         if created:
             from frontwatch.analytics.areas import on_snapshot  # local: analytics imports us
 
+            store.add_import_notes(info.id, snap.notes)
             on_snapshot(store, info)
             for hook in SNAPSHOT_HOOKS:
                 hook(store, info)
         return info, created
+
+
+def _theatre(store: SqlStore, snap: Snapshot) -> Any | None:
+    """The theatre in force on the snapshot's date (None when no regions are imported)."""
+    try:
+        return store.region(THEATRE, snap.valid_at.date()).geometry
+    except NotFound:
+        return None
 
 
 # Called inside the import transaction for every new revision (e.g. to update area stats),

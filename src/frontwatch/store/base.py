@@ -266,6 +266,23 @@ class SqlStore:
             self._execute("INSERT INTO inputs (input_hash, snapshot_id, origin) VALUES (?,?,?)",
                           (input_hash, snapshot_id, origin))
 
+    def add_import_notes(self, snapshot_id: int, notes: Sequence[str]) -> None:
+        """Record what import repaired or dropped in a revision (kind = first word)."""
+        if notes:
+            self.conn.cursor().executemany(
+                self._sql("INSERT INTO import_notes (snapshot_id, kind, note) VALUES (?,?,?)"),
+                [(snapshot_id, (n.split(maxsplit=1) or [""])[0].lower(), n) for n in notes])
+
+    def import_notes(self, source: str | None = None) -> dict[int, list[tuple[str, str]]]:
+        """snapshot id → [(kind, note)] recorded at import, in the order written."""
+        where, params = ("WHERE s.source=?", (source,)) if source else ("", ())
+        out: dict[int, list[tuple[str, str]]] = {}
+        for sid, kind, note in self._query(
+                "SELECT n.snapshot_id, n.kind, n.note FROM import_notes n JOIN snapshots s "
+                f"ON s.id=n.snapshot_id {where} ORDER BY n.snapshot_id, n.id", params):
+            out.setdefault(sid, []).append((kind, note))
+        return out
+
     def snapshots(self, source: str | None = None) -> list[SnapshotInfo]:
         """Every stored revision, oldest first."""
         where, params = ("WHERE source=?", (source,)) if source else ("", ())
@@ -372,7 +389,7 @@ class SqlStore:
             return info
 
     # Tables keyed by snapshot id. Tables added later reference snapshots ON DELETE CASCADE.
-    _SNAPSHOT_TABLES = ("region_stats", "inputs", "zones", "snapshot_layers")
+    _SNAPSHOT_TABLES = ("region_stats", "inputs", "zones", "snapshot_layers", "import_notes")
 
     def _drop_snapshots(self, ids: Sequence[int]) -> None:
         deleted_at = iso(now_utc())
