@@ -15,6 +15,7 @@ from itertools import pairwise
 
 from frontwatch.analytics.common import region_of, source_of
 from frontwatch.analytics.front import line_length_km
+from frontwatch.errors import NotFound
 from frontwatch.oblasts import THEATRE
 from frontwatch.store.base import SqlStore, iso, parse_iso
 
@@ -27,7 +28,8 @@ from frontwatch.store.base import SqlStore, iso, parse_iso
 # to look at.
 MAX_KM2_PER_DAY = 250.0
 # A revision's front line is an outlier when its length differs from the median length of
-# the NEIGHBOURS revisions on each side (itself excluded) by more than this fraction.
+# the window of NEIGHBOURS revisions on each side, itself included (a Hampel-style filter:
+# one odd revision cannot drag its neighbours' median), by more than this fraction.
 LENGTH_TOLERANCE = 0.25
 NEIGHBOURS = 4
 # Import notes that say the stored revision differs from the file (`kept` notes — markers
@@ -56,14 +58,13 @@ def area_jumps(rows: Sequence[Row], max_km2_per_day: float = MAX_KM2_PER_DAY) ->
 
 def length_outliers(lengths: Sequence[tuple[int, float]], tolerance: float = LENGTH_TOLERANCE,
                     neighbours: int = NEIGHBOURS) -> list[dict]:
-    """Revisions (in time order) whose front-line km differs from the median of their
-    `neighbours` on each side by more than `tolerance` (a fraction):
+    """Revisions (in time order) whose front-line km differs from the median of the window
+    of `neighbours` revisions on each side (itself included) by more than `tolerance`:
     {snapshot_id, length_km, neighbours_median_km, deviation_pct}."""
     out = []
     for i, (sid, km) in enumerate(lengths):
-        around = [k for _, k in lengths[max(0, i - neighbours):i]] + \
-                 [k for _, k in lengths[i + 1:i + 1 + neighbours]]
-        if not around:
+        around = [k for _, k in lengths[max(0, i - neighbours):i + 1 + neighbours]]
+        if len(around) < 3:
             continue
         median = statistics.median(around)
         if median > 0 and abs(km - median) > tolerance * median:
@@ -80,7 +81,12 @@ def check(store: SqlStore, source: str | None = None, region: str = THEATRE,
     and the thresholds used. `frontline=False` skips the length check (one line per
     revision); `progress(done, total)` follows it."""
     src = source_of(store, source)
-    reg = region_of(store, region)
+    try:
+        reg = region_of(store, region)
+    except NotFound:
+        if region != THEATRE:
+            raise
+        reg = None  # no regions imported: only the import notes can be checked
     snaps = store.snapshots(src)
     notes = store.import_notes(src)
     found: dict[int, dict] = {}
@@ -93,12 +99,14 @@ def check(store: SqlStore, source: str | None = None, region: str = THEATRE,
         if listed:
             entry(sid)["import"] = listed
     by_snapshot: dict[int, Row] = {}
-    for valid_at, sid, _vf, _area, occ, con in store.stats_series(reg.slug, src):
+    for valid_at, sid, _vf, _area, occ, con in (store.stats_series(reg.slug, src)
+                                                if reg else []):
         by_snapshot[sid] = (parse_iso(valid_at), sid, float(occ), float(con))  # latest version
     rows = sorted(by_snapshot.values(), key=lambda r: r[0])
     for jump in area_jumps(rows):
         entry(jump.pop("snapshot_id"))["area_jumps"].append(jump)
     lengths: list[tuple[int, float]] = []
+    frontline = frontline and reg is not None
     if frontline:
         for i, info in enumerate(snaps, 1):
             lengths.append((info.id, line_length_km(store, info)))
@@ -113,7 +121,8 @@ def check(store: SqlStore, source: str | None = None, region: str = THEATRE,
                               "revision": info.revision, "origin": info.origin,
                               **found[info.id]})
     return {
-        "source": src, "region": reg.slug, "revisions_checked": len(snaps),
+        "source": src, "region": reg.slug if reg else None,
+        "revisions_checked": len(snaps),
         "revisions_with_import_notes": len(notes),
         "thresholds": {"max_km2_per_day": MAX_KM2_PER_DAY,
                        "frontline_tolerance_pct": 100 * LENGTH_TOLERANCE,
@@ -126,5 +135,8 @@ def check(store: SqlStore, source: str | None = None, region: str = THEATRE,
             "area_jumps": sum(1 for r in revisions if r["area_jumps"]),
             "frontline_outliers": sum(1 for r in revisions if r["frontline"]),
         },
+        "not_checked": [] if reg else [
+            "area jumps and front line: the store holds no regions (frontwatch regions "
+            "import …)"],
         "revisions": revisions,
     }

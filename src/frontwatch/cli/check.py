@@ -36,8 +36,11 @@ def check_cmd(
               f"({report['revisions_with_import_notes']} with import notes)", highlight=False)
     out.print("  import: " + ", ".join(f"{n} revision(s) {kind}" for kind, n in
                                        s["import"].items()), highlight=False)
-    out.print(f"  area jumps in {report['region']} (> {th['max_km2_per_day']:,.0f} km² per "
-              f"day elapsed): {s['area_jumps']} revision(s)", highlight=False)
+    for what in report["not_checked"]:
+        out.print(f"  not checked: {what}", highlight=False)
+    if report["region"]:
+        out.print(f"  area jumps in {report['region']} (> {th['max_km2_per_day']:,.0f} km² per "
+                  f"day elapsed): {s['area_jumps']} revision(s)", highlight=False)
     if "frontline_tolerance_pct" in th:
         out.print(f"  front-line outliers (> {th['frontline_tolerance_pct']:.0f} % from the "
                   f"median of {th['frontline_neighbours']} revisions each side): "
