@@ -77,3 +77,22 @@ def test_real_import_twice_lists_every_revision(shared, tmp_path):
     # Several revisions on the same day are kept, each with its own time.
     days = [r["date"] for r in by_source["deepstate"]]
     assert len(set(days)) < len(days)
+
+
+@pytest.mark.shared
+def test_places_of_a_group_region(shared, tmp_path):
+    """`frontwatch places --region donbas` lists the Donetsk and Luhansk places (a group
+    used to lose them: issue 8.7)."""
+    db = tmp_path / "s.sqlite"
+    run("regions", "import", str(shared / "boundaries" / "Ukraine.geojson.gz"), "--level",
+        "oblast", db=db)
+    every = json.loads(run("places", "--json", db=db).stdout)
+    donbas = json.loads(run("places", "--region", "donbas", "--json", db=db).stdout)
+    donetsk = json.loads(run("places", "--region", "UA14", "--json", db=db).stdout)
+    assert {p["slug"] for p in donbas} == {p["slug"] for p in every}
+    assert {p["region"] for p in donetsk} == {"donetsk-oblast"} and len(donetsk) < len(donbas)
+    old = json.loads(run("places", "--region", "donbas", "--date", "2015-01-01", "--json",
+                         db=db).stdout)
+    assert "Artemivsk" in {p["name_en"] for p in old}
+    bad = run("places", "--region", "atlantis", db=db, check=False)
+    assert bad.returncode == 1 and "unknown region 'atlantis'" in bad.stderr
