@@ -46,10 +46,13 @@ def test_parts_outside_the_theatre_are_dropped_with_a_note():
 
 def test_tolerance_is_in_km_and_without_regions_ukraine_bounds_apply():
     edge = THEATRE.bounds[2]
-    beyond = shapely.box(edge + 0.1, 48.0, edge + 0.2, 48.1)  # ~7.4 km past, at 48°N
-    assert THEATRE_TOLERANCE_KM < 7.4
+    beyond = shapely.box(edge + 0.6, 48.0, edge + 0.7, 48.1)  # ~44.8 km past, at 48°N
+    assert THEATRE_TOLERANCE_KM < 44.8
     assert confine_to_theatre([_zone(beyond)], THEATRE)[0] == []
-    assert len(confine_to_theatre([_zone(beyond)], THEATRE, tolerance_km=10)[0]) == 1
+    assert len(confine_to_theatre([_zone(beyond)], THEATRE, tolerance_km=50)[0]) == 1
+    # Zmiinyi (Snake) Island lies 35 km off the coast, outside OSM's outline: kept.
+    snake = shapely.box(edge + 0.46, 48.0, edge + 0.47, 48.01)  # ~34 km past
+    assert len(confine_to_theatre([_zone(snake)], THEATRE)[0]) == 1
     kept, notes = confine_to_theatre([_zone(beyond, shapely.Polygon(FAR))], None)
     assert len(kept) == 1 and len(kept[0].geometry.geoms) == 1 and len(notes) == 1
 

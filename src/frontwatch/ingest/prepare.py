@@ -83,11 +83,12 @@ def build_snapshot(source: str, valid_at: datetime, raw: Iterable[RawZone], orig
 
 
 # Zone parts farther than this from the theatre's outline are not Ukrainian ground and are
-# dropped at import (DeepStateMap's Feb–Nov 2023 snapshots hold a contested triangle in the
-# Arabian Sea, 4,181 km away; autumn 2024 ones, bits of the Kursk incursion 19–20 km past the
-# border). Measured over every 2022–2025 snapshot, genuine parts reach at most 3.9 km past
-# the OSM outline (coastal and border slop, Tuzla island at 1.7 km), so they are kept.
-THEATRE_TOLERANCE_KM = 5.0
+# dropped at import: DeepStateMap's Feb–Nov 2023 snapshots hold a contested triangle in the
+# Arabian Sea, 4,181 km away. The tolerance is wide because the OSM outline leaves out
+# Ukraine's outlying islands: Zmiinyi (Snake) Island, 35 km off the Danube delta, occupied
+# Feb–Jun 2022 in the NZZ maps; elsewhere genuine parts reach at most 20 km past it (coastal
+# and border slop, Tuzla island at 1.7 km, the Kursk incursion's pieces in 2024).
+THEATRE_TOLERANCE_KM = 40.0
 
 
 @lru_cache(maxsize=4)
