@@ -13,6 +13,8 @@ that ``import frontwatch.analytics`` stays cheap:
 - :mod:`.front` — `frontline`, `frontline_series`;
 - :mod:`.places` — `place_status`, `place_timeline`, `distance_to_front_km`,
   `distance_series`, `places_near_front`, `places_in_region`.
+- :mod:`.check` — `check`: where a source is unreliable (import notes, area jumps, front-line
+  length outliers), behind `frontwatch check`.
 """
 
 from __future__ import annotations
