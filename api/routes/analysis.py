@@ -28,8 +28,8 @@ from frontwatch.store.base import SqlStore, iso
 router = APIRouter(prefix="/v1", tags=["v1"])
 
 AREA_STATUSES = ("occupied", "contested", "ukrainian")
-# A front line costs ~40 ms (archive) to ~80 ms (deepstate, with its grey zone) on a 2-core
-# machine: 400 keeps the slowest uncached series request near half a minute.
+# Lengths are measured at import; a revision the table lacks (a store from before it, until
+# `frontwatch stats rebuild`) costs ~40–250 ms to measure: 400 bounds such a request.
 MAX_FRONT_LINES = 400
 # Sampled dates carried forward cost no geometry, only rows: ten years of days.
 MAX_SAMPLED_DATES = 3660
@@ -178,7 +178,7 @@ def frontline(request: Request, store: StoreDep, settings: SettingsDep,
             "region, against the day before, and the occupied net change. Days without a new "
             "snapshot are left out; the rows add up to the change of `/v1/areas` between "
             "`from` and `to`, and `totals` holds those sums. `from`/`to` default to the "
-            "source's whole history (a year takes ~2 s to compute once, then is cached). "
+            "source's whole history. The figures are precomputed at import (a table read). "
             "`format=csv` for spreadsheets.")
 def changelog(request: Request, store: StoreDep, settings: SettingsDep,
               region: SeriesRegionQ = "donbas", start: FromQ = None, end: ToQ = None,
@@ -199,11 +199,11 @@ def changelog(request: Request, store: StoreDep, settings: SettingsDep,
             summary="Length of the front line over time",
             description="The geodesic length (km) of the front line on `from`, `from + step`, "
             "… up to `to` (default: the source's whole history, weekly), with the revision "
-            "in force on each date; dates on the same revision share its line. Each distinct "
-            f"revision costs one front line (~40–80 ms), so a request may need at most "
-            f"{MAX_FRONT_LINES} of them and sample at most {MAX_SAMPLED_DATES:,} dates: larger "
-            "ones are refused with a 400 naming `step` (raise it, or shorten the range). "
-            "`format=csv` for spreadsheets.")
+            "in force on each date; dates on the same revision share its line. Lengths are "
+            "measured at import, so a series is a table read; a request may sample at most "
+            f"{MAX_SAMPLED_DATES:,} dates and measure at most {MAX_FRONT_LINES} revisions the "
+            "table lacks (a store not yet rebuilt): larger ones are refused with a 400 naming "
+            "`step` (raise it, or shorten the range). `format=csv` for spreadsheets.")
 def frontline_series(request: Request, store: StoreDep, settings: SettingsDep,
                      start: FromQ = None, end: ToQ = None,
                      step: Annotated[int, Query(ge=1, le=3660, description="days between "

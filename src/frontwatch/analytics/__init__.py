@@ -9,8 +9,10 @@ Submodules (named apart from the functions the package re-exports) are imported 
 that ``import frontwatch.analytics`` stays cheap:
 
 - :mod:`.areas` — `area`, `series`, the precomputed stats table (`on_snapshot`, `rebuild`);
-- :mod:`.changes` — `diff` (gained/lost polygons, places that changed), `changelog`;
-- :mod:`.front` — `frontline`, `frontline_series`;
+- :mod:`.changes` — `diff` (gained/lost polygons, places that changed);
+- :mod:`.changelog_table` — `changelog` (km² gained/lost per day), precomputed at import;
+- :mod:`.front` — `frontline`, `frontline_series`, the precomputed lengths;
+- :mod:`.precompute` — what an import precomputes (`on_snapshot`, `on_regions`, `rebuild`);
 - :mod:`.places` — `place_status`, `place_timeline`, `distance_to_front_km`,
   `distance_series`, `places_near_front`, `places_in_region`.
 - :mod:`.check` — `check`: where a source is unreliable (import notes, area jumps, front-line
@@ -24,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and readers only
     from frontwatch.analytics.areas import area, rebuild, series
-    from frontwatch.analytics.changes import CHANGES, DiffResult, changelog, diff
+    from frontwatch.analytics.changelog_table import changelog
+    from frontwatch.analytics.changes import CHANGES, DiffResult, diff
     from frontwatch.analytics.front import frontline, frontline_series
     from frontwatch.analytics.places import (
         distance_series,
@@ -37,7 +40,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and readers only
 
 _EXPORTS = {
     "area": "areas", "series": "areas", "rebuild": "areas",
-    "diff": "changes", "changelog": "changes", "DiffResult": "changes", "CHANGES": "changes",
+    "diff": "changes", "DiffResult": "changes", "CHANGES": "changes",
+    "changelog": "changelog_table",
     "frontline": "front", "frontline_series": "front",
     "place_status": "places", "place_timeline": "places",
     "distance_to_front_km": "places", "distance_series": "places",

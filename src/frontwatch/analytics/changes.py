@@ -1,5 +1,6 @@
 """What changed between two dates: polygons gained and lost by each side, ranked and described
-by their nearest place, and the places whose status changed."""
+by their nearest place, and the places whose status changed. (The daily change log, measured
+the same way, is precomputed in :mod:`.changelog_table`.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import shapely
 
 from frontwatch import geometry
@@ -137,35 +137,3 @@ def places_changed(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo, region, pl
              "population": p.population}
             for p, x, y, ok in zip(places, before, after, inside) if ok and x != y]
 
-
-def changelog(store: SqlStore, region: Region | str, start: date, end: date,
-              source: str | None = None) -> pd.DataFrame:
-    """Daily km² gained and lost (columns date, snapshot_id, occupied_gained_km2,
-    occupied_lost_km2, contested_gained_km2, contested_lost_km2, occupied_net_km2), one row
-    per day with a new state (days without a change of revision are left out). The rows add
-    up to the change of `area` from `start` to `end`."""
-    if end < start:
-        raise InputError(f"the range ends ({end}) before it starts ({start})")
-    src = source_of(store, source)
-    r = region_of(store, region, end)
-    snaps = store.snapshots(src)
-    if snaps and start < snaps[0].date <= end:
-        start = snaps[0].date  # like `series`: the log starts where the history does
-    prev = store.resolve(src, start)
-    shapely.prepare(r.geometry)
-    by_day: dict[date, SnapshotInfo] = {}
-    for s in snaps:
-        if start < s.date <= end:
-            by_day[s.date] = s  # the day's last revision
-    rows = []
-    for day, snap in sorted(by_day.items()):
-        pieces = changes_between(store, prev, snap, r.geometry)
-        row: dict[str, Any] = {"date": day, "snapshot_id": snap.id}
-        for change in CHANGES:
-            g = pieces[change]
-            row[f"{change}_km2"] = float(geometry.area_km2(g).sum()) if len(g) else 0.0
-        row["occupied_net_km2"] = row["occupied_gained_km2"] - row["occupied_lost_km2"]
-        rows.append(row)
-        prev = snap
-    cols = ["date", "snapshot_id", *(f"{c}_km2" for c in CHANGES), "occupied_net_km2"]
-    return pd.DataFrame(rows, columns=cols)

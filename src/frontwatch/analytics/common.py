@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Sequence
 from datetime import date
 
 from frontwatch import lookup
@@ -28,3 +30,15 @@ def source_of(store: SqlStore, source: str | None) -> str:
 def snapshot_on(store: SqlStore, on: date, source: str | None) -> SnapshotInfo:
     """The revision in force on a date (raises NotFound before a source's history)."""
     return store.resolve(source_of(store, source), on)
+
+
+def version_ids(store: SqlStore, slug: str, days: Sequence[date]) -> list[int | None]:
+    """Id of the version of a region in force on each day (None before the first), as
+    :meth:`SqlStore.region` picks it, from one query: precomputed rows are keyed by it."""
+    versions = store.region_versions(slug)
+    starts = [v[1] for v in versions]
+    out: list[int | None] = []
+    for d in days:
+        i = bisect.bisect_right(starts, d.isoformat()) - 1
+        out.append(versions[i][0] if i >= 0 else None)
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,7 +13,7 @@ import pandas as pd
 import shapely
 
 from frontwatch import geometry, memo
-from frontwatch.analytics.common import source_of
+from frontwatch.analytics.common import source_of, version_ids
 from frontwatch.errors import InputError
 from frontwatch.model import SnapshotInfo
 from frontwatch.oblasts import THEATRE
@@ -31,12 +31,10 @@ SEAM_HOLE_KM2 = 5.0
 MIN_PIECE_KM = 1.0
 
 
-# Front-line lengths and outline zones, keyed by content (snapshot hash, theatre digest):
-# a line depends on nothing else, so series over overlapping ranges or other steps (API
-# requests, notebooks) compute each line once; new data is new keys.
+# Outline zones, keyed by the theatre's content (its digest): new data is new keys. Front-line
+# lengths need no cache: they are measured at import (the `frontline_lengths` table).
 _CACHE: memo.Cache[Any] = memo.Cache(
-    "front lines", cache_bytes("front lines"),
-    lambda v: 400 if isinstance(v, float) else memo.geometry_bytes(v))
+    "front lines", cache_bytes("front lines"), memo.geometry_bytes)
 
 
 def _outline_zone(theatre_wkb: bytes) -> Any:
@@ -64,10 +62,26 @@ def _theatre(store: SqlStore, on: date) -> tuple[Any, bytes]:
 
 
 def line_length_km(store: SqlStore, info: SnapshotInfo) -> float:
-    """Geodesic km of a revision's front line, remembered for the life of the process."""
-    theatre = _theatre(store, info.date)
-    key = (info.content_hash, hashlib.sha256(theatre[1]).digest())
-    return _CACHE.get_or_make(key, lambda: _line(store, info, *theatre)[1])
+    """Geodesic km of a revision's front line, as measured at import (the `frontline_lengths`
+    table); measured now if the table lacks it (a store from before the table, until
+    `frontwatch stats rebuild`)."""
+    found, missing = _stored_lengths(store, [info])
+    return found[info.id] if not missing else line_of(store, info)[1]
+
+
+def _stored_lengths(store: SqlStore, infos: Sequence[SnapshotInfo]
+                    ) -> tuple[dict[int, float], list[SnapshotInfo]]:
+    """(snapshot id → stored km, revisions without a length for the theatre in force)."""
+    stored = store.frontline_lengths([i.id for i in infos])
+    found: dict[int, float] = {}
+    missing = []
+    for info, tid in zip(infos, version_ids(store, THEATRE, [i.date for i in infos])):
+        km = stored.get(info.id, {}).get(tid) if tid is not None else None
+        if km is None:
+            missing.append(info)
+        else:
+            found[info.id] = km
+    return found, missing
 
 
 def line_of(store: SqlStore, info: SnapshotInfo) -> tuple[Any, float]:
@@ -129,20 +143,67 @@ def frontline_series(store: SqlStore, start: date, end: date, source: str | None
                      step_days: int = 1, max_lines: int | None = None,
                      progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Front-line length per sampled date (columns date, snapshot_id, length_km); dates on
-    the same revision share its line. Refuses (InputError) to compute more than `max_lines`
-    lines; `progress(done, total)` follows the lines computed."""
+    the same revision share its line. Lengths are read from the table filled at import; a
+    revision missing from it is measured now: more than `max_lines` of those is refused
+    (InputError), and `progress(done, total)` follows them."""
     samples = frontline_samples(store, start, end, source, step_days)
-    ids = list(dict.fromkeys(info.id for _, info in samples))
-    if max_lines is not None and len(ids) > max_lines:
-        raise InputError(f"step={step_days}: {start} to {end} needs {len(ids)} front lines (one "
-                         f"per distinct revision), more than the {max_lines} allowed; use a "
-                         "larger step or a shorter range")
-    known: dict[int, float] = {}
-    for _, info in samples:
-        if info.id not in known:
-            known[info.id] = line_length_km(store, info)
-            if progress:
-                progress(len(known), len(ids))
+    infos = list({info.id: info for _, info in samples}.values())
+    known, missing = _stored_lengths(store, infos)
+    if max_lines is not None and len(missing) > max_lines:
+        raise InputError(f"step={step_days}: {start} to {end} needs {len(missing)} front lines "
+                         f"(one per distinct revision not yet measured), more than the "
+                         f"{max_lines} allowed; use a larger step or a shorter range, or run "
+                         "`frontwatch stats rebuild`")
+    for n, info in enumerate(missing, 1):
+        known[info.id] = line_of(store, info)[1]
+        if progress:
+            progress(n, len(missing))
     rows = [{"date": day, "snapshot_id": info.id, "length_km": known[info.id]}
             for day, info in samples]
     return pd.DataFrame(rows, columns=["date", "snapshot_id", "length_km"])
+
+
+# --- computing the lengths table (at import) ---------------------------------------------
+def on_snapshot(store: SqlStore, info: SnapshotInfo) -> None:
+    """Measure a new revision's front line (inside the import transaction); nothing before
+    a theatre exists (regions imported later measure it). An unchanged day (same content,
+    same theatre) reuses the length already stored."""
+    tid = version_ids(store, THEATRE, [info.date])[0]
+    if tid is None:
+        return
+    km = store.frontline_length_of_content(info.content_hash, tid)
+    if km is None:
+        km = line_of(store, info)[1]
+    store.put_frontline_lengths([(info.id, tid, km)])
+
+
+def refresh(store: SqlStore, source: str | None = None,
+            progress: Callable[[int, int], None] | None = None) -> int:
+    """Measure every revision (of `source`, or all) whose theatre version has no length yet,
+    e.g. after a regions import changed the theatre, and drop the lengths of theatre
+    versions that were replaced. Returns how many lines were measured."""
+    store.prune_frontline_lengths([v[0] for v in store.region_versions(THEATRE)])
+    missing = [info for src in ([source] if source else store.sources())
+               for info in _stored_lengths(store, store.snapshots(src))[1]]
+    todo = [(info, tid) for info, tid in zip(missing, version_ids(store, THEATRE, [m.date for m in
+                                                                          missing]))
+            if tid is not None]  # before any theatre: nothing to measure against
+    theatres: dict[int, tuple[Any, bytes]] = {}
+    measured: dict[tuple[str, int], float] = {}
+    for n, (info, tid) in enumerate(todo, 1):
+        key = (info.content_hash, tid)
+        if key not in measured:
+            if tid not in theatres:
+                theatres[tid] = _theatre(store, info.date)
+            measured[key] = _line(store, info, *theatres[tid])[1]
+        store.put_frontline_lengths([(info.id, tid, measured[key])])
+        if progress:
+            progress(n, len(todo))
+    return len(todo)
+
+
+def rebuild(store: SqlStore, source: str | None = None,
+            progress: Callable[[int, int], None] | None = None) -> int:
+    """Measure every front line again (of `source`, or all), in the caller's transaction."""
+    store.clear_frontline_lengths(source)
+    return refresh(store, source, progress)

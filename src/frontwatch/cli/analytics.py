@@ -22,11 +22,13 @@ from frontwatch.cli.common import (
     parse_day,
     progress_bar,
     store_for,
+    tables_progress,
     write_output,
 )
 from frontwatch.errors import InputError, NotFound
 
-stats_app = typer.Typer(no_args_is_help=True, help="The precomputed area statistics.")
+stats_app = typer.Typer(no_args_is_help=True,
+                        help="The precomputed tables (areas, front lines, change log).")
 app.add_typer(stats_app, name="stats")
 
 Region = Annotated[str, typer.Option("--region", "-r", help="Region: name (en/uk), code or "
@@ -296,15 +298,16 @@ def export_cmd(fmt: Annotated[str, typer.Option("--format", help="gpkg | parquet
 
 @stats_app.command("rebuild")
 def stats_rebuild(source: Source = None, json: Json = False, db: Db = None) -> None:
-    """Recompute the area statistics of every region and snapshot."""
-    from frontwatch.analytics.areas import rebuild, snapshot_count
+    """Recompute the precomputed tables: area statistics, front-line lengths and the change
+    log of every region and snapshot."""
+    from frontwatch.analytics.precompute import rebuild
 
-    with store_for(db) as store, progress_bar() as bar:
-        task = bar.add_task("area statistics", total=snapshot_count(store, source))
-        res = rebuild(store, source, progress=lambda n: bar.update(task, advance=n))
+    with store_for(db) as store, tables_progress() as progress:
+        res = rebuild(store, source, progress)
     if json:
         emit_json(res)
         return
     err.print(f"rebuilt {res['rows']:,} rows: {res['snapshots']} revisions × {res['regions']} "
-              f"regions (largest drift of the incremental updates: {res['max_drift']:.1e})",
-              highlight=False)
+              f"regions (largest drift of the incremental updates: {res['max_drift']:.1e}); "
+              f"{res['front_lines']:,} front lines; change log of {res['change_revisions']:,} "
+              "revisions", highlight=False)

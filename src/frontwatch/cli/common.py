@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from importlib.metadata import version as package_version
@@ -13,7 +14,14 @@ from typing import Annotated, Any
 import orjson
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from frontwatch.cli import helpstyle
 from frontwatch.errors import InputError, OutputError, printable
@@ -131,5 +139,19 @@ def parse_day(text: str, what: str = "date") -> date:
 def progress_bar() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeRemainingColumn(), console=err, transient=True)
+
+
+@contextmanager
+def tables_progress() -> Iterator[Callable[[str, int, int | None], None]]:
+    """A `progress(table, done, total)` callback for the precomputed tables (see
+    frontwatch.analytics.precompute): one bar per table, shown when it first reports."""
+    with progress_bar() as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def tick(table: str, done: int, total: int | None) -> None:
+            if table not in tasks:
+                tasks[table] = bar.add_task(table, total=total)
+            bar.update(tasks[table], completed=done, total=total)
+        yield tick
 
 

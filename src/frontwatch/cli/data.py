@@ -28,6 +28,7 @@ from frontwatch.cli.common import (
     snapshots_app,
     store_for,
     sync_app,
+    tables_progress,
     write_output,
 )
 from frontwatch.errors import InputError
@@ -116,8 +117,8 @@ def regions_import(
     from frontwatch.ingest.regions import import_regions
 
     vf = parse_day(valid_from, "--valid-from") if valid_from else None
-    with store_for(db) as store:
-        result = import_regions(store, file, level, vf)
+    with store_for(db) as store, tables_progress() as progress:
+        result = import_regions(store, file, level, vf, progress)
     if json:
         emit_json(result)
     else:

@@ -206,7 +206,7 @@ def store_snapshot(store: SqlStore, snap: Snapshot) -> tuple[SnapshotInfo, bool]
             zones=snap.zones, layers=layers_of(snap.zones), origin=snap.origin, zone_wkbs=wkbs,
             illustrative=snap.illustrative)
         if created:
-            from frontwatch.analytics.areas import on_snapshot  # local: analytics imports us
+            from frontwatch.analytics.precompute import on_snapshot  # local: analytics imports us
 
             store.add_import_notes(info.id, snap.notes)
             on_snapshot(store, info)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -120,8 +121,12 @@ def derived_oblasts(raions: list[Region]) -> list[Region]:
 
 
 def import_regions(store: SqlStore, path: Path, level: str,
-                   valid_from: date | None = None) -> dict[str, list[str]]:
-    """Import one boundaries file in one transaction; returns slugs added and unchanged."""
+                   valid_from: date | None = None,
+                   progress: Callable[[str, int, int | None], None] | None = None
+                   ) -> dict[str, list[str]]:
+    """Import one boundaries file in one transaction; returns slugs added and unchanged.
+    `progress(table, done, total)` follows the precomputed tables it fills (see
+    :mod:`frontwatch.analytics.precompute`)."""
     regions = read_regions(path, level, valid_from)
     taken = {r.slug: r.code for r in store.regions(include_illustrative=False)}
     regions = [_unique_slug(r, taken) for r in regions]
@@ -142,9 +147,9 @@ def import_regions(store: SqlStore, path: Path, level: str,
             added = store.add_region(r, region_hash(r))
             result["added" if added else "unchanged"].append(r.slug)
         rebuild_groups(store, valid_from)
-        from frontwatch.analytics.areas import on_regions  # local: analytics imports us
+        from frontwatch.analytics.precompute import on_regions  # local: analytics imports us
 
-        on_regions(store)
+        on_regions(store, progress)
     return result
 
 

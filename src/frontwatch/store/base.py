@@ -91,6 +91,17 @@ class SqlStore:
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         return list(self._execute(sql, params).fetchall())
 
+    def _query_in(self, sql: str, ids: Sequence[Any], params: Sequence[Any] = ()
+                  ) -> list[tuple]:
+        """Rows of `sql`, whose ``{ids}`` is an IN list of `ids` (queried in chunks, so any
+        number fits the backend's parameter limit), after `params`."""
+        ids = list(ids)
+        out: list[tuple] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            out += self._query(sql.format(ids=",".join("?" * len(chunk))), [*params, *chunk])
+        return out
+
     def _insert(self, sql: str, params: Sequence[Any]) -> int:
         """Run an INSERT and return the new row's id."""
         cur = self._execute(sql + " RETURNING id", params)
@@ -290,6 +301,16 @@ class SqlStore:
                            "ORDER BY source, valid_at, recorded_at, id", params)
         return [self._snap(r) for r in rows]
 
+    def revisions_of_next_day(self, source: str, day: date) -> list[SnapshotInfo]:
+        """The revisions of the first day after `day` that has any, oldest first."""
+        after = end_of_day(day)
+        rows = self._query(
+            f"SELECT {self._SNAP_COLS} FROM snapshots WHERE source=? AND valid_at>? AND "
+            "valid_at<=(SELECT substr(min(valid_at), 1, 10) || 'T23:59:59Z' FROM snapshots "
+            "WHERE source=? AND valid_at>?) ORDER BY valid_at, recorded_at, id",
+            (source, after, source, after))
+        return [self._snap(r) for r in rows]
+
     def snapshot(self, snapshot_id: int) -> SnapshotInfo:
         rows = self._query(f"SELECT {self._SNAP_COLS} FROM snapshots WHERE id=?", (snapshot_id,))
         if not rows:
@@ -359,15 +380,9 @@ class SqlStore:
 
     def layers_wkb(self, snapshot_ids: Sequence[int], status: str) -> dict[int, bytes]:
         """Raw WKB of one status for many snapshots at once (bulk analytics)."""
-        out: dict[int, bytes] = {}
-        ids = list(snapshot_ids)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            rows = self._query(
-                f"SELECT snapshot_id, geom FROM snapshot_layers WHERE status=? AND snapshot_id "
-                f"IN ({','.join('?' * len(chunk))})", [str(status), *chunk])
-            out.update({r[0]: bytes(r[1]) for r in rows})
-        return out
+        rows = self._query_in("SELECT snapshot_id, geom FROM snapshot_layers WHERE status=? "
+                              "AND snapshot_id IN ({ids})", snapshot_ids, [str(status)])
+        return {r[0]: bytes(r[1]) for r in rows}
 
     def delete_source(self, source: str) -> int:
         """Remove every revision of a source and all that derives from it (see
@@ -588,19 +603,12 @@ class SqlStore:
                 "contested_km2, steps) VALUES (?,?,?,?,?)"), [tuple(r) for r in rows])
 
     def clear_stats(self, source: str | None = None) -> None:
-        if source is None:
-            self._execute("DELETE FROM region_stats")
-        else:
-            self._execute("DELETE FROM region_stats WHERE snapshot_id IN (SELECT id FROM "
-                          "snapshots WHERE source=?)", (source,))
+        self._clear("region_stats", source)
 
     def stats_series(self, slug: str, source: str) -> list[tuple]:
         """(valid_at, snapshot_id, region valid_from, region area_km2, occupied_km2,
         contested_km2) of every stored revision for one region slug, oldest first."""
-        versions = {r[0]: r for r in self._query(
-            "SELECT id, valid_from, area_km2 FROM regions r WHERE slug=? AND id = "
-            "(SELECT r2.id FROM regions r2 WHERE r2.slug=r.slug AND r2.valid_from=r.valid_from "
-            "ORDER BY r2.recorded_at DESC, r2.id DESC LIMIT 1)", (slug,))}
+        versions = {r[0]: r for r in self.region_versions(slug)}
         if not versions:
             return []
         rows = self._query(
@@ -609,6 +617,98 @@ class SqlStore:
             f"WHERE st.region_id IN ({','.join('?' * len(versions))}) AND s.source=? "
             "ORDER BY s.valid_at, s.recorded_at, s.id", [*versions, source])
         return [(r[0], r[1], versions[r[2]][1], versions[r[2]][2], r[3], r[4]) for r in rows]
+
+    def region_versions(self, slug: str) -> list[tuple[int, str, float]]:
+        """(id, valid_from, area_km2) of the versions of a region that can be in force (the
+        latest recorded per valid_from), oldest valid_from first."""
+        rows = self._query(
+            "SELECT id, valid_from, area_km2 FROM regions r WHERE slug=? AND id = "
+            "(SELECT r2.id FROM regions r2 WHERE r2.slug=r.slug AND r2.valid_from=r.valid_from "
+            "ORDER BY r2.recorded_at DESC, r2.id DESC LIMIT 1) ORDER BY valid_from", (slug,))
+        return [(int(r[0]), r[1], float(r[2])) for r in rows]
+
+    # --- front-line lengths (analytics) -----------------------------------------------------
+    # Rows of `frontline_lengths`, written and read by frontwatch.analytics.front.
+    def frontline_lengths(self, snapshot_ids: Sequence[int]) -> dict[int, dict[int, float]]:
+        """snapshot_id → {theatre_id: length_km} stored for those snapshots."""
+        out: dict[int, dict[int, float]] = {}
+        for sid, tid, km in self._query_in(
+                "SELECT snapshot_id, theatre_id, length_km FROM frontline_lengths "
+                "WHERE snapshot_id IN ({ids})", snapshot_ids):
+            out.setdefault(int(sid), {})[int(tid)] = float(km)
+        return out
+
+    def frontline_length_of_content(self, content_hash: str, theatre_id: int) -> float | None:
+        """A length already measured for the same content and theatre (an unchanged day)."""
+        rows = self._query(
+            "SELECT f.length_km FROM frontline_lengths f JOIN snapshots s ON "
+            "s.id=f.snapshot_id WHERE s.content_hash=? AND f.theatre_id=? LIMIT 1",
+            (content_hash, theatre_id))
+        return float(rows[0][0]) if rows else None
+
+    def put_frontline_lengths(self, rows: Sequence[tuple[int, int, float]]) -> None:
+        """Write (snapshot_id, theatre_id, length_km), replacing."""
+        with self.transaction():
+            cur = self.conn.cursor()
+            cur.executemany(self._sql("DELETE FROM frontline_lengths WHERE snapshot_id=? AND "
+                                      "theatre_id=?"), [(r[0], r[1]) for r in rows])
+            cur.executemany(self._sql("INSERT INTO frontline_lengths (snapshot_id, theatre_id, "
+                                      "length_km) VALUES (?,?,?)"), [tuple(r) for r in rows])
+
+    def prune_frontline_lengths(self, theatre_ids: Sequence[int]) -> int:
+        """Delete lengths measured against a theatre version not in `theatre_ids` (replaced
+        or removed): they can never be read again. Returns how many rows went."""
+        keep = list(theatre_ids) or [-1]
+        cur = self._execute(f"DELETE FROM frontline_lengths WHERE theatre_id NOT IN "
+                            f"({','.join('?' * len(keep))})", keep)
+        return max(cur.rowcount, 0)
+
+    def clear_frontline_lengths(self, source: str | None = None) -> None:
+        self._clear("frontline_lengths", source)
+
+    def _clear(self, table: str, source: str | None) -> None:
+        if source is None:
+            self._execute(f"DELETE FROM {table}")
+        else:
+            self._execute(f"DELETE FROM {table} WHERE snapshot_id IN (SELECT id FROM "
+                          "snapshots WHERE source=?)", (source,))
+
+    # --- change log (analytics) -------------------------------------------------------------
+    # Rows of `region_changes`, written and read by frontwatch.analytics.changelog_table.
+    def region_changes(self, region_id: int, snapshot_ids: Sequence[int]
+                       ) -> dict[int, tuple[int, float, float, float, float]]:
+        """snapshot_id → (base_id, occupied_gained_km2, occupied_lost_km2,
+        contested_gained_km2, contested_lost_km2) of one region version."""
+        rows = self._query_in(
+            "SELECT snapshot_id, base_id, occupied_gained_km2, occupied_lost_km2, "
+            "contested_gained_km2, contested_lost_km2 FROM region_changes WHERE region_id=? "
+            "AND snapshot_id IN ({ids})", snapshot_ids, [region_id])
+        return {int(r[0]): (int(r[1]), *(float(x) for x in r[2:])) for r in rows}
+
+    def region_changes_done(self, snapshot_ids: Sequence[int]) -> dict[int, dict[int, int]]:
+        """snapshot_id → {region_id: base_id} of the rows stored for those snapshots."""
+        out: dict[int, dict[int, int]] = {}
+        for sid, rid, base in self._query_in(
+                "SELECT snapshot_id, region_id, base_id FROM region_changes "
+                "WHERE snapshot_id IN ({ids})", snapshot_ids):
+            out.setdefault(int(sid), {})[int(rid)] = int(base)
+        return out
+
+    def put_region_changes(self, rows: Sequence[tuple[int, int, int, float, float, float,
+                                                      float]]) -> None:
+        """Write (snapshot_id, region_id, base_id, occupied gained, occupied lost, contested
+        gained, contested lost km²), replacing."""
+        with self.transaction():
+            cur = self.conn.cursor()
+            cur.executemany(self._sql("DELETE FROM region_changes WHERE snapshot_id=? AND "
+                                      "region_id=?"), [(r[0], r[1]) for r in rows])
+            cur.executemany(self._sql(
+                "INSERT INTO region_changes (snapshot_id, region_id, base_id, "
+                "occupied_gained_km2, occupied_lost_km2, contested_gained_km2, "
+                "contested_lost_km2) VALUES (?,?,?,?,?,?,?)"), [tuple(r) for r in rows])
+
+    def clear_region_changes(self, source: str | None = None) -> None:
+        self._clear("region_changes", source)
 
 
 def _migrations() -> list[tuple[int, str]]:
