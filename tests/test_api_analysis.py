@@ -153,10 +153,19 @@ def test_frontline_series_matches_single_dates(client, real_store):
         [row["length_km"] for row in doc["series"]], abs=1e-5)
 
 
-def test_frontline_series_refuses_too_many_lines(client, monkeypatch):
-    from api.routes import analysis
+def test_frontline_series_refuses_too_many_lines(real_db, tmp_path, monkeypatch):
+    import shutil
 
+    from api.app import create_app
+    from api.routes import analysis
+    from frontwatch.store import open_store
+
+    copy = tmp_path / "unmeasured.sqlite"  # a store whose lengths were never measured
+    shutil.copy(real_db, copy)
+    with open_store(copy) as s, s.transaction():
+        s._execute("DELETE FROM frontline_lengths")
     monkeypatch.setattr(analysis, "MAX_FRONT_LINES", 2)
+    client = TestClient(create_app(Settings(database_url=str(copy), source="deepstate")))
     r = client.get("/v1/frontline/series", params={"from": "2025-06-01", "to": "2025-06-03",
                                                    "step": 1})
     detail = problem(r, 400)["detail"]
