@@ -146,6 +146,14 @@ def test_a_revision_arriving_out_of_order_updates_the_next_day(small):
     b = analytics.area(s, "donetsk-oblast", tenth.date)
     assert float(log["occupied_net_km2"].sum()) == pytest.approx(
         b["occupied_km2"] - a["occupied_km2"], abs=0.01)
+    # Deleting day 9 again: day 10 is measured from day 8 once more.
+    with s.transaction():
+        s.delete_snapshot(ninth.id)
+        precompute.on_delete(s, ninth)
+    eighth = s.resolve(ARCHIVE, files_day(files[7]))
+    row = s.region_changes(rid, [tenth.id])[tenth.id]
+    assert row[0] == eighth.id
+    assert row[1:] == pytest.approx(ct._measure(s, eighth, tenth, region), abs=0.01)
 
 
 def files_day(path: Path) -> date:

@@ -24,6 +24,12 @@ def on_snapshot(store: SqlStore, info: SnapshotInfo) -> None:
     changelog_table.on_snapshot(store, info)
 
 
+def on_delete(store: SqlStore, info: SnapshotInfo) -> None:
+    """After a revision was deleted (in the same transaction): the change-log rows measured
+    from it went with it (ON DELETE CASCADE); measure those days from their new base."""
+    changelog_table.refresh(store, info.source)
+
+
 def on_regions(store: SqlStore, progress: Progress | None = None) -> None:
     """After a regions import: stats and change-log rows of new region versions, and the
     front lines of every revision whose theatre changed or just appeared."""
