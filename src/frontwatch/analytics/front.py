@@ -185,9 +185,9 @@ def refresh(store: SqlStore, source: str | None = None,
     store.prune_frontline_lengths([v[0] for v in store.region_versions(THEATRE)])
     missing = [info for src in ([source] if source else store.sources())
                for info in _stored_lengths(store, store.snapshots(src))[1]]
-    todo = [(info, tid) for info, tid in zip(missing, version_ids(store, THEATRE, [m.date for m in
-                                                                          missing]))
-            if tid is not None]  # before any theatre: nothing to measure against
+    tids = version_ids(store, THEATRE, [m.date for m in missing])
+    # Before any theatre there is nothing to measure against (regions imported later do).
+    todo = [(info, tid) for info, tid in zip(missing, tids) if tid is not None]
     theatres: dict[int, tuple[Any, bytes]] = {}
     measured: dict[tuple[str, int], float] = {}
     for n, (info, tid) in enumerate(todo, 1):
