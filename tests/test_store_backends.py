@@ -304,3 +304,11 @@ def test_unreachable_postgres_is_a_clear_error(tmp_path):
         open_store(url)
     assert "secret" not in str(info.value)
 
+
+
+def test_migration_numbers_are_unique():
+    """A store that applied one of two migrations sharing a number would skip the other."""
+    from frontwatch.store.base import _migrations
+
+    versions = [v for v, _ in _migrations()]
+    assert versions == sorted(set(versions))

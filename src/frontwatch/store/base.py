@@ -713,8 +713,12 @@ class SqlStore:
 
 def _migrations() -> list[tuple[int, str]]:
     folder = resources.files("frontwatch.store") / "migrations"
-    out = []
+    out: dict[int, tuple[str, str]] = {}
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):
-            out.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
-    return sorted(out)
+            version = int(entry.name.split("_", 1)[0])
+            if version in out:  # a store that has one of them would never run the other
+                raise RuntimeError(f"two migrations numbered {version}: {out[version][0]} "
+                                   f"and {entry.name}")
+            out[version] = (entry.name, entry.read_text(encoding="utf-8"))
+    return [(version, script) for version, (_, script) in sorted(out.items())]
