@@ -1,14 +1,16 @@
 """`POST /v1/snapshots`: upload one snapshot in any format the importer reads.
 
 Guarded by a bearer token (FRONTWATCH_API_TOKEN; no token configured → writes disabled), a
-body size limit checked before and while reading, and the importer's own validation; one
+body size limit checked before and while streaming the body to a spooled temporary file, the
+importer's limits (uncompressed size, features, vertices: 413) and its own validation; one
 upload is one transaction, so a rejected file leaves the store unchanged."""
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from tempfile import SpooledTemporaryFile
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +24,7 @@ from api.respond import json_entry, send
 from api.routes.common import snapshot_row
 from frontwatch.errors import InputError
 from frontwatch.ingest import FORMATS, ImportOptions, parse_date, parse_snapshot, store_snapshot
+from frontwatch.ingest.limits import Limits, decompress
 from frontwatch.ingest.vector import StatusMapping, parse_mapping
 from frontwatch.model import attribution
 
@@ -54,39 +57,53 @@ def _authorize(request: Request) -> None:
                       headers={"WWW-Authenticate": 'Bearer realm="frontwatch"'})
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
-    too_big = f"request body larger than the {limit / 2**20:g} MB limit " \
-              "(FRONTWATCH_MAX_UPLOAD_MB)"
+# Bodies are spooled to a temporary file above this size, never held whole in memory.
+SPOOL_BYTES = 1 << 20
+
+
+async def _limited_stream(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The request body, refused (413) as soon as it passes `limit` bytes — whatever
+    Content-Length claimed."""
+    too_big = Problem(413, f"request body larger than the {limit / 2**20:g} MB limit "
+                      "(FRONTWATCH_MAX_UPLOAD_MB)")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise Problem(413, too_big)
-    chunks, size = [], 0
+        raise too_big
+    size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise Problem(413, too_big)
-        chunks.append(chunk)
-    return b"".join(chunks)
+            raise too_big
+        yield chunk
 
 
-async def _file_of(request: Request, body: bytes, filename: str | None) -> tuple[bytes, str]:
-    """The uploaded file and its name (the name can carry the date, e.g. 1719792000.geojson
-    or deepstatemap_data_20250630.geojson)."""
-    ctype = request.headers.get("content-type", "")
-    if not ctype.startswith("multipart/form-data"):
-        return body, filename or "upload.geojson"
-
-    async def once() -> AsyncIterator[bytes]:
-        yield body
-
-    try:
-        form = await MultiPartParser(request.headers, once(), max_files=1, max_fields=10).parse()
-    except (MultiPartException, ValueError) as exc:
-        raise InputError(f"body: malformed multipart/form-data: {exc}") from None
-    part = form.get("file")
-    if not isinstance(part, UploadFile):
-        raise InputError("body: multipart upload needs a file field named 'file'")
-    return await part.read(), filename or part.filename or "upload.geojson"
+async def _receive(request: Request, limit: int, filename: str | None
+                   ) -> tuple[UploadFile, str]:
+    """The uploaded file, spooled (a multipart field `file`, or the raw body), and its name
+    (which can carry the date, e.g. 1719792000.geojson or deepstatemap_data_20250630.geojson)."""
+    body = _limited_stream(request, limit)
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        try:
+            form = await MultiPartParser(request.headers, body, max_files=1,
+                                         max_fields=10).parse()
+        except (MultiPartException, ValueError) as exc:
+            raise InputError(f"body: malformed multipart/form-data ({exc})") from None
+        part = form.get("file")
+        if not isinstance(part, UploadFile):
+            await form.close()
+            raise InputError("body: multipart upload needs a file field named 'file'")
+        return part, filename or part.filename or "upload.geojson"
+    spool = UploadFile(SpooledTemporaryFile(max_size=SPOOL_BYTES), size=0)  # noqa: SIM115
+    try:  # the caller closes it once read
+        async for chunk in body:
+            await spool.write(chunk)
+        if not spool.size:
+            raise InputError("body: empty upload")
+    except BaseException:
+        await spool.close()
+        raise
+    await spool.seek(0)
+    return spool, filename or "upload.geojson"
 
 
 @router.post("/snapshots", status_code=201, openapi_extra=UPLOAD_BODY,
@@ -100,7 +117,9 @@ async def _file_of(request: Request, body: bytes, filename: str | None) -> tuple
                         201: {"description": "new revision stored"},
                         401: {"description": "missing or wrong token"},
                         403: {"description": "writes disabled (no token configured)"},
-                        413: {"description": "body over FRONTWATCH_MAX_UPLOAD_MB"}})
+                        413: {"description": "body over FRONTWATCH_MAX_UPLOAD_MB, or input "
+                              "over FRONTWATCH_MAX_UNCOMPRESSED_MB, FRONTWATCH_MAX_FEATURES "
+                              "or FRONTWATCH_MAX_VERTICES"}})
 async def upload_snapshot(
     request: Request,
     filename: Annotated[str | None, Query(description="file name (format and date detection)",
@@ -117,17 +136,19 @@ async def upload_snapshot(
 ) -> Response:
     _authorize(request)
     settings = request.app.state.settings
-    body = await _read_limited(request, int(settings.max_upload_mb * 2**20))
-    if not body:
-        raise InputError("body: empty upload")
-    data, name = await _file_of(request, body, filename)
     opts = ImportOptions(format=format, source=source,
                          date=parse_date(date, "date") if date else None,
                          status=StatusMapping(status=status, field=status_field,
-                                              mapping=parse_mapping(status_map or [])))
+                                              mapping=parse_mapping(status_map or [])),
+                         limits=Limits.from_settings(settings))
     if format not in FORMATS:
         raise InputError(f"format={format!r}: choose one of {', '.join(FORMATS)}")
-    info, created, notes = await run_in_threadpool(_store, request, data, name, opts)
+    upload, name = await _receive(request, int(settings.max_upload_mb * 2**20), filename)
+    try:
+        info, created, notes = await run_in_threadpool(_store, request, upload.file, name,
+                                                       opts)
+    finally:
+        await upload.close()
     request.app.fast_path.invalidate()
     doc: dict[str, Any] = {"created": created, "snapshot": snapshot_row(info), "notes": notes,
                            "attribution": attribution(info.source)}
@@ -137,8 +158,8 @@ async def upload_snapshot(
     return send(request, entry)
 
 
-def _store(request: Request, data: bytes, name: str, opts: ImportOptions):
-    snap = parse_snapshot(data, name, opts)
+def _store(request: Request, file: BinaryIO, name: str, opts: ImportOptions):
+    snap = parse_snapshot(decompress(file, name, opts.limits), name, opts)
     with request.app.state.pool.store() as store, store.transaction():
         info, created = store_snapshot(store, snap)
     return info, created, snap.notes

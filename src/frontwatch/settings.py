@@ -6,7 +6,10 @@
 | FRONTWATCH_SOURCE | default control-data source | the best one the store holds |
 | FRONTWATCH_API_TOKEN | bearer token for write endpoints; unset disables writes | unset |
 | FRONTWATCH_ASSETS | `cdn` or `local` for map scripts and styles | cdn |
-| FRONTWATCH_MAX_UPLOAD_MB | largest accepted upload | 50 |
+| FRONTWATCH_MAX_UPLOAD_MB | largest accepted upload body | 50 |
+| FRONTWATCH_MAX_UNCOMPRESSED_MB | largest input once decompressed (upload or import) | 16 |
+| FRONTWATCH_MAX_FEATURES | most features in one input | 10000 |
+| FRONTWATCH_MAX_VERTICES | most vertices in one input | 100000 |
 | FRONTWATCH_DATA_DIR | folder with the bundled data | the repository's data/geo |
 | FRONTWATCH_LOCK_TIMEOUT | seconds a writer waits for the store's write lock (store.base) | 10 |
 | FRONTWATCH_WORKERS | `frontwatch serve` worker processes | the CPU cores |
@@ -65,6 +68,12 @@ class Settings:
     assets: str = field(default_factory=lambda: os.environ.get("FRONTWATCH_ASSETS", "cdn"))
     max_upload_mb: float = field(default_factory=lambda: float(os.environ.get(
         "FRONTWATCH_MAX_UPLOAD_MB", "50")))
+    max_uncompressed_mb: float = field(default_factory=lambda: float(os.environ.get(
+        "FRONTWATCH_MAX_UNCOMPRESSED_MB") or 16))
+    max_features: int = field(default_factory=lambda: _int_env("FRONTWATCH_MAX_FEATURES",
+                                                               10_000))
+    max_vertices: int = field(default_factory=lambda: _int_env("FRONTWATCH_MAX_VERTICES",
+                                                               100_000))
     workers: int = field(default_factory=lambda: _int_env("FRONTWATCH_WORKERS", cores()))
     heavy_jobs: int = field(default_factory=lambda: _int_env(
         "FRONTWATCH_HEAVY_JOBS", max(1, cores() // _int_env("FRONTWATCH_WORKERS", cores()))))

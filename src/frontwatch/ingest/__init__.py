@@ -16,7 +16,8 @@ from typing import Any
 import shapely
 
 from frontwatch.errors import InputError, NotFound
-from frontwatch.ingest import archive, deepstate, nzz, vector
+from frontwatch.ingest import archive, deepstate, nzz, reader, vector
+from frontwatch.ingest.limits import Limits, check_json_size, decompress
 from frontwatch.ingest.prepare import (
     RawZone,
     build_snapshot,
@@ -24,13 +25,13 @@ from frontwatch.ingest.prepare import (
     content_hash,
     layers_of,
 )
-from frontwatch.ingest.reader import decompress, load_json, read_bytes, strip_suffixes
+from frontwatch.ingest.reader import load_json, read_bytes, strip_suffixes
 from frontwatch.model import DEMO_SOURCE, ImportReport, Snapshot, SnapshotInfo
 from frontwatch.oblasts import THEATRE
 from frontwatch.store.base import SqlStore
 
 FORMATS = ("auto", "deepstate", "archive", "nzz", "vector")
-SUFFIXES = (".geojson", ".json", ".gz", ".gpkg", ".fgb", ".zip", ".shp")
+SUFFIXES = (".geojson", ".json", ".gz", ".gpkg", ".fgb", ".zip")
 
 __all__ = ["FORMATS", "ImportOptions", "import_paths", "iter_files", "parse_snapshot",
            "parse_snapshots", "store_snapshot"]
@@ -43,6 +44,7 @@ class ImportOptions:
     date: datetime | None = None
     status: vector.StatusMapping = field(default_factory=vector.StatusMapping)
     skip_invalid: bool = False
+    limits: Limits = field(default_factory=Limits.from_settings)
 
 
 def input_key(data: bytes, name: str, opts: ImportOptions) -> str:
@@ -92,23 +94,30 @@ def parse_snapshot(data: bytes, name: str, opts: ImportOptions) -> Snapshot:
 
 
 def parse_snapshots(data: bytes, name: str, opts: ImportOptions) -> list[Snapshot]:
-    """Parse one input (already read) into validated snapshots: one, or one per map date
-    for a format that dates its features (NZZ)."""
-    data = decompress(data, name)
+    """Parse one input (already read, possibly gzip) into validated snapshots: one, or one
+    per map date for a format that dates its features (NZZ). The content decides the format
+    (a name only breaks the tie for text that is no known format at all)."""
+    data = decompress(data, name, opts.limits)
     stem = strip_suffixes(Path(name).name)
     fmt = opts.format
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    lower = name.lower().removesuffix(".gz")
-    is_json = data.lstrip()[:1] in (b"{", b"[") or lower.endswith((".json", ".geojson"))
-    if fmt == "auto" and not is_json:
-        if not data.strip():
-            raise InputError("file is empty", origin=name)
-        fmt = "vector"
-    if fmt == "vector" and not is_json:
-        zones = vector.read_zones(data, name, opts.status)
+    if not data or data.isspace():
+        raise InputError("file is empty", origin=name)
+    binary = reader.sniff(data)
+    is_json = binary is reader.GEOJSON or (
+        binary is None and reader.known_other(data) is None
+        and name.lower().removesuffix(".gz").endswith((".json", ".geojson")))
+    if not is_json:
+        if binary is None:
+            raise reader.unaccepted(data, name)
+        if fmt not in ("auto", "vector"):
+            raise InputError(f"format {fmt} is JSON; this is a {binary.name} file", origin=name)
+        zones = vector.read_zones(data, name, opts.status, opts.limits)
         return [build_snapshot(opts.source or "import", _need_date(opts, name), zones, name)]
+    check_json_size(data, name, opts.limits)
     doc = load_json(data, name)
+    del data  # the parsed document replaces the bytes (up to the uncompressed limit)
     by_status = bool(opts.status.status or opts.status.field)
     if fmt == "nzz" or (fmt == "auto" and not by_status and nzz.detect(doc)):
         if opts.date is not None:
@@ -131,11 +140,11 @@ def parse_snapshots(data: bytes, name: str, opts: ImportOptions) -> list[Snapsho
         if when is None:
             raise InputError("archive files are named deepstatemap_data_YYYYMMDD; pass --date",
                              origin=name)
-        feats = vector.geojson_zones(doc, name)
+        feats = vector.geojson_zones(doc, name, opts.limits)
         status, kind, since = vector.VOCABULARY["occupied"]
         zones = [RawZone(status, kind, g, since, "occupied") for _, g in feats]
         return [build_snapshot(opts.source or archive.SOURCE, when, zones, name)]
-    feats = vector.geojson_zones(doc, name)
+    feats = vector.geojson_zones(doc, name, opts.limits)
     if not opts.status.status and not opts.status.field:
         raise InputError("not DeepStateMap or archive data; for other GeoJSON give --status "
                          "STATUS or --status-field FIELD", origin=name)
@@ -158,8 +167,8 @@ def _deepstate(doc: object, name: str, stem: str, opts: ImportOptions) -> Snapsh
     zones: list[RawZone] = []
     skipped: dict[str, int] = {}
     outside = markers = 0
-    for props, geom in vector.geojson_zones(fc, name):
-        label = str(props.get("name", ""))
+    for props, geom in vector.geojson_zones(fc, name, opts.limits):
+        label = str(props.get("name", ""))[:deepstate.MAX_NAME]
         meaning = deepstate.classify(label)
         if meaning.role == "outside":
             outside += 1
@@ -244,7 +253,7 @@ def import_paths(store: SqlStore, paths: Iterable[Path], opts: ImportOptions,
     with store.transaction():
         for path in files:
             try:
-                data = read_bytes(path)
+                data = read_bytes(path, opts.limits)
                 key = input_key(data, str(path), opts)
                 known = store.known_input(key)
                 if known is not None:

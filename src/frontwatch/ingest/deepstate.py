@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from frontwatch.errors import InputError
+from frontwatch.ingest.reader import brief
 from frontwatch.model import Status
 
 SOURCE = "deepstate"
@@ -72,13 +73,17 @@ _PHRASES: list[tuple[tuple[str, ...], Meaning]] = [
 ]
 
 
+# Real names are under 200 characters; only this much of a name is ever classified.
+MAX_NAME = 1000
+
+
 def normalize(name: str) -> str:
     return re.sub(r"\s+", " ", name.replace("\xa0", " ")).strip().lower()
 
 
 def classify(name: str) -> Meaning:
     """The meaning of a DeepStateMap feature name (any of the three generations)."""
-    text = normalize(name)
+    text = normalize(name[:MAX_NAME])
     key = _KEY_RE.search(text)
     if key:
         k = key.group(1)
@@ -125,8 +130,8 @@ def _envelope_time(doc: dict, origin: str) -> datetime:
         try:
             t = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError as exc:
-            raise InputError(f"envelope has an invalid 'datetime' {value!r}", origin=origin
-                             ) from exc
+            raise InputError(f"envelope has an invalid 'datetime' {brief(value)}",
+                             origin=origin) from exc
         return t if t.tzinfo else t.replace(tzinfo=UTC)
     ident = doc.get("id")
     if isinstance(ident, int | float) or (isinstance(ident, str) and ident.isdigit()):

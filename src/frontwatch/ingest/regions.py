@@ -18,6 +18,7 @@ import shapely
 
 from frontwatch import geometry, oblasts
 from frontwatch.errors import InputError
+from frontwatch.ingest.limits import Limits
 from frontwatch.ingest.reader import read_bytes, read_vector
 from frontwatch.model import Region
 from frontwatch.store.base import SqlStore
@@ -44,7 +45,10 @@ def read_regions(path: Path, level: str, valid_from: date | None = None) -> list
     """Regions of one level from any vector file (OSM boundaries carry name:en/uk, katotth)."""
     if level not in LEVELS:
         raise InputError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
-    df = read_vector(read_bytes(path), str(path))
+    # Boundary files come from the operator and are large by nature (every hromada of a
+    # country): held to the size limit, not to the per-snapshot feature and vertex limits.
+    limits = dataclasses.replace(Limits.from_settings(), features=None, vertices=None)
+    df = read_vector(read_bytes(path, limits), str(path), limits)
     out = []
     geoms = df.geometry.values
     records = df.drop(columns="geometry").to_dict("records")

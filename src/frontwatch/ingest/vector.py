@@ -1,4 +1,4 @@
-"""Any vector file pyogrio reads (GeoJSON, GeoPackage, zipped Shapefile, FlatGeobuf), with a
+"""Generic vector files (GeoJSON, GeoPackage, zipped Shapefile, FlatGeobuf), with a
 user-given status mapping and date."""
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import orjson
 import shapely
 
 from frontwatch.errors import InputError
+from frontwatch.ingest.limits import Limits, check_features, check_vertices
 from frontwatch.ingest.prepare import RawZone
-from frontwatch.ingest.reader import read_vector
+from frontwatch.ingest.reader import brief, read_vector
 from frontwatch.model import Status
 
 # Accepted spellings of each status (case-insensitive), with the zone kind they imply.
@@ -46,7 +47,7 @@ class StatusMapping:
             return VOCABULARY[target]
         except KeyError:
             raise InputError(
-                f"unknown status {value!r}; accepted: {', '.join(sorted(VOCABULARY))} "
+                f"unknown status {brief(value)}; accepted: {', '.join(sorted(VOCABULARY))} "
                 "(map others with --status-map VALUE=STATUS)", origin=origin) from None
 
 
@@ -64,15 +65,18 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def read_zones(data: bytes, origin: str, status: StatusMapping) -> list[RawZone]:
-    """Read polygons from any pyogrio-readable bytes and give each its status."""
+def read_zones(data: bytes, origin: str, status: StatusMapping, limits: Limits
+               ) -> list[RawZone]:
+    """Read polygons from a GeoPackage, FlatGeobuf or zipped Shapefile and give each its
+    status."""
     if not status.status and not status.field:
         raise InputError("generic vector files need --status STATUS or --status-field FIELD "
                          "(with --status-map VALUE=STATUS for other values)", origin=origin)
-    df = read_vector(data, origin)
+    df = read_vector(data, origin, limits)
     if status.field and status.field not in df.columns:
-        raise InputError(f"no field {status.field!r}; fields are: "
-                         f"{', '.join(c for c in df.columns if c != 'geometry')}", origin=origin)
+        fields = [brief(c, 30) for c in df.columns if c != "geometry"]
+        raise InputError(f"no field {status.field!r}; fields are: {', '.join(fields[:12])}"
+                         + (" …" if len(fields) > 12 else ""), origin=origin)
     records = df.drop(columns="geometry").to_dict("records")
     return with_statuses(list(zip(records, df.geometry.values)), status, origin)
 
@@ -93,12 +97,13 @@ def with_statuses(features: list[tuple[dict, Any]], status: StatusMapping, origi
     return out
 
 
-def geojson_zones(doc: Any, origin: str) -> list[tuple[dict, Any]]:
-    """(properties, shapely geometry) of every feature of a GeoJSON document, with precise
-    errors for documents that are JSON but not GeoJSON."""
+def geojson_zones(doc: Any, origin: str, limits: Limits | None = None
+                  ) -> list[tuple[dict, Any]]:
+    """(properties, shapely geometry) of every feature of a GeoJSON document, within the
+    feature and vertex limits, with precise errors for JSON that is not GeoJSON."""
     if not isinstance(doc, dict) or "type" not in doc:
-        found = type(doc).__name__ if not isinstance(doc, dict) else \
-            f"an object with keys {sorted(doc)[:6]}"
+        found = {list: "an array", dict: "an object without 'type'"}.get(
+            type(doc), f"a {type(doc).__name__}")
         raise InputError(f"JSON is not GeoJSON: expected a FeatureCollection, found {found}",
                          origin=origin)
     if doc["type"] == "Feature":
@@ -108,10 +113,12 @@ def geojson_zones(doc: Any, origin: str) -> list[tuple[dict, Any]]:
         if not isinstance(feats, list):
             raise InputError("FeatureCollection has no 'features' list", origin=origin)
     else:
-        raise InputError(f"JSON is not a GeoJSON FeatureCollection (type {doc['type']!r})",
-                         origin=origin)
+        raise InputError("JSON is not a GeoJSON FeatureCollection (type "
+                         f"{brief(doc['type'])})", origin=origin)
+    limits = limits or Limits.from_settings()
+    check_features(len(feats), origin, limits)
     props: list[dict] = []
-    texts: list[bytes] = []
+    geometries: list[Any] = []
     for i, f in enumerate(feats):
         if not isinstance(f, dict):
             raise InputError(f"feature {i} is not an object", origin=origin)
@@ -119,17 +126,46 @@ def geojson_zones(doc: Any, origin: str) -> list[tuple[dict, Any]]:
         if g is None:
             continue
         props.append(f.get("properties") or {})
-        texts.append(orjson.dumps(g))
-    if not texts:
+        geometries.append(g)
+    # Counted before GEOS parses anything: its JSON parser takes ~300 bytes per vertex.
+    check_vertices(sum(map(count_positions, geometries)), origin, limits)
+    if not geometries:
         return []
+    texts = []
+    for i, g in enumerate(geometries):
+        try:
+            texts.append(orjson.dumps(g))
+        except (TypeError, orjson.JSONEncodeError):  # nested deeper than any geometry
+            raise _malformed(i, origin) from None
     geoms = shapely.from_geojson(texts, on_invalid="ignore")
     bad = np.flatnonzero(shapely.is_missing(geoms))
     if len(bad):
-        i = int(bad[0])
-        try:
-            shapely.from_geojson(texts[i])
-            reason = "unreadable geometry"
-        except Exception as exc:
-            reason = str(exc).strip()
-        raise InputError(f"feature {i} has malformed geometry: {reason}", origin=origin)
+        raise _malformed(int(bad[0]), origin)
     return list(zip(props, geoms))
+
+
+def _malformed(i: int, origin: str) -> InputError:
+    return InputError(f"feature {i} has malformed geometry (not a valid GeoJSON geometry "
+                      "object)", origin=origin)
+
+
+def count_positions(geometry: Any) -> int:
+    """Positions in a parsed GeoJSON geometry, without recursion and without visiting each
+    position of a well-formed ring or line (counted by its length)."""
+    n, stack = 0, [geometry]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.append(item.get("coordinates"))
+            parts = item.get("geometries")
+            if isinstance(parts, list):
+                stack.extend(parts)
+        elif isinstance(item, list) and item:
+            first = item[0]
+            if not isinstance(first, list):
+                n += 1  # a position
+            elif first and not isinstance(first[0], list | dict):
+                n += len(item)  # a ring or line of positions
+            else:
+                stack.extend(item)
+    return n

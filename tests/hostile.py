@@ -1,0 +1,149 @@
+"""Builders of hostile inputs (written by the tests themselves): bombs, VRTs, zips that hide
+other formats, GeoPackages with a hidden reach into the file system, and files of formats
+Frontwatch does not document. Each embeds MARKER where it has text, so a test can check that
+no error repeats the file's content."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import sqlite3
+import struct
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from tests.helpers import OCC, deepstate_fc, square
+
+MARKER = "HOSTILE-MARKER-7f3a"
+PASSWD = "/etc/passwd"
+
+
+def frame(n: int = 1, ring: list | None = None, state: str = "occupied") -> gpd.GeoDataFrame:
+    geoms = [shapely.Polygon(ring or square(0.001 * i)) for i in range(n)]
+    return gpd.GeoDataFrame({"state": [state] * n}, geometry=geoms, crs=4326)
+
+
+def vector_bytes(df: gpd.GeoDataFrame, suffix: str) -> bytes:
+    """`df` written by GDAL as .gpkg or .fgb."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / f"zones{suffix}"
+        df.to_file(path, engine="pyogrio")
+        return path.read_bytes()
+
+
+def shapefile_zip(df: gpd.GeoDataFrame, extra: tuple[tuple[str, bytes], ...] = ()) -> bytes:
+    """A zipped Shapefile of `df`, plus extra members (name, content)."""
+    with tempfile.TemporaryDirectory() as d:
+        df.to_file(Path(d) / "zones.shp", engine="pyogrio")
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for f in sorted(Path(d).iterdir()):
+                z.write(f, f.name)
+            for name, content in extra:
+                z.writestr(name, content)
+        return buf.getvalue()
+
+
+def zip_of(*members: tuple[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, content in members:
+            z.writestr(name, content)
+    return buf.getvalue()
+
+
+def ring(n: int, z: bool = False) -> list:
+    """A closed ring of n + 1 positions around Bakhmut."""
+    out = [[float(38 + 0.1 * np.cos(a)), float(48.6 + 0.1 * np.sin(a))] + ([0.0] if z else [])
+           for a in np.linspace(0, 6.28, n)]
+    return [*out, out[0]]
+
+
+def vrt(source: str, layer: str = "passwd") -> bytes:
+    return (f'<OGRVRTDataSource><OGRVRTLayer name="{layer}"><SrcDataSource>{source}'
+            f'</SrcDataSource><!-- {MARKER} --></OGRVRTLayer></OGRVRTDataSource>').encode()
+
+
+def gzip_bomb(size: int) -> bytes:
+    """Gzip of `size` zero bytes (multi-member: 1 MiB each), about size / 1000 bytes."""
+    return gzip.compress(bytes(1 << 20), 9) * (size >> 20)
+
+
+def _raw_zip(members: list[tuple[str, bytes, int, int, int]]) -> bytes:
+    """A zip written field by field: (name, stored data, crc, declared size, method)."""
+    out, directory = io.BytesIO(), []
+    for name, data, crc, size, method in members:
+        raw, at = name.encode(), out.tell()
+        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0, crc, len(data),
+                              size, len(raw), 0) + raw + data)
+        directory.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0,
+                                     0, crc, len(data), size, len(raw), 0, 0, 0, 0, 0, at)
+                         + raw)
+    start, table = out.tell(), b"".join(directory)
+    out.write(table + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(directory),
+                                  len(directory), len(table), start, 0))
+    return out.getvalue()
+
+
+def zip_bomb(size: int, declared: int | None = None) -> bytes:
+    """A zipped 'Shapefile' whose .shp inflates to `size` zero bytes (one deflate stream of
+    repeated fully-flushed blocks, about size / 1000 bytes); `declared` can understate it."""
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = c.compress(bytes(1 << 20)) + c.flush(zlib.Z_FULL_FLUSH)
+    stream = block * (size >> 20) + c.flush()
+    return _raw_zip([("zones.shp", stream, 0, declared or size, 8),
+                     ("zones.shx", b"", 0, 0, 0), ("zones.dbf", b"", 0, 0, 0)])
+
+
+def zip_many_members(n: int) -> bytes:
+    return _raw_zip([(f"m{i}.dbf", b"", 0, 0, 0) for i in range(n)])
+
+
+def gpkg_reaching_out() -> bytes:
+    """A GeoPackage whose only feature table is a VirtualOGR table over /etc/passwd."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "evil.gpkg"
+        frame().to_file(path, layer="zones", engine="pyogrio")
+        con = sqlite3.connect(path)
+        con.execute("PRAGMA writable_schema=ON")
+        con.execute("INSERT INTO sqlite_master(type, name, tbl_name, rootpage, sql) VALUES "
+                    "('table', 'passwd', 'passwd', 0, "
+                    f"'CREATE VIRTUAL TABLE passwd USING VirtualOGR(''CSV:{PASSWD}'')')")
+        con.execute("UPDATE gpkg_contents SET table_name = 'passwd', identifier = 'passwd'")
+        con.execute("UPDATE gpkg_geometry_columns SET table_name = 'passwd'")
+        con.commit()
+        con.close()
+        return path.read_bytes()
+
+
+def sqlite_not_gpkg() -> bytes:
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "plain.sqlite"
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE zones (wkt TEXT, state TEXT)")
+        con.execute("INSERT INTO zones VALUES ('POLYGON((38 48, 39 48, 39 49, 38 48))', ?)",
+                    (MARKER,))
+        con.commit()
+        con.close()
+        return path.read_bytes()
+
+
+def deepstate_json(*zones: tuple[str, list]) -> bytes:
+    import orjson
+
+    return orjson.dumps(deepstate_fc(*(zones or ((OCC, square()),))))
+
+
+def nested_json(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+def values_bomb(n: int) -> bytes:
+    """`[[],[],…]`: tiny on disk, ~60 bytes per element once parsed."""
+    return b"[" + b"[]," * n + b"[]]"

@@ -1,0 +1,550 @@
+"""Hostile inputs, uploaded (POST /v1/snapshots with the write token) and imported
+(`frontwatch import`): VRTs reaching for server files or URLs, bombs, zips hiding other
+formats, formats Frontwatch does not document, and inputs over the feature and vertex
+limits. Each is refused with a 4xx problem+json (413 naming the limit) or CLI exit 1 with
+one line, naming the file and the reason and never repeating its content; the store is
+unchanged and the server still answers. Refused inputs cost under 100 MB of memory."""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import httpx
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from frontwatch.serving import data_version
+from frontwatch.settings import Settings
+from frontwatch.store import open_store
+from tests import hostile as h
+from tests.helpers import GREY, OCC, deepstate_fc, square
+
+TOKEN = "s3cret"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+# Small limits keep the bombs small; the memory test below runs with the defaults.
+LIMITS = {"FRONTWATCH_MAX_UNCOMPRESSED_MB": "2", "FRONTWATCH_MAX_FEATURES": "50",
+          "FRONTWATCH_MAX_VERTICES": "2000"}
+VECTOR = {"status": "occupied", "date": "2025-06-01"}
+NOT_ACCEPTED = "not a format Frontwatch reads"
+PASSWD_LINE = (Path(h.PASSWD).read_text().splitlines() or ["root:x:0:0"])[0] \
+    if Path(h.PASSWD).exists() else "root:x:0:0"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One hostile input: its bytes, the name it arrives under, the options given with it,
+    and the refusal expected (status, a pattern of the message)."""
+
+    id: str
+    build: Callable[[], bytes]
+    name: str
+    status: int
+    message: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+CASES = [
+    # formats that can reach outside the upload
+    Case("vrt-csv-passwd", lambda: h.vrt(f"CSV:{h.PASSWD}"), "zones.vrt", 400,
+         NOT_ACCEPTED + r".*XML", VECTOR),
+    Case("vrt-vsicurl", lambda: h.vrt("/vsicurl/http://127.0.0.1:9/zones.geojson", "zones"),
+         "remote.vrt", 400, NOT_ACCEPTED, VECTOR),
+    Case("vrt-named-geojson", lambda: h.vrt(f"CSV:{h.PASSWD}"), "1719835200.geojson", 400,
+         NOT_ACCEPTED + r".*XML"),
+    Case("vrt-named-gpkg", lambda: h.vrt(f"CSV:{h.PASSWD}"), "zones.gpkg", 400,
+         NOT_ACCEPTED, VECTOR),
+    Case("gpkg-virtualogr-passwd", h.gpkg_reaching_out, "zones.gpkg", 400,
+         "not a readable GeoPackage", VECTOR),
+    Case("zip-with-vrt", lambda: h.zip_of(("zones.vrt", h.vrt(f"CSV:{h.PASSWD}"))),
+         "zones.zip", 400, r"'\.vrt' member", VECTOR),
+    Case("shapefile-zip-with-vrt-sidecar",
+         lambda: h.shapefile_zip(h.frame(), (("zones.vrt", h.vrt(f"CSV:{h.PASSWD}")),)),
+         "zones.zip", 400, r"'\.vrt' member", VECTOR),
+    Case("zip-with-gpkg", lambda: h.zip_of(("zones.gpkg", h.vector_bytes(h.frame(), ".gpkg"))),
+         "zones.zip", 400, r"'\.gpkg' member", VECTOR),
+    Case("zip-two-shapefiles",
+         lambda: h.shapefile_zip(h.frame(), (("other/zones.shp", b"\0" * 100),)),
+         "zones.zip", 400, "more than one Shapefile", VECTOR),
+    # formats Frontwatch does not document
+    Case("csv-with-wkt", lambda: f'WKT,state\n"POLYGON((38 48,39 48,39 49,38 48))",'
+         f'{h.MARKER}\n'.encode(), "zones.csv", 400, NOT_ACCEPTED, VECTOR),
+    Case("kml", lambda: f'<?xml version="1.0"?><kml><Placemark><name>{h.MARKER}</name>'
+         '</Placemark></kml>'.encode(), "zones.kml", 400, NOT_ACCEPTED + r".*XML", VECTOR),
+    Case("gml", lambda: f'<gml:FeatureCollection xmlns:gml="http://www.opengis.net/gml">'
+         f'{h.MARKER}</gml:FeatureCollection>'.encode(), "zones.gml", 400, NOT_ACCEPTED,
+         VECTOR),
+    Case("sqlite-not-gpkg", h.sqlite_not_gpkg, "zones.gpkg", 400,
+         "SQLite database that is not a GeoPackage", VECTOR),
+    Case("wrong-magic-gpkg", lambda: b"\x00GPKG?" + h.MARKER.encode() * 50, "zones.gpkg", 400,
+         NOT_ACCEPTED, VECTOR),
+    Case("gpkg-truncated", lambda: h.vector_bytes(h.frame(3), ".gpkg")[:6000], "zones.gpkg",
+         400, "not a readable GeoPackage", VECTOR),
+    Case("fgb-truncated", lambda: h.vector_bytes(h.frame(3), ".fgb")[:300], "zones.fgb", 400,
+         "not a readable FlatGeobuf", VECTOR),
+    Case("bare-shp", lambda: b"\x00\x00\x27\x0a" + bytes(96), "zones.shp", 400, "bare .shp",
+         VECTOR),
+    Case("topojson", lambda: orjson.dumps({"type": "Topology", "objects": {}, "arcs": []}),
+         "zones.json", 400, "not a GeoJSON FeatureCollection", VECTOR),
+    # bombs and sizes
+    Case("gzip-bomb", lambda: h.gzip_bomb(64 << 20), "1719835200.geojson.gz", 413,
+         "larger than 2 MB uncompressed.*FRONTWATCH_MAX_UNCOMPRESSED_MB"),
+    Case("nested-gzip", lambda: gzip.compress(gzip.compress(h.deepstate_json())),
+         "1719835200.geojson.gz", 400, "gzip inside gzip"),
+    Case("zip-bomb", lambda: h.zip_bomb(64 << 20), "zones.zip", 413,
+         "FRONTWATCH_MAX_UNCOMPRESSED_MB", VECTOR),
+    Case("zip-bomb-understated", lambda: h.zip_bomb(64 << 20, declared=1000), "zones.zip",
+         400, "corrupt zip", VECTOR),
+    Case("zip-many-members", lambda: h.zip_many_members(5000), "zones.zip", 413,
+         "too many members", VECTOR),
+    Case("plain-over-limit", lambda: b" " * (3 << 20) + h.deepstate_json(),
+         "1719835200.geojson", 413, "FRONTWATCH_MAX_UNCOMPRESSED_MB"),
+    Case("too-many-features-json",
+         lambda: orjson.dumps(deepstate_fc(*[(OCC, square(0.001 * i)) for i in range(51)])),
+         "1719835200.geojson", 413, "more than 50 features.*FRONTWATCH_MAX_FEATURES"),
+    Case("too-many-features-gpkg", lambda: h.vector_bytes(h.frame(51), ".gpkg"), "zones.gpkg",
+         413, "more than 50 features.*FRONTWATCH_MAX_FEATURES", VECTOR),
+    Case("too-many-vertices-json", lambda: h.deepstate_json((OCC, h.ring(2001, z=True))),
+         "1719835200.geojson", 413, "more than 2,000 vertices.*FRONTWATCH_MAX_VERTICES"),
+    Case("too-many-vertices-fgb", lambda: h.vector_bytes(h.frame(ring=h.ring(2001)), ".fgb"),
+         "zones.fgb", 413, "more than 2,000 vertices.*FRONTWATCH_MAX_VERTICES", VECTOR),
+    Case("json-values-bomb", lambda: h.values_bomb(300_000), "zones.geojson", 413,
+         "JSON holds more values", VECTOR),
+    # values a parser or a geometry library may choke on
+    Case("enormous-coordinates",
+         lambda: h.deepstate_json((OCC, [[x * 1e9, y] for x, y in square()])),
+         "1719835200.geojson", 400, "out of lon/lat range"),
+    Case("infinite-number", lambda: h.deepstate_json().replace(b"38.0", b"1e400", 1),
+         "1719835200.geojson", 400, "not valid JSON"),
+    Case("nan-json", lambda: h.deepstate_json().replace(b"38.0", b"NaN", 1),
+         "1719835200.geojson", 400, "not valid JSON"),
+    Case("nan-gpkg", lambda: h.vector_bytes(h.frame(ring=[
+        [38.0, 48.6], [float("nan"), 48.6], [38.1, 48.7], [38.0, 48.6]]), ".gpkg"),
+         "zones.gpkg", 400, "NaN or infinite", VECTOR),
+    Case("deeply-nested-json", lambda: h.nested_json(5000), "1719835200.geojson", 400,
+         "not valid JSON"),
+    Case("deeply-nested-geometry", lambda: orjson.dumps(deepstate_fc(
+        (OCC, [[[38.0, 48.6]]]))).replace(b"[[[[38.0,48.6]]]]",
+                                         b"[" * 900 + b"38.0" + b"]" * 900), "1719835200.geojson",
+         400, "malformed geometry"),
+    Case("huge-name-string", lambda: h.deepstate_json((h.MARKER * 80_000, square())),
+         "1719835200.geojson", 400, "no control zones"),
+    Case("huge-status-value",
+         lambda: h.vector_bytes(h.frame(state=h.MARKER * 10_000), ".gpkg"), "zones.gpkg", 400,
+         r"unknown status \(a 190,000-character value\)",
+         {"status_field": "state", "date": "2025-06-01"}),
+    Case("binary-named-geojson", lambda: bytes(range(256)) * 4, "1719835200.geojson", 400,
+         "not valid JSON"),
+    Case("empty-file", lambda: b"", "1719835200.geojson", 400, "empty"),
+    Case("whitespace-only", lambda: b" \n\t " * 1000, "zones.gpkg", 400, "empty", VECTOR),
+]
+
+
+def _no_content_echoed(text: str) -> None:
+    """No error may repeat the file's content: neither our marker nor a server file."""
+    assert h.MARKER not in text
+    assert PASSWD_LINE not in text and "root:x:0" not in text
+    assert len(text) < 600, "an error is one short line"
+
+
+# --- the store and the app -----------------------------------------------------------------
+def _fingerprint(db: Path) -> tuple:
+    """What a refused input must leave untouched: every revision and the data version."""
+    store = open_store(db)
+    try:
+        return [(s.id, s.content_hash) for s in store.snapshots()], data_version(store)
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def seeded_db(tmp_path_factory) -> Path:
+    """A store holding one revision, so that 'unchanged' means something."""
+    from frontwatch.bootstrap import ensure_places
+    from frontwatch.ingest import ImportOptions, import_paths
+
+    folder = tmp_path_factory.mktemp("hostile")
+    first = folder / "1719835200.geojson"
+    first.write_bytes(h.deepstate_json((OCC, square()), (GREY, square(0.2))))
+    store = open_store(folder / "store.sqlite")
+    ensure_places(store)  # as the CLI would on first use, so it changes nothing later
+    import_paths(store, [first], ImportOptions())
+    store.close()
+    return folder / "store.sqlite"
+
+
+@pytest.fixture(scope="module")
+def api(seeded_db):
+    from api.app import create_app
+
+    settings = Settings(database_url=str(seeded_db), api_token=TOKEN, max_upload_mb=4,
+                        max_uncompressed_mb=float(LIMITS["FRONTWATCH_MAX_UNCOMPRESSED_MB"]),
+                        max_features=int(LIMITS["FRONTWATCH_MAX_FEATURES"]),
+                        max_vertices=int(LIMITS["FRONTWATCH_MAX_VERTICES"]))
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def _still_answering(api: TestClient) -> None:
+    assert api.get("/healthz").status_code == 200
+    assert api.get("/v1/snapshots/latest").status_code == 200
+
+
+def _refused(r: httpx.Response, status: int, pattern: str) -> str:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    detail = r.json()["detail"]
+    assert re.search(pattern, detail), detail
+    _no_content_echoed(r.text)
+    return detail
+
+
+# --- uploads -------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_upload_refused(api, seeded_db, case):
+    before = _fingerprint(seeded_db)
+    data = case.build()
+    r = api.post("/v1/snapshots", content=data, headers=AUTH,
+                 params={"filename": case.name, **case.params})
+    detail = _refused(r, case.status, case.message)
+    assert detail.startswith((case.name, "body: empty")), "the detail names the file"
+    if case.status == 413:
+        assert "limit" in detail
+    assert _fingerprint(seeded_db) == before
+    _still_answering(api)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.id in (
+    "vrt-csv-passwd", "gzip-bomb", "zip-bomb", "too-many-features-gpkg")],
+    ids=lambda c: c.id)
+def test_multipart_upload_refused(api, seeded_db, case):
+    before = _fingerprint(seeded_db)
+    r = api.post("/v1/snapshots", files={"file": (case.name, case.build())}, headers=AUTH,
+                 params=case.params)
+    _refused(r, case.status, case.message)
+    assert _fingerprint(seeded_db) == before
+    _still_answering(api)
+
+
+def _multipart(parts: list[tuple[str, str | None, bytes]], boundary: str = "xyz") -> bytes:
+    out = b""
+    for name, filename, content in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"'
+                                                      if filename else "")
+        out += (f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+                + content + b"\r\n")
+    return out + f"--{boundary}--\r\n".encode()
+
+
+MULTIPART = {**AUTH, "Content-Type": "multipart/form-data; boundary=xyz"}
+
+
+@pytest.mark.parametrize(("body", "headers", "status", "pattern"), [
+    (b"", AUTH, 400, "empty upload"),
+    (_multipart([("note", None, h.MARKER.encode())]), MULTIPART, 400,
+     "needs a file field named 'file'"),
+    (_multipart([("file", "a.geojson", h.deepstate_json()),
+                 ("file", "b.geojson", h.deepstate_json())]), MULTIPART, 400,
+     "malformed multipart.*Too many files"),
+    (b"--xyz\r\nContent-Disposition: form-data\r\n\r\n" + h.MARKER.encode(), MULTIPART, 400,
+     "malformed multipart"),
+    (_multipart([("file", "1719835200.geojson", b"")]), MULTIPART, 400, "empty"),
+], ids=["empty-body", "multipart-without-file", "multipart-two-files",
+        "multipart-malformed", "multipart-empty-file"])
+def test_malformed_bodies_refused(api, seeded_db, body, headers, status, pattern):
+    before = _fingerprint(seeded_db)
+    _refused(api.post("/v1/snapshots", content=body, headers=headers), status, pattern)
+    assert _fingerprint(seeded_db) == before
+    _still_answering(api)
+
+
+def test_body_over_the_limit_is_refused_while_streaming(api, seeded_db):
+    """A chunked body (no Content-Length to trust) is cut off at the 4 MB limit: the app
+    stops reading there instead of taking the whole body first. Driven at the ASGI level,
+    where each chunk the server pulls is counted."""
+    import anyio
+
+    before = _fingerprint(seeded_db)
+    pulled, sent = 0, []
+
+    async def receive():
+        nonlocal pulled
+        pulled += 1
+        return {"type": "http.request", "body": b" " * 65536, "more_body": pulled < 256}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": "/v1/snapshots", "raw_path":
+             b"/v1/snapshots", "root_path": "", "query_string": b"filename=x.geojson",
+             "headers": [(b"host", b"test"), (b"authorization", AUTH["Authorization"].encode()),
+                         (b"content-type", b"application/octet-stream")],
+             "client": ("127.0.0.1", 1), "server": ("test", 80)}
+    anyio.run(api.app, scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert start["status"] == 413
+    assert b"FRONTWATCH_MAX_UPLOAD_MB" in body
+    assert pulled <= 4 * 16 + 1, f"read {pulled} chunks of 64 KiB for a 4 MB limit"
+    declared = api.post("/v1/snapshots", content=b"{}", headers={
+        **AUTH, "Content-Length": str(5 << 20)})  # a declared size over the limit
+    _refused(declared, 413, "FRONTWATCH_MAX_UPLOAD_MB")
+    assert _fingerprint(seeded_db) == before
+    _still_answering(api)
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self):
+        self.hits.append(self.path)
+        body = h.deepstate_json()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_HEAD = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
+def test_vsicurl_sources_are_never_fetched(api, seeded_db):
+    """A VRT (or a file name) pointing GDAL at a URL: refused, and nothing is fetched."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/zones.geojson"
+    try:
+        before = _fingerprint(seeded_db)
+        for content, name in [(h.vrt(f"/vsicurl/{url}", "zones"), "remote.vrt"),
+                              (h.vrt(f"/vsicurl/{url}", "zones"), f"/vsicurl/{url}"),
+                              (h.vrt(f"GeoJSON:/vsicurl/{url}", "zones"), "zones.gpkg")]:
+            r = api.post("/v1/snapshots", content=content, headers=AUTH,
+                         params={"filename": name, **VECTOR})
+            _refused(r, 400, NOT_ACCEPTED)
+        assert _Recorder.hits == []
+        assert _fingerprint(seeded_db) == before
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_documented_formats_are_still_accepted(tmp_path):
+    """Content decides, so a GeoJSON named .vrt is read as GeoJSON (by our JSON parser, not
+    GDAL's VRT driver); zipped Shapefiles with the usual sidecars and odd member paths, .gz
+    GeoPackages and FlatGeobuf are read by their own drivers."""
+    from api.app import create_app
+
+    app = TestClient(create_app(Settings(database_url=str(tmp_path / "ok.sqlite"),
+                                         api_token=TOKEN)))
+    accepted = [
+        (h.deepstate_json((OCC, square())), "zones.vrt", {"date": "2025-06-01"}),
+        (h.shapefile_zip(h.frame(2), (("zones.sbn", b"\0" * 64), ("zones.shp.xml", b"<x/>"),
+                                      ("__MACOSX/._zones.shp", b"\0"))), "zones.zip", VECTOR),
+        (gzip.compress(h.vector_bytes(h.frame(3), ".gpkg")), "zones.gpkg.gz",
+         {**VECTOR, "date": "2025-06-02"}),
+        (h.vector_bytes(h.frame(4), ".fgb"), "zones.fgb", {**VECTOR, "date": "2025-06-03"}),
+    ]
+    for content, name, params in accepted:
+        r = app.post("/v1/snapshots", content=content, headers=AUTH,
+                     params={"filename": name, **params})
+        assert r.status_code == 201, r.text
+    assert app.get("/v1/snapshots").json()["count"] == 4
+
+
+# --- the CLI -------------------------------------------------------------------------------
+def _cli(args: list[str], monkeypatch, capsys) -> tuple[int, str]:
+    """`frontwatch ARGS` in this process (its real entry point): exit code and stderr."""
+    from frontwatch.cli import main
+
+    for name, value in LIMITS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys, "argv", ["frontwatch", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    return code, capsys.readouterr().err
+
+
+def _flags(params: dict[str, str]) -> list[str]:
+    return [x for k, v in params.items() for x in (f"--{k.replace('_', '-')}", v)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_cli_import_refused(seeded_db, tmp_path, monkeypatch, capsys, case):
+    before = _fingerprint(seeded_db)
+    path = tmp_path / case.name
+    path.write_bytes(case.build())
+    code, err = _cli(["import", str(path), "--db", str(seeded_db), *_flags(case.params)],
+                     monkeypatch, capsys)
+    assert code == 1, err
+    line = err.strip()
+    assert "\n" not in line and "Traceback" not in line and "internal error" not in line
+    assert str(path) in line and re.search(case.message, line), line
+    _no_content_echoed(line)
+    assert _fingerprint(seeded_db) == before
+
+
+def test_cli_skip_invalid_reports_hostile_files_and_imports_the_rest(seeded_db, tmp_path,
+                                                                      monkeypatch, capsys):
+    """A folder mixing hostile files with a good one: --skip-invalid names each refusal
+    and imports the good file; without it nothing is stored."""
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "1720000000.geojson").write_bytes(h.deepstate_json((OCC, square(0.4))))
+    (folder / "1720100000.geojson.gz").write_bytes(h.gzip_bomb(64 << 20))
+    (folder / "zones.zip").write_bytes(h.zip_of(("zones.vrt", h.vrt(f"CSV:{h.PASSWD}"))))
+    (folder / "passwd.vrt").write_bytes(h.vrt(f"CSV:{h.PASSWD}"))  # not an import suffix
+    before = _fingerprint(seeded_db)
+    code, err = _cli(["import", str(folder), "--db", str(seeded_db)], monkeypatch, capsys)
+    assert code == 1 and "FRONTWATCH_MAX_UNCOMPRESSED_MB" in err
+    assert _fingerprint(seeded_db) == before
+    code, err = _cli(["import", str(folder), "--db", str(seeded_db), "--skip-invalid",
+                      "--status", "occupied", "--date", "2025-06-01"],
+                     monkeypatch, capsys)
+    assert code == 0, err
+    _no_content_echoed(err)
+    assert "1720100000.geojson.gz" in err and "'.vrt' member" in err
+    assert len(_fingerprint(seeded_db)[0]) == len(before[0]) + 1
+
+
+def test_real_cli_process_refuses_a_bomb_and_a_vrt(seeded_db, tmp_path):
+    """The installed entry point as users run it: exit 1, one line, no traceback."""
+    before = _fingerprint(seeded_db)
+    bomb = tmp_path / "1720000000.geojson.gz"
+    bomb.write_bytes(h.gzip_bomb(1 << 30))  # 1 GiB of zeros in ~1 MB
+    passwd = tmp_path / "zones.vrt"
+    passwd.write_bytes(h.vrt(f"CSV:{h.PASSWD}"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTWATCH_MAX")}
+    for path, pattern in [(bomb, "larger than 16 MB uncompressed .limit: "
+                           "FRONTWATCH_MAX_UNCOMPRESSED_MB"), (passwd, NOT_ACCEPTED)]:
+        proc = subprocess.run([sys.executable, "-m", "frontwatch", "import", str(path),
+                               "--db", str(seeded_db), "--status", "occupied", "--date",
+                               "2025-06-01"], capture_output=True, text=True, env=env,
+                              timeout=300)
+        assert proc.returncode == 1, proc.stderr
+        line = proc.stderr.strip()
+        assert "\n" not in line and str(path) in line and re.search(pattern, line), line
+        _no_content_echoed(line)
+    assert _fingerprint(seeded_db) == before
+
+
+# --- memory --------------------------------------------------------------------------------
+MEMORY_CASES = {
+    "1720000000.geojson.gz": lambda: h.gzip_bomb(1 << 30),
+    "zones.zip": lambda: h.zip_bomb(1 << 30),
+    "nested.geojson.gz": lambda: gzip.compress(h.gzip_bomb(1 << 30)),
+    "values.geojson": lambda: h.values_bomb(2_000_000),
+    "1720100000.geojson": lambda: h.deepstate_json(*[(OCC, square(1e-4 * i))
+                                                     for i in range(10_001)]),
+    "1720200000.geojson": lambda: h.deepstate_json((OCC, h.ring(100_001, z=True))),
+    "1720300000.geojson": lambda: h.deepstate_json((h.MARKER * 800_000, square())),
+    "vertices.gpkg": lambda: h.vector_bytes(h.frame(ring=h.ring(100_001)), ".gpkg"),
+    "features.gpkg": lambda: h.vector_bytes(h.frame(10_001), ".gpkg"),
+    "array-of-objects.json": lambda: b"[" + b"{}," * 350_000 + b"{}]",
+}
+
+
+def test_refused_inputs_stay_under_100_mb(tmp_path):
+    """With the default limits, reading and refusing each input (1 GiB bombs, inputs just
+    over the feature and vertex limits, a 15 MB string, the most JSON values the prescan
+    lets through) raises a process's peak RSS by less than 100 MB."""
+    paths = []
+    for name, build in MEMORY_CASES.items():
+        (tmp_path / name).write_bytes(build())
+        paths.append(str(tmp_path / name))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTWATCH_MAX")}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1] / "src"),
+                                         str(Path(__file__).parents[1])])
+    proc = subprocess.run([sys.executable, "-m", "tests.memory_probe", *paths], env=env,
+                          capture_output=True, text=True, timeout=600,
+                          cwd=Path(__file__).parents[1])
+    assert proc.returncode == 0, proc.stderr
+    results = {name: (peak, outcome) for name, peak, outcome in
+               map(json.loads, proc.stdout.splitlines())}
+    print(proc.stdout)
+    assert set(results) == set(MEMORY_CASES)
+    for name, (peak, outcome) in results.items():
+        assert outcome != "accepted", name
+        _no_content_echoed(outcome)
+        assert peak < 100, f"{name}: peak +{peak} MB ({outcome})"
+    assert "FRONTWATCH_MAX_UNCOMPRESSED_MB" in results["1720000000.geojson.gz"][1]
+    assert "FRONTWATCH_MAX_VERTICES" in results["vertices.gpkg"][1]
+
+
+def _vm_hwm_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_real_server_refuses_bombs_within_100_mb(seeded_db, tmp_path):
+    """`frontwatch serve` over the wire, default limits: a 1 GiB gzip bomb, a 1 GiB zip
+    bomb and a 60 MB chunked body are refused (413) while the server's peak RSS grows by
+    less than 100 MB, and it answers afterwards."""
+    import shutil
+    import socket
+
+    db = tmp_path / "served.sqlite"
+    shutil.copy(seeded_db, db)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTWATCH_MAX")}
+    env["FRONTWATCH_API_TOKEN"] = TOKEN
+    proc = subprocess.Popen([sys.executable, "-m", "frontwatch", "serve", "--db", str(db),
+                             "--port", str(port), "--workers", "1"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.2)
+        with httpx.Client(base_url=base, headers=AUTH, timeout=120) as http:
+            # warm up every module an upload uses, then take the baseline
+            warm = http.post("/v1/snapshots", params={"filename": "zones.gpkg", **VECTOR},
+                             content=h.vector_bytes(h.frame(), ".gpkg"))
+            assert warm.status_code == 201, warm.text
+            start = _vm_hwm_mb(proc.pid)
+
+            def chunks():
+                for _ in range(60):
+                    yield b" " * (1 << 20)
+
+            for content, name in [(h.gzip_bomb(1 << 30), "1720000000.geojson.gz"),
+                                  (h.zip_bomb(1 << 30), "zones.zip"), (chunks(), "big.json")]:
+                r = http.post("/v1/snapshots", content=content,
+                              params={"filename": name, **VECTOR})
+                assert r.status_code == 413, r.text
+                assert "limit" in r.json()["detail"]
+            assert http.get("/v1/snapshots/latest").status_code == 200
+            grown = _vm_hwm_mb(proc.pid) - start
+            print(f"server peak RSS {start:.0f} MB before the bombs, +{grown:.0f} MB after")
+            assert grown < 100, f"server peak RSS grew by {grown:.0f} MB"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
