@@ -297,7 +297,7 @@ def item(request: Request, store: StoreDep, settings: SettingsDep,
                          _link(f"{_base(request)}/collections/{c.id}", "collection")],
                **layer.meta}
         body = (b'{"type":"Feature","id":' + orjson.dumps(feature_id) + b',"geometry":'
-                + rfc7946([geom])[0].encode() + b',"properties":' + orjson.dumps(props)
+                + rfc7946([geom])[0] + b',"properties":' + orjson.dumps(props)
                 + b"," + orjson.dumps(doc)[1:])
         return make_entry(body, GEOJSON, {"Cache-Control": LATEST, **layer.headers})
 

@@ -71,8 +71,10 @@ def zones_frame(store: SqlStore, source: str, region=None, start: date | None = 
          "valid_to": pd.to_datetime([r["valid_to"] for r in rows]),
          "source": source, "attribution": attribution(source)},
         geometry=list(geoms), crs="EPSG:4326")
+    df["area_km2"] = geometry.area_km2(df.geometry.values)  # of the exact geometry
+    df = df.set_geometry(gpd.GeoSeries(geometry.publishable(df.geometry.values),
+                                       index=df.index, crs=df.crs))  # as every writer does
     df = df[~df.geometry.is_empty].reset_index(drop=True)
-    df["area_km2"] = geometry.area_km2(df.geometry.values)
     return df.sort_values(["valid_from", "status"]).reset_index(drop=True)
 
 
@@ -92,7 +94,9 @@ def places_frame(store: SqlStore, source: str, region=None, start: date | None =
                          "days": per["days"], "lon": p.lon, "lat": p.lat})
     df = pd.DataFrame(rows, columns=["slug", "name_en", "name_uk", "population", "status",
                                      "valid_from", "valid_to", "days", "lon", "lat"])
-    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df.lon, df.lat), crs="EPSG:4326")
+    points = geometry.publishable(shapely.points(df.lon.to_numpy(float),
+                                                 df.lat.to_numpy(float)))
+    return gpd.GeoDataFrame(df, geometry=list(points), crs="EPSG:4326")
 
 
 def areas_frame(store: SqlStore, source: str, regions, start: date, end: date

@@ -1,6 +1,9 @@
 """Serialize snapshots and layers to GeoJSON (RFC 7946): lon/lat, right-hand rule, at most
-6 decimals, no `crs` member. Built with shapely.to_geojson + orjson, which is ~20× faster
-than GeoDataFrame.to_json for the same output."""
+6 decimals, no `crs` member, every geometry valid (:func:`frontwatch.geometry.publishable`).
+
+Coordinates are written by orjson (shortest round-trip text of each double), not by GEOS's
+GeoJSON writer, which prints 17 significant digits and so writes ~0.15 % of 6-decimal
+values as e.g. 48.418017999999996. Still ~20× faster than GeoDataFrame.to_json."""
 
 from __future__ import annotations
 
@@ -14,10 +17,30 @@ from frontwatch import geometry
 from frontwatch.model import DEMO_NOTICE, SnapshotInfo, attribution
 
 
-def rfc7946(geoms: Sequence[Any]) -> list[str]:
-    """GeoJSON geometry texts: counter-clockwise shells, rounded to 6 decimals."""
-    arr = geometry.round_coordinates(shapely.orient_polygons(list(geoms), exterior_cw=False))
-    return list(shapely.to_geojson(arr))
+def mapping(geom) -> dict[str, Any]:
+    """The GeoJSON geometry object of a shapely geometry, as plain lists (no rounding or
+    repair here: give it what :func:`frontwatch.geometry.publishable` returns)."""
+    kind = geom.geom_type
+    if kind == "GeometryCollection":
+        return {"type": kind, "geometries": [mapping(g) for g in geom.geoms]}
+    if geom.is_empty:
+        return {"type": kind, "coordinates": []}
+    _, coords, offsets = shapely.to_ragged_array([geom])
+    nested: Any = coords.tolist()
+    for off in offsets:  # innermost first: rings/parts, then polygons, then collections
+        nested = [nested[a:b] for a, b in zip(off[:-1].tolist(), off[1:].tolist())]
+    return {"type": kind, "coordinates": nested[0]}
+
+
+def geometry_object(geom, decimals: int = 6) -> dict[str, Any]:
+    """One geometry as a GeoJSON object, made publishable first (for writers that build
+    their own documents, e.g. the web maps' embedded layers)."""
+    return mapping(geometry.publishable(geom, decimals))
+
+
+def rfc7946(geoms: Sequence[Any], decimals: int = 6) -> list[bytes]:
+    """GeoJSON geometry texts: valid, counter-clockwise shells, at most `decimals` decimals."""
+    return [orjson.dumps(mapping(g)) for g in geometry.publishable(list(geoms), decimals)]
 
 
 def feature_collection(features: Iterable[tuple[Any, dict[str, Any]]],
@@ -31,7 +54,7 @@ def feature_collection(features: Iterable[tuple[Any, dict[str, Any]]],
         head = b'{"type":"Feature"'
         if ids is not None:
             head += b',"id":' + orjson.dumps(ids[i])
-        parts.append(head + b',"geometry":' + text.encode() + b',"properties":'
+        parts.append(head + b',"geometry":' + text + b',"properties":'
                      + orjson.dumps(props) + b"}")
     body = b'{"type":"FeatureCollection","features":[' + b",".join(parts) + b"]"
     for key, value in (meta or {}).items():

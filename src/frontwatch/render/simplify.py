@@ -3,6 +3,10 @@ the screen can show, with no gaps or overlaps between adjacent zones.
 
 Adjacent layers (occupied, contested, and the regions) are simplified together as a coverage
 (`shapely.coverage_simplify`), in the theatre's equal-area plane so tolerances are metres.
+Layers built by overlays are almost never a valid coverage as they come (an overlay adds a
+vertex where two boundaries cross to one side of a shared edge only), and simplifying an
+invalid coverage gives self-intersecting rings; so the layers are first made one
+(`shapely.coverage_clean`: shared edges noded identically, overlaps resolved).
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ def decimals_for(tolerance_m: float) -> int:
 
 def coverage(geoms, tolerance_m: float, decimals: int | None = None) -> np.ndarray:
     """Simplify lon/lat polygons that tile the plane together (shared edges stay shared),
-    then round coordinates. Empty/None entries stay empty."""
+    then round coordinates; every output is valid after rounding. Empty/None entries stay
+    empty."""
     arr = np.asarray(geoms, dtype=object)
     out = np.array([geometry.EMPTY] * len(arr), dtype=object)
     keep = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
@@ -39,14 +44,26 @@ def coverage(geoms, tolerance_m: float, decimals: int | None = None) -> np.ndarr
         return out
     planar = geometry.to_equal_area(arr[keep])
     try:
-        simple = shapely.coverage_simplify(planar, tolerance_m)
-    except shapely.errors.GEOSException:  # not a valid coverage: simplify one by one
+        simple = shapely.coverage_simplify(clean(planar), tolerance_m)
+    except shapely.errors.GEOSException:  # could not be made a coverage: one by one
         simple = shapely.simplify(planar, tolerance_m, preserve_topology=True)
     back = geometry.from_equal_area(simple)
-    grid = 10.0 ** -(decimals if decimals is not None else decimals_for(tolerance_m))
-    rounded = shapely.make_valid(shapely.set_precision(back, grid))
-    out[keep] = [geometry.polygonal(g) for g in rounded]
+    dec = decimals if decimals is not None else decimals_for(tolerance_m)
+    out[keep] = [geometry.polygonal(g) for g in geometry.publishable(back, dec)]
     return out
+
+
+def clean(planar: np.ndarray) -> np.ndarray:
+    """`planar` polygons as a valid coverage (what `coverage_simplify` needs): each made
+    valid, then edge-matched and freed of overlaps by GEOS's coverage cleaner (its default
+    snapping distance is a tiny fraction of the extent, far below a pixel)."""
+    bad = ~shapely.is_valid(planar)
+    if bad.any():
+        planar = planar.copy()
+        planar[bad] = [geometry.polygonal(g) for g in shapely.make_valid(planar[bad])]
+    if len(planar) < 2 or shapely.coverage_is_valid(planar):
+        return planar
+    return shapely.coverage_clean(planar)
 
 
 def lines(geoms, tolerance_m: float, decimals: int | None = None) -> np.ndarray:
@@ -55,5 +72,5 @@ def lines(geoms, tolerance_m: float, decimals: int | None = None) -> np.ndarray:
     if not len(arr):
         return arr
     planar = shapely.simplify(geometry.to_equal_area(arr), tolerance_m, preserve_topology=True)
-    grid = 10.0 ** -(decimals if decimals is not None else decimals_for(tolerance_m))
-    return shapely.set_precision(geometry.from_equal_area(planar), grid)
+    dec = decimals if decimals is not None else decimals_for(tolerance_m)
+    return geometry.publishable(geometry.from_equal_area(planar), dec)

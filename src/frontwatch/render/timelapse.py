@@ -10,12 +10,11 @@ re-styles every path on the page (outlines included) and relies on jQuery withou
 from __future__ import annotations
 
 import dataclasses
-import json
 
-import shapely
 from branca.element import MacroElement
 from folium.template import Template
 
+from frontwatch.geojson import geometry_object
 from frontwatch.render import simplify, style, webmap
 from frontwatch.render.query import MapQuery
 from frontwatch.render.scene import (
@@ -115,7 +114,7 @@ def render_page(store: SqlStore, q: MapQuery, oembed_url: str | None = None) -> 
         if info.id not in index:
             raw, simple = control_layers(store, info, scene.view, tol, dec)
             feats = [{"type": "Feature", "properties": {"s": s},
-                      "geometry": json.loads(shapely.to_geojson(g))}
+                      "geometry": geometry_object(g, dec)}
                      for s, g in simple.items() if not g.is_empty]
             index[info.id] = len(data)
             data.append({"type": "FeatureCollection", "features": feats})

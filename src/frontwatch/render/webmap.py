@@ -9,7 +9,6 @@ visible block rather than only in Leaflet's small attribution control.
 from __future__ import annotations
 
 import html
-import json
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +18,7 @@ import shapely
 from branca.element import Element, MacroElement
 from folium.template import Template
 
+from frontwatch.geojson import geometry_object
 from frontwatch.render import style
 from frontwatch.render.scene import Scene
 
@@ -31,8 +31,7 @@ MAJOR_PLACES = 8  # labels still shown on a phone-wide screen
 
 
 def _feature(geom, **props) -> dict[str, Any]:
-    return {"type": "Feature", "properties": props,
-            "geometry": json.loads(shapely.to_geojson(geom))}
+    return {"type": "Feature", "properties": props, "geometry": geometry_object(geom)}
 
 
 def _layer(geom, name: str, fill: str, opacity: float, *, stroke: str | None = None,
