@@ -38,7 +38,7 @@ def test_diff_lists_gained_polygons_and_changed_places(real_store):
     # Each piece is measured exactly and lies in the region.
     region = real_store.region("donetsk-oblast").geometry
     for g, p in res.features[:5]:
-        assert p["km2"] == pytest.approx(geometry.geodesic_area_km2(g), rel=1e-6, abs=1e-3)
+        assert p["km2"] == pytest.approx(geometry.geodesic_area_km2(g), abs=0.005)  # 2 decimals
         assert region.buffer(1e-9).contains(g)
     # Totals agree with the precomputed areas of the two dates.
     s = res.summary

@@ -22,6 +22,7 @@ from frontwatch.analytics.front import line_of
 from frontwatch.errors import InputError
 from frontwatch.geojson import feature_collection
 from frontwatch.model import Region, SnapshotInfo
+from frontwatch.precision import KM, round_table, round_values
 from frontwatch.settings import Settings
 from frontwatch.store.base import SqlStore, iso
 
@@ -92,6 +93,7 @@ def _table_entry(frame, doc: dict[str, Any], format: str, name: str, info: Snaps
     """A table-shaped answer: CSV (`name`.csv), or JSON `doc` + `columns` + `series` (one
     object per row); credited to the source of `info`, the latest revision it shows."""
     headers = {"Cache-Control": DATED, **credit_headers(info.source, info.illustrative)}
+    frame = round_table(frame)
     if format == "csv":
         headers["Content-Disposition"] = f'inline; filename="{name}.csv"'
         return make_entry(frame.to_csv(index=False).encode(), "text/csv; charset=utf-8",
@@ -159,7 +161,7 @@ def frontline(request: Request, store: StoreDep, settings: SettingsDep,
         info = store.resolve(src, d)
         day = d or info.date
         line, km = line_of(store, info)  # the revision just resolved: no second lookup
-        props = {"date": day.isoformat(), "length_km": round(float(km), 3), "source": src,
+        props = {"date": day.isoformat(), "length_km": round(float(km), KM), "source": src,
                  "snapshot_id": info.id, "valid_at": iso(info.valid_at)}
         meta = credit({"date": day.isoformat(), "length_km": props["length_km"]}, src,
                       info.illustrative)
@@ -187,8 +189,8 @@ def changelog(request: Request, store: StoreDep, settings: SettingsDep,
 
     def compute(reg: Region, first: date, last: date, src: str):
         frame = analytics.changelog(store, reg, first, last, src)
-        return frame, {"totals": {c: round(float(frame[c].sum()), 6) for c in frame.columns
-                                  if c.endswith("_km2")}}
+        return frame, {"totals": round_values({c: float(frame[c].sum())
+                                               for c in frame.columns if c.endswith("_km2")})}
 
     return cached(request, store, lambda: _region_table(
         store, settings, source, region, a, b, "changelog", format, compute))

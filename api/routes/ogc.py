@@ -27,6 +27,7 @@ from frontwatch import analytics, lookup
 from frontwatch.errors import NotFound
 from frontwatch.geojson import feature_collection, rfc7946
 from frontwatch.model import OSM_ATTRIBUTION, SnapshotInfo, attribution
+from frontwatch.precision import KM, KM2
 from frontwatch.settings import Settings
 from frontwatch.snapshots import features as snapshot_features
 from frontwatch.store.base import SqlStore, iso
@@ -92,7 +93,7 @@ def _regions(store: SqlStore, settings: Settings, dt) -> Layer:
     regions = store.regions(on=_day(dt), with_geometry=True)
     feats = [(r.geometry, {
         "slug": r.slug, "level": r.level, "name_en": r.name_en, "name_uk": r.name_uk,
-        "code": r.code, "parent": r.parent, "area_km2": round(r.area_km2 or 0.0, 3),
+        "code": r.code, "parent": r.parent, "area_km2": round(r.area_km2 or 0.0, KM2),
         "valid_from": r.valid_from.isoformat() if r.valid_from else None}) for r in regions]
     return Layer(feats, [r.slug for r in regions], {"attribution": OSM_ATTRIBUTION}, {})
 
@@ -102,7 +103,7 @@ def _frontline(store: SqlStore, settings: Settings, dt) -> Layer:
     info = store.resolve(src, _end(dt))
     day = _day(dt) or info.date
     line, km = analytics.frontline(store, day, src)
-    props = {"date": day.isoformat(), "source": src, "length_km": round(float(km), 3),
+    props = {"date": day.isoformat(), "source": src, "length_km": round(float(km), KM),
              "snapshot_id": info.id}
     return Layer([(line, props)], [day.isoformat()],
                  {"attribution": attribution(src)},

@@ -20,6 +20,7 @@ from frontwatch import geometry
 from frontwatch.analytics.common import region_of, source_of
 from frontwatch.errors import InputError, NotFound, OutputError, printable
 from frontwatch.model import SnapshotInfo, attribution
+from frontwatch.precision import round_table
 from frontwatch.store.base import SqlStore
 
 FORMATS = {"gpkg": ".gpkg", "parquet": ".parquet", "fgb": ".fgb", "csv": ".csv"}
@@ -74,7 +75,7 @@ def zones_frame(store: SqlStore, source: str, region=None, start: date | None = 
     df["area_km2"] = geometry.area_km2(df.geometry.values)  # of the exact geometry
     df = df.set_geometry(gpd.GeoSeries(geometry.publishable(df.geometry.values),
                                        index=df.index, crs=df.crs))  # as every writer does
-    df = df[~df.geometry.is_empty].reset_index(drop=True)
+    df = round_table(df[~df.geometry.is_empty]).reset_index(drop=True)
     return df.sort_values(["valid_from", "status"]).reset_index(drop=True)
 
 
@@ -111,7 +112,7 @@ def areas_frame(store: SqlStore, source: str, regions, start: date, end: date
         parts.append(df)
     out = pd.concat(parts, ignore_index=True)
     out["date"] = pd.to_datetime(out["date"])
-    return out
+    return round_table(out)
 
 
 def export(store: SqlStore, fmt: str, path: Path, region: str | None = None,

@@ -10,6 +10,7 @@ import shapely
 from frontwatch import geometry
 from frontwatch.geojson import feature_collection, snapshot_meta
 from frontwatch.model import Region, SnapshotInfo, Status
+from frontwatch.precision import KM2
 from frontwatch.store.base import SqlStore
 
 
@@ -38,7 +39,7 @@ def features(store: SqlStore, info: SnapshotInfo, region: Region | None = None,
         if g.is_empty:
             continue
         out.append((g, {"status": str(z.status), "kind": z.kind, "since": z.since,
-                        "label": z.label, "area_km2": round(float(a), 3)}))
+                        "label": z.label, "area_km2": round(float(a), KM2)}))
     return out
 
 

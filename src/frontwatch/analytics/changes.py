@@ -18,6 +18,7 @@ from frontwatch.analytics.incremental import changed_pieces
 from frontwatch.errors import InputError
 from frontwatch.model import Region, SnapshotInfo, attribution
 from frontwatch.oblasts import THEATRE
+from frontwatch.precision import KM, KM2
 from frontwatch.store.base import SqlStore
 
 CHANGES = ("occupied_gained", "occupied_lost", "contested_gained", "contested_lost")
@@ -80,7 +81,7 @@ def diff(store: SqlStore, region: Region | str | None, d1: date, d2: date,
     a, b = store.resolve(src, d1), store.resolve(src, d2)
     pieces = changes_between(store, a, b, r.geometry)
     places = [p for p in store.places(d2)]
-    features = []
+    features, exact = [], []
     totals = {}
     for change in CHANGES:
         geoms = pieces[change]
@@ -89,17 +90,19 @@ def diff(store: SqlStore, region: Region | str | None, d1: date, d2: date,
         for g, k in zip(geoms, km2):
             if k < min_km2:
                 continue
-            props: dict[str, Any] = {"change": change, "km2": round(float(k), 3)}
+            props: dict[str, Any] = {"change": change, "km2": round(float(k), KM2)}
             if places:
                 pt = g.representative_point()
                 place, dist, direction = nearest_place(places, pt.x, pt.y)
                 props.update(nearest_place=place.slug, place_name=place.name_en,
-                             direction=direction, distance_km=round(dist, 1),
+                             direction=direction, distance_km=round(dist, KM),
                              description=describe(float(k), place, dist, direction))
             else:
                 props["description"] = f"{k:,.1f} km²"
             features.append((g, props))
-    features.sort(key=lambda f: -f[1]["km2"])
+            exact.append(float(k))
+    order = np.argsort(-np.asarray(exact), kind="stable")  # ranked by the exact km²
+    features = [features[i] for i in order]
     for rank, (_, props) in enumerate(features, 1):
         props["rank"] = rank
     summary = {
@@ -108,11 +111,11 @@ def diff(store: SqlStore, region: Region | str | None, d1: date, d2: date,
         "from_snapshot": a.id, "to_snapshot": b.id,
         "from_valid_at": a.valid_at.isoformat().replace("+00:00", "Z"),
         "to_valid_at": b.valid_at.isoformat().replace("+00:00", "Z"),
-        **{k: round(v, 3) for k, v in totals.items()},
+        **{k: round(v, KM2) for k, v in totals.items()},
         "occupied_net_km2": round(totals["occupied_gained_km2"]
-                                  - totals["occupied_lost_km2"], 3),
+                                  - totals["occupied_lost_km2"], KM2),
         "contested_net_km2": round(totals["contested_gained_km2"]
-                                   - totals["contested_lost_km2"], 3),
+                                   - totals["contested_lost_km2"], KM2),
         "features": len(features),
         "largest": [f[1].get("description") for f in features[:5]],
         "attribution": attribution(src),

@@ -26,6 +26,7 @@ from frontwatch.cli.common import (
     write_output,
 )
 from frontwatch.errors import InputError, NotFound
+from frontwatch.precision import KM, round_table, round_values
 
 stats_app = typer.Typer(no_args_is_help=True,
                         help="The precomputed tables (areas, front lines, change log).")
@@ -54,7 +55,7 @@ def area_cmd(region: Region, day: Annotated[str, typer.Option("--date", help="YY
     with store_for(db) as store:
         res = area(store, region, parse_day(day), source)
     if json:
-        emit_json(res)
+        emit_json(round_values(res))
         return
     t = Table(title=f"{res['region_name']} on {res['date']} ({res['source']})")
     for col in ("status", "km²", "%"):
@@ -70,10 +71,11 @@ def _report(df, doc: dict, json: bool, csv: bool, columns: tuple[str, ...],
             cells: Callable[[Any], tuple[str, ...]], title: str | None = None) -> None:
     """How a command prints a table of rows: one JSON document ({**doc, "rows": […]}), CSV
     of every column, or a rich table of `columns` with `cells(row)` per row."""
+    df = round_table(df)
     if json:
-        emit_json({**doc, "rows": _records(df)})
+        emit_json({**round_values(doc), "rows": _records(df)})
     elif csv:
-        df.to_csv(sys.stdout, index=False, float_format="%.6f")
+        df.to_csv(sys.stdout, index=False)
     else:
         t = Table(title=title)
         for col in columns:
@@ -198,9 +200,10 @@ def frontline_cmd(day: Annotated[str | None, typer.Option("--date", help="One da
     with store_for(db) as store:
         info = snapshot_on(store, parse_day(day), source)
         line, km = line_of(store, info)
-    meta = {**snapshot_meta(info), "date": day, "length_km": round(km, 3)}
+    meta = {**snapshot_meta(info), "date": day, "length_km": round(km, KM)}
     if output:
-        write_output(output, feature_collection([(line, {"length_km": round(km, 3)})], meta))
+        write_output(output, feature_collection([(line, {"length_km": meta["length_km"]})],
+                                                meta))
         err.print(f"wrote the front line to {output}", highlight=False)
     if json:
         emit_json({**meta, "parts": len(line.geoms)})

@@ -1,7 +1,7 @@
 """Web-size geometry: simplified for the scale it is shown at, coordinates rounded to what
 the screen can show, with no gaps or overlaps between adjacent zones.
 
-Adjacent layers (occupied, contested, and the regions) are simplified together as a coverage
+Adjacent layers (occupied and contested) are simplified together as a coverage
 (`shapely.coverage_simplify`), in the theatre's equal-area plane so tolerances are metres.
 Layers built by overlays are almost never a valid coverage as they come (an overlay adds a
 vertex where two boundaries cross to one side of a shared edge only), and simplifying an

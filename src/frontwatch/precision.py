@@ -1,0 +1,53 @@
+"""How many decimals each quantity is written with, decided once for every table and
+document (CLI CSV/JSON, API JSON/CSV, exports, GeoJSON properties).
+
+Computations keep full precision; only writers round. The figures are as precise as the
+data behind them, not as the float: a zone boundary drawn by hand is good to tens of metres,
+so km² and km get 2 decimals (0.01 km² = 1 ha, the smallest change a diff reports by
+default) and percentages 2. Coordinates have their own rule (6 decimals, see
+:func:`frontwatch.geometry.publishable`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+KM2 = 2  # areas and area changes (km², km²/day)
+PCT = 2  # shares of a region (%)
+KM = 2  # lengths and distances (km)
+
+
+def decimals_for(name: str) -> int | None:
+    """Decimals for a column or member named by the project's conventions (`*_km2`,
+    `*_rate_7d` in km²/day, `*_pct`, `*_km`); None for anything else (ids, counts)."""
+    if name.endswith("_pct"):
+        return PCT
+    if name.endswith("_km2") or name == "km2" or "_rate_" in name:
+        return KM2
+    if name.endswith("_km"):
+        return KM
+    return None
+
+
+def round_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` with each quantity column rounded to its decimals (NaN stays)."""
+    out = frame.copy()
+    for col in out.columns:
+        dec = decimals_for(str(col))
+        if dec is not None and pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].round(dec)
+    return out
+
+
+def round_values(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a flat document with each quantity member rounded to its decimals."""
+    out = dict(doc)
+    for key, value in doc.items():
+        dec = decimals_for(key)
+        if dec is not None and isinstance(value, float | np.floating) and value == value:
+            out[key] = round(float(value), dec)
+    return out
