@@ -90,3 +90,6 @@ def test_quantities_are_rounded_to_their_precision_everywhere():
     assert out.to_csv(index=False).splitlines()[1] == "2025-06-30,7,26527.75,12.35,,1136.23"
     doc = precision.round_values({"occupied_km2": 1.23456, "region": "donbas", "count": 3})
     assert doc == {"occupied_km2": 1.23, "region": "donbas", "count": 3}
+    noise = pd.DataFrame({"contested_km2": [-2.4e-7]})  # float noise of an incremental sum
+    assert precision.round_table(noise).to_csv(index=False) == "contested_km2\n0.0\n"
+    assert str(precision.round_values({"contested_km2": -2.4e-7})["contested_km2"]) == "0.0"

@@ -39,7 +39,7 @@ def round_table(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         dec = decimals_for(str(col))
         if dec is not None and pd.api.types.is_float_dtype(out[col]):
-            out[col] = out[col].round(dec)
+            out[col] = out[col].round(dec) + 0.0  # + 0.0: never write "-0.0"
     return out
 
 
@@ -49,5 +49,5 @@ def round_values(doc: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in doc.items():
         dec = decimals_for(key)
         if dec is not None and isinstance(value, float | np.floating) and value == value:
-            out[key] = round(float(value), dec)
+            out[key] = round(float(value), dec) + 0.0
     return out

@@ -169,7 +169,7 @@ def build(store: SqlStore, q: MapQuery, pixels: int = 4000, info: SnapshotInfo |
     stats["total"] = float(geometry.area_km2(land_focus))
     stats["ukrainian"] = max(stats["total"] - stats["occupied"] - stats["contested"], 0.0)
 
-    occ, con, land = map_layers(raw, land_raw, view, tol, dec)
+    occ, con, land = map_layers(raw, drawn_land(land_raw, tol, dec), view, tol, dec)
     raions = [r.geometry for r in store.regions(level="raion", on=day, with_geometry=True)
               if shapely.intersects(r.geometry, shapely.box(*view))]
     outlines = {
@@ -193,17 +193,22 @@ def land_in(store: SqlStore, view, day: date) -> tuple[list, Any]:
     return oblasts, fill_slivers(geometry.union([_clip(r.geometry, view) for r in oblasts]))
 
 
-def map_layers(raw: dict[str, Any], land, view, tolerance_m: float, decimals: int
+def map_layers(raw: dict[str, Any], ground, view, tolerance_m: float, decimals: int
                ) -> tuple[Any, Any, Any]:
     """(occupied, contested, land) as drawn, each valid and rounded. The control layers are
     cut to the view and simplified together as one coverage, so they share their edges; the
-    land (drawn beneath them, reading as Ukrainian-held where no zone covers it) is simplified
-    on its own and joined with them, so no gap opens where their edges were simplified
-    differently. Keeping the land out of the coverage keeps the cleaning that coverage needs
-    cheap: the country outline holds ten times the vertices of the zones."""
+    land (`ground`, from :func:`drawn_land`; drawn beneath them, reading as Ukrainian-held
+    where no zone covers it) is simplified on its own and joined with them, so no gap opens
+    where their edges were simplified differently. Keeping the land out of the coverage keeps
+    the cleaning that coverage needs cheap: the country outline holds ten times the vertices
+    of the zones."""
     occ, con = drawn_zones(raw, view, tolerance_m, decimals).values()
-    ground = simplify.coverage([land], tolerance_m, decimals)[0]
     return occ, con, geometry.publishable(geometry.union([ground, occ, con]), decimals)
+
+
+def drawn_land(land, tolerance_m: float, decimals: int):
+    """The land of a view simplified and rounded for drawing (the same for every date)."""
+    return simplify.coverage([land], tolerance_m, decimals)[0]
 
 
 def fill_slivers(geom, max_km2: float = 300.0):
