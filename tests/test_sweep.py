@@ -178,9 +178,13 @@ def test_sampled_revisions_write_valid_documents_and_exact_areas(sweep, source):
             control = geometry.union([store.layer(a["snapshot_id"], st) for st in sc.CONTROL])
             near = shapely.clip_by_rect(control, *r.geometry.bounds)
             held = float(geometry.area_km2(shapely.difference(r.geometry, near)))
-            assert a["ukrainian_km2"] == pytest.approx(held, abs=0.01), (r.slug, where)
+            # Overlays of the whole theatre (~600,000 km², 30k vertices) do not partition it
+            # exactly: intersection + intersection + difference miss it by up to ~0.7 km²
+            # (1.5e-6); hence the relative term, which is below 0.01 km² for any oblast.
+            tol = max(0.01, 2e-6 * a["region_km2"])
+            assert a["ukrainian_km2"] == pytest.approx(held, abs=tol), (r.slug, where)
             total = a["occupied_km2"] + a["contested_km2"] + held
-            assert total == pytest.approx(a["region_km2"], abs=0.01), (r.slug, where)
+            assert total == pytest.approx(a["region_km2"], abs=tol), (r.slug, where)
 
 
 def test_theatre_maps_and_the_donetsk_timelapse_of_the_issue(sweep):
