@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 import orjson
@@ -14,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from frontwatch.errors import FrontwatchError
+from frontwatch.settings import Settings
 
 PROBLEM = "application/problem+json"
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
@@ -112,6 +112,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> Response:
         log.exception("internal error on %s", request.url.path)
-        detail = "internal error" + (f": {exc!r}" if os.environ.get("FRONTWATCH_DEBUG")
+        detail = "internal error" + (f": {exc!r}" if Settings().debug
                                      else "; the server log has the details")
         return problem_response(500, detail, request.url.path)

@@ -10,7 +10,10 @@
 | FRONTWATCH_MAX_UNCOMPRESSED_MB | largest input once decompressed (upload or import) | 16 |
 | FRONTWATCH_MAX_FEATURES | most features in one input | 10000 |
 | FRONTWATCH_MAX_VERTICES | most vertices in one input | 100000 |
-| FRONTWATCH_DATA_DIR | folder with the bundled data | the repository's data/geo |
+| FRONTWATCH_DATA_DIR | folder with the bundled data | the package's (repository: data/geo) |
+| FRONTWATCH_NODE_MODULES | npm folder for FRONTWATCH_ASSETS=local | the repository's |
+| FRONTWATCH_DEEPSTATE_URL | API root for `frontwatch sync deepstate` | deepstatemap.live |
+| FRONTWATCH_DEBUG | tracebacks for internal errors (CLI and API) | unset |
 | FRONTWATCH_LOCK_TIMEOUT | seconds a writer waits for the store's write lock (store.base) | 10 |
 | FRONTWATCH_WORKERS | `frontwatch serve` worker processes | the CPU cores |
 | FRONTWATCH_HEAVY_JOBS | heavy requests (renders, diffs…) run at once, per worker | cores/workers |
@@ -26,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from platformdirs import user_data_dir
+
+DEEPSTATE_URL = "https://deepstatemap.live/api"
 
 # cache name → (variable, default MB). Per worker process; /healthz reports them.
 CACHES = {
@@ -74,6 +79,16 @@ class Settings:
                                                                10_000))
     max_vertices: int = field(default_factory=lambda: _int_env("FRONTWATCH_MAX_VERTICES",
                                                                100_000))
+    data_dir: str | None = field(default_factory=lambda: os.environ.get(
+        "FRONTWATCH_DATA_DIR") or None)  # None: the bundled package data (paths.data_dir)
+    node_modules: str | None = field(default_factory=lambda: os.environ.get(
+        "FRONTWATCH_NODE_MODULES") or None)  # None: the repository's (render.assets)
+    deepstate_url: str = field(default_factory=lambda: os.environ.get(
+        "FRONTWATCH_DEEPSTATE_URL") or DEEPSTATE_URL)
+    debug: bool = field(default_factory=lambda: os.environ.get(
+        "FRONTWATCH_DEBUG", "").lower() not in ("", "0", "false", "no"))
+    lock_timeout: str = field(default_factory=lambda: os.environ.get(
+        "FRONTWATCH_LOCK_TIMEOUT") or "10")  # seconds; checked by store.base
     workers: int = field(default_factory=lambda: _int_env("FRONTWATCH_WORKERS", cores()))
     heavy_jobs: int = field(default_factory=lambda: _int_env(
         "FRONTWATCH_HEAVY_JOBS", max(1, cores() // _int_env("FRONTWATCH_WORKERS", cores()))))

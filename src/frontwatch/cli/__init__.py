@@ -9,7 +9,6 @@ Each module of this package registers its commands on the shared Typer app.
 from __future__ import annotations
 
 import errno
-import os
 import sys
 
 from rich.text import Text
@@ -17,6 +16,7 @@ from rich.text import Text
 from frontwatch.cli import analytics, check, data, manage, maps, serve  # noqa: F401
 from frontwatch.cli.common import app, err
 from frontwatch.errors import EXIT_INTERNAL, EXIT_STORE, FrontwatchError, printable
+from frontwatch.settings import Settings
 
 __all__ = ["app", "main"]
 
@@ -37,7 +37,7 @@ def main() -> None:
             exc.show()  # type: ignore[attr-defined]
             sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         # a bug: say so without a traceback unless asked
-        if os.environ.get("FRONTWATCH_DEBUG"):
+        if Settings().debug:
             raise
         fail(f"internal error: {type(exc).__name__}: {exc} "
              "(set FRONTWATCH_DEBUG=1 for a traceback)", EXIT_INTERNAL)

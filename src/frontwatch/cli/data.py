@@ -154,8 +154,8 @@ def regions_list(
 def sync_deepstate_cmd(
     since: Annotated[str | None, typer.Option(help="Only snapshots published on or after "
                                               "this date.")] = None,
-    base_url: Annotated[str, typer.Option(help="API root.", envvar="FRONTWATCH_DEEPSTATE_URL")
-                        ] = "https://deepstatemap.live/api",
+    base_url: Annotated[str | None, typer.Option(
+        help="API root [env FRONTWATCH_DEEPSTATE_URL; default: deepstatemap.live's].")] = None,
     json: Json = False,
     db: Db = None,
 ) -> None:
@@ -169,7 +169,8 @@ def sync_deepstate_cmd(
         def tick(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        report = sync_deepstate(store, base_url=base_url, since=since_day, progress=tick)
+        report = sync_deepstate(store, base_url=base_url or settings_for(db).deepstate_url,
+                                since=since_day, progress=tick)
     if json:
         emit_json(report.to_dict())
     else:

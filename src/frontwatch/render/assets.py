@@ -8,11 +8,11 @@ avoids folium's class-level ``add_js_link`` which would change every map in the 
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 from frontwatch.errors import InputError, NotFound
+from frontwatch.settings import Settings
 
 MODES = ("cdn", "local")
 PREFIX = "/assets/"
@@ -39,9 +39,9 @@ MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+
 
 def node_modules() -> Path:
     """The npm install folder: $FRONTWATCH_NODE_MODULES, else the repository's."""
-    env = os.environ.get("FRONTWATCH_NODE_MODULES")
-    if env:
-        return Path(env)
+    configured = Settings().node_modules
+    if configured:
+        return Path(configured)
     return Path(__file__).resolve().parents[3] / "node_modules"
 
 

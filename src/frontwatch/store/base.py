@@ -7,7 +7,6 @@ it to the backend's parameter style.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -17,6 +16,7 @@ import shapely
 
 from frontwatch.errors import NotFound, StoreError, StoreReadOnly
 from frontwatch.model import Place, Region, SnapshotInfo, SourceSummary, Status, Zone
+from frontwatch.settings import Settings
 
 SCHEMA_VERSION = 1
 
@@ -24,7 +24,7 @@ SCHEMA_VERSION = 1
 def lock_timeout_ms() -> int:
     """How long a writer waits for another writer's lock before StoreLocked (readers never
     wait): FRONTWATCH_LOCK_TIMEOUT seconds, 10 by default."""
-    text = os.environ.get("FRONTWATCH_LOCK_TIMEOUT", "10")
+    text = Settings().lock_timeout
     try:
         seconds = float(text)
     except ValueError:
