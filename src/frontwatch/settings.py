@@ -15,6 +15,8 @@
 | FRONTWATCH_DEEPSTATE_URL | API root for `frontwatch sync deepstate` | deepstatemap.live |
 | FRONTWATCH_DEBUG | tracebacks for internal errors (CLI and API) | unset |
 | FRONTWATCH_LOCK_TIMEOUT | seconds a writer waits for the store's write lock (store.base) | 10 |
+| FRONTWATCH_HOST | interface `frontwatch serve` listens on | 127.0.0.1 |
+| FRONTWATCH_PORT (or PORT) | TCP port of `frontwatch serve` | 8000 |
 | FRONTWATCH_WORKERS | `frontwatch serve` worker processes | the CPU cores |
 | FRONTWATCH_HEAVY_JOBS | heavy requests (renders, diffs…) run at once, per worker | cores/workers |
 | FRONTWATCH_HEAVY_QUEUE | such requests waiting per worker before 503 + Retry-After | 8 |
@@ -89,6 +91,9 @@ class Settings:
         "FRONTWATCH_DEBUG", "").lower() not in ("", "0", "false", "no"))
     lock_timeout: str = field(default_factory=lambda: os.environ.get(
         "FRONTWATCH_LOCK_TIMEOUT") or "10")  # seconds; checked by store.base
+    host: str = field(default_factory=lambda: os.environ.get("FRONTWATCH_HOST") or "127.0.0.1")
+    port: int = field(default_factory=lambda: _int_env(
+        "FRONTWATCH_PORT", _int_env("PORT", 8000)))  # PORT: what PaaS platforms set
     workers: int = field(default_factory=lambda: _int_env("FRONTWATCH_WORKERS", cores()))
     heavy_jobs: int = field(default_factory=lambda: _int_env(
         "FRONTWATCH_HEAVY_JOBS", max(1, cores() // _int_env("FRONTWATCH_WORKERS", cores()))))

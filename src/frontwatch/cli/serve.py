@@ -12,8 +12,11 @@ from frontwatch.cli.common import Db, app, err, settings_for, store_for
 
 @app.command("serve")
 def serve_cmd(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    host: Annotated[str | None, typer.Option(
+        help="Interface to listen on [env FRONTWATCH_HOST; default: 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(
+        min=1, max=65535, help="TCP port [env FRONTWATCH_PORT or PORT; default: 8000].")
+    ] = None,
     workers: Annotated[int | None, typer.Option(
         min=1, help="Worker processes [env FRONTWATCH_WORKERS; default: one per CPU core].")
     ] = None,
@@ -29,6 +32,8 @@ def serve_cmd(
 
     settings = settings_for(db)
     workers = workers or settings.workers
+    host = host or settings.host
+    port = port or settings.port
     os.environ["FRONTWATCH_DATABASE_URL"] = settings.database_url
     os.environ["FRONTWATCH_WORKERS"] = str(workers)  # the workers share the cores out
     with store_for(db):
