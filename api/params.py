@@ -4,46 +4,38 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 
-from frontwatch.errors import InputError
+from fastapi import Request
+from fastapi.routing import APIRoute
+
+from frontwatch import dates, values
+from frontwatch.errors import InputError, NotFound
 from frontwatch.snapshots import STATUS_CHOICES
 
 MAX_SIMPLIFY_M = 50_000.0
 
 
 def day(text: str, name: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{name}={text!r}: invalid date, expected YYYY-MM-DD") from None
+    """A day that is not in the future (frontwatch.dates holds the rules)."""
+    return dates.day(text, name)
 
 
 def instant(text: str, name: str) -> datetime:
-    """A date (→ its end, 23:59:59Z, as 'the state on that date') or an ISO 8601 date-time
-    (UTC unless an offset is given)."""
-    try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(23, 59, 59), UTC)
-        t = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise InputError(f"{name}={text!r}: invalid date, expected YYYY-MM-DD or an ISO 8601 "
-                         "date-time such as 2025-06-30T12:00:00Z") from None
-    return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(UTC).replace(microsecond=0)
+    """A day (→ its end, 23:59:59Z, as 'the state on that date') or an ISO 8601 date-time
+    (UTC unless an offset is given); not in the future."""
+    return dates.instant(text, name)
 
 
 def day_or_instant(text: str, name: str) -> date | datetime:
     """What `store.resolve` takes: a calendar date (state at its end) or an exact instant."""
-    return day(text, name) if len(text) == 10 else instant(text, name)
+    return dates.day_or_instant(text, name)
 
 
 def interval(start: str | None, end: str | None, start_name: str = "from",
              end_name: str = "to") -> tuple[date | None, date | None]:
-    a = day(start, start_name) if start else None
-    b = day(end, end_name) if end else None
-    if a and b and a > b:
-        raise InputError(f"{start_name}={a} is after {end_name}={b}: the interval is inverted")
-    return a, b
+    rng = dates.day_range(start, end, start_name, end_name)
+    return rng.start, rng.end
 
 
 def statuses(values: list[str] | None, name: str = "status") -> list[str] | None:
@@ -68,25 +60,7 @@ def simplify(value: float | None) -> float | None:
 
 def bbox(text: str | None) -> tuple[float, float, float, float] | None:
     """OGC API bbox: minlon,minlat,maxlon,maxlat (or the 6-number form with heights)."""
-    if not text:
-        return None
-    try:
-        nums = [float(p) for p in text.split(",")]
-    except ValueError:
-        raise InputError(f"bbox={text!r}: expected 4 numbers minlon,minlat,maxlon,maxlat"
-                         ) from None
-    if len(nums) == 6:
-        nums = [nums[0], nums[1], nums[3], nums[4]]
-    if len(nums) != 4 or not all(math.isfinite(n) for n in nums):
-        raise InputError(f"bbox={text!r}: expected 4 numbers minlon,minlat,maxlon,maxlat")
-    x0, y0, x1, y1 = nums
-    if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
-        raise InputError(f"bbox={text!r}: outside WGS84 longitude [-180, 180] / latitude "
-                         "[-90, 90]")
-    if y0 > y1 or x0 > x1:
-        raise InputError(f"bbox={text!r}: minimum greater than maximum (antimeridian-crossing "
-                         "boxes are not supported)")
-    return x0, y0, x1, y1
+    return values.bbox(text, heights=True) if text else None
 
 
 def datetime_param(text: str | None) -> tuple[datetime | None, datetime | None] | None:
@@ -98,10 +72,44 @@ def datetime_param(text: str | None) -> tuple[datetime | None, datetime | None] 
         t = instant(text, "datetime")
         return t, t
     a, _, b = text.partition("/")
-    start = None if a in ("..", "") else instant(a, "datetime")
-    if start is not None and len(a) == 10:
-        start = start.replace(hour=0, minute=0, second=0)  # a start date begins at 00:00
-    end = None if b in ("..", "") else instant(b, "datetime")
+    start = None if a in ("..", "") else dates.instant(a, "datetime", day_start=True)
+    end = None if b in ("..", "") else dates.instant(b, "datetime")
     if start and end and start > end:
         raise InputError(f"datetime={text!r}: the interval is inverted (start after end)")
     return start, end
+
+
+def declared_query(route: APIRoute) -> frozenset[str]:
+    """The query parameter names (aliases) a route and its dependencies declare."""
+    key = id(route)
+    if key not in _DECLARED:
+        names, todo = set(), [route.dependant]
+        while todo:  # the route's own parameters and those of every dependency
+            d = todo.pop()
+            names.update(p.alias for p in d.query_params)
+            todo.extend(d.dependencies)
+        _DECLARED[key] = frozenset(names)
+    return _DECLARED[key]
+
+
+_DECLARED: dict[int, frozenset[str]] = {}
+
+
+def no_unknown_query(request: Request) -> None:
+    """A dependency for the render routes (maps, charts, embeds, oEmbed): a query parameter
+    the route does not declare is a 400 naming it, so made-up parameters cannot bust the
+    render cache (each distinct URL would otherwise cost a render)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = sorted(set(request.query_params) - declared_query(route))
+    if unknown:
+        raise InputError(f"unknown query parameter(s) {', '.join(map(repr, unknown))}; "
+                         f"this route accepts: {', '.join(sorted(declared_query(route)))}")
+
+
+def feature_index(text: str, name: str, hi: int = 2**62) -> int:
+    """A non-negative whole number in an id (ASCII digits); anything else is NotFound."""
+    if not (text.isascii() and text.isdigit()) or int(text) > hi:
+        raise NotFound(f"{name} {text!r}: no such feature (ids are <snapshot id>-<n>)")
+    return int(text)

@@ -96,10 +96,11 @@ def test_sizes_svg_and_language(rstore):
 
 
 def test_defaults_to_the_whole_history_and_stops_at_the_newest_snapshot(rstore):
-    c = chart.build(rstore, render.parse_chart_query("luhansk-oblast", end="2031-01-01",
+    c = chart.build(rstore, render.parse_chart_query("luhansk-oblast", end="2025-12-31",
                                                      source="deepstate-archive"))
     first, newest = rstore.snapshots("deepstate-archive")[0], rstore.resolve("deepstate-archive")
     assert (c.first, c.last) == (first.date, newest.date)
+    assert c.no_newer and c.subtitle.endswith("· no newer data")
     assert c.window == 7 and not c.has_grey  # the archive has no grey zone: not "0 km²"
     assert "grey zone" not in c.description
     assert "daily archive" in c.credits[0] and "OpenStreetMap" in c.credits[1]
@@ -122,7 +123,8 @@ def test_cache_keys_on_parameters_and_data(rstore):
     ({"region": "donbas", "lang": "fr"}, InputError, "invalid lang"),
     ({"region": "Donetzk Oblast"}, NotFound, "did you mean: donetsk-oblast"),
     ({"region": "donbas", "end": "2001-01-01"}, NotFound, "history starts"),
-    ({"region": "donbas", "start": "2030-01-01"}, InputError, "after the last day"),
+    ({"region": "donbas", "start": "2030-01-01"}, InputError, "in the future"),
+    ({"region": "donbas", "start": "2025-12-01"}, NotFound, "newest snapshot is of"),
     ({"region": "donbas", "start": "2025-06-30", "end": "2025-06-30"}, InputError,
      "at least two"),
     ({"region": "donbas", "source": "nope"}, NotFound, "unknown source"),

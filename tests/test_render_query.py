@@ -22,8 +22,8 @@ def test_defaults_and_frames():
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"on": "2025-02-30"}, "invalid date"),
-    ({"on": "2025-06-01", "bbox": "38,48,37,49"}, "min must be below max"),
-    ({"on": "2025-06-01", "bbox": "48,37,49,38,1"}, "expected minlon"),
+    ({"on": "2025-06-01", "bbox": "38,48,37,49"}, "minimum greater than maximum"),
+    ({"on": "2025-06-01", "bbox": "48,37,49,38,1"}, "expected 4 numbers minlon"),
     ({"on": "2025-06-01", "bbox": "-74,40,-73,41"}, "outside Ukraine"),
     ({"on": "2025-06-01", "region": "donbas", "place": "Kramatorsk"}, "only one of"),
     ({"on": "2025-06-01", "lang": "ru"}, "invalid lang"),

@@ -16,8 +16,17 @@ from api.cache import make_entry
 from api.deps import SettingsDep, StoreDep
 from api.heavy import HEAVY
 from api.respond import DATED, GEOJSON, cached, credit, credit_headers, json_entry
-from api.routes.common import GEOJSON_RESPONSE, DateQ, FromQ, RegionQ, SourceQ, ToQ, source_of
-from frontwatch import analytics, lookup
+from api.routes.common import (
+    GEOJSON_RESPONSE,
+    DateQ,
+    FromQ,
+    RegionQ,
+    SourceQ,
+    ToQ,
+    range_headers,
+    source_of,
+)
+from frontwatch import analytics, coverage, dates, lookup
 from frontwatch.analytics.front import line_of
 from frontwatch.errors import InputError
 from frontwatch.geojson import feature_collection
@@ -42,12 +51,11 @@ TABLE_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 
 def _span(store: SqlStore, src: str, start: date | None, end: date | None
-          ) -> tuple[date, date, SnapshotInfo]:
-    """Default interval: the source's whole history; returns the latest revision in it too."""
-    last = store.resolve(src, end)
-    if start is None:
-        start = store.snapshots(src)[0].date
-    return start, end or last.date, last
+          ) -> tuple[coverage.Span, SnapshotInfo]:
+    """The range clamped to the source's data (default: its whole history), and the latest
+    revision in it."""
+    span = coverage.span(store, src, dates.DayRange(start, end))
+    return span, store.resolve(src, span.end)
 
 
 @router.get("/areas", summary="Area time series of a region (km² and %)",
@@ -81,18 +89,21 @@ def _region_table(store: SqlStore, settings: Settings, source: str | None, regio
     """A table about one region over [a, b] (default: the source's whole history):
     `compute(region, first, last, source)` gives the frame and any extra members."""
     src = source_of(store, settings, source)
-    first, last, info = _span(store, src, a, b)
-    reg = lookup.resolve_region(store, region, last)
-    frame, extra = compute(reg, first, last, src)
-    doc = {"region": reg.slug, "region_name": reg.name_en, "source": src,
-           "from": first.isoformat(), "to": last.isoformat(), **extra}
-    return _table_entry(frame, doc, format, f"{name}-{reg.slug}", info)
+    span, info = _span(store, src, a, b)
+    reg = lookup.resolve_region(store, region, span.end)
+    frame, extra = compute(reg, span.start, span.end, src)
+    doc = {"region": reg.slug, "region_name": reg.name_en, "source": src, **span.members(),
+           **extra}
+    return _table_entry(frame, doc, format, f"{name}-{reg.slug}", info, span)
 
 
-def _table_entry(frame, doc: dict[str, Any], format: str, name: str, info: SnapshotInfo):
+def _table_entry(frame, doc: dict[str, Any], format: str, name: str, info: SnapshotInfo,
+                 span: coverage.Span):
     """A table-shaped answer: CSV (`name`.csv), or JSON `doc` + `columns` + `series` (one
-    object per row); credited to the source of `info`, the latest revision it shows."""
-    headers = {"Cache-Control": DATED, **credit_headers(info.source, info.illustrative)}
+    object per row); credited to the source of `info`, the latest revision it shows. Its
+    range (clamped to the data) is in the headers too, for CSV readers."""
+    headers = {"Cache-Control": DATED, **credit_headers(info.source, info.illustrative),
+               **range_headers(span)}
     frame = round_table(frame)
     if format == "csv":
         headers["Content-Disposition"] = f'inline; filename="{name}.csv"'
@@ -138,8 +149,8 @@ def diff(request: Request, store: StoreDep, settings: SettingsDep,
         info = store.resolve(src, b)
         reg = lookup.resolve_region(store, region, b) if region else None
         result = analytics.diff(store, reg, a, b, src, min_km2)
-        meta = credit({"summary": result.summary, "places_changed": result.places_changed},
-                      src, info.illustrative)
+        meta = credit({"summary": result.summary, "places_changed": result.places_changed,
+                       **coverage.freshness(store, src, b)}, src, info.illustrative)
         body = feature_collection(result.features, meta)
         return make_entry(body, GEOJSON, {"Cache-Control": DATED,
                                           **credit_headers(src, info.illustrative)})
@@ -161,10 +172,11 @@ def frontline(request: Request, store: StoreDep, settings: SettingsDep,
         info = store.resolve(src, d)
         day = d or info.date
         line, km = line_of(store, info)  # the revision just resolved: no second lookup
+        fresh = coverage.freshness(store, src, d)
         props = {"date": day.isoformat(), "length_km": round(float(km), KM), "source": src,
-                 "snapshot_id": info.id, "valid_at": iso(info.valid_at)}
-        meta = credit({"date": day.isoformat(), "length_km": props["length_km"]}, src,
-                      info.illustrative)
+                 "snapshot_id": info.id, "valid_at": iso(info.valid_at), **fresh}
+        meta = credit({"date": day.isoformat(), "length_km": props["length_km"], **fresh},
+                      src, info.illustrative)
         return make_entry(feature_collection([(line, props)], meta, [day.isoformat()]),
                           GEOJSON, {"Cache-Control": DATED,
                                     **credit_headers(src, info.illustrative)})
@@ -215,16 +227,17 @@ def frontline_series(request: Request, store: StoreDep, settings: SettingsDep,
 
     def build():
         src = source_of(store, settings, source)
-        first, last, info = _span(store, src, a, b)
-        dates = (last - first).days // step + 1
-        if dates > MAX_SAMPLED_DATES:
-            raise InputError(f"step={step}: {first} to {last} samples {dates:,} dates, more "
+        span, info = _span(store, src, a, b)
+        first, last = span.bounds
+        n = (last - first).days // step + 1
+        if n > MAX_SAMPLED_DATES:
+            raise InputError(f"step={step}: {first} to {last} samples {n:,} dates, more "
                              f"than the {MAX_SAMPLED_DATES:,} allowed; use a larger step or a "
                              "shorter range")
         frame = analytics.frontline_series(store, first, last, src, step,
                                            max_lines=MAX_FRONT_LINES)
-        doc = {"source": src, "from": first.isoformat(), "to": last.isoformat(),
-               "step": step, "lines": int(frame["snapshot_id"].nunique())}
-        return _table_entry(frame, doc, format, f"frontline-{src}", info)
+        doc = {"source": src, **span.members(), "step": step,
+               "lines": int(frame["snapshot_id"].nunique())}
+        return _table_entry(frame, doc, format, f"frontline-{src}", info, span)
 
     return cached(request, store, build)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import Query
 
 from api.respond import GEOJSON
-from frontwatch import lookup
+from frontwatch import coverage, lookup
 from frontwatch.model import Place, SnapshotInfo
 from frontwatch.settings import Settings
 from frontwatch.store.base import SqlStore, iso
@@ -28,6 +28,15 @@ ToQ = Annotated[str | None, Query(alias="to", description="last date (YYYY-MM-DD
                                   examples=["2025-06-30"])]
 DateQ = Annotated[str | None, Query(alias="date", description="YYYY-MM-DD (default: latest)",
                                     examples=["2025-06-30"])]
+
+
+def range_headers(span: coverage.Span) -> dict[str, str]:
+    """The newest snapshot a range answer could use and, when `to` was cut to it, what was
+    asked: headers, so that CSV readers see them too."""
+    out = {"X-Data-Through": iso(span.data_through)}
+    if span.clamped:
+        out["X-Range-Clamped"] = f"to={span.end}; requested={span.requested.end}"
+    return out
 
 
 def source_of(store: SqlStore, settings: Settings, source: str | None) -> str:

@@ -14,11 +14,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.routing import APIRoute
 
+from api import params
 from api.heavy import HEAVY
 from api.problems import problem_response
-from frontwatch import render
+from frontwatch import render, values
 from frontwatch.errors import FrontwatchError, InputError
 from frontwatch.render import assets, embed
+from frontwatch.render.query import MAX_PIXELS
 from frontwatch.render.scene import title_for
 from frontwatch.store import open_store
 from frontwatch.store.base import SqlStore
@@ -41,7 +43,8 @@ class ProblemRoute(APIRoute):
         return run
 
 
-router = APIRouter(route_class=ProblemRoute, tags=["maps"])
+router = APIRouter(route_class=ProblemRoute, tags=["maps"],
+                   dependencies=[Depends(params.no_unknown_query)])
 FRAMEABLE = {"Content-Security-Policy": "frame-ancestors *",
              "Cache-Control": "public, max-age=300"}
 
@@ -170,28 +173,31 @@ def chart_image(request: Request, store: Store, fmt: Literal["png", "svg"],
 
 @router.get("/embed/{day}", response_class=HTMLResponse,
             summary="Copy-paste responsive iframe snippet for a map")
-def embed_snippet(request: Request, q: Q, store: Store, width: int | None = None,
-                  height: int = 600) -> Response:
+def embed_snippet(request: Request, q: Q, store: Store, width: str | None = None,
+                  height: str | None = None) -> Response:
+    w, h = render.parse_size(width, height or "600", None).pair
     q = _source(request, q)
     render.scene.resolve_snapshot(store, q)  # 404 now, not inside someone's article
     params = _map_params(request)
     src = f"{request.base_url}maps/{request.path_params['day']}.html"
     if params:
         src += "?" + urlencode(params)
-    snippet = embed.iframe(src, title_for(store, q), width, height)
+    snippet = embed.iframe(src, title_for(store, q), w if width else None, h)
     return HTMLResponse(snippet + "\n", headers={"Cache-Control": "public, max-age=300"})
 
 
 @router.get("/oembed", summary="oEmbed 1.0 for map page URLs (JSON, type rich)")
 def oembed(request: Request, store: Store, url: str, format: str = "json",
-           maxwidth: int | None = None, maxheight: int | None = None) -> Any:
+           maxwidth: str | None = None, maxheight: str | None = None) -> Any:
     if format != "json":
         return problem_response(501, f"query parameter 'format': {format!r} is not offered, "
                                 "only json", request.url.path)
     day, params = embed.page_of(url, request.url.netloc)
     q = _source(request, embed.query_from_params(day, params))
     render.scene.resolve_snapshot(store, q)
-    return embed.oembed(url, title_for(store, q), str(request.base_url), maxwidth, maxheight)
+    mw, mh = (None if v in (None, "") else values.whole(v, n, 200, MAX_PIXELS)
+              for v, n in ((maxwidth, "maxwidth"), (maxheight, "maxheight")))
+    return embed.oembed(url, title_for(store, q), str(request.base_url), mw, mh)
 
 
 @router.get("/assets/{name:path}", include_in_schema=False)

@@ -309,9 +309,8 @@ def _feature_layer(store: SqlStore, settings: Settings, c: Collection, fid: str)
     """The layer that holds `fid`: control ids name their snapshot, frontline ids a date."""
     if c.id == "control":
         sid, _, n = fid.partition("-")
-        if not (sid.isdigit() and n.isdigit()):
-            raise NotFound(f"control feature ids look like <snapshot id>-<n>, not {fid!r}")
-        return _control_layer(store, store.snapshot(int(sid)))
+        params.feature_index(n, "featureId")
+        return _control_layer(store, store.snapshot(params.feature_index(sid, "featureId")))
     if c.id == "frontline":
         d = params.day(fid, "featureId")
         return c.load(store, settings, (None, params.instant(d.isoformat(), "featureId")))

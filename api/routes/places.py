@@ -22,7 +22,7 @@ from api.routes.common import (
     place_row,
     source_of,
 )
-from frontwatch import analytics, lookup
+from frontwatch import analytics, coverage, lookup
 from frontwatch.settings import Settings
 from frontwatch.store.base import SqlStore
 
@@ -58,7 +58,8 @@ def list_places(request: Request, store: StoreDep, settings: SettingsDep, on: Da
             near = analytics.places_near_front(store, near_front_km, day, src)
             rows = [r for r in _plain(near) if r["slug"] in wanted]
             doc = credit({"date": day.isoformat(), "near_front_km": near_front_km,
-                          "source": src, "snapshot_id": info.id}, src, info.illustrative)
+                          "source": src, "snapshot_id": info.id,
+                          **coverage.freshness(store, src, d)}, src, info.illustrative)
             doc["places_attribution"] = PLACES_CREDIT
             headers.update(credit_headers(src, info.illustrative))
         return json_entry({"places": rows, "count": len(rows), **doc}, headers)
@@ -97,7 +98,7 @@ def _situation(store: SqlStore, settings: Settings, place, on: date | None,
     doc = {"date": day.isoformat(), "source": src,
            "status": analytics.place_status(store, place, day, src),
            "distance_to_front_km": round(float(analytics.distance_to_front_km(
-               store, place, day, src)), 3)}
+               store, place, day, src)), 3), **coverage.freshness(store, src, on)}
     return credit(doc, src, info.illustrative)
 
 

@@ -24,7 +24,7 @@ from api.respond import (
     json_entry,
 )
 from api.routes.common import GEOJSON_RESPONSE, RegionQ, SourceQ, snapshot_row, source_of
-from frontwatch import lookup, sources
+from frontwatch import coverage, lookup, sources
 from frontwatch.model import SnapshotInfo, attribution
 from frontwatch.snapshots import snapshot_geojson
 from frontwatch.store.base import SqlStore
@@ -86,11 +86,11 @@ def list_sources(request: Request, store: StoreDep, settings: SettingsDep) -> Re
 
 def _snapshot_entry(request: Request, store: SqlStore, info: SnapshotInfo,
                     region: str | None, status: list[str] | None, simplify: float | None,
-                    cache_control: str):
+                    cache_control: str, extra: dict | None = None):
     st = params.statuses(status)
     tol = params.simplify(simplify)
     reg = lookup.resolve_region(store, region, info.date) if region else None
-    body = snapshot_geojson(store, info, reg, st, tol)
+    body = snapshot_geojson(store, info, reg, st, tol, extra)
     canonical = _canonical(info, region, st, tol)
     headers = {"Cache-Control": cache_control, "Content-Location": canonical,
                "Link": f'<{canonical}>; rel="canonical"',
@@ -142,8 +142,10 @@ def snapshot_on(request: Request, store: StoreDep, settings: SettingsDep,
     known = params.instant(as_of, "as_of") if as_of else None
 
     def build():
-        info = store.resolve(source_of(store, settings, source), on, known)
+        src = source_of(store, settings, source)
+        info = store.resolve(src, on, known)
         return _snapshot_entry(request, store, info, region, status, simplify,
-                               LATEST if on is None else DATED)
+                               LATEST if on is None else DATED,
+                               coverage.freshness(store, src, on))
 
     return cached(request, store, build)

@@ -11,9 +11,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from frontwatch import analytics
+from frontwatch import analytics, dates
 from frontwatch.analytics.common import region_of, snapshot_on, source_of
-from frontwatch.errors import InputError
 from frontwatch.snapshots import features
 from frontwatch.store import SqlStore, open_store
 
@@ -23,10 +22,7 @@ When = date | str
 def _day(value: When | None, what: str = "date") -> date | None:
     if value is None or isinstance(value, date):
         return value
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"invalid {what} {value!r}: expected YYYY-MM-DD") from None
+    return dates.day(value, what)
 
 
 class Frontwatch:

@@ -44,9 +44,11 @@ def features(store: SqlStore, info: SnapshotInfo, region: Region | None = None,
 
 
 def snapshot_geojson(store: SqlStore, info: SnapshotInfo, region: Region | None = None,
-                     statuses: list[str] | None = None, simplify: float | None = None) -> bytes:
-    """The snapshot as one GeoJSON FeatureCollection with its provenance as members."""
-    meta = snapshot_meta(info)
+                     statuses: list[str] | None = None, simplify: float | None = None,
+                     extra: dict[str, Any] | None = None) -> bytes:
+    """The snapshot as one GeoJSON FeatureCollection with its provenance (and `extra`,
+    e.g. data_through/stale_days) as members."""
+    meta = {**snapshot_meta(info), **(extra or {})}
     if region is not None:
         meta["region"] = region.slug
     feats = features(store, info, region, statuses, simplify)

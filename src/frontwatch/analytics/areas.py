@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from frontwatch import memo
+from frontwatch import coverage, dates, memo
 from frontwatch.analytics.common import region_of, source_of
 from frontwatch.analytics.incremental import RegionSet
 from frontwatch.errors import InputError, NotFound
@@ -43,11 +43,15 @@ def area(store: SqlStore, region: Region | str, on: date, source: str | None = N
     """km² and % of `region` occupied, contested and Ukrainian-held on a date.
 
     Keys: region, region_name, source, date, snapshot_id, valid_at, region_km2, occupied_km2,
-    contested_km2, ukrainian_km2, occupied_pct, contested_pct, ukrainian_pct, attribution."""
-    df = series(store, region, on, on, source)
-    row = df.iloc[0]
-    r = region_of(store, region, on)
+    contested_km2, ukrainian_km2, occupied_pct, contested_pct, ukrainian_pct, attribution,
+    data_through and stale_days (a date after the newest snapshot gets that snapshot's state,
+    see frontwatch.dates)."""
     src = source_of(store, source)
+    fresh = coverage.freshness(store, src, on)
+    day = on - timedelta(days=fresh["stale_days"])  # the newest snapshot's day when past it
+    df = series(store, region, day, day, src)
+    row = df.iloc[0]
+    r = region_of(store, region, day)
     info = store.snapshot(int(row["snapshot_id"]))
     out = {"region": r.slug, "region_name": r.name_en, "source": src, "date": on.isoformat(),
            "snapshot_id": info.id,
@@ -56,7 +60,7 @@ def area(store: SqlStore, region: Region | str, on: date, source: str | None = N
                 "occupied_pct", "contested_pct", "ukrainian_pct"):
         out[col] = float(row[col])
     out["attribution"] = attribution(src)
-    return out
+    return {**out, **fresh}
 
 
 def series(store: SqlStore, region: Region | str, start: date, end: date,
@@ -67,8 +71,10 @@ def series(store: SqlStore, region: Region | str, start: date, end: date,
     Read from the stats table: never touches geometry."""
     if end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")
-    slug = region.slug if isinstance(region, Region) else region_of(store, region, end).slug
     src = source_of(store, source)
+    span = coverage.span(store, src, dates.DayRange(start, end))  # never past the data
+    start, end = span.start, span.end
+    slug = region.slug if isinstance(region, Region) else region_of(store, region, end).slug
     rows = store.stats_series(slug, src)
     if not rows:
         if not store.snapshots(src):

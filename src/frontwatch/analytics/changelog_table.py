@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from frontwatch import geometry
+from frontwatch import coverage, dates, geometry
 from frontwatch.analytics.areas import region_set
 from frontwatch.analytics.changes import CHANGES, STATUSES, changes_between, region_pieces
 from frontwatch.analytics.common import region_of, source_of, version_ids
@@ -40,6 +40,7 @@ def changelog(store: SqlStore, region: Region | str, start: date, end: date,
     if end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")
     src = source_of(store, source)
+    start, end = coverage.span(store, src, dates.DayRange(start, end)).bounds
     r = region_of(store, region, end)
     snaps = store.snapshots(src)
     if snaps and start < snaps[0].date <= end:

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import shapely
 
-from frontwatch import geometry, memo
+from frontwatch import coverage, dates, geometry, memo
 from frontwatch.analytics.common import source_of, version_ids
 from frontwatch.errors import InputError
 from frontwatch.model import SnapshotInfo
@@ -127,6 +127,7 @@ def frontline_samples(store: SqlStore, start: date, end: date, source: str | Non
     if step_days < 1:
         raise InputError(f"step={step_days}: must be at least 1 day")
     src = source_of(store, source)
+    end = coverage.span(store, src, dates.DayRange(None, end)).end  # never past the data
     snaps = store.snapshots(src)
     if not snaps or end < snaps[0].date:
         store.resolve(src, end)  # raises NotFound naming where the history starts

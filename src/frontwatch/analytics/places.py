@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from frontwatch import coverage, dates
 from frontwatch.analytics.common import place_of, region_of, source_of
 from frontwatch.analytics.front import line_of
 from frontwatch.analytics.geo import distances_km, point_status
@@ -99,8 +100,9 @@ def distance_series(store: SqlStore, place: Place | str, start: date, end: date,
         raise InputError(f"the range ends ({end}) before it starts ({start})")
     if step_days < 1:
         raise InputError("step must be at least 1 day")
-    p = place_of(store, place, end)
     src = source_of(store, source)
+    start, end = coverage.span(store, src, dates.DayRange(start, end)).bounds
+    p = place_of(store, place, end)
     rows, day = [], start
     while day <= end:
         info = store.resolve(src, day)

@@ -16,11 +16,13 @@ from frontwatch.cli.common import (
     Json,
     Source,
     app,
+    clamped_span,
     emit_json,
     err,
     out,
     parse_day,
     progress_bar,
+    stale_note,
     store_for,
     tables_progress,
     write_output,
@@ -54,10 +56,12 @@ def area_cmd(region: Region, day: Annotated[str, typer.Option("--date", help="YY
 
     with store_for(db) as store:
         res = area(store, region, parse_day(day), source)
+    stale_note(res, res["date"])
     if json:
         emit_json(round_values(res))
         return
-    t = Table(title=f"{res['region_name']} on {res['date']} ({res['source']})")
+    through = f", data through {res['data_through'][:10]}" if res["stale_days"] else ""
+    t = Table(title=f"{res['region_name']} on {res['date']} ({res['source']}{through})")
     for col in ("status", "km²", "%"):
         t.add_column(col, justify="right" if col != "status" else "left")
     for st in ("occupied", "contested", "ukrainian"):
@@ -91,9 +95,11 @@ def series_cmd(region: Region, start: From, end: To, csv: Csv = False,
     """Daily area series (km², %, change per day, 7/30-day rates)."""
     from frontwatch.analytics import series
 
+    d1, d2 = parse_day(start, "--from"), parse_day(end, "--to")
     with store_for(db) as store:
-        df = series(store, region, parse_day(start, "--from"), parse_day(end, "--to"), source)
-    _report(df, {"region": region}, json, csv,
+        span = clamped_span(store, source, d1, d2)
+        df = series(store, region, d1, d2, source)
+    _report(df, {"region": region, **span.members()}, json, csv,
             ("date", "occupied km²", "contested km²", "ukrainian km²", "occupied %", "Δ/day",
              "7d rate", "30d rate"),
             lambda r: (str(r.date), f"{r.occupied_km2:,.1f}", f"{r.contested_km2:,.1f}",
@@ -109,14 +115,15 @@ def changelog_cmd(region: Region, start: From, end: To, csv: Csv = False,
     from frontwatch.analytics import changelog
     from frontwatch.analytics.common import region_of, source_of
 
-    d1, d2 = parse_day(start, "--from"), parse_day(end, "--to")
     with store_for(db) as store:
         src = source_of(store, source)
+        span = clamped_span(store, src, parse_day(start, "--from"), parse_day(end, "--to"))
+        d1, d2 = span.bounds
         reg = region_of(store, region, d2)
         df = changelog(store, reg, d1, d2, src)
     net = float(df["occupied_net_km2"].sum())
     _report(df, {"region": reg.slug, "region_name": reg.name_en, "source": src,
-                 "from": d1.isoformat(), "to": d2.isoformat(), "occupied_net_km2": net},
+                 **span.members(), "occupied_net_km2": net},
             json, csv,
             ("date", "occupied gained", "occupied lost", "occupied net", "contested gained",
              "contested lost"),
@@ -142,15 +149,20 @@ def diff_cmd(d1: Annotated[str, typer.Argument(metavar="D1")],
              source: Source = None, json: Json = False, db: Db = None) -> None:
     """Polygons gained and lost by each side between two dates, and places that changed."""
     from frontwatch.analytics import diff
+    from frontwatch.analytics.common import source_of
+    from frontwatch.coverage import freshness
 
     with store_for(db) as store:
-        res = diff(store, region, parse_day(d1), parse_day(d2), source, min_km2=min_km2)
+        later = parse_day(d2)
+        res = diff(store, region, parse_day(d1), later, source, min_km2=min_km2)
+        fresh = freshness(store, source_of(store, source), later)
+    stale_note(fresh, later)
     if output:
         write_output(output, res.to_geojson())
         err.print(f"wrote {len(res.features)} changed polygon(s) to {output}", highlight=False)
     if json:
         emit_json({"summary": res.summary, "places_changed": res.places_changed,
-                   "changes": [p for _, p in res.features]})
+                   "changes": [p for _, p in res.features], **fresh})
         return
     s = res.summary
     t = Table(title=f"{s['region_name']}: {s['from']} → {s['to']} ({s['source']})")
@@ -195,12 +207,16 @@ def frontline_cmd(day: Annotated[str | None, typer.Option("--date", help="One da
         return
     from frontwatch.analytics.common import snapshot_on
     from frontwatch.analytics.front import line_of
+    from frontwatch.coverage import freshness
     from frontwatch.geojson import feature_collection, snapshot_meta
 
+    on = parse_day(day)
     with store_for(db) as store:
-        info = snapshot_on(store, parse_day(day), source)
+        info = snapshot_on(store, on, source)
         line, km = line_of(store, info)
-    meta = {**snapshot_meta(info), "date": day, "length_km": round(km, KM)}
+        fresh = freshness(store, info.source, on)
+    meta = {**snapshot_meta(info), "date": on.isoformat(), "length_km": round(km, KM), **fresh}
+    stale_note(fresh, on)
     if output:
         write_output(output, feature_collection([(line, {"length_km": meta["length_km"]})],
                                                 meta))
@@ -220,15 +236,16 @@ def _frontline_series(d1: date, d2: date, step: int, csv: bool, source: str | No
 
     with store_for(db) as store:
         src = source_of(store, source)
+        span = clamped_span(store, src, d1, d2)
         frontline_samples(store, d1, d2, src, step)  # bad input fails before the bar shows
         with progress_bar() as bar:
             task = bar.add_task("front lines", total=None)
             df = frontline_series(store, d1, d2, src, step, progress=lambda done, total:
                                   bar.update(task, completed=done, total=total))
-    _report(df, {"source": src, "from": d1.isoformat(), "to": d2.isoformat(), "step": step},
+    _report(df, {"source": src, **span.members(), "step": step},
             json, csv, ("date", "snapshot", "length km"),
             lambda r: (str(r.date), str(r.snapshot_id), f"{r.length_km:,.1f}"),
-            f"front-line length, {d1} → {d2} every {step} day(s) ({src})")
+            f"front-line length, {d1} → {span.end} every {step} day(s) ({src})")
 
 
 @app.command("place")
@@ -246,8 +263,10 @@ def place_cmd(place: Annotated[str, typer.Argument(metavar="PLACE", help="Slug o
     if d1 and d2 and d2 < d1:
         raise InputError(f"--to {d2} is before --from {d1}")
     with store_for(db) as store:
-        p = lookup.resolve_place(store, place, d2)
         src = source_of(store, source)
+        if d2 is not None:
+            d2 = clamped_span(store, src, d1, d2).end
+        p = lookup.resolve_place(store, place, d2)
         periods = place_timeline(store, p, d1, d2, src)
         last = d2 or store.resolve(src).date
         now = distance_to_front_km(store, p, last, src)
@@ -286,9 +305,12 @@ def export_cmd(fmt: Annotated[str, typer.Option("--format", help="gpkg | parquet
     """Zones with valid_from/valid_to, places with status periods and the area series."""
     from frontwatch.export import export
 
+    d1 = parse_day(start, "--from") if start else None
+    d2 = parse_day(end, "--to") if end else None
     with store_for(db) as store:
-        files = export(store, fmt, output, region, parse_day(start, "--from") if start else
-                       None, parse_day(end, "--to") if end else None, source)
+        if d2 is not None:
+            d2 = clamped_span(store, source, d1, d2).end
+        files = export(store, fmt, output, region, d1, d2, source)
     if json:
         emit_json({"format": fmt, "files": [str(f) for f in files]})
         return

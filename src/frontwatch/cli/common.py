@@ -23,8 +23,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from frontwatch import dates
 from frontwatch.cli import helpstyle
-from frontwatch.errors import InputError, OutputError, printable
+from frontwatch.errors import OutputError, printable
 from frontwatch.settings import Settings
 from frontwatch.store import open_store
 
@@ -129,11 +130,32 @@ def _printable_doc(doc: Any) -> Any:
     return doc
 
 
-def parse_day(text: str, what: str = "date") -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"invalid {what} {text!r}: expected YYYY-MM-DD") from None
+def parse_day(text: str, what: str = "date", *, future: bool = False) -> date:
+    """A day typed on the command line (frontwatch.dates: not after today unless `future`)."""
+    return dates.day(text, what, future=future)
+
+
+def warn(message: str | None) -> None:
+    """One line on stderr (stale data, a clamped range); nothing for None."""
+    if message:
+        err.print(message, style="yellow", markup=False, highlight=False)
+
+
+def clamped_span(store, source: str | None, start: date | None, end: date | None):
+    """The range of a command cut to the data (frontwatch.coverage.span), with a note on
+    stderr when --to was after the newest snapshot."""
+    from frontwatch import coverage, lookup
+
+    span = coverage.span(store, lookup.default_source(store, source), dates.DayRange(start, end))
+    warn(span.note("--to"))
+    return span
+
+
+def stale_note(doc: dict, on: object) -> None:
+    """The one-line stderr warning for an answer past the newest snapshot."""
+    from frontwatch.coverage import stale_warning
+
+    warn(stale_warning(doc, on))
 
 
 def progress_bar() -> Progress:

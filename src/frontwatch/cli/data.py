@@ -26,6 +26,7 @@ from frontwatch.cli.common import (
     regions_app,
     settings_for,
     snapshots_app,
+    stale_note,
     store_for,
     sync_app,
     tables_progress,
@@ -116,7 +117,7 @@ def regions_import(
     """Import administrative boundaries; raions also yield their oblast."""
     from frontwatch.ingest.regions import import_regions
 
-    vf = parse_day(valid_from, "--valid-from") if valid_from else None
+    vf = parse_day(valid_from, "--valid-from", future=True) if valid_from else None
     with store_for(db) as store, tables_progress() as progress:
         result = import_regions(store, file, level, vf, progress)
     if json:
@@ -219,19 +220,22 @@ def show_cmd(
     db: Db = None,
 ) -> None:
     """Print the control zones on DATE as GeoJSON."""
-    from frontwatch.ingest import parse_date
+    from frontwatch import dates
+    from frontwatch.coverage import freshness
     from frontwatch.snapshots import STATUS_CHOICES, snapshot_geojson
 
     for s in status or []:
         if s not in STATUS_CHOICES:
             raise InputError(f"--status {s!r}: choose from {', '.join(STATUS_CHOICES)}")
     on = None if day == "latest" else parse_day(day)
-    known_at = parse_date(as_of, "--as-of") if as_of else None
+    known_at = dates.instant(as_of, "--as-of") if as_of else None
     with store_for(db) as store:
         src = lookup.default_source(store, source or settings_for(db).source)
         info = store.resolve(src, on, known_at)
         reg = lookup.resolve_region(store, region, on) if region else None
-        body = snapshot_geojson(store, info, reg, status, simplify)
+        fresh = freshness(store, src, on)
+        body = snapshot_geojson(store, info, reg, status, simplify, fresh)
+    stale_note(fresh, on)
     if output:
         write_output(output, body)
         err.print(f"wrote {output} ({len(body):,} bytes)", highlight=False)

@@ -16,9 +16,12 @@ from frontwatch.cli.common import (
     emit_json,
     err,
     settings_for,
+    stale_note,
     store_for,
+    warn,
     write_output,
 )
+from frontwatch.coverage import freshness
 from frontwatch.errors import InputError
 
 Lang = Annotated[str, typer.Option(help="en or uk.")]
@@ -88,13 +91,20 @@ def map_cmd(
         else:
             data = render.map_image(store, q, fmt, render.parse_size(width, height, dpi))
         info = render.scene.resolve_snapshot(store, q)
+        fresh = freshness(store, info.source, q.on)
     write_output(output, data)
     err.print(f"wrote {output} ({len(data) / 1024:.0f} KB), {info.source} snapshot of "
               f"{info.valid_at:%Y-%m-%d %H:%M} UTC", highlight=False)
+    if q.timelapse and fresh["stale_days"]:
+        warn(f"note: DATE {q.on} is after the newest snapshot ({fresh['data_through']}): "
+             f"the time-lapse ends {info.date}")
+    else:
+        stale_note(fresh, q.on)
     if json:
         emit_json({"output": str(output), "format": fmt, "bytes": len(data),
                    "source": info.source, "valid_at": info.valid_at.isoformat(),
-                   "content_hash": info.content_hash, "illustrative": info.illustrative})
+                   "content_hash": info.content_hash, "illustrative": info.illustrative,
+                   **fresh})
 
 
 @app.command("chart")
@@ -130,9 +140,11 @@ def chart_cmd(
     write_output(output, data)
     err.print(f"wrote {output} ({len(data) / 1024:.0f} KB): {c.title}, {c.subtitle}",
               highlight=False)
+    if c.no_newer:
+        warn(f"note: --to {q.end} is after the newest snapshot: the chart ends {c.last}")
     if json:
         emit_json({"output": str(output), "format": fmt, "bytes": len(data),
                    "region": c.slug, "region_name": c.where, "from": c.first.isoformat(),
-                   "to": c.last.isoformat(),
+                   "to": c.last.isoformat(), "clamped": c.no_newer,
                    "source": c.source, "illustrative": c.illustrative,
                    "description": c.description})

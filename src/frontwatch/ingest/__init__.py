@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import shapely
 
+from frontwatch import dates
 from frontwatch.errors import InputError, NotFound
 from frontwatch.ingest import archive, deepstate, nzz, reader, vector
 from frontwatch.ingest.limits import Limits, check_json_size, decompress
@@ -58,15 +59,10 @@ def input_key(data: bytes, name: str, opts: ImportOptions) -> str:
 
 
 def parse_date(text: str, what: str = "date") -> datetime:
-    """A user-given date or date-time (ISO 8601; UTC unless an offset is given)."""
-    try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
-        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"invalid {what} {text!r}: expected YYYY-MM-DD or an ISO 8601 "
-                         "date-time") from None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+    """The moment an imported map depicts (frontwatch.dates): a bare day is its start,
+    00:00 UTC, like the archive's file names. The future is refused where every input's
+    time is checked (prepare.check_valid_at, with a day's tolerance for time zones)."""
+    return dates.instant(text, what, day_start=True, future=True)
 
 
 def iter_files(paths: Iterable[Path]) -> list[Path]:

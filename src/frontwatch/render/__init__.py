@@ -13,7 +13,7 @@ from frontwatch import memo
 from frontwatch.render import assets
 from frontwatch.render.chart import ChartQuery, parse_chart_query
 from frontwatch.render.query import ImageSize, MapQuery, parse_query, parse_size
-from frontwatch.render.scene import build, resolve_snapshot
+from frontwatch.render.scene import build, clamp_timelapse, resolve_snapshot
 from frontwatch.settings import cache_bytes
 from frontwatch.store.base import SqlStore
 
@@ -38,11 +38,12 @@ def map_page(store: SqlStore, q: MapQuery, assets_mode: str = "cdn",
     from frontwatch.render import timelapse, webmap
 
     assets.check_mode(assets_mode)
+    q, cut = clamp_timelapse(store, q)
     key = ("html", q.key(), _hashes(store, q), assets_mode, oembed_url)
 
     def make() -> str:
         if q.timelapse:
-            page = timelapse.render_page(store, q, oembed_url)
+            page = timelapse.render_page(store, q, oembed_url, no_newer=cut)
         else:
             page = webmap.render_page(build(store, q), oembed_url)
         return assets.apply(page, assets_mode)

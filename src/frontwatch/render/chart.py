@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from frontwatch import lookup
+from frontwatch import coverage, dates, lookup
 from frontwatch.analytics import series
 from frontwatch.errors import InputError
 from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION, attribution
@@ -111,6 +111,7 @@ class Chart:
     lang: str
     illustrative: bool
     latest_hash: str  # content hash of the latest revision drawn
+    no_newer: bool = False  # `to` was after the newest snapshot: the chart ends there
 
     @property
     def w(self) -> dict[str, str]:
@@ -139,8 +140,9 @@ class Chart:
 
     @property
     def subtitle(self) -> str:
-        return self.w["subtitle"].format(d0=style.long_date(self.first, self.lang),
-                                         d1=style.long_date(self.last, self.lang))
+        s = self.w["subtitle"].format(d0=style.long_date(self.first, self.lang),
+                                      d1=style.long_date(self.last, self.lang))
+        return s + f" · {style.TEXT[self.lang]['no_newer']}" if self.no_newer else s
 
     @property
     def credits(self) -> list[str]:
@@ -169,26 +171,25 @@ class Chart:
         h = hashlib.blake2b(digest_size=16)
         h.update(pd.util.hash_pandas_object(self.frame, index=False).to_numpy().tobytes())
         h.update(repr((self.where, self.source, self.lang, self.illustrative,
-                       self.latest_hash)).encode())
+                       self.latest_hash, self.no_newer)).encode())
         return h.hexdigest()
 
 
 def build(store: SqlStore, q: ChartQuery) -> Chart:
     """The series to draw: `q`'s range, defaulting to the source's whole history."""
     src = lookup.default_source(store, q.source)
-    latest = store.resolve(src, q.end)  # NotFound before the history starts
-    # nothing is known past the newest snapshot: the chart stops there, not at a future `to`
-    end = min(q.end or latest.date, store.resolve(src).date)
-    start = q.start or store.snapshots(src)[0].date
-    if start > end:
-        raise InputError(f"from {start} is after the last day of {src!r} data ({end})")
+    # nothing is known past the newest snapshot: the chart stops there, not at a later `to`
+    span = coverage.span(store, src, dates.DayRange(q.start, q.end))
+    start, end = span.start, span.end
+    latest = store.resolve(src, end)
     region = lookup.resolve_region(store, q.region, end)
     frame = series(store, region, start, end, src)
     if len(frame) < 2:
         raise InputError(f"from {start} to {end} is a single day of {src!r} data: a chart "
                          "needs at least two")
     where = region.name_uk if q.lang == "uk" else region.name_en
-    return Chart(frame, region.slug, where, src, q.lang, latest.illustrative, latest.content_hash)
+    return Chart(frame, region.slug, where, src, q.lang, latest.illustrative, latest.content_hash,
+                 span.clamped)
 
 
 def _date_formatter(lang: str, span_days: int) -> FuncFormatter:

@@ -44,7 +44,11 @@ def iframe(src: str, title: str, width: int | None = None, height: int = 600) ->
 
 def page_of(url: str, own_host: str) -> tuple[str, dict[str, str]]:
     """(date, parameters) of one of our map page URLs; anything else is not ours (404)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (parses it: a bad port is a ValueError here, not later)
+    except ValueError:
+        raise InputError(f"url {url!r}: not a valid URL") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InputError(f"url {url!r}: expected an absolute http(s) URL of a map page")
     if parts.netloc != own_host:

@@ -7,13 +7,15 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
+from frontwatch import dates, values
 from frontwatch.errors import InputError
 from frontwatch.geometry import UKRAINE_BOUNDS
 from frontwatch.render.style import LANGS
 
 MAX_FRAMES = 60
 MAX_PIXELS = 4000
-_STEP = re.compile(r"^\s*(\d+)\s*([dwm]?)\s*$")
+MAX_STEP_DAYS = 3660
+_STEP = re.compile(r"\s*([0-9]{1,5})\s*([dwm]?)\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,45 +56,42 @@ class ImageSize:
     height: int = 800
     dpi: int = 100
 
+    @property
+    def pair(self) -> tuple[int, int]:
+        return self.width, self.height
+
 
 def parse_date(text: str | None, what: str) -> date | None:
     if text is None or text == "" or text == "latest":
         return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"invalid {what} {text!r}: expected YYYY-MM-DD") from None
+    return dates.day(text, what)
 
 
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     """'minlon,minlat,maxlon,maxlat' inside Ukraine's extent."""
     if not text:
         return None
-    parts = text.split(",")
-    try:
-        values = tuple(float(p) for p in parts)
-    except ValueError:
-        values = ()
-    if len(values) != 4:
-        raise InputError(f"invalid bbox {text!r}: expected minlon,minlat,maxlon,maxlat")
-    minx, miny, maxx, maxy = values
+    box = values.bbox(text)
+    minx, miny, maxx, maxy = box
     if not (minx < maxx and miny < maxy):
         raise InputError(f"invalid bbox {text!r}: min must be below max")
     ux0, uy0, ux1, uy1 = UKRAINE_BOUNDS
     if maxx < ux0 or minx > ux1 or maxy < uy0 or miny > uy1:
         raise InputError(f"bbox {text!r} lies outside Ukraine "
                          f"({ux0},{uy0},{ux1},{uy1}); lon first, then lat")
-    return values  # type: ignore[return-value]
+    return box
 
 
 def parse_step(text: str | int | None) -> int:
     """'7', '7d', '2w', '1m' (30 days) → days."""
     if text is None or text == "":
         return 7
-    m = _STEP.match(str(text))
-    if not m or int(m.group(1)) < 1:
-        raise InputError(f"invalid step {text!r}: expected a number of days like 7, 7d, 2w, 1m")
-    return int(m.group(1)) * {"": 1, "d": 1, "w": 7, "m": 30}[m.group(2)]
+    m = _STEP.fullmatch(str(text))
+    days = int(m.group(1)) * {"": 1, "d": 1, "w": 7, "m": 30}[m.group(2)] if m else 0
+    if not 1 <= days <= MAX_STEP_DAYS:
+        raise InputError(f"invalid step {text!r}: expected a number of days like 7, 7d, 2w, "
+                         f"1m (at most {MAX_STEP_DAYS} days)")
+    return days
 
 
 def parse_query(on: str | None, *, source: str | None = None, as_of: str | None = None,
@@ -105,21 +104,12 @@ def parse_query(on: str | None, *, source: str | None = None, as_of: str | None 
     day = parse_date(on, "date")
     if end:
         day = parse_date(end, "to date")
-    as_of_t = None
-    if as_of:
-        try:
-            as_of_t = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
-        except ValueError:
-            raise InputError(f"invalid as_of {as_of!r}: expected an ISO 8601 time") from None
+    as_of_t = dates.instant(as_of, "as_of") if as_of else None
     focus = [n for n, v in (("region", region), ("place", place), ("bbox", bbox)) if v]
     if len(focus) > 1:
         raise InputError(f"give only one of region=, place=, bbox= (got {', '.join(focus)})")
-    try:
-        radius = float(radius_km) if radius_km not in (None, "") else 15.0
-    except (TypeError, ValueError):
-        raise InputError(f"invalid radius_km {radius_km!r}: expected a number") from None
-    if not 0.5 <= radius <= 300:
-        raise InputError(f"radius_km {radius:g} out of range: 0.5 to 300")
+    radius = values.number(radius_km, "radius_km", 0.5, 300) if radius_km not in (None, "") \
+        else 15.0
     lang = lang or "en"
     if lang not in LANGS:
         raise InputError(f"invalid lang {lang!r}: expected one of {', '.join(LANGS)}")
@@ -149,11 +139,5 @@ def parse_size(width: int | str | None, height: int | str | None, dpi: int | str
     for name, value, default, lo, hi in (("width", width, 1200, 200, MAX_PIXELS),
                                          ("height", height, 800, 200, MAX_PIXELS),
                                          ("dpi", dpi, 100, 50, 600)):
-        try:
-            v = int(value) if value not in (None, "") else default
-        except (TypeError, ValueError):
-            raise InputError(f"invalid {name} {value!r}: expected a whole number") from None
-        if not lo <= v <= hi:
-            raise InputError(f"{name} {v} out of range: {lo} to {hi}")
-        vals[name] = v
+        vals[name] = values.whole(value, name, lo, hi) if value not in (None, "") else default
     return ImageSize(**vals)

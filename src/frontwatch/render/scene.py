@@ -4,6 +4,7 @@ places worth labelling, and the words (title, date, description, attribution).""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,8 +13,8 @@ from typing import Any
 import numpy as np
 import shapely
 
-from frontwatch import geometry, lookup
-from frontwatch.errors import NotFound
+from frontwatch import coverage, dates, geometry, lookup
+from frontwatch.errors import InputError, NotFound
 from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION, SnapshotInfo, attribution
 from frontwatch.render import simplify
 from frontwatch.render.query import MapQuery
@@ -42,6 +43,7 @@ class Scene:
     changes: dict[str, Any] = field(default_factory=dict)  # compare: gained/lost geometry
     change_km2: dict[str, float] = field(default_factory=dict)
     text: dict[str, str] = field(default_factory=dict)  # overrides: title/subtitle/description
+    stale: bool = False  # the date asked for is after the source's newest snapshot
 
     @property
     def t(self) -> dict[str, str]:
@@ -49,7 +51,9 @@ class Scene:
 
     @property
     def day(self) -> date:
-        return self.query.on or self.info.date
+        """The date the map is titled with: the one asked for, or the snapshot's own date
+        when that is the newest there is (a map never claims a date its data lacks)."""
+        return self.info.date if self.stale else (self.query.on or self.info.date)
 
     @property
     def title(self) -> str:
@@ -63,6 +67,8 @@ class Scene:
         if "subtitle" in self.text:
             return self.text["subtitle"]
         s = t["as_of"].format(d=long_date(self.day, lang))
+        if self.stale:
+            s += f" · {t['no_newer']}"
         if self.query.compare:
             s += " · " + t["changes_since"].format(d=long_date(self.query.compare, lang))
         return s
@@ -92,6 +98,24 @@ class Scene:
             where=self.where, d=long_date(self.day, lang), occ=km2(self.stats["occupied"], lang),
             share=f"{100 * self.stats['occupied'] / total:.0f}%",
             con=km2(self.stats["contested"], lang))
+
+
+def is_stale(store: SqlStore, info: SnapshotInfo, on: date | None) -> bool:
+    """True when `on` lies after the newest snapshot of `info`'s source."""
+    return on is not None and dates.stale_days(on, coverage.newest(store, info.source).date) > 0
+
+
+def clamp_timelapse(store: SqlStore, q: MapQuery) -> tuple[MapQuery, bool]:
+    """A time-lapse cut to the days its source covers (frontwatch.coverage.span), and
+    whether its end was cut (the page then says there is no newer data)."""
+    if not q.timelapse:
+        return q, False
+    src = lookup.default_source(store, q.source)
+    s = coverage.span(store, src, dates.DayRange(q.start, q.on))
+    if s.start >= s.end:
+        raise InputError(f"from {q.start} to {q.on}: {src!r} data covers only {s.start} "
+                         "of that range; a time-lapse needs two dates")
+    return dataclasses.replace(q, start=s.start, on=s.end), s.clamped
 
 
 def resolve_snapshot(store: SqlStore, q: MapQuery, on: date | None = None) -> SnapshotInfo:
@@ -156,7 +180,8 @@ def build(store: SqlStore, q: MapQuery, pixels: int = 4000, info: SnapshotInfo |
     """The scene of one date. `pixels`: how many screen pixels the focus may span at the
     deepest zoom offered (sets simplification: one pixel of error there)."""
     info = info or resolve_snapshot(store, q)
-    day = q.on or info.date
+    stale = is_stale(store, info, q.on)
+    day = info.date if stale else (q.on or info.date)
     where, focus = focus_of(store, q, day)
     view = _margin(focus.bounds)
     tol = simplify.tolerance_for(focus.bounds, pixels)
@@ -180,7 +205,7 @@ def build(store: SqlStore, q: MapQuery, pixels: int = 4000, info: SnapshotInfo |
                   decimals=dec, layers={"occupied": occ, "contested": con},
                   land=land, outlines=outlines,
                   places=places_in(store, focus, day, q.lang), stats=stats,
-                  focus_land=land_focus)
+                  focus_land=land_focus, stale=stale)
     if q.compare:
         add_changes(store, scene, raw, land_focus)
     return scene

@@ -97,8 +97,10 @@ padding:2px 8px;cursor:pointer}.fw-slider output{min-width:7em}
 @media (max-width:480px){.fw-slider{font-size:11px;margin-bottom:176px!important}}</style>"""
 
 
-def render_page(store: SqlStore, q: MapQuery, oembed_url: str | None = None) -> str:
-    """The time-lapse page from q.start to q.on every q.step_days."""
+def render_page(store: SqlStore, q: MapQuery, oembed_url: str | None = None,
+                no_newer: bool = False) -> str:
+    """The time-lapse page from q.start to q.on every q.step_days; `no_newer`: the range
+    asked for ended after the newest snapshot and was cut there (the page says so)."""
     from branca.element import Element
 
     days = q.frames()
@@ -132,7 +134,7 @@ def render_page(store: SqlStore, q: MapQuery, oembed_url: str | None = None) -> 
         del f["km"]
     scene.text = {
         "title": f"{t['timelapse_title']}: {scene.where}",
-        "subtitle": style.long_date(q.on, lang),
+        "subtitle": style.long_date(q.on, lang) + (f" · {t['no_newer']}" if no_newer else ""),
         "description": t["description_timelapse"].format(
             where=scene.where, d0=style.long_date(days[0], lang),
             d=style.long_date(days[-1], lang), occ0=style.km2(occupied[0], lang),

@@ -1,0 +1,80 @@
+"""What a source covers, and how a requested date or range relates to it: the store-side half
+of :mod:`frontwatch.dates` (which holds the rules). Every entry point that answers for a date
+or a range goes through here, so a range is clamped to the data in one place and every
+answer past the newest snapshot says how old it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from frontwatch import dates
+from frontwatch.errors import NotFound
+from frontwatch.model import SnapshotInfo
+from frontwatch.store.base import SqlStore, iso
+
+
+def newest(store: SqlStore, source: str) -> SnapshotInfo:
+    """The source's newest revision (NotFound when it has none)."""
+    return store.resolve(source)
+
+
+def freshness(store: SqlStore, source: str, on: date | datetime | None) -> dict[str, Any]:
+    """`data_through` (the newest snapshot's valid_at) and `stale_days` (how many days the
+    requested date lies past it; 0 when it does not): members of every dated answer."""
+    last = newest(store, source)
+    return {"data_through": iso(last.valid_at), "stale_days": dates.stale_days(on, last.date)}
+
+
+def stale_warning(doc: dict[str, Any], on: date | datetime | str | None) -> str | None:
+    """The one-line warning for an answer past the newest snapshot (None when it is not)."""
+    if not doc.get("stale_days"):
+        return None
+    return (f"warning: no newer data: {on} is {doc['stale_days']} day(s) after the newest "
+            f"snapshot ({doc['data_through']}); showing that snapshot's state")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A range cut to what a source covers."""
+
+    start: date
+    end: date
+    requested: dates.DayRange
+    data_through: datetime  # the newest snapshot's valid_at
+
+    @property
+    def bounds(self) -> tuple[date, date]:
+        return self.start, self.end
+
+    @property
+    def clamped(self) -> bool:
+        """True when the requested end lies after the newest snapshot's day."""
+        return self.requested.end is not None and self.requested.end > self.end
+
+    def members(self) -> dict[str, Any]:
+        """What a table answer says about its range: from/to as answered, data_through and,
+        when `to` was cut, the day asked for."""
+        out: dict[str, Any] = {"from": self.start.isoformat(), "to": self.end.isoformat(),
+                               "data_through": iso(self.data_through)}
+        if self.clamped:
+            out["to_requested"] = self.requested.end.isoformat()  # type: ignore[union-attr]
+            out["clamped"] = True
+        return out
+
+    def note(self, name: str = "to") -> str | None:
+        """A one-line note when the end was cut to the data (None otherwise)."""
+        if not self.clamped:
+            return None
+        return (f"note: {name} {self.requested.end} is after the newest snapshot "
+                f"({iso(self.data_through)}): the range ends {self.end}")
+
+
+def span(store: SqlStore, source: str, rng: dates.DayRange) -> Span:
+    """`rng` clamped to the source's days (see :func:`dates.clamp`)."""
+    snaps = store.snapshots(source)
+    if not snaps:
+        raise NotFound(f"no snapshots from source {source!r}", suggestions=store.sources())
+    start, end = dates.clamp(rng, snaps[0].date, snaps[-1].date, f"{source!r} snapshot")
+    return Span(start, end, rng, snaps[-1].valid_at)

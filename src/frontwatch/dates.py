@@ -1,0 +1,141 @@
+"""The date vocabulary of every entry point (CLI options, URL parameters, import options):
+a *day*, an *instant* and a *range* of days, each parsed once here with the same rules.
+
+- day: ``YYYY-MM-DD``, a calendar day in UTC.
+- instant: a day, read as *the state on that date* (its end, 23:59:59 UTC), or an ISO 8601
+  date-time; an offset is converted to UTC, none means UTC; whole seconds.
+- range: ``from``/``to`` days; ``from`` starts at 00:00 UTC, ``to`` ends at 23:59:59 UTC.
+- future: a date after today (UTC) is refused (the state on it is not known yet).
+- stale: a date after a source's newest snapshot is answered with that snapshot, and the
+  answer says how old it is (:func:`stale_days`).
+- clamping: a range is cut to the days the source covers (:func:`clamp`), so it never costs
+  more than the data.
+
+Every mistake is an :class:`InputError` naming the parameter, never a ValueError or an
+OverflowError (years are limited to MIN_YEAR..9999 and an offset that leaves that span is
+refused)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from frontwatch.errors import InputError, NotFound
+
+MIN_YEAR = 1900  # nothing older is a date of this record; keeps arithmetic far from year 1
+DAY_START, DAY_END = time(0, 0, 0), time(23, 59, 59)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9:.,]+([Zz]|[+-][0-9:]+)?")
+DAY_HINT = "expected YYYY-MM-DD"
+INSTANT_HINT = "expected YYYY-MM-DD or an ISO 8601 date-time such as 2025-06-30T12:00:00Z"
+
+
+def today() -> date:
+    """Today in UTC: the last day whose state can be asked for."""
+    return datetime.now(UTC).date()
+
+
+def _year_ok(d: date, text: str, name: str) -> None:
+    if d.year < MIN_YEAR:
+        raise InputError(f"{name} {text!r}: year {d.year} is out of range (dates from "
+                         f"{MIN_YEAR}-01-01)")
+
+
+def not_future(d: date | datetime, name: str, text: str | None = None) -> None:
+    """Refuse a day (or an instant whose UTC day) is after today: its state is not known."""
+    day = d.date() if isinstance(d, datetime) else d
+    if day > today():
+        raise InputError(f"{name} {text or day.isoformat()!r} is in the future (today is "
+                         f"{today().isoformat()} UTC): no state is known for it yet")
+
+
+def day(text: str, name: str = "date", *, future: bool = False) -> date:
+    """A calendar day ``YYYY-MM-DD``; `future=False` refuses days after today (UTC)."""
+    t = text.strip()
+    try:
+        if not _DAY.fullmatch(t):
+            raise ValueError
+        d = date.fromisoformat(t)
+    except ValueError:
+        raise InputError(f"invalid {name} {text!r}: {DAY_HINT}") from None
+    _year_ok(d, text, name)
+    if not future:
+        not_future(d, name, text)
+    return d
+
+
+def instant(text: str, name: str = "date", *, day_start: bool = False,
+            future: bool = False) -> datetime:
+    """A UTC instant (whole seconds). A bare day is its end, 23:59:59 UTC (the state on that
+    date), or its start with `day_start` (a range's first day, an imported map's day)."""
+    t = text.strip()
+    if _DAY.fullmatch(t):
+        d = day(t, name, future=future)
+        return datetime.combine(d, DAY_START if day_start else DAY_END, UTC)
+    try:
+        if not _INSTANT.fullmatch(t):
+            raise ValueError
+        parsed = datetime.fromisoformat(t)
+        value = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise InputError(f"invalid {name} {text!r}: {INSTANT_HINT}") from None
+    _year_ok(value, text, name)
+    if not future:
+        not_future(value, name, text)
+    return value.replace(microsecond=0)
+
+
+def day_or_instant(text: str, name: str = "date") -> date | datetime:
+    """What a store lookup takes: a calendar day (the state at its end) or an instant."""
+    t = text.strip()
+    return day(t, name) if _DAY.fullmatch(t) else instant(t, name)
+
+
+@dataclass(frozen=True, slots=True)
+class DayRange:
+    """Days `start`..`end` inclusive; None is an open end (the data's first or newest day)."""
+
+    start: date | None = None
+    end: date | None = None
+
+    @property
+    def start_instant(self) -> datetime | None:
+        return datetime.combine(self.start, DAY_START, UTC) if self.start else None
+
+    @property
+    def end_instant(self) -> datetime | None:
+        return datetime.combine(self.end, DAY_END, UTC) if self.end else None
+
+
+def day_range(start: str | None, end: str | None, start_name: str = "from",
+              end_name: str = "to") -> DayRange:
+    """A range from two optional days (neither in the future); an inverted one is refused."""
+    a = day(start, start_name) if start else None
+    b = day(end, end_name) if end else None
+    if a and b and a > b:
+        raise InputError(f"{start_name} {a} is after {end_name} {b}: the range is inverted")
+    return DayRange(a, b)
+
+
+def clamp(rng: DayRange, first: date, newest: date, what: str = "the data"
+          ) -> tuple[date, date]:
+    """The days of `rng` that `what` covers: open ends become its first/newest day, a start
+    before the data moves to its first day, an end after it to its newest. A range wholly
+    outside the data is NotFound (saying where the data starts or ends)."""
+    if rng.end is not None and rng.end < first:
+        raise NotFound(f"no {what} on or before {rng.end}; its history starts {first}")
+    if rng.start is not None and rng.start > newest:
+        raise NotFound(f"no {what} from {rng.start}: its newest snapshot is of {newest}")
+    start = max(rng.start or first, first)
+    end = min(rng.end or newest, newest)
+    return start, end
+
+
+def stale_days(on: date | datetime | None, newest: date) -> int:
+    """Days between a requested date and the newest snapshot's day (0 when not after it,
+    and for the latest state)."""
+    if on is None:
+        return 0
+    d = on.date() if isinstance(on, datetime) else on
+    return max((d - newest).days, 0)

@@ -1,0 +1,168 @@
+"""The date vocabulary (frontwatch.dates): properties of parsing and range clamping, checked
+with hypothesis, and the rules as users meet them (future refused, stale answers labelled,
+ranges cut to the data) through the CLI on the real data."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from api import params
+from frontwatch import coverage, dates, values
+from frontwatch.errors import InputError, NotFound
+from tests.test_cli_data import run
+
+ANY_TEXT = st.one_of(
+    st.text(max_size=40),
+    st.from_regex(r"[0-9]{1,6}-[0-9]{1,3}-[0-9]{1,3}([T ][0-9:.]{0,12})?([Zz]|[+-][0-9:]{0,6})?",
+                  fullmatch=True),
+)
+OFFSETS = st.builds(lambda m: timezone(timedelta(minutes=m)), st.integers(-1439, 1439))
+
+
+@settings(max_examples=150, deadline=None)
+@given(ANY_TEXT)
+def test_parsers_raise_nothing_but_input_error(text):
+    for parse in (dates.day, dates.instant, dates.day_or_instant,
+                  lambda t, n: dates.instant(t, n, day_start=True),
+                  lambda t, n: params.datetime_param(t),
+                  lambda t, n: dates.day_range(t, None, n),
+                  lambda t, n: dates.day_range(None, t, n),
+                  lambda t, n: values.bbox(t, n, heights=True),
+                  lambda t, n: values.whole(t, n, 0, 10**6),
+                  lambda t, n: values.number(t, n, -1e6, 1e6)):
+        try:
+            parse(text, "p")
+        except InputError as exc:
+            assert "p" in str(exc) or "datetime" in str(exc)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+       OFFSETS)
+def test_offsets_are_converted_to_utc_or_refused_cleanly(naive, tz):
+    text = naive.replace(tzinfo=tz, microsecond=0).isoformat()
+    try:
+        t = dates.instant(text, "as_of")
+    except InputError as exc:
+        assert "as_of" in str(exc)
+        return
+    assert t.tzinfo == UTC and t == naive.replace(tzinfo=tz, microsecond=0)
+    assert t.year >= dates.MIN_YEAR and t.date() <= dates.today()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dates(min_value=date(dates.MIN_YEAR, 1, 1), max_value=date(2100, 1, 1)))
+def test_a_bare_date_is_the_state_at_its_end_and_a_range_start_at_its_start(d):
+    if d > dates.today():
+        with pytest.raises(InputError, match="in the future"):
+            dates.instant(d.isoformat(), "date")
+        with pytest.raises(InputError, match="in the future"):
+            dates.day_range(None, d.isoformat())
+        return
+    assert dates.instant(d.isoformat(), "date") == datetime.combine(d, time(23, 59, 59), UTC)
+    assert dates.instant(d.isoformat(), "x", day_start=True) == datetime.combine(d, time(), UTC)
+    start, end = params.datetime_param(f"{d}/{d}")
+    assert (start, end) == (datetime.combine(d, time(), UTC),
+                            datetime.combine(d, time(23, 59, 59), UTC))
+    assert dates.day_or_instant(d.isoformat(), "date") == d  # the store reads its end
+
+
+DAYS = st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 12, 31))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(DAYS, min_size=2, max_size=2).map(sorted), st.none() | DAYS,
+       st.none() | DAYS)
+def test_clamped_range_lies_within_the_data(data_days, a, b):
+    first, newest = data_days
+    if a is not None and b is not None and a > b:
+        a, b = b, a
+    try:
+        start, end = dates.clamp(dates.DayRange(a, b), first, newest)
+    except NotFound:
+        assert (b is not None and b < first) or (a is not None and a > newest)
+        return
+    assert first <= start <= end <= newest
+    assert start == max(a or first, first) and end == min(b or newest, newest)
+
+
+@settings(max_examples=100, deadline=None)
+@given(DAYS, DAYS)
+def test_stale_days_count_only_days_past_the_newest(on, newest):
+    n = dates.stale_days(on, newest)
+    assert n == max((on - newest).days, 0) and dates.stale_days(None, newest) == 0
+
+
+@pytest.fixture
+def demo(store):
+    from frontwatch.bootstrap import load_demo
+
+    load_demo(store)
+    return store
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.none() | st.dates(min_value=date(1900, 1, 1), max_value=date(2026, 1, 1)),
+       st.none() | st.dates(min_value=date(1900, 1, 1), max_value=date(2026, 1, 1)))
+def test_a_series_never_covers_more_than_the_data(demo, a, b):
+    from frontwatch.analytics import series
+
+    assume(a is None or b is None or a <= b)
+    snaps = demo.snapshots("demo")
+    first, newest = snaps[0].date, snaps[-1].date
+    try:
+        span = coverage.span(demo, "demo", dates.DayRange(a, b))
+    except NotFound:
+        return
+    assert first <= span.start <= span.end <= newest
+    assert span.clamped == (b is not None and b > newest)
+    frame = series(demo, "donbas", a or first, b or newest, "demo")
+    assert len(frame) <= (newest - first).days + 1
+    assert frame["date"].iloc[-1] <= newest
+
+
+# --- the CLI on the real data ----------------------------------------------------------------
+def test_cli_refuses_a_future_date(real_db):
+    tomorrow = (dates.today() + timedelta(days=1)).isoformat()
+    for args in (("area", "--region", "donbas", "--date", tomorrow),
+                 ("series", "-r", "donbas", "--from", "2025-06-01", "--to", tomorrow),
+                 ("map", tomorrow, "-o", "never.html"),
+                 ("show", "2025-06-01", "--as-of", "2999-01-01T00:00:00Z")):
+        proc = run(*args, db=real_db, check=False)
+        assert proc.returncode == 1, (args, proc.stderr)
+        assert "in the future" in proc.stderr and "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_cli_stale_date_warns_and_says_how_old(real_db, real_store):
+    newest = real_store.resolve("deepstate")
+    asked = newest.date + timedelta(days=30)
+    assert asked <= dates.today()
+    proc = run("area", "--region", "donbas", "--date", asked.isoformat(), "--json",
+               db=real_db)
+    doc = json.loads(proc.stdout)
+    assert doc["data_through"] == newest.valid_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert doc["stale_days"] == 30 and doc["snapshot_id"] == newest.id
+    warning = [ln for ln in proc.stderr.splitlines() if "no newer data" in ln]
+    assert len(warning) == 1 and "30 day(s) after the newest snapshot" in warning[0]
+    fresh = json.loads(run("area", "--region", "donbas", "--date", newest.date.isoformat(),
+                           "--json", db=real_db).stdout)
+    assert fresh["stale_days"] == 0 and fresh["occupied_km2"] == doc["occupied_km2"]
+
+
+def test_cli_range_past_the_data_ends_at_the_newest_day(real_db, real_store):
+    newest = real_store.resolve("deepstate").date
+    asked = newest + timedelta(days=10)
+    proc = run("series", "-r", "donbas", "--from", (newest - timedelta(days=2)).isoformat(),
+               "--to", asked.isoformat(), "--json", db=real_db)
+    doc = json.loads(proc.stdout)
+    assert doc["to"] == newest.isoformat() and doc["to_requested"] == asked.isoformat()
+    assert doc["clamped"] is True and len(doc["rows"]) == 3
+    assert doc["rows"][-1]["date"] == newest.isoformat()
+    assert f"the range ends {newest}" in proc.stderr

@@ -1,0 +1,157 @@
+"""Odd values in every route's parameters (v1, analysis, places, OGC, maps, charts, embeds,
+oEmbed): each is a 400/404 problem+json naming the parameter, never a 500, and the server
+keeps answering. Also: dates past the data are labelled, ranges are cut to the data."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from frontwatch import dates
+from frontwatch.settings import Settings
+
+TOMORROW = (dates.today() + timedelta(days=1)).isoformat()
+MAP = "/maps/2025-06-30"
+OEMBED = "/oembed?url=http://testserver/maps/2025-06-30.html"
+
+
+@pytest.fixture(scope="module")
+def client(real_db):
+    from api.app import create_app
+    from api.routes import maps
+
+    app = create_app(Settings(database_url=str(real_db), source="deepstate", assets="local"))
+    if not any(getattr(r, "path", "").startswith("/maps/") for r in app.routes):
+        app.include_router(maps.router)
+    return TestClient(app, raise_server_exceptions=False)
+
+
+CASES = [
+    # /v1 snapshots
+    ("/v1/snapshots/9999-12-31T23:59:59-14:00", 400, "date"),
+    ("/v1/snapshots/2025-06-30?as_of=0001-01-01T00:00:00%2B14:00", 400, "as_of"),
+    (f"/v1/snapshots/{TOMORROW}", 400, "in the future"),
+    ("/v1/snapshots/%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%95-06-30", 400, "date"),
+    ("/v1/snapshots/2025-06-30?simplify=nan", 400, "simplify"),
+    ("/v1/snapshots/2025-06-30?simplify=inf", 400, "simplify"),
+    ("/v1/snapshots/2025-06-30?status=bogus", 400, "status"),
+    ("/v1/snapshots/revisions/99999999999999999999", 400, "snapshot_id"),
+    ("/v1/snapshots/revisions/%C2%B2", 400, "snapshot_id"),
+    ("/v1/snapshots?from=2025-02-30", 400, "from"),
+    # analysis
+    ("/v1/areas?region=donbas&to=9999-12-31", 400, "to"),
+    ("/v1/areas?region=donbas&to=4000-01-01", 400, "in the future"),
+    ("/v1/areas?region=donbas&from=1800-01-01", 400, "from"),
+    ("/v1/areas?region=donbas&from=2025-01-01T00:00:00", 400, "from"),
+    ("/v1/diff?from=2025-06-01&to=2025-06-30&min_km2=nan", 400, "min_km2"),
+    ("/v1/diff?from=2025-06-01&to=2025-06-30&min_km2=-1", 400, "min_km2"),
+    ("/v1/frontline?date=99999-01-01", 400, "date"),
+    ("/v1/frontline/series?step=0", 400, "step"),
+    ("/v1/frontline/series?step=99999999999999999999", 400, "step"),
+    ("/v1/changelog?region=donbas&from=2025-06-01&to=%00", 400, "to"),
+    # places
+    ("/v1/places?near_front_km=inf", 400, "near_front_km"),
+    ("/v1/places?date=2025-06-31", 400, "date"),
+    ("/v1/places/kramatorsk?date=-2025-01-01", 400, "date"),
+    ("/v1/places/kramatorsk/timeline?from=2025-06-30&to=2025-06-01", 400, "from"),
+    # OGC API – Features
+    ("/collections/control/items/99999999999999999999-0", 404, "featureId"),
+    ("/collections/control/items/%C2%B2-0", 404, "featureId"),
+    ("/collections/control/items/1-%C2%B2", 404, "featureId"),
+    ("/collections/control/items?bbox=-inf,-inf,inf,inf", 400, "bbox"),
+    ("/collections/control/items?datetime=0001-01-01T00:00:00%2B14:00", 400, "datetime"),
+    ("/collections/control/items?datetime=2025-06-30/2025-06-01", 400, "datetime"),
+    ("/collections/control/items?limit=0", 400, "limit"),
+    ("/collections/control/items?offset=-1", 400, "offset"),
+    ("/collections/frontline/items/2025-99-99", 400, "featureId"),
+    # maps
+    (f"{MAP}.png?bbox=-inf,-inf,inf,inf", 400, "bbox"),
+    (f"{MAP}.png?bbox=nan,48,39,49", 400, "bbox"),
+    (f"{MAP}.png?width=1e9", 400, "width"),
+    (f"{MAP}.png?dpi=%C2%B2", 400, "dpi"),
+    (f"{MAP}.html?place=Bakhmut&radius_km=inf", 400, "radius_km"),
+    (f"{MAP}.html?from=2025-01-01&step=99999999999999d", 400, "step"),
+    (f"{MAP}.html?cachebust=1", 400, "cachebust"),
+    (f"{MAP}.svg?region=donbas&_=123", 400, "'_'"),
+    ("/maps/9999-12-31.html", 400, "in the future"),
+    (f"{MAP}.html?as_of=9999-12-31T23:59:59-14:00", 400, "as_of"),
+    (f"{MAP}.html?tiles=maybe", 400, "tiles"),
+    # charts
+    ("/charts/areas.png?region=donbas&from=0001-01-01T00:00:00%2B14:00", 400, "from"),
+    ("/charts/areas.png?region=donbas&x=1", 400, "'x'"),
+    ("/charts/areas.png?region=donbas&width=-5", 400, "width"),
+    (f"/charts/areas.svg?region=donbas&to={TOMORROW}", 400, "in the future"),
+    # embeds and oEmbed
+    ("/embed/2025-06-30?height=1e3", 400, "height"),
+    ("/embed/2025-06-30?utm_source=x", 400, "utm_source"),
+    ("/oembed?url=http://[::1&format=json", 400, "url"),
+    (f"{OEMBED}&maxwidth=inf", 400, "maxwidth"),
+    (f"{OEMBED}&foo=1", 400, "'foo'"),
+    (f"{OEMBED}%3Fbbox%3D-inf,-inf,inf,inf", 400, "bbox"),
+    (f"{OEMBED}%3Fnope%3D1", 400, "nope"),
+]
+
+
+@pytest.mark.parametrize(("url", "status", "needle"), CASES, ids=[c[0] for c in CASES])
+def test_odd_values_are_named_problems(client, url, status, needle):
+    r = client.get(url)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["status"] == status and needle in body["detail"], body
+    assert client.get("/conformance").status_code == 200  # the server still answers
+
+
+def test_corpus_is_large_and_covers_every_router():
+    assert len(CASES) >= 30
+    for prefix in ("/v1/snapshots", "/v1/areas", "/v1/diff", "/v1/frontline", "/v1/changelog",
+                   "/v1/places", "/collections/", "/maps/", "/charts/", "/embed/", "/oembed"):
+        assert any(u.startswith(prefix) for u, _, _ in CASES), prefix
+
+
+# --- dates past the data ---------------------------------------------------------------------
+def test_stale_snapshot_says_how_old_it_is(client, real_store):
+    newest = real_store.resolve("deepstate")
+    asked = newest.date + timedelta(days=20)
+    doc = client.get(f"/v1/snapshots/{asked}").json()
+    assert doc["content_hash"] == newest.content_hash
+    assert doc["data_through"] == newest.valid_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert doc["stale_days"] == 20
+    assert client.get(f"/v1/snapshots/{newest.date}").json()["stale_days"] == 0
+    line = client.get("/v1/frontline", params={"date": asked.isoformat()}).json()
+    assert line["stale_days"] == 20 and line["data_through"] == doc["data_through"]
+
+
+def test_range_past_the_data_ends_at_the_newest_day(client, real_store):
+    newest = real_store.resolve("deepstate").date
+    asked = newest + timedelta(days=15)
+    r = client.get("/v1/areas", params={"region": "donbas", "from": "2025-06-25",
+                                        "to": asked.isoformat()})
+    doc = r.json()
+    assert doc["to"] == newest.isoformat() and doc["to_requested"] == asked.isoformat()
+    assert doc["clamped"] is True and doc["series"][-1]["date"] == newest.isoformat()
+    assert len(doc["series"]) == (newest - dates.day("2025-06-25")).days + 1
+    assert r.headers["x-range-clamped"] == f"to={newest}; requested={asked}"
+    csv = client.get("/v1/changelog", params={"region": "donbas", "from": "2025-06-25",
+                                              "to": asked.isoformat(), "format": "csv"})
+    assert csv.status_code == 200 and "x-range-clamped" in csv.headers
+    whole = client.get("/v1/frontline/series", params={"from": "2025-06-01",
+                                                       "to": asked.isoformat(), "step": 7})
+    assert whole.json()["to"] == newest.isoformat()
+
+
+def test_stale_map_titles_itself_with_the_snapshots_date(client, real_store):
+    newest = real_store.resolve("deepstate").date
+    asked = newest + timedelta(days=40)
+    r = client.get(f"/maps/{asked}.png", params={"region": "donetsk-oblast", "width": 600,
+                                                 "height": 400})
+    assert r.status_code == 200, r.text
+    title = Image.open(io.BytesIO(r.content)).info["Title"]
+    day = f"{newest.day} {newest:%B %Y}"
+    assert f"as of {day} · no newer data" in title and asked.strftime("%B %Y") not in title
+    page = client.get(f"/maps/{asked}.html", params={"region": "donetsk-oblast"}).text
+    assert "no newer data" in page
