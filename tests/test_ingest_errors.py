@@ -84,7 +84,7 @@ def test_malformed_geometry(seeded, tmp_path):
 def test_invalid_date(seeded, tmp_path):
     from frontwatch.ingest import parse_date
 
-    with pytest.raises(InputError, match="invalid date '2025-13-01'"):
+    with pytest.raises(InputError, match="date='2025-13-01': invalid date"):
         parse_date("2025-13-01")
 
 

@@ -119,7 +119,7 @@ def test_cache_keys_on_parameters_and_data(rstore):
 @pytest.mark.parametrize(("kwargs", "error", "needle"), [
     ({"region": ""}, InputError, "region is required"),
     ({"region": "donbas", "start": "2025-06-02", "end": "2025-06-01"}, InputError, "inverted"),
-    ({"region": "donbas", "start": "2025-02-30"}, InputError, "invalid from date"),
+    ({"region": "donbas", "start": "2025-02-30"}, InputError, "from='2025-02-30': invalid date"),
     ({"region": "donbas", "lang": "fr"}, InputError, "invalid lang"),
     ({"region": "Donetzk Oblast"}, NotFound, "did you mean: donetsk-oblast"),
     ({"region": "donbas", "end": "2001-01-01"}, NotFound, "history starts"),
@@ -172,7 +172,7 @@ def test_route_png_svg_and_etag(client):
     ("/charts/areas.png?region=Atlantis", 404, "unknown region"),
     ("/charts/areas.png?region=donbas&from=2025-06-01&to=2025-05-01", 400, "from 2025-06-01 "
      "is after to 2025-05-01"),
-    ("/charts/areas.png?region=donbas&to=2025-13-01", 400, "invalid to date"),
+    ("/charts/areas.png?region=donbas&to=2025-13-01", 400, "to='2025-13-01': invalid date"),
     ("/charts/areas.png?region=donbas&dpi=9", 400, "dpi"),
     ("/charts/areas.png?region=donbas&source=nope", 404, "unknown source"),
     ("/charts/areas.gif?region=donbas", 400, "'fmt'"),

@@ -23,7 +23,7 @@ from api.cache import make_entry
 from api.deps import SettingsDep, StoreDep
 from api.respond import GEOJSON, JSON, LATEST, cached, credit_headers, json_entry
 from api.routes.common import PLACES_CREDIT
-from frontwatch import analytics, lookup
+from frontwatch import analytics, coverage, lookup
 from frontwatch.errors import NotFound
 from frontwatch.geojson import feature_collection, rfc7946
 from frontwatch.model import OSM_ATTRIBUTION, SnapshotInfo, attribution
@@ -62,15 +62,15 @@ def _end(dt: tuple[datetime | None, datetime | None] | None) -> datetime | None:
 
 def _control(store: SqlStore, settings: Settings, dt) -> Layer:
     info = store.resolve(lookup.default_source(store, settings.source), _end(dt))
-    return _control_layer(store, info)
+    return _control_layer(store, info, coverage.freshness(store, info.source, _end(dt)))
 
 
-def _control_layer(store: SqlStore, info: SnapshotInfo) -> Layer:
+def _control_layer(store: SqlStore, info: SnapshotInfo, fresh: dict | None = None) -> Layer:
     feats = snapshot_features(store, info)
     extra = {"source": info.source, "valid_at": iso(info.valid_at), "snapshot_id": info.id,
              "revision": info.revision}
     meta = {"source": info.source, "valid_at": iso(info.valid_at), "snapshot_id": info.id,
-            "attribution": attribution(info.source)}
+            "attribution": attribution(info.source), **(fresh or {})}
     return Layer([(g, {**p, **extra}) for g, p in feats],
                  [f"{info.id}-{i}" for i in range(len(feats))], meta,
                  credit_headers(info.source, info.illustrative))

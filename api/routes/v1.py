@@ -98,6 +98,13 @@ def _snapshot_entry(request: Request, store: SqlStore, info: SnapshotInfo,
     return make_entry(body, GEOJSON, headers)
 
 
+def _if_stale(store: SqlStore, src: str, on) -> dict | None:
+    """data_through/stale_days for a date past the newest snapshot; none otherwise, so that
+    a dated answer stays byte-identical to its canonical revision."""
+    fresh = coverage.freshness(store, src, on)
+    return fresh if fresh["stale_days"] else None
+
+
 def _canonical(info: SnapshotInfo, region: str | None, st: list[str] | None,
                tol: float | None) -> str:
     q = [("region", region)] if region else []
@@ -145,7 +152,6 @@ def snapshot_on(request: Request, store: StoreDep, settings: SettingsDep,
         src = source_of(store, settings, source)
         info = store.resolve(src, on, known)
         return _snapshot_entry(request, store, info, region, status, simplify,
-                               LATEST if on is None else DATED,
-                               coverage.freshness(store, src, on))
+                               LATEST if on is None else DATED, _if_stale(store, src, on))
 
     return cached(request, store, build)

@@ -38,7 +38,7 @@ def today() -> date:
 
 def _year_ok(d: date, text: str, name: str) -> None:
     if d.year < MIN_YEAR:
-        raise InputError(f"{name} {text!r}: year {d.year} is out of range (dates from "
+        raise InputError(f"{name}={text!r}: year {d.year} is out of range (dates from "
                          f"{MIN_YEAR}-01-01)")
 
 
@@ -46,7 +46,7 @@ def not_future(d: date | datetime, name: str, text: str | None = None) -> None:
     """Refuse a day (or an instant whose UTC day) is after today: its state is not known."""
     day = d.date() if isinstance(d, datetime) else d
     if day > today():
-        raise InputError(f"{name} {text or day.isoformat()!r} is in the future (today is "
+        raise InputError(f"{name}={text or day.isoformat()!r} is in the future (today is "
                          f"{today().isoformat()} UTC): no state is known for it yet")
 
 
@@ -58,7 +58,7 @@ def day(text: str, name: str = "date", *, future: bool = False) -> date:
             raise ValueError
         d = date.fromisoformat(t)
     except ValueError:
-        raise InputError(f"invalid {name} {text!r}: {DAY_HINT}") from None
+        raise InputError(f"{name}={text!r}: invalid date, {DAY_HINT}") from None
     _year_ok(d, text, name)
     if not future:
         not_future(d, name, text)
@@ -79,7 +79,7 @@ def instant(text: str, name: str = "date", *, day_start: bool = False,
         parsed = datetime.fromisoformat(t)
         value = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
     except (ValueError, OverflowError):
-        raise InputError(f"invalid {name} {text!r}: {INSTANT_HINT}") from None
+        raise InputError(f"{name}={text!r}: invalid date-time, {INSTANT_HINT}") from None
     _year_ok(value, text, name)
     if not future:
         not_future(value, name, text)

@@ -91,7 +91,7 @@ def parse_chart_query(region: str | None, *, start: str | None = None, end: str 
     if not region or not region.strip():
         raise InputError("region is required: a name, KATOTTG code or slug, e.g. donbas, "
                          "'Donetsk Oblast', UA14")
-    a, b = parse_date(start, "from date"), parse_date(end, "to date")
+    a, b = parse_date(start, "from"), parse_date(end, "to")
     if a and b and a > b:
         raise InputError(f"from {a} is after to {b}: the range is inverted")
     lang = lang or "en"

@@ -103,7 +103,7 @@ def parse_query(on: str | None, *, source: str | None = None, as_of: str | None 
     """Check every parameter of a map request; the first problem is the error."""
     day = parse_date(on, "date")
     if end:
-        day = parse_date(end, "to date")
+        day = parse_date(end, "to")
     as_of_t = dates.instant(as_of, "as_of") if as_of else None
     focus = [n for n, v in (("region", region), ("place", place), ("bbox", bbox)) if v]
     if len(focus) > 1:
@@ -115,8 +115,8 @@ def parse_query(on: str | None, *, source: str | None = None, as_of: str | None 
         raise InputError(f"invalid lang {lang!r}: expected one of {', '.join(LANGS)}")
     q = MapQuery(on=day, source=source or None, as_of=as_of_t, region=region or None,
                  place=place or None, radius_km=radius, bbox=parse_bbox(bbox),
-                 compare=parse_date(compare, "compare date"), start=parse_date(start,
-                 "from date"), step_days=parse_step(step), lang=lang, tiles=tiles)
+                 compare=parse_date(compare, "compare"), start=parse_date(start,
+                 "from"), step_days=parse_step(step), lang=lang, tiles=tiles)
     if q.compare and q.start:
         raise InputError("compare= and from= cannot be combined: a map either compares two "
                          "dates or animates a range")
