@@ -103,6 +103,8 @@ def test_odd_values_are_named_problems(client, url, status, needle):
     assert r.headers["content-type"] == "application/problem+json"
     body = r.json()
     assert body["status"] == status and needle in body["detail"], body
+    if needle == "in the future":
+        assert body["code"] == "future-date"
     assert client.get("/conformance").status_code == 200  # the server still answers
 
 

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from frontwatch.errors import InputError, NotFound
+from frontwatch.errors import FutureDate, InputError, NotFound
 
 MIN_YEAR = 1900  # nothing older is a date of this record; keeps arithmetic far from year 1
 DAY_START, DAY_END = time(0, 0, 0), time(23, 59, 59)
@@ -46,7 +46,7 @@ def not_future(d: date | datetime, name: str, text: str | None = None) -> None:
     """Refuse a day (or an instant whose UTC day) is after today: its state is not known."""
     day = d.date() if isinstance(d, datetime) else d
     if day > today():
-        raise InputError(f"{name}={text or day.isoformat()!r} is in the future (today is "
+        raise FutureDate(f"{name}={text or day.isoformat()!r} is in the future (today is "
                          f"{today().isoformat()} UTC): no state is known for it yet")
 
 
