@@ -85,7 +85,7 @@ def test_help_is_clean(args):
 
 def test_output_into_a_missing_folder(demo_db, tmp_path):
     target = tmp_path / "missing" / "zones.geojson"
-    one_line_error(run("show", "latest", "-o", str(target), db=demo_db), 3, str(target),
+    one_line_error(run("show", "latest", "-o", str(target), db=demo_db), 1, str(target),
                    "No such file or directory")
     assert not target.parent.exists()
 
@@ -96,7 +96,7 @@ def test_output_into_a_missing_folder(demo_db, tmp_path):
                                   ["export", "--format", "csv"],
                                   ["export", "--format", "gpkg"]])
 def test_disk_full_on_output(demo_db, args):
-    one_line_error(run(*args, "-o", "/dev/full", db=demo_db), 3, "/dev/full")
+    one_line_error(run(*args, "-o", "/dev/full", db=demo_db), 1, "/dev/full")
     assert stat.S_ISCHR(os.stat("/dev/full").st_mode)  # never replaced by a file
 
 
@@ -105,7 +105,7 @@ def test_file_names_that_are_not_utf8(demo_db, tmp_path):
     missing = os.fsencode(tmp_path) + b"/\xff-zones.geojson"
     one_line_error(run("import", missing, db=demo_db), 1, "\\xff-zones.geojson")
     folder = os.fsencode(tmp_path) + b"/\xfe"
-    one_line_error(run("map", "latest", "-o", folder + b"/map.html", db=demo_db), 3,
+    one_line_error(run("map", "latest", "-o", folder + b"/map.html", db=demo_db), 1,
                    "\\xfe/map.html", "No such file or directory")
     os.mkdir(folder)
     r = run("map", "latest", "-o", folder + b"/map.html", "--json", db=demo_db)
@@ -117,7 +117,7 @@ def test_file_names_that_are_not_utf8(demo_db, tmp_path):
 def test_store_that_is_not_a_database(tmp_path):
     bogus = tmp_path / "notes.sqlite"
     bogus.write_text("not a database\n" * 100)
-    one_line_error(run("snapshots", db=bogus), 3, str(bogus), "not a database")
+    one_line_error(run("snapshots", db=bogus), 1, str(bogus), "not a database")
     assert bogus.read_text() == "not a database\n" * 100
 
 
@@ -131,4 +131,4 @@ def test_store_on_a_full_disk(tmp_path):
     mount = ["unshare", "-m", "sh", "-c",
              'mount -t tmpfs -o size=128k tmpfs "$0" && exec "$@"', str(disk)]
     r = run("demo", "load", db=disk / "s.sqlite", prefix=mount)
-    one_line_error(r, 3, str(disk / "s.sqlite"), "full")
+    one_line_error(r, 1, str(disk / "s.sqlite"), "full")

@@ -107,10 +107,11 @@ def test_readers_answer_while_a_writer_holds_the_lock(demo_db, monkeypatch):
                         headers={"Authorization": "Bearer s3cret"})
         assert r.status_code == 503 and r.headers["retry-after"], r.text
         assert r.json()["type"] == "urn:frontwatch:error:store-locked"
-        # A writer waits FRONTWATCH_LOCK_TIMEOUT (1 s here), then a clean error, exit 3.
+        # A writer waits FRONTWATCH_LOCK_TIMEOUT (1 s here), then a clean error, exit 1.
         r = cli("demo", "load", "--db", str(demo_db))
-        assert r.returncode == 3, r.stderr
-        assert "store-locked" not in r.stderr and "locked by another writer" in r.stderr
+        assert r.returncode == 1, r.stderr
+        assert r.stderr.strip().endswith("[store-locked]")
+        assert "locked by another writer" in r.stderr
         assert str(demo_db) in r.stderr and "internal error" not in r.stderr
         assert writer.poll() is None
     with open_store(demo_db) as s:
@@ -174,7 +175,7 @@ def test_read_only_store_is_readable(demo_db, left_over_wal):
         assert len(orjson.loads(r.stdout)) == n
         r = subprocess.run([*python, "demo", "load", "--db", str(demo_db)],
                            capture_output=True, text=True, env=ENV, timeout=600)
-        assert r.returncode == 3, r.stderr
+        assert r.returncode == 1, r.stderr
         assert "read-only" in r.stderr and str(demo_db) in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1
     assert sorted(p.name for p in demo_db.parent.iterdir()) == before

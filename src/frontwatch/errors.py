@@ -6,10 +6,10 @@ an HTTP `status_code` and a CLI `exit_code` by category, documented in the READM
 ====  ==========================================================================
 exit  category
 ====  ==========================================================================
-1     the input is wrong: invalid value or file, not found, over a limit, future date
+1     an error the user can act on: invalid value or file, not found, over a limit, future
+      date; the store or the file system (store locked, read-only, unreachable; disk full,
+      output folder missing, permission denied). The `code` tells these apart.
 2     usage: unknown command or option, missing argument (click's own exit code)
-3     the store or the file system: store locked, read-only, unreachable; disk full,
-      output folder missing, permission denied
 70    a bug (internal error), as sysexits' EX_SOFTWARE
 ====  ==========================================================================
 """
@@ -20,7 +20,7 @@ import os
 
 EXIT_INPUT = 1
 EXIT_USAGE = 2
-EXIT_STORE = 3
+EXIT_STORE = 1  # OS-level failures exit 1 like input errors (issue 9); `code` differs
 EXIT_INTERNAL = 70
 
 

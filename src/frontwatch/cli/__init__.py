@@ -1,8 +1,8 @@
 """The `frontwatch` command: parse arguments, call the domain, print.
 
 Data goes to stdout (exactly one JSON document with --json); progress and messages go to
-stderr. Errors print one line naming the input and the reason, and exit with the code of
-their category (frontwatch.errors: 1 input, 2 usage, 3 store or file system, 70 a bug).
+stderr. Errors print one line naming the input and the reason, ending in the error's stable code in
+brackets, and exit 1 (anything the user can act on), 2 (usage) or 70 (a bug).
 Each module of this package registers its commands on the shared Typer app.
 """
 
@@ -27,7 +27,7 @@ def main() -> None:
     try:
         app()  # standalone: click's own handling of usage errors and exits
     except FrontwatchError as exc:
-        fail(str(exc), exc.exit_code)
+        fail(f"{exc} [{exc.code}]", exc.exit_code)
     except OSError as exc:  # the file system or a device: name the file and the reason
         fail(os_message(exc), EXIT_STORE)
     except KeyboardInterrupt:
