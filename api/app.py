@@ -151,9 +151,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.fast_path = FastPath(app.state)
     problems.install(app)
 
-    from api.routes import analysis, ogc, places, upload, v1
+    from api.routes import analysis, compare, ogc, places, upload, v1
 
-    for module in (ogc, v1, upload, analysis, places):
+    for module in (ogc, v1, upload, analysis, compare, places):
         app.include_router(module.router)
     if importlib.util.find_spec("api.routes.maps") is not None:
         from api.routes import maps

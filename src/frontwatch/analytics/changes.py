@@ -60,6 +60,39 @@ def region_pieces(pieces: np.ndarray, region) -> np.ndarray:
     return np.asarray(out, dtype=object)
 
 
+def describe_pieces(groups: dict[str, np.ndarray], key: str, places: list,
+                    min_km2: float) -> tuple[list[tuple[Any, dict[str, Any]]], dict[str, float]]:
+    """Features for labelled polygon pieces, largest first: properties `key` (the group's
+    label), `km2`, `nearest_place`, `place_name`, `direction`, `distance_km`, `description`
+    ("12.4 km² west of Toretsk") and `rank` (1 = largest); pieces under `min_km2` are left
+    out of the features but not of the totals. Returns (features, label → total km²)."""
+    features: list[tuple[Any, dict[str, Any]]] = []
+    exact: list[float] = []
+    totals: dict[str, float] = {}
+    for label, geoms in groups.items():
+        km2 = geometry.area_km2(geoms) if len(geoms) else np.zeros(0)
+        totals[label] = float(np.sum(km2))
+        for g, k in zip(geoms, km2):
+            if k < min_km2:
+                continue
+            props: dict[str, Any] = {key: label, "km2": round(float(k), KM2)}
+            if places:
+                pt = g.representative_point()
+                place, dist, direction = nearest_place(places, pt.x, pt.y)
+                props.update(nearest_place=place.slug, place_name=place.name_en,
+                             direction=direction, distance_km=round(dist, KM),
+                             description=describe(float(k), place, dist, direction))
+            else:
+                props["description"] = f"{k:,.1f} km²"
+            features.append((g, props))
+            exact.append(float(k))
+    order = np.argsort(-np.asarray(exact), kind="stable")  # ranked by the exact km²
+    features = [features[i] for i in order]
+    for rank, (_, props) in enumerate(features, 1):
+        props["rank"] = rank
+    return features, totals
+
+
 def changes_between(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo, region
                     ) -> dict[str, np.ndarray]:
     """change name → polygons inside `region` gained/lost by each status from a to b."""
@@ -81,30 +114,9 @@ def diff(store: SqlStore, region: Region | str | None, d1: date, d2: date,
     a, b = store.resolve(src, d1), store.resolve(src, d2)
     pieces = changes_between(store, a, b, r.geometry)
     places = [p for p in store.places(d2)]
-    features, exact = [], []
-    totals = {}
-    for change in CHANGES:
-        geoms = pieces[change]
-        km2 = geometry.area_km2(geoms) if len(geoms) else np.zeros(0)
-        totals[f"{change}_km2"] = float(km2.sum())
-        for g, k in zip(geoms, km2):
-            if k < min_km2:
-                continue
-            props: dict[str, Any] = {"change": change, "km2": round(float(k), KM2)}
-            if places:
-                pt = g.representative_point()
-                place, dist, direction = nearest_place(places, pt.x, pt.y)
-                props.update(nearest_place=place.slug, place_name=place.name_en,
-                             direction=direction, distance_km=round(dist, KM),
-                             description=describe(float(k), place, dist, direction))
-            else:
-                props["description"] = f"{k:,.1f} km²"
-            features.append((g, props))
-            exact.append(float(k))
-    order = np.argsort(-np.asarray(exact), kind="stable")  # ranked by the exact km²
-    features = [features[i] for i in order]
-    for rank, (_, props) in enumerate(features, 1):
-        props["rank"] = rank
+    features, km2_of = describe_pieces({c: pieces[c] for c in CHANGES}, "change", places,
+                                       min_km2)
+    totals = {f"{c}_km2": km2_of[c] for c in CHANGES}
     summary = {
         "region": r.slug, "region_name": r.name_en, "source": src,
         "from": d1.isoformat(), "to": d2.isoformat(),

@@ -13,7 +13,15 @@ import sys
 
 from rich.text import Text
 
-from frontwatch.cli import analytics, check, data, manage, maps, serve  # noqa: F401
+from frontwatch.cli import (  # noqa: F401  (register commands)
+    analytics,
+    check,
+    compare,
+    data,
+    manage,
+    maps,
+    serve,
+)
 from frontwatch.cli.common import app, err
 from frontwatch.errors import EXIT_INTERNAL, EXIT_STORE, FrontwatchError, printable
 from frontwatch.settings import Settings

@@ -1,0 +1,112 @@
+"""Comparing two sources under /v1: the figures on a date or over a range (json|csv), and the
+pieces they disagree on (GeoJSON). The figures come from frontwatch.analytics.compare."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pandas as pd
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from api import params
+from api.cache import make_entry
+from api.deps import StoreDep
+from api.heavy import HEAVY
+from api.respond import DATED, GEOJSON, cached, json_entry
+from api.routes.analysis import TABLE_RESPONSE, FormatQ
+from api.routes.common import GEOJSON_RESPONSE, FromQ, RegionQ, ToQ
+from frontwatch.analytics import compare as cmp
+from frontwatch.errors import InputError
+from frontwatch.geojson import feature_collection
+
+router = APIRouter(prefix="/v1", tags=["v1"])
+
+SourcesQ = Annotated[str, Query(description="two sources, comma-separated",
+                                examples=["deepstate,nzz"])]
+LayerQ = Annotated[str, Query(description="since-2022 (ground taken since 24 Feb 2022, the "
+                              "layer both DeepStateMap and NZZ cover) or all",
+                              examples=["since-2022"])]
+OnQ = Annotated[str | None, Query(alias="date", description="one date (YYYY-MM-DD)",
+                                  examples=["2025-06-01"])]
+StepQ = Annotated[int, Query(ge=1, le=3660, description="days between sampled dates",
+                             examples=[7])]
+
+
+def _headers(attribution: str) -> dict[str, str]:
+    return {"Cache-Control": DATED, "X-Data-Attribution": attribution}
+
+
+@router.get("/compare", responses=TABLE_RESPONSE, dependencies=[HEAVY],
+            summary="Where two sources agree: km² by each, by both, by one, agreement",
+            description="On one `date`: km² each source calls occupied inside the region, "
+            "km² both do, km² only one does, and their agreement (intersection over union), "
+            "with the revision of each source used and its date, and the disagreement "
+            "pieces' descriptions (their polygons: /v1/compare/pieces). With `from`/`to` "
+            "(and `step`, days): the same figures on each sampled date. Only the occupied "
+            "`layer` is compared, on the same ground for both (default since-2022); the grey "
+            f"zone never is. At most {cmp.MAX_PAIRS} distinct pairs of revisions per request "
+            "(400 naming `step` otherwise). `format=csv` for spreadsheets.")
+def compare(request: Request, store: StoreDep, sources: SourcesQ = "deepstate,nzz",
+            region: RegionQ = None, on: OnQ = None, start: FromQ = None, end: ToQ = None,
+            step: StepQ = 7, layer: LayerQ = cmp.SINCE_2022,
+            format: FormatQ = "json") -> Response:
+    d = params.day(on, "date") if on else None
+    a, b = params.interval(start, end)
+    if (d is None) == (a is None and b is None):
+        raise InputError("date: give either date=D or from=D1&to=D2 (not both, not neither)")
+    if d is None and (a is None or b is None):
+        raise InputError(f"{'from' if a is None else 'to'}: a range needs both from and to")
+    if layer not in cmp.LAYERS:
+        raise InputError(f"layer={layer!r}: choose from {', '.join(cmp.LAYERS)}")
+
+    def build():
+        pair = cmp.parse_sources(sources, store.sources())
+        if d is not None and format == "json":
+            res = cmp.compare(store, pair, region, d, layer)
+            return json_entry({"summary": res.summary,
+                               "pieces": [p for _, p in res.features]},
+                              _headers(res.summary["attribution"]))
+        if d is not None:  # one date as CSV: the one row of a series on that date
+            rows, doc = cmp.compare_series(store, pair, region, d, d, 1, layer)
+            return _csv(pd.DataFrame(rows), f"compare-{doc['region']}-{d}",
+                        doc["attribution"])
+        rows, doc = cmp.compare_series(store, pair, region, a, b, step, layer)
+        if format == "csv":
+            return _csv(pd.DataFrame(rows), f"compare-{doc['region']}", doc["attribution"])
+        return json_entry({**doc, "columns": list(rows[0]), "series": rows},
+                          _headers(doc["attribution"]))
+
+    return cached(request, store, build)
+
+
+def _csv(frame: pd.DataFrame, name: str, attribution: str):
+    headers = {**_headers(attribution), "Content-Disposition": f'inline; filename="{name}.csv"'}
+    return make_entry(frame.to_csv(index=False).encode(), "text/csv; charset=utf-8", headers)
+
+
+@router.get("/compare/pieces", responses=GEOJSON_RESPONSE, dependencies=[HEAVY],
+            summary="The ground two sources disagree on, as GeoJSON",
+            description="Polygons inside the region that only one source calls occupied on "
+            "`date` (property `claimed_by`: that source), ranked by km² and described by the "
+            "nearest place, with the comparison's `summary` (figures, layer, revisions).")
+def compare_pieces(request: Request, store: StoreDep,
+                   on: Annotated[str, Query(alias="date", description="YYYY-MM-DD",
+                                            examples=["2025-06-01"])],
+                   sources: SourcesQ = "deepstate,nzz", region: RegionQ = None,
+                   layer: LayerQ = cmp.SINCE_2022,
+                   min_km2: Annotated[float, Query(ge=0, le=1e6, description="drop smaller "
+                                                   "pieces", examples=[0.01])] = 0.01
+                   ) -> Response:
+    d = params.day(on, "date")
+    if layer not in cmp.LAYERS:
+        raise InputError(f"layer={layer!r}: choose from {', '.join(cmp.LAYERS)}")
+
+    def build():
+        pair = cmp.parse_sources(sources, store.sources())
+        res = cmp.compare(store, pair, region, d, layer, min_km2)
+        body = feature_collection(res.features, {"summary": res.summary,
+                                                 "attribution": res.summary["attribution"]})
+        return make_entry(body, GEOJSON, _headers(res.summary["attribution"]))
+
+    return cached(request, store, build)

@@ -1,0 +1,255 @@
+"""Where two sources agree and where they differ: km² each calls occupied in a region, the
+ground both call occupied, the ground only one does, and their agreement (intersection over
+union), with the disagreement pieces ranked and described like a diff.
+
+Like with like. Sources do not map the same thing: DeepStateMap maps all occupied ground
+(Crimea and the Donbas areas held since 2014 included, each as its own zone kind), NZZ only
+ground taken since 24 February 2022 (until its map of 2024-03-15 with the areas held since
+2014 mixed in, kind ``occupied-ordlo``), and the DeepStateMap daily archive one union without
+kinds. So a comparison is always on a named *layer*:
+
+- ``since-2022`` (the default, the layer both DeepStateMap and NZZ cover): the occupied zones
+  of kind ``occupied``. A revision whose occupied layer mixes in pre-2022 ground without
+  telling it apart (the archive; NZZ's maps up to 2024-03-08) cannot give it: refused.
+- ``all``: every occupied zone. Only sources that map all of it give it (DeepStateMap, the
+  archive); NZZ never maps Crimea: refused.
+
+The grey zone (contested) is never compared: NZZ has none, so comparing it would compare a
+grey zone with nothing. Each source's grey-zone km² in the region is reported beside the
+figures, marked as not compared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import shapely
+
+from frontwatch import geometry
+from frontwatch.analytics.changes import describe_pieces
+from frontwatch.analytics.common import region_of
+from frontwatch.errors import InputError, NotFound
+from frontwatch.model import SOURCE_TERMS, Region, SnapshotInfo, attribution
+from frontwatch.oblasts import THEATRE
+from frontwatch.store.base import SqlStore, iso
+
+SINCE_2022 = "since-2022"
+ALL = "all"
+LAYERS = {
+    SINCE_2022: "occupied ground taken since 24 February 2022 (Crimea and the Donbas areas "
+                "held since 2014 left out)",
+    ALL: "all occupied ground (Crimea and the Donbas areas held since 2014 included)",
+}
+RULE = ("only the occupied layer is compared, on the same ground for both sources; the grey "
+        "zone is not compared (a source without one would be compared with nothing)")
+_PRE_2022_KINDS = ("ordlo", "crimea")
+# The most distinct revision pairs one request may overlay (~0.2–0.5 s each).
+MAX_PAIRS = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """km² of the pairwise comparison inside one region (pure numbers, no geometry)."""
+
+    a_km2: float
+    b_km2: float
+    both_km2: float
+    only_a_km2: float
+    only_b_km2: float
+
+    @property
+    def union_km2(self) -> float:
+        return self.both_km2 + self.only_a_km2 + self.only_b_km2
+
+    @property
+    def agreement(self) -> float | None:
+        """Intersection over union (None when neither calls anything occupied)."""
+        return self.both_km2 / self.union_km2 if self.union_km2 > 0 else None
+
+
+@dataclass(slots=True)
+class Comparison:
+    """One date's comparison: `summary` (JSON-ready) and the disagreement `features`
+    ((lon/lat polygon, properties with `claimed_by`, `km2`, nearest place, `rank`))."""
+
+    summary: dict[str, Any]
+    features: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
+
+    def to_geojson(self) -> bytes:
+        from frontwatch.geojson import feature_collection
+
+        return feature_collection(self.features, {"summary": self.summary})
+
+
+# --- pure geometry -----------------------------------------------------------------------
+def overlay(a, b, region) -> tuple[Figures, np.ndarray, np.ndarray]:
+    """Compare two lon/lat (Multi)Polygons inside `region`: the figures and the polygon
+    pieces only `a` and only `b` call occupied (arrays of lon/lat polygons)."""
+    shapely.prepare(region)
+    ar = geometry.polygonal(shapely.intersection(a, region))
+    br = geometry.polygonal(shapely.intersection(b, region))
+    both = shapely.intersection(ar, br)
+    only_a = np.asarray(geometry.polygons_of(shapely.difference(ar, br)), dtype=object)
+    only_b = np.asarray(geometry.polygons_of(shapely.difference(br, ar)), dtype=object)
+    figures = Figures(_km2(ar), _km2(br), _km2(both), float(np.sum(_areas(only_a))),
+                      float(np.sum(_areas(only_b))))
+    return figures, only_a, only_b
+
+
+def _km2(geom) -> float:
+    return 0.0 if geom is None or geom.is_empty else float(geometry.area_km2(geom))
+
+
+def _areas(parts: np.ndarray) -> np.ndarray:
+    return geometry.area_km2(parts) if len(parts) else np.zeros(0)
+
+
+# --- layers ------------------------------------------------------------------------------
+def layer_of(store: SqlStore, info: SnapshotInfo, layer: str):
+    """The `layer` (SINCE_2022 or ALL) of one revision, as a lon/lat MultiPolygon; InputError
+    saying why when the revision cannot give it (see the module docstring)."""
+    if layer not in LAYERS:
+        raise InputError(f"layer={layer!r}: choose from {', '.join(LAYERS)}")
+    zones = store.zones(info.id, ["occupied"])
+    kinds = {z.kind for z in zones}
+    terms = SOURCE_TERMS.get(info.source)
+    covers = terms.occupied if terms else ALL
+    tells_apart = any(k in kinds for k in _PRE_2022_KINDS)
+    day = info.date.isoformat()
+    if layer == SINCE_2022:
+        if "occupied-ordlo" in kinds:
+            raise InputError(f"{info.source} on {day}: its map mixes ground taken since 2022 "
+                             "with the Donbas areas held since 2014 (kind occupied-ordlo), "
+                             "so it has no since-2022 layer; NZZ's maps give one from "
+                             "2024-03-15 on")
+        if covers != SINCE_2022 and not tells_apart and zones:
+            raise InputError(f"{info.source} on {day}: its occupied layer includes Crimea and "
+                             "the areas held since 2014 without telling them apart, so it has "
+                             "no since-2022 layer; compare it with layer=all")
+        return geometry.union([z.geometry for z in zones if z.kind == "occupied"])
+    if covers == SINCE_2022:
+        raise InputError(f"{info.source} maps only ground taken since 24 February 2022 (never "
+                         "Crimea): it has no 'all' layer; compare on layer=since-2022")
+    if covers not in (ALL, "illustrative") and not tells_apart:
+        raise InputError(f"{info.source} does not say whether its layer holds the ground "
+                         "taken before 2022: it has no 'all' layer")
+    return store.layer(info.id, "occupied")
+
+
+def parse_sources(text: str | list[str], known: list[str]) -> tuple[str, str]:
+    """'deepstate,nzz' → ('deepstate', 'nzz'): exactly two different stored sources."""
+    names = [s.strip() for part in ([text] if isinstance(text, str) else text)
+             for s in part.split(",") if s.strip()]
+    if len(names) != 2 or names[0] == names[1]:
+        raise InputError(f"sources={','.join(names) or text!r}: name two different sources, "
+                         "e.g. deepstate,nzz")
+    for n in names:
+        if n not in known:
+            raise NotFound(f"unknown source {n!r}", suggestions=known)
+    return names[0], names[1]
+
+
+# --- one date ----------------------------------------------------------------------------
+def compare(store: SqlStore, sources: tuple[str, str], region: Region | str | None, on: date,
+            layer: str = SINCE_2022, min_km2: float = 0.01) -> Comparison:
+    """Compare two sources' `layer` inside `region` (None = the whole theatre) on a date:
+    each source's revision in force that day (latest valid by its end)."""
+    a_src, b_src = sources
+    r = region_of(store, region if region is not None else THEATRE, on)
+    a, b = store.resolve(a_src, on), store.resolve(b_src, on)
+    figures, only_a, only_b = overlay(layer_of(store, a, layer), layer_of(store, b, layer),
+                                      r.geometry)
+    features, _ = describe_pieces({a_src: only_a, b_src: only_b}, "claimed_by",
+                                  store.places(on), min_km2)
+    grey = {s: _km2(shapely.intersection(store.layer(i.id, "contested"), r.geometry))
+            for s, i in ((a_src, a), (b_src, b))}
+    summary = {
+        "region": r.slug, "region_name": r.name_en, "date": on.isoformat(),
+        **header(a, b, on, layer),
+        **row_figures(a_src, b_src, figures),
+        "grey_zone_km2_not_compared": {s: round(v, 3) for s, v in grey.items()},
+        "pieces": len(features),
+        "largest": [f"{p['claimed_by']} only: {p['description']}" for _, p in features[:5]],
+    }
+    return Comparison(summary, features)
+
+
+def header(a: SnapshotInfo, b: SnapshotInfo, on: date, layer: str) -> dict[str, Any]:
+    """What every comparison output says: the layer and the rule, and which revision of each
+    source it used, of what date, and how old it was on the day asked."""
+    return {
+        "layer": layer, "layer_meaning": LAYERS[layer], "rule": RULE,
+        "sources": [{"source": i.source, "snapshot_id": i.id, "revision": i.revision,
+                     "valid_at": iso(i.valid_at), "age_days": (on - i.date).days,
+                     "attribution": attribution(i.source)} for i in (a, b)],
+        "attribution": "; ".join(attribution(i.source) for i in (a, b)),
+    }
+
+
+def row_figures(a_src: str, b_src: str, f: Figures) -> dict[str, Any]:
+    """The figures as flat named members (km² to 3 decimals, agreement to 4)."""
+    return {f"{a_src}_km2": round(f.a_km2, 3), f"{b_src}_km2": round(f.b_km2, 3),
+            "both_km2": round(f.both_km2, 3), f"only_{a_src}_km2": round(f.only_a_km2, 3),
+            f"only_{b_src}_km2": round(f.only_b_km2, 3), "union_km2": round(f.union_km2, 3),
+            "agreement": None if f.agreement is None else round(f.agreement, 4)}
+
+
+# --- over time ---------------------------------------------------------------------------
+def compare_series(store: SqlStore, sources: tuple[str, str], region: Region | str | None,
+                   start: date, end: date, step: int = 7, layer: str = SINCE_2022
+                   ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The figures on `start`, `start + step`, … `end` (rows with date, each source's
+    snapshot id and date, the figures), and a header. Dates served by the same two
+    revisions share one overlay; more than MAX_PAIRS distinct pairs is refused (InputError
+    naming step). Dates before either source's history are left out; dates a source cannot give
+    the layer on are left out and counted, with the reason, in the header's `left_out`."""
+    if end < start:
+        raise InputError(f"the range ends ({end}) before it starts ({start})")
+    if step < 1:
+        raise InputError(f"step={step}: expected a whole number of days ≥ 1")
+    a_src, b_src = sources
+    r = region_of(store, region if region is not None else THEATRE, end)
+    days = [date.fromordinal(d) for d in range(start.toordinal(), end.toordinal() + 1, step)]
+    picks = []
+    for d in days:
+        try:
+            picks.append((d, store.resolve(a_src, d), store.resolve(b_src, d)))
+        except NotFound:
+            continue  # before one source's history: nothing to compare yet
+    pairs = {(a.id, b.id) for _, a, b in picks}
+    if len(pairs) > MAX_PAIRS:
+        raise InputError(f"step={step}: {start} to {end} needs {len(pairs)} distinct pairs "
+                         f"of revisions, more than the {MAX_PAIRS} allowed; use a larger step "
+                         "or a shorter range")
+    done: dict[tuple[int, int], Figures | str] = {}
+    rows = []
+    left_out: dict[str, int] = {}
+    for d, a, b in picks:
+        key = (a.id, b.id)
+        if key not in done:
+            try:
+                done[key] = overlay(layer_of(store, a, layer), layer_of(store, b, layer),
+                                    r.geometry)[0]
+            except InputError as exc:  # e.g. NZZ's maps before 2024-03-15 on since-2022
+                done[key] = str(exc)
+        got = done[key]
+        if isinstance(got, str):
+            left_out[got] = left_out.get(got, 0) + 1
+            continue
+        rows.append({"date": d.isoformat(), f"{a_src}_snapshot": a.id,
+                     f"{a_src}_date": a.date.isoformat(), f"{b_src}_snapshot": b.id,
+                     f"{b_src}_date": b.date.isoformat(), **row_figures(a_src, b_src, got)})
+    if not rows:
+        reason = f": {next(iter(left_out))}" if left_out else ""
+        raise NotFound(f"{a_src} and {b_src} have no comparable revisions in force together "
+                       f"between {start} and {end}{reason}")
+    last = picks[-1]
+    doc = {"region": r.slug, "region_name": r.name_en, "from": start.isoformat(),
+           "to": end.isoformat(), "step": step, **header(last[1], last[2], last[0], layer)}
+    doc["sources"] = [{"source": s["source"], "attribution": s["attribution"]}
+                      for s in doc["sources"]]  # per row: *_snapshot and *_date
+    doc["left_out"] = [{"dates": n, "reason": why} for why, n in left_out.items()]
+    return rows, doc

@@ -1,0 +1,133 @@
+"""`frontwatch compare`: where two sources agree and differ, on one date or over a range."""
+
+from __future__ import annotations
+
+import csv as csvlib
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from frontwatch.cli.common import (
+    Db,
+    Json,
+    app,
+    emit_json,
+    err,
+    out,
+    parse_day,
+    store_for,
+    write_output,
+)
+from frontwatch.errors import InputError
+
+compare_app = typer.Typer(invoke_without_command=True)
+app.add_typer(compare_app, name="compare")
+
+
+@compare_app.callback()
+def compare_cmd(
+        ctx: typer.Context,
+        sources: Annotated[str, typer.Option("--sources", help="Two sources, e.g. "
+                                             "deepstate,nzz.")] = "deepstate,nzz",
+        region: Annotated[str | None, typer.Option("--region", "-r", help="Region (default: "
+                                                   "the whole theatre).")] = None,
+        day: Annotated[str | None, typer.Option("--date", help="One date, YYYY-MM-DD.")] = None,
+        start: Annotated[str | None, typer.Option("--from", help="With --to: a series from "
+                                                  "this day.")] = None,
+        end: Annotated[str | None, typer.Option("--to", help="Last day of the series.")] = None,
+        step: Annotated[int, typer.Option("--step", help="Days between sampled dates of the "
+                                          "series.")] = 7,
+        layer: Annotated[str, typer.Option("--layer", help="since-2022 (ground taken since "
+                                           "24 Feb 2022, default) or all.")] = "since-2022",
+        output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the "
+                                                    "disagreement pieces as GeoJSON (with "
+                                                    "--date).")] = None,
+        min_km2: Annotated[float, typer.Option(help="Leave out smaller pieces.")] = 0.01,
+        csv: Annotated[bool, typer.Option("--csv", help="Print CSV (series).")] = False,
+        json: Json = False, db: Db = None) -> None:
+    """km² each of two sources calls occupied, by both, by only one, their agreement
+    (intersection over union) and the pieces they disagree on; compares like with like (the
+    since-2022 layer by default) and never the grey zone."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if (day is None) == (start is None and end is None):
+        raise InputError("give either --date D or --from D1 --to D2 (not both, not neither)")
+    from frontwatch.analytics import compare as cmp
+
+    with store_for(db) as store:
+        pair = cmp.parse_sources(sources, store.sources())
+        if day is None:
+            if start is None or end is None:
+                raise InputError(f"the series needs both --from and --to (missing "
+                                 f"{'--from' if start is None else '--to'})")
+            if output:
+                raise InputError("-o writes one date's pieces: use it with --date")
+            rows, doc = cmp.compare_series(store, pair, region, parse_day(start, "--from"),
+                                           parse_day(end, "--to"), step, layer)
+            _print_series(rows, doc, pair, json, csv)
+            return
+        res = cmp.compare(store, pair, region, parse_day(day), layer, min_km2)
+    if output:
+        write_output(output, res.to_geojson())
+        err.print(f"wrote {len(res.features)} disagreement piece(s) to {output}",
+                  highlight=False)
+    if json:
+        emit_json({"summary": res.summary, "pieces": [p for _, p in res.features]})
+        return
+    _print_one(res.summary, res.features, pair)
+
+
+def _sources_line(doc: dict[str, Any]) -> str:
+    return "; ".join(f"{s['source']} revision {s['snapshot_id']} of {s['valid_at'][:10]}"
+                     + (f" ({s['age_days']} days old)" if s.get("age_days") else "")
+                     for s in doc["sources"])
+
+
+def _print_one(s: dict[str, Any], features: list, pair: tuple[str, str]) -> None:
+    a, b = pair
+    t = Table(title=f"{s['region_name']} on {s['date']}: {a} vs {b}, layer {s['layer']}")
+    t.add_column("occupied by")
+    t.add_column("km²", justify="right")
+    for label, key in ((a, f"{a}_km2"), (b, f"{b}_km2"), ("both", "both_km2"),
+                       (f"only {a}", f"only_{a}_km2"), (f"only {b}", f"only_{b}_km2"),
+                       ("either", "union_km2")):
+        t.add_row(label, f"{s[key]:,.1f}")
+    out.print(t)
+    agree = "n/a" if s["agreement"] is None else f"{100 * s['agreement']:.1f} %"
+    out.print(f"agreement (intersection over union): {agree}", highlight=False)
+    for _, p in features[:10]:
+        out.print(f"  {p['rank']:>2}. only {p['claimed_by']}: {p['description']}",
+                  highlight=False)
+    grey = ", ".join(f"{k} {v:,.1f} km²" for k, v in s["grey_zone_km2_not_compared"].items())
+    err.print(f"[dim]layer {s['layer']}: {s['layer_meaning']}; {s['rule']} (grey zone: "
+              f"{grey})\n{_sources_line(s)}\n{s['attribution']}[/dim]", highlight=False)
+
+
+def _print_series(rows: list[dict[str, Any]], doc: dict[str, Any], pair: tuple[str, str],
+                  json: bool, csv: bool) -> None:
+    a, b = pair
+    if json:
+        emit_json({**doc, "rows": rows})
+        return
+    if csv:
+        w = csvlib.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    else:
+        t = Table(title=f"{doc['region_name']}: {a} vs {b}, layer {doc['layer']}, "
+                  f"{doc['from']} → {doc['to']} every {doc['step']} day(s)")
+        for col in ("date", f"{a} of", f"{b} of", f"{a} km²", f"{b} km²", "both km²",
+                    "agreement %"):
+            t.add_column(col, justify="right")
+        for r in rows:
+            t.add_row(r["date"], r[f"{a}_date"], r[f"{b}_date"], f"{r[f'{a}_km2']:,.1f}",
+                      f"{r[f'{b}_km2']:,.1f}", f"{r['both_km2']:,.1f}",
+                      "" if r["agreement"] is None else f"{100 * r['agreement']:.1f}")
+        out.print(t)
+    notes = [f"left out {x['dates']} date(s): {x['reason']}" for x in doc["left_out"]]
+    err.print("[dim]" + "\n".join([f"layer {doc['layer']}: {doc['layer_meaning']}; "
+                                   f"{doc['rule']}", *notes, doc["attribution"]]) + "[/dim]",
+              highlight=False)

@@ -1,0 +1,243 @@
+"""Comparing sources on the shared data: the figures equal pyproj.Geod computed directly from
+the two sources' files, the like-with-like rules hold, and the CLI and API say the same."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from datetime import date
+
+import pytest
+import shapely
+from pyproj import Geod
+from shapely.geometry import shape
+
+from frontwatch.analytics import compare as cmp
+from frontwatch.errors import InputError, NotFound
+from frontwatch.ingest import deepstate
+from frontwatch.settings import Settings
+from tests.conftest import need_shared
+from tests.test_cli_data import run
+
+DS_FILE = "1748806839.geojson.gz"  # DeepStateMap, 2025-06-01
+DS_APRIL = "1743539135.geojson.gz"  # DeepStateMap, 2025-04-01
+DS_2024 = "1709587318.geojson.gz"  # DeepStateMap, 2024-03-04
+NZZ_FILE = "2025-06-01.json.gz"  # NZZ's map of 2025-05-27, fetched on 2025-06-01
+NZZ_APRIL = "2025-04-01.json.gz"
+NZZ_ORDLO = "2024-03-04.json.gz"  # a map that still mixes in the areas held since 2014
+DAY = date(2025, 6, 1)
+PAIR = ("deepstate", "nzz")
+GEOD = Geod(ellps="WGS84")
+
+
+@pytest.fixture(scope="module")
+def cmp_db(tmp_path_factory):
+    """Oblasts, three DeepStateMap revisions and three NZZ maps (one with ORDLO)."""
+    from frontwatch.bootstrap import ensure_places
+    from frontwatch.ingest import ImportOptions, import_paths
+    from frontwatch.ingest.regions import import_regions
+    from frontwatch.store import open_store
+
+    shared = need_shared()
+    path = tmp_path_factory.mktemp("compare") / "c.sqlite"
+    store = open_store(path)
+    ensure_places(store)
+    import_regions(store, shared / "boundaries" / "Ukraine.geojson.gz", "oblast")
+    import_paths(store, [*(shared / "deepstate-raw" / f for f in (DS_2024, DS_APRIL, DS_FILE)),
+                         *(shared / "nzz" / f for f in (NZZ_ORDLO, NZZ_APRIL, NZZ_FILE))],
+                 ImportOptions())
+    store.close()
+    return path
+
+
+@pytest.fixture
+def cstore(cmp_db):
+    from frontwatch.store import open_store
+
+    s = open_store(cmp_db)
+    yield s
+    s.close()
+
+
+def _geod_km2(geom) -> float:
+    polys = [p for p in getattr(geom, "geoms", [geom]) if not p.is_empty]
+    return sum(abs(GEOD.geometry_area_perimeter(p)[0]) for p in polys) / 1e6
+
+
+def _read(path):
+    with gzip.open(path) as f:
+        return json.load(f)
+
+
+def _donetsk(shared):
+    doc = _read(shared / "boundaries" / "Ukraine.geojson.gz")
+    f = next(f for f in doc["features"] if f["properties"].get("name:en") == "Donetsk Oblast")
+    return shapely.make_valid(shape(f["geometry"]))
+
+
+def _deepstate_since_2022(path):
+    """Occupied zones of kind 'occupied' (not Crimea, not ORDLO), read from the raw file."""
+    fc = _read(path)
+    fc = fc.get("map", fc)
+    parts = []
+    for f in fc["features"]:
+        m = deepstate.classify(str(f["properties"].get("name", "")))
+        if m.role == "zone" and m.status == "occupied" and m.kind == "occupied" \
+                and f["geometry"]["type"] in ("Polygon", "MultiPolygon"):
+            parts.append(shapely.make_valid(shape(f["geometry"])))
+    return shapely.union_all(parts)
+
+
+def _nzz_occupied(path):
+    feats = _read(path)["value"]["features"]
+    return shapely.union_all([shapely.make_valid(shape(f["geometry"])) for f in feats
+                              if f["properties"]["type"] in ("nochange", "gains")])
+
+
+def test_figures_equal_geod_on_the_files(shared, cstore):
+    region = _donetsk(shared)
+    ds = shapely.intersection(_deepstate_since_2022(shared / "deepstate-raw" / DS_FILE), region)
+    nz = shapely.intersection(_nzz_occupied(shared / "nzz" / NZZ_FILE), region)
+    expected = {"deepstate_km2": _geod_km2(ds), "nzz_km2": _geod_km2(nz),
+                "both_km2": _geod_km2(shapely.intersection(ds, nz)),
+                "only_deepstate_km2": _geod_km2(shapely.difference(ds, nz)),
+                "only_nzz_km2": _geod_km2(shapely.difference(nz, ds))}
+    s = cmp.compare(cstore, PAIR, "Donetsk Oblast", DAY).summary
+    for key, km2 in expected.items():
+        assert s[key] == pytest.approx(km2, rel=1e-4, abs=0.05), key
+    assert expected["nzz_km2"] > 10_000 and expected["only_deepstate_km2"] > 10
+    union = expected["both_km2"] + expected["only_deepstate_km2"] + expected["only_nzz_km2"]
+    assert s["agreement"] == pytest.approx(expected["both_km2"] / union, abs=1e-4)
+    # Every output says what it compares and from which revisions.
+    assert s["layer"] == "since-2022" and "grey zone is not compared" in s["rule"]
+    by_src = {x["source"]: x for x in s["sources"]}
+    assert by_src["deepstate"]["valid_at"].startswith("2025-06-01")
+    assert by_src["nzz"]["valid_at"].startswith("2025-05-27") and by_src["nzz"]["age_days"] == 5
+    assert "DeepStateMap" in s["attribution"] and "NZZ" in s["attribution"]
+    # The grey zone is reported beside, never compared: NZZ has none.
+    grey = s["grey_zone_km2_not_compared"]
+    assert grey["deepstate"] > 0 and grey["nzz"] == 0
+
+
+def test_pieces_are_valid_ranked_and_add_up(cstore):
+    res = cmp.compare(cstore, PAIR, "donetsk-oblast", DAY, min_km2=0.0)
+    s = res.summary
+    assert res.features and all(shapely.is_valid(g) for g, _ in res.features)
+    for src in PAIR:
+        total = sum(p["km2"] for _, p in res.features if p["claimed_by"] == src)
+        assert total == pytest.approx(s[f"only_{src}_km2"], abs=0.01 * len(res.features))
+    ranks = [p["km2"] for _, p in res.features]
+    assert ranks == sorted(ranks, reverse=True) and res.features[0][1]["rank"] == 1
+    assert res.features[0][1]["description"].startswith(f"{res.features[0][1]['km2']:,.1f} km²")
+    doc = json.loads(res.to_geojson())
+    assert doc["features"][0]["properties"]["claimed_by"] in PAIR
+    assert doc["summary"]["layer"] == "since-2022"
+
+
+def test_like_with_like_rules(cstore):
+    nzz_2024 = cstore.resolve("nzz", date(2024, 3, 10))
+    with pytest.raises(InputError, match="occupied-ordlo"):
+        cmp.layer_of(cstore, nzz_2024, cmp.SINCE_2022)
+    with pytest.raises(InputError, match="since 24 February 2022"):
+        cmp.layer_of(cstore, cstore.resolve("nzz", DAY), cmp.ALL)
+    ds = cstore.resolve("deepstate", DAY)
+    since = cmp.layer_of(cstore, ds, cmp.SINCE_2022)
+    everything = cmp.layer_of(cstore, ds, cmp.ALL)
+    from frontwatch import geometry
+
+    # Crimea and ORDLO (~44,000 km²) are in DeepStateMap's 'all', not in its since-2022 layer.
+    assert geometry.area_km2(everything) - geometry.area_km2(since) > 40_000
+    with pytest.raises(InputError, match="layer"):
+        cmp.layer_of(cstore, ds, "grey")
+    with pytest.raises(InputError, match="two different"):
+        cmp.parse_sources("deepstate", cstore.sources())
+    with pytest.raises(NotFound):
+        cmp.parse_sources("deepstate,nope", cstore.sources())
+
+
+def test_series_uses_the_revision_in_force_and_skips_what_cannot_compare(cstore,
+                                                                         monkeypatch):
+    rows, doc = cmp.compare_series(cstore, PAIR, "Donetsk Oblast", date(2025, 4, 1), DAY, 30)
+    assert [r["date"] for r in rows] == ["2025-04-01", "2025-05-01", "2025-05-31"]
+    assert rows[0]["nzz_date"] <= "2025-04-01" and rows[-1]["deepstate_date"] == "2025-04-01"
+    one = cmp.compare(cstore, PAIR, "Donetsk Oblast", date(2025, 4, 1)).summary
+    assert rows[0]["agreement"] == one["agreement"] and rows[0]["both_km2"] == one["both_km2"]
+    assert doc["layer"] == "since-2022" and doc["left_out"] == []
+    with pytest.raises(InputError, match="before it starts"):
+        cmp.compare_series(cstore, PAIR, None, DAY, date(2025, 4, 1))
+    # Before 2024-03-15 NZZ's map has no since-2022 layer: such dates are left out, with why.
+    rows, doc = cmp.compare_series(cstore, PAIR, "UA14", date(2024, 3, 10), DAY, 1)
+    assert rows[0]["date"] == rows[0]["nzz_date"] == "2025-03-29"  # NZZ's next map
+    assert rows[0]["deepstate_date"] == "2024-03-04"
+    assert doc["left_out"][0]["dates"] == 384
+    assert "occupied-ordlo" in doc["left_out"][0]["reason"]
+    monkeypatch.setattr(cmp, "MAX_PAIRS", 1)
+    with pytest.raises(InputError, match=r"step=30: .* 2 distinct pairs"):
+        cmp.compare_series(cstore, PAIR, "UA14", date(2025, 4, 1), DAY, 30)
+
+
+def test_cli_one_date_series_and_errors(cmp_db, tmp_path):
+    out = tmp_path / "pieces.geojson"
+    doc = json.loads(run("compare", "--sources", "deepstate,nzz", "--region", "Donetsk Oblast",
+                         "--date", "2025-06-01", "-o", str(out), "--json", db=cmp_db).stdout)
+    s = doc["summary"]
+    assert 0.5 < s["agreement"] < 1 and s["pieces"] == len(doc["pieces"]) > 0
+    fc = json.loads(out.read_text())
+    assert {f["properties"]["claimed_by"] for f in fc["features"]} <= set(PAIR)
+    text = run("compare", "-r", "UA14", "--date", "2025-06-01", db=cmp_db)
+    assert "agreement" in text.stdout and "only nzz" in text.stdout
+    assert "since-2022" in text.stderr and "NZZ" in text.stderr
+    rows = list(csv.DictReader(io.StringIO(run(
+        "compare", "-r", "UA14", "--from", "2025-04-01", "--to", "2025-06-01", "--step", "30",
+        "--csv", db=cmp_db).stdout)))
+    assert len(rows) == 3 and float(rows[0]["agreement"]) > 0.5
+    bad = run("compare", "--date", "2025-06-01", "--layer", "all", db=cmp_db, check=False)
+    assert bad.returncode == 1 and "since 24 February 2022" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    both = run("compare", "--date", "2025-06-01", "--from", "2025-04-01", db=cmp_db,
+               check=False)
+    assert both.returncode == 1 and "either --date" in both.stderr
+
+
+@pytest.fixture(scope="module")
+def client(cmp_db):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    return TestClient(create_app(Settings(database_url=str(cmp_db))))
+
+
+def test_api_one_date_range_csv_and_pieces(client, cstore):
+    r = client.get("/v1/compare", params={"sources": "deepstate,nzz", "region": "UA14",
+                                          "date": "2025-06-01"})
+    assert r.status_code == 200, r.text
+    s = r.json()["summary"]
+    expected = cmp.compare(cstore, PAIR, "UA14", DAY).summary
+    assert s["agreement"] == expected["agreement"] and s["nzz_km2"] == expected["nzz_km2"]
+    assert "NZZ" in r.headers["x-data-attribution"]
+    r = client.get("/v1/compare", params={"region": "UA14", "from": "2025-04-01",
+                                          "to": "2025-06-01", "step": 30, "format": "csv"})
+    assert r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert len(rows) == 3 and rows[-1]["deepstate_snapshot"]
+    r = client.get("/v1/compare/pieces", params={"region": "UA14", "date": "2025-06-01"})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/geo+json"
+    assert r.json()["features"][0]["properties"]["claimed_by"] in PAIR
+
+
+@pytest.mark.parametrize("query,needle", [
+    ({"date": "2025-13-01"}, "date"),
+    ({}, "date"),
+    ({"from": "2025-04-01"}, "to"),
+    ({"date": "2025-06-01", "layer": "grey"}, "layer"),
+    ({"date": "2025-06-01", "sources": "deepstate"}, "sources"),
+    ({"date": "2025-06-01", "layer": "all"}, "since 24 February 2022"),
+])
+def test_api_bad_params_are_problems(client, query, needle):
+    r = client.get("/v1/compare", params=query)
+    assert r.status_code == 400 and r.headers["content-type"].startswith(
+        "application/problem+json")
+    assert needle in r.json()["detail"]
