@@ -90,6 +90,15 @@ def _deepstate_since_2022(path):
     return shapely.union_all(parts)
 
 
+def _deepstate_grey(path):
+    fc = _read(path)
+    fc = fc.get("map", fc)
+    return shapely.union_all([
+        shapely.make_valid(shape(f["geometry"])) for f in fc["features"]
+        if deepstate.classify(str(f["properties"].get("name", ""))).status == "contested"
+        and f["geometry"]["type"] in ("Polygon", "MultiPolygon")])
+
+
 def _nzz_occupied(path):
     feats = _read(path)["value"]["features"]
     return shapely.union_all([shapely.make_valid(shape(f["geometry"])) for f in feats
@@ -119,6 +128,11 @@ def test_figures_equal_geod_on_the_files(shared, cstore):
     # The grey zone is reported beside, never compared: NZZ has none.
     grey = s["grey_zone_km2_not_compared"]
     assert grey["deepstate"] > 0 and grey["nzz"] == 0
+    in_grey = s["only_in_other_grey_zone_km2"]
+    dgrey = shapely.intersection(_deepstate_grey(shared / "deepstate-raw" / DS_FILE), region)
+    assert in_grey["nzz"] == pytest.approx(
+        _geod_km2(shapely.intersection(shapely.difference(nz, ds), dgrey)), rel=1e-3, abs=0.05)
+    assert 0 < in_grey["nzz"] < s["only_nzz_km2"] and in_grey["deepstate"] == 0
 
 
 def test_pieces_are_valid_ranked_and_add_up(cstore):

@@ -99,6 +99,13 @@ def overlay(a, b, region) -> tuple[Figures, np.ndarray, np.ndarray]:
     return figures, only_a, only_b
 
 
+def in_layer_km2(pieces: np.ndarray, layer) -> float:
+    """km² of `pieces` (lon/lat polygons) lying inside `layer`."""
+    if not len(pieces) or layer is None or layer.is_empty:
+        return 0.0
+    return float(np.sum(geometry.area_km2(shapely.intersection(pieces, layer))))
+
+
 def _km2(geom) -> float:
     return 0.0 if geom is None or geom.is_empty else float(geometry.area_km2(geom))
 
@@ -164,13 +171,18 @@ def compare(store: SqlStore, sources: tuple[str, str], region: Region | str | No
                                       r.geometry)
     features, _ = describe_pieces({a_src: only_a, b_src: only_b}, "claimed_by",
                                   store.places(on), min_km2)
-    grey = {s: _km2(shapely.intersection(store.layer(i.id, "contested"), r.geometry))
-            for s, i in ((a_src, a), (b_src, b))}
+    grey_layer = {s: store.layer(i.id, "contested") for s, i in ((a_src, a), (b_src, b))}
+    grey = {s: _km2(shapely.intersection(g, r.geometry)) for s, g in grey_layer.items()}
+    # How much of what only one source calls occupied the other calls grey zone (no overlay
+    # of grey with grey: it explains a disagreement, e.g. NZZ has no grey zone).
+    in_grey = {s: in_layer_km2(only, grey_layer[other]) for s, other, only in
+               ((a_src, b_src, only_a), (b_src, a_src, only_b))}
     summary = {
         "region": r.slug, "region_name": r.name_en, "date": on.isoformat(),
         **header(a, b, on, layer),
         **row_figures(a_src, b_src, figures),
         "grey_zone_km2_not_compared": {s: round(v, 3) for s, v in grey.items()},
+        "only_in_other_grey_zone_km2": {s: round(v, 3) for s, v in in_grey.items()},
         "pieces": len(features),
         "largest": [f"{p['claimed_by']} only: {p['description']}" for _, p in features[:5]],
     }

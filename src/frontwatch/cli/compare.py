@@ -98,6 +98,11 @@ def _print_one(s: dict[str, Any], features: list, pair: tuple[str, str]) -> None
     out.print(t)
     agree = "n/a" if s["agreement"] is None else f"{100 * s['agreement']:.1f} %"
     out.print(f"agreement (intersection over union): {agree}", highlight=False)
+    for src, km2 in s["only_in_other_grey_zone_km2"].items():
+        if km2 > 0:
+            other = b if src == a else a
+            out.print(f"of the {s[f'only_{src}_km2']:,.1f} km² only {src} calls occupied, "
+                      f"{km2:,.1f} km² are in {other}'s grey zone", highlight=False)
     for _, p in features[:10]:
         out.print(f"  {p['rank']:>2}. only {p['claimed_by']}: {p['description']}",
                   highlight=False)
