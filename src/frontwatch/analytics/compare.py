@@ -21,6 +21,7 @@ figures, marked as not compared.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -211,57 +212,100 @@ def row_figures(a_src: str, b_src: str, f: Figures) -> dict[str, Any]:
 
 # --- over time ---------------------------------------------------------------------------
 def compare_series(store: SqlStore, sources: tuple[str, str], region: Region | str | None,
-                   start: date, end: date, step: int = 7, layer: str = SINCE_2022
-                   ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+                   start: date, end: date, step: int = 7, layer: str = SINCE_2022,
+                   precomputed: bool = True) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The figures on `start`, `start + step`, … `end` (rows with date, each source's
-    snapshot id and date, the figures), and a header. Dates served by the same two
-    revisions share one overlay; more than MAX_PAIRS distinct pairs is refused (InputError
-    naming step). Dates before either source's history are left out; dates a source cannot give
-    the layer on are left out and counted, with the reason, in the header's `left_out`."""
+    snapshot id and date, the figures), and a header.
+
+    Each date takes each source's revision in force that day. A pair of revisions with
+    precomputed figures (the compare_stats table, see analytics.pairs) is read, not
+    computed (`precomputed=False` forces geometry, for checks and benchmarks); dates served
+    by the same missing pair share one overlay, and more than MAX_PAIRS missing pairs is
+    refused (InputError naming step). Dates before either source's history are left out;
+    dates a source cannot give the layer on are left out and counted, with the reason, in
+    the header's `left_out`."""
     if end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")
     if step < 1:
         raise InputError(f"step={step}: expected a whole number of days ≥ 1")
+    if layer not in LAYERS:
+        raise InputError(f"layer={layer!r}: choose from {', '.join(LAYERS)}")
     a_src, b_src = sources
     r = region_of(store, region if region is not None else THEATRE, end)
     days = [date.fromordinal(d) for d in range(start.toordinal(), end.toordinal() + 1, step)]
-    picks = []
-    for d in days:
-        try:
-            picks.append((d, store.resolve(a_src, d), store.resolve(b_src, d)))
-        except NotFound:
-            continue  # before one source's history: nothing to compare yet
-    pairs = {(a.id, b.id) for _, a, b in picks}
-    if len(pairs) > MAX_PAIRS:
-        raise InputError(f"step={step}: {start} to {end} needs {len(pairs)} distinct pairs "
+    picks = in_force(store, (a_src, b_src), days)
+    stored = _stored(store, r.slug, end, layer, a_src, b_src) if precomputed else {}
+    used = {(a[0], b[0]) for _, a, b in picks}
+    missing = used - stored.keys()
+    if len(missing) > MAX_PAIRS:
+        raise InputError(f"step={step}: {start} to {end} needs {len(missing)} distinct pairs "
                          f"of revisions, more than the {MAX_PAIRS} allowed; use a larger step "
                          "or a shorter range")
     done: dict[tuple[int, int], Figures | str] = {}
     rows = []
     left_out: dict[str, int] = {}
-    for d, a, b in picks:
-        key = (a.id, b.id)
-        if key not in done:
-            try:
-                done[key] = overlay(layer_of(store, a, layer), layer_of(store, b, layer),
-                                    r.geometry)[0]
-            except InputError as exc:  # e.g. NZZ's maps before 2024-03-15 on since-2022
-                done[key] = str(exc)
-        got = done[key]
+    for d, (a_id, a_at), (b_id, b_at) in picks:
+        key = (a_id, b_id)
+        if key in stored:
+            ak, bk, both = stored[key]
+            got: Figures | str = Figures(ak, bk, both, max(ak - both, 0.0), max(bk - both, 0.0))
+        else:
+            if key not in done:
+                try:
+                    done[key] = overlay(layer_of(store, store.snapshot(a_id), layer),
+                                        layer_of(store, store.snapshot(b_id), layer),
+                                        r.geometry)[0]
+                except InputError as exc:  # e.g. NZZ's maps before 2024-03-15 on since-2022
+                    done[key] = str(exc)
+            got = done[key]
         if isinstance(got, str):
             left_out[got] = left_out.get(got, 0) + 1
             continue
-        rows.append({"date": d.isoformat(), f"{a_src}_snapshot": a.id,
-                     f"{a_src}_date": a.date.isoformat(), f"{b_src}_snapshot": b.id,
-                     f"{b_src}_date": b.date.isoformat(), **row_figures(a_src, b_src, got)})
+        rows.append({"date": d.isoformat(), f"{a_src}_snapshot": a_id,
+                     f"{a_src}_date": a_at[:10], f"{b_src}_snapshot": b_id,
+                     f"{b_src}_date": b_at[:10], **row_figures(a_src, b_src, got)})
     if not rows:
         reason = f": {next(iter(left_out))}" if left_out else ""
         raise NotFound(f"{a_src} and {b_src} have no comparable revisions in force together "
                        f"between {start} and {end}{reason}")
     last = picks[-1]
     doc = {"region": r.slug, "region_name": r.name_en, "from": start.isoformat(),
-           "to": end.isoformat(), "step": step, **header(last[1], last[2], last[0], layer)}
+           "to": end.isoformat(), "step": step,
+           **header(store.snapshot(last[1][0]), store.snapshot(last[2][0]), last[0], layer)}
     doc["sources"] = [{"source": s["source"], "attribution": s["attribution"]}
                       for s in doc["sources"]]  # per row: *_snapshot and *_date
     doc["left_out"] = [{"dates": n, "reason": why} for why, n in left_out.items()]
+    doc["precomputed_pairs"] = len(used & stored.keys())
+    doc["computed_pairs"] = len(missing)
     return rows, doc
+
+
+def in_force(store: SqlStore, sources: tuple[str, str], days: list[date]
+             ) -> list[tuple[date, tuple[int, str], tuple[int, str]]]:
+    """(day, (id, valid_at) of each source's revision in force that day) for the days both
+    have one: the latest revision valid by the end of the day, as :meth:`SqlStore.resolve`
+    picks it (resolved in memory: a year of days costs two queries)."""
+    lists = [store.snapshot_times(s) for s in sources]
+    for s, revs in zip(sources, lists):
+        if not revs:
+            raise NotFound(f"no snapshots from source {s!r}", suggestions=store.sources())
+    keys = [[t for _, t in revs] for revs in lists]
+    out = []
+    for d in days:
+        end = f"{d.isoformat()}T23:59:59Z"
+        i, j = (bisect.bisect_right(k, end) - 1 for k in keys)
+        if i >= 0 and j >= 0:
+            out.append((d, lists[0][i], lists[1][j]))
+    return out
+
+
+def _stored(store: SqlStore, slug: str, on: date, layer: str, a_src: str, b_src: str
+            ) -> dict[tuple[int, int], tuple[float, float, float]]:
+    """Precomputed (a_km2, b_km2, both_km2) by (a id, b id) in the caller's source order."""
+    region_id = store.region_version_id(slug, on)
+    if region_id is None:
+        return {}
+    if a_src < b_src:
+        return store.compare_stats_rows(region_id, layer, a_src, b_src)
+    rows = store.compare_stats_rows(region_id, layer, b_src, a_src)
+    return {(k[1], k[0]): (v[1], v[0], v[2]) for k, v in rows.items()}

@@ -1,20 +1,22 @@
 """What an import precomputes so that reading never touches geometry: the area statistics
-(:mod:`.areas`), the front-line lengths (:mod:`.front`) and the change log
-(:mod:`.changelog_table`). Each table is filled inside the import transaction, so none lags
-behind the snapshots, and `frontwatch stats rebuild` recomputes them all.
+(:mod:`.areas`), the front-line lengths (:mod:`.front`), the change log
+(:mod:`.changelog_table`) and the pairwise comparison of sources (:mod:`.pairs`). Each table
+is filled inside the import transaction, so none lags behind the snapshots, and `frontwatch
+stats rebuild` recomputes them all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from frontwatch.analytics import areas, changelog_table, front
+from frontwatch.analytics import areas, changelog_table, front, pairs
 from frontwatch.model import SnapshotInfo
 from frontwatch.store.base import SqlStore
 
 # progress(table, done, total): revisions done so far for one table (total None: unknown).
 Progress = Callable[[str, int, int | None], None]
-AREAS, LINES, CHANGES = "area statistics", "front lines", "change log"
+AREAS, LINES, CHANGES, PAIRS = ("area statistics", "front lines", "change log",
+                                "source comparison")
 
 
 def on_snapshot(store: SqlStore, info: SnapshotInfo) -> None:
@@ -22,12 +24,14 @@ def on_snapshot(store: SqlStore, info: SnapshotInfo) -> None:
     areas.on_snapshot(store, info)
     front.on_snapshot(store, info)
     changelog_table.on_snapshot(store, info)
+    pairs.on_snapshot(store, info)
 
 
 def on_delete(store: SqlStore, info: SnapshotInfo) -> None:
     """After a revision was deleted (in the same transaction): the change-log rows measured
     from it went with it (ON DELETE CASCADE); measure those days from their new base."""
     changelog_table.refresh(store, info.source)
+    pairs.on_delete(store, info)
 
 
 def on_regions(store: SqlStore, progress: Progress | None = None) -> None:
@@ -36,6 +40,7 @@ def on_regions(store: SqlStore, progress: Progress | None = None) -> None:
     areas.on_regions(store, _advance(progress, AREAS))
     front.refresh(store, progress=_done(progress, LINES))
     changelog_table.refresh(store, progress=_done(progress, CHANGES))
+    pairs.on_regions(store)
 
 
 def rebuild(store: SqlStore, source: str | None = None,
@@ -49,6 +54,8 @@ def rebuild(store: SqlStore, source: str | None = None,
         res["front_lines"] = front.rebuild(store, source, _done(progress, LINES))
         res["change_revisions"] = changelog_table.rebuild(store, source,
                                                           _done(progress, CHANGES))
+        if source is None or source in pairs.paired_sources(store):
+            res["comparison_pairs"] = pairs.rebuild(store, _advance(progress, PAIRS))["pairs"]
     return res
 
 

@@ -18,6 +18,7 @@ from frontwatch.cli.common import (
     err,
     out,
     parse_day,
+    progress_bar,
     store_for,
     write_output,
 )
@@ -136,3 +137,19 @@ def _print_series(rows: list[dict[str, Any]], doc: dict[str, Any], pair: tuple[s
     err.print("[dim]" + "\n".join([f"layer {doc['layer']}: {doc['layer_meaning']}; "
                                    f"{doc['rule']}", *notes, doc["attribution"]]) + "[/dim]",
               highlight=False)
+
+
+@compare_app.command("rebuild")
+def rebuild_cmd(json: Json = False, db: Db = None) -> None:
+    """Recompute the precomputed pairwise figures (filled at import; after importing new
+    regions, run this so their comparison series read rows instead of geometry)."""
+    from frontwatch.analytics import pairs
+
+    with store_for(db) as store, progress_bar() as bar:
+        task = bar.add_task("pairs of revisions", total=None)
+        res = pairs.rebuild(store, progress=lambda n: bar.update(task, advance=n))
+    if json:
+        emit_json(res)
+        return
+    err.print(f"rebuilt {res['pairs']:,} pairs of revisions × {res['regions']} regions "
+              f"(sources: {', '.join(res['sources']) or 'none comparable'})", highlight=False)

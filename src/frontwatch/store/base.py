@@ -413,6 +413,8 @@ class SqlStore:
             marks = ",".join("?" * len(chunk))
             for table in self._SNAPSHOT_TABLES:
                 self._execute(f"DELETE FROM {table} WHERE snapshot_id IN ({marks})", chunk)
+            self._execute(f"DELETE FROM compare_stats WHERE snapshot_a IN ({marks}) OR "
+                          f"snapshot_b IN ({marks})", [*chunk, *chunk])
             self._execute("INSERT INTO deleted_snapshots (id, source, valid_at, content_hash, "
                           f"deleted_at) SELECT id, source, valid_at, content_hash, ? FROM "
                           f"snapshots WHERE id IN ({marks})", [deleted_at, *chunk])
@@ -709,6 +711,63 @@ class SqlStore:
 
     def clear_region_changes(self, source: str | None = None) -> None:
         self._clear("region_changes", source)
+
+    # --- pairwise comparison stats (analytics.pairs) ---------------------------------------
+    def put_compare_stats(self, a_id: int, b_id: int, layer: str,
+                          rows: Sequence[tuple[int, float, float, float]]) -> None:
+        """Write (region_id, a_km2, b_km2, both_km2) of one pair of revisions, replacing."""
+        with self.transaction():
+            self._execute("DELETE FROM compare_stats WHERE snapshot_a=? AND snapshot_b=? AND "
+                          "layer=?", (a_id, b_id, layer))
+            self.conn.cursor().executemany(self._sql(
+                "INSERT INTO compare_stats (snapshot_a, snapshot_b, layer, region_id, a_km2, "
+                "b_km2, both_km2) VALUES (?,?,?,?,?,?,?)"),
+                [(a_id, b_id, layer, *r) for r in rows])
+
+    def compare_stats_rows(self, region_id: int, layer: str, a_source: str, b_source: str
+                           ) -> dict[tuple[int, int], tuple[float, float, float]]:
+        """(snapshot_a, snapshot_b) → (a_km2, b_km2, both_km2) of one region version."""
+        rows = self._query(
+            "SELECT c.snapshot_a, c.snapshot_b, c.a_km2, c.b_km2, c.both_km2 FROM "
+            "compare_stats c JOIN snapshots sa ON sa.id=c.snapshot_a JOIN snapshots sb ON "
+            "sb.id=c.snapshot_b WHERE c.region_id=? AND c.layer=? AND sa.source=? AND "
+            "sb.source=?", (region_id, layer, a_source, b_source))
+        return {(r[0], r[1]): (float(r[2]), float(r[3]), float(r[4])) for r in rows}
+
+    def compare_stats_regions(self, a_id: int, b_id: int, layer: str) -> set[int]:
+        """Region ids one pair of revisions has figures for."""
+        return {int(r[0]) for r in self._query(
+            "SELECT region_id FROM compare_stats WHERE snapshot_a=? AND snapshot_b=? AND "
+            "layer=?", (a_id, b_id, layer))}
+
+    def compare_stats_pairs(self, layer: str) -> list[tuple[int, int]]:
+        """Every stored pair of revisions of a layer."""
+        return [(int(r[0]), int(r[1])) for r in self._query(
+            "SELECT DISTINCT snapshot_a, snapshot_b FROM compare_stats WHERE layer=?",
+            (layer,))]
+
+    def snapshot_times(self, source: str) -> list[tuple[int, str]]:
+        """(id, valid_at as ISO text) of a source's revisions in :meth:`snapshots` order:
+        cheap enough to resolve many dates at once (no datetime parsing)."""
+        return [(int(r[0]), r[1]) for r in self._query(
+            "SELECT id, valid_at FROM snapshots WHERE source=? ORDER BY valid_at, recorded_at, "
+            "id", (source,))]
+
+    def source_has_kind(self, source: str, kinds: Sequence[str]) -> bool:
+        """Whether any zone of a source has one of `kinds` (non-illustrative revisions)."""
+        return bool(self._query(
+            "SELECT 1 FROM zones z JOIN snapshots s ON s.id=z.snapshot_id WHERE s.source=? "
+            f"AND s.illustrative=0 AND z.kind IN ({','.join('?' * len(kinds))}) LIMIT 1",
+            (source, *kinds)))
+
+    def region_version_id(self, slug: str, on: date | None = None) -> int | None:
+        """Id of the version of a region in force on a date (the row its stats refer to)."""
+        sql, params = self._current_regions_sql(on)
+        rows = self._query(sql + " AND slug=?", [*params, slug])
+        return int(rows[0][-1]) if rows else None
+
+    def clear_compare_stats(self) -> None:
+        self._execute("DELETE FROM compare_stats")
 
 
 def _migrations() -> list[tuple[int, str]]:
