@@ -261,7 +261,7 @@ def test_api_bad_params_are_problems(client, query, needle):
 def test_pairs_precomputed_at_import_equal_geometry_and_follow_deletes(cmp_db, tmp_path):
     import shutil
 
-    from frontwatch.analytics import pairs
+    from frontwatch.analytics import pairs, precompute
     from frontwatch.store import open_store
 
     path = tmp_path / "copy.sqlite"
@@ -290,7 +290,16 @@ def test_pairs_precomputed_at_import_equal_geometry_and_follow_deletes(cmp_db, t
         assert {r[:3] for r in after} < set(had)
         assert [r[3] for r in after] == pytest.approx([had[r[:3]] for r in after], abs=1e-6)
         gone = store.resolve("nzz", DAY)
-        store.delete_snapshot(gone.id)
+        back = store.resolve("nzz", date(2025, 5, 1))
+        ds = store.resolve("deepstate", DAY)
+        assert not store.compare_stats_regions(ds.id, back.id, cmp.SINCE_2022)
+        with store.transaction():
+            store.delete_snapshot(gone.id)
+            precompute.on_delete(store, gone)
         assert not store._query("SELECT 1 FROM compare_stats WHERE snapshot_b=?", (gone.id,))
+        # The map in force again on 06-01 is paired with DeepStateMap's revision of that day.
+        assert store.compare_stats_regions(ds.id, back.id, cmp.SINCE_2022)
+        rows, doc = cmp.compare_series(store, PAIR, "UA14", DAY, DAY)
+        assert doc["computed_pairs"] == 0 and rows[0]["nzz_snapshot"] == back.id
     finally:
         store.close()
