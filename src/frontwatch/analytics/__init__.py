@@ -15,6 +15,8 @@ that ``import frontwatch.analytics`` stays cheap:
 - :mod:`.precompute` — what an import precomputes (`on_snapshot`, `on_regions`, `rebuild`);
 - :mod:`.places` — `place_status`, `place_timeline`, `distance_to_front_km`,
   `distance_series`, `places_near_front`, `places_in_region`.
+- :mod:`.compare` — `compare`, `compare_series`: two sources on a named layer (since-2022 by
+  default), km² by each, by both, by one, agreement; :mod:`.pairs` precomputes the series;
 - :mod:`.check` — `check`: where a source is unreliable (import notes, area jumps, front-line
   length outliers), behind `frontwatch check`.
 """
