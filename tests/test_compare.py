@@ -303,3 +303,55 @@ def test_pairs_precomputed_at_import_equal_geometry_and_follow_deletes(cmp_db, t
         assert doc["computed_pairs"] == 0 and rows[0]["nzz_snapshot"] == back.id
     finally:
         store.close()
+
+
+def _box(lon: float, lat: float, r: float) -> list:
+    return [[lon - r, lat - r], [lon + r, lat - r], [lon + r, lat + r], [lon - r, lat + r],
+            [lon - r, lat - r]]
+
+
+def test_lag_who_showed_a_place_first(tmp_path):
+    """Synthetic maps around a real gazetteer place: DeepStateMap shows it occupied on
+    01-10, NZZ on 01-15; Toretsk is shown occupied by NZZ only, on 01-15."""
+    from frontwatch.analytics.lag import lag
+    from frontwatch.bootstrap import ensure_places
+    from frontwatch.ingest import ImportOptions, import_paths
+    from frontwatch.ingest.regions import import_regions
+    from frontwatch.store import open_store
+    from tests.helpers import OCC, deepstate_fc, write
+
+    shared = need_shared()
+    store = open_store(tmp_path / "lag.sqlite")
+    ensure_places(store)
+    import_regions(store, shared / "boundaries" / "Ukraine.geojson.gz", "oblast")
+    bakhmut, toretsk = store.place("bakhmut"), store.place("toretsk")
+    ordlo = ("ОРДЛО /// CADR", _box(37.8, 48.0, 0.05))
+    near = _box(bakhmut.lon + 0.2, bakhmut.lat, 0.05)  # occupied, not yet the town
+    over = _box(bakhmut.lon, bakhmut.lat, 0.05)
+    files = [write(tmp_path / "1735732800.geojson", deepstate_fc(ordlo, (OCC, near))),
+             write(tmp_path / "1736510400.geojson", deepstate_fc(ordlo, (OCC, over)))]
+
+    def nzz(day: str, *rings: list) -> dict:
+        return {"value": {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"type": "nochange", "date": day},
+             "geometry": {"type": "MultiPolygon", "coordinates": [[r] for r in rings]}}]}}
+
+    files += [write(tmp_path / "n1.json", nzz("2025-01-01", near)),
+              write(tmp_path / "n2.json", nzz("2025-01-15", over,
+                                              _box(toretsk.lon, toretsk.lat, 0.02)))]
+    import_paths(store, files, ImportOptions())
+    res = lag(store, PAIR, "Donetsk Oblast", date(2025, 1, 1), date(2025, 1, 31))
+    rows = {(r["place"], r["event"]): r for r in res["rows"]}
+    b = rows[("bakhmut", "occupied")]
+    assert (b["deepstate_date"], b["nzz_date"], b["lag_days"], b["first"]) == (
+        "2025-01-10", "2025-01-15", 5, "deepstate")
+    t = rows[("toretsk", "occupied")]
+    assert t["nzz_date"] == "2025-01-15" and t["deepstate_date"] is None
+    assert t["first"] == "nzz only" and len(rows) == 2
+    assert res["summary"]["deepstate"]["median_lead_days"] == 5
+    assert res["summary"]["nzz"] == {"changes_shown": 2, "shown_first": 0,
+                                     "median_lead_days": -5}
+    out = run("compare", "lag", "-r", "UA14", "--from", "2025-01-01", "--to", "2025-01-31",
+              "--json", db=tmp_path / "lag.sqlite")
+    assert json.loads(out.stdout)["rows"] == res["rows"]
+    store.close()

@@ -119,6 +119,14 @@ def _areas(parts: np.ndarray) -> np.ndarray:
 def layer_of(store: SqlStore, info: SnapshotInfo, layer: str):
     """The `layer` (SINCE_2022 or ALL) of one revision, as a lon/lat MultiPolygon; InputError
     saying why when the revision cannot give it (see the module docstring)."""
+    parts = layer_parts(store, info, layer)
+    return store.layer(info.id, "occupied") if parts is None else geometry.union(parts)
+
+
+def layer_parts(store: SqlStore, info: SnapshotInfo, layer: str) -> list | None:
+    """The zones making up `layer` of one revision (None: the whole occupied layer), without
+    dissolving them (point tests need no union); InputError saying why when the revision
+    cannot give the layer."""
     if layer not in LAYERS:
         raise InputError(f"layer={layer!r}: choose from {', '.join(LAYERS)}")
     zones = store.zones(info.id, ["occupied"])
@@ -137,14 +145,14 @@ def layer_of(store: SqlStore, info: SnapshotInfo, layer: str):
             raise InputError(f"{info.source} on {day}: its occupied layer includes Crimea and "
                              "the areas held since 2014 without telling them apart, so it has "
                              "no since-2022 layer; compare it with layer=all")
-        return geometry.union([z.geometry for z in zones if z.kind == "occupied"])
+        return [z.geometry for z in zones if z.kind == "occupied"]
     if covers == SINCE_2022:
         raise InputError(f"{info.source} maps only ground taken since 24 February 2022 (never "
                          "Crimea): it has no 'all' layer; compare on layer=since-2022")
     if covers not in (ALL, "illustrative") and not tells_apart:
         raise InputError(f"{info.source} does not say whether its layer holds the ground "
                          "taken before 2022: it has no 'all' layer")
-    return store.layer(info.id, "occupied")
+    return None
 
 
 def parse_sources(text: str | list[str], known: list[str]) -> tuple[str, str]:

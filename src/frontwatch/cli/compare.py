@@ -153,3 +153,50 @@ def rebuild_cmd(json: Json = False, db: Db = None) -> None:
         return
     err.print(f"rebuilt {res['pairs']:,} pairs of revisions × {res['regions']} regions "
               f"(sources: {', '.join(res['sources']) or 'none comparable'})", highlight=False)
+
+
+@compare_app.command("lag")
+def lag_cmd(
+        region: Annotated[str, typer.Option("--region", "-r", help="Region whose places are "
+                                            "followed.")],
+        start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+        end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+        sources: Annotated[str, typer.Option("--sources", help="Two sources, e.g. "
+                                             "deepstate,nzz.")] = "deepstate,nzz",
+        layer: Annotated[str, typer.Option("--layer", help="since-2022 (default) or "
+                                           "all.")] = "since-2022",
+        csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+        json: Json = False, db: Db = None) -> None:
+    """Who showed it first: for the places of a region, the date each source first showed a
+    place occupied (or no longer occupied) and the lag in days, with each source's median
+    lead."""
+    from frontwatch.analytics import compare as cmp
+    from frontwatch.analytics.lag import lag
+
+    with store_for(db) as store:
+        pair = cmp.parse_sources(sources, store.sources())
+        res = lag(store, pair, region, parse_day(start, "--from"), parse_day(end, "--to"),
+                  layer)
+    if json:
+        emit_json(res)
+        return
+    a, b = pair
+    if csv:
+        fields = ["place", "name", "event", f"{a}_date", f"{b}_date", "lag_days", "first"]
+        w = csvlib.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(res["rows"])
+        return
+    t = Table(title=f"{res['region_name']}, {res['from']} → {res['to']}: who showed it first "
+              f"({a} vs {b}, layer {res['layer']}, {res['places']} places)")
+    for col in ("place", "event", a, b, "lag days", "first"):
+        t.add_column(col)
+    for x in res["rows"]:
+        t.add_row(x["name"], x["event"], x[f"{a}_date"] or "", x[f"{b}_date"] or "",
+                  "" if x["lag_days"] is None else str(x["lag_days"]), x["first"])
+    out.print(t)
+    for s, v in res["summary"].items():
+        lead = "n/a" if v["median_lead_days"] is None else f"{v['median_lead_days']:+g} days"
+        out.print(f"{s}: {v['changes_shown']} change(s) shown, first on {v['shown_first']}, "
+                  f"median lead {lead}", highlight=False)
+    err.print(f"[dim]{res['note']}\n{res['attribution']}[/dim]", highlight=False)

@@ -1,0 +1,120 @@
+"""Who showed it first: for the places of a region, the date each of two sources first
+showed a place occupied (or no longer occupied) within a range, and the lag in days between
+them, summarised per source.
+
+A source "shows" a change on the date of its first revision in the range whose layer holds
+the place when the one before did not (or the reverse). Only the layer both cover is used
+(:mod:`.compare`: since-2022 by default), so a place in DeepStateMap's grey zone counts as not
+occupied for it; revisions that cannot give the layer (NZZ's maps with ORDLO) are skipped.
+A lag can be no finer than the sources' cadence (NZZ's map every few days until 2025).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+from datetime import date
+from typing import Any
+
+import numpy as np
+import shapely
+
+from frontwatch.analytics.common import region_of
+from frontwatch.analytics.compare import SINCE_2022, layer_parts
+from frontwatch.errors import InputError, NotFound
+from frontwatch.model import Place, Region, attribution
+from frontwatch.store.base import SqlStore
+
+EVENTS = ("occupied", "no longer occupied")
+
+
+def _inside(store: SqlStore, info, layer: str, lon: np.ndarray, lat: np.ndarray
+            ) -> np.ndarray:
+    parts = layer_parts(store, info, layer)
+    if parts is None:
+        parts = [store.layer(info.id, "occupied")]
+    out = np.zeros(len(lon), bool)
+    for g in parts:
+        if g is not None and not g.is_empty:
+            shapely.prepare(g)
+            out |= shapely.intersects_xy(g, lon, lat)
+    return out
+
+
+def first_changes(store: SqlStore, source: str, places: list[Place], start: date, end: date,
+                  layer: str = SINCE_2022) -> tuple[dict[tuple[int, str], date],
+                                                    np.ndarray | None]:
+    """(place index, event) → the date `source` first showed that event in [start, end],
+    and which places its baseline (the first revision with the layer, normally the one in
+    force on `start`) holds (None: no revision gives the layer)."""
+    lon = np.array([p.lon for p in places])
+    lat = np.array([p.lat for p in places])
+    revisions = [s for s in store.snapshots(source) if start < s.date <= end]
+    with contextlib.suppress(NotFound):  # before the history: the first revision is the base
+        revisions.insert(0, store.resolve(source, start))
+    out: dict[tuple[int, str], date] = {}
+    before: np.ndarray | None = None
+    base: np.ndarray | None = None
+    for info in revisions:
+        try:
+            now = _inside(store, info, layer, lon, lat)
+        except InputError:
+            continue  # this revision has no such layer: neither a change nor a baseline
+        if before is not None:
+            for event, mask in (("occupied", now & ~before), ("no longer occupied",
+                                                               before & ~now)):
+                for i in np.flatnonzero(mask):
+                    out.setdefault((int(i), event), info.date)
+        before = now
+        if base is None:
+            base = now
+    return out, base
+
+
+def lag(store: SqlStore, sources: tuple[str, str], region: Region | str, start: date,
+        end: date, layer: str = SINCE_2022) -> dict[str, Any]:
+    """Rows (place, event, each source's first date, lag_days = b − a, first) for places of
+    `region` whose change both or either source showed, and per source: changes shown,
+    shown first, and the median lead in days over the changes both showed."""
+    if end < start:
+        raise InputError(f"the range ends ({end}) before it starts ({start})")
+    a_src, b_src = sources
+    r = region_of(store, region, end)
+    shapely.prepare(r.geometry)
+    places = [p for p in store.places(end)
+              if shapely.intersects_xy(r.geometry, p.lon, p.lat)]
+    found = {s: first_changes(store, s, places, start, end, layer) for s in sources}
+    firsts = {s: found[s][0] for s in sources}
+    rows = []
+    for key in sorted(set(firsts[a_src]) | set(firsts[b_src])):
+        i, event = key
+        da, db = firsts[a_src].get(key), firsts[b_src].get(key)
+        days = (db - da).days if da and db else None
+        shown = {a_src: da.isoformat() if da else None, b_src: db.isoformat() if db else None}
+        if days is not None:
+            first = a_src if days > 0 else b_src if days < 0 else "same day"
+        else:
+            have, other = (a_src, b_src) if da else (b_src, a_src)
+            base = found[other][1]
+            if base is not None and bool(base[i]) == (event == "occupied"):
+                shown[other] = f"before {start.isoformat()}"  # already so at the baseline
+                first = other
+            else:
+                first = f"{have} only"
+        rows.append({"place": places[i].slug, "name": places[i].name_en, "event": event,
+                     f"{a_src}_date": shown[a_src], f"{b_src}_date": shown[b_src],
+                     "lag_days": days, "first": first})
+    both = [x["lag_days"] for x in rows if x["lag_days"] is not None]
+    summary = {}
+    for s, sign in ((a_src, 1), (b_src, -1)):
+        summary[s] = {
+            "changes_shown": sum(1 for x in rows if x[f"{s}_date"]),
+            "shown_first": sum(1 for x in rows if x["first"] == s),
+            "median_lead_days": statistics.median([sign * d for d in both]) if both else None,
+        }
+    return {"region": r.slug, "region_name": r.name_en, "from": start.isoformat(),
+            "to": end.isoformat(), "layer": layer, "places": len(places),
+            "changes_both_showed": len(both), "summary": summary, "rows": rows,
+            "note": "lag_days is the second source's date minus the first's: positive when "
+                    f"{a_src} showed it first; no finer than each source's publishing cadence",
+            "attribution": "; ".join(attribution(s) for s in sources)}
