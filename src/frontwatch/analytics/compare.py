@@ -35,6 +35,7 @@ from frontwatch.analytics.common import region_of
 from frontwatch.errors import InputError, NotFound
 from frontwatch.model import SOURCE_TERMS, Region, SnapshotInfo, attribution
 from frontwatch.oblasts import THEATRE
+from frontwatch.precision import KM2
 from frontwatch.store.base import SqlStore, iso
 
 SINCE_2022 = "since-2022"
@@ -53,7 +54,7 @@ MAX_PAIRS = 400
 
 @dataclass(frozen=True, slots=True)
 class Figures:
-    """km² of the pairwise comparison inside one region (pure numbers, no geometry)."""
+    """km² of the pairwise comparison inside one region (pure numbers, full precision)."""
 
     a_km2: float
     b_km2: float
@@ -190,8 +191,8 @@ def compare(store: SqlStore, sources: tuple[str, str], region: Region | str | No
         "region": r.slug, "region_name": r.name_en, "date": on.isoformat(),
         **header(a, b, on, layer),
         **row_figures(a_src, b_src, figures),
-        "grey_zone_km2_not_compared": {s: round(v, 3) for s, v in grey.items()},
-        "only_in_other_grey_zone_km2": {s: round(v, 3) for s, v in in_grey.items()},
+        "grey_zone_km2_not_compared": {s: round(v, KM2) for s, v in grey.items()},
+        "only_in_other_grey_zone_km2": {s: round(v, KM2) for s, v in in_grey.items()},
         "pieces": len(features),
         "largest": [f"{p['claimed_by']} only: {p['description']}" for _, p in features[:5]],
     }
@@ -211,10 +212,12 @@ def header(a: SnapshotInfo, b: SnapshotInfo, on: date, layer: str) -> dict[str, 
 
 
 def row_figures(a_src: str, b_src: str, f: Figures) -> dict[str, Any]:
-    """The figures as flat named members (km² to 3 decimals, agreement to 4)."""
-    return {f"{a_src}_km2": round(f.a_km2, 3), f"{b_src}_km2": round(f.b_km2, 3),
-            "both_km2": round(f.both_km2, 3), f"only_{a_src}_km2": round(f.only_a_km2, 3),
-            f"only_{b_src}_km2": round(f.only_b_km2, 3), "union_km2": round(f.union_km2, 3),
+    """The figures as flat named members (km² to the project's KM2 decimals, agreement to 4:
+    a share, not a percentage)."""
+    return {f"{a_src}_km2": round(f.a_km2, KM2), f"{b_src}_km2": round(f.b_km2, KM2),
+            "both_km2": round(f.both_km2, KM2), f"only_{a_src}_km2": round(f.only_a_km2, KM2),
+            f"only_{b_src}_km2": round(f.only_b_km2, KM2),
+            "union_km2": round(f.union_km2, KM2),
             "agreement": None if f.agreement is None else round(f.agreement, 4)}
 
 
