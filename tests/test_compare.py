@@ -188,6 +188,9 @@ def test_series_uses_the_revision_in_force_and_skips_what_cannot_compare(cstore,
     assert rows[0]["deepstate_date"] == "2024-03-04"
     assert doc["left_out"][0]["dates"] == 384
     assert "occupied-ordlo" in doc["left_out"][0]["reason"]
+    monkeypatch.setattr(cmp, "MAX_DATES", 10)
+    with pytest.raises(InputError, match="samples 62 dates"):
+        cmp.compare_series(cstore, PAIR, "UA14", date(2025, 4, 1), DAY, 1)
     monkeypatch.setattr(cmp, "MAX_PAIRS", 1)
     with pytest.raises(InputError, match=r"step=30: .* 2 distinct pairs"):
         cmp.compare_series(cstore, PAIR, "UA14", date(2025, 4, 1), DAY, 30, precomputed=False)

@@ -48,8 +48,10 @@ LAYERS = {
 RULE = ("only the occupied layer is compared, on the same ground for both sources; the grey "
         "zone is not compared (a source without one would be compared with nothing)")
 _PRE_2022_KINDS = ("ordlo", "crimea")
-# The most distinct revision pairs one request may overlay (~0.2–0.5 s each).
+# The most distinct revision pairs one request may overlay (~0.2–0.5 s each), and the most
+# dates a series may sample (rows only, but bounded all the same).
 MAX_PAIRS = 400
+MAX_DATES = 3660
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +245,10 @@ def compare_series(store: SqlStore, sources: tuple[str, str], region: Region | s
         raise InputError(f"layer={layer!r}: choose from {', '.join(LAYERS)}")
     a_src, b_src = sources
     r = region_of(store, region if region is not None else THEATRE, end)
+    n_dates = (end - start).days // step + 1
+    if n_dates > MAX_DATES:
+        raise InputError(f"step={step}: {start} to {end} samples {n_dates:,} dates, more than "
+                         f"the {MAX_DATES:,} allowed; use a larger step or a shorter range")
     days = [date.fromordinal(d) for d in range(start.toordinal(), end.toordinal() + 1, step)]
     picks = in_force(store, (a_src, b_src), days)
     stored = _stored(store, r.slug, end, layer, a_src, b_src) if precomputed else {}
