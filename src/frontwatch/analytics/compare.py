@@ -258,29 +258,30 @@ def compare_series(store: SqlStore, sources: tuple[str, str], region: Region | s
         raise InputError(f"step={step}: {start} to {end} needs {len(missing)} distinct pairs "
                          f"of revisions, more than the {MAX_PAIRS} allowed; use a larger step "
                          "or a shorter range")
-    done: dict[tuple[int, int], Figures | str] = {}
+    done: dict[tuple[int, int], dict[str, Any] | str] = {}  # the pair's members, or why not
     rows = []
     left_out: dict[str, int] = {}
     for d, (a_id, a_at), (b_id, b_at) in picks:
         key = (a_id, b_id)
-        if key in stored:
-            ak, bk, both = stored[key]
-            got: Figures | str = Figures(ak, bk, both, max(ak - both, 0.0), max(bk - both, 0.0))
-        else:
-            if key not in done:
+        if key not in done:
+            if key in stored:
+                ak, bk, both = stored[key]
+                done[key] = row_figures(a_src, b_src, Figures(
+                    ak, bk, both, max(ak - both, 0.0), max(bk - both, 0.0)))
+            else:
                 try:
-                    done[key] = overlay(layer_of(store, store.snapshot(a_id), layer),
-                                        layer_of(store, store.snapshot(b_id), layer),
-                                        r.geometry)[0]
+                    done[key] = row_figures(a_src, b_src, overlay(
+                        layer_of(store, store.snapshot(a_id), layer),
+                        layer_of(store, store.snapshot(b_id), layer), r.geometry)[0])
                 except InputError as exc:  # e.g. NZZ's maps before 2024-03-15 on since-2022
                     done[key] = str(exc)
-            got = done[key]
+        got = done[key]
         if isinstance(got, str):
             left_out[got] = left_out.get(got, 0) + 1
             continue
         rows.append({"date": d.isoformat(), f"{a_src}_snapshot": a_id,
                      f"{a_src}_date": a_at[:10], f"{b_src}_snapshot": b_id,
-                     f"{b_src}_date": b_at[:10], **row_figures(a_src, b_src, got)})
+                     f"{b_src}_date": b_at[:10], **got})
     if not rows:
         reason = f": {next(iter(left_out))}" if left_out else ""
         raise NotFound(f"{a_src} and {b_src} have no comparable revisions in force together "
