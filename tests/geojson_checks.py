@@ -43,6 +43,8 @@ def geometry_problems(body: bytes | dict[str, Any]) -> list[str]:
     features = doc.get("features", [doc] if doc.get("type") == "Feature" else [])
     geoms = [f["geometry"] for f in features] if features or "features" in doc else [doc]
     for i, g in enumerate(geoms):
+        if g is None:  # an unlocated feature (RFC 7946 §3.2)
+            continue
         shape = shapely.geometry.shape(g)
         if not shapely.is_valid(shape):
             out.append(f"feature {i}: {shapely.is_valid_reason(shape)}")

@@ -41,6 +41,8 @@ def test_invalid_input_is_repaired_and_stays_polygonal():
     assert out.is_valid and out.geom_type == "MultiPolygon" and len(out.geoms) == 2
     sliver = shapely.Polygon([(37, 48), (37.1, 48), (37.05, 48.0000001), (37, 48)])
     assert geometry.publishable(sliver).is_empty  # thinner than the grid: dropped, no line
+    body = feature_collection([(sliver, {"change": "occupied_gained"})])
+    assert b'"geometry":null' in body and not geometry_problems(body)
     assert geometry.publishable(None) is None
     arr = geometry.publishable([shapely.Point(37.12345678, 48.1), None])
     assert arr[0].x == 37.123457 and arr[1] is None

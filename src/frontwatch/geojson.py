@@ -39,8 +39,11 @@ def geometry_object(geom, decimals: int = 6) -> dict[str, Any]:
 
 
 def rfc7946(geoms: Sequence[Any], decimals: int = 6) -> list[bytes]:
-    """GeoJSON geometry texts: valid, counter-clockwise shells, at most `decimals` decimals."""
-    return [orjson.dumps(mapping(g)) for g in geometry.publishable(list(geoms), decimals)]
+    """GeoJSON geometry texts: valid, counter-clockwise shells, at most `decimals` decimals.
+    A geometry that is empty once rounded (a sliver thinner than the grid) is `null`, an
+    unlocated feature (RFC 7946 §3.2), rather than an empty coordinate array."""
+    return [b"null" if g is None or g.is_empty else orjson.dumps(mapping(g))
+            for g in geometry.publishable(list(geoms), decimals)]
 
 
 def feature_collection(features: Iterable[tuple[Any, dict[str, Any]]],
