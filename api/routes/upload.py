@@ -110,8 +110,9 @@ async def _receive(request: Request, limit: int, filename: str | None
              dependencies=[HEAVY],
              summary="Upload a snapshot (needs Authorization: Bearer <token>)",
              description="Multipart (field `file`) or the raw file as the body; any format "
-             "`frontwatch import` reads (DeepStateMap, the daily archive, GeoJSON/GeoPackage/"
-             "FlatGeobuf/zipped Shapefile with `status`/`status_field`, .gz). 201 with the new "
+             "`frontwatch import` reads (DeepStateMap, the daily archive, NZZ, GeoJSON/Esri JSON/"
+             "KML/KMZ/GeoPackage/FlatGeobuf/zipped Shapefile with `status`/`status_field`, "
+             ".gz). 201 with the new "
              "revision; 200 when identical content is already stored.",
              responses={200: {"description": "identical content already stored"},
                         201: {"description": "new revision stored"},
@@ -131,7 +132,8 @@ async def upload_snapshot(
     status: Annotated[str | None, Query(description="status of every feature")] = None,
     status_field: Annotated[str | None, Query(description="property holding the status")
                             ] = None,
-    status_map: Annotated[list[str] | None, Query(description="VALUE=STATUS, repeatable")
+    status_map: Annotated[list[str] | None, Query(description="VALUE=STATUS or VALUE=ignore, "
+                                                  "repeatable")
                           ] = None,
 ) -> Response:
     _authorize(request)

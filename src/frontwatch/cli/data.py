@@ -33,22 +33,29 @@ from frontwatch.cli.common import (
     write_output,
 )
 from frontwatch.errors import InputError
+from frontwatch.ingest import FORMATS
 
 
 # --- import -------------------------------------------------------------------------------
 @app.command("import")
 def import_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursively); .gz ok.")],
-    format: Annotated[str, typer.Option(help="auto | deepstate | archive | nzz | vector")] = "auto",
+    format: Annotated[str, typer.Option(help=" | ".join(FORMATS))] = "auto",
     source: Annotated[str | None, typer.Option(help="Source name to store under.")] = None,
     status: Annotated[str | None, typer.Option(help="Status of every feature (vector files): "
                                                "occupied | contested | liberated …")] = None,
     status_field: Annotated[str | None, typer.Option(help="Field holding each feature's "
                                                      "status (vector files).")] = None,
-    status_map: Annotated[list[str] | None, typer.Option(help="VALUE=STATUS, repeatable.")
+    status_map: Annotated[list[str] | None, typer.Option(help="VALUE=STATUS or VALUE=ignore "
+                                                         "(skip those features), repeatable.")
                           ] = None,
     date_: Annotated[str | None, typer.Option("--date", help="Date (or ISO date-time) the "
                                               "map depicts, for formats without one.")] = None,
+    date_field: Annotated[str | None, typer.Option(help="Property holding each feature's "
+                                                   "date: one revision per distinct date.")
+                          ] = None,
+    merge_dates: Annotated[bool, typer.Option(help="Store features of several dates as one "
+                                              "snapshot (refused otherwise).")] = False,
     skip_invalid: Annotated[bool, typer.Option(help="Skip bad files (reported) instead of "
                                                "aborting the whole import.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Every note of every file, "
@@ -56,13 +63,18 @@ def import_cmd(
     json: Json = False,
     db: Db = None,
 ) -> None:
-    """Import control snapshots (DeepStateMap, the daily archive, NZZ, any vector file)."""
+    """Import control snapshots (DeepStateMap, the daily archive, NZZ, KML/KMZ, Esri JSON,
+    any vector file)."""
     from frontwatch.ingest import ImportOptions, import_paths, iter_files, parse_date
     from frontwatch.ingest.vector import VOCABULARY, StatusMapping, parse_mapping
 
+    if date_ and date_field:
+        err.print("--date and --date-field exclude each other", highlight=False)
+        raise typer.Exit(2)
     opts = ImportOptions(
         format=format, source=source, skip_invalid=skip_invalid,
-        date=parse_date(date_) if date_ else None,
+        date=parse_date(date_) if date_ else None, date_field=date_field,
+        merge_dates=merge_dates,
         status=StatusMapping(status=status, field=status_field,
                              mapping=parse_mapping(status_map or [])))
     if status and status.lower() not in VOCABULARY:

@@ -17,11 +17,9 @@ import shapely
 
 from frontwatch import dates
 from frontwatch.errors import InputError, NotFound
-from frontwatch.ingest import archive, deepstate, nzz, reader, vector
+from frontwatch.ingest import archive, dated, deepstate, esrijson, kml, nzz, reader, vector
 from frontwatch.ingest.limits import Limits, check_json_size, decompress
 from frontwatch.ingest.prepare import (
-    RawZone,
-    build_snapshot,
     confine_to_theatre,
     content_hash,
     layers_of,
@@ -31,8 +29,8 @@ from frontwatch.model import DEMO_SOURCE, ImportReport, Snapshot, SnapshotInfo
 from frontwatch.oblasts import THEATRE
 from frontwatch.store.base import SqlStore
 
-FORMATS = ("auto", "deepstate", "archive", "nzz", "vector")
-SUFFIXES = (".geojson", ".json", ".gz", ".gpkg", ".fgb", ".zip")
+FORMATS = ("auto", "deepstate", "archive", "nzz", "kml", "esrijson", "vector")
+SUFFIXES = (".geojson", ".json", ".gz", ".gpkg", ".fgb", ".zip", ".kml", ".kmz")
 
 __all__ = ["FORMATS", "ImportOptions", "import_paths", "iter_files", "parse_snapshot",
            "parse_snapshots", "store_snapshot"]
@@ -45,6 +43,8 @@ class ImportOptions:
     date: datetime | None = None
     status: vector.StatusMapping = field(default_factory=vector.StatusMapping)
     skip_invalid: bool = False
+    date_field: str | None = None  # one revision per distinct value of this property
+    merge_dates: bool = False  # store features of several dates as one snapshot anyway
     limits: Limits = field(default_factory=Limits.from_settings)
 
 
@@ -54,7 +54,8 @@ def input_key(data: bytes, name: str, opts: ImportOptions) -> str:
     h = hashlib.sha256(data)
     h.update(repr((strip_suffixes(Path(name).name), opts.format, opts.source, opts.date,
                    opts.status.status, opts.status.field,
-                   sorted(opts.status.mapping.items()))).encode())
+                   sorted(opts.status.mapping.items()), opts.date_field,
+                   opts.merge_dates)).encode())
     return h.hexdigest()
 
 
@@ -91,15 +92,19 @@ def parse_snapshot(data: bytes, name: str, opts: ImportOptions) -> Snapshot:
 
 def parse_snapshots(data: bytes, name: str, opts: ImportOptions) -> list[Snapshot]:
     """Parse one input (already read, possibly gzip) into validated snapshots: one, or one
-    per map date for a format that dates its features (NZZ). The content decides the format
-    (a name only breaks the tie for text that is no known format at all)."""
+    per map date for a format that dates its features (NZZ, `--date-field`). The content
+    decides the format (a name only breaks the tie for text that is no known format at
+    all)."""
     data = decompress(data, name, opts.limits)
     stem = strip_suffixes(Path(name).name)
     fmt = opts.format
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    data = reader.strip_bom(data)
     if not data or data.isspace():
         raise InputError("file is empty", origin=name)
+    if fmt == "kml" or (fmt == "auto" and kml.detect(data)):
+        return _with_statuses(kml.read(data, name, opts.limits), name, opts, [], "KML")
     binary = reader.sniff(data)
     is_json = binary is reader.GEOJSON or (
         binary is None and reader.known_other(data) is None
@@ -109,85 +114,72 @@ def parse_snapshots(data: bytes, name: str, opts: ImportOptions) -> list[Snapsho
             raise reader.unaccepted(data, name)
         if fmt not in ("auto", "vector"):
             raise InputError(f"format {fmt} is JSON; this is a {binary.name} file", origin=name)
-        zones = vector.read_zones(data, name, opts.status, opts.limits)
-        return [build_snapshot(opts.source or "import", _need_date(opts, name), zones, name)]
+        feats = vector.read_features(data, name, opts.status, opts.limits)
+        return _with_statuses(feats, name, opts, [], binary.name)
     check_json_size(data, name, opts.limits)
     doc = load_json(data, name)
     del data  # the parsed document replaces the bytes (up to the uncompressed limit)
     by_status = bool(opts.status.status or opts.status.field)
+    if fmt == "esrijson" or (fmt == "auto" and esrijson.detect(doc)):
+        notes: list[str] = []
+        feats = esrijson.read(doc, name, opts.limits, notes)
+        return _with_statuses(feats, name, opts, notes, "Esri JSON")
     if fmt == "nzz" or (fmt == "auto" and not by_status and nzz.detect(doc)):
-        if opts.date is not None:
+        if opts.date is not None or opts.date_field:
             raise InputError("NZZ maps carry their own date (properties.date): drop --date",
                              origin=name)
         return nzz.read(doc, name, opts.source or nzz.SOURCE)
     if fmt == "auto":
-        if archive.date_from_name(stem, name) and not (opts.status.status or
-                                                        opts.status.field):
+        if archive.date_from_name(stem, name) and not by_status:
             fmt = "archive"
         elif deepstate.is_deepstate(doc) or (deepstate.time_from_name(stem) and isinstance(
                 doc, dict) and doc.get("type") == "FeatureCollection"):
             fmt = "deepstate"
         else:
             fmt = "vector"
+    notes = []
     if fmt == "deepstate":
-        return [_deepstate(doc, name, stem, opts)]
+        fc, when = deepstate.unwrap(doc, name)
+        when = opts.date or when or deepstate.time_from_name(stem)
+        feats = vector.geojson_zones(fc, name, opts.limits, notes)
+        return [deepstate.read(feats, name, when, opts.source or deepstate.SOURCE, notes)]
+    feats = vector.geojson_zones(doc, name, opts.limits, notes)
     if fmt == "archive":
         when = opts.date or archive.date_from_name(stem, name)
-        if when is None:
+        if when is None and not opts.date_field:
             raise InputError("archive files are named deepstatemap_data_YYYYMMDD; pass --date",
                              origin=name)
-        feats = vector.geojson_zones(doc, name, opts.limits)
-        status, kind, since = vector.VOCABULARY["occupied"]
-        zones = [RawZone(status, kind, g, since, "occupied") for _, g in feats]
-        return [build_snapshot(opts.source or archive.SOURCE, when, zones, name)]
-    feats = vector.geojson_zones(doc, name, opts.limits)
+        return dated.snapshots(
+            feats, name, source=opts.source or archive.SOURCE,
+            status=vector.StatusMapping(status="occupied"), when=when,
+            date_field=opts.date_field, merge_dates=opts.merge_dates, notes=notes,
+            parse=parse_date)
+    return _with_statuses(feats, name, opts, notes, "GeoJSON")
+
+
+def _with_statuses(feats: list[tuple[dict, Any]], name: str, opts: ImportOptions,
+                   notes: list[str], what: str) -> list[Snapshot]:
+    """Snapshots of features whose status the user gives (`--status`/`--status-field`):
+    generic GeoJSON, vector files, KML and Esri JSON. A KML exported by DeepStateMap is read
+    by its placemark names, like its API files."""
     if not opts.status.status and not opts.status.field:
-        raise InputError("not DeepStateMap or archive data; for other GeoJSON give --status "
-                         "STATUS or --status-field FIELD", origin=name)
-    zones = vector.with_statuses(feats, opts.status, name)
-    return [build_snapshot(opts.source or "import", _need_date(opts, name), zones, name)]
+        if what == "KML" and deepstate.is_deepstate(
+                {"type": "FeatureCollection", "features": [{"properties": p} for p, _ in feats]}):
+            return [deepstate.read(feats, name, _need_date(opts, name),
+                                   opts.source or deepstate.SOURCE, notes)]
+        hint = dated.layout_hint(feats)
+        raise InputError(f"{what}: not DeepStateMap or archive data; give --status STATUS or "
+                         "--status-field FIELD (with --status-map VALUE=STATUS or "
+                         f"VALUE=ignore){hint}", origin=name)
+    return dated.snapshots(feats, name, source=opts.source or "import", status=opts.status,
+                           when=opts.date, date_field=opts.date_field,
+                           merge_dates=opts.merge_dates, notes=notes, parse=parse_date)
 
 
 def _need_date(opts: ImportOptions, name: str) -> datetime:
     if opts.date is None:
         raise InputError("this format carries no date: pass --date YYYY-MM-DD", origin=name)
     return opts.date
-
-
-def _deepstate(doc: object, name: str, stem: str, opts: ImportOptions) -> Snapshot:
-    fc, when = deepstate.unwrap(doc, name)
-    when = opts.date or when or deepstate.time_from_name(stem)
-    if when is None:
-        raise InputError("no publication time: name the file <unix-seconds>.geojson, use the "
-                         "{id, datetime, map} envelope, or pass --date", origin=name)
-    zones: list[RawZone] = []
-    skipped: dict[str, int] = {}
-    outside = markers = 0
-    for props, geom in vector.geojson_zones(fc, name, opts.limits):
-        label = str(props.get("name", ""))[:deepstate.MAX_NAME]
-        meaning = deepstate.classify(label)
-        if meaning.role == "outside":
-            outside += 1
-        elif meaning.role == "zone" and geom.geom_type in ("Polygon", "MultiPolygon",
-                                                           "GeometryCollection"):
-            zones.append(RawZone(meaning.status, meaning.kind, geom, meaning.since,
-                                 deepstate.normalize(label)[:200]))
-        elif meaning.role in ("marker", "zone") or geom.geom_type in ("Point", "LineString",
-                                                                      "MultiPoint"):
-            markers += 1
-        elif meaning.role == "unknown":
-            key = deepstate.normalize(label)[:60] or "(no name)"
-            skipped[key] = skipped.get(key, 0) + 1
-    notes = []
-    if outside:
-        notes.append(f"excluded {outside} territories outside Ukraine")
-    if markers:
-        notes.append(f"kept {markers} markers (attack directions, units…) out of the control "
-                     "layer")
-    if skipped:
-        notes.append(f"skipped {sum(skipped.values())} unclassified annotation(s): "
-                     + "; ".join(f"{k!r}" for k in list(skipped)[:5]))
-    return build_snapshot(opts.source or deepstate.SOURCE, when, zones, name, notes)
 
 
 def store_snapshot(store: SqlStore, snap: Snapshot) -> tuple[SnapshotInfo, bool]:

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from frontwatch.errors import InputError
+from frontwatch.ingest.prepare import RawZone, build_snapshot
 from frontwatch.ingest.reader import brief
-from frontwatch.model import Status
+from frontwatch.model import Snapshot, Status
 
 SOURCE = "deepstate"
 
@@ -144,3 +145,42 @@ def time_from_name(stem: str) -> datetime | None:
     if re.fullmatch(r"\d{9,11}", stem):
         return datetime.fromtimestamp(int(stem), UTC)
     return None
+
+
+def read(features: list[tuple[dict, Any]], origin: str, when: datetime | None,
+         source: str = SOURCE, notes: list[str] | None = None) -> Snapshot:
+    """The snapshot of a DeepStateMap map (API file or its KML export): zones classified
+    by their names; territories outside Ukraine, markers and unclassified annotations kept
+    out of the control layer and counted in the notes."""
+    if when is None:
+        raise InputError("no publication time: name the file <unix-seconds>.geojson, use the "
+                         "{id, datetime, map} envelope, or pass --date", origin=origin)
+    zones: list[RawZone] = []
+    skipped: dict[str, int] = {}
+    outside = markers = 0
+    for props, geom in features:
+        label = str(props.get("name", ""))[:MAX_NAME]
+        meaning = classify(label)
+        kind = None if geom is None else geom.geom_type
+        if meaning.role == "outside":
+            outside += 1
+        elif meaning.role == "zone" and kind in ("Polygon", "MultiPolygon",
+                                                 "GeometryCollection"):
+            zones.append(RawZone(meaning.status, meaning.kind, geom, meaning.since,
+                                 normalize(label)[:200]))
+        elif meaning.role in ("marker", "zone") or kind in ("Point", "LineString",
+                                                            "MultiPoint"):
+            markers += 1
+        elif meaning.role == "unknown":
+            key = normalize(label)[:60] or "(no name)"
+            skipped[key] = skipped.get(key, 0) + 1
+    notes = list(notes or [])
+    if outside:
+        notes.append(f"excluded {outside} territories outside Ukraine")
+    if markers:
+        notes.append(f"kept {markers} markers (attack directions, units…) out of the control "
+                     "layer")
+    if skipped:
+        notes.append(f"skipped {sum(skipped.values())} unclassified annotation(s): "
+                     + "; ".join(f"{k!r}" for k in list(skipped)[:5]))
+    return build_snapshot(source, when, zones, origin, notes)

@@ -52,8 +52,8 @@ GEOPACKAGE = VectorFormat("GeoPackage", "GPKG", ".gpkg", prefixed=True)
 FLATGEOBUF = VectorFormat("FlatGeobuf", "FlatGeobuf", ".fgb", prefixed=False)
 SHAPEFILE = VectorFormat("zipped Shapefile", "ESRI Shapefile", ".shp", prefixed=False)
 VECTOR_FORMATS = (GEOJSON, GEOPACKAGE, SHAPEFILE, FLATGEOBUF)
-ACCEPTED = ("accepted: DeepStateMap JSON, the daily archive, GeoJSON, GeoPackage, "
-            "zipped Shapefile, FlatGeobuf (each optionally .gz)")
+ACCEPTED = ("accepted: DeepStateMap JSON, the daily archive, NZZ, GeoJSON, Esri JSON, "
+            "KML/KMZ, GeoPackage, zipped Shapefile, FlatGeobuf (each optionally .gz)")
 
 # Zipped Shapefile: the parts extracted (under our own name), the sidecars passed over
 # (never extracted, so GDAL never sees them), and bounds on the zip's directory, checked
@@ -64,7 +64,9 @@ IGNORED_SIDECARS = (".sbn", ".sbx", ".qix", ".xml", ".qmd")
 MAX_ZIP_MEMBERS = 16
 MAX_ZIP_DIRECTORY = 64 * 1024
 
-_JSON_START = re.compile(rb"\s*[\[{]")
+_JSON_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*[\[{]")
+# The UTF-8 byte-order mark Windows tools and Esri exports put before JSON and XML text.
+BOM = b"\xef\xbb\xbf"
 _SHP_MAGIC = b"\x00\x00\x27\x0a"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -92,7 +94,7 @@ def known_other(data: bytes) -> str | None:
     if data[:16] == _SQLITE_MAGIC:
         return "an SQLite database that is not a GeoPackage"
     if data[:256].lstrip().startswith(b"<"):
-        return "XML, such as VRT, KML or GML"
+        return "XML that is not KML, such as VRT or GML"
     if data[:4] == _SHP_MAGIC:
         return "a bare .shp: zip it with its .shx and .dbf"
     if data[:4] == b"PK\x05\x06":
@@ -131,7 +133,13 @@ def read_bytes(path: Path, limits: Limits | None = None) -> bytes:
         raise InputError(f"cannot read file: {exc.strerror or exc}", origin=str(path)) from exc
 
 
+def strip_bom(data: bytes) -> bytes:
+    """The text without a leading UTF-8 byte-order mark (which JSON parsers refuse)."""
+    return data[len(BOM):] if data.startswith(BOM) else data
+
+
 def load_json(data: bytes, origin: str) -> Any:
+    data = strip_bom(data)
     if not data or data.isspace():
         raise InputError("file is empty", origin=origin)
     try:
@@ -206,7 +214,7 @@ def unzip_shapefile(data: bytes, shp: Path, origin: str, limits: Limits) -> None
     """Extract the one Shapefile a zip holds as `shp` and its sibling parts, within the
     uncompressed limit; refuse zips with other members, several Shapefiles or a directory
     too large for a Shapefile's few parts."""
-    _check_zip_directory(data, origin)
+    check_zip_directory(data, origin)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except Exception:  # zipfile raises several kinds for a damaged directory
@@ -255,13 +263,14 @@ def unzip_shapefile(data: bytes, shp: Path, origin: str, limits: Limits) -> None
             raise InputError("the zip's .shp is not a Shapefile", origin=origin)
 
 
-def _check_zip_directory(data: bytes, origin: str) -> None:
+def check_zip_directory(data: bytes, origin: str, max_members: int = MAX_ZIP_MEMBERS,
+                        what: str = "a zipped Shapefile") -> None:
     """Bound the zip's member count and central directory from its end record, before
     zipfile builds an index of them (a zip of a million empty members is small)."""
     at = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 0xFFFF))
     if at < 0 or len(data) < at + 22:
         raise InputError("corrupt zip", origin=origin)
     members, directory = struct.unpack_from("<HI", data, at + 10)
-    if members > MAX_ZIP_MEMBERS or directory > MAX_ZIP_DIRECTORY:
-        raise exceeded("zip holds too many members for a zipped Shapefile",
-                       f"{MAX_ZIP_MEMBERS} members", origin)
+    if members > max_members or directory > MAX_ZIP_DIRECTORY:
+        raise exceeded(f"zip holds too many members for {what}", f"{max_members} members",
+                       origin)
