@@ -91,12 +91,15 @@ def _raw_zip(members: list[tuple[str, bytes, int, int, int]]) -> bytes:
     return out.getvalue()
 
 
-def zip_bomb(size: int, declared: int | None = None) -> bytes:
+def zip_bomb(size: int, declared: int | None = None, member: str | None = None) -> bytes:
     """A zipped 'Shapefile' whose .shp inflates to `size` zero bytes (one deflate stream of
-    repeated fully-flushed blocks, about size / 1000 bytes); `declared` can understate it."""
+    repeated fully-flushed blocks, about size / 1000 bytes); `declared` can understate it.
+    With `member` (e.g. 'doc.kml', a KMZ) that one member is the bomb."""
     c = zlib.compressobj(9, zlib.DEFLATED, -15)
     block = c.compress(bytes(1 << 20)) + c.flush(zlib.Z_FULL_FLUSH)
     stream = block * (size >> 20) + c.flush()
+    if member:
+        return _raw_zip([(member, stream, 0, declared or size, 8)])
     return _raw_zip([("zones.shp", stream, 0, declared or size, 8),
                      ("zones.shx", b"", 0, 0, 0), ("zones.dbf", b"", 0, 0, 0)])
 

@@ -81,8 +81,21 @@ CASES = [
     # formats Frontwatch does not document
     Case("csv-with-wkt", lambda: f'WKT,state\n"POLYGON((38 48,39 48,39 49,38 48))",'
          f'{h.MARKER}\n'.encode(), "zones.csv", 400, NOT_ACCEPTED, VECTOR),
-    Case("kml", lambda: f'<?xml version="1.0"?><kml><Placemark><name>{h.MARKER}</name>'
-         '</Placemark></kml>'.encode(), "zones.kml", 400, NOT_ACCEPTED + r".*XML", VECTOR),
+    Case("kml-external-entity", lambda: f'<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY x '
+         f'SYSTEM "file://{h.PASSWD}">]><kml><Placemark><name>&x;{h.MARKER}</name>'
+         '</Placemark></kml>'.encode(), "zones.kml", 400, "DTD or entities", VECTOR),
+    Case("kml-billion-laughs", lambda: ('<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY a "'
+         + h.MARKER + '">' + "".join(f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10
+                                     + '">' for i in range(9))
+         + ']><kml><Document><name>&j;</name></Document></kml>').encode(), "zones.kml", 400,
+         "DTD or entities", VECTOR),
+    Case("kml-deep-folders", lambda: (b'<kml>' + b"<Folder>" * 5000 + b"</Folder>" * 5000
+                                      + b"</kml>"), "zones.kml", 400, "nested deeper",
+         VECTOR),
+    Case("kmz-bomb", lambda: h.zip_bomb(64 << 20, member="doc.kml"), "zones.kmz", 413,
+         "FRONTWATCH_MAX_UNCOMPRESSED_MB", VECTOR),
+    Case("xml-not-kml", lambda: f'<?xml version="1.0"?><html>{h.MARKER}</html>'.encode(),
+         "zones.kml", 400, NOT_ACCEPTED + r".*XML", VECTOR),
     Case("gml", lambda: f'<gml:FeatureCollection xmlns:gml="http://www.opengis.net/gml">'
          f'{h.MARKER}</gml:FeatureCollection>'.encode(), "zones.gml", 400, NOT_ACCEPTED,
          VECTOR),

@@ -35,7 +35,9 @@ ZIP_MAGIC = b"PK\x03\x04"
 # A KMZ from Google Earth or My Maps holds its KML and some icons.
 MAX_KMZ_MEMBERS = 256
 MAX_DEPTH = 100  # folders in folders; a real map nests a handful
-_KML_ROOT = re.compile(rb"^\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*<(\w+:)?kml[\s>]", re.S)
+# (A DOCTYPE is recognised here so that the parser can refuse it by name.)
+_KML_ROOT = re.compile(rb"^\s*(<\?xml[^>]*\?>\s*)?((<!--.*?-->|<!DOCTYPE[^\[>]*(\[.*?\])?\s*>)"
+                       rb"\s*)*<(\w+:)?kml[\s>]", re.S)
 _CONTAINERS = ("Document", "Folder")
 _GEOMETRIES = ("Polygon", "MultiGeometry", "Point", "LineString", "LinearRing")
 
