@@ -119,19 +119,30 @@ def print_notes(notes: list[str], verbose: bool) -> None:
 # --- regions ------------------------------------------------------------------------------
 @regions_app.command("import")
 def regions_import(
-    file: Annotated[Path, typer.Argument(help="Boundaries file (GeoJSON, GeoPackage …; .gz ok)")],
-    level: Annotated[str, typer.Option(help="country | oblast | raion | hromada")],
+    paths: Annotated[list[Path], typer.Argument(help="Boundary files or folders "
+                                                "(GeoJSON, GeoPackage …; .gz ok)")],
+    level: Annotated[str | None, typer.Option(help="country | oblast | raion | hromada "
+                                              "(default: from the file's COD-AB admN or "
+                                              "OSM admin_level fields)")] = None,
     valid_from: Annotated[str | None, typer.Option(help="Date these boundaries took effect.")
                           ] = None,
+    name_field: Annotated[str | None, typer.Option(help="Field with the English (or only) "
+                                                   "name.")] = None,
+    name_uk_field: Annotated[str | None, typer.Option(help="Field with the Ukrainian name.")
+                             ] = None,
+    code_field: Annotated[str | None, typer.Option(help="Field with the code (KATOTTG or "
+                                                   "COD-AB pcode).")] = None,
     json: Json = False,
     db: Db = None,
 ) -> None:
-    """Import administrative boundaries; raions also yield their oblast."""
-    from frontwatch.ingest.regions import import_regions
+    """Import administrative boundaries (OSM or OCHA COD-AB conventions, or named fields);
+    raions also yield their oblast."""
+    from frontwatch.ingest.regions import RegionFields, import_regions
 
     vf = parse_day(valid_from, "--valid-from", future=True) if valid_from else None
+    fields = RegionFields(name=name_field, name_uk=name_uk_field, code=code_field)
     with store_for(db) as store, tables_progress() as progress:
-        result = import_regions(store, file, level, vf, progress)
+        result = import_regions(store, paths, level, vf, progress, fields)
     if json:
         emit_json(result)
     else:

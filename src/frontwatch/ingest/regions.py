@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from frontwatch import geometry, oblasts
 from frontwatch.errors import InputError
 from frontwatch.ingest.limits import Limits
 from frontwatch.ingest.reader import read_bytes, read_vector
+from frontwatch.ingest.vector import check_field
 from frontwatch.model import Region
 from frontwatch.store.base import SqlStore
 from frontwatch.text import romanize, slugify
@@ -41,14 +44,53 @@ def region_hash(region: Region) -> str:
     return h.hexdigest()
 
 
-def read_regions(path: Path, level: str, valid_from: date | None = None) -> list[Region]:
-    """Regions of one level from any vector file (OSM boundaries carry name:en/uk, katotth)."""
-    if level not in LEVELS:
+@dataclass(frozen=True, slots=True)
+class RegionFields:
+    """Which properties hold a region's names and code, when not the conventions Frontwatch
+    recognises (OSM's name:en/name:uk/katotth; OCHA COD-AB's admN_en/admN_ua/admN_pcode)."""
+
+    name: str | None = None  # English (or the only) name
+    name_uk: str | None = None
+    code: str | None = None
+
+
+# OCHA COD-AB: admN_pcode at levels 0 (country) … 3 (hromada); level 4 is settlements.
+_COD_LEVELS = {0: "country", 1: "oblast", 2: "raion", 3: "hromada"}
+_COD_PCODE = re.compile(r"adm([0-4])_pcode")
+
+
+def cod_level(columns: list[str]) -> int | None:
+    """The COD-AB admin level of a table: the deepest N with an ``admN_pcode`` column
+    (case-insensitive), None when it follows another convention."""
+    levels = [int(m.group(1)) for c in columns if (m := _COD_PCODE.fullmatch(str(c).lower()))]
+    return max(levels) if levels else None
+
+
+def read_regions(path: Path, level: str | None, valid_from: date | None = None,
+                 fields: RegionFields | None = None) -> list[Region]:
+    """Regions from any vector file: OSM boundaries (name:en/uk, katotth, admin_level), OCHA
+    COD-AB (admN_en/ua/pcode; the level is the deepest admN present) or any table whose
+    name and code fields are given. `level` None: inferred from the file, refused when it
+    cannot be."""
+    if level is not None and level not in LEVELS:
         raise InputError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
     # Boundary files come from the operator and are large by nature (every hromada of a
     # country): held to the size limit, not to the per-snapshot feature and vertex limits.
     limits = dataclasses.replace(Limits.from_settings(), features=None, vertices=None)
     df = read_vector(read_bytes(path, limits), str(path), limits)
+    columns = [str(c) for c in df.columns if c != "geometry"]
+    fields = fields or RegionFields()
+    for given in (fields.name, fields.name_uk, fields.code):
+        check_field(given, columns, str(path))
+    level, fields = _conventions(columns, level, fields, str(path))
+    if level is None:
+        admin = str(df["admin_level"].iloc[0]) if "admin_level" in df.columns and len(df) \
+            else ""
+        level = _ADMIN_LEVELS.get(admin)
+        if level not in LEVELS:
+            raise InputError("cannot tell the boundaries' level (no admin_level or COD-AB "
+                             f"admN_pcode field): pass --level {' | '.join(LEVELS)}",
+                             origin=str(path))
     out = []
     geoms = df.geometry.values
     records = df.drop(columns="geometry").to_dict("records")
@@ -68,10 +110,34 @@ def read_regions(path: Path, level: str, valid_from: date | None = None) -> list
         if geometry.looks_swapped(geom.bounds):
             raise InputError("coordinates appear to be in lat/lon order; expected lon/lat",
                              origin=str(path))
-        out.append(_region(props, geom, level, valid_from, f"{path} (feature {i})"))
+        out.append(_region(props, geom, level, valid_from, f"{path} (feature {i})", fields))
     if not out:
         raise InputError("no polygon features", origin=str(path))
     return out
+
+
+def _conventions(columns: list[str], level: str | None, fields: RegionFields, origin: str
+                 ) -> tuple[str | None, RegionFields]:
+    """The level and name/code fields a COD-AB table implies (explicit fields win)."""
+    n = cod_level(columns)
+    if n is None:
+        return level, fields
+    actual = _COD_LEVELS.get(n)
+    if actual is None:
+        raise InputError(f"COD-AB level adm{n} is settlements, not regions: import adm0-adm3 "
+                         "(country, oblast, raion, hromada)", origin=origin)
+    if level is not None and level != actual:
+        raise InputError(f"the file is COD-AB adm{n} ({actual}), not {level}: pass --level "
+                         f"{actual}", origin=origin)
+    lower = {c.lower(): c for c in columns}
+
+    def pick(*names: str) -> str | None:
+        return next((lower[k] for k in names if k in lower), None)
+
+    return actual, RegionFields(
+        name=fields.name or pick(f"adm{n}_en", f"adm{n}_name"),
+        name_uk=fields.name_uk or pick(f"adm{n}_ua", f"adm{n}_uk", f"adm{n}_name1"),
+        code=fields.code or pick(f"adm{n}_pcode"))
 
 
 def _get(props: dict, *keys: str) -> str | None:
@@ -83,18 +149,24 @@ def _get(props: dict, *keys: str) -> str | None:
     return None
 
 
-def _region(props: dict, geom, level: str, valid_from: date | None, origin: str) -> Region:
-    code = _get(props, "katotth", "katottg", "code")
+def _region(props: dict, geom, level: str, valid_from: date | None, origin: str,
+            fields: RegionFields) -> Region:
+    code = _get(props, fields.code) if fields.code else _get(props, "katotth", "katottg",
+                                                              "code")
     iso = _get(props, "iso3166-2", "ISO3166-2")
     known = oblasts.BY_ISO.get(iso or "") if level == "oblast" else None
     if known is None and level == "oblast" and code:
         known = oblasts.BY_KATOTTG.get(code[:4])
-    name_uk = _get(props, "name:uk", "name_uk", "name")
-    name_en = _get(props, "name:en", "name_en")
+    name_uk = _get(props, fields.name_uk) if fields.name_uk else _get(props, "name:uk",
+                                                                      "name_uk", "name")
+    name_en = _get(props, fields.name) if fields.name else _get(props, "name:en", "name_en")
     if known:
         name_en, name_uk, code = known.name_en, known.name_uk, code or known.katottg
     if not name_uk and not name_en:
-        raise InputError("feature has no name (name, name:uk or name:en)", origin=origin)
+        used = [f for f in (fields.name, fields.name_uk) if f] or ["name", "name:uk",
+                                                                   "name:en"]
+        raise InputError(f"feature has no name ({', '.join(used)}); choose the fields with "
+                         "--name-field / --name-uk-field", origin=origin)
     name_uk = name_uk or name_en or ""
     if not name_en:
         name_en = romanize(name_uk).replace(" район", " Raion").replace(" громада", " Hromada")
@@ -124,14 +196,20 @@ def derived_oblasts(raions: list[Region]) -> list[Region]:
     return out
 
 
-def import_regions(store: SqlStore, path: Path, level: str,
+def import_regions(store: SqlStore, paths: Path | Iterable[Path], level: str | None,
                    valid_from: date | None = None,
-                   progress: Callable[[str, int, int | None], None] | None = None
-                   ) -> dict[str, list[str]]:
-    """Import one boundaries file in one transaction; returns slugs added and unchanged.
-    `progress(table, done, total)` follows the precomputed tables it fills (see
-    :mod:`frontwatch.analytics.precompute`)."""
-    regions = read_regions(path, level, valid_from)
+                   progress: Callable[[str, int, int | None], None] | None = None,
+                   fields: RegionFields | None = None) -> dict[str, list[str]]:
+    """Import boundary files and folders (walked like `frontwatch import`) in one
+    transaction; returns slugs added and unchanged. `level` None: each file's own (COD-AB
+    admN, OSM admin_level). `progress(table, done, total)` follows the precomputed tables
+    it fills (see :mod:`frontwatch.analytics.precompute`)."""
+    from frontwatch.ingest import iter_files, retire_demo
+
+    files = iter_files([paths] if isinstance(paths, Path) else paths)
+    if not files:
+        raise InputError("no boundary files found (.geojson, .gpkg, .fgb, .zip …)")
+    regions = [r for f in files for r in read_regions(f, level, valid_from, fields)]
     taken = {r.slug: r.code for r in store.regions(include_illustrative=False)}
     regions = [_unique_slug(r, taken) for r in regions]
     # Parent codes → slugs, once their oblasts/raions are known.
@@ -140,10 +218,10 @@ def import_regions(store: SqlStore, path: Path, level: str,
     for ob in oblasts.OBLASTS:
         by_code.setdefault(ob.katottg, ob.slug)
     regions = [_with_parent(r, by_code) for r in regions]
-    if level == "raion":
-        regions += derived_oblasts(regions)
+    raions = [r for r in regions if r.level == "raion"]
+    if raions and not any(r.level == "oblast" for r in regions):
+        regions += derived_oblasts(raions)
     result: dict[str, list[str]] = {"added": [], "unchanged": []}
-    from frontwatch.ingest import retire_demo
 
     with store.transaction():
         retire_demo(store)
