@@ -103,7 +103,9 @@ def parse_snapshots(data: bytes, name: str, opts: ImportOptions) -> list[Snapsho
     data = reader.strip_bom(data)
     if not data or data.isspace():
         raise InputError("file is empty", origin=name)
-    if fmt == "kml" or (fmt == "auto" and kml.detect(data)):
+    if fmt == "kml" or kml.detect(data):
+        if fmt not in ("auto", "kml"):
+            raise InputError(f"format {fmt} was asked for; this is a KML/KMZ file", origin=name)
         return _with_statuses(kml.read(data, name, opts.limits), name, opts, [], "KML")
     binary = reader.sniff(data)
     is_json = binary is reader.GEOJSON or (
