@@ -154,8 +154,7 @@ def parse_snapshots(data: bytes, name: str, opts: ImportOptions) -> list[Snapsho
         return dated.snapshots(
             feats, name, source=opts.source or archive.SOURCE,
             status=vector.StatusMapping(status="occupied"), when=when,
-            date_field=opts.date_field, merge_dates=opts.merge_dates, notes=notes,
-            parse=parse_date)
+            date_field=opts.date_field, merge_dates=opts.merge_dates, notes=notes)
     return _with_statuses(feats, name, opts, notes, "GeoJSON")
 
 
@@ -175,7 +174,7 @@ def _with_statuses(feats: list[tuple[dict, Any]], name: str, opts: ImportOptions
                          f"VALUE=ignore){hint}", origin=name)
     return dated.snapshots(feats, name, source=opts.source or "import", status=opts.status,
                            when=opts.date, date_field=opts.date_field,
-                           merge_dates=opts.merge_dates, notes=notes, parse=parse_date)
+                           merge_dates=opts.merge_dates, notes=notes)
 
 
 def _need_date(opts: ImportOptions, name: str) -> datetime:

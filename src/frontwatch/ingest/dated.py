@@ -9,10 +9,10 @@ for the union (`--merge-dates`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from frontwatch import dates
 from frontwatch.errors import InputError
 from frontwatch.ingest.prepare import build_snapshot
 from frontwatch.ingest.reader import brief
@@ -27,9 +27,9 @@ DATE_LIKE = ("date", "day", "map_date", "mapdate", "valid_at", "datetime")
 
 def snapshots(features: list[Feature], origin: str, *, source: str, status: StatusMapping,
               when: datetime | None, date_field: str | None, merge_dates: bool,
-              notes: list[str], parse: Callable[[str, str], datetime]) -> list[Snapshot]:
-    """One snapshot, or with `date_field` one per distinct date (oldest first). `parse`
-    reads a user-typed date (the CLI's parser), so file and flag agree on what a date is."""
+              notes: list[str]) -> list[Snapshot]:
+    """One snapshot, or with `date_field` one per distinct date (oldest first); a feature's
+    date is read like `--date` (frontwatch.dates: a bare day is its start, 00:00 UTC)."""
     if date_field:
         if when is not None:
             raise InputError("--date and --date-field exclude each other: the dates come "
@@ -38,7 +38,7 @@ def snapshots(features: list[Feature], origin: str, *, source: str, status: Stat
         check_field(date_field, fields, origin)
         by_day: dict[datetime, list[Feature]] = {}
         for i, (props, geom) in enumerate(features):
-            day = _feature_date(props.get(date_field), date_field, i, origin, parse)
+            day = _feature_date(props.get(date_field), date_field, i, origin)
             by_day.setdefault(day, []).append((props, geom))
         out = []
         for day, group in sorted(by_day.items()):
@@ -55,8 +55,7 @@ def snapshots(features: list[Feature], origin: str, *, source: str, status: Stat
     return [build_snapshot(source, when, zones, origin, notes)]
 
 
-def _feature_date(value: Any, field: str, i: int, origin: str,
-                  parse: Callable[[str, str], datetime]) -> datetime:
+def _feature_date(value: Any, field: str, i: int, origin: str) -> datetime:
     if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
         # Esri JSON dates: milliseconds since 1970 (seconds when too small to be those)
         seconds = value / 1000 if abs(value) > 1e11 else value
@@ -74,7 +73,8 @@ def _feature_date(value: Any, field: str, i: int, origin: str,
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"feature {i} has no {field!r} date", origin=origin)
     try:
-        return parse(value.strip()[:40], f"{field!r} of feature {i}")
+        # The future is refused later, with a day's tolerance (prepare.check_valid_at).
+        return dates.instant(value.strip()[:40], field, day_start=True, future=True)
     except InputError:
         raise InputError(f"feature {i} has an invalid {field!r} {brief(value)}: expected "
                          "YYYY-MM-DD or an ISO 8601 date-time", origin=origin) from None
