@@ -115,9 +115,10 @@ def test_unknown_place_suggests(real_store):
 def test_front_line_samples_follow_resolve_and_series_can_be_bounded(real_store):
     from frontwatch.analytics.front import frontline_samples, frontline_series
 
-    # From before the history (it starts 2025-01-06) to after its end, every 3 days.
+    # From before the history (it starts 2025-01-06) to after its end (2025-06-30), every 3
+    # days: the range is clamped to the data at both ends.
     samples = frontline_samples(real_store, date(2024, 12, 1), date(2025, 7, 3), "deepstate", 3)
-    assert samples[0][0] == date(2025, 1, 6) and samples[-1][0] == date(2025, 7, 2)
+    assert samples[0][0] == date(2025, 1, 6) and samples[-1][0] == date(2025, 6, 29)
     for day, info in samples:
         assert info.id == real_store.resolve("deepstate", day).id, day
     # Lengths were measured at import: a series measures nothing (a bound of 0 holds).
