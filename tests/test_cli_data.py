@@ -89,8 +89,11 @@ def test_places_of_a_group_region(shared, tmp_path):
     every = json.loads(run("places", "--json", db=db).stdout)
     donbas = json.loads(run("places", "--region", "donbas", "--json", db=db).stdout)
     donetsk = json.loads(run("places", "--region", "UA14", "--json", db=db).stdout)
-    assert {p["slug"] for p in donbas} == {p["slug"] for p in every}
-    assert {p["region"] for p in donetsk} == {"donetsk-oblast"} and len(donetsk) < len(donbas)
+    expected = {p["slug"] for p in every if p["region"] in ("donetsk-oblast", "luhansk-oblast")}
+    assert expected <= {p["slug"] for p in donbas} and len(donbas) < len(every)
+    # A few points GeoNames files under a neighbouring oblast lie inside Donetsk's outline.
+    assert sum(p["region"] != "donetsk-oblast" for p in donetsk) <= 3
+    assert len(donetsk) < len(donbas)
     old = json.loads(run("places", "--region", "donbas", "--date", "2015-01-01", "--json",
                          db=db).stdout)
     assert "Artemivsk" in {p["name_en"] for p in old}

@@ -24,7 +24,7 @@ from frontwatch.store.base import SqlStore
 def ensure_places(store: SqlStore) -> int:
     """Load (or refresh) the bundled gazetteer; returns how many places changed."""
     with store.transaction():
-        return sum(store.add_place(p) for p in load_bundled_places())
+        return store.add_places(load_bundled_places())
 
 
 def demo_path() -> Path:

@@ -8,6 +8,7 @@ from datetime import date
 
 from frontwatch.errors import NotFound
 from frontwatch.model import DEMO_SOURCE, Place, Region
+from frontwatch.placenames import NameIndex
 from frontwatch.store.base import SqlStore
 from frontwatch.text import slugify
 
@@ -51,14 +52,28 @@ def resolve_region(store: SqlStore, text: str, on: date | None = None) -> Region
 
 
 def resolve_place(store: SqlStore, text: str, on: date | None = None) -> Place:
-    wanted = text.strip().lower()
-    places = store.places(on)
-    for p in places:
-        if wanted in _keys(p.slug, p.name_en, p.name_uk):
-            return p
-    names = {n.lower(): p.slug for p in places for n in (p.slug, p.name_en, p.name_uk)}
-    close = difflib.get_close_matches(wanted, list(names), n=5, cutoff=0.5)
-    raise NotFound(f"unknown place {text!r}", suggestions=sorted({names[c] for c in close}))
+    """The place a user means by any of its names ("Kupiansk", "Куп'янськ", "Kupyansk",
+    "Artemivsk", "kyiv"), with close spellings suggested when none fits. Among namesakes the
+    most populous wins; its slug names the others' (`mykolaivka-odesa`)."""
+    index = place_index(store, on)
+    found = index.find(text)
+    if found is not None:
+        return found
+    raise NotFound(f"unknown place {text!r}", suggestions=index.suggest(text))
+
+
+_INDEXES: dict[tuple, NameIndex] = {}
+
+
+def place_index(store: SqlStore, on: date | None = None) -> NameIndex:
+    """The search index of the places in force on `on`, kept while the places table and
+    the store are the same (building it over 5,000 places takes a noticeable moment)."""
+    key = (store.label, store.places_version(), on)
+    if key not in _INDEXES:
+        if len(_INDEXES) >= 8:
+            _INDEXES.clear()
+        _INDEXES[key] = NameIndex(store.places(on))
+    return _INDEXES[key]
 
 
 def default_source(store: SqlStore, preferred: str | None = None) -> str:

@@ -169,6 +169,10 @@ class Place:
     lat: float
     geonameid: int | None = None
     valid_from: date | None = None
+    katottg: str | None = None  # code in the KATOTTG codifier (UA14020130010015598)
+    raion: str | None = None  # Ukrainian names of its raion and hromada, from the codifier
+    hromada: str | None = None
+    alt_names: tuple[str, ...] = ()  # other spellings, for search (Artemivsk, Kiev, Часов Яр)
 
 
 @dataclass(slots=True)

@@ -1,13 +1,15 @@
-"""The bundled gazetteer: settlements of the Donbas as points, read from places.csv.
+"""The bundled gazetteer: Ukraine's settlements as points, read from places.csv.
 
-Kept as plain CSV in the data folder (built by data/geo/build_places.py from GeoNames) so
-that every store gets the same facts, a reviewer can diff them, and no network is needed.
+Kept as plain CSV in the data folder (built by data/geo/build_places.py from GeoNames and the
+KATOTTG codifier) so that every store gets the same facts, a reviewer can diff them, and no
+network is needed.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 from datetime import date
 from pathlib import Path
 
@@ -30,13 +32,19 @@ def load_places(path: Path) -> list[Place]:
             Place(
                 slug=row["slug"],
                 name_en=row["name_en"],
-                name_uk=row["name_uk"],
+                # 15 GeoNames places have no Ukrainian spelling anywhere: shown by their
+                # English name rather than a blank label.
+                name_uk=row["name_uk"] or row["name_en"],
                 kind=row["kind"],
                 population=_int_or_none(row["population"]),
                 region=row["region"],
                 lon=float(row["lon"]),
                 lat=float(row["lat"]),
                 geonameid=_int_or_none(row["geonameid"]),
+                katottg=row.get("katottg") or None,  # columns added in 2026: optional
+                raion=row.get("raion") or None,
+                hromada=row.get("hromada") or None,
+                alt_names=tuple(row["alt_names"].split("|")) if row.get("alt_names") else (),
             )
             for row in csv.DictReader(f)
         ]
@@ -48,19 +56,26 @@ def with_former_names(places: list[Place], path: Path) -> list[Place]:
     if not path.exists():
         return places
     by_slug = {p.slug: p for p in places}
-    out = list(places)
+    renamed: list[Place] = []
     with path.open(newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            current = by_slug[row["slug"]]
-            renamed = date.fromisoformat(row["renamed_on"])
-            out.remove(current)
-            out.append(dataclasses.replace(current, name_en=row["name_en"],
-                                           name_uk=row["name_uk"], valid_from=None))
-            out.append(dataclasses.replace(current, valid_from=renamed))
-    return out
+            current = by_slug.pop(row["slug"])
+            renamed.append(dataclasses.replace(current, name_en=row["name_en"],
+                                               name_uk=row["name_uk"], valid_from=None))
+            renamed.append(dataclasses.replace(current, valid_from=date.fromisoformat(
+                row["renamed_on"])))
+    return list(by_slug.values()) + renamed
 
 
 def load_bundled_places() -> list[Place]:
-    """The gazetteer shipped with Frontwatch, from $FRONTWATCH_DATA_DIR or data/geo."""
+    """The gazetteer shipped with Frontwatch, from $FRONTWATCH_DATA_DIR or data/geo (read
+    once per process and file version: every new store loads it)."""
     folder = data_dir()
-    return with_former_names(load_places(folder / PLACES_FILE), folder / FORMER_NAMES_FILE)
+    files = (folder / PLACES_FILE, folder / FORMER_NAMES_FILE)
+    stamps = tuple(f.stat().st_mtime_ns if f.exists() else 0 for f in files)
+    return list(_read_bundled(files, stamps))
+
+
+@functools.lru_cache(maxsize=4)
+def _read_bundled(files: tuple[Path, Path], stamps: tuple[int, int]) -> tuple[Place, ...]:
+    return tuple(with_former_names(load_places(files[0]), files[1]))

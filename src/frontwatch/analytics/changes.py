@@ -13,7 +13,7 @@ import shapely
 
 from frontwatch import geometry
 from frontwatch.analytics.common import region_of, source_of
-from frontwatch.analytics.geo import describe, nearest_place, point_status
+from frontwatch.analytics.geo import NearestPlaces, describe, point_status
 from frontwatch.analytics.incremental import changed_pieces
 from frontwatch.errors import InputError
 from frontwatch.model import Region, SnapshotInfo, attribution
@@ -69,6 +69,7 @@ def describe_pieces(groups: dict[str, np.ndarray], key: str, places: list,
     features: list[tuple[Any, dict[str, Any]]] = []
     exact: list[float] = []
     totals: dict[str, float] = {}
+    nearest = NearestPlaces(places) if places else None  # one tree for all the pieces
     for label, geoms in groups.items():
         km2 = geometry.area_km2(geoms) if len(geoms) else np.zeros(0)
         totals[label] = float(np.sum(km2))
@@ -76,9 +77,9 @@ def describe_pieces(groups: dict[str, np.ndarray], key: str, places: list,
             if k < min_km2:
                 continue
             props: dict[str, Any] = {key: label, "km2": round(float(k), KM2)}
-            if places:
+            if nearest is not None:
                 pt = g.representative_point()
-                place, dist, direction = nearest_place(places, pt.x, pt.y)
+                place, dist, direction = nearest(pt.x, pt.y)
                 props.update(nearest_place=place.slug, place_name=place.name_en,
                              direction=direction, distance_km=round(dist, KM),
                              description=describe(float(k), place, dist, direction))

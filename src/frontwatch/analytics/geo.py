@@ -31,13 +31,38 @@ def point_status(occupied, contested, lon, lat) -> np.ndarray:
     return out
 
 
+class NearestPlaces:
+    """Nearest-place lookups over a whole gazetteer (5,000+ points): an STRtree on lon/lat
+    with longitudes shrunk by cos 48.5° (so degrees are roughly isotropic over Ukraine) picks
+    the candidates, the ellipsoid decides among them."""
+
+    _SHRINK = float(np.cos(np.radians(48.5)))
+
+    def __init__(self, places: Sequence[Place]) -> None:
+        self.places = list(places)
+        self.lon = np.array([p.lon for p in self.places], dtype=float)
+        self.lat = np.array([p.lat for p in self.places], dtype=float)
+        self.tree = shapely.STRtree(shapely.points(self.lon * self._SHRINK, self.lat))
+
+    def __call__(self, lon: float, lat: float) -> tuple[Place, float, str]:
+        """(place, geodesic km, compass direction of the point as seen from the place)."""
+        pt = shapely.Point(lon * self._SHRINK, lat)
+        first = int(self.tree.query_nearest(pt)[0])
+        reach = shapely.distance(pt, self.tree.geometries[first])
+        # Within 30 % of the planar nearest: the local distortion of the shrunk degrees is
+        # far smaller, so the geodesic nearest is among these.
+        idx = self.tree.query(pt, predicate="dwithin", distance=reach * 1.3 + 1e-9)
+        idx = np.union1d(idx, [first]).astype(int)
+        az, _, dist = WGS84.inv(self.lon[idx], self.lat[idx], np.full(len(idx), lon),
+                                np.full(len(idx), lat))
+        i = int(np.argmin(dist))
+        return self.places[idx[i]], float(dist[i]) / 1000.0, compass(float(az[i]))
+
+
 def nearest_place(places: Sequence[Place], lon: float, lat: float) -> tuple[Place, float, str]:
-    """(place, geodesic km, compass direction of the point as seen from the place)."""
-    plon = np.array([p.lon for p in places])
-    plat = np.array([p.lat for p in places])
-    az, _, dist = WGS84.inv(plon, plat, np.full(len(plon), lon), np.full(len(plat), lat))
-    i = int(np.argmin(dist))
-    return places[i], float(dist[i]) / 1000.0, compass(float(az[i]))
+    """(place, geodesic km, compass direction of the point as seen from the place); for many
+    lookups build one :class:`NearestPlaces`."""
+    return NearestPlaces(places)(lon, lat)
 
 
 def describe(km2: float, place: Place, distance_km: float, direction: str) -> str:
