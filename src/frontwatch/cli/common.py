@@ -41,7 +41,9 @@ app.add_typer(demo_app, name="demo")
 # Listing groups: the bare command lists; subcommands change what is stored.
 snapshots_app = typer.Typer(invoke_without_command=True)
 sources_app = typer.Typer(invoke_without_command=True)
+places_app = typer.Typer(invoke_without_command=True)
 app.add_typer(snapshots_app, name="snapshots")
+app.add_typer(places_app, name="places")
 app.add_typer(sources_app, name="sources")
 
 class _Console(Console):

@@ -22,6 +22,7 @@ from frontwatch.cli.common import (
     err,
     out,
     parse_day,
+    places_app,
     progress_bar,
     regions_app,
     settings_for,
@@ -266,17 +267,21 @@ def show_cmd(
         sys.stdout.buffer.write(body + b"\n")
 
 
-@app.command("places")
+@places_app.callback()
 def places_cmd(
+    ctx: typer.Context,
     region: Annotated[str | None, typer.Option(help="Only places inside this region (any "
                                                "level: donbas, theatre, an oblast, a raion…).")
                       ] = None,
     on: Annotated[str | None, typer.Option("--date", help="Names as of this day.")] = None,
     json: Json = False, db: Db = None,
 ) -> None:
-    """List the places (settlements) the store knows."""
+    """List the places (settlements) the store knows (`import` attaches outlines)."""
     from frontwatch.analytics import places_in_region
 
+    if ctx.invoked_subcommand:
+        ctx.obj = db
+        return
     day = parse_day(on) if on else None
     with store_for(db) as store:
         places = places_in_region(store, region, day) if region else store.places(day)
@@ -291,6 +296,33 @@ def places_cmd(
         table.add_row(r["slug"], r["name_en"], r["name_uk"], r["kind"],
                       f"{r['population'] or 0:,}", r["region"])
     out.print(table)
+
+
+@places_app.command("import")
+def places_import(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="GeoJSON files (.gz too) of settlement "
+                                                "boundaries, e.g. OSM hromada files.")],
+    json: Json = False, db: Db = None,
+) -> None:
+    """Attach settlement outlines to gazetteer places, by KATOTTG code (`katotth`) or, for
+    a polygon without one, by Ukrainian name and position."""
+    from frontwatch.ingest.place_polygons import read_outlines
+
+    reports = {}
+    with store_for(db or ctx.obj) as store:
+        places = store.places()
+        for path in files:
+            rows, report = read_outlines(path, places)
+            store.set_place_polygons(rows)
+            reports[str(path)] = report.to_dict()
+    if json:
+        emit_json(reports)
+        return
+    for path, r in reports.items():
+        out.print(f"{path}: {r['attached']} outline(s) attached, {r['unmatched']} of "
+                  f"settlements not in the gazetteer, {r['skipped']} other feature(s) skipped",
+                  highlight=False)
 
 
 @demo_app.command("load")

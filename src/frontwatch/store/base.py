@@ -585,6 +585,27 @@ class SqlStore:
         raise NotFound(f"no place {slug!r}")
 
 
+    # --- place outlines ---------------------------------------------------------------------
+    def set_place_polygons(self, rows: Sequence[tuple[str, str | None, float, str, Any]]
+                           ) -> None:
+        """Store outlines (slug, katottg, km², origin, geometry), replacing a place's
+        previous one."""
+        stamp = iso(now_utc())
+        with self.transaction():
+            cur = self.conn.cursor()
+            cur.executemany(self._sql("DELETE FROM place_polygons WHERE slug=?"),
+                            [(r[0],) for r in rows])
+            cur.executemany(self._sql(
+                "INSERT INTO place_polygons (slug, katottg, area_km2, origin, imported_at, geom)"
+                " VALUES (?,?,?,?,?,?)"),
+                [(slug, code, km2, origin, stamp, shapely.to_wkb(g))
+                 for slug, code, km2, origin, g in rows])
+
+    def place_polygons(self) -> dict[str, Any]:
+        """slug → outline of every place that has one."""
+        return {slug: shapely.from_wkb(bytes(wkb)) for slug, wkb in
+                self._query("SELECT slug, geom FROM place_polygons")}
+
     # --- stats (analytics) ------------------------------------------------------------------
     # Rows of `region_stats`, written and read by frontwatch.analytics.areas.
     def stats_regions(self) -> list[tuple[int, str, str, float, bytes]]:

@@ -1,0 +1,73 @@
+"""Settlement outlines for the gazetteer, from OpenStreetMap boundary files (the hromada files
+of `darmat1/ukraine-geo-data`: admin_level 9/10 polygons with `katotth` codes).
+
+A polygon attaches to a place by its KATOTTG code (`katotth`); one whose code no place carries
+(no code in OSM, or a place whose code the gazetteer left empty among namesakes) attaches to
+the only place bearing its Ukrainian name whose point it contains. Points, other geometry
+and polygons matching no place are counted, not stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import shapely
+
+from frontwatch import geometry
+from frontwatch.errors import InputError
+from frontwatch.ingest.reader import load_json, read_bytes
+from frontwatch.model import Place
+from frontwatch.placenames import fold
+
+
+@dataclass
+class OutlineReport:
+    attached: list[str] = field(default_factory=list)  # place slugs
+    unmatched: int = 0  # polygons of settlements the gazetteer lacks
+    skipped: int = 0  # points and other non-polygon features
+
+    def to_dict(self) -> dict:
+        return {"attached": len(self.attached), "places": sorted(self.attached),
+                "unmatched": self.unmatched, "skipped": self.skipped}
+
+
+def read_outlines(path: Path, places: list[Place]) -> tuple[list[tuple], OutlineReport]:
+    """Rows for SqlStore.set_place_polygons (slug, katottg, km², origin, geometry) from one
+    GeoJSON file (gzip read transparently), and what happened to each feature."""
+    doc = load_json(read_bytes(path), str(path))
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise InputError("not a GeoJSON FeatureCollection", origin=str(path))
+    by_code = {p.katottg: p for p in places if p.katottg}
+    by_name: dict[str, list[Place]] = {}
+    for p in places:
+        by_name.setdefault(fold(p.name_uk), []).append(p)
+    rows: list[tuple] = []
+    report = OutlineReport()
+    for feature in doc.get("features") or []:
+        geom_json = (feature or {}).get("geometry") or {}
+        if geom_json.get("type") not in ("Polygon", "MultiPolygon"):
+            report.skipped += 1
+            continue
+        props = feature.get("properties") or {}
+        try:
+            geom, _ = geometry.repair(shapely.geometry.shape(geom_json))  # valid, 2-D
+        except (ValueError, TypeError, AttributeError, shapely.errors.GEOSException):
+            report.skipped += 1
+            continue
+        if geom.is_empty:
+            report.skipped += 1
+            continue
+        place = by_code.get(props.get("katotth"))
+        if place is None:
+            name = props.get("name:uk") or props.get("name") or ""
+            inside = [p for p in by_name.get(fold(name), [])
+                      if shapely.contains_xy(geom, p.lon, p.lat)]
+            place = inside[0] if len(inside) == 1 else None
+        if place is None:
+            report.unmatched += 1
+            continue
+        rows.append((place.slug, props.get("katotth") or place.katottg,
+                     float(geometry.area_km2(geom)), path.name, geom))
+        report.attached.append(place.slug)
+    return rows, report
