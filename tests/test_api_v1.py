@@ -183,14 +183,15 @@ def test_unknown_region_suggests(client):
 def test_places_list_filter_and_one(client, real_store):
     doc = client.get("/v1/places", params={"region": "donetsk-oblast"}).json()
     assert doc["count"] == len(doc["places"]) > 10
-    assert {p["region"] for p in doc["places"]} == {"donetsk-oblast"}
+    # The oblast's own places, and a few GeoNames files under a neighbour inside its outline.
+    assert sum(p["region"] != "donetsk-oblast" for p in doc["places"]) <= 3
     assert "GeoNames" in doc["attribution"]
     # Groups and raions keep their places (issue 8.7: `donbas` used to answer 0).
     luhansk = client.get("/v1/places", params={"region": "luhansk-oblast"}).json()["count"]
     donbas = client.get("/v1/places", params={"region": "donbas"}).json()
-    assert donbas["count"] == doc["count"] + luhansk == len(real_store.places())
+    assert doc["count"] < donbas["count"] <= doc["count"] + luhansk
     assert client.get("/v1/places", params={"region": "theatre"}).json()["count"] == \
-        donbas["count"]
+        len(real_store.places()) > 5_000
     raion = client.get("/v1/places", params={"region": "kramatorskyi-raion"}).json()
     assert "kramatorsk" in {p["slug"] for p in raion["places"]} and \
         0 < raion["count"] < doc["count"]
