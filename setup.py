@@ -1,11 +1,55 @@
-"""Package layout (the rest of the metadata is pyproject.toml's).
+"""Package layout and the build step for map assets (the rest of the metadata is
+pyproject.toml's).
 
 `src/frontwatch` and `api` are the code; the bundled data in `data/geo` (gazetteer,
 illustrative demo) ships inside the package as `frontwatch.geodata`, so an installed wheel
 finds it with importlib instead of walking up from a source file.
+
+Building copies the npm packages of package.json (Leaflet and its plugin, installed by
+`npm ci` at the versions package-lock.json pins and checks) into
+`frontwatch/render/npm`, so `pip install` brings the map scripts and the server needs no
+CDN and no node_modules. Without npm and node_modules the build goes on without them and
+says so (pages then need FRONTWATCH_ASSETS=cdn or FRONTWATCH_NODE_MODULES).
 """
 
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+ROOT = Path(__file__).resolve().parent
+SHIPPED = {".js", ".css", ".png", ".svg"}  # what pages load; no sources, maps or docs
+
+
+class BuildWithAssets(build_py):
+    def run(self) -> None:
+        super().run()
+        if not self.editable_mode:  # an editable install serves the repository's node_modules
+            self.copy_map_assets(Path(self.build_lib) / "frontwatch" / "render" / "npm")
+
+    def copy_map_assets(self, target: Path) -> None:
+        deps = json.loads((ROOT / "package.json").read_text())["dependencies"]
+        modules = ROOT / "node_modules"
+        if not all((modules / d / "package.json").is_file() for d in deps):
+            if shutil.which("npm") is None:
+                self.warn("map assets not bundled: no node_modules and no npm")
+                return
+            subprocess.run(["npm", "ci", "--omit=dev", "--no-audit", "--no-fund"], cwd=ROOT,
+                           check=True)
+        for dep in deps:
+            src = modules / dep
+            for path in sorted(src.rglob("*")):
+                rel = path.relative_to(src)
+                in_dist = not (src / "dist").is_dir() or rel.parts[0] == "dist"
+                keep = path.suffix in SHIPPED and "-src" not in path.name and in_dist
+                if path.is_file() and (keep or path.name == "LICENSE"):
+                    out = target / dep / rel
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, out)
+
 
 setup(
     packages=[*find_packages("src", include=["frontwatch*"]), "frontwatch.geodata",
@@ -13,4 +57,5 @@ setup(
     package_dir={"": "src", "frontwatch.geodata": "data/geo", "api": "api"},
     package_data={"frontwatch": ["store/migrations/*.sql", "py.typed"],
                   "frontwatch.geodata": ["*.csv", "*.geojson", "README.md"]},
+    cmdclass={"build_py": BuildWithAssets},
 )

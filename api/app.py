@@ -138,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = App(
         title="Frontwatch", version="0.1.0", lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # api.routes.docs: served without a CDN
         description="Territorial control in the Donbas and Ukraine, versioned: GeoJSON "
         "snapshots for any date, area series, diffs, the front line, places, and OGC API – "
         "Features for QGIS/GDAL. Every data response credits its source.")
@@ -151,9 +152,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.fast_path = FastPath(app.state)
     problems.install(app)
 
-    from api.routes import analysis, compare, ogc, places, upload, v1
+    from api.routes import analysis, compare, docs, ogc, places, upload, v1
 
-    for module in (ogc, v1, upload, analysis, compare, places):
+    for module in (docs, ogc, v1, upload, analysis, compare, places):
         app.include_router(module.router)
     if importlib.util.find_spec("api.routes.maps") is not None:
         from api.routes import maps

@@ -181,3 +181,43 @@ def test_compare_and_place_focus(browser, server):
     assert bounds[0] < 37.6 < bounds[2] and bounds[1] < 48.85 < bounds[3]  # Sloviansk in view
     assert bounds[2] - bounds[0] < 2.5  # fitted to ~40 km, not all of Donbas
     assert page.problems == [] and page2.problems == []
+
+
+def _offline_page(browser, url: str, block: str | None = None):
+    """A page with every non-loopback request refused (recorded), and `block` (a path
+    fragment) refused too, to see what a reader sees when a script fails to load."""
+    page = browser.new_page()
+    page.problems = []
+
+    def gate(route):
+        url = route.request.url
+        if url.startswith("http://127.0.0.1:") and not (block and block in url):
+            route.continue_()
+        else:
+            if not (block and block in url):
+                page.problems.append(f"outside request {url}")
+            route.abort()
+
+    page.route("**/*", gate)
+    page.goto(url, wait_until="networkidle")
+    return page
+
+
+def test_api_docs_render_with_no_request_leaving_the_server(browser, server):
+    page = _offline_page(browser, server + "/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
+    assert "Frontwatch" in page.locator(".swagger-ui .info .title").inner_text()
+    redoc = _offline_page(browser, server + "/redoc")
+    redoc.wait_for_selector("[role=navigation], .menu-content", timeout=20_000)
+    assert page.problems == [] and redoc.problems == []
+    assert page.locator(".fw-load-failed").count() == 0
+
+
+def test_a_page_whose_scripts_do_not_load_says_so(browser, server):
+    page = _offline_page(browser, server + "/maps/2025-06-01.html", block="/assets/leaflet/")
+    notice = page.locator("p.fw-load-failed[role=alert]")
+    notice.wait_for(timeout=10_000)
+    assert "did not load" in notice.inner_text()
+    docs = _offline_page(browser, server + "/docs", block="/assets/docs/")
+    docs.locator("p.fw-load-failed[role=alert]").wait_for(timeout=10_000)
+    assert page.problems == [] and docs.problems == []

@@ -5,7 +5,7 @@
 | FRONTWATCH_DATABASE_URL | store (path, sqlite:///path, postgresql://…) | user data dir |
 | FRONTWATCH_SOURCE | default control-data source | the best one the store holds |
 | FRONTWATCH_API_TOKEN | bearer token for write endpoints; unset disables writes | unset |
-| FRONTWATCH_ASSETS | `cdn` or `local` for map scripts and styles | cdn |
+| FRONTWATCH_ASSETS | `local` (served by us) or `cdn` for map and API-docs scripts | local |
 | FRONTWATCH_MAX_UPLOAD_MB | largest accepted upload body | 50 |
 | FRONTWATCH_MAX_UNCOMPRESSED_MB | largest input once decompressed (upload or import) | 16 |
 | FRONTWATCH_MAX_FEATURES | most features in one input | 10000 |
@@ -72,7 +72,7 @@ class Settings:
     source: str | None = field(default_factory=lambda: os.environ.get("FRONTWATCH_SOURCE"))
     api_token: str | None = field(default_factory=lambda: os.environ.get(
         "FRONTWATCH_API_TOKEN") or None)
-    assets: str = field(default_factory=lambda: os.environ.get("FRONTWATCH_ASSETS", "cdn"))
+    assets: str = field(default_factory=lambda: os.environ.get("FRONTWATCH_ASSETS") or "local")
     max_upload_mb: float = field(default_factory=lambda: float(os.environ.get(
         "FRONTWATCH_MAX_UPLOAD_MB", "50")))
     max_uncompressed_mb: float = field(default_factory=lambda: float(os.environ.get(

@@ -85,8 +85,8 @@ def map_cmd(
     with store_for(db) as store:
         if fmt == "html":
             page = render.map_page(store, q, "cdn")
-            if assets.check_mode(settings.assets) == "local":  # a file: point at the files
-                page = assets.localize(page, assets.node_modules().as_uri() + "/")
+            if assets.check_mode(settings.assets) == "local":  # a file: self-contained
+                page = assets.inline(page)
             data = page.encode()
         else:
             data = render.map_image(store, q, fmt, render.parse_size(width, height, dpi))

@@ -1,9 +1,12 @@
-"""Where map pages get Leaflet and its plugins: public CDNs (default) or our own server.
+"""Where map pages get Leaflet and its plugins: our own server (default) or public CDNs.
 
-With ``FRONTWATCH_ASSETS=local`` every CDN URL a rendered page references is rewritten to
-``/assets/<package>/<file>``, served from ``node_modules`` (installed by ``npm ci`` from the
-repository's package.json, never committed). Rewriting the rendered HTML, page by page,
-avoids folium's class-level ``add_js_link`` which would change every map in the process.
+With ``FRONTWATCH_ASSETS=local`` (the default) every CDN URL a rendered page references is
+rewritten to ``/assets/<package>/<file>``, served same-origin from the files npm installed
+(package.json / package-lock.json pin them; never committed): the copy built into the wheel
+(setup.py copies them to ``frontwatch/render/npm``), else the repository's
+``node_modules``. ``FRONTWATCH_ASSETS=cdn`` keeps the CDN URLs. Rewriting the rendered HTML,
+page by page, avoids folium's class-level ``add_js_link`` which would change every map in
+the process. Every page also carries a notice shown when its scripts did not load.
 """
 
 from __future__ import annotations
@@ -37,11 +40,17 @@ MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+
                ".png": "image/png"}
 
 
+STATIC = Path(__file__).resolve().parent / "npm"  # the wheel's copy (setup.py)
+
+
 def node_modules() -> Path:
-    """The npm install folder: $FRONTWATCH_NODE_MODULES, else the repository's."""
+    """The folder holding the npm packages: FRONTWATCH_NODE_MODULES, else the copy built
+    into the installed package, else the repository's node_modules (`npm ci`)."""
     configured = Settings().node_modules
     if configured:
         return Path(configured)
+    if all((STATIC / f).is_file() for f in SERVED):
+        return STATIC
     return Path(__file__).resolve().parents[3] / "node_modules"
 
 
@@ -73,8 +82,53 @@ def localize(html: str, base: str = PREFIX) -> str:
     return out
 
 
+def load_notice(needs: str = "L", what: str = "map") -> str:
+    """HTML shown when the page's scripts did not load (blocked CDN, missing assets, scripts
+    off) instead of a blank page; `needs` is the global the scripts define (Leaflet: L)."""
+    return f"""<noscript><p class="fw-load-failed">This {what} needs JavaScript.</p></noscript>
+<script>window.addEventListener("load",function(){{if(typeof {needs}==="undefined"){{
+var p=document.createElement("p");p.className="fw-load-failed";p.setAttribute("role","alert");
+p.style.cssText="font:16px sans-serif;padding:1em;margin:0;background:#fee;color:#600";
+p.textContent="The {what}'s scripts did not load, so it cannot be shown. "+
+"Reload the page; if this persists, the server's assets are missing.";
+document.body.insertBefore(p,document.body.firstChild);}}}});</script>
+"""
+
+
+def with_load_notice(html: str, needs: str = "L", what: str = "map") -> str:
+    """The page with load_notice() just before </body> (once)."""
+    if "fw-load-failed" in html or "</body>" not in html:
+        return html
+    head, _, tail = html.rpartition("</body>")
+    return head + load_notice(needs, what) + "</body>" + tail
+
+
 def apply(html: str, mode: str) -> str:
+    html = with_load_notice(html)
     return localize(html) if check_mode(mode) == "local" else html
+
+
+def inline(html: str) -> str:
+    """A self-contained page: each known CDN script and stylesheet copied into it (for a
+    saved file, which must not name a path on the machine that made it)."""
+    def script(m: re.Match) -> str:
+        if m.group(1) not in LOCAL_FILES:
+            return m.group(0)
+        return "<script>" + _local_text(m.group(1)).replace("</script", "<\\/script") + \
+            "</script>"
+
+    def style(m: re.Match) -> str:
+        if m.group(1) not in LOCAL_FILES:
+            return m.group(0)
+        return "<style>" + _local_text(m.group(1)) + "</style>"
+
+    html = re.sub(r'<script src="(https?://[^"]+)"></script>', script, html)
+    html = re.sub(r'<link rel="stylesheet" href="(https?://[^"]+)"\s*/?>', style, html)
+    return localize(html)  # refuses what is left
+
+
+def _local_text(url: str) -> str:
+    return asset_file(LOCAL_FILES[url]).read_text(encoding="utf-8")
 
 
 def asset_file(name: str) -> Path:
@@ -83,7 +137,8 @@ def asset_file(name: str) -> Path:
         raise NotFound(f"no asset {name!r}")
     path = node_modules() / name
     if not path.is_file():
-        raise NotFound(f"asset {name!r} is not installed: run `npm ci` in the repository")
+        raise NotFound(f"asset {name!r} is not installed: run `npm ci` in the repository, "
+                       "or set FRONTWATCH_ASSETS=cdn")
     return path
 
 
