@@ -330,7 +330,7 @@ def test_lag_who_showed_a_place_first(tmp_path):
     bakhmut, toretsk = store.place("bakhmut"), store.place("toretsk")
     ordlo = ("ОРДЛО /// CADR", _box(37.8, 48.0, 0.05))
     near = _box(bakhmut.lon + 0.2, bakhmut.lat, 0.05)  # occupied, not yet the town
-    over = _box(bakhmut.lon, bakhmut.lat, 0.05)
+    over = _box(bakhmut.lon, bakhmut.lat, 0.03)  # the town only (Opytne lies 0.04° south)
     files = [write(tmp_path / "1735732800.geojson", deepstate_fc(ordlo, (OCC, near))),
              write(tmp_path / "1736510400.geojson", deepstate_fc(ordlo, (OCC, over)))]
 
