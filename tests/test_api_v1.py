@@ -261,3 +261,15 @@ def test_upload_rejects_bad_and_oversized_bodies_store_unchanged(writable, share
     problem(app.post("/v1/snapshots", content=b"{}", headers=auth,
                      params={"format": "nonsense"}), 400)
     assert app.get("/v1/snapshots").json()["count"] == 0
+
+
+def test_upload_refuses_a_source_name_unfit_for_headers(writable):
+    from tests.helpers import OCC, deepstate_fc, dumps, square
+
+    auth = {"Authorization": "Bearer s3cret"}
+    for bad in ("\x00evil", "a\r\nX-Evil: 1"):
+        r = writable.post("/v1/snapshots", content=dumps(deepstate_fc((OCC, square()))),
+                          params={"filename": "1719835200.geojson", "source": bad},
+                          headers=auth)
+        assert "source" in problem(r, 400)["detail"]
+    assert writable.get("/v1/snapshots").json() == []

@@ -132,3 +132,52 @@ def test_store_on_a_full_disk(tmp_path):
              'mount -t tmpfs -o size=128k tmpfs "$0" && exec "$@"', str(disk)]
     r = run("demo", "load", db=disk / "s.sqlite", prefix=mount)
     one_line_error(r, 1, str(disk / "s.sqlite"), "full")
+
+
+# --- found by trying to break it ----------------------------------------------------------
+def _zones_file(folder: bytes) -> bytes:
+    from tests.helpers import OCC, deepstate_fc, dumps, square
+
+    os.makedirs(folder, exist_ok=True)
+    path = folder + b"/1719835200.geojson"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(dumps(deepstate_fc((OCC, square()))))
+    return path
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs a file system with byte names")
+def test_importing_from_a_path_that_is_not_utf8(tmp_path):
+    path = _zones_file(os.fsencode(tmp_path) + b"/caf\xe9")
+    db = tmp_path / "s.sqlite"
+    r = run("import", path, "--json", db=db)
+    assert r.returncode == 0, r.stderr
+    listed = json.loads(run("snapshots", "--json", db=db).stdout)
+    assert len(listed) == 1
+
+
+def test_source_names_unfit_for_urls_headers_and_terminals_are_refused(tmp_path):
+    path = _zones_file(os.fsencode(tmp_path) + b"/in")
+    db = tmp_path / "s.sqlite"
+    for bad in ("\x01a", "a\r\nX-Evil: 1", "-x", "x" * 65):
+        one_line_error(run("import", path, "--source", bad, db=db), 1, "source=")
+    assert json.loads(run("snapshots", "--json", db=db).stdout) == []
+
+
+def test_an_unknown_store_url_scheme_is_refused_not_created(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "frontwatch", "snapshots", "--db",
+                        "mysql://a:b@c/d"], capture_output=True, text=True, cwd=tmp_path,
+                       env={**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"})
+    one_line_error(r, 1, "unsupported store URL scheme 'mysql'")
+    assert not any(tmp_path.iterdir())
+
+
+def test_store_errors_never_show_a_password():
+    pytest.importorskip("psycopg")
+    from frontwatch.store.postgis import _redact
+
+    libpq = ('cannot connect to PostgreSQL at postgresql://u:SuperSecretPw@[::1/x: end of '
+             'string reached in URI: "postgresql://u:SuperSecretPw@[::1/x"')
+    assert "SuperSecretPw" not in _redact(libpq) and "u:***@" in _redact(libpq)
+    for text in ("postgresql:///x?password=SuperSecretPw&host=h", "host=h password=SuperSecretPw",
+                 "host=h password='SuperSecretPw' user=u"):
+        assert "SuperSecretPw" not in _redact(text), text

@@ -7,6 +7,7 @@ skip bad files) leaves the store exactly as it was.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +17,7 @@ from typing import Any
 import shapely
 
 from frontwatch import dates
-from frontwatch.errors import InputError, NotFound
+from frontwatch.errors import InputError, NotFound, printable
 from frontwatch.ingest import archive, dated, deepstate, esrijson, kml, nzz, reader, vector
 from frontwatch.ingest.limits import Limits, check_json_size, decompress
 from frontwatch.ingest.prepare import (
@@ -46,6 +47,22 @@ class ImportOptions:
     date_field: str | None = None  # one revision per distinct value of this property
     merge_dates: bool = False  # store features of several dates as one snapshot anyway
     limits: Limits = field(default_factory=Limits.from_settings)
+
+    def __post_init__(self) -> None:
+        if self.source is not None:
+            check_source_name(self.source)
+
+
+SOURCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def check_source_name(name: str) -> str:
+    """A source name goes into URLs, HTTP headers, file names and terminals: letters, digits,
+    '.', '_' and '-' only, at most 64 characters (raises InputError otherwise)."""
+    if not SOURCE_NAME.fullmatch(name):
+        raise InputError(f"source={printable(name)[:80]!r}: a source name is 1–64 letters, "
+                         "digits, '.', '_' or '-', starting with a letter or digit")
+    return name
 
 
 def input_key(data: bytes, name: str, opts: ImportOptions) -> str:

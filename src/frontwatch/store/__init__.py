@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from frontwatch.errors import StoreError
+from frontwatch.errors import StoreError, printable
 from frontwatch.store.base import SqlStore
 
 __all__ = ["SqlStore", "open_store"]
@@ -32,6 +32,10 @@ def open_store(url: str | Path) -> SqlStore:
     from frontwatch.store.sqlite import SqliteStore
 
     readonly = None  # decided by the file's permissions
+    if "://" in text.split("?", 1)[0] and not text.startswith("sqlite:"):
+        scheme = text.split("://", 1)[0]
+        raise StoreError(f"unsupported store URL scheme {printable(scheme)[:40]!r}: use a path, "
+                         "sqlite:///path or postgresql://…")
     if text.startswith("sqlite:///"):
         text, _, query = text[len("sqlite:///"):].partition("?")
         if query not in ("", "mode=ro"):

@@ -14,7 +14,7 @@ from typing import Any
 
 import shapely
 
-from frontwatch.errors import NotFound, StoreError, StoreReadOnly
+from frontwatch.errors import NotFound, StoreError, StoreReadOnly, printable
 from frontwatch.model import Place, Region, SnapshotInfo, SourceSummary, Status, Zone
 from frontwatch.settings import Settings
 
@@ -235,7 +235,7 @@ class SqlStore:
             values: list[Any] = [
                 source, iso(valid_at), iso(recorded), content_hash, revision,
                 counts[Status.OCCUPIED], counts[Status.CONTESTED], counts[Status.LIBERATED],
-                origin, int(illustrative)]
+                printable(origin), int(illustrative)]
             fresh = self._fresh_snapshot_id()
             if fresh is not None:
                 cols, values = ["id", *cols], [fresh, *values]
@@ -275,14 +275,15 @@ class SqlStore:
     def remember_input(self, input_hash: str, snapshot_id: int, origin: str) -> None:
         if not self._query("SELECT 1 FROM inputs WHERE input_hash=?", (input_hash,)):
             self._execute("INSERT INTO inputs (input_hash, snapshot_id, origin) VALUES (?,?,?)",
-                          (input_hash, snapshot_id, origin))
+                          (input_hash, snapshot_id, printable(origin)))
 
     def add_import_notes(self, snapshot_id: int, notes: Sequence[str]) -> None:
         """Record what import repaired or dropped in a revision (kind = first word)."""
         if notes:
             self.conn.cursor().executemany(
                 self._sql("INSERT INTO import_notes (snapshot_id, kind, note) VALUES (?,?,?)"),
-                [(snapshot_id, (n.split(maxsplit=1) or [""])[0].lower(), n) for n in notes])
+                [(snapshot_id, (n.split(maxsplit=1) or [""])[0].lower(), printable(n))
+                 for n in notes])
 
     def import_notes(self, source: str | None = None) -> dict[int, list[tuple[str, str]]]:
         """snapshot id → [(kind, note)] recorded at import, in the order written."""

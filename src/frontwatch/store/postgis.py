@@ -39,9 +39,11 @@ _DIALECT = (
 )
 
 
-def _redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+def _redact(text: str) -> str:
+    """A URL, or a message quoting one (libpq repeats the conninfo), without its password:
+    neither the user-info form (user:secret@host) nor the ``password=`` parameter."""
+    text = re.sub(r"(://[^:/@\s\"']*:)[^@\s\"']*@", r"\1***@", text)
+    return re.sub(r"(password\s*=\s*)('[^']*'|[^&\s\"']*)", r"\1***", text, flags=re.I)
 
 
 class PostgisStore(SqlStore):
@@ -56,8 +58,8 @@ class PostgisStore(SqlStore):
             self.conn = psycopg.connect(conninfo, autocommit=False, connect_timeout=10,
                                         application_name="frontwatch")
         except psycopg.Error as exc:
-            raise StoreError(f"cannot connect to PostgreSQL at {_redact(url)}: "
-                             f"{str(exc).strip()}") from exc
+            raise StoreError(_redact(f"cannot connect to PostgreSQL at {url}: "
+                                     f"{str(exc).strip()}")) from None
         try:
             self._ensure_postgis()
             self._migrate()
@@ -115,7 +117,7 @@ class PostgisStore(SqlStore):
             return StoreFull(f"{self.label}: the database server's disk is full; nothing "
                              "was written")
         if isinstance(exc, psycopg.OperationalError):
-            return StoreError(f"{self.label}: {str(exc).strip()}")
+            return StoreError(_redact(f"{self.label}: {str(exc).strip()}"))
         return None
 
     def _dialect_script(self, script: str) -> list[str]:
