@@ -18,6 +18,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, Request
 
@@ -94,3 +95,18 @@ async def heavy_slot(request: Request) -> AsyncIterator[None]:
 
 
 HEAVY = Depends(heavy_slot, scope="function")
+
+
+def heavy_when(*names: str) -> Any:
+    """A dependency taking a slot only when the request asks for geometry work through one of
+    these query parameters (clipping to a region, simplifying, a bbox, a distance): the plain
+    form of the route stays a cheap, cacheable read."""
+
+    async def slot_if_asked(request: Request) -> AsyncIterator[None]:
+        if any(name in request.query_params for name in names):
+            async with request.app.state.heavy.slot():
+                yield
+        else:
+            yield
+
+    return Depends(slot_if_asked, scope="function")

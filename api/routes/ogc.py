@@ -21,6 +21,7 @@ from starlette.responses import Response
 from api import params
 from api.cache import make_entry
 from api.deps import SettingsDep, StoreDep
+from api.heavy import heavy_when
 from api.respond import GEOJSON, JSON, LATEST, cached, credit_headers, json_entry
 from api.routes.common import PLACES_CREDIT
 from frontwatch import analytics, coverage, lookup
@@ -229,6 +230,7 @@ def collection(request: Request, store: StoreDep, settings: SettingsDep,
 
 
 @router.get("/collections/{collection_id}/items", responses=OGC_GEOJSON,
+            dependencies=[heavy_when("bbox")],
             summary="Features of a collection (paged with limit/offset and next/prev links)")
 def items(request: Request, store: StoreDep, settings: SettingsDep,
           collection_id: CollectionId,

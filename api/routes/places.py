@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from api import params
 from api.deps import SettingsDep, StoreDep
+from api.heavy import heavy_when
 from api.respond import DATED, ORJSON_OPTS, cached, credit, credit_headers, json_entry
 from api.routes.common import (
     PLACES_CREDIT,
@@ -31,6 +32,7 @@ Slug = Annotated[str, Path(description="slug or name (en/uk)", examples=["kramat
 
 
 @router.get("/places", summary="Settlements of the gazetteer",
+            dependencies=[heavy_when("near_front_km")],
             description="Names as of `date` (a renamed place appears under its name of the "
             "day). `near_front_km` keeps the places within that distance of the front line "
             "on `date` (default: latest), nearest first, with `status` and `distance_km`.")

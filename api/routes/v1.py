@@ -13,6 +13,7 @@ from starlette.responses import Response
 from api import params
 from api.cache import make_entry
 from api.deps import SettingsDep, StoreDep
+from api.heavy import heavy_when
 from api.respond import (
     DATED,
     GEOJSON,
@@ -115,6 +116,7 @@ def _canonical(info: SnapshotInfo, region: str | None, st: list[str] | None,
 
 
 @router.get("/snapshots/revisions/{snapshot_id}", responses=GEOJSON_RESPONSE,
+            dependencies=[heavy_when("region", "simplify")],
             summary="One snapshot revision (canonical, immutable URL)",
             description="A stored revision never changes: unclipped responses are "
             "`Cache-Control: immutable`; clipped ones are cached for a day (boundaries can be "
@@ -132,6 +134,7 @@ def snapshot_revision(request: Request, store: StoreDep,
 
 
 @router.get("/snapshots/{day}", responses=GEOJSON_RESPONSE,
+            dependencies=[heavy_when("region", "simplify")],
             summary="The control zones on a date (or `latest`) as GeoJSON",
             description="The state on a date D is the latest revision valid by the end of D. "
             "`Content-Location`/`Link rel=canonical` name the revision's immutable URL; "
