@@ -273,3 +273,15 @@ def test_upload_refuses_a_source_name_unfit_for_headers(writable):
                           headers=auth)
         assert "source" in problem(r, 400)["detail"]
     assert writable.get("/v1/snapshots").json() == []
+
+
+def test_place_timeline_never_runs_past_the_data(client):
+    """The newest deepstate snapshot is 2025-06-30: a timeline asked to today ends there and
+    says so, and one wholly after the data is a 404, as for the other ranges."""
+    r = client.get("/v1/places/kramatorsk/timeline", params={"from": "2025-01-01",
+                                                            "to": "2026-11-29"})
+    doc = r.json()
+    assert r.status_code == 200 and doc["to"] == "2025-06-30" and doc["clamped"] is True
+    assert doc["to_requested"] == "2026-11-29" and doc["data_through"].startswith("2025-06-30")
+    assert all(p["end"] is None or p["end"] <= "2025-06-30" for p in doc["timeline"])
+    problem(client.get("/v1/places/kramatorsk/timeline", params={"from": "2025-07-01"}), 404)

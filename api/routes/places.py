@@ -23,7 +23,7 @@ from api.routes.common import (
     place_row,
     source_of,
 )
-from frontwatch import analytics, coverage, lookup
+from frontwatch import analytics, coverage, dates, lookup
 from frontwatch.settings import Settings
 from frontwatch.store.base import SqlStore
 
@@ -113,10 +113,12 @@ def place_timeline(request: Request, store: StoreDep, settings: SettingsDep, slu
 
     def build():
         src = source_of(store, settings, source)
-        info = store.resolve(src, b)
-        place = lookup.resolve_place(store, slug, b)
-        periods = analytics.place_timeline(store, place, a, b, src)
-        doc = {"place": place_row(place), "source": src, "timeline": _plain(periods)}
+        span = coverage.span(store, src, dates.DayRange(a, b))  # never past the data
+        info = store.resolve(src, span.end)
+        place = lookup.resolve_place(store, slug, span.end)
+        periods = analytics.place_timeline(store, place, a and span.start, span.end, src)
+        doc = {"place": place_row(place), "source": src, **span.members(),
+               "timeline": _plain(periods)}
         return json_entry(credit(doc, src, info.illustrative),
                           {"Cache-Control": DATED, **credit_headers(src, info.illustrative)})
 
