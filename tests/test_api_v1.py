@@ -272,7 +272,7 @@ def test_upload_refuses_a_source_name_unfit_for_headers(writable):
                           params={"filename": "1719835200.geojson", "source": bad},
                           headers=auth)
         assert "source" in problem(r, 400)["detail"]
-    assert writable.get("/v1/snapshots").json() == []
+    assert writable.get("/v1/snapshots").json()["snapshots"] == []
 
 
 def test_place_timeline_never_runs_past_the_data(client):

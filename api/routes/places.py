@@ -116,7 +116,8 @@ def place_timeline(request: Request, store: StoreDep, settings: SettingsDep, slu
         span = coverage.span(store, src, dates.DayRange(a, b))  # never past the data
         info = store.resolve(src, span.end)
         place = lookup.resolve_place(store, slug, span.end)
-        periods = analytics.place_timeline(store, place, a and span.start, span.end, src)
+        # an open end stays open (`end: null` = still holds, up to data_through)
+        periods = analytics.place_timeline(store, place, a and span.start, b and span.end, src)
         doc = {"place": place_row(place), "source": src, **span.members(),
                "timeline": _plain(periods)}
         return json_entry(credit(doc, src, info.illustrative),
