@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import time
 from pathlib import Path
 
 import orjson
@@ -39,3 +41,20 @@ def write(path: Path, doc: object, gz: bool = False) -> Path:
 
 def dumps(doc: object) -> str:
     return json.dumps(doc)
+
+
+def wait_until_serving(proc: subprocess.Popen, base: str, within_s: float = 60) -> None:
+    """Poll `base`/healthz until the server process answers 200 (bounded; raises with its
+    stderr when it exits or does not answer in time)."""
+    import httpx
+
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"server did not start: {proc.stderr.read().decode()}")
+        time.sleep(0.2)

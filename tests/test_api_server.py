@@ -8,10 +8,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
+
+from tests.helpers import wait_until_serving
 
 
 def free_port() -> int:
@@ -30,16 +31,7 @@ def server(real_db):
          str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {proc.stderr.read().decode()}")
-            time.sleep(0.2)
+        wait_until_serving(proc, base)
         yield base
     finally:
         proc.terminate()

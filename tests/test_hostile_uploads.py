@@ -15,7 +15,6 @@ import re
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ from frontwatch.serving import data_version
 from frontwatch.settings import Settings
 from frontwatch.store import open_store
 from tests import hostile as h
-from tests.helpers import GREY, OCC, deepstate_fc, square
+from tests.helpers import GREY, OCC, deepstate_fc, square, wait_until_serving
 
 TOKEN = "s3cret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -528,15 +527,7 @@ def test_real_server_refuses_bombs_within_100_mb(seeded_db, tmp_path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
-            time.sleep(0.2)
+        wait_until_serving(proc, base)
         with httpx.Client(base_url=base, headers=AUTH, timeout=120) as http:
             # warm up every module an upload uses, then take the baseline
             warm = http.post("/v1/snapshots", params={"filename": "zones.gpkg", **VECTOR},
