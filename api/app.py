@@ -149,6 +149,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cache = memo.Cache("responses", bounds["responses"], register=False)
     app.state.heavy = HeavyLimiter(settings.heavy_jobs, settings.heavy_queue,
                                    settings.heavy_wait_s)
+    # geometry reads (api.heavy.heavy_when) run beside the renders, one more at a time
+    app.state.geometry = HeavyLimiter(settings.heavy_jobs + 1, 2 * settings.heavy_queue,
+                                      settings.geometry_wait_s)
     app.fast_path = FastPath(app.state)
     problems.install(app)
 
@@ -166,7 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Liveness, plus this worker's caches (entries, bytes, bound) and heavy-request
         queue; on the event loop, so it answers even when every thread is busy."""
         return {"status": "ok", "caches": {"responses": app.state.cache.stats(), **memo.stats()},
-                "heavy": app.state.heavy.stats()}
+                "heavy": app.state.heavy.stats(), "geometry": app.state.geometry.stats()}
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(GZipMiddleware, minimum_size=1024)

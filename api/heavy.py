@@ -7,18 +7,30 @@ while renders queue.
 
 Routes opt in with `dependencies=[HEAVY]`: the slot is taken before the route's other
 dependencies (store, parsing) and given back when the route function returns
-(`scope="function"`), before its response is sent.
+(`scope="function"`), before its response is sent. Their bodies run on this process's *render
+threads* (`@on_render_threads`) at a lower OS priority (nice +10), so under CPU contention the
+kernel — not the order requests arrived in — gives the cheap reads the cores first, and a
+render only takes what they leave.
+
+Geometry reads asked for through a parameter (`heavy_when`: clipping a snapshot to a region,
+simplifying, an OGC `bbox`, `near_front_km`) are data requests: they have their own, smaller
+limiter (`app.state.geometry`) with a short wait, so they never queue behind a render.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import math
+import os
+import threading
 import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Depends, Request
 
@@ -98,15 +110,61 @@ HEAVY = Depends(heavy_slot, scope="function")
 
 
 def heavy_when(*names: str) -> Any:
-    """A dependency taking a slot only when the request asks for geometry work through one of
-    these query parameters (clipping to a region, simplifying, a bbox, a distance): the plain
-    form of the route stays a cheap, cacheable read."""
+    """A dependency taking a geometry-read slot (`app.state.geometry`) only when the request
+    asks for geometry work through one of these query parameters (clipping to a region,
+    simplifying, a bbox, a distance): the plain form of the route stays a cheap, cacheable
+    read."""
 
     async def slot_if_asked(request: Request) -> AsyncIterator[None]:
         if any(name in request.query_params for name in names):
-            async with request.app.state.heavy.slot():
+            async with request.app.state.geometry.slot():
                 yield
         else:
             yield
 
     return Depends(slot_if_asked, scope="function")
+
+
+# Render threads: a renice of a thread cannot be undone without privilege, so heavy bodies run
+# on threads of their own, lowered once when each starts. The limiter bounds how many run at
+# once; the pool only has to be at least that large.
+NICE = 10
+RENDER_THREADS = 16
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+T = TypeVar("T")
+
+
+def _lower_priority() -> None:
+    """Lower the calling thread's scheduling priority (Linux: nice is per thread). Where the
+    OS does not allow it the thread keeps the process's priority; nothing else changes."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + NICE))
+    except (AttributeError, OSError):
+        pass
+
+
+def render_pool() -> ThreadPoolExecutor:
+    """This process's render threads (created on first use; a forked worker makes its own)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(RENDER_THREADS, thread_name_prefix="frontwatch-render",
+                                       initializer=_lower_priority)
+        return _pool
+
+
+def on_render_threads(endpoint: Callable[..., T]) -> Callable[..., Any]:
+    """Run a synchronous route function on the render threads instead of the shared pool.
+
+    FastAPI reads the wrapper's signature through `__wrapped__`, so parameters and
+    dependencies are those of `endpoint`; context variables are carried over."""
+
+    @functools.wraps(endpoint)
+    async def run(*args: Any, **kwargs: Any) -> T:
+        call = functools.partial(contextvars.copy_context().run, endpoint, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(render_pool(), call)
+
+    run.on_render_threads = True  # type: ignore[attr-defined]
+    return run

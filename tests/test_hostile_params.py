@@ -22,11 +22,7 @@ OEMBED = "/oembed?url=http://testserver/maps/2025-06-30.html"
 @pytest.fixture(scope="module")
 def client(real_db):
     from api.app import create_app
-    from api.routes import maps
-
     app = create_app(Settings(database_url=str(real_db), source="deepstate", assets="local"))
-    if not any(getattr(r, "path", "").startswith("/maps/") for r in app.routes):
-        app.include_router(maps.router)
     return TestClient(app, raise_server_exceptions=False)
 
 

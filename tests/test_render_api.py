@@ -15,11 +15,7 @@ from frontwatch.settings import Settings
 @pytest.fixture(scope="module")
 def client(real_db):
     from api.app import create_app
-    from api.routes import maps
-
     app = create_app(Settings(database_url=str(real_db), assets="local"))
-    if not any(getattr(r, "path", "").startswith("/maps/") for r in app.routes):
-        app.include_router(maps.router)  # until api/app.py registers it itself
     return TestClient(app)
 
 

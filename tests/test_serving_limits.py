@@ -8,22 +8,28 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import importlib
+import inspect
 import os
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
 import pytest
 from fastapi import Request
+from fastapi.routing import APIRoute
 
 from api.app import create_app
-from api.heavy import HEAVY
+from api.heavy import HEAVY, HeavyLimiter, on_render_threads
 from frontwatch import memo
 from frontwatch.settings import CACHES, Settings, cores
+
+GEOMETRY_READS = ("/v1/snapshots/latest?simplify=100", "/v1/snapshots/latest?region=x",
+                  "/collections/control/items?bbox=30,45,40,50", "/v1/places?near_front_km=5")
 
 
 def _app(store_path: Path, **overrides):
@@ -69,11 +75,10 @@ def test_full_queue_answers_503_with_retry_after_and_cheap_requests_flow(store):
             # ...and so is a real heavy route, before it touches the store
             assert (await http.get("/v1/frontline")).status_code == 503
 
-            # geometry work asked through a parameter is heavy too; the plain read is not
-            for url in ("/v1/snapshots/latest?simplify=100", "/v1/snapshots/latest?region=x",
-                        "/collections/control/items?bbox=30,45,40,50",
-                        "/v1/places?near_front_km=5"):
-                assert (await http.get(url)).status_code == 503, url
+            # geometry reads asked through a parameter have their own limiter: they never
+            # queue behind a render (these answer from the empty store, not 503)
+            for url in GEOMETRY_READS:
+                assert (await http.get(url)).status_code != 503, url
             assert (await http.get("/v1/snapshots/latest")).status_code == 404  # no data: read
 
             # cheap requests (a store read, the health check) complete while the heavy job
@@ -81,7 +86,7 @@ def test_full_queue_answers_503_with_retry_after_and_cheap_requests_flow(store):
             cheap = await http.get("/collections/places/items?limit=3")
             assert cheap.status_code == 200 and len(cheap.json()["features"]) == 3
             health = (await http.get("/healthz")).json()
-            assert health["heavy"]["admitted"] == 2 and health["heavy"]["refused"] == 6
+            assert health["heavy"]["admitted"] == 2 and health["heavy"]["refused"] == 2
             assert not first.done() and not second.done() and not release.is_set()
 
             release.set()
@@ -109,6 +114,63 @@ def test_a_request_that_cannot_get_a_slot_in_time_is_refused(store):
         assert app.state.heavy.admitted == 0
 
     anyio.run(scenario)
+
+
+def test_geometry_reads_are_refused_when_their_own_queue_is_full(store):
+    app, _, _ = _app(store.path)
+    app.state.geometry = HeavyLimiter(1, 0)  # no place at all: the next geometry read is shed
+    app.state.geometry.admitted = 1
+
+    async def scenario() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            for url in GEOMETRY_READS:
+                answer = await http.get(url)
+                assert answer.status_code == 503 and "retry-after" in answer.headers, url
+            assert (await http.get("/v1/snapshots/latest")).status_code == 404  # plain read
+            assert (await http.get("/healthz")).json()["geometry"]["refused"] == 4
+
+    anyio.run(scenario)
+
+
+def _routes(routes) -> list[APIRoute]:
+    """Every APIRoute, also those of included routers (FastAPI keeps them nested)."""
+    found = []
+    for r in routes:
+        if isinstance(r, APIRoute):
+            found.append(r)
+        elif hasattr(r, "original_router"):
+            found += _routes(r.original_router.routes)
+    return found
+
+
+def test_every_heavy_route_runs_on_lowered_render_threads(store):
+    """Each route taking a HEAVY slot runs its body on the render threads, whose OS priority
+    is below the process's, so cheap reads get the cores first under contention."""
+    app, _, _ = _app(store.path)
+    heavy = [r for r in _routes(app.routes)
+             if HEAVY in r.dependencies and not r.path.startswith("/test/")]
+    assert len(heavy) >= 10
+    sync = [r.path for r in heavy if not getattr(r.endpoint, "on_render_threads", False)
+            and not inspect.iscoroutinefunction(r.endpoint)]
+    assert sync == [], "heavy sync routes outside the render threads"
+
+    seen = {}
+
+    @app.get("/test/where", dependencies=[HEAVY])
+    @on_render_threads
+    def where(request: Request, n: int = 1) -> dict[str, Any]:
+        seen["thread"] = threading.current_thread().name
+        seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        return {"n": n, "path": request.url.path}
+
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as client:
+        assert client.get("/test/where?n=3").json() == {"n": 3, "path": "/test/where"}
+        assert client.get("/test/where?n=x").status_code == 400  # parameters still validated
+    assert seen["thread"].startswith("frontwatch-render")
+    assert seen["nice"] >= min(19, os.getpriority(os.PRIO_PROCESS, 0) + 1)
 
 
 def test_queued_heavy_jobs_run_one_at_a_time(store):

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from api import params
 from api.cache import make_entry
 from api.deps import SettingsDep, StoreDep
-from api.heavy import HEAVY
+from api.heavy import HEAVY, on_render_threads
 from api.respond import DATED, GEOJSON, cached, credit, credit_headers, json_entry
 from api.routes.common import (
     GEOJSON_RESPONSE,
@@ -134,6 +134,7 @@ def _records(frame) -> list[dict[str, Any]]:
             description="Polygons gained and lost by each side inside the region, ranked by "
             "size and described by the nearest place, plus totals and the places whose status "
             "changed (members `summary` and `places_changed`).")
+@on_render_threads
 def diff(request: Request, store: StoreDep, settings: SettingsDep,
          start: Annotated[str, Query(alias="from", description="earlier date",
                                      examples=["2025-06-01"])],
@@ -163,6 +164,7 @@ def diff(request: Request, store: StoreDep, settings: SettingsDep,
             summary="The front line on a date and its length",
             description="A FeatureCollection with one MultiLineString feature (properties "
             "`date`, `length_km`, geodesic on WGS84); `date` defaults to the latest.")
+@on_render_threads
 def frontline(request: Request, store: StoreDep, settings: SettingsDep,
               on: DateQ = None, source: SourceQ = None) -> Response:
     d = params.day(on, "date") if on else None
@@ -194,6 +196,7 @@ def frontline(request: Request, store: StoreDep, settings: SettingsDep,
             "`from` and `to`, and `totals` holds those sums. `from`/`to` default to the "
             "source's whole history. The figures are precomputed at import (a table read). "
             "`format=csv` for spreadsheets.")
+@on_render_threads
 def changelog(request: Request, store: StoreDep, settings: SettingsDep,
               region: SeriesRegionQ = "donbas", start: FromQ = None, end: ToQ = None,
               source: SourceQ = None, format: FormatQ = "json") -> Response:
@@ -218,6 +221,7 @@ def changelog(request: Request, store: StoreDep, settings: SettingsDep,
             f"{MAX_SAMPLED_DATES:,} dates and measure at most {MAX_FRONT_LINES} revisions the "
             "table lacks (a store not yet rebuilt): larger ones are refused with a 400 naming "
             "`step` (raise it, or shorten the range). `format=csv` for spreadsheets.")
+@on_render_threads
 def frontline_series(request: Request, store: StoreDep, settings: SettingsDep,
                      start: FromQ = None, end: ToQ = None,
                      step: Annotated[int, Query(ge=1, le=3660, description="days between "

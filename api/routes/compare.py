@@ -12,7 +12,7 @@ from starlette.responses import Response
 from api import params
 from api.cache import make_entry
 from api.deps import StoreDep
-from api.heavy import HEAVY
+from api.heavy import HEAVY, on_render_threads
 from api.respond import DATED, GEOJSON, cached, json_entry
 from api.routes.analysis import TABLE_RESPONSE, FormatQ
 from api.routes.common import GEOJSON_RESPONSE, FromQ, RegionQ, ToQ
@@ -47,6 +47,7 @@ def _headers(attribution: str) -> dict[str, str]:
             "`layer` is compared, on the same ground for both (default since-2022); the grey "
             f"zone never is. At most {cmp.MAX_PAIRS} distinct pairs of revisions per request "
             "(400 naming `step` otherwise). `format=csv` for spreadsheets.")
+@on_render_threads
 def compare(request: Request, store: StoreDep, sources: SourcesQ = "deepstate,nzz",
             region: RegionQ = None, on: OnQ = None, start: FromQ = None, end: ToQ = None,
             step: StepQ = 7, layer: LayerQ = cmp.SINCE_2022,
@@ -90,6 +91,7 @@ def _csv(frame: pd.DataFrame, name: str, attribution: str):
             description="Polygons inside the region that only one source calls occupied on "
             "`date` (property `claimed_by`: that source), ranked by km² and described by the "
             "nearest place, with the comparison's `summary` (figures, layer, revisions).")
+@on_render_threads
 def compare_pieces(request: Request, store: StoreDep,
                    on: Annotated[str, Query(alias="date", description="YYYY-MM-DD",
                                             examples=["2025-06-01"])],

@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.routing import APIRoute
 
 from api import params
-from api.heavy import HEAVY
+from api.heavy import HEAVY, on_render_threads
 from api.problems import problem_response
 from frontwatch import render, values
 from frontwatch.errors import FrontwatchError, InputError
@@ -113,6 +113,7 @@ def _map_params(request: Request) -> dict[str, str]:
 @router.get("/maps/{day}.html", response_class=HTMLResponse,
             dependencies=[HEAVY],
             summary="Interactive map page (single date, compare=, or time-lapse from=&to=)")
+@on_render_threads
 def map_html(request: Request, q: Q, store: Store) -> Response:
     q = _source(request, q)
     base = str(request.base_url)
@@ -132,6 +133,7 @@ def _image(request: Request, q: render.MapQuery, store: SqlStore, fmt: str,
 @router.get("/maps/{day}.png", summary="Static map image (PNG), 1200×800 by default",
             dependencies=[HEAVY],
             response_class=Response, responses={200: {"content": {"image/png": {}}}})
+@on_render_threads
 def map_png(request: Request, q: Q, store: Store, width: str | None = None,
             height: str | None = None, dpi: str | None = None) -> Response:
     return _image(request, q, store, "png", width, height, dpi)
@@ -140,6 +142,7 @@ def map_png(request: Request, q: Q, store: Store, width: str | None = None,
 @router.get("/maps/{day}.svg", summary="Static map image (SVG)", response_class=Response,
             dependencies=[HEAVY],
             responses={200: {"content": {"image/svg+xml": {}}}})
+@on_render_threads
 def map_svg(request: Request, q: Q, store: Store, width: str | None = None,
             height: str | None = None, dpi: str | None = None) -> Response:
     return _image(request, q, store, "svg", width, height, dpi)
@@ -158,6 +161,7 @@ ChartTo = Annotated[str | None, Query(alias="to", description="last day (default
             dependencies=[HEAVY],
             response_class=Response,
             responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}})
+@on_render_threads
 def chart_image(request: Request, store: Store, fmt: Literal["png", "svg"],
                 region: ChartRegion, start: ChartFrom = None, end: ChartTo = None,
                 source: str | None = None,

@@ -21,6 +21,7 @@
 | FRONTWATCH_HEAVY_JOBS | heavy requests (renders, diffs…) run at once, per worker | cores/workers |
 | FRONTWATCH_HEAVY_QUEUE | such requests waiting per worker before 503 + Retry-After | 8 |
 | FRONTWATCH_HEAVY_WAIT_S | longest wait for a slot before 503 + Retry-After | 10 |
+| FRONTWATCH_GEOMETRY_WAIT_S | longest wait of a geometry read (region clip, bbox…) | 2 |
 | FRONTWATCH_*_CACHE_MB | byte bound of each in-process cache, per worker (CACHES) | see CACHES |
 """
 
@@ -100,6 +101,10 @@ class Settings:
     heavy_queue: int = field(default_factory=lambda: _int_env("FRONTWATCH_HEAVY_QUEUE", 8))
     heavy_wait_s: float = field(default_factory=lambda: float(os.environ.get(
         "FRONTWATCH_HEAVY_WAIT_S") or 10))
+    # geometry reads are data requests: a short wait keeps their latency bounded (issue 9's
+    # p99 ≤ 2 s target) — a client told to retry beats one kept waiting behind others
+    geometry_wait_s: float = field(default_factory=lambda: float(os.environ.get(
+        "FRONTWATCH_GEOMETRY_WAIT_S") or 2))
     # (cache name, MB) pairs: a tuple keeps Settings hashable
     cache_mb: tuple[tuple[str, float], ...] = field(default_factory=lambda: tuple(
         (name, cache_bytes(name) / 2**20) for name in CACHES))
