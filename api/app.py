@@ -20,7 +20,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import problems
-from api.cache import render
+from api.cache import ready, render
 from api.deps import StorePool
 from api.heavy import HeavyLimiter
 from api.respond import request_key
@@ -78,8 +78,11 @@ class FastPath:
         if entry is None:
             return False
         headers = dict(scope["headers"])
+        accept = headers.get(b"accept-encoding", b"").decode("latin-1")
+        if not ready(entry, accept):
+            return False  # an encoding not made yet: the route compresses it, off the loop
         status, raw, body = render(
-            entry, headers.get(b"accept-encoding", b"").decode("latin-1"),
+            entry, accept,
             (headers.get(b"if-none-match") or b"").decode("latin-1") or None,
             scope["method"] == "HEAD")
         raw += NOT_FRAMEABLE

@@ -2,7 +2,8 @@
 
 A data response is built once per (data version, URL) and kept in the app's response cache
 (a frontwatch.memo.Cache bounded by FRONTWATCH_RESPONSE_CACHE_MB) with its gzip (and brotli,
-when the package is installed) variants computed at that moment, never per request. Its
+when the package is installed) variants computed the first time a client asks for each —
+in a worker thread, never on the event loop — and then kept, never made per request. Its
 strong ETag is the hash of the identity body, suffixed per encoding (RFC 9110 §8.8.3: each
 encoding is its own representation), so a client's `If-None-Match` still answers 304 after
 the cache was invalidated by new data, as long as the bytes did not change.
@@ -26,7 +27,7 @@ ENCODINGS = ("br", "gzip") if brotli else ("gzip",)
 
 @dataclass(slots=True)
 class Entry:
-    """One response, ready to send in every encoding we offer."""
+    """One response: its identity body and the encoded variants made so far."""
 
     media_type: str
     headers: dict[str, str]
@@ -39,6 +40,21 @@ class Entry:
     def __post_init__(self) -> None:
         self.size = sum(len(b) for b in self.bodies.values())
 
+    @property
+    def offered(self) -> tuple[str, ...]:
+        """The encodings this response can be sent in besides identity."""
+        return ENCODINGS if len(self.bodies["identity"]) >= MIN_COMPRESS else ()
+
+    def body(self, encoding: str) -> bytes:
+        """The body in `encoding`, compressed now if no request asked for it before (two
+        threads may both compress it; the bytes are the same). `size` grows with it."""
+        body = self.bodies.get(encoding)
+        if body is None:
+            body = _COMPRESS[encoding](self.bodies["identity"])
+            self.bodies[encoding] = body
+            self.size += len(body)
+        return body
+
     def etag(self, encoding: str) -> str:
         return f'"{self.tag}"' if encoding == "identity" else f'"{self.tag}-{encoding}"'
 
@@ -47,34 +63,35 @@ class Entry:
         if encoding not in self._raw:
             common = [(k.lower().encode(), v.encode()) for k, v in self.headers.items()]
             common.append((b"etag", self.etag(encoding).encode()))
-            if len(self.bodies) > 1:
+            if self.offered:
                 common.append((b"vary", b"Accept-Encoding"))
             full = [*common, (b"content-type", self.media_type.encode()),
-                    (b"content-length", str(len(self.bodies[encoding])).encode())]
+                    (b"content-length", str(len(self.body(encoding))).encode())]
             if encoding != "identity":
                 full.append((b"content-encoding", encoding.encode()))
             self._raw[encoding] = (common, full)
         return self._raw[encoding]
 
 
+# gzip level 6, brotli quality 5: fast enough for a cache miss on a multi-megabyte snapshot,
+# within a few % of the maximum ratio
+_COMPRESS = {"gzip": lambda body: gzip.compress(body, compresslevel=6, mtime=0),
+             "br": lambda body: brotli.compress(body, quality=5)}
+
+
 def make_entry(body: bytes, media_type: str, headers: dict[str, str] | None = None,
                status: int = 200) -> Entry:
-    """Hash and compress a body once (gzip level 6, brotli quality 5: fast enough for a
-    cache miss on a multi-megabyte snapshot, within a few % of the maximum ratio)."""
-    bodies = {"identity": body}
-    if len(body) >= MIN_COMPRESS:
-        bodies["gzip"] = gzip.compress(body, compresslevel=6, mtime=0)
-        if brotli is not None:
-            bodies["br"] = brotli.compress(body, quality=5)
+    """Hash a body once; its compressed variants are made when first asked for
+    (:meth:`Entry.body`)."""
     tag = hashlib.blake2b(body, digest_size=16).hexdigest()
-    return Entry(media_type, dict(headers or {}), bodies, tag, status)
+    return Entry(media_type, dict(headers or {}), {"identity": body}, tag, status)
 
 
 def negotiate(accept_encoding: str, entry: Entry) -> str:
-    """The best encoding the client accepts (q > 0) that we hold; identity otherwise."""
+    """The best encoding the client accepts (q > 0) that we offer; identity otherwise."""
     accepted = _accepted(accept_encoding)
-    for enc in ENCODINGS:
-        if enc in entry.bodies and accepted.get(enc, accepted.get("*", 0.0)) > 0:
+    for enc in entry.offered:
+        if accepted.get(enc, accepted.get("*", 0.0)) > 0:
             return enc
     return "identity"
 
@@ -114,9 +131,15 @@ def matches(if_none_match: str | None, entry: Entry) -> bool:
 def render(entry: Entry, accept_encoding: str, if_none_match: str | None, head: bool = False
            ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """Status, raw headers and body for one request: the same bytes for the route and for
-    the ASGI fast path (api.app.FastPath)."""
+    the ASGI fast path (api.app.FastPath). May compress (see :meth:`Entry.body`): the fast
+    path, on the event loop, first checks :func:`ready`."""
     enc = negotiate(accept_encoding, entry)
     not_modified, full = entry.raw_headers(enc)
     if entry.status == 200 and matches(if_none_match, entry):
         return 304, list(not_modified), b""
-    return entry.status, list(full), b"" if head else entry.bodies[enc]
+    return entry.status, list(full), b"" if head else entry.body(enc)
+
+
+def ready(entry: Entry, accept_encoding: str) -> bool:
+    """Whether `render` can answer this client without compressing anything."""
+    return negotiate(accept_encoding, entry) in entry.bodies

@@ -52,10 +52,14 @@ def cached(request: Request, store: SqlStore, build: Callable[[], Entry]) -> Res
     cache = request.app.state.cache
     key = request_key(request.scope, data_version(store))
     entry = cache.get(key)
-    if entry is None:
+    fresh = entry is None
+    if fresh:
         entry = build()
-        cache.put(key, entry)
-    return send(request, entry)
+    size = entry.size
+    response = send(request, entry)
+    if fresh or entry.size != size:
+        cache.put(key, entry)  # new, or it grew an encoding: the cache counts its bytes again
+    return response
 
 
 def credit_headers(source: str, illustrative: bool = False) -> dict[str, str]:
