@@ -34,6 +34,6 @@ def test_variants_are_made_on_first_request_and_kept():
 def test_small_bodies_are_never_compressed():
     entry = make_entry(b"{}", "application/json")
     assert entry.offered == () and ready(entry, "gzip, br")
-    status, headers, sent = render(entry, "gzip, br", None)
+    _, headers, sent = render(entry, "gzip, br", None)
     assert sent == b"{}" and b"content-encoding" not in dict(headers)
     assert b"vary" not in dict(headers)

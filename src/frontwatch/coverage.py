@@ -73,8 +73,9 @@ class Span:
 
 def span(store: SqlStore, source: str, rng: dates.DayRange) -> Span:
     """`rng` clamped to the source's days (see :func:`dates.clamp`)."""
-    snaps = store.snapshots(source)
-    if not snaps:
+    held = store.snapshot_span(source)
+    if held is None:
         raise NotFound(f"no snapshots from source {source!r}", suggestions=store.sources())
-    start, end = dates.clamp(rng, snaps[0].date, snaps[-1].date, f"{source!r} snapshot")
-    return Span(start, end, rng, snaps[-1].valid_at)
+    first, newest = held
+    start, end = dates.clamp(rng, first.date(), newest.date(), f"{source!r} snapshot")
+    return Span(start, end, rng, newest)

@@ -302,6 +302,13 @@ class SqlStore:
                            "ORDER BY source, valid_at, recorded_at, id", params)
         return [self._snap(r) for r in rows]
 
+    def snapshot_span(self, source: str) -> tuple[datetime, datetime] | None:
+        """(oldest, newest) `valid_at` of a source's revisions, None when it has none: what a
+        range check needs, without listing every revision (one indexed query)."""
+        row = self._query("SELECT min(valid_at), max(valid_at) FROM snapshots WHERE source=?",
+                          (source,))[0]
+        return None if row[0] is None else (parse_iso(row[0]), parse_iso(row[1]))
+
     def revisions_of_next_day(self, source: str, day: date) -> list[SnapshotInfo]:
         """The revisions of the first day after `day` that has any, oldest first."""
         after = end_of_day(day)
