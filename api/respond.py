@@ -10,6 +10,7 @@ import orjson
 from fastapi import Request
 from starlette.responses import Response
 
+from api import negotiate
 from api.cache import Entry, make_entry, render
 from frontwatch.model import DEMO_NOTICE, attribution
 from frontwatch.serving import data_version
@@ -24,10 +25,11 @@ ORJSON_OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 
 def request_key(scope: dict[str, Any], version: Hashable) -> Hashable:
-    """Everything a cached body depends on: the data, and the URL as the client wrote it
-    (the host appears in absolute links)."""
+    """Everything a cached body depends on: the data, the URL as the client wrote it (the
+    host appears in absolute links) and, for OGC resources, whether a browser asked (HTML)."""
     host = next((v for k, v in scope["headers"] if k == b"host"), b"")
-    return (version, scope.get("scheme"), host, scope["path"], scope.get("query_string", b""))
+    return (version, scope.get("scheme"), host, scope["path"], scope.get("query_string", b""),
+            negotiate.variant(scope))
 
 
 class Prebuilt(Response):

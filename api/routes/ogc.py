@@ -15,16 +15,17 @@ from urllib.parse import urlencode
 
 import orjson
 import shapely
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from api import params
+from api import ogc_html, ogc_query, params
 from api.cache import make_entry
 from api.deps import SettingsDep, StoreDep
 from api.heavy import heavy_when
-from api.respond import GEOJSON, JSON, LATEST, cached, credit_headers, json_entry
+from api.ogc_query import Extensions
+from api.respond import GEOJSON, JSON, LATEST, cached, credit_headers, json_entry, send
 from api.routes.common import PLACES_CREDIT
-from frontwatch import analytics, coverage, lookup
+from frontwatch import analytics, coverage, crs, lookup
 from frontwatch.errors import NotFound
 from frontwatch.geojson import feature_collection, rfc7946
 from frontwatch.model import OSM_ATTRIBUTION, SnapshotInfo, attribution
@@ -39,12 +40,14 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    *ogc_html.CONFORMANCE, *ogc_query.CONFORMANCE,
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 UKRAINE_BBOX = [22.1, 44.3, 40.3, 52.4]
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 OGC_GEOJSON = {200: {"content": {GEOJSON: {"schema": {"type": "object"}}},
                      "description": "GeoJSON"}}
+Format = Annotated[str, Depends(ogc_html.fmt)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,17 +175,19 @@ def _describe(request: Request, store: SqlStore, settings: Settings, c: Collecti
     base = f"{_base(request)}/collections/{c.id}"
     return {
         "id": c.id, "title": c.title, "description": c.description, "itemType": "feature",
-        "crs": [CRS84],
+        "crs": list(crs.SUPPORTED), "storageCrs": CRS84,
         "extent": {"spatial": {"bbox": [spatial], "crs": CRS84},
                    "temporal": {"interval": [_temporal(store, settings, c.id)],
                                 "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}},
         "links": [_link(base, "self"),
-                  _link(f"{base}/items", "items", GEOJSON, f"{c.title} (GeoJSON)")],
+                  _link(f"{base}/items", "items", GEOJSON, f"{c.title} (GeoJSON)"),
+                  _link(f"{base}/queryables", ogc_query.QUERYABLES_REL,
+                        ogc_query.SCHEMA_JSON, "Queryables (for filter and sortby)")],
     }
 
 
 @router.get("/", summary="Landing page (OGC API – Features)")
-def landing(request: Request, store: StoreDep) -> Response:
+def landing(request: Request, store: StoreDep, fmt: Format) -> Response:
     def build():
         b = _base(request)
         return json_entry({
@@ -198,16 +203,18 @@ def landing(request: Request, store: StoreDep) -> Response:
                 _link(f"{b}/collections", "data", JSON, "Collections"),
             ]}, {"Cache-Control": LATEST})
 
-    return cached(request, store, build)
+    return cached(request, store, ogc_html.negotiated(build, fmt, "landing", request))
 
 
 @router.get("/conformance", summary="Conformance classes")
-def conformance() -> dict[str, list[str]]:
-    return {"conformsTo": CONFORMANCE}
+def conformance(request: Request, fmt: Format) -> Response:
+    return send(request, ogc_html.negotiated(
+        lambda: json_entry({"conformsTo": CONFORMANCE}), fmt, "conformance", request)())
 
 
 @router.get("/collections", summary="The feature collections")
-def collections(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+def collections(request: Request, store: StoreDep, settings: SettingsDep,
+                fmt: Format) -> Response:
     def build():
         spatial = _spatial(store)
         return json_entry({
@@ -215,7 +222,7 @@ def collections(request: Request, store: StoreDep, settings: SettingsDep) -> Res
             "collections": [_describe(request, store, settings, c, spatial)
                             for c in COLLECTIONS.values()]}, {"Cache-Control": LATEST})
 
-    return cached(request, store, build)
+    return cached(request, store, ogc_html.negotiated(build, fmt, "collections", request))
 
 
 CollectionId = Annotated[str, Path(description=", ".join(COLLECTIONS), examples=["control"])]
@@ -223,10 +230,20 @@ CollectionId = Annotated[str, Path(description=", ".join(COLLECTIONS), examples=
 
 @router.get("/collections/{collection_id}", summary="One collection")
 def collection(request: Request, store: StoreDep, settings: SettingsDep,
-               collection_id: CollectionId) -> Response:
+               collection_id: CollectionId, fmt: Format) -> Response:
     c = _collection(collection_id)
-    return cached(request, store, lambda: json_entry(
-        _describe(request, store, settings, c, _spatial(store)), {"Cache-Control": LATEST}))
+    return cached(request, store, ogc_html.negotiated(lambda: json_entry(
+        _describe(request, store, settings, c, _spatial(store)), {"Cache-Control": LATEST}),
+        fmt, "collection", request))
+
+
+@router.get("/collections/{collection_id}/queryables",
+            summary="The properties a filter and sortby may name (JSON Schema)")
+def queryables(request: Request, collection_id: CollectionId, fmt: Format) -> Response:
+    c = _collection(collection_id)
+    return send(request, ogc_html.negotiated(
+        lambda: ogc_query.queryables_entry(request, c.id, c.title), fmt, "queryables",
+        request, title=c.title)())
 
 
 @router.get("/collections/{collection_id}/items", responses=OGC_GEOJSON,
@@ -241,9 +258,11 @@ def items(request: Request, store: StoreDep, settings: SettingsDep,
               examples=["2025-06-30"])] = None,
           limit: Annotated[int, Query(ge=1, description=f"page size (max {MAX_LIMIT}; larger "
                                       "values are clamped)")] = DEFAULT_LIMIT,
-          offset: Annotated[int, Query(ge=0, le=2**31)] = 0) -> Response:
+          offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+          ext: Annotated[Extensions, Depends(ogc_query.extensions)] = None,
+          fmt: Format = "json") -> Response:
     c = _collection(collection_id)
-    box = params.bbox(bbox)
+    box = ext.bbox(bbox)
     dt = params.datetime_param(datetime_)
     limit = min(limit, MAX_LIMIT)
 
@@ -254,14 +273,16 @@ def items(request: Request, store: StoreDep, settings: SettingsDep,
             keep = shapely.intersects([g for g, _ in feats], shapely.box(*box))
             feats = [f for f, k in zip(feats, keep) if k]
             ids = [i for i, k in zip(ids, keep) if k]
-        page, page_ids = feats[offset:offset + limit], ids[offset:offset + limit]
+        feats, ids = ext.select(feats, ids)
+        page, page_ids = ext.shape(feats[offset:offset + limit]), ids[offset:offset + limit]
         meta = {"numberMatched": len(feats), "numberReturned": len(page),
                 "timeStamp": iso(datetime.now(UTC)),
                 "links": _page_links(request, c.id, offset, limit, len(feats)), **layer.meta}
-        return make_entry(feature_collection(page, meta, page_ids), GEOJSON,
-                          {"Cache-Control": LATEST, **layer.headers})
+        return make_entry(feature_collection(page, meta, page_ids, ext.crs.decimals), GEOJSON,
+                          {"Cache-Control": LATEST, **layer.headers, **ext.headers()})
 
-    return cached(request, store, build)
+    return cached(request, store, ogc_html.negotiated(build, fmt, "items", request,
+                                                      request.app.state.settings.assets))
 
 
 def _page_links(request: Request, cid: str, offset: int, limit: int, matched: int
@@ -288,23 +309,27 @@ def item(request: Request, store: StoreDep, settings: SettingsDep,
          collection_id: CollectionId,
          feature_id: Annotated[str, Path(description="control: <snapshot id>-<n>; places, "
                                          "regions: slug; frontline: date",
-                                         examples=["1-0"])]) -> Response:
+                                         examples=["1-0"])],
+         ext: Annotated[Extensions, Depends(ogc_query.item_extensions)],
+         fmt: Format) -> Response:
     c = _collection(collection_id)
 
     def build():
         layer = _feature_layer(store, settings, c, feature_id)
         if feature_id not in layer.ids:
             raise NotFound(f"collection {c.id!r} has no feature {feature_id!r}")
-        geom, props = layer.features[layer.ids.index(feature_id)]
+        [(geom, props)] = ext.shape([layer.features[layer.ids.index(feature_id)]])
         doc = {"links": [_link(str(request.url), "self", GEOJSON),
                          _link(f"{_base(request)}/collections/{c.id}", "collection")],
                **layer.meta}
         body = (b'{"type":"Feature","id":' + orjson.dumps(feature_id) + b',"geometry":'
-                + rfc7946([geom])[0] + b',"properties":' + orjson.dumps(props)
-                + b"," + orjson.dumps(doc)[1:])
-        return make_entry(body, GEOJSON, {"Cache-Control": LATEST, **layer.headers})
+                + rfc7946([geom], ext.crs.decimals)[0] + b',"properties":'
+                + orjson.dumps(props) + b"," + orjson.dumps(doc)[1:])
+        return make_entry(body, GEOJSON, {"Cache-Control": LATEST, **layer.headers,
+                                          **ext.headers()})
 
-    return cached(request, store, build)
+    return cached(request, store, ogc_html.negotiated(build, fmt, "item", request,
+                                                      request.app.state.settings.assets))
 
 
 def _feature_layer(store: SqlStore, settings: Settings, c: Collection, fid: str) -> Layer:

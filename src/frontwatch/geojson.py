@@ -47,11 +47,12 @@ def rfc7946(geoms: Sequence[Any], decimals: int = 6) -> list[bytes]:
 
 
 def feature_collection(features: Iterable[tuple[Any, dict[str, Any]]],
-                       meta: dict[str, Any] | None = None, ids: Sequence[Any] | None = None
-                       ) -> bytes:
-    """A FeatureCollection from (geometry, properties) pairs, with extra top-level members."""
+                       meta: dict[str, Any] | None = None, ids: Sequence[Any] | None = None,
+                       decimals: int = 6) -> bytes:
+    """A FeatureCollection from (geometry, properties) pairs, with extra top-level members
+    (`decimals`: of the coordinates' units, e.g. 2 for metres of a projected CRS)."""
     items = list(features)
-    texts = rfc7946([g for g, _ in items]) if items else []
+    texts = rfc7946([g for g, _ in items], decimals) if items else []
     parts = []
     for i, ((_, props), text) in enumerate(zip(items, texts)):
         head = b'{"type":"Feature"'

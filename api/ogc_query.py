@@ -1,0 +1,248 @@
+"""The OGC API query extensions on top of Part 1: CQL2 `filter` and `queryables` (Part 3),
+`crs`/`bbox-crs` (Part 2), `sortby` and `properties`.
+
+Each collection's queryables (one JSON Schema per collection) are declared here, so a filter,
+a sort key or a property selection naming anything else is a 400 before any data is read.
+Filtering and sorting run on all the features a collection yields for the request (after
+`bbox`/`datetime`), *before* paging, so `numberMatched` and the `next` links count the
+filtered set; the geometries are reprojected and the properties cut only on the page sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from fastapi import Path, Query, Request
+from pygeofilter import ast
+
+from api.respond import json_entry
+from frontwatch import cql, crs
+from frontwatch.cql import Queryable
+from frontwatch.errors import InputError, NotFound
+from frontwatch.snapshots import STATUS_CHOICES
+
+FILTER_CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+]
+CRS_CONFORMANCE = ["http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"]
+CONFORMANCE = [*CRS_CONFORMANCE, *FILTER_CONFORMANCE]
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+SCHEMA_JSON = "application/schema+json"
+# the query parameters this module adds to `items` (and, for crs/properties, to one item)
+ITEMS_PARAMS = ("filter", "filter-lang", "filter-crs", "crs", "bbox-crs", "sortby",
+                "properties")
+
+_G = Queryable("geometry", "geometry", "The feature's geometry (lon/lat; filter-crs for "
+               "literals in another CRS)")
+QUERYABLES: dict[str, tuple[Queryable, ...]] = {
+    "control": (
+        Queryable("status", "string", "What the zone claims", tuple(STATUS_CHOICES)),
+        Queryable("kind", "string", "occupied (since 2022), ordlo, crimea, occupied-ordlo, "
+                  "contested, liberated"),
+        Queryable("since", "integer", "Year the occupation began, where the source says"),
+        Queryable("label", "string", "The source's label for the zone"),
+        Queryable("area_km2", "number", "Geodesic area, km²"),
+        Queryable("source", "string", "The assessing source"),
+        Queryable("valid_at", "date-time", "The moment the state describes"),
+        Queryable("snapshot_id", "integer", "The revision's id"),
+        Queryable("revision", "integer", "The revision number of that moment"),
+        _G),
+    "places": (
+        Queryable("slug", "string", "Identifier"),
+        Queryable("name_en", "string", "English name"),
+        Queryable("name_uk", "string", "Ukrainian name"),
+        Queryable("kind", "string", "Settlement kind (city, town, village, …)"),
+        Queryable("population", "integer", "Population (GeoNames; null when unknown)"),
+        Queryable("region", "string", "Slug of its oblast"),
+        _G),
+    "regions": (
+        Queryable("slug", "string", "Identifier"),
+        Queryable("level", "string", "Administrative level",
+                  ("oblast", "raion", "hromada", "group")),
+        Queryable("name_en", "string", "English name"),
+        Queryable("name_uk", "string", "Ukrainian name"),
+        Queryable("code", "string", "Official code"),
+        Queryable("parent", "string", "Slug of the enclosing region"),
+        Queryable("area_km2", "number", "Geodesic area, km²"),
+        Queryable("valid_from", "date", "First day these boundaries are in force"),
+        _G),
+    "frontline": (
+        Queryable("date", "date", "The day the line is drawn for"),
+        Queryable("source", "string", "The assessing source"),
+        Queryable("length_km", "number", "Geodesic length, km"),
+        Queryable("snapshot_id", "integer", "The revision the line comes from"),
+        _G),
+}
+
+
+def queryables_of(collection_id: str) -> tuple[Queryable, ...]:
+    if collection_id not in QUERYABLES:
+        raise NotFound(f"unknown collection {collection_id!r}", suggestions=list(QUERYABLES))
+    return QUERYABLES[collection_id]
+
+
+def queryables_entry(request: Request, collection_id: str, title: str):
+    """The queryables resource (JSON Schema 2020-12) of one collection."""
+    base = str(request.base_url).rstrip("/")
+    doc = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+           "$id": f"{base}/collections/{collection_id}/queryables",
+           "type": "object", "title": title,
+           "properties": {q.name: q.schema() for q in queryables_of(collection_id)},
+           "additionalProperties": False}
+    return json_entry(doc, {"Cache-Control": "public, max-age=3600"}, SCHEMA_JSON)
+
+
+_LON_LAT = crs.SUPPORTED[crs.CRS84]
+
+
+@dataclass(frozen=True, slots=True)
+class Extensions:
+    """The parsed extension parameters of one items/item request."""
+
+    queryables: tuple[Queryable, ...]
+    filter: ast.Node | None = None
+    filter_crs: crs.Crs = _LON_LAT
+    crs: crs.Crs = _LON_LAT
+    bbox_crs: crs.Crs = _LON_LAT
+    sortby: tuple[tuple[str, bool], ...] = ()  # (property, descending)
+    properties: tuple[str, ...] | None = None
+
+    @property
+    def reorders(self) -> bool:
+        """Whether the features must all be read before a page can be cut."""
+        return self.filter is not None or bool(self.sortby)
+
+    def bbox(self, text: str | None) -> tuple[float, float, float, float] | None:
+        """`bbox` (in `bbox-crs`) as lon/lat."""
+        return crs.bbox(text, self.bbox_crs) if text else None
+
+    def select(self, features: Sequence[tuple[Any, dict[str, Any]]], ids: Sequence[Any]
+               ) -> tuple[list[tuple[Any, dict[str, Any]]], list[Any]]:
+        """The features that match `filter`, in `sortby` order (else as given)."""
+        feats, ids = list(features), list(ids)
+        if not feats or not self.reorders:
+            return feats, ids
+        keep = np.arange(len(feats))
+        if self.filter is not None:
+            hit = cql.mask(self.filter, [p for _, p in feats], [g for g, _ in feats],
+                           self.queryables,
+                           to_crs84=lambda g: crs.to_crs84(g, self.filter_crs))
+            keep = keep[hit]
+        if self.sortby and len(keep):
+            keep = keep[_order([feats[i][1] for i in keep], self.sortby, self.queryables)]
+        return [feats[i] for i in keep], [ids[i] for i in keep]
+
+    def shape(self, page: Sequence[tuple[Any, dict[str, Any]]]
+              ) -> list[tuple[Any, dict[str, Any]]]:
+        """The page as sent: geometries in `crs`, only the selected `properties`."""
+        geoms = crs.from_crs84(np.asarray([g for g, _ in page], dtype=object), self.crs) \
+            if page else []
+        props = [p for _, p in page]
+        if self.properties is not None:
+            props = [{k: p.get(k) for k in self.properties} for p in props]
+        return list(zip(geoms, props))
+
+    def headers(self) -> dict[str, str]:
+        return {"Content-Crs": crs.header(self.crs)}
+
+
+def _order(props: list[dict[str, Any]], keys: Sequence[tuple[str, bool]],
+           queryables: Sequence[Queryable]) -> np.ndarray:
+    """Stable positions sorting `props` by `keys`, nulls last whatever the direction."""
+    by = {q.name: q for q in queryables}
+    frame = pd.DataFrame({f"k{i}": cql.column(props, by[name])
+                          for i, (name, _) in enumerate(keys)})
+    frame["pos"] = np.arange(len(props))
+    frame = frame.sort_values([f"k{i}" for i in range(len(keys))],
+                              ascending=[not desc for _, desc in keys],
+                              na_position="last", kind="stable")
+    return frame["pos"].to_numpy()
+
+
+def _names(text: str | None, name: str, allowed: dict[str, Queryable]) -> list[str]:
+    out = [t.strip() for t in (text or "").split(",")]
+    if text is not None and not all(out):
+        raise InputError(f"{name}={text!r}: empty name in the comma-separated list")
+    for n in out:
+        bare = n.lstrip("+-").strip()
+        if text is not None and bare not in allowed:
+            raise InputError(f"{name}={text!r}: unknown property {bare!r}; choose from "
+                             f"{', '.join(sorted(allowed))}")
+    return out if text is not None else []
+
+
+def extensions(
+        collection_id: Annotated[str, Path()],
+        filter_: Annotated[str | None, Query(
+            alias="filter", description="CQL2 predicate on the collection's queryables "
+            "(/collections/{id}/queryables), e.g. `status = 'occupied' AND area_km2 > 10`",
+            examples=["status = 'occupied'"])] = None,
+        filter_lang: Annotated[str | None, Query(
+            alias="filter-lang", description="cql2-text (default) or cql2-json")] = None,
+        filter_crs: Annotated[str | None, Query(
+            alias="filter-crs", description="CRS of the filter's geometry literals "
+            "(default CRS84)")] = None,
+        crs_: Annotated[str | None, Query(
+            alias="crs", description="CRS of the response's geometries: "
+            + ", ".join(crs.SUPPORTED) + " (default CRS84, lon/lat; EPSG:4326 is lat/lon)")
+        ] = None,
+        bbox_crs: Annotated[str | None, Query(
+            alias="bbox-crs", description="CRS of `bbox` (default CRS84)")] = None,
+        sortby: Annotated[str | None, Query(
+            description="comma-separated queryables, each with an optional + (ascending, "
+            "default) or - (descending); nulls last", examples=["-population,name_en"])
+        ] = None,
+        properties: Annotated[str | None, Query(
+            description="comma-separated properties to return (default all)",
+            examples=["name_en,population"])] = None,
+) -> Extensions:
+    """A FastAPI dependency: parse and check the extension parameters of an items request
+    against the collection's queryables (400 naming the parameter)."""
+    qs = queryables_of(collection_id)
+    by_name = {q.name: q for q in qs}
+    scalar = {n: q for n, q in by_name.items() if q.type != "geometry"}
+    node = None
+    cql.language(filter_lang)
+    if filter_ is not None:
+        node = cql.parse(filter_, filter_lang)
+        unknown = sorted(cql.properties(node) - set(by_name))
+        if unknown:
+            raise InputError(f"filter: unknown property {unknown[0]!r}; queryables are "
+                             f"{', '.join(sorted(by_name))}")
+    keys = []
+    for item in _names(sortby, "sortby", scalar):
+        desc = item.startswith("-")
+        keys.append((item.lstrip("+-").strip(), desc))
+    props = _names(properties, "properties", scalar) if properties is not None else None
+    return Extensions(qs, node, crs.parse(filter_crs, "filter-crs"), crs.parse(crs_, "crs"),
+                      crs.parse(bbox_crs, "bbox-crs"), tuple(keys),
+                      tuple(props) if props is not None else None)
+
+
+def item_extensions(
+        collection_id: Annotated[str, Path()],
+        crs_: Annotated[str | None, Query(
+            alias="crs", description="CRS of the geometry (default CRS84)")] = None,
+        properties: Annotated[str | None, Query(
+            description="comma-separated properties to return (default all)")] = None,
+) -> Extensions:
+    """The extension parameters one feature takes: `crs` and `properties`."""
+    qs = queryables_of(collection_id)
+    scalar = {q.name: q for q in qs if q.type != "geometry"}
+    props = _names(properties, "properties", scalar) if properties is not None else None
+    return Extensions(qs, crs=crs.parse(crs_, "crs"),
+                      properties=tuple(props) if props is not None else None)

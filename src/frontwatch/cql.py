@@ -1,0 +1,394 @@
+"""CQL2 filters (OGC API – Features Part 3) on feature properties, evaluated column-wise.
+
+pygeofilter parses the two encodings (``cql2-text``, ``cql2-json``) into its AST; this module
+checks every property against the collection's queryables and evaluates the AST on a table of
+those properties with CQL2's three-valued logic: a comparison with a null property is
+*unknown*, so ``NOT (population > 1000)`` does not select places whose population is unknown
+(pandas' nullable booleans implement exactly that Kleene logic).
+
+Served: comparisons (``= <> < <= > >=``), ``AND OR NOT``, ``LIKE`` (``%`` and ``_``),
+``BETWEEN``, ``IN``, ``IS NULL``, ``CASEI``, ``DATE()``/``TIMESTAMP()`` literals and the spatial
+predicates (``S_INTERSECTS`` … ``S_EQUALS``) on the geometry with WKT, GeoJSON or BBOX
+literals. Temporal (``T_*``), array (``A_*``) and arithmetic operators are a 400 naming
+`filter`, as is anything unparsable, an unknown property or a type mismatch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from lark.exceptions import LarkError
+from pygeofilter import ast, values
+from pygeofilter.backends.evaluator import Evaluator, handle
+from pygeofilter.parsers.cql2_json import parse as parse_json
+from pygeofilter.parsers.cql2_text import parse as parse_text
+from pygeofilter.util import like_pattern_to_re
+
+from frontwatch.errors import InputError
+
+LANGS = ("cql2-text", "cql2-json")
+MAX_FILTER_CHARS = 10_000  # a filter is a URL parameter: this bounds parsing and evaluation
+TYPES = ("string", "integer", "number", "boolean", "date", "date-time", "geometry")
+_SPATIAL = {"INTERSECTS": shapely.intersects, "DISJOINT": shapely.disjoint,
+            "CONTAINS": shapely.contains, "WITHIN": shapely.within,
+            "TOUCHES": shapely.touches, "CROSSES": shapely.crosses,
+            "OVERLAPS": shapely.overlaps, "EQUALS": shapely.equals}
+_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "=": lambda a, b: a == b, "<>": lambda a, b: a != b, "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+_MIRROR = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+@dataclass(frozen=True, slots=True)
+class Queryable:
+    """One property a filter (and sortby) may name: its JSON Schema type, and for strings
+    the values it takes when they are a fixed set."""
+
+    name: str
+    type: str
+    title: str
+    enum: tuple[str, ...] | None = None
+
+    def schema(self) -> dict[str, Any]:
+        """The property's JSON Schema, as Part 3's queryables resource lists it."""
+        if self.type == "geometry":
+            return {"title": self.title, "format": "geometry-any",
+                    "x-ogc-role": "primary-geometry"}
+        out: dict[str, Any] = {"title": self.title}
+        if self.type in ("date", "date-time"):
+            out.update(type="string", format=self.type)
+        else:
+            out["type"] = self.type
+        if self.enum:
+            out["enum"] = list(self.enum)
+        return out
+
+
+def parse(text: str, lang: str | None = None, name: str = "filter") -> ast.Node:
+    """The AST of a filter in `lang` (default cql2-text). Errors name `name` and say why."""
+    lang = language(lang)
+    if len(text) > MAX_FILTER_CHARS:
+        raise InputError(f"{name}: longer than {MAX_FILTER_CHARS} characters")
+    try:
+        node = (parse_text(text) if lang == "cql2-text"
+                else parse_json(_bbox_as_polygon(json.loads(text))))
+    except (LarkError, ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
+        raise InputError(f"{name}={_short(text)}: not valid {lang}: {_reason(exc)}") from None
+    if not isinstance(node, ast.Node):
+        raise InputError(f"{name}={_short(text)}: not a {lang} predicate")
+    return node
+
+
+def language(lang: str | None) -> str:
+    """The filter language a `filter-lang` names (default cql2-text)."""
+    if lang is None:
+        return "cql2-text"
+    if lang not in LANGS:
+        raise InputError(f"filter-lang={lang!r}: expected one of {', '.join(LANGS)}")
+    return lang
+
+
+def column(props: Sequence[dict[str, Any]], q: Queryable) -> pd.Series:
+    """One property of every row, typed by its queryable (dates as UTC timestamps, nullable
+    integers, numbers, booleans and strings)."""
+    raw = [p.get(q.name) for p in props]
+    if q.type in ("date", "date-time"):
+        return pd.Series(pd.to_datetime(pd.Series(raw, dtype=object), utc=True,
+                                        format="ISO8601"))
+    dtype = {"string": "string", "integer": "Int64", "number": "Float64",
+             "boolean": "boolean"}[q.type]
+    return pd.Series(raw, dtype=dtype)
+
+
+def mask(node: ast.Node, props: Sequence[dict[str, Any]], geoms: Sequence[Any],
+         queryables: Sequence[Queryable], *, to_crs84: Callable | None = None,
+         name: str = "filter") -> np.ndarray:
+    """Which rows match: a boolean array as long as `props`. `geoms` are the rows' lon/lat
+    geometries; `to_crs84` maps a literal geometry of the filter's CRS (`filter-crs`) to
+    lon/lat."""
+    table = _Table(props, geoms, {q.name: q for q in queryables}, name)
+    try:
+        out = _Eval(table, to_crs84 or (lambda g: g), name).evaluate(node)
+    except RecursionError:
+        raise InputError(f"{name}: nested too deeply") from None
+    n = len(props)
+    if isinstance(out, _Col):
+        if out.q.type != "boolean":
+            raise InputError(f"{name}: property {out.q.name!r} is not a predicate")
+        out = out.values
+    if isinstance(out, bool | np.bool_):
+        return np.full(n, bool(out))
+    if not isinstance(out, pd.Series):
+        raise InputError(f"{name}: not a predicate")
+    return out.fillna(False).to_numpy(dtype=bool)
+
+
+def properties(node: ast.Node) -> set[str]:
+    """The property names a filter refers to (for the cheap pre-checks of a caller)."""
+    found: set[str] = set()
+    todo: list[Any] = [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, ast.Attribute):
+            found.add(n.name)
+        elif hasattr(n, "get_sub_nodes"):
+            subs = n.get_sub_nodes()
+            todo.extend(subs if isinstance(subs, list) else [subs])
+    return found
+
+
+def _bbox_as_polygon(doc: Any) -> Any:
+    """cql2-json `{"bbox": [minx, miny, maxx, maxy]}` as the equivalent GeoJSON polygon:
+    pygeofilter 0.4 reads the array in the wrong order (Envelope(x1, x2, y1, y2))."""
+    if isinstance(doc, list):
+        return [_bbox_as_polygon(d) for d in doc]
+    if not isinstance(doc, dict):
+        return doc
+    if set(doc) == {"bbox"} and isinstance(doc["bbox"], list):
+        box = doc["bbox"]
+        if len(box) == 6:
+            box = [box[0], box[1], box[3], box[4]]
+        if len(box) != 4 or not all(isinstance(v, int | float) for v in box):
+            raise ValueError("a bbox is 4 (or 6) numbers")
+        return shapely.geometry.mapping(shapely.box(*box))
+    return {k: _bbox_as_polygon(v) for k, v in doc.items()}
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 80 else text[:77] + "...")
+
+
+def _reason(exc: Exception) -> str:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return first[:200]
+
+
+@dataclass(slots=True)
+class _Col:
+    """A property column during evaluation (values typed by its queryable)."""
+
+    q: Queryable
+    values: Any  # pd.Series, or an object ndarray of shapely geometries for the geometry
+
+
+class _Table:
+    def __init__(self, props, geoms, queryables: dict[str, Queryable], name: str):
+        self.props, self.geoms, self.queryables, self.name = props, geoms, queryables, name
+        self._cols: dict[str, _Col] = {}
+
+    def column(self, prop: str) -> _Col:
+        q = self.queryables.get(prop)
+        if q is None:
+            raise InputError(f"{self.name}: unknown property {prop!r}; queryables are "
+                             f"{', '.join(sorted(self.queryables))}")
+        if prop not in self._cols:
+            self._cols[prop] = _Col(q, self._typed(q))
+        return self._cols[prop]
+
+    def _typed(self, q: Queryable):
+        if q.type == "geometry":
+            return np.asarray(self.geoms, dtype=object)
+        return column(self.props, q)
+
+
+def _literal_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, date | datetime):
+        return "date-time"
+    return type(value).__name__
+
+
+def _compatible(q: Queryable, value: Any) -> Any:
+    """The literal as the column's type (dates as UTC timestamps), or a 400."""
+    kind = _literal_type(value)
+    want = {"integer": "number", "date": "date-time"}.get(q.type, q.type)
+    if kind != want:
+        raise TypeError(f"property {q.name!r} is {q.type}, compared with {value!r}")
+    if want == "date-time":
+        ts = pd.Timestamp(value)
+        return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return value
+
+
+class _Eval(Evaluator):
+    """Evaluates to pandas nullable booleans (Kleene logic), _Col or plain literals."""
+
+    def __init__(self, table: _Table, to_crs84: Callable, name: str):
+        self.table, self.to_crs84, self.name = table, to_crs84, name
+
+    def adopt(self, node, *sub_args):
+        what = getattr(node, "op", None)
+        label = getattr(what, "value", None) or type(node).__name__
+        raise InputError(f"{self.name}: the operator {label} is not supported here "
+                         "(see /conformance)")
+
+    def _fail(self, why: str):
+        raise InputError(f"{self.name}: {why}")
+
+    @handle(ast.Attribute)
+    def attribute(self, node):
+        return self.table.column(node.name)
+
+    @handle(*values.LITERALS)
+    def literal(self, node):
+        return node
+
+    @handle(values.Geometry)
+    def geometry(self, node):
+        try:
+            return self.to_crs84(shapely.geometry.shape(node.geometry))
+        except (ValueError, TypeError, AttributeError, shapely.errors.ShapelyError) as exc:
+            return self._fail(f"invalid geometry literal: {exc}")
+
+    @handle(values.Envelope)
+    def envelope(self, node):
+        return self.to_crs84(shapely.box(min(node.x1, node.x2), min(node.y1, node.y2),
+                                         max(node.x1, node.x2), max(node.y1, node.y2)))
+
+    @handle(ast.Not)
+    def not_(self, node, sub):
+        return ~self._predicate(sub)
+
+    @handle(ast.And, ast.Or)
+    def combination(self, node, lhs, rhs):
+        a, b = self._predicate(lhs), self._predicate(rhs)
+        return (a & b) if node.op.value == "AND" else (a | b)
+
+    @handle(ast.Comparison, subclasses=True)
+    def comparison(self, node, lhs, rhs):
+        op = node.op.value
+        if not isinstance(lhs, _Col) and isinstance(rhs, _Col):
+            lhs, rhs, op = rhs, lhs, _MIRROR[op]
+        if not isinstance(lhs, _Col):
+            try:
+                return bool(_OPS[op](lhs, rhs))
+            except TypeError:
+                return self._fail(f"cannot compare {lhs!r} with {rhs!r}")
+        self._scalar(lhs)
+        if isinstance(rhs, _Col):
+            if {lhs.q.type, rhs.q.type} - {"integer", "number"} and lhs.q.type != rhs.q.type:
+                self._fail(f"cannot compare {lhs.q.name!r} ({lhs.q.type}) with "
+                           f"{rhs.q.name!r} ({rhs.q.type})")
+            other = rhs.values
+        else:
+            other = self._value(lhs.q, rhs)
+        return self._known(_OPS[op](lhs.values, other), lhs.values, other)
+
+    @handle(ast.Between)
+    def between(self, node, lhs, low, high):
+        col = self._column(lhs, "BETWEEN")
+        lo, hi = self._value(col.q, low), self._value(col.q, high)
+        out = self._known((col.values >= lo) & (col.values <= hi), col.values)
+        return ~out if node.not_ else out
+
+    @handle(ast.In)
+    def in_(self, node, lhs, *options):
+        col = self._column(lhs, "IN")
+        vals = [self._value(col.q, v) for v in options]
+        out = self._known(col.values.isin(vals).astype("boolean"), col.values)
+        return ~out if node.not_ else out
+
+    @handle(ast.Like)
+    def like(self, node, lhs):
+        col = self._column(lhs, "LIKE")
+        if col.q.type != "string":
+            self._fail(f"LIKE needs a string property; {col.q.name!r} is {col.q.type}")
+        # CQL2's wildcards are % and _ with backslash escapes (the parser's default single
+        # character is '.', which would make 'St. X' match 'St X' and '_' literal)
+        pattern = like_pattern_to_re(node.pattern, node.nocase, "%", "_", "\\")
+        out = self._known(col.values.str.fullmatch(pattern).astype("boolean"), col.values)
+        return ~out if node.not_ else out
+
+    @handle(ast.IsNull)
+    def null(self, node, lhs):
+        col = self._column(lhs, "IS NULL")
+        out = pd.Series(pd.isna(col.values), dtype="boolean")
+        return ~out if node.not_ else out
+
+    @handle(ast.Function)
+    def function(self, node, *args):
+        fname = node.name.lower()
+        if fname == "bbox" and len(args) in (4, 6):  # cql2-text BBOX(minx, miny, maxx, maxy)
+            box = args if len(args) == 4 else (args[0], args[1], args[3], args[4])
+            if not all(_literal_type(v) == "number" for v in box):
+                self._fail("BBOX takes 4 (or 6) numbers")
+            return self.to_crs84(shapely.box(*box))
+        if fname in ("lower", "casei") and len(args) == 1:  # pygeofilter spells CASEI lower
+            (arg,) = args
+            if isinstance(arg, _Col) and arg.q.type == "string":
+                return _Col(arg.q, arg.values.str.lower())
+            if isinstance(arg, str):
+                return arg.lower()
+            self._fail("CASEI takes a string property or literal")
+        return self._fail(f"unknown function {node.name!r}")
+
+    @handle(ast.SpatialComparisonPredicate, subclasses=True)
+    def spatial(self, node, lhs, rhs):
+        if not isinstance(lhs, _Col) and isinstance(rhs, _Col):
+            if node.op.name in ("CONTAINS", "WITHIN"):  # A within B = B contains A
+                node_op = "WITHIN" if node.op.name == "CONTAINS" else "CONTAINS"
+            else:
+                node_op = node.op.name
+            lhs, rhs = rhs, lhs
+        else:
+            node_op = node.op.name
+        if not (isinstance(lhs, _Col) and lhs.q.type == "geometry"):
+            self._fail(f"S_{node_op} needs the geometry property and a geometry literal")
+        if not isinstance(rhs, shapely.Geometry):
+            self._fail(f"S_{node_op} needs a geometry literal (WKT, GeoJSON or BBOX)")
+        geoms = lhs.values
+        hit = np.zeros(len(geoms), dtype=bool)
+        present = ~shapely.is_missing(geoms)
+        if present.any():
+            shapely.prepare(rhs)
+            hit[present] = _SPATIAL[node_op](geoms[present], rhs)
+        return pd.Series(hit, dtype="boolean").mask(~present)
+
+    def _predicate(self, value):
+        if isinstance(value, bool | np.bool_):
+            return pd.Series(np.full(len(self.table.props), bool(value)), dtype="boolean")
+        if isinstance(value, _Col) and value.q.type == "boolean":
+            return value.values
+        if not isinstance(value, pd.Series):
+            self._fail(f"{value!r} is not a predicate")
+        return value
+
+    def _column(self, value, op: str) -> _Col:
+        if not isinstance(value, _Col):
+            self._fail(f"{op} needs a property on its left")
+        return self._scalar(value)
+
+    def _scalar(self, col: _Col) -> _Col:
+        if col.q.type == "geometry":
+            self._fail("the geometry is compared with the spatial predicates (S_INTERSECTS…)")
+        return col
+
+    def _value(self, q: Queryable, value: Any) -> Any:
+        if isinstance(value, _Col):
+            self._fail(f"expected a literal to compare {q.name!r} with")
+        try:
+            return _compatible(q, value)
+        except TypeError as exc:
+            return self._fail(str(exc))
+
+    @staticmethod
+    def _known(result, *operands) -> pd.Series:
+        """Kleene logic: unknown (NA) wherever an operand is null."""
+        out = pd.Series(result, dtype="boolean")
+        for o in operands:
+            if isinstance(o, pd.Series):
+                out = out.mask(o.isna().to_numpy())
+        return out
+
