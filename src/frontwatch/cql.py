@@ -16,6 +16,7 @@ literals. Temporal (``T_*``), array (``A_*``) and arithmetic operators are a 400
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,7 +30,6 @@ from pygeofilter import ast, values
 from pygeofilter.backends.evaluator import Evaluator, handle
 from pygeofilter.parsers.cql2_json import parse as parse_json
 from pygeofilter.parsers.cql2_text import parse as parse_text
-from pygeofilter.util import like_pattern_to_re
 
 from frontwatch.errors import InputError
 
@@ -78,7 +78,7 @@ def parse(text: str, lang: str | None = None, name: str = "filter") -> ast.Node:
         raise InputError(f"{name}: longer than {MAX_FILTER_CHARS} characters")
     try:
         node = (parse_text(text) if lang == "cql2-text"
-                else parse_json(_bbox_as_polygon(json.loads(text))))
+                else parse_json(_standard_json(json.loads(text))))
     except (LarkError, ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
         raise InputError(f"{name}={_short(text)}: not valid {lang}: {_reason(exc)}") from None
     if not isinstance(node, ast.Node):
@@ -144,13 +144,18 @@ def properties(node: ast.Node) -> set[str]:
     return found
 
 
-def _bbox_as_polygon(doc: Any) -> Any:
-    """cql2-json `{"bbox": [minx, miny, maxx, maxy]}` as the equivalent GeoJSON polygon:
-    pygeofilter 0.4 reads the array in the wrong order (Envelope(x1, x2, y1, y2))."""
+def _standard_json(doc: Any) -> Any:
+    """CQL2 1.0 JSON as pygeofilter 0.4 reads it: a `{"bbox": [minx, miny, maxx, maxy]}`
+    literal becomes the same GeoJSON polygon (pygeofilter reads the array as x1, x2, y1, y2)
+    and `between`'s three args become the draft's [value, [low, high]]."""
     if isinstance(doc, list):
-        return [_bbox_as_polygon(d) for d in doc]
+        return [_standard_json(d) for d in doc]
     if not isinstance(doc, dict):
         return doc
+    if doc.get("op") == "between" and isinstance(doc.get("args"), list) \
+            and len(doc["args"]) == 3:
+        a, lo, hi = (_standard_json(v) for v in doc["args"])
+        return {**doc, "args": [a, [lo, hi]]}
     if set(doc) == {"bbox"} and isinstance(doc["bbox"], list):
         box = doc["bbox"]
         if len(box) == 6:
@@ -158,7 +163,24 @@ def _bbox_as_polygon(doc: Any) -> Any:
         if len(box) != 4 or not all(isinstance(v, int | float) for v in box):
             raise ValueError("a bbox is 4 (or 6) numbers")
         return shapely.geometry.mapping(shapely.box(*box))
-    return {k: _bbox_as_polygon(v) for k, v in doc.items()}
+    return {k: _standard_json(v) for k, v in doc.items()}
+
+
+def _like_regex(pattern: str, nocase: bool = False) -> re.Pattern:
+    """CQL2 LIKE: `%` any run, `_` any one character, backslash escapes the next one.
+    (pygeofilter's own conversion takes '.' for the single character and mishandles
+    backslash escapes.)"""
+    out, chars = [], iter(pattern)
+    for ch in chars:
+        if ch == "\\":
+            out.append(re.escape(next(chars, "\\")))
+        elif ch == "%":
+            out.append(".*")
+        elif ch == "_":
+            out.append(".")
+        else:
+            out.append(re.escape(ch))
+    return re.compile("".join(out), re.DOTALL | (re.IGNORECASE if nocase else 0))
 
 
 def _short(text: str) -> str:
@@ -305,9 +327,7 @@ class _Eval(Evaluator):
         col = self._column(lhs, "LIKE")
         if col.q.type != "string":
             self._fail(f"LIKE needs a string property; {col.q.name!r} is {col.q.type}")
-        # CQL2's wildcards are % and _ with backslash escapes (the parser's default single
-        # character is '.', which would make 'St. X' match 'St X' and '_' literal)
-        pattern = like_pattern_to_re(node.pattern, node.nocase, "%", "_", "\\")
+        pattern = _like_regex(node.pattern, node.nocase)
         out = self._known(col.values.str.fullmatch(pattern).astype("boolean"), col.values)
         return ~out if node.not_ else out
 
