@@ -247,7 +247,7 @@ def queryables(request: Request, collection_id: CollectionId, fmt: Format) -> Re
 
 
 @router.get("/collections/{collection_id}/items", responses=OGC_GEOJSON,
-            dependencies=[heavy_when("bbox")],
+            dependencies=[heavy_when("bbox", "filter", "crs")],
             summary="Features of a collection (paged with limit/offset and next/prev links)")
 def items(request: Request, store: StoreDep, settings: SettingsDep,
           collection_id: CollectionId,
