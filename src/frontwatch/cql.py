@@ -28,8 +28,6 @@ import shapely
 from lark.exceptions import LarkError
 from pygeofilter import ast, values
 from pygeofilter.backends.evaluator import Evaluator, handle
-from pygeofilter.parsers.cql2_json import parse as parse_json
-from pygeofilter.parsers.cql2_text import parse as parse_text
 
 from frontwatch.errors import InputError
 
@@ -73,6 +71,11 @@ class Queryable:
 
 def parse(text: str, lang: str | None = None, name: str = "filter") -> ast.Node:
     """The AST of a filter in `lang` (default cql2-text). Errors name `name` and say why."""
+    # imported here: the text grammar takes ~1 s to build, paid by the first filter, not
+    # by every server start
+    from pygeofilter.parsers.cql2_json import parse as parse_json
+    from pygeofilter.parsers.cql2_text import parse as parse_text
+
     lang = language(lang)
     if len(text) > MAX_FILTER_CHARS:
         raise InputError(f"{name}: longer than {MAX_FILTER_CHARS} characters")
