@@ -53,3 +53,32 @@ def real_store(real_db):
     s = open_store(real_db)
     yield s
     s.close()
+
+
+# The comparison store (cmp_db): DeepStateMap raw files and NZZ maps
+DS_FILE = "1748806839.geojson.gz"  # DeepStateMap, 2025-06-01
+DS_APRIL = "1743539135.geojson.gz"  # DeepStateMap, 2025-04-01
+DS_2024 = "1709587318.geojson.gz"  # DeepStateMap, 2024-03-04
+NZZ_FILE = "2025-06-01.json.gz"  # NZZ's map of 2025-05-27, fetched on 2025-06-01
+NZZ_APRIL = "2025-04-01.json.gz"
+NZZ_ORDLO = "2024-03-04.json.gz"  # a map that still mixes in the areas held since 2014
+
+
+@pytest.fixture(scope="session")
+def cmp_db(tmp_path_factory):
+    """Oblasts, three DeepStateMap revisions and three NZZ maps (one with ORDLO)."""
+    from frontwatch.bootstrap import ensure_places
+    from frontwatch.ingest import ImportOptions, import_paths
+    from frontwatch.ingest.regions import import_regions
+    from frontwatch.store import open_store
+
+    shared = need_shared()
+    path = tmp_path_factory.mktemp("compare") / "c.sqlite"
+    store = open_store(path)
+    ensure_places(store)
+    import_regions(store, shared / "boundaries" / "Ukraine.geojson.gz", "oblast")
+    import_paths(store, [*(shared / "deepstate-raw" / f for f in (DS_2024, DS_APRIL, DS_FILE)),
+                         *(shared / "nzz" / f for f in (NZZ_ORDLO, NZZ_APRIL, NZZ_FILE))],
+                 ImportOptions())
+    store.close()
+    return path

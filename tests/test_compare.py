@@ -18,38 +18,16 @@ from frontwatch.analytics import compare as cmp
 from frontwatch.errors import InputError, NotFound
 from frontwatch.ingest import deepstate
 from frontwatch.settings import Settings
-from tests.conftest import need_shared
+from tests.conftest import (
+    DS_FILE,
+    NZZ_FILE,
+    need_shared,
+)
 from tests.test_cli_data import run
 
-DS_FILE = "1748806839.geojson.gz"  # DeepStateMap, 2025-06-01
-DS_APRIL = "1743539135.geojson.gz"  # DeepStateMap, 2025-04-01
-DS_2024 = "1709587318.geojson.gz"  # DeepStateMap, 2024-03-04
-NZZ_FILE = "2025-06-01.json.gz"  # NZZ's map of 2025-05-27, fetched on 2025-06-01
-NZZ_APRIL = "2025-04-01.json.gz"
-NZZ_ORDLO = "2024-03-04.json.gz"  # a map that still mixes in the areas held since 2014
 DAY = date(2025, 6, 1)
 PAIR = ("deepstate", "nzz")
 GEOD = Geod(ellps="WGS84")
-
-
-@pytest.fixture(scope="module")
-def cmp_db(tmp_path_factory):
-    """Oblasts, three DeepStateMap revisions and three NZZ maps (one with ORDLO)."""
-    from frontwatch.bootstrap import ensure_places
-    from frontwatch.ingest import ImportOptions, import_paths
-    from frontwatch.ingest.regions import import_regions
-    from frontwatch.store import open_store
-
-    shared = need_shared()
-    path = tmp_path_factory.mktemp("compare") / "c.sqlite"
-    store = open_store(path)
-    ensure_places(store)
-    import_regions(store, shared / "boundaries" / "Ukraine.geojson.gz", "oblast")
-    import_paths(store, [*(shared / "deepstate-raw" / f for f in (DS_2024, DS_APRIL, DS_FILE)),
-                         *(shared / "nzz" / f for f in (NZZ_ORDLO, NZZ_APRIL, NZZ_FILE))],
-                 ImportOptions())
-    store.close()
-    return path
 
 
 @pytest.fixture
@@ -354,7 +332,41 @@ def test_lag_who_showed_a_place_first(tmp_path):
     assert res["summary"]["deepstate"]["median_lead_days"] == 5
     assert res["summary"]["nzz"] == {"changes_shown": 2, "shown_first": 0,
                                      "median_lead_days": -5}
+    # change pieces: each source's log has the town (gained) and the box east of it (lost)
+    # on its date, NZZ's also Toretsk; the same observations from both logs count once
+    pieces = {(p["nearest_place"], p["event"]): p for p in res["pieces"]}
+    assert len(pieces) == 3 and res["pieces_summary"]["merged"] == 2
+    town = pieces[("bakhmut", "occupied")]
+    assert (town["deepstate_date"], town["nzz_date"], town["lag_days"], town["first"],
+            town["listed_by"]) == ("2025-01-10", "2025-01-15", 5, "deepstate", "deepstate,nzz")
+    assert town["km2"] == pytest.approx(_geod_km2(shapely.Polygon(over)), rel=1e-3)
+    east = next(p for p in res["pieces"] if p["event"] == "no longer occupied")
+    assert (east["deepstate_date"], east["nzz_date"], east["lag_days"]) == (
+        "2025-01-10", "2025-01-15", 5)
+    assert east["km2"] == pytest.approx(_geod_km2(shapely.Polygon(near)), rel=1e-3)
+    tor = pieces[("toretsk", "occupied")]
+    assert (tor["deepstate_date"], tor["nzz_date"], tor["first"]) == (None, "2025-01-15",
+                                                                     "nzz only")
+    assert res["pieces_summary"]["deepstate"] == {
+        "pieces_shown": 2, "shown_first": 2, "median_lead_days": 5,
+        "shown_first_km2": round(town["km2"] + east["km2"], 2)}
+    # a threshold above the town's size leaves only the larger box east of it
+    big = lag(store, PAIR, "Donetsk Oblast", date(2025, 1, 1), date(2025, 1, 31),
+              min_km2=town["km2"] + 1)
+    assert [p["event"] for p in big["pieces"]] == ["no longer occupied"]
     out = run("compare", "lag", "-r", "UA14", "--from", "2025-01-01", "--to", "2025-01-31",
-              "--json", db=tmp_path / "lag.sqlite")
-    assert json.loads(out.stdout)["rows"] == res["rows"]
+              "--json", "-o", str(tmp_path / "pieces.geojson"), db=tmp_path / "lag.sqlite")
+    doc = json.loads(out.stdout)
+    assert doc["rows"] == res["rows"] and doc["pieces"] == res["pieces"]
+    fc = json.loads((tmp_path / "pieces.geojson").read_text())
+    assert [f["properties"] for f in fc["features"]] == res["pieces"]
+    assert all(shapely.is_valid(shape(f["geometry"])) for f in fc["features"])
+    table = list(csv.DictReader(io.StringIO(run(
+        "compare", "lag", "-r", "UA14", "--from", "2025-01-01", "--to", "2025-01-31", "--csv",
+        db=tmp_path / "lag.sqlite").stdout)))
+    assert [r["kind"] for r in table] == ["place"] * 2 + ["piece"] * 3
+    assert table[2]["lag_days"] == "5" and table[2]["km2"]
+    bad = run("compare", "lag", "-r", "UA14", "--from", "2025-01-01", "--to", "2025-01-31",
+              "--min-km2", "0", db=tmp_path / "lag.sqlite", check=False)
+    assert bad.returncode == 1 and "--min-km2" in bad.stderr
     store.close()

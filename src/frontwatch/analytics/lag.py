@@ -1,6 +1,6 @@
-"""Who showed it first: for the places of a region, the date each of two sources first
-showed a place occupied (or no longer occupied) within a range, and the lag in days between
-them, summarised per source.
+"""Who showed it first: for the places of a region, and for the change pieces above a size
+threshold (:mod:`.piece_lag`), the date each of two sources first showed it occupied (or no
+longer occupied) within a range, and the lag in days between them, summarised per source.
 
 A source "shows" a change on the date of its first revision in the range whose layer holds
 the place when the one before did not (or the reverse). Only the layer both cover is used
@@ -21,6 +21,7 @@ import shapely
 
 from frontwatch.analytics.common import region_of
 from frontwatch.analytics.compare import SINCE_2022, layer_parts
+from frontwatch.analytics.piece_lag import MIN_KM2, piece_lag
 from frontwatch.errors import InputError, NotFound
 from frontwatch.model import Place, Region, attribution
 from frontwatch.store.base import SqlStore
@@ -72,10 +73,12 @@ def first_changes(store: SqlStore, source: str, places: list[Place], start: date
 
 
 def lag(store: SqlStore, sources: tuple[str, str], region: Region | str, start: date,
-        end: date, layer: str = SINCE_2022) -> dict[str, Any]:
+        end: date, layer: str = SINCE_2022, min_km2: float = MIN_KM2) -> dict[str, Any]:
     """Rows (place, event, each source's first date, lag_days = b − a, first) for places of
     `region` whose change both or either source showed, and per source: changes shown,
-    shown first, and the median lead in days over the changes both showed."""
+    shown first, and the median lead in days over the changes both showed; the same for the
+    change pieces of at least `min_km2` (`pieces`, `pieces_summary`; their polygons in
+    `piece_features`, not JSON-ready)."""
     if end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")
     a_src, b_src = sources
@@ -83,6 +86,8 @@ def lag(store: SqlStore, sources: tuple[str, str], region: Region | str, start: 
     shapely.prepare(r.geometry)
     places = [p for p in store.places(end)
               if shapely.intersects_xy(r.geometry, p.lon, p.lat)]
+    features, piece_summary = piece_lag(store, sources, r.geometry, start, end,
+                                        store.places(end), layer, min_km2)
     found = {s: first_changes(store, s, places, start, end, layer) for s in sources}
     firsts = {s: found[s][0] for s in sources}
     rows = []
@@ -115,6 +120,27 @@ def lag(store: SqlStore, sources: tuple[str, str], region: Region | str, start: 
     return {"region": r.slug, "region_name": r.name_en, "from": start.isoformat(),
             "to": end.isoformat(), "layer": layer, "places": len(places),
             "changes_both_showed": len(both), "summary": summary, "rows": rows,
+            "min_km2": min_km2, "pieces_summary": piece_summary,
+            "pieces": [p for _, p in features], "piece_features": features,
             "note": "lag_days is the second source's date minus the first's: positive when "
-                    f"{a_src} showed it first; no finer than each source's publishing cadence",
+                    f"{a_src} showed it first; no finer than each source's publishing "
+                    "cadence. A change piece is ground one source's map gained or lost from "
+                    f"one revision to the next, at least {min_km2:g} km²; a source shows it "
+                    "on the first revision with at least half of it in (or out of) its layer",
             "attribution": "; ".join(attribution(s) for s in sources)}
+
+
+def table_columns(pair: tuple[str, str]) -> list[str]:
+    """The CSV columns of the lag table: places and change pieces in one table."""
+    a, b = pair
+    return ["kind", "place", "name", "event", "km2", "lon", "lat", "description",
+            f"{a}_date", f"{b}_date", "lag_days", "first", "listed_by"]
+
+
+def table_rows(res: dict[str, Any]) -> list[dict[str, Any]]:
+    """The places' rows then the pieces' (kind place|piece; a piece's place is its nearest
+    place)."""
+    places = [{"kind": "place", **x} for x in res["rows"]]
+    pieces = [{"kind": "piece", **x, "place": x.get("nearest_place"),
+               "name": x.get("place_name")} for x in res["pieces"]]
+    return places + pieces

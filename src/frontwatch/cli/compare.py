@@ -157,35 +157,48 @@ def rebuild_cmd(json: Json = False, db: Db = None) -> None:
 
 @compare_app.command("lag")
 def lag_cmd(
-        region: Annotated[str, typer.Option("--region", "-r", help="Region whose places are "
-                                            "followed.")],
+        region: Annotated[str, typer.Option("--region", "-r", help="Region whose places and "
+                                            "change pieces are followed.")],
         start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
         end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
         sources: Annotated[str, typer.Option("--sources", help="Two sources, e.g. "
                                              "deepstate,nzz.")] = "deepstate,nzz",
         layer: Annotated[str, typer.Option("--layer", help="since-2022 (default) or "
                                            "all.")] = "since-2022",
-        csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+        min_km2: Annotated[float, typer.Option("--min-km2", help="Change pieces at least "
+                                               "this large (km²).")] = 1.0,
+        output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the change "
+                                                    "pieces as GeoJSON.")] = None,
+        csv: Annotated[bool, typer.Option("--csv", help="Print CSV (one row per place or "
+                                          "piece, column kind).")] = False,
         json: Json = False, db: Db = None) -> None:
-    """Who showed it first: for the places of a region, the date each source first showed a
-    place occupied (or no longer occupied) and the lag in days, with each source's median
-    lead."""
+    """Who showed it first: for the places of a region and the change pieces of at least
+    --min-km2, the date each source first showed it occupied (or no longer occupied) and the
+    lag in days, with each source's median lead."""
     from frontwatch.analytics import compare as cmp
-    from frontwatch.analytics.lag import lag
+    from frontwatch.analytics.lag import lag, table_columns, table_rows
+    from frontwatch.geojson import feature_collection
 
+    if not min_km2 > 0:
+        raise InputError(f"--min-km2 {min_km2}: expected a size in km² above 0")
     with store_for(db) as store:
         pair = cmp.parse_sources(sources, store.sources())
         res = lag(store, pair, region, parse_day(start, "--from"), parse_day(end, "--to"),
-                  layer)
+                  layer, min_km2)
+    features = res.pop("piece_features")
+    if output:
+        head = {k: v for k, v in res.items() if k not in ("rows", "pieces")}
+        write_output(output, feature_collection(features, head))
+        err.print(f"wrote {len(features)} change piece(s) to {output}", highlight=False)
     if json:
         emit_json(res)
         return
     a, b = pair
     if csv:
-        fields = ["place", "name", "event", f"{a}_date", f"{b}_date", "lag_days", "first"]
-        w = csvlib.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
+        w = csvlib.DictWriter(sys.stdout, fieldnames=table_columns(pair), lineterminator="\n",
+                              extrasaction="ignore")
         w.writeheader()
-        w.writerows(res["rows"])
+        w.writerows(table_rows(res))
         return
     t = Table(title=f"{res['region_name']}, {res['from']} → {res['to']}: who showed it first "
               f"({a} vs {b}, layer {res['layer']}, {res['places']} places)")
@@ -195,8 +208,24 @@ def lag_cmd(
         t.add_row(x["name"], x["event"], x[f"{a}_date"] or "", x[f"{b}_date"] or "",
                   "" if x["lag_days"] is None else str(x["lag_days"]), x["first"])
     out.print(t)
-    for s, v in res["summary"].items():
-        lead = "n/a" if v["median_lead_days"] is None else f"{v['median_lead_days']:+g} days"
-        out.print(f"{s}: {v['changes_shown']} change(s) shown, first on {v['shown_first']}, "
-                  f"median lead {lead}", highlight=False)
+    _print_lead(res["summary"], "change(s)")
+    t = Table(title=f"change pieces of at least {res['min_km2']:g} km² "
+              f"({res['pieces_summary']['pieces']}, of which both showed "
+              f"{res['pieces_summary']['pieces_both_showed']})")
+    for col in ("piece", "event", a, b, "lag days", "first"):
+        t.add_column(col)
+    for x in res["pieces"]:
+        t.add_row(x["description"], x["event"], x[f"{a}_date"] or "", x[f"{b}_date"] or "",
+                  "" if x["lag_days"] is None else str(x["lag_days"]), x["first"])
+    out.print(t)
+    _print_lead({s: v for s, v in res["pieces_summary"].items() if s in pair}, "piece(s)")
     err.print(f"[dim]{res['note']}\n{res['attribution']}[/dim]", highlight=False)
+
+
+def _print_lead(summary: dict[str, Any], what: str) -> None:
+    for s, v in summary.items():
+        lead = "n/a" if v["median_lead_days"] is None else f"{v['median_lead_days']:+g} days"
+        shown = v.get("changes_shown", v.get("pieces_shown"))
+        out.print(f"{s}: {shown} {what} shown, first on {v['shown_first']}, median lead "
+                  f"{lead}", highlight=False)
+
