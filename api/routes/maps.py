@@ -80,10 +80,13 @@ def map_query(
     step: Annotated[str | None, Query(description="time-lapse step: 7, 7d, 2w, 1m")] = None,
     lang: Annotated[str | None, Query(description="en or uk")] = None,
     tiles: bool = False,
+    compare_source: Annotated[str | None, Query(description="draw where this source and the "
+                                                "map's differ (e.g. nzz)")] = None,
 ) -> render.MapQuery:
     return render.parse_query(day, source=source, as_of=as_of, region=region, place=place,
                               radius_km=radius_km, bbox=bbox, compare=compare, start=start,
-                              end=to, step=step, lang=lang, tiles=tiles)
+                              end=to, step=step, lang=lang, tiles=tiles,
+                              compare_source=compare_source)
 
 
 Q = Annotated[render.MapQuery, Depends(map_query)]

@@ -13,7 +13,7 @@ from frontwatch import memo
 from frontwatch.render import assets
 from frontwatch.render.chart import ChartQuery, parse_chart_query
 from frontwatch.render.query import ImageSize, MapQuery, parse_query, parse_size
-from frontwatch.render.scene import build, clamp_timelapse, resolve_snapshot
+from frontwatch.render.scene import build, clamp_timelapse, compared_snapshot, resolve_snapshot
 from frontwatch.settings import cache_bytes
 from frontwatch.store.base import SqlStore
 
@@ -29,7 +29,8 @@ cache: memo.Cache[Any] = memo.Cache("renders", cache_bytes("renders"))
 def _hashes(store: SqlStore, q: MapQuery) -> tuple[str, ...]:
     """Content hashes of every snapshot the map draws: the cache's notion of 'same data'."""
     days = q.frames() if q.timelapse else [q.on, *([q.compare] if q.compare else [])]
-    return tuple(resolve_snapshot(store, q, d).content_hash for d in days)
+    other = (compared_snapshot(store, q).content_hash,) if q.compare_source else ()
+    return tuple(resolve_snapshot(store, q, d).content_hash for d in days) + other
 
 
 def map_page(store: SqlStore, q: MapQuery, assets_mode: str = "cdn",

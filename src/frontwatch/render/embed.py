@@ -12,7 +12,7 @@ from frontwatch.render.query import MapQuery, parse_query
 
 PROVIDER = "Frontwatch"
 MAP_PARAMS = ("source", "as_of", "region", "place", "radius_km", "bbox", "compare", "from",
-              "to", "step", "lang", "tiles")
+              "to", "step", "lang", "tiles", "compare_source")
 
 
 def query_from_params(day: str, params: dict[str, str]) -> MapQuery:
@@ -26,7 +26,8 @@ def query_from_params(day: str, params: dict[str, str]) -> MapQuery:
         radius_km=params.get("radius_km"), bbox=params.get("bbox"),
         compare=params.get("compare"), start=params.get("from"), end=params.get("to"),
         step=params.get("step"), lang=params.get("lang"),
-        tiles=params.get("tiles", "").lower() in ("1", "true", "yes", "on"))
+        tiles=params.get("tiles", "").lower() in ("1", "true", "yes", "on"),
+        compare_source=params.get("compare_source"))
 
 
 def iframe(src: str, title: str, width: int | None = None, height: int = 600) -> str:

@@ -32,6 +32,7 @@ class MapQuery:
     step_days: int = 7
     lang: str = "en"
     tiles: bool = False  # OpenStreetMap tiles shown on opening
+    compare_source: str | None = None  # draw where this source and the map's source differ
 
     @property
     def timelapse(self) -> bool:
@@ -99,7 +100,7 @@ def parse_query(on: str | None, *, source: str | None = None, as_of: str | None 
                 radius_km: float | str | None = None, bbox: str | None = None,
                 compare: str | None = None, start: str | None = None, end: str | None = None,
                 step: str | int | None = None, lang: str | None = None,
-                tiles: bool = False) -> MapQuery:
+                tiles: bool = False, compare_source: str | None = None) -> MapQuery:
     """Check every parameter of a map request; the first problem is the error."""
     day = parse_date(on, "date")
     if end:
@@ -116,7 +117,11 @@ def parse_query(on: str | None, *, source: str | None = None, as_of: str | None 
     q = MapQuery(on=day, source=source or None, as_of=as_of_t, region=region or None,
                  place=place or None, radius_km=radius, bbox=parse_bbox(bbox),
                  compare=parse_date(compare, "compare"), start=parse_date(start,
-                 "from"), step_days=parse_step(step), lang=lang, tiles=tiles)
+                 "from"), step_days=parse_step(step), lang=lang, tiles=tiles,
+                 compare_source=compare_source or None)
+    if q.compare_source and (q.compare or q.start):
+        raise InputError(f"compare_source={q.compare_source!r} draws two sources on one date: "
+                         f"it cannot be combined with {'compare=' if q.compare else 'from='}")
     if q.compare and q.start:
         raise InputError("compare= and from= cannot be combined: a map either compares two "
                          "dates or animates a range")

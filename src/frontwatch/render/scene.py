@@ -44,6 +44,8 @@ class Scene:
     change_km2: dict[str, float] = field(default_factory=dict)
     text: dict[str, str] = field(default_factory=dict)  # overrides: title/subtitle/description
     stale: bool = False  # the date asked for is after the source's newest snapshot
+    other: SnapshotInfo | None = None  # compare_source=: that source's revision
+    agreement: float | None = None  # compare_source=: intersection over union in the focus
 
     @property
     def t(self) -> dict[str, str]:
@@ -59,6 +61,9 @@ class Scene:
     def title(self) -> str:
         if "title" in self.text:
             return self.text["title"]
+        if self.other is not None:
+            return f"{self.t['title']}: {self.where}, " + self.t["sources_title"].format(
+                a=self.info.source, b=self.other.source)
         return f"{self.t['title']}: {self.where}"
 
     @property
@@ -71,11 +76,15 @@ class Scene:
             s += f" · {t['no_newer']}"
         if self.query.compare:
             s += " · " + t["changes_since"].format(d=long_date(self.query.compare, lang))
+        for info in ((self.info, self.other) if self.other is not None else ()):
+            s += " · " + t["source_age"].format(src=info.source, d=info.date.isoformat(),
+                                                n=(self.day - info.date).days)
         return s
 
     @property
     def credits(self) -> list[str]:
-        return [attribution(self.info.source) + f", {self.info.valid_at:%Y-%m-%d %H:%M} UTC",
+        shown = [self.info] + ([self.other] if self.other is not None else [])
+        return [*(attribution(i.source) + f", {i.valid_at:%Y-%m-%d %H:%M} UTC" for i in shown),
                 OSM_ATTRIBUTION, "Places: GeoNames (CC BY 4.0)"]
 
     @property
@@ -83,10 +92,20 @@ class Scene:
         return DEMO_NOTICE if self.info.illustrative else None
 
     @property
+    def agreement_text(self) -> str:
+        return "n/a" if self.agreement is None else f"{100 * self.agreement:.1f} %"
+
+    @property
     def description(self) -> str:
         t, lang = self.t, self.query.lang
         if "description" in self.text:
             return self.text["description"]
+        if self.other is not None:
+            k = self.change_km2
+            return t["description_sources"].format(
+                where=self.where, d=long_date(self.day, lang), a=self.info.source,
+                b=self.other.source, both=km2(k["both"], lang), only_a=km2(k["only_a"], lang),
+                only_b=km2(k["only_b"], lang), pct=self.agreement_text)
         if self.query.compare:
             return t["description_compare"].format(
                 where=self.where, d=long_date(self.day, lang),
@@ -155,7 +174,22 @@ def title_for(store: SqlStore, q: MapQuery) -> str:
     """The map's title without rendering it (for embed snippets and oEmbed)."""
     t = TEXT[q.lang]
     where, _ = focus_of(store, q, q.on)
-    return f"{t['timelapse_title' if q.timelapse else 'title']}: {where}"
+    title = f"{t['timelapse_title' if q.timelapse else 'title']}: {where}"
+    if q.compare_source:
+        other = compared_snapshot(store, q)
+        title += ", " + t["sources_title"].format(a=resolve_snapshot(store, q).source,
+                                                  b=other.source)
+    return title
+
+
+def compared_snapshot(store: SqlStore, q: MapQuery) -> SnapshotInfo:
+    """compare_source='s revision in force on the day the map is titled with (400 naming
+    compare_source when it is unknown, the map's own source, or has no data by then)."""
+    from frontwatch.render.differ import other_snapshot
+
+    info = resolve_snapshot(store, q)
+    day = info.date if is_stale(store, info, q.on) else (q.on or info.date)
+    return other_snapshot(store, info, q.compare_source, day, q.as_of)
 
 
 def _margin(bounds, frac: float = 0.15) -> tuple[float, float, float, float]:
@@ -208,6 +242,10 @@ def build(store: SqlStore, q: MapQuery, pixels: int = 4000, info: SnapshotInfo |
                   focus_land=land_focus, stale=stale)
     if q.compare:
         add_changes(store, scene, raw, land_focus)
+    if q.compare_source:
+        from frontwatch.render.differ import add_source_comparison
+
+        add_source_comparison(store, scene, land_focus)
     return scene
 
 

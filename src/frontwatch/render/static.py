@@ -100,14 +100,15 @@ class Layout:
         return pixels * self.k / (self.size.height if axis == "y" else self.size.width)
 
 
-def canvas(size: ImageSize, notice: bool) -> tuple[Figure, Layout]:
+def canvas(size: ImageSize, notice: bool, credit_lines: int = 3) -> tuple[Figure, Layout]:
     """A bare Agg figure of `size` and the layout every image shares: laid out in pixels
-    scaled with the image, so it reads the same at any size and dpi."""
+    scaled with the image, so it reads the same at any size and dpi (the footer grows past
+    three lines of credits: a map of two sources credits both)."""
     fig = Figure(figsize=(size.width / size.dpi, size.height / size.dpi), dpi=size.dpi,
                  facecolor="white")
     k = max(0.6, min(size.width, size.height * 1.5) / 1200)
     head = min(HEADER_PX * k * (1.3 if notice else 1), size.height * 0.3) / size.height
-    foot = FOOTER_PX * k / size.height
+    foot = FOOTER_PX * k * max(credit_lines, 3) / 3 / size.height
     fs = 12 * k * 72 / size.dpi  # font size in points for ~12 px text at 1200 px wide
     return fig, Layout(size, k, head, foot, fs)
 
@@ -142,7 +143,7 @@ def save(fig: Figure, fmt: str, size: ImageSize, title: str, subtitle: str,
 
 
 def figure(scene: Scene, size: ImageSize) -> tuple[Figure, Callable]:
-    fig, lay = canvas(size, bool(scene.notice))
+    fig, lay = canvas(size, bool(scene.notice), len(scene.credits))
     head, foot, fs = lay.head, lay.foot, lay.fs
     ax = fig.add_axes((0, foot, 1, 1 - head - foot))
     ax.set_axis_off()
@@ -154,8 +155,14 @@ def figure(scene: Scene, size: ImageSize) -> tuple[Figure, Callable]:
     ax.set_ylim(extent[2], extent[3])
     ax.set_aspect("equal")
     _fill(ax, scene.land, style.HELD, 1)
-    _fill(ax, scene.layers["contested"], style.CONTESTED, 2)
-    _fill(ax, scene.layers["occupied"], style.OCCUPIED, 3)
+    if scene.other is not None:  # two sources: the comparison replaces the control layers
+        from frontwatch.render.webmap import source_rows
+
+        for colour, _, key in source_rows(scene):
+            _fill(ax, scene.changes[key], colour, 3)
+    else:
+        _fill(ax, scene.layers["contested"], style.CONTESTED, 2)
+        _fill(ax, scene.layers["occupied"], style.OCCUPIED, 3)
     for key in ("gained", "lost"):
         if key in scene.changes:
             _fill(ax, scene.changes[key], style.FILLS[key], 4, edge="black", lw=0.5)
@@ -185,7 +192,7 @@ def _legend(ax, scene: Scene, fs: float) -> None:
 
     handles = [Rectangle((0, 0), 1, 1, facecolor=c, edgecolor="#555", lw=0.6)
                for c, _, _ in legend_rows(scene)]
-    labels = [f"{label}: {fig}" for _, label, fig in legend_rows(scene)]
+    labels = [f"{label}: {fig}" if fig else label for _, label, fig in legend_rows(scene)]
     leg = ax.legend(handles, labels, loc="lower left", fontsize=fs * 0.95, framealpha=0.92,
                     edgecolor="#999")
     leg.set_zorder(10)

@@ -20,6 +20,11 @@ FOCUS: Final = "#000000"
 
 FILLS: Final = {"occupied": OCCUPIED, "contested": CONTESTED, "ukrainian": HELD,
                 "gained": GAINED, "lost": LOST}
+# A map comparing two sources (?compare_source=) never shows gained/lost, so it reuses their
+# hues: ground both call occupied, ground only the map's source does, only the other does,
+# and the occupied ground outside the compared layer (held before 2022), drawn but not compared.
+SOURCE_FILLS: Final = {"both": OCCUPIED, "only_a": LOST, "only_b": GAINED,
+                       "not_compared": "#555555"}
 OPACITY: Final = {"occupied": 0.75, "contested": 0.85, "ukrainian": 1.0, "gained": 0.9,
                   "lost": 0.9}
 
@@ -50,6 +55,16 @@ TEXT: Final = {
         "slider": "Date",
         "play": "Play",
         "pause": "Pause",
+        "both": "Occupied per both sources",
+        "only": "Occupied only per {src}",
+        "not_compared": "Occupied before 2022 (not compared)",
+        "sources_title": "{a} vs {b}",
+        "source_age": "{src} of {d} ({n} days old)",
+        "agreement": "agreement {pct}",
+        "description_sources": "Map of {where} comparing {a} and {b} on {d}, on the ground "
+                                "taken since 24 February 2022: {both} occupied per both, "
+                                "{only_a} only per {a}, {only_b} only per {b} (agreement "
+                                "{pct}); the grey zone is not compared.",
     },
     "uk": {
         "title": "Контроль території",
@@ -77,6 +92,16 @@ TEXT: Final = {
         "slider": "Дата",
         "play": "Відтворити",
         "pause": "Пауза",
+        "both": "Окуповано за обома джерелами",
+        "only": "Окуповано лише за {src}",
+        "not_compared": "Окуповано до 2022 (не порівнюється)",
+        "sources_title": "{a} і {b}",
+        "source_age": "{src} від {d} ({n} дн. тому)",
+        "agreement": "збіг {pct}",
+        "description_sources": "Карта: {where}, порівняння {a} і {b} на {d}, територія, "
+                                "захоплена після 24 лютого 2022: за обома {both}, лише за "
+                                "{a} {only_a}, лише за {b} {only_b} (збіг {pct}); сіра "
+                                "зона не порівнюється.",
     },
 }
 LANGS: Final = tuple(TEXT)

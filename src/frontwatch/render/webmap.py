@@ -100,6 +100,11 @@ def add_overlays(m: folium.Map, scene: Scene) -> None:
 
 def add_control(m: folium.Map, scene: Scene) -> None:
     t = scene.t
+    if scene.other is not None:  # two sources: the comparison replaces the control layers
+        for colour, label, key in source_rows(scene):
+            _layer(scene.changes[key], label, colour, 0.85, stroke="#000",
+                   weight=0.8 if key != "not_compared" else 0.0).add_to(m)
+        return
     show = not scene.query.compare
     _layer(scene.layers["contested"], t["contested"], style.CONTESTED,
            style.OPACITY["contested"], show=True).add_to(m)
@@ -115,6 +120,12 @@ def add_control(m: folium.Map, scene: Scene) -> None:
 def legend_rows(scene: Scene) -> list[tuple[str, str, str]]:
     """(colour, label, figure) rows, also used by the static image."""
     t, lang, q = scene.t, scene.query.lang, scene.query
+    if scene.other is not None:
+        return [(c, label, style.km2(scene.change_km2[key], lang)
+                 + (f" · {t['agreement'].format(pct=scene.agreement_text)}"
+                    if key == "both" else ""))
+                for c, label, key in source_rows(scene)] + [
+            (style.HELD, t["ukrainian"], "")]
     rows = [(style.OCCUPIED, t["occupied"], style.km2(scene.stats["occupied"], lang)),
             (style.CONTESTED, t["contested"], style.km2(scene.stats["contested"], lang)),
             (style.HELD, t["ukrainian"], style.km2(scene.stats["ukrainian"], lang))]
@@ -123,6 +134,17 @@ def legend_rows(scene: Scene) -> list[tuple[str, str, str]]:
             rows.append((style.FILLS[key], t[key].format(d=style.long_date(q.compare, lang)),
                          style.km2(scene.change_km2[key], lang)))
     return rows
+
+
+def source_rows(scene: Scene) -> list[tuple[str, str, str]]:
+    """(colour, label, key) of a two-source map's layers, in drawing order."""
+    t = scene.t
+    assert scene.other is not None
+    return [(style.SOURCE_FILLS["both"], t["both"], "both"),
+            (style.SOURCE_FILLS["only_a"], t["only"].format(src=scene.info.source), "only_a"),
+            (style.SOURCE_FILLS["only_b"], t["only"].format(src=scene.other.source),
+             "only_b"),
+            (style.SOURCE_FILLS["not_compared"], t["not_compared"], "not_compared")]
 
 
 _CSS = """
