@@ -369,4 +369,24 @@ def test_lag_who_showed_a_place_first(tmp_path):
     bad = run("compare", "lag", "-r", "UA14", "--from", "2025-01-01", "--to", "2025-01-31",
               "--min-km2", "0", db=tmp_path / "lag.sqlite", check=False)
     assert bad.returncode == 1 and "--min-km2" in bad.stderr
+    # over HTTP: the same rows and pieces, CSV with both kinds, bad values are problems
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    client = TestClient(create_app(Settings(database_url=str(tmp_path / "lag.sqlite"))))
+    q = {"region": "UA14", "from": "2025-01-01", "to": "2025-01-31"}
+    r = client.get("/v1/compare/lag", params=q)
+    assert r.status_code == 200, r.text
+    assert r.json()["rows"] == res["rows"] and r.json()["pieces"] == res["pieces"]
+    assert "NZZ" in r.headers["x-data-attribution"]
+    r = client.get("/v1/compare/lag", params={**q, "format": "csv"})
+    assert [x["kind"] for x in csv.DictReader(io.StringIO(r.text))] == \
+        ["place"] * 2 + ["piece"] * 3
+    for bad_q, needle in (({"min_km2": "0"}, "min_km2"), ({"to": "2026-06-01"}, "366"),
+                          ({"layer": "grey"}, "layer"), ({"from": "2025-02-01"}, "inverted")):
+        r = client.get("/v1/compare/lag", params={**q, **bad_q})
+        assert r.status_code == 400, (bad_q, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert needle in r.text, (bad_q, r.text)
     store.close()

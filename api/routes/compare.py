@@ -17,6 +17,7 @@ from api.respond import DATED, GEOJSON, cached, json_entry
 from api.routes.analysis import TABLE_RESPONSE, FormatQ
 from api.routes.common import GEOJSON_RESPONSE, FromQ, RegionQ, ToQ
 from frontwatch.analytics import compare as cmp
+from frontwatch.analytics import lag as lag_mod
 from frontwatch.errors import InputError
 from frontwatch.geojson import feature_collection
 
@@ -110,5 +111,41 @@ def compare_pieces(request: Request, store: StoreDep,
         body = feature_collection(res.features, {"summary": res.summary,
                                                  "attribution": res.summary["attribution"]})
         return make_entry(body, GEOJSON, _headers(res.summary["attribution"]))
+
+    return cached(request, store, build)
+
+
+@router.get("/compare/lag", responses=TABLE_RESPONSE, dependencies=[HEAVY],
+            summary="Who showed it first: places and change pieces, with each source's lead",
+            description="For the gazetteer places of `region` and the change pieces of at "
+            "least `min_km2` km² (ground either source's map gained or lost from one revision "
+            "to the next), the date each source first showed it occupied (or no longer "
+            "occupied) between `from` and `to`, the lag in days (second source's date minus "
+            "the first's) and, per source, how often it was first and its median lead. "
+            f"At most {lag_mod.MAX_DAYS} days. `format=csv`: one row per place or piece "
+            "(column `kind`).")
+def compare_lag(request: Request, store: StoreDep,
+                region: Annotated[str, Query(description="region name, code or slug",
+                                             examples=["donetsk-oblast"])],
+                start: Annotated[str, Query(alias="from", description="first day",
+                                            examples=["2025-05-01"])],
+                end: Annotated[str, Query(alias="to", description="last day",
+                                          examples=["2025-06-30"])],
+                sources: SourcesQ = "deepstate,nzz", layer: LayerQ = cmp.SINCE_2022,
+                min_km2: Annotated[float, Query(gt=0, le=1e6, description="smallest change "
+                                                "piece followed (km²)", examples=[1.0])] = 1.0,
+                format: FormatQ = "json") -> Response:
+    a, b = params.interval(start, end)
+    if layer not in cmp.LAYERS:
+        raise InputError(f"layer={layer!r}: choose from {', '.join(cmp.LAYERS)}")
+
+    def build():
+        pair = cmp.parse_sources(sources, store.sources())
+        res = lag_mod.lag(store, pair, region, a, b, layer, min_km2)
+        res.pop("piece_features")
+        if format == "csv":
+            frame = pd.DataFrame(lag_mod.table_rows(res), columns=lag_mod.table_columns(pair))
+            return _csv(frame, f"compare-lag-{res['region']}", res["attribution"])
+        return json_entry(res, _headers(res["attribution"]))
 
     return cached(request, store, build)

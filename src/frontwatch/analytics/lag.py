@@ -27,6 +27,7 @@ from frontwatch.model import Place, Region, attribution
 from frontwatch.store.base import SqlStore
 
 EVENTS = ("occupied", "no longer occupied")
+MAX_DAYS = 366  # one year: each revision in the range costs an overlay (~0.1 s)
 
 
 def _inside(store: SqlStore, info, layer: str, lon: np.ndarray, lat: np.ndarray
@@ -81,6 +82,10 @@ def lag(store: SqlStore, sources: tuple[str, str], region: Region | str, start: 
     `piece_features`, not JSON-ready)."""
     if end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")
+    if (end - start).days > MAX_DAYS:
+        raise InputError(f"from {start} to {end} spans {(end - start).days} days, more than "
+                         f"the {MAX_DAYS} one request follows (every revision of both sources "
+                         "is overlaid): split the range")
     a_src, b_src = sources
     r = region_of(store, region, end)
     shapely.prepare(r.geometry)
