@@ -176,3 +176,13 @@ def test_palette_of_two_source_maps_distinguishable_in_deuteranopia():
     for i, a in enumerate(names):
         for b in names[i + 1:]:
             assert np.linalg.norm(sim[a] - sim[b]) > 20, (a, b)
+
+
+def test_cli_map_with_compare_source(cmp_db, tmp_path):
+    from tests.test_cli_data import run
+
+    out = tmp_path / "m.svg"
+    run("map", DAY, "--region", "UA14", "--compare-source", "nzz", "-o", str(out), db=cmp_db)
+    assert "Occupied only per nzz" in out.read_text()
+    bad = run("map", DAY, "--compare-source", "nope", "--svg", db=cmp_db, check=False)
+    assert bad.returncode == 1 and "compare_source='nope'" in bad.stderr

@@ -62,6 +62,9 @@ def map_cmd(
     start: Annotated[str | None, typer.Option("--from", help="Time-lapse from this date "
                      "to DATE.")] = None,
     step: Annotated[str | None, typer.Option(help="Time-lapse step: 7, 7d, 2w, 1m.")] = None,
+    compare_source: Annotated[str | None, typer.Option(
+        "--compare-source", help="Draw where this source and the map's differ (e.g. nzz).")]
+    = None,
     lang: Lang = "en",
     tiles: Annotated[bool, typer.Option("--tiles", help="Show OpenStreetMap tiles on "
                      "opening (needs internet).")] = False,
@@ -80,7 +83,8 @@ def map_cmd(
     settings = settings_for(db)
     q = render.parse_query(day, source=source or settings.source, region=region, place=place,
                            radius_km=radius_km, bbox=bbox, compare=compare, start=start,
-                           end=day if start else None, step=step, lang=lang, tiles=tiles)
+                           end=day if start else None, step=step, lang=lang, tiles=tiles,
+                           compare_source=compare_source)
     output = output or Path(f"map-{day}.{fmt}")
     with store_for(db) as store:
         if fmt == "html":
