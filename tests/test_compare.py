@@ -390,3 +390,80 @@ def test_lag_who_showed_a_place_first(tmp_path):
         assert r.headers["content-type"].startswith("application/problem+json")
         assert needle in r.text, (bad_q, r.text)
     store.close()
+
+
+@pytest.fixture(scope="module")
+def june_db(tmp_path_factory):
+    """Oblasts, DeepStateMap's revisions of 2025-06-01 … 06-14 and NZZ's maps of 2025-05-27
+    … 06-14 (fetched 06-01 … 06-15)."""
+    from frontwatch.bootstrap import ensure_places
+    from frontwatch.ingest import ImportOptions, import_paths
+    from frontwatch.ingest.regions import import_regions
+    from frontwatch.store import open_store
+
+    shared = need_shared()
+    path = tmp_path_factory.mktemp("june") / "j.sqlite"
+    store = open_store(path)
+    ensure_places(store)
+    import_regions(store, shared / "boundaries" / "Ukraine.geojson.gz", "oblast")
+    import_paths(store, [*_june_files(shared)[0], *_june_files(shared)[1]], ImportOptions())
+    store.close()
+    return path
+
+
+def _june_files(shared):
+    ds = sorted(f for f in (shared / "deepstate-raw").iterdir()
+                if f.name[:10].isdigit() and 1748806839 <= int(f.name[:10]) <= 1749934352)
+    nzz = [shared / "nzz" / f"2025-06-{d:02d}.json.gz" for d in range(1, 16)]
+    return ds, nzz
+
+
+def _first_shown(revisions: list[tuple[date, float]], event: str, on: date):
+    """The rule of the piece lag, on (date, share) pairs computed from the files."""
+    shown = [(d, (s >= 0.5) == (event == "occupied")) for d, s in revisions]
+    k = max(i for i, (d, _) in enumerate(shown) if i == 0 or d <= on)
+    if shown[k][1]:
+        while k > 0 and shown[k - 1][1]:
+            k -= 1
+        return "before" if k == 0 else shown[k][0]
+    return next((d for d, yes in shown[k + 1:] if yes), None)
+
+
+def test_piece_lag_on_the_shared_data_equals_the_files(shared, june_db):
+    """The largest change pieces of June 2025 in Donetsk oblast: km² and each source's date
+    recomputed from the two sources' files (each revision's own layer, pyproj.Geod areas)."""
+    from datetime import UTC, datetime
+
+    from frontwatch.analytics.lag import lag
+    from frontwatch.store import open_store
+
+    store = open_store(june_db)
+    start, end = date(2025, 6, 1), date(2025, 6, 14)
+    res = lag(store, PAIR, "Donetsk Oblast", start, end)
+    store.close()
+    s = res["pieces_summary"]
+    assert s["pieces"] >= 5 and s["pieces_both_showed"] >= 3, s
+    assert all(p["km2"] >= 1.0 for p in res["pieces"])
+    region = _donetsk(shared)
+    ds_files, nzz_files = _june_files(shared)
+    layers = {"deepstate": [(datetime.fromtimestamp(int(f.name[:10]), UTC).date(),
+                             shapely.intersection(_deepstate_since_2022(f), region))
+                            for f in ds_files]}
+    by_day = {}
+    for f in nzz_files:
+        by_day[date.fromisoformat(_read(f)["value"]["features"][0]["properties"]["date"])] = f
+    layers["nzz"] = [(d, shapely.intersection(_nzz_occupied(f), region))
+                     for d, f in sorted(by_day.items()) if d >= date(2025, 6, 1)]
+    biggest = sorted(res["piece_features"], key=lambda f: -f[1]["km2"])[:8]
+    for geom, props in biggest:
+        km2 = _geod_km2(geom)
+        assert props["km2"] == pytest.approx(km2, rel=2e-3, abs=0.01)
+        listed = props["listed_by"].split(",")[0]
+        on = date.fromisoformat(props[f"{listed}_date"])
+        for src in PAIR:
+            shares = [(d, _geod_km2(shapely.intersection(geom, lay)) / km2)
+                      for d, lay in layers[src]]
+            want = _first_shown(shares, props["event"], on)
+            want = (f"before {start}" if want == "before" else
+                    want.isoformat() if want else None)
+            assert props[f"{src}_date"] == want, (props, src, shares)
