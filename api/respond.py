@@ -12,8 +12,9 @@ from starlette.responses import Response
 
 from api import negotiate
 from api.cache import Entry, make_entry, render
-from frontwatch.model import DEMO_NOTICE, attribution
+from frontwatch.model import DEMO_NOTICE
 from frontwatch.serving import data_version
+from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
 
 GEOJSON = "application/geo+json"

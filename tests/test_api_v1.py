@@ -12,8 +12,8 @@ import shapely
 from fastapi.testclient import TestClient
 
 from frontwatch import geometry
-from frontwatch.model import attribution
 from frontwatch.settings import Settings
+from frontwatch.sources import attribution
 
 
 @pytest.fixture(scope="module")

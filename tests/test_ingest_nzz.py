@@ -21,9 +21,10 @@ from shapely.geometry.polygon import orient
 from frontwatch import geometry, lookup
 from frontwatch.errors import InputError
 from frontwatch.ingest import ImportOptions, import_paths, nzz, parse_snapshots
-from frontwatch.model import Status, attribution
+from frontwatch.model import Status
 from frontwatch.settings import Settings
 from frontwatch.snapshots import snapshot_geojson
+from frontwatch.sources import attribution
 from frontwatch.store import open_store
 from tests.conftest import need_shared
 from tests.helpers import OCC, deepstate_fc, square, write

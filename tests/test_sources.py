@@ -17,9 +17,8 @@ from frontwatch import analytics, lookup
 from frontwatch.errors import NotFound
 from frontwatch.ingest import ImportOptions, import_paths
 from frontwatch.ingest.regions import import_regions
-from frontwatch.model import attribution
 from frontwatch.settings import Settings
-from frontwatch.sources import describe
+from frontwatch.sources import attribution, describe
 from frontwatch.store import open_store
 from tests.helpers import GREY, OCC, deepstate_fc, square, write
 

@@ -28,10 +28,11 @@ from api.routes.common import PLACES_CREDIT
 from frontwatch import analytics, coverage, crs, lookup
 from frontwatch.errors import NotFound
 from frontwatch.geojson import feature_collection, rfc7946
-from frontwatch.model import OSM_ATTRIBUTION, SnapshotInfo, attribution
+from frontwatch.model import OSM_ATTRIBUTION, SnapshotInfo
 from frontwatch.precision import KM, KM2
 from frontwatch.settings import Settings
 from frontwatch.snapshots import features as snapshot_features
+from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore, iso
 
 router = APIRouter(tags=["OGC API – Features"])

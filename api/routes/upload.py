@@ -23,10 +23,11 @@ from api.problems import Problem
 from api.respond import json_entry, send
 from api.routes.common import snapshot_row
 from frontwatch.errors import InputError
-from frontwatch.ingest import FORMATS, ImportOptions, parse_date, parse_snapshot, store_snapshot
+from frontwatch.ingest import ImportOptions, parse_date, parse_snapshot, store_snapshot
+from frontwatch.ingest.formats import CHOICES, REGISTRY
 from frontwatch.ingest.limits import Limits, decompress
 from frontwatch.ingest.vector import StatusMapping, parse_mapping
-from frontwatch.model import attribution
+from frontwatch.sources import attribution
 
 router = APIRouter(prefix="/v1", tags=["v1"])
 
@@ -110,10 +111,9 @@ async def _receive(request: Request, limit: int, filename: str | None
              dependencies=[HEAVY],
              summary="Upload a snapshot (needs Authorization: Bearer <token>)",
              description="Multipart (field `file`) or the raw file as the body; any format "
-             "`frontwatch import` reads (DeepStateMap, the daily archive, NZZ, GeoJSON/Esri JSON/"
-             "KML/KMZ/GeoPackage/FlatGeobuf/zipped Shapefile with `status`/`status_field`, "
-             ".gz). 201 with the new "
-             "revision; 200 when identical content is already stored.",
+             "`frontwatch import` reads (" + ", ".join(f.label for f in REGISTRY) + "; those "
+             "of no publisher with `status`/`status_field`; each optionally .gz). 201 with the "
+             "new revision; 200 when identical content is already stored.",
              responses={200: {"description": "identical content already stored"},
                         201: {"description": "new revision stored"},
                         401: {"description": "missing or wrong token"},
@@ -125,7 +125,7 @@ async def upload_snapshot(
     request: Request,
     filename: Annotated[str | None, Query(description="file name (format and date detection)",
                                           examples=["1751313476.geojson"])] = None,
-    format: Annotated[str, Query(description=" | ".join(FORMATS))] = "auto",
+    format: Annotated[str, Query(description=" | ".join(CHOICES))] = "auto",
     source: Annotated[str | None, Query(description="source to store under")] = None,
     date: Annotated[str | None, Query(description="date the map depicts, for formats "
                                       "without one", examples=["2025-06-30"])] = None,
@@ -143,8 +143,8 @@ async def upload_snapshot(
                          status=StatusMapping(status=status, field=status_field,
                                               mapping=parse_mapping(status_map or [])),
                          limits=Limits.from_settings(settings))
-    if format not in FORMATS:
-        raise InputError(f"format={format!r}: choose one of {', '.join(FORMATS)}")
+    if format not in CHOICES:
+        raise InputError(f"format={format!r}: choose one of {', '.join(CHOICES)}")
     upload, name = await _receive(request, int(settings.max_upload_mb * 2**20), filename)
     try:
         info, created, notes = await run_in_threadpool(_store, request, upload.file, name,

@@ -26,8 +26,9 @@ from api.respond import (
 )
 from api.routes.common import GEOJSON_RESPONSE, RegionQ, SourceQ, snapshot_row, source_of
 from frontwatch import coverage, lookup, sources
-from frontwatch.model import SnapshotInfo, attribution
+from frontwatch.model import SnapshotInfo
 from frontwatch.snapshots import snapshot_geojson
+from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
 
 router = APIRouter(prefix="/v1", tags=["v1"])

@@ -19,8 +19,9 @@ import shapely
 from frontwatch import geometry
 from frontwatch.analytics.common import region_of, source_of
 from frontwatch.errors import InputError, NotFound, OutputError, printable
-from frontwatch.model import SnapshotInfo, attribution
+from frontwatch.model import SnapshotInfo
 from frontwatch.precision import round_table
+from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
 
 FORMATS = {"gpkg": ".gpkg", "parquet": ".parquet", "fgb": ".fgb", "csv": ".csv"}

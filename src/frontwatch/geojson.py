@@ -14,7 +14,8 @@ import orjson
 import shapely
 
 from frontwatch import geometry
-from frontwatch.model import DEMO_NOTICE, SnapshotInfo, attribution
+from frontwatch.model import DEMO_NOTICE, SnapshotInfo
+from frontwatch.sources import attribution
 
 
 def mapping(geom) -> dict[str, Any]:

@@ -7,14 +7,12 @@ import difflib
 from datetime import date
 
 from frontwatch.errors import NotFound
-from frontwatch.model import DEMO_SOURCE, Place, Region
+from frontwatch.ingest.formats import SOURCE_PREFERENCE
+from frontwatch.model import Place, Region
 from frontwatch.placenames import NameIndex
 from frontwatch.store.base import SqlStore
 from frontwatch.text import slugify
 
-# Best first. NZZ maps only ground taken since 2022: it answers only when no DeepStateMap
-# data is stored (or when asked for by name).
-SOURCE_PREFERENCE = ("deepstate", "deepstate-archive", "nzz", DEMO_SOURCE)
 _ALIASES = {"ukraine": "theatre", "country": "theatre", "donbass": "donbas",
             "донбас": "donbas", "україна": "theatre"}
 
@@ -83,7 +81,7 @@ def default_source(store: SqlStore, preferred: str | None = None) -> str:
         if preferred not in available:
             raise NotFound(f"unknown source {preferred!r}", suggestions=available)
         return preferred
-    for s in SOURCE_PREFERENCE:
+    for s in SOURCE_PREFERENCE:  # the publishers' preference (NZZ after DeepStateMap)
         if s in available:
             return s
     if available:

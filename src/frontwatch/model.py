@@ -12,14 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-ATTRIBUTION = {
-    "deepstate": "Control data: DeepStateMap (deepstatemap.live)",
-    "deepstate-archive": "Control data: DeepStateMap (deepstatemap.live), daily archive "
-    "by cyterat/deepstate-map-data (GPL-3.0)",
-    "demo": "ILLUSTRATIVE DEMO DATA, not an assessment of the situation",
-    "nzz": "Control data: NZZ (nzz.ch), via conflict-investigations/nzz-maps; ground taken "
-    "since 24 Feb 2022 only (no Crimea; Donbas areas held since 2014 only until March 2024)",
-}
 OSM_ATTRIBUTION = "Boundaries: © OpenStreetMap contributors (ODbL)"
 DEMO_SOURCE = "demo"
 DEMO_NOTICE = (
@@ -28,38 +20,28 @@ DEMO_NOTICE = (
 )
 
 
-
-
 @dataclass(frozen=True, slots=True)
-class SourceTerms:
-    """What a publisher's occupied layer covers and on what terms it may be used.
+class Publisher:
+    """Who made a source's maps, how to credit them, on what terms they may be used and what
+    their occupied layer covers. Each publishing format declares its own
+    (frontwatch.ingest.formats collects them); `frontwatch.sources` looks them up.
 
-    `occupied` is "all" (Crimea and the areas held since 2014 included) or "since-2022"
-    (only ground taken since 24 February 2022), so unlike layers are never compared by
-    accident; the grey zone is read from the stored data instead."""
+    `occupied` is "all" (Crimea and the areas held since 2014 included), "since-2022" (only
+    ground taken since 24 February 2022) or "illustrative", so unlike layers are never
+    compared by accident; the grey zone is read from the stored data instead. `preference`
+    orders the sources that answer when a request names none (lowest first)."""
 
+    source: str
+    attribution: str
     licence: str
     occupied: str
+    preference: int
     note: str = ""
 
 
-SOURCE_TERMS = {
-    "deepstate": SourceTerms("DeepStateMap licence agreement (deepstatemap.live/license-en.html)",
-                             "all"),
-    "deepstate-archive": SourceTerms(
-        "GPL-3.0 (the archive); DeepStateMap licence agreement (the maps)", "all",
-        "one polygon per day: Crimea and the areas held since 2014 are not told apart"),
-    "nzz": SourceTerms(
-        "none stated (© NZZ); credit NZZ", "since-2022",
-        "until the map of 2024-03-15 NZZ's layer also covered the Donbas areas held since "
-        "2014 (kind occupied-ordlo); Crimea never"),
-    "demo": SourceTerms("AGPL-3.0-or-later (drawn by the Frontwatch project)", "illustrative"),
-}
-
-
-def attribution(source: str) -> str:
-    """The credit line a response or map made from `source` must carry."""
-    return ATTRIBUTION.get(source, f"Control data: {source}")
+DEMO_PUBLISHER = Publisher(
+    DEMO_SOURCE, "ILLUSTRATIVE DEMO DATA, not an assessment of the situation",
+    "AGPL-3.0-or-later (drawn by the Frontwatch project)", "illustrative", preference=99)
 
 
 class Status(enum.StrEnum):

@@ -1,7 +1,9 @@
 """The sources a store holds, described for people choosing between them: how many revisions
 over which dates, what each one's occupied layer covers, and on what terms it may be used.
 
-Shared by `frontwatch sources` and `GET /v1/sources` so that both say the same thing."""
+Shared by `frontwatch sources` and `GET /v1/sources` so that both say the same thing, and by
+every output that must credit its source (:func:`attribution`). What is known of a publisher
+is declared by its format (ingest/formats.py); a source named at import has no publisher."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ from typing import Any
 
 from frontwatch import lookup
 from frontwatch.errors import NotFound
-from frontwatch.model import SOURCE_TERMS, SourceSummary, attribution
+from frontwatch.ingest.formats import PUBLISHERS
+from frontwatch.model import Publisher, SourceSummary
 from frontwatch.store.base import SqlStore, iso
 
 # Kinds that only a layer including the ground held before 2022 carries.
@@ -20,6 +23,17 @@ OCCUPIED_MEANING = {
     "illustrative": "illustrative shapes, not an assessment",
     "not declared": "not declared by the source (as imported)",
 }
+
+
+def publisher(source: str) -> Publisher | None:
+    """The publisher of a source, when a registered format declares it."""
+    return PUBLISHERS.get(source)
+
+
+def attribution(source: str) -> str:
+    """The credit line a response or map made from `source` must carry."""
+    p = PUBLISHERS.get(source)
+    return p.attribution if p else f"Control data: {source}"
 
 
 def describe(store: SqlStore, preferred: str | None = None) -> list[dict[str, Any]]:
@@ -34,7 +48,7 @@ def describe(store: SqlStore, preferred: str | None = None) -> list[dict[str, An
 
 
 def _row(s: SourceSummary, default: bool) -> dict[str, Any]:
-    terms = SOURCE_TERMS.get(s.source)
+    terms = publisher(s.source)
     occupied = terms.occupied if terms else (
         "all" if any(k in s.kinds for k in _PRE_2022_KINDS) else "not declared")
     return {

@@ -20,8 +20,9 @@ from frontwatch import coverage, dates, memo
 from frontwatch.analytics.common import region_of, source_of
 from frontwatch.analytics.incremental import RegionSet
 from frontwatch.errors import InputError, NotFound
-from frontwatch.model import Region, SnapshotInfo, attribution
+from frontwatch.model import Region, SnapshotInfo
 from frontwatch.settings import cache_bytes
+from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
 
 # A full intersection re-anchors each chain of incremental updates this often.

@@ -16,9 +16,10 @@ from frontwatch.analytics.common import region_of, source_of
 from frontwatch.analytics.geo import NearestPlaces, describe, point_status
 from frontwatch.analytics.incremental import changed_pieces
 from frontwatch.errors import InputError
-from frontwatch.model import Region, SnapshotInfo, attribution
+from frontwatch.model import Region, SnapshotInfo
 from frontwatch.oblasts import THEATRE
 from frontwatch.precision import KM, KM2
+from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
 
 CHANGES = ("occupied_gained", "occupied_lost", "contested_gained", "contested_lost")

@@ -33,9 +33,10 @@ from frontwatch import geometry
 from frontwatch.analytics.changes import describe_pieces
 from frontwatch.analytics.common import region_of
 from frontwatch.errors import InputError, NotFound
-from frontwatch.model import SOURCE_TERMS, Region, SnapshotInfo, attribution
+from frontwatch.model import Region, SnapshotInfo
 from frontwatch.oblasts import THEATRE
 from frontwatch.precision import KM2
+from frontwatch.sources import attribution, publisher
 from frontwatch.store.base import SqlStore, iso
 
 SINCE_2022 = "since-2022"
@@ -134,7 +135,7 @@ def layer_parts(store: SqlStore, info: SnapshotInfo, layer: str) -> list | None:
         raise InputError(f"layer={layer!r}: choose from {', '.join(LAYERS)}")
     zones = store.zones(info.id, ["occupied"])
     kinds = {z.kind for z in zones}
-    terms = SOURCE_TERMS.get(info.source)
+    terms = publisher(info.source)
     covers = terms.occupied if terms else ALL
     tells_apart = any(k in kinds for k in _PRE_2022_KINDS)
     day = info.date.isoformat()

@@ -23,7 +23,8 @@ from frontwatch.analytics.common import region_of
 from frontwatch.analytics.compare import SINCE_2022, layer_parts
 from frontwatch.analytics.piece_lag import MIN_KM2, piece_lag
 from frontwatch.errors import InputError, NotFound
-from frontwatch.model import Place, Region, attribution
+from frontwatch.model import Place, Region
+from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
 
 EVENTS = ("occupied", "no longer occupied")

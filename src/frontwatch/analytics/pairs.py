@@ -21,7 +21,8 @@ from frontwatch.analytics.areas import region_set
 from frontwatch.analytics.compare import SINCE_2022, layer_of
 from frontwatch.analytics.incremental import RegionSet
 from frontwatch.errors import InputError, NotFound
-from frontwatch.model import SOURCE_TERMS, SnapshotInfo
+from frontwatch.model import SnapshotInfo
+from frontwatch.sources import publisher
 from frontwatch.store.base import SqlStore
 
 PRECOMPUTED_LAYERS = (SINCE_2022,)
@@ -36,7 +37,8 @@ def paired_sources(store: SqlStore) -> list[str]:
         return []
     out = []
     for name in names:
-        covers = SOURCE_TERMS[name].occupied if name in SOURCE_TERMS else "all"
+        terms = publisher(name)
+        covers = terms.occupied if terms else "all"
         tells_apart = covers == "all" and store.source_has_kind(name, ("ordlo", "crimea"))
         if covers == SINCE_2022 or tells_apart:
             out.append(name)

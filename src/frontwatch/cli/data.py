@@ -34,14 +34,15 @@ from frontwatch.cli.common import (
     write_output,
 )
 from frontwatch.errors import InputError
-from frontwatch.ingest import FORMATS
+from frontwatch.ingest.formats import CHOICES, REGISTRY
 
 
 # --- import -------------------------------------------------------------------------------
-@app.command("import")
+@app.command("import", help="Import control snapshots: "
+             + ", ".join(f.label for f in REGISTRY) + " (formats are tried in this order).")
 def import_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursively); .gz ok.")],
-    format: Annotated[str, typer.Option(help=" | ".join(FORMATS))] = "auto",
+    format: Annotated[str, typer.Option(help=" | ".join(CHOICES))] = "auto",
     source: Annotated[str | None, typer.Option(help="Source name to store under.")] = None,
     status: Annotated[str | None, typer.Option(help="Status of every feature (vector files): "
                                                "occupied | contested | liberated …")] = None,
@@ -64,8 +65,6 @@ def import_cmd(
     json: Json = False,
     db: Db = None,
 ) -> None:
-    """Import control snapshots (DeepStateMap, the daily archive, NZZ, KML/KMZ, Esri JSON,
-    any vector file)."""
     from frontwatch.ingest import ImportOptions, import_paths, iter_files, parse_date
     from frontwatch.ingest.vector import VOCABULARY, StatusMapping, parse_mapping
 

@@ -18,22 +18,20 @@ import shapely
 
 from frontwatch import dates
 from frontwatch.errors import InputError, NotFound, printable
-from frontwatch.ingest import archive, dated, deepstate, esrijson, kml, nzz, reader, vector
-from frontwatch.ingest.limits import Limits, check_json_size, decompress
+from frontwatch.ingest import formats, vector
+from frontwatch.ingest.base import Input
+from frontwatch.ingest.limits import Limits, decompress
 from frontwatch.ingest.prepare import (
     confine_to_theatre,
     content_hash,
     layers_of,
 )
-from frontwatch.ingest.reader import load_json, read_bytes, strip_suffixes
+from frontwatch.ingest.reader import read_bytes, strip_suffixes
 from frontwatch.model import DEMO_SOURCE, ImportReport, Snapshot, SnapshotInfo
 from frontwatch.oblasts import THEATRE
 from frontwatch.store.base import SqlStore
 
-FORMATS = ("auto", "deepstate", "archive", "nzz", "kml", "esrijson", "vector")
-SUFFIXES = (".geojson", ".json", ".gz", ".gpkg", ".fgb", ".zip", ".kml", ".kmz")
-
-__all__ = ["FORMATS", "ImportOptions", "import_paths", "iter_files", "parse_snapshot",
+__all__ = ["ImportOptions", "import_paths", "iter_files", "parse_snapshot",
            "parse_snapshots", "store_snapshot"]
 
 
@@ -89,7 +87,7 @@ def iter_files(paths: Iterable[Path]) -> list[Path]:
     for p in paths:
         if p.is_dir():
             out.extend(sorted(f for f in p.rglob("*") if f.is_file()
-                              and f.name.lower().endswith(SUFFIXES)))
+                              and f.name.lower().endswith(formats.SUFFIXES)))
         elif p.exists():
             out.append(p)
         else:
@@ -110,94 +108,12 @@ def parse_snapshot(data: bytes, name: str, opts: ImportOptions) -> Snapshot:
 def parse_snapshots(data: bytes, name: str, opts: ImportOptions) -> list[Snapshot]:
     """Parse one input (already read, possibly gzip) into validated snapshots: one, or one
     per map date for a format that dates its features (NZZ, `--date-field`). The content
-    decides the format (a name only breaks the tie for text that is no known format at
-    all)."""
-    data = decompress(data, name, opts.limits)
-    stem = strip_suffixes(Path(name).name)
-    fmt = opts.format
-    if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    data = reader.strip_bom(data)
-    if not data or data.isspace():
-        raise InputError("file is empty", origin=name)
-    if fmt == "kml" or kml.detect(data):
-        if fmt not in ("auto", "kml"):
-            raise InputError(f"format {fmt} was asked for; this is a KML/KMZ file", origin=name)
-        return _with_statuses(kml.read(data, name, opts.limits), name, opts, [], "KML")
-    binary = reader.sniff(data)
-    is_json = binary is reader.GEOJSON or (
-        binary is None and reader.known_other(data) is None
-        and name.lower().removesuffix(".gz").endswith((".json", ".geojson")))
-    if not is_json:
-        if binary is None:
-            raise reader.unaccepted(data, name)
-        if fmt not in ("auto", "vector"):
-            raise InputError(f"format {fmt} is JSON; this is a {binary.name} file", origin=name)
-        feats = vector.read_features(data, name, opts.status, opts.limits)
-        return _with_statuses(feats, name, opts, [], binary.name)
-    check_json_size(data, name, opts.limits)
-    doc = load_json(data, name)
-    del data  # the parsed document replaces the bytes (up to the uncompressed limit)
-    by_status = bool(opts.status.status or opts.status.field)
-    if fmt == "esrijson" or (fmt == "auto" and esrijson.detect(doc)):
-        notes: list[str] = []
-        feats = esrijson.read(doc, name, opts.limits, notes)
-        return _with_statuses(feats, name, opts, notes, "Esri JSON")
-    if fmt == "nzz" or (fmt == "auto" and not by_status and nzz.detect(doc)):
-        if opts.date is not None or opts.date_field:
-            raise InputError("NZZ maps carry their own date (properties.date): drop --date",
-                             origin=name)
-        return nzz.read(doc, name, opts.source or nzz.SOURCE)
-    if fmt == "auto":
-        if archive.date_from_name(stem, name) and not by_status:
-            fmt = "archive"
-        elif deepstate.is_deepstate(doc) or (deepstate.time_from_name(stem) and isinstance(
-                doc, dict) and doc.get("type") == "FeatureCollection"):
-            fmt = "deepstate"
-        else:
-            fmt = "vector"
-    notes = []
-    if fmt == "deepstate":
-        fc, when = deepstate.unwrap(doc, name)
-        when = opts.date or when or deepstate.time_from_name(stem)
-        feats = vector.geojson_zones(fc, name, opts.limits, notes)
-        return [deepstate.read(feats, name, when, opts.source or deepstate.SOURCE, notes)]
-    feats = vector.geojson_zones(doc, name, opts.limits, notes)
-    if fmt == "archive":
-        when = opts.date or archive.date_from_name(stem, name)
-        if when is None and not opts.date_field:
-            raise InputError("archive files are named deepstatemap_data_YYYYMMDD; pass --date",
-                             origin=name)
-        return dated.snapshots(
-            feats, name, source=opts.source or archive.SOURCE,
-            status=vector.StatusMapping(status="occupied"), when=when,
-            date_field=opts.date_field, merge_dates=opts.merge_dates, notes=notes)
-    return _with_statuses(feats, name, opts, notes, "GeoJSON")
-
-
-def _with_statuses(feats: list[tuple[dict, Any]], name: str, opts: ImportOptions,
-                   notes: list[str], what: str) -> list[Snapshot]:
-    """Snapshots of features whose status the user gives (`--status`/`--status-field`):
-    generic GeoJSON, vector files, KML and Esri JSON. A KML exported by DeepStateMap is read
-    by its placemark names, like its API files."""
-    if not opts.status.status and not opts.status.field:
-        if what == "KML" and deepstate.is_deepstate(
-                {"type": "FeatureCollection", "features": [{"properties": p} for p, _ in feats]}):
-            return [deepstate.read(feats, name, _need_date(opts, name),
-                                   opts.source or deepstate.SOURCE, notes)]
-        hint = dated.layout_hint(feats)
-        raise InputError(f"{what}: not DeepStateMap or archive data; give --status STATUS or "
-                         "--status-field FIELD (with --status-map VALUE=STATUS or "
-                         f"VALUE=ignore){hint}", origin=name)
-    return dated.snapshots(feats, name, source=opts.source or "import", status=opts.status,
-                           when=opts.date, date_field=opts.date_field,
-                           merge_dates=opts.merge_dates, notes=notes)
-
-
-def _need_date(opts: ImportOptions, name: str) -> datetime:
-    if opts.date is None:
-        raise InputError("this format carries no date: pass --date YYYY-MM-DD", origin=name)
-    return opts.date
+    decides the format, in the order of the registry (ingest/formats.py); a name only
+    breaks the tie for text that is no known format at all."""
+    forced = formats.check_choice(opts.format)
+    inp = Input(decompress(data, name, opts.limits), name, opts)
+    del data  # the input holds the bytes, and releases them once their JSON is parsed
+    return formats.choose(inp, forced).read(inp)
 
 
 def store_snapshot(store: SqlStore, snap: Snapshot) -> tuple[SnapshotInfo, bool]:
@@ -254,7 +170,7 @@ def import_paths(store: SqlStore, paths: Iterable[Path], opts: ImportOptions,
     """Import files and folders in one transaction; see the module docstring."""
     files = iter_files(paths)
     if not files:
-        raise InputError("no importable files found (.geojson, .json, .gz, .gpkg, .fgb, .zip)")
+        raise InputError(f"no importable files found ({', '.join(formats.SUFFIXES)})")
     report = ImportReport()
     with store.transaction():
         for path in files:

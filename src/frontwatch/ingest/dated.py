@@ -14,6 +14,7 @@ from typing import Any
 
 from frontwatch import dates
 from frontwatch.errors import InputError
+from frontwatch.ingest.base import Input
 from frontwatch.ingest.prepare import build_snapshot
 from frontwatch.ingest.reader import brief
 from frontwatch.ingest.vector import StatusMapping, check_field, with_statuses
@@ -53,6 +54,22 @@ def snapshots(features: list[Feature], origin: str, *, source: str, status: Stat
         raise InputError("this format carries no date: pass --date YYYY-MM-DD (or "
                          "--date-field NAME when each feature carries its own)", origin=origin)
     return [build_snapshot(source, when, zones, origin, notes)]
+
+
+def given_statuses(features: list[Feature], inp: Input, source: str, what: str,
+                   notes: list[str] | None = None) -> list[Snapshot]:
+    """Snapshots of features whose statuses the user gives (`--status`/`--status-field`,
+    dated by `--date` or `--date-field`): the reading of every format without statuses of
+    its own. Refused, with the daily archive's layout pointed out when the features look
+    like it, when the user gives none."""
+    opts = inp.opts
+    if not inp.by_status:
+        raise InputError(f"{what}: not DeepStateMap or archive data; give --status STATUS or "
+                         "--status-field FIELD (with --status-map VALUE=STATUS or "
+                         f"VALUE=ignore){layout_hint(features)}", origin=inp.name)
+    return snapshots(features, inp.name, source=source, status=opts.status, when=opts.date,
+                     date_field=opts.date_field, merge_dates=opts.merge_dates,
+                     notes=list(notes or []))
 
 
 def _feature_date(value: Any, field: str, i: int, origin: str) -> datetime:

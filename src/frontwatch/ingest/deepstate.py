@@ -4,6 +4,9 @@ Feature names came in three generations (Ukrainian only; "uk /// en"; "uk /// en
 with stray whitespace and, in a few files, broken UTF-8. The i18n key is trusted first, then the
 English text, then Ukrainian keywords. Anything else is a free-form note and is skipped with a
 report, never guessed.
+
+The module has the shape of one format (frontwatch.ingest.base): :data:`FORMAT`, with
+:data:`PUBLISHER`; :func:`read` also reads DeepStateMap's KML export (ingest/kml.py).
 """
 
 from __future__ import annotations
@@ -14,11 +17,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from frontwatch.errors import InputError
+from frontwatch.ingest.base import Format, Input
 from frontwatch.ingest.prepare import RawZone, build_snapshot
 from frontwatch.ingest.reader import brief
-from frontwatch.model import Snapshot, Status
+from frontwatch.ingest.vector import geojson_zones
+from frontwatch.model import Publisher, Snapshot, Status
 
 SOURCE = "deepstate"
+PUBLISHER = Publisher(
+    SOURCE, "Control data: DeepStateMap (deepstatemap.live)",
+    "DeepStateMap licence agreement (deepstatemap.live/license-en.html)", "all", preference=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,3 +192,25 @@ def read(features: list[tuple[dict, Any]], origin: str, when: datetime | None,
         notes.append(f"skipped {sum(skipped.values())} unclassified annotation(s): "
                      + "; ".join(f"{k!r}" for k in list(skipped)[:5]))
     return build_snapshot(source, when, zones, origin, notes)
+
+
+def _detect(inp: Input) -> bool:
+    """The API's JSON: recognised by its feature names or envelope, or a FeatureCollection
+    named `<unix-seconds>.geojson` as the API's history serves them."""
+    if not inp.is_json:
+        return False
+    doc = inp.doc
+    return is_deepstate(doc) or (time_from_name(inp.stem) is not None and isinstance(
+        doc, dict) and doc.get("type") == "FeatureCollection")
+
+
+def _read(inp: Input) -> list[Snapshot]:
+    fc, when = unwrap(inp.doc, inp.name)
+    when = inp.opts.date or when or time_from_name(inp.stem)
+    notes: list[str] = []
+    feats = geojson_zones(fc, inp.name, inp.opts.limits, notes)
+    return [read(feats, inp.name, when, FORMAT.source(inp.opts), notes)]
+
+
+FORMAT = Format("deepstate", "DeepStateMap API JSON", _detect, _read, (".geojson", ".json"),
+                publisher=PUBLISHER)

@@ -8,7 +8,7 @@ contains it. Coordinates are in the layer's ``spatialReference`` (often 102100, 
 for Web Mercator) and reprojected to lon/lat. Statuses come from `--status` or
 `--status-field` (an attribute), like any vector file.
 
-The module has the shape of one format: :func:`detect`, :func:`read`, :data:`SOURCE`.
+The module has the shape of one format (frontwatch.ingest.base): :data:`FORMAT`.
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ from typing import Any
 import shapely
 
 from frontwatch.errors import InputError
+from frontwatch.ingest import dated
+from frontwatch.ingest.base import Format, Input
 from frontwatch.ingest.crs import esri_crs, to_lonlat
 from frontwatch.ingest.limits import Limits, check_features, check_vertices
+from frontwatch.model import Snapshot
 
-SOURCE = "import"  # an ArcGIS layer names no assessor: name it with --source
+LABEL = "Esri JSON"
 
 Feature = tuple[dict, Any]
 
@@ -133,3 +136,14 @@ def polygon_from_rings(rings: list[list[tuple[float, float]]]) -> Any:
             owned.append([])
     parts = [shapely.Polygon(s, o) for s, o in zip(shells, owned)]
     return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+
+
+def _snapshots(inp: Input) -> list[Snapshot]:
+    notes: list[str] = []
+    feats = read(inp.doc, inp.name, inp.opts.limits, notes)
+    return dated.given_statuses(feats, inp, FORMAT.source(inp.opts), LABEL, notes)
+
+
+# An ArcGIS layer names no assessor: name the source with --source.
+FORMAT = Format("esrijson", LABEL, lambda inp: inp.is_json and detect(inp.doc), _snapshots,
+                (".json",))

@@ -11,7 +11,9 @@ expansion, nothing fetched: NetworkLinks and external styles are ignored), never
 LIBKML driver. A KMZ is a zip holding the KML (``doc.kml``, or its one ``.kml``); only that
 member is inflated, within the uncompressed-size limit.
 
-The module has the shape of one format: :func:`detect`, :func:`read`, :data:`SOURCE`.
+The module has the shape of one format (frontwatch.ingest.base): :data:`FORMAT`. Statuses
+come from `--status`/`--status-field`, except in DeepStateMap's own export, which is read by
+its placemark names like its API files.
 """
 
 from __future__ import annotations
@@ -27,10 +29,13 @@ import shapely
 from defusedxml import DefusedXmlException
 
 from frontwatch.errors import FrontwatchError, InputError
+from frontwatch.ingest import dated, deepstate
+from frontwatch.ingest.base import Format, Input
 from frontwatch.ingest.limits import Limits, check_features, check_vertices, read_capped
 from frontwatch.ingest.reader import brief, check_zip_directory, strip_bom
+from frontwatch.model import Snapshot
 
-SOURCE = "import"  # KML has no publisher of its own: name it with --source
+LABEL = "KML/KMZ"
 ZIP_MAGIC = b"PK\x03\x04"
 # A KMZ from Google Earth or My Maps holds its KML and some icons.
 MAX_KMZ_MEMBERS = 256
@@ -229,3 +234,20 @@ def _unzip_kml(data: bytes, origin: str, limits: Limits) -> bytes:
         raise
     except Exception:  # bad headers, CRC, deflate data, unsupported methods
         raise InputError("corrupt zip", origin=origin) from None
+
+
+def _snapshots(inp: Input) -> list[Snapshot]:
+    feats = read(inp.data, inp.name, inp.opts.limits)
+    if not inp.by_status and deepstate.is_deepstate(
+            {"type": "FeatureCollection", "features": [{"properties": p} for p, _ in feats]}):
+        if inp.opts.date is None:
+            raise InputError("this format carries no date: pass --date YYYY-MM-DD",
+                             origin=inp.name)
+        return [deepstate.read(feats, inp.name, inp.opts.date,
+                               inp.opts.source or deepstate.SOURCE)]
+    return dated.given_statuses(feats, inp, FORMAT.source(inp.opts), LABEL)
+
+
+# KML has no publisher of its own: name the source with --source.
+FORMAT = Format("kml", LABEL, lambda inp: detect(inp.data), _snapshots, (".kml", ".kmz"),
+                json=False)

@@ -14,8 +14,8 @@ areas of Donetsk and Luhansk oblasts held since 2014 (ORDLO), which cannot be to
 the rest: such maps get the kind ``occupied-ordlo`` (since 2014), recognised by the two cities
 held since 2014 lying inside the layer.
 
-The module has the shape of one format: :func:`detect`, :func:`read`, :data:`SOURCE`,
-:data:`ATTRIBUTION`.
+The module has the shape of one format (frontwatch.ingest.base): :data:`FORMAT`, with
+:data:`PUBLISHER`.
 """
 
 from __future__ import annotations
@@ -26,12 +26,20 @@ from typing import Any
 import shapely
 
 from frontwatch.errors import InputError
+from frontwatch.ingest.base import Format, Input
 from frontwatch.ingest.prepare import RawZone, build_snapshot
 from frontwatch.ingest.vector import geojson_zones
-from frontwatch.model import Snapshot, Status, attribution
+from frontwatch.model import Publisher, Snapshot, Status
 
 SOURCE = "nzz"
-ATTRIBUTION = attribution(SOURCE)
+PUBLISHER = Publisher(
+    SOURCE, "Control data: NZZ (nzz.ch), via conflict-investigations/nzz-maps; ground taken "
+    "since 24 Feb 2022 only (no Crimea; Donbas areas held since 2014 only until March 2024)",
+    # preference: after DeepStateMap, since NZZ maps only the ground taken since 2022
+    "none stated (© NZZ); credit NZZ", "since-2022", preference=2,
+    note="until the map of 2024-03-15 NZZ's layer also covered the Donbas areas held since "
+    "2014 (kind occupied-ordlo); Crimea never")
+ATTRIBUTION = PUBLISHER.attribution
 HELD = ("nochange", "gains")  # together: the ground Russia holds on the map's date
 LOST = "losses"
 TYPES = (*HELD, LOST)
@@ -98,3 +106,18 @@ def _snapshot(day: date, feats: list[tuple[str, Any]], origin: str, source: str)
              else RawZone(Status.LIBERATED, "liberated", g, None, t) for t, g in feats]
     when = datetime.combine(day, datetime.min.time(), UTC)
     return build_snapshot(source, when, zones, origin, [ORDLO_NOTE] if with_ordlo else [])
+
+
+def _detect(inp: Input) -> bool:
+    """NZZ's JSON, unless the user gives the statuses."""
+    return inp.is_json and not inp.by_status and detect(inp.doc)
+
+
+def _read(inp: Input) -> list[Snapshot]:
+    if inp.opts.date is not None or inp.opts.date_field:
+        raise InputError("NZZ maps carry their own date (properties.date): drop --date",
+                         origin=inp.name)
+    return read(inp.doc, inp.name, FORMAT.source(inp.opts))
+
+
+FORMAT = Format("nzz", "NZZ map", _detect, _read, (".json",), publisher=PUBLISHER)

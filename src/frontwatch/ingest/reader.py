@@ -52,8 +52,8 @@ GEOPACKAGE = VectorFormat("GeoPackage", "GPKG", ".gpkg", prefixed=True)
 FLATGEOBUF = VectorFormat("FlatGeobuf", "FlatGeobuf", ".fgb", prefixed=False)
 SHAPEFILE = VectorFormat("zipped Shapefile", "ESRI Shapefile", ".shp", prefixed=False)
 VECTOR_FORMATS = (GEOJSON, GEOPACKAGE, SHAPEFILE, FLATGEOBUF)
-ACCEPTED = ("accepted: DeepStateMap JSON, the daily archive, NZZ, GeoJSON, Esri JSON, "
-            "KML/KMZ, GeoPackage, zipped Shapefile, FlatGeobuf (each optionally .gz)")
+# What read_vector takes (snapshot imports list every registered format: ingest/formats.py).
+ACCEPTED = f"accepted: {', '.join(f.name for f in VECTOR_FORMATS)} (each optionally .gz)"
 
 # Zipped Shapefile: the parts extracted (under our own name), the sidecars passed over
 # (never extracted, so GDAL never sees them), and bounds on the zip's directory, checked
@@ -102,10 +102,10 @@ def known_other(data: bytes) -> str | None:
     return None
 
 
-def unaccepted(data: bytes, origin: str) -> InputError:
+def unaccepted(data: bytes, origin: str, accepted: str = ACCEPTED) -> InputError:
     """The refusal for content that is no accepted format, saying what it looks like."""
     what = known_other(data) or "unrecognised content"
-    return InputError(f"not a format Frontwatch reads ({what}); {ACCEPTED}", origin=origin)
+    return InputError(f"not a format Frontwatch reads ({what}); {accepted}", origin=origin)
 
 
 def brief(value: object, width: int = 40) -> str:

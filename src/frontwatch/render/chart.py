@@ -22,9 +22,10 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from frontwatch import coverage, dates, lookup
 from frontwatch.analytics import series
 from frontwatch.errors import InputError
-from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION, attribution
+from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION
 from frontwatch.render import static, style
 from frontwatch.render.query import ImageSize, parse_date
+from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
 
 LONG_RANGE_DAYS = 400  # beyond this, the 30-day average reads better than the 7-day one

@@ -15,10 +15,11 @@ import shapely
 
 from frontwatch import coverage, dates, geometry, lookup
 from frontwatch.errors import InputError, NotFound
-from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION, SnapshotInfo, attribution
+from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION, SnapshotInfo
 from frontwatch.render import simplify
 from frontwatch.render.query import MapQuery
 from frontwatch.render.style import TEXT, km2, long_date
+from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
 
 DEFAULT_REGION = "donbas"
