@@ -192,9 +192,11 @@ def test_rebuild_restores_every_table(real_db, tmp_path):
         lengths = s.frontline_lengths(ids)
         rid = version_ids(s, "donbas", [date(2025, 6, 30)])[0]
         changes = s.region_changes(rid, ids)
+        place_rows = s.place_status_rows("deepstate")
         with s.transaction():
             s._execute("DELETE FROM frontline_lengths")
             s._execute("DELETE FROM region_changes")
+            s._execute("DELETE FROM place_status")
         # A store without the rows still answers (from the geometry), bounded by max_lines.
         with pytest.raises(InputError, match=r"step=1: .* needs 3 front lines"):
             frontline_series(s, date(2025, 6, 1), date(2025, 6, 3), "deepstate", 1,
@@ -204,6 +206,8 @@ def test_rebuild_restores_every_table(real_db, tmp_path):
                                  lambda table, done, total: ticks.__setitem__(table, done))
         assert res["front_lines"] == len(ids) == ticks[precompute.LINES]
         assert res["change_revisions"] == ticks[precompute.CHANGES] > 0
+        assert res["place_revisions"] == len(ids) == ticks[precompute.PLACES]
+        assert s.place_status_rows("deepstate") == place_rows
         again = s.frontline_lengths(ids)
         assert again.keys() == lengths.keys()
         for sid, by_theatre in lengths.items():

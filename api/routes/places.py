@@ -14,6 +14,7 @@ from api import params
 from api.deps import SettingsDep, StoreDep
 from api.heavy import heavy_when
 from api.respond import DATED, ORJSON_OPTS, cached, credit, credit_headers, json_entry
+from api.routes.analysis import TABLE_RESPONSE, FormatQ, _table_entry
 from api.routes.common import (
     PLACES_CREDIT,
     DateQ,
@@ -24,6 +25,7 @@ from api.routes.common import (
     source_of,
 )
 from frontwatch import analytics, coverage, dates, lookup
+from frontwatch.analytics import placestatus
 from frontwatch.settings import Settings
 from frontwatch.store.base import SqlStore
 
@@ -72,6 +74,38 @@ def list_places(request: Request, store: StoreDep, settings: SettingsDep, on: Da
 def _plain(rows: list[dict]) -> list[dict[str, Any]]:
     """numpy scalars and the like → JSON types (the rows go through orjson once)."""
     return orjson.loads(orjson.dumps(rows, option=ORJSON_OPTS))
+
+
+@router.get("/places/changes", summary="Settlements whose status changed between two dates",
+            responses=TABLE_RESPONSE,
+            description="Every change of status (occupied, contested, ukrainian) after the "
+            "state of `from` up to the end of `to` (default: the source's whole history), "
+            "oldest first: the place (names, KATOTTG code, oblast/raion/hromada, population, "
+            "point), `from_status` → `to_status`, the revision's `date` and `snapshot_id`, "
+            "the distance from the place to that revision's front line, and the shares of "
+            "its outline where it has one (`rule` says how they decide). A table read, "
+            "computed at import. `format=csv` for spreadsheets.")
+def place_changes(request: Request, store: StoreDep, settings: SettingsDep,
+                  start: FromQ = None, end: ToQ = None,
+                  region: Annotated[str | None, Query(
+                      description="only places inside this region (any level)",
+                      examples=["donetsk-oblast"])] = None,
+                  source: SourceQ = None, format: FormatQ = "json") -> Response:
+    a, b = params.interval(start, end)
+
+    def build():
+        src = source_of(store, settings, source)
+        span = coverage.span(store, src, dates.DayRange(a, b))  # never past the data
+        info = store.resolve(src, span.end)
+        reg = lookup.resolve_region(store, region, span.end) if region else None
+        items = placestatus.changes(store, *span.bounds, region=reg, source=src)
+        doc = {"source": src, "region": reg.slug if reg else None, **span.members(),
+               "count": len(items), "rule": placestatus.RULE,
+               "places_attribution": PLACES_CREDIT}
+        name = f"place-changes-{reg.slug if reg else 'all'}"
+        return _table_entry(placestatus.changes_frame(items), doc, format, name, info, span)
+
+    return cached(request, store, build)
 
 
 @router.get("/places/{slug}", summary="One settlement, its status and distance to the front",

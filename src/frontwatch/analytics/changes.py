@@ -139,18 +139,27 @@ def diff(store: SqlStore, region: Region | str | None, d1: date, d2: date,
 
 def places_changed(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo, region, places
                    ) -> list[dict[str, Any]]:
-    """Places inside `region` whose status differs between two revisions."""
+    """Places inside `region` whose status differs between two revisions: read from the
+    place-status table (:mod:`.placestatus`: outlines by majority, points by their layer);
+    from the points' layers where the table does not cover the revisions yet."""
+    from frontwatch.analytics.placestatus import statuses_between
+
     if not places:
         return []
     lon = np.array([p.lon for p in places])
     lat = np.array([p.lat for p in places])
     shapely.prepare(region)
     inside = shapely.intersects_xy(region, lon, lat)
-    before = point_status(store.layer(a.id, "occupied"), store.layer(a.id, "contested"),
-                          lon, lat)
-    after = point_status(store.layer(b.id, "occupied"), store.layer(b.id, "contested"),
-                         lon, lat)
+    table = statuses_between(store, a, b)
+    if table is not None:
+        pairs = [table.get(p.slug, (None, None)) for p in places]
+        before = [x for x, _ in pairs]
+        after = [y for _, y in pairs]
+    else:
+        before = point_status(store.layer(a.id, "occupied"), store.layer(a.id, "contested"),
+                              lon, lat)
+        after = point_status(store.layer(b.id, "occupied"), store.layer(b.id, "contested"),
+                             lon, lat)
     return [{"slug": p.slug, "name": p.name_en, "name_uk": p.name_uk, "before": x, "after": y,
              "population": p.population}
             for p, x, y, ok in zip(places, before, after, inside) if ok and x != y]
-

@@ -31,8 +31,9 @@ SEAM_HOLE_KM2 = 5.0
 MIN_PIECE_KM = 1.0
 
 
-# Outline zones, keyed by the theatre's content (its digest): new data is new keys. Front-line
-# lengths need no cache: they are measured at import (the `frontline_lengths` table).
+# Outline zones and front lines, keyed by the theatre's content (its digest) and a revision's
+# content hash: new data is new keys. Front-line lengths need no cache: they are measured at
+# import (the `frontline_lengths` table).
 _CACHE: memo.Cache[Any] = memo.Cache(
     "front lines", cache_bytes("front lines"), memo.geometry_bytes)
 
@@ -85,8 +86,17 @@ def _stored_lengths(store: SqlStore, infos: Sequence[SnapshotInfo]
 
 
 def line_of(store: SqlStore, info: SnapshotInfo) -> tuple[Any, float]:
-    """Front line (MultiLineString) and its geodesic km for one stored revision."""
-    return _line(store, info, *_theatre(store, info.date))
+    """Front line (MultiLineString) and its geodesic km for one stored revision. The line
+    is kept in the cache by content and theatre, so an import's steps (length, distances
+    of the places that changed) draw it once."""
+    theatre, theatre_wkb = _theatre(store, info.date)
+    key = ("line", info.content_hash, hashlib.sha256(theatre_wkb).digest())
+    line = _CACHE.get(key)
+    if line is not None:
+        return line, geometry.geodesic_length_km(line)
+    line, km = _line(store, info, theatre, theatre_wkb)
+    _CACHE.put(key, line)
+    return line, km
 
 
 def _line(store: SqlStore, info: SnapshotInfo, theatre: Any, theatre_wkb: bytes

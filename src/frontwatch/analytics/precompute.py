@@ -1,6 +1,7 @@
 """What an import precomputes so that reading never touches geometry: the area statistics
 (:mod:`.areas`), the front-line lengths (:mod:`.front`), the change log
-(:mod:`.changelog_table`) and the pairwise comparison of sources (:mod:`.pairs`). Each table
+(:mod:`.changelog_table`), the pairwise comparison of sources (:mod:`.pairs`) and the
+status of every place (:mod:`.placestatus`). Each table
 is filled inside the import transaction, so none lags behind the snapshots, and `frontwatch
 stats rebuild` recomputes them all.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from frontwatch.analytics import areas, changelog_table, front, pairs
+from frontwatch.analytics import areas, changelog_table, front, pairs, placestatus
 from frontwatch.model import SnapshotInfo
 from frontwatch.store.base import SqlStore
 
@@ -17,6 +18,7 @@ from frontwatch.store.base import SqlStore
 Progress = Callable[[str, int, int | None], None]
 AREAS, LINES, CHANGES, PAIRS = ("area statistics", "front lines", "change log",
                                 "source comparison")
+PLACES = "place status"
 
 
 def on_snapshot(store: SqlStore, info: SnapshotInfo) -> None:
@@ -25,6 +27,7 @@ def on_snapshot(store: SqlStore, info: SnapshotInfo) -> None:
     front.on_snapshot(store, info)
     changelog_table.on_snapshot(store, info)
     pairs.on_snapshot(store, info)
+    placestatus.on_snapshot(store, info)
 
 
 def on_delete(store: SqlStore, info: SnapshotInfo) -> None:
@@ -32,6 +35,7 @@ def on_delete(store: SqlStore, info: SnapshotInfo) -> None:
     from it went with it (ON DELETE CASCADE); measure those days from their new base."""
     changelog_table.refresh(store, info.source)
     pairs.on_delete(store, info)
+    placestatus.on_delete(store, info)
 
 
 def on_regions(store: SqlStore, progress: Progress | None = None) -> None:
@@ -41,6 +45,7 @@ def on_regions(store: SqlStore, progress: Progress | None = None) -> None:
     front.refresh(store, progress=_done(progress, LINES))
     changelog_table.refresh(store, progress=_done(progress, CHANGES))
     pairs.on_regions(store)
+    placestatus.on_regions(store, _done(progress, PLACES))
 
 
 def rebuild(store: SqlStore, source: str | None = None,
@@ -56,6 +61,7 @@ def rebuild(store: SqlStore, source: str | None = None,
                                                           _done(progress, CHANGES))
         if source is None or source in pairs.paired_sources(store):
             res["comparison_pairs"] = pairs.rebuild(store, _advance(progress, PAIRS))["pairs"]
+        res["place_revisions"] = placestatus.rebuild(store, source, _done(progress, PLACES))
     return res
 
 

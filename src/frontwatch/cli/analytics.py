@@ -21,6 +21,7 @@ from frontwatch.cli.common import (
     err,
     out,
     parse_day,
+    places_app,
     progress_bar,
     stale_note,
     store_for,
@@ -132,6 +133,14 @@ def changelog_cmd(region: Region, start: From, end: To, csv: Csv = False,
                        f"{r.contested_gained_km2:,.2f}", f"{r.contested_lost_km2:,.2f}"),
             f"{reg.name_en}: km² changed per day, {d1} → {d2} ({src}); occupied net "
             f"{net:+,.1f} km² over {len(df)} day(s)")
+
+
+def _km(v: float | None) -> str:
+    return "" if v is None or v != v else f"{v:,.2f}"
+
+
+def _count(v: float | None) -> str:
+    return "" if v is None or v != v else f"{int(v):,}"
 
 
 def _num(v: float, digits: int = 1) -> str:
@@ -248,6 +257,38 @@ def _frontline_series(d1: date, d2: date, step: int, csv: bool, source: str | No
             f"front-line length, {d1} → {span.end} every {step} day(s) ({src})")
 
 
+@places_app.command("changed")
+def places_changed_cmd(
+    ctx: typer.Context, start: From, end: To,
+    region: Annotated[str | None, typer.Option("--region", "-r", help="Only places inside "
+                      "this region (any level: donbas, an oblast, a raion…).")] = None,
+    csv: Csv = False, source: Source = None, json: Json = False, db: Db = None,
+) -> None:
+    """Places whose status changed between two dates (after the state of --from, up to the
+    end of --to): from → to, on which revision's date, with population and distance to the
+    front. A table read (computed at import)."""
+    from frontwatch.analytics import placestatus
+    from frontwatch.analytics.common import region_of, source_of
+
+    d1, d2 = parse_day(start, "--from"), parse_day(end, "--to")
+    if d2 < d1:
+        raise InputError(f"--to {d2} is before --from {d1}")
+    with store_for(db or ctx.obj) as store:
+        src = source_of(store, source)
+        span = clamped_span(store, src, d1, d2)
+        reg = region_of(store, region, span.end) if region else None
+        items = placestatus.changes(store, *span.bounds, region=reg, source=src)
+    frame = placestatus.changes_frame(items)
+    doc = {"source": src, "region": reg.slug if reg else None, **span.members(),
+           "count": len(items), "rule": placestatus.RULE}
+    _report(frame, doc, json, csv,
+            ("date", "place", "population", "change", "km to front"),
+            lambda r: (str(r.date), r.name, _count(r.population),
+                       f"{r.from_status} → {r.to_status}", _km(r.distance_to_front_km)),
+            f"{reg.name_en if reg else 'All places'}: {len(items)} change(s) of status, "
+            f"{span.start} → {span.end} ({src})")
+
+
 @app.command("place")
 def place_cmd(place: Annotated[str, typer.Argument(metavar="PLACE", help="Slug or name.")],
               start: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
@@ -323,8 +364,8 @@ def export_cmd(fmt: Annotated[str, typer.Option("--format", help="gpkg | parquet
 
 @stats_app.command("rebuild")
 def stats_rebuild(source: Source = None, json: Json = False, db: Db = None) -> None:
-    """Recompute the precomputed tables: area statistics, front-line lengths and the change
-    log of every region and snapshot."""
+    """Recompute the precomputed tables: area statistics, front-line lengths, the change
+    log of every region and snapshot, and the status of every place."""
     from frontwatch.analytics.precompute import rebuild
 
     with store_for(db) as store, tables_progress() as progress:
@@ -335,4 +376,5 @@ def stats_rebuild(source: Source = None, json: Json = False, db: Db = None) -> N
     err.print(f"rebuilt {res['rows']:,} rows: {res['snapshots']} revisions × {res['regions']} "
               f"regions (largest drift of the incremental updates: {res['max_drift']:.1e}); "
               f"{res['front_lines']:,} front lines; change log of {res['change_revisions']:,} "
-              "revisions", highlight=False)
+              f"revisions; place status of {res['place_revisions']:,} revisions",
+              highlight=False)

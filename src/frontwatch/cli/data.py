@@ -306,15 +306,17 @@ def places_import(
 ) -> None:
     """Attach settlement outlines to gazetteer places, by KATOTTG code (`katotth`) or, for
     a polygon without one, by Ukrainian name and position."""
+    from frontwatch.analytics.placestatus import on_places
     from frontwatch.ingest.place_polygons import read_outlines
 
     reports = {}
-    with store_for(db or ctx.obj) as store:
+    with store_for(db or ctx.obj) as store, store.transaction():
         places = store.places()
         for path in files:
             rows, report = read_outlines(path, places)
             store.set_place_polygons(rows)
             reports[str(path)] = report.to_dict()
+        on_places(store)  # the status of those places, over every revision
     if json:
         emit_json(reports)
         return

@@ -779,6 +779,85 @@ class SqlStore:
     def clear_region_changes(self, source: str | None = None) -> None:
         self._clear("region_changes", source)
 
+    # --- place status (analytics.placestatus) ----------------------------------------------
+    # Rows of `place_status` (only the places whose status changed on a revision), with the
+    # revision each was compared with (`place_status_marks`) and the point/outline digest of
+    # each place they were computed from (`place_status_places`).
+    _PS_COLS = ("p.snapshot_id, p.slug, p.from_status, p.status, p.occupied_share, "
+                "p.contested_share, p.distance_km, s.valid_at")
+
+    def place_status_rows(self, source: str, after: str | None = None,
+                          until: str | None = None, *, changes_only: bool = False,
+                          slugs: Sequence[str] | None = None) -> list[tuple]:
+        """(snapshot_id, slug, from_status, status, occupied_share, contested_share,
+        distance_km, valid_at) of a source's revisions with `after` < valid_at <= `until` (ISO text,
+        None = open), in store order; `changes_only` leaves out a first revision's rows."""
+        sql = (f"SELECT {self._PS_COLS} FROM place_status p JOIN snapshots s ON "
+               "s.id=p.snapshot_id WHERE s.source=?")
+        params: list[Any] = [source]
+        if after is not None:
+            sql += " AND s.valid_at>?"
+            params.append(after)
+        if until is not None:
+            sql += " AND s.valid_at<=?"
+            params.append(until)
+        if changes_only:
+            sql += " AND p.from_status IS NOT NULL"
+        order = " ORDER BY s.valid_at, s.recorded_at, s.id"
+        if slugs is None:
+            return self._query(sql + order, params)
+        return self._query_in(sql + " AND p.slug IN ({ids})" + order, slugs, params)
+
+    def place_status_marks(self, source: str) -> dict[int, int | None]:
+        """snapshot_id → base_id (None: computed as the source's first revision)."""
+        return {int(r[0]): (None if r[1] is None else int(r[1])) for r in self._query(
+            "SELECT m.snapshot_id, m.base_id FROM place_status_marks m JOIN snapshots s ON "
+            "s.id=m.snapshot_id WHERE s.source=?", (source,))}
+
+    def put_place_status(self, snapshot_id: int, base_id: int | None,
+                         rows: Sequence[tuple], slugs: Sequence[str] | None = None) -> None:
+        """Replace one revision's rows (all of them, or those of `slugs`) by `rows` (slug,
+        from_status, status, occupied_share, contested_share, distance_km) and, for a whole
+        revision, record its base."""
+        with self.transaction():
+            if slugs is None:
+                self._execute("DELETE FROM place_status WHERE snapshot_id=?", (snapshot_id,))
+                self._execute("DELETE FROM place_status_marks WHERE snapshot_id=?",
+                              (snapshot_id,))
+                self._execute("INSERT INTO place_status_marks (snapshot_id, base_id) "
+                              "VALUES (?,?)", (snapshot_id, base_id))
+            else:
+                self.conn.cursor().executemany(
+                    self._sql("DELETE FROM place_status WHERE snapshot_id=? AND slug=?"),
+                    [(snapshot_id, s) for s in slugs])
+            self.conn.cursor().executemany(self._sql(
+                "INSERT INTO place_status (snapshot_id, slug, from_status, status, "
+                "occupied_share, contested_share, distance_km) VALUES (?,?,?,?,?,?,?)"),
+                [(snapshot_id, *r) for r in rows])
+
+    def place_status_digests(self) -> dict[str, str]:
+        return dict(self._query("SELECT slug, digest FROM place_status_places"))
+
+    def set_place_status_digests(self, digests: dict[str, str]) -> None:
+        """Record the digest of every place the table now describes (and only those)."""
+        with self.transaction():
+            self._execute("DELETE FROM place_status_places")
+            self.conn.cursor().executemany(
+                self._sql("INSERT INTO place_status_places (slug, digest) VALUES (?,?)"),
+                list(digests.items()))
+
+    def drop_place_status(self, slugs: Sequence[str]) -> None:
+        """Forget places the gazetteer no longer holds."""
+        with self.transaction():
+            self.conn.cursor().executemany(self._sql("DELETE FROM place_status WHERE slug=?"),
+                                           [(s,) for s in slugs])
+
+    def clear_place_status(self, source: str | None = None) -> None:
+        self._clear("place_status", source)
+        self._clear("place_status_marks", source)
+        if source is None:
+            self._execute("DELETE FROM place_status_places")
+
     # --- pairwise comparison stats (analytics.pairs) ---------------------------------------
     def put_compare_stats(self, a_id: int, b_id: int, layer: str,
                           rows: Sequence[tuple[int, float, float, float]]) -> None:
