@@ -10,11 +10,12 @@ import pandas as pd
 import shapely
 
 from frontwatch import coverage, dates
+from frontwatch.analytics import placestatus
 from frontwatch.analytics.common import place_of, region_of, source_of
 from frontwatch.analytics.front import line_of
 from frontwatch.analytics.geo import distances_km, point_status
 from frontwatch.errors import InputError, NotFound
-from frontwatch.model import Place, Region
+from frontwatch.model import DERIVED_UKRAINIAN, Place, Region, SnapshotInfo
 from frontwatch.oblasts import GROUPS, THEATRE
 from frontwatch.store.base import SqlStore
 
@@ -42,7 +43,10 @@ def place_status(store: SqlStore, place: Place | str, on: date, source: str | No
                  ) -> str:
     """"occupied", "contested" or "ukrainian" (the layer containing the point) on a date."""
     p = place_of(store, place, on)
-    info = store.resolve(source_of(store, source), on)
+    src = source_of(store, source)
+    info = store.resolve(src, on)
+    if placestatus.covers(store, src):  # the table: outlines decide by majority
+        return placestatus.statuses_by_day(store, p.slug, src, [on])[0]
     return str(point_status(store.layer(info.id, "occupied"), store.layer(info.id, "contested"),
                             p.lon, p.lat)[0])
 
@@ -65,12 +69,8 @@ def place_timeline(store: SqlStore, place: Place | str, start: date | None = Non
     by_day = {}
     for s in snaps:
         by_day[s.date] = s  # each day's last revision
-    ids = [s.id for s in by_day.values()]
-    occ, cont = store.layers_wkb(ids, "occupied"), store.layers_wkb(ids, "contested")
     periods: list[dict] = []
-    for day, s in sorted(by_day.items()):
-        layers = [shapely.from_wkb(w[s.id]) if s.id in w else None for w in (occ, cont)]
-        status = str(point_status(layers[0], layers[1], p.lon, p.lat)[0])
+    for day, status in _statuses(store, p, src, by_day):
         day = max(day, start) if start else day
         if periods and periods[-1]["status"] == status:
             continue
@@ -83,6 +83,22 @@ def place_timeline(store: SqlStore, place: Place | str, start: date | None = Non
         last = per["end"] or max(by_day)
         per["days"] = (last - per["start"]).days + 1
     return periods
+
+
+def _statuses(store: SqlStore, p: Place, source: str, by_day: dict[date, SnapshotInfo]
+              ) -> list[tuple[date, str]]:
+    """(day, status on the day's last revision), oldest first: from the place-status table
+    where it covers the source, else from the point in each revision's layers."""
+    days = sorted(by_day)
+    if placestatus.covers(store, source):
+        return list(zip(days, placestatus.statuses_by_day(store, p.slug, source, days)))
+    ids = [by_day[d].id for d in days]
+    occ, cont = store.layers_wkb(ids, "occupied"), store.layers_wkb(ids, "contested")
+    out = []
+    for day, sid in zip(days, ids):
+        layers = [shapely.from_wkb(w[sid]) if sid in w else None for w in (occ, cont)]
+        out.append((day, str(point_status(layers[0], layers[1], p.lon, p.lat)[0])))
+    return out
 
 
 def distance_to_front_km(store: SqlStore, place: Place | str, on: date,
@@ -122,7 +138,8 @@ def places_near_front(store: SqlStore, km: float, on: date, source: str | None =
     [{slug, name_en, name_uk, lon, lat, population, status, distance_km}]."""
     if not km >= 0:
         raise InputError(f"distance must be a non-negative number of km, not {km!r}")
-    info = store.resolve(source_of(store, source), on)
+    src = source_of(store, source)
+    info = store.resolve(src, on)
     places = store.places(on)
     if not places:
         return []
@@ -130,8 +147,12 @@ def places_near_front(store: SqlStore, km: float, on: date, source: str | None =
     lon = np.array([p.lon for p in places])
     lat = np.array([p.lat for p in places])
     dist = distances_km(line, lon, lat)
-    status = point_status(store.layer(info.id, "occupied"), store.layer(info.id, "contested"),
-                          lon, lat)
+    if placestatus.covers(store, src):  # the table: outlines decide by majority
+        table = placestatus.status_on(store, on, source=src)
+        status = [table.get(p.slug, (DERIVED_UKRAINIAN,))[0] for p in places]
+    else:
+        status = point_status(store.layer(info.id, "occupied"),
+                              store.layer(info.id, "contested"), lon, lat)
     out = [{"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk, "lon": p.lon,
             "lat": p.lat, "population": p.population, "status": str(st),
             "distance_km": round(float(d), 2)}

@@ -202,7 +202,7 @@ def _sweep(store: SqlStore, source: str, gaz: Gazetteer, *, todo: set[int] | Non
     for row in store.place_status_rows(source, slugs=only):
         stored.setdefault(row[0], []).append(row[1:])
     if only is not None:
-        store.drop_place_status(only)  # rewritten below, revision by revision
+        store.drop_place_status(only, source)  # rewritten below, revision by revision
     members = np.arange(len(gaz.slugs)) if subset is None else np.asarray(subset, dtype=int)
     in_subset = np.zeros(len(gaz.slugs), bool)
     in_subset[members] = True
@@ -395,6 +395,27 @@ def statuses_between(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo
         if n <= pb:
             second[slug] = status
     return {s: (first.get(s), st) for s, st in second.items() if first.get(s) != st}
+
+
+def covers(store: SqlStore, source: str) -> bool:
+    """Whether the table holds every revision of a source, up to date."""
+    return not _stale(store, source)
+
+
+def statuses_by_day(store: SqlStore, slug: str, source: str, days: Sequence[date]
+                    ) -> list[str]:
+    """A place's status at the end of each of `days` (ascending, on or after the source's
+    first day), from its rows alone."""
+    rows = store.place_status_rows(source, None, end_of_day(days[-1]), slugs=[slug]) \
+        if days else []
+    out, n, status = [], 0, DERIVED_UKRAINIAN
+    for day in days:
+        until = end_of_day(day)
+        while n < len(rows) and rows[n][7] <= until:
+            status = rows[n][3]
+            n += 1
+        out.append(status)
+    return out
 
 
 def _slugs_in(store: SqlStore, region: Any, on: date) -> set[str] | None:

@@ -846,11 +846,14 @@ class SqlStore:
                 self._sql("INSERT INTO place_status_places (slug, digest) VALUES (?,?)"),
                 list(digests.items()))
 
-    def drop_place_status(self, slugs: Sequence[str]) -> None:
-        """Forget places the gazetteer no longer holds."""
+    def drop_place_status(self, slugs: Sequence[str], source: str | None = None) -> None:
+        """Forget the rows of some places (of one source, or all)."""
+        sql = "DELETE FROM place_status WHERE slug=?"
+        if source is not None:
+            sql += " AND snapshot_id IN (SELECT id FROM snapshots WHERE source=?)"
         with self.transaction():
-            self.conn.cursor().executemany(self._sql("DELETE FROM place_status WHERE slug=?"),
-                                           [(s,) for s in slugs])
+            self.conn.cursor().executemany(self._sql(sql), [
+                (s,) if source is None else (s, source) for s in slugs])
 
     def clear_place_status(self, source: str | None = None) -> None:
         self._clear("place_status", source)
