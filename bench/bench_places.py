@@ -5,7 +5,7 @@ every place's status on one day (table vs geometry), what the table costs at imp
 revision, incremental, and the whole history from scratch), and how many places a revision
 looks at.
 
-    python -m bench.bench_places [--repeat 5]
+    python -m bench.bench_places [--repeat 5] [--db SCRATCH_COPY]
 """
 
 from __future__ import annotations
@@ -68,9 +68,11 @@ def from_geometry(store):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--db", type=Path, help="a scratch copy of a store already holding the "
+                    "archive (changed by the run) instead of building one")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        store = build(Path(tmp))
+        store = open_store(args.db) if args.db else build(Path(tmp))
         n_places = len(store.places())
 
         def table():

@@ -339,7 +339,7 @@ def changes(store: SqlStore, start: date, end: date, *, region: Any = None,
     if not rows:
         return []
     wanted = _slugs_in(store, region, end)
-    by_slug = {p.slug: p for p in store.places(end)}
+    by_slug = store.places_named([r[1] for r in rows], end)
     out = []
     for sid, slug, before, after, occ, cont, km, valid_at in rows:
         p = by_slug.get(slug)
@@ -369,10 +369,8 @@ def status_on(store: SqlStore, on: date, *, source: str | None = None
     """slug → (status, id of the revision it was first seen on) of every place on a day
     (the state at its end). A table read; empty before the source's history."""
     src = source_of(store, source)
-    out: dict[str, tuple[str, int]] = {}
-    for sid, slug, _, status, *_ in store.place_status_rows(src, None, end_of_day(on)):
-        out[slug] = (status, sid)
-    return out
+    return {slug: (status, sid) for slug, status, sid in
+            store.place_statuses(src, end_of_day(on))}  # the last row of each place wins
 
 
 def statuses_between(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo

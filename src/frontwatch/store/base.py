@@ -808,6 +808,24 @@ class SqlStore:
             return self._query(sql + order, params)
         return self._query_in(sql + " AND p.slug IN ({ids})" + order, slugs, params)
 
+    def place_statuses(self, source: str, until: str) -> list[tuple[str, str, int]]:
+        """(slug, status, snapshot_id) of every row of a source's revisions valid by
+        `until` (ISO text), in store order: a place's last row is its status then."""
+        return self._query(
+            "SELECT p.slug, p.status, p.snapshot_id FROM place_status p JOIN snapshots s ON "
+            "s.id=p.snapshot_id WHERE s.source=? AND s.valid_at<=? "
+            "ORDER BY s.valid_at, s.recorded_at, s.id", (source, until))
+
+    def places_named(self, slugs: Sequence[str], on: date | None = None) -> dict[str, Place]:
+        """slug → Place (as named on `on`) for a few slugs, without reading the gazetteer."""
+        day = (on or date(9999, 12, 31)).isoformat()
+        out: dict[str, Place] = {}
+        for r in self._query_in(f"SELECT {self._PLACE_COLS} FROM places WHERE valid_from<=? "
+                                "AND slug IN ({ids}) ORDER BY valid_from", list(set(slugs)),
+                                [day]):
+            out[r[0]] = self._place(r)  # the newest version in force wins
+        return out
+
     def place_status_marks(self, source: str) -> dict[int, int | None]:
         """snapshot_id → base_id (None: computed as the source's first revision)."""
         return {int(r[0]): (None if r[1] is None else int(r[1])) for r in self._query(
