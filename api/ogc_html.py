@@ -140,7 +140,8 @@ _ENV = jinja2.Environment(loader=jinja2.DictLoader(_TEMPLATES), autoescape=True,
 
 def fmt(request: Request, f: Annotated[str | None, Query(
         description="json (default) or html; browsers sending Accept: text/html get HTML",
-        examples=["html"])] = None) -> str:
+        examples=["html"], json_schema_extra={"enum": list(negotiate.FORMATS)})] = None
+        ) -> str:
     """A FastAPI dependency: the representation this request gets ('json' or 'html')."""
     return negotiate.choose(f, request.headers.get("accept"))
 

@@ -107,6 +107,7 @@ def queryables_entry(request: Request, collection_id: str, title: str):
 
 
 _LON_LAT = crs.SUPPORTED[crs.CRS84]
+_CRS_ENUM = {"enum": list(crs.SUPPORTED)}  # documented; other spellings are accepted too
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,16 +193,17 @@ def extensions(
             "(/collections/{id}/queryables), e.g. `status = 'occupied' AND area_km2 > 10`",
             examples=["status = 'occupied'"])] = None,
         filter_lang: Annotated[str | None, Query(
-            alias="filter-lang", description="cql2-text (default) or cql2-json")] = None,
+            alias="filter-lang", description="cql2-text (default) or cql2-json",
+            json_schema_extra={"enum": list(cql.LANGS)})] = None,
         filter_crs: Annotated[str | None, Query(
             alias="filter-crs", description="CRS of the filter's geometry literals "
-            "(default CRS84)")] = None,
+            "(default CRS84)", json_schema_extra=_CRS_ENUM)] = None,
         crs_: Annotated[str | None, Query(
-            alias="crs", description="CRS of the response's geometries: "
-            + ", ".join(crs.SUPPORTED) + " (default CRS84, lon/lat; EPSG:4326 is lat/lon)")
-        ] = None,
+            alias="crs", description="CRS of the response's geometries (default CRS84, "
+            "lon/lat; EPSG:4326 is lat/lon)", json_schema_extra=_CRS_ENUM)] = None,
         bbox_crs: Annotated[str | None, Query(
-            alias="bbox-crs", description="CRS of `bbox` (default CRS84)")] = None,
+            alias="bbox-crs", description="CRS of `bbox` (default CRS84)",
+            json_schema_extra=_CRS_ENUM)] = None,
         sortby: Annotated[str | None, Query(
             description="comma-separated queryables, each with an optional + (ascending, "
             "default) or - (descending); nulls last", examples=["-population,name_en"])
@@ -236,7 +238,8 @@ def extensions(
 def item_extensions(
         collection_id: Annotated[str, Path()],
         crs_: Annotated[str | None, Query(
-            alias="crs", description="CRS of the geometry (default CRS84)")] = None,
+            alias="crs", description="CRS of the geometry (default CRS84)",
+            json_schema_extra=_CRS_ENUM)] = None,
         properties: Annotated[str | None, Query(
             description="comma-separated properties to return (default all)")] = None,
 ) -> Extensions:
