@@ -66,7 +66,6 @@ def test_items_page_shows_the_page_with_a_local_map(client):
     assert len(ids) == 3
     assert client.get(f"/collections/control/items/{ids[0]}", params={"f": "html"}) \
         .status_code == 200
-    assert client.get("/assets/leaflet/dist/leaflet.js").status_code == 200
 
 
 def test_projected_items_have_a_table_but_no_map(client):
