@@ -55,3 +55,17 @@ def test_gdal_reads_in_web_mercator_with_a_filter(server):  # noqa: F811
     for slug, point in zip(frame["id"], frame.geometry):
         x, y = to_merc.transform(*lon_lat[slug])
         assert (point.x, point.y) == pytest.approx((x, y), abs=0.1)  # metres, not degrees
+
+
+def test_gdal_spatial_filter_in_web_mercator_goes_as_bbox_crs(server):  # noqa: F811
+    pyogrio = pytest.importorskip("pyogrio")
+    box = (37.4, 48.5, 37.8, 48.9)  # around Kramatorsk and Sloviansk
+    expected = httpx.get(f"{server}/collections/places/items", params={
+        "bbox": ",".join(map(str, box)), "limit": 1000}).json()
+    to_merc = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    (x0, x1), (y0, y1) = to_merc.transform([box[0], box[2]], [box[1], box[3]])
+    # GDAL sends the box in the layer's CRS with bbox-crs (and crs) naming EPSG:3857
+    frame = pyogrio.read_dataframe(f"OAPIF:{server}/", layer="places", CRS="EPSG:3857",
+                                   bbox=(x0, y0, x1, y1))
+    assert sorted(frame["id"]) == sorted(f["id"] for f in expected["features"])
+    assert "kramatorsk" in set(frame["id"])
