@@ -35,12 +35,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from frontwatch import geometry
+from frontwatch import geometry, memo
 from frontwatch.analytics.common import source_of
 from frontwatch.analytics.geo import distances_km, point_status
 from frontwatch.analytics.incremental import change_boxes
 from frontwatch.errors import InputError, NotFound
 from frontwatch.model import DERIVED_UKRAINIAN, Place, SnapshotInfo
+from frontwatch.settings import cache_bytes
 from frontwatch.store.base import SqlStore, end_of_day, iso
 
 MAJORITY = 0.5  # share of its outline that decides a place's status (see the rule above)
@@ -78,6 +79,10 @@ COLUMNS = [f.name for f in dataclasses.fields(PlaceChange)]
 
 
 # --- the places, prepared -----------------------------------------------------------------
+# Prepared gazetteers, keyed by the versions of the places and outlines they were built from.
+_GAZETTEERS: memo.Cache[Gazetteer] = memo.Cache("place gazetteer", cache_bytes("regions"))
+
+
 class Gazetteer:
     """Every place's point, and its outline where it has one, prepared for status lookups:
     an STRtree over the outline or point of each place picks those near a change."""
@@ -98,10 +103,20 @@ class Gazetteer:
         self.tree = shapely.STRtree(np.where(self.has_outline, self.outline, points))
         self.digests = {s: _digest(p, o) for s, p, o in zip(self.slugs, self.places,
                                                             self.outline)}
+        self.synced: set[str] = set()  # stores whose table was computed from these digests
 
     @classmethod
     def of(cls, store: SqlStore) -> Gazetteer:
-        return cls(store.places(), store.place_polygons())
+        """The store's gazetteer, prepared once per process and version of the places and
+        outlines (every import asks for it)."""
+        key = (store.places_version(), store.place_polygons_version())
+        return _GAZETTEERS.get_or_make(key, lambda: cls(store.places(),
+                                                         store.place_polygons()))
+
+    @property
+    def size(self) -> int:
+        """Rough resident bytes (for the cache bound)."""
+        return 2_000 * len(self.places) + memo.geometry_bytes(self.outline[self.has_outline])
 
     def near(self, boxes: Sequence[Any]) -> np.ndarray:
         """Indices of the places whose point or outline meets any of `boxes`."""
@@ -194,7 +209,7 @@ def _sweep(store: SqlStore, source: str, gaz: Gazetteer, *, todo: set[int] | Non
     `subset` (None: all, each recomputed revision replaced whole), carrying every place's
     status along from the stored rows of the revisions left alone. Returns how many
     revisions were computed."""
-    snaps = store.snapshots(source)
+    snaps = [sid for sid, _ in store.snapshot_times(source)]
     if not snaps:
         return 0
     only = None if subset is None else [gaz.slugs[i] for i in subset]
@@ -210,19 +225,20 @@ def _sweep(store: SqlStore, source: str, gaz: Gazetteer, *, todo: set[int] | Non
     layers, distances = _Layers(store), _Distances(store)
     total = len(snaps) if todo is None else len(todo)
     done = 0
-    prev: SnapshotInfo | None = None
-    for info in snaps:
-        if todo is not None and info.id not in todo:
-            for slug, _, status, *_ in stored.get(info.id, ()):
+    prev: int | None = None
+    for sid in snaps:
+        if todo is not None and sid not in todo:
+            for slug, _, status, *_ in stored.get(sid, ()):
                 i = gaz.index.get(slug)
                 if i is not None:
                     state[i] = status
-            prev = info
+            prev = sid
             continue
+        info = store.snapshot(sid)
         if prev is None:
             cand = members
         else:
-            new, old = layers(info.id), layers(prev.id)
+            new, old = layers(info.id), layers(prev)
             boxes = [b for st in LAYERS for b in change_boxes(old[st], new[st])]
             cand = gaz.near(boxes)
             cand = cand[in_subset[cand]]
@@ -237,10 +253,9 @@ def _sweep(store: SqlStore, source: str, gaz: Gazetteer, *, todo: set[int] | Non
         rows = [(gaz.slugs[i], None if prev is None else state[i], str(status[c]),
                  _share(occ[c]), _share(cont[c]), k)
                 for i, c, k in zip(idx, changed, km)]
-        store.put_place_status(info.id, None if prev is None else prev.id, rows,
-                               slugs=only)
+        store.put_place_status(info.id, prev, rows, slugs=only)
         state[idx] = status[changed]
-        prev = info
+        prev = sid
         done += 1
         if progress:
             progress(done, total)
@@ -255,10 +270,10 @@ def _stale(store: SqlStore, source: str) -> set[int]:
     """Revisions without rows or whose base is no longer the revision before them."""
     marks = store.place_status_marks(source)
     out, prev = set(), None
-    for s in store.snapshots(source):
-        if s.id not in marks or marks[s.id] != prev:
-            out.add(s.id)
-        prev = s.id
+    for sid, _ in store.snapshot_times(source):
+        if sid not in marks or marks[sid] != prev:
+            out.add(sid)
+        prev = sid
     return out
 
 
@@ -270,8 +285,8 @@ def refresh(store: SqlStore, source: str | None = None,
     gaz = Gazetteer.of(store)
     sources = [source] if source else store.sources()
     with store.transaction():
-        old = store.place_status_digests()
         n = 0
+        old = {} if store.label in gaz.synced else store.place_status_digests()
         if old:
             gone = sorted(set(old) - set(gaz.digests))
             if gone:
@@ -281,8 +296,10 @@ def refresh(store: SqlStore, source: str | None = None,
             if len(moved):
                 for src in store.sources():
                     n += _sweep(store, src, gaz, todo=None, subset=moved)
-        if not old or len(old) != len(gaz.digests) or old != gaz.digests:
-            store.set_place_status_digests(gaz.digests)
+        if store.label not in gaz.synced:
+            if old != gaz.digests:
+                store.set_place_status_digests(gaz.digests)
+            gaz.synced.add(store.label)
         for src in sources:
             stale = _stale(store, src)
             if stale:
@@ -323,6 +340,8 @@ def rebuild(store: SqlStore, source: str | None = None,
     """Recompute the whole table (or one source's part), in the caller's transaction."""
     with store.transaction():
         store.clear_place_status(source)
+        if source is None:  # the digests went too: they are written again
+            Gazetteer.of(store).synced.discard(store.label)
         return refresh(store, source, progress)
 
 

@@ -609,6 +609,12 @@ class SqlStore:
                 [(slug, code, km2, origin, stamp, shapely.to_wkb(g))
                  for slug, code, km2, origin, g in rows])
 
+    def place_polygons_version(self) -> tuple:
+        """Changes with any write to the outlines (the key of caches built from them)."""
+        return tuple(self._query(
+            "SELECT count(*), max(imported_at), sum(area_km2), sum(length(slug)) "
+            "FROM place_polygons")[0])
+
     def place_polygons(self) -> dict[str, Any]:
         """slug → outline of every place that has one."""
         return {slug: shapely.from_wkb(bytes(wkb)) for slug, wkb in
