@@ -99,6 +99,15 @@ def main() -> None:
             args.repeat)
         print(f"every place's status on {day}: table {t_on * 1000:.1f} ms, geometry "
               f"{t_on_geom * 1000:.1f} ms")
+        if "deepstate" in store.sources():  # a --db store with the detailed layers too
+            info = store.resolve("deepstate", END)
+            t_on = median_seconds(lambda: placestatus.status_on(store, END, source="deepstate"),
+                                  args.repeat)
+            t_on_geom = median_seconds(lambda: point_status(
+                store.layer(info.id, "occupied"), store.layer(info.id, "contested"), lon, lat),
+                args.repeat)
+            print(f"  deepstate on {END}: table {t_on * 1000:.1f} ms, geometry "
+                  f"{t_on_geom * 1000:.1f} ms")
 
         # At import: the newest revision again (incremental), and the whole history.
         snaps = store.snapshots(SOURCE)

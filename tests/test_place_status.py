@@ -24,6 +24,7 @@ from frontwatch.analytics.placestatus import MAJORITY, Gazetteer, changes, statu
 from frontwatch.bootstrap import ensure_places
 from frontwatch.geometry import polygons_of
 from frontwatch.ingest import ImportOptions, import_paths
+from frontwatch.ingest.regions import import_regions
 from frontwatch.settings import Settings
 from frontwatch.store import open_store
 from tests.test_api_v1 import problem
@@ -135,6 +136,11 @@ def test_out_of_order_and_deleted_revisions_keep_the_table_right(shared, tmp_pat
     states = [st["chasiv-yar"] for _, st in table_states(without, "deepstate")]
     assert states == [
         "contested", "contested", "occupied"]
+    # Changes stored before any theatre get their distance to the front with the regions.
+    assert all(r[6] is None for r in without.place_status_rows("deepstate", changes_only=True))
+    import_regions(without, shared / "boundaries" / "Ukraine.geojson.gz", "oblast")
+    moved = without.place_status_rows("deepstate", changes_only=True)
+    assert moved and all(r[6] is not None and 0 <= r[6] < 50 for r in moved)
 
 
 @pytest.mark.postgis
