@@ -51,7 +51,23 @@ def not_future(d: date | datetime, name: str, text: str | None = None) -> None:
 
 
 def day(text: str, name: str = "date", *, future: bool = False) -> date:
-    """A calendar day ``YYYY-MM-DD``; `future=False` refuses days after today (UTC)."""
+    """A calendar day ``YYYY-MM-DD``; `future=False` refuses days after today (UTC).
+
+    Raises
+    ------
+    InputError
+        not ``YYYY-MM-DD``, or a year before MIN_YEAR; the message names `name`.
+    FutureDate
+        a day after today (UTC), unless `future`.
+
+    Examples
+    --------
+    >>> day("2025-06-30")
+    datetime.date(2025, 6, 30)
+    >>> day("30.06.2025", "from")
+    Traceback (most recent call last):
+    frontwatch.errors.InputError: from='30.06.2025': invalid date, expected YYYY-MM-DD
+    """
     t = text.strip()
     try:
         if not _DAY.fullmatch(t):
@@ -68,7 +84,13 @@ def day(text: str, name: str = "date", *, future: bool = False) -> date:
 def instant(text: str, name: str = "date", *, day_start: bool = False,
             future: bool = False) -> datetime:
     """A UTC instant (whole seconds). A bare day is its end, 23:59:59 UTC (the state on that
-    date), or its start with `day_start` (a range's first day, an imported map's day)."""
+    date), or its start with `day_start` (a range's first day, an imported map's day).
+
+    >>> instant("2025-06-30")
+    datetime.datetime(2025, 6, 30, 23, 59, 59, tzinfo=datetime.timezone.utc)
+    >>> instant("2025-06-30T12:00:00+03:00")
+    datetime.datetime(2025, 6, 30, 9, 0, tzinfo=datetime.timezone.utc)
+    """
     t = text.strip()
     if _DAY.fullmatch(t):
         d = day(t, name, future=future)
@@ -110,7 +132,12 @@ class DayRange:
 
 def day_range(start: str | None, end: str | None, start_name: str = "from",
               end_name: str = "to") -> DayRange:
-    """A range from two optional days (neither in the future); an inverted one is refused."""
+    """A range from two optional days (neither in the future); an inverted one is refused
+    (InputError naming both parameters).
+
+    >>> day_range("2025-01-01", None)
+    DayRange(start=datetime.date(2025, 1, 1), end=None)
+    """
     a = day(start, start_name) if start else None
     b = day(end, end_name) if end else None
     if a and b and a > b:
@@ -122,7 +149,11 @@ def clamp(rng: DayRange, first: date, newest: date, what: str = "the data"
           ) -> tuple[date, date]:
     """The days of `rng` that `what` covers: open ends become its first/newest day, a start
     before the data moves to its first day, an end after it to its newest. A range wholly
-    outside the data is NotFound (saying where the data starts or ends)."""
+    outside the data is NotFound (saying where the data starts or ends).
+
+    >>> clamp(DayRange(date(2020, 1, 1), None), date(2022, 2, 24), date(2025, 6, 30))
+    (datetime.date(2022, 2, 24), datetime.date(2025, 6, 30))
+    """
     if rng.end is not None and rng.end < first:
         raise NotFound(f"no {what} on or before {rng.end}; its history starts {first}")
     if rng.start is not None and rng.start > newest:
@@ -134,7 +165,11 @@ def clamp(rng: DayRange, first: date, newest: date, what: str = "the data"
 
 def stale_days(on: date | datetime | None, newest: date) -> int:
     """Days between a requested date and the newest snapshot's day (0 when not after it,
-    and for the latest state)."""
+    and for the latest state).
+
+    >>> stale_days(date(2025, 7, 10), date(2025, 6, 30)), stale_days(None, date(2025, 6, 30))
+    (10, 0)
+    """
     if on is None:
         return 0
     d = on.date() if isinstance(on, datetime) else on

@@ -1,22 +1,80 @@
-"""The Python API for notebooks: ``fw = frontwatch.open("frontwatch.sqlite")``, then
-``fw.areas("Donetsk Oblast", "2024-07-08", "2025-06-30")`` and friends, all returning pandas
-DataFrames or GeoDataFrames (lon/lat, EPSG:4326)."""
+"""The Python API for notebooks.
+
+>>> import frontwatch
+>>> fw = frontwatch.open()  # doctest: +SKIP
+>>> fw.areas("Donetsk Oblast", "2025-04-01", "2025-06-30")  # doctest: +SKIP
+
+Every method returns a typed result: pandas DataFrames (dates as ``datetime64[ns]``, areas
+in km², lengths and distances in km, shares in %), GeoDataFrames in lon/lat (EPSG:4326), or
+:class:`typing.TypedDict` documents. Figures are read from the store's precomputed tables
+(geodesic km² on WGS84, see :mod:`frontwatch.geometry`) and credit their source in an
+``attribution`` member or ``.attrs["attribution"]``.
+
+Dates are :class:`datetime.date` or ``'YYYY-MM-DD'``; regions and places are names (English
+or Ukrainian), KATOTTG codes or slugs; ``source=None`` uses the store's default source.
+Mistakes raise :class:`frontwatch.errors.InputError` (a bad value, naming it) or
+:class:`frontwatch.errors.NotFound` (an unknown name, or a date outside the data).
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import geopandas as gpd
 import pandas as pd
 
 from frontwatch import analytics, dates
 from frontwatch.analytics.common import region_of, snapshot_on, source_of
+from frontwatch.errors import NotFound
 from frontwatch.snapshots import features
 from frontwatch.store import SqlStore, open_store
+from frontwatch.store.base import iso
 
 When = date | str
+
+__all__ = ["AreaFigures", "Frontwatch", "PlaceChange", "SnapshotRef", "open"]
+
+
+class AreaFigures(TypedDict):
+    """One region on one date (:meth:`Frontwatch.area`). Areas in km², shares in %."""
+
+    region: str  # slug
+    region_name: str
+    source: str
+    date: str  # the date asked for, YYYY-MM-DD
+    snapshot_id: int
+    valid_at: str  # the snapshot shown, ISO 8601 UTC ("…Z")
+    region_km2: float
+    occupied_km2: float
+    contested_km2: float
+    ukrainian_km2: float
+    occupied_pct: float
+    contested_pct: float
+    ukrainian_pct: float
+    attribution: str
+    data_through: str  # the source's newest snapshot, ISO 8601 UTC
+    stale_days: int  # days the date lies past data_through (0 when it does not)
+
+
+class SnapshotRef(TypedDict):
+    """Which snapshot a frame shows (``.attrs["snapshot"]``)."""
+
+    id: int
+    source: str
+    valid_at: str  # ISO 8601 UTC ("…Z")
+
+
+class PlaceChange(TypedDict):
+    """A settlement whose status differs between a diff's two dates."""
+
+    slug: str
+    name: str
+    name_uk: str
+    before: str  # occupied | contested | ukrainian
+    after: str
+    population: int
 
 
 def _day(value: When | None, what: str = "date") -> date | None:
@@ -25,9 +83,16 @@ def _day(value: When | None, what: str = "date") -> date | None:
     return dates.day(value, what)
 
 
+def _dated(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """`columns` as datetime64[ns] (None → NaT), so pandas resamples and plots them."""
+    for col in columns:
+        if col in frame.columns:
+            frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
+    return frame
+
+
 class Frontwatch:
-    """A store opened for analysis. Dates are `date`s or 'YYYY-MM-DD'; regions and places
-    are names (en/uk), codes or slugs; `source=None` uses the store's default source."""
+    """A store opened for analysis (see :func:`open`); a context manager that closes it."""
 
     def __init__(self, store: SqlStore):
         self.store = store
@@ -42,23 +107,68 @@ class Frontwatch:
         self.close()
 
     def sources(self) -> list[str]:
+        """Names of the sources the store holds, e.g. ``['deepstate', 'nzz']``."""
         return self.store.sources()
 
     def areas(self, region: str = "donbas", start: When | None = None,
               end: When | None = None, source: str | None = None) -> pd.DataFrame:
-        """Daily area series (km², %, change, rolling rates); default: the whole history."""
-        snaps = self.store.snapshots(source_of(self.store, source))
-        first, last = snaps[0].date, snaps[-1].date
-        return analytics.series(self.store, region, _day(start) or first, _day(end) or last,
-                                source)
+        """Daily area series of a region: each day's state carried forward from the last
+        revision on or before it.
 
-    def area(self, region: str, on: When, source: str | None = None) -> dict[str, Any]:
-        return analytics.area(self.store, region, _day(on), source)
+        Parameters
+        ----------
+        region : str
+            name, code or slug (default the Donbas: Donetsk + Luhansk oblasts).
+        start, end : date or 'YYYY-MM-DD', optional
+            inclusive; default and clamp: the source's first and newest day.
+        source : str, optional
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per day. ``date`` datetime64[ns]; ``snapshot_id`` int64; float64:
+            ``region_km2``, ``occupied_km2``, ``contested_km2``, ``ukrainian_km2`` (km²),
+            ``occupied_pct``, ``contested_pct``, ``ukrainian_pct`` (% of the region),
+            ``occupied_change_km2``, ``contested_change_km2`` (km² since the day before),
+            ``occupied_rate_7d``, ``occupied_rate_30d``, ``contested_rate_7d``,
+            ``contested_rate_30d`` (trailing means, km²/day; NaN until the window is full).
+
+        Raises
+        ------
+        NotFound
+            unknown region or source, or a range wholly outside the data.
+        InputError
+            a malformed or inverted date.
+        """
+        span = self.store.snapshot_span(source_of(self.store, source))
+        if span is None:
+            raise NotFound(f"no snapshots from source {source_of(self.store, source)!r}")
+        first, last = span[0].date(), span[1].date()
+        frame = analytics.series(self.store, region, _day(start, "start") or first,
+                                 _day(end, "end") or last, source)
+        return _dated(frame, "date")
+
+    def area(self, region: str, on: When, source: str | None = None) -> AreaFigures:
+        """A region's km² and % occupied, contested and Ukrainian-held on a date (a date past
+        the newest snapshot gets that snapshot's state, with ``stale_days``).
+
+        Raises NotFound (unknown region/source, a date before the history) or InputError.
+        """
+        return analytics.area(self.store, region, _day(on), source)  # type: ignore[return-value]
 
     def diff(self, region: str | None, d1: When, d2: When, source: str | None = None
              ) -> gpd.GeoDataFrame:
-        """Changed polygons (column `change`, km2, description…); the summary and the places
-        that changed status are in ``.attrs``."""
+        """What changed between two dates, as polygons.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            EPSG:4326, one row per changed piece, largest first: ``change`` (e.g.
+            ``occupied_gained``), ``km2`` (km²), ``nearest_place``, ``place_name``,
+            ``direction`` (compass point from the place), ``distance_km`` (km),
+            ``description``, ``rank``. ``.attrs["summary"]`` holds the totals (km²) and the
+            two snapshots; ``.attrs["places_changed"]`` a list of :class:`PlaceChange`.
+        """
         res = analytics.diff(self.store, region, _day(d1), _day(d2), source)
         df = _frame(res.features)
         df.attrs["summary"] = res.summary
@@ -67,31 +177,49 @@ class Frontwatch:
 
     def snapshot(self, on: When, region: str | None = None, source: str | None = None
                  ) -> gpd.GeoDataFrame:
-        """The zones in force on a date (clipped to a region when given)."""
+        """The zones in force on a date, clipped to a region when given.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            EPSG:4326, one row per zone: ``status`` (occupied | contested | ukrainian),
+            ``kind``, ``since`` (year the ground was taken, when the source says), ``label``,
+            ``area_km2`` (km²). ``.attrs["snapshot"]`` is a :class:`SnapshotRef`.
+        """
         day = _day(on)
         info = snapshot_on(self.store, day, source)
         r = region_of(self.store, region, day) if region else None
         df = _frame(features(self.store, info, r))
-        df.attrs["snapshot"] = {"id": info.id, "source": info.source,
-                                "valid_at": info.valid_at.isoformat()}
+        df.attrs["snapshot"] = SnapshotRef(id=info.id, source=info.source,
+                                           valid_at=iso(info.valid_at))
         return df
 
     def frontline(self, on: When, source: str | None = None) -> gpd.GeoDataFrame:
+        """The front line on a date: one row, ``date`` datetime64[ns], ``length_km``
+        (geodesic km on WGS84), a (Multi)LineString geometry in EPSG:4326."""
         line, km = analytics.frontline(self.store, _day(on), source)
-        return gpd.GeoDataFrame({"date": [_day(on)], "length_km": [km]}, geometry=[line],
-                                crs="EPSG:4326")
+        when = pd.to_datetime([_day(on)]).astype("datetime64[ns]")
+        return gpd.GeoDataFrame({"date": when, "length_km": [km]},
+                                geometry=[line], crs="EPSG:4326")
 
     def changelog(self, region: str, start: When, end: When, source: str | None = None
                   ) -> pd.DataFrame:
-        return analytics.changelog(self.store, region, _day(start), _day(end), source)
+        """Per revision: ``date`` datetime64[ns], ``snapshot_id``, and km² gained and lost
+        (``occupied_gained_km2``, ``occupied_lost_km2``, ``contested_gained_km2``,
+        ``contested_lost_km2``, ``occupied_net_km2``) against the revision before."""
+        return _dated(analytics.changelog(self.store, region, _day(start), _day(end), source),
+                      "date")
 
     def place(self, place: str, start: When | None = None, end: When | None = None,
               source: str | None = None) -> pd.DataFrame:
-        """A place's status periods."""
-        return pd.DataFrame(analytics.place_timeline(self.store, place, _day(start),
-                                                     _day(end), source))
+        """A settlement's status periods: ``status``, ``start`` and ``end`` (datetime64[ns];
+        ``end`` NaT while the period still holds), ``days``."""
+        return _dated(pd.DataFrame(analytics.place_timeline(
+            self.store, place, _day(start), _day(end), source)), "start", "end")
 
     def near_front(self, km: float, on: When, source: str | None = None) -> pd.DataFrame:
+        """Settlements within `km` of the front line on a date: ``slug``, ``name_en``,
+        ``name_uk``, ``lon``, ``lat``, ``population``, ``status``, ``distance_km`` (km)."""
         return pd.DataFrame(analytics.places_near_front(self.store, km, _day(on), source))
 
 
@@ -100,6 +228,43 @@ def _frame(items: list[tuple[Any, dict[str, Any]]]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(props, geometry=[g for g, _ in items], crs="EPSG:4326")
 
 
-def open(db: str | Path) -> Frontwatch:
-    """Open a store (path, sqlite:///path or postgresql://…) for analysis."""
-    return Frontwatch(open_store(db))
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite store URL or path (None for a server URL)."""
+    if "://" in url and not url.startswith("sqlite:///"):
+        return None
+    return Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+
+
+def open(db: str | Path | None = None, *, create: bool = False) -> Frontwatch:
+    """Open a store for analysis.
+
+    Parameters
+    ----------
+    db : str or pathlib.Path, optional
+        A SQLite file, ``sqlite:///path`` (``?mode=ro`` for read-only) or a
+        ``postgresql://…`` URL. None: the default store, the one ``frontwatch serve`` and
+        the CLI use (``FRONTWATCH_DATABASE_URL``, else ``frontwatch.sqlite`` in the user
+        data folder; created with the bundled places and demo when it does not exist yet).
+    create : bool
+        Create a new, empty SQLite store when `db` does not exist (default: refuse).
+
+    Raises
+    ------
+    NotFound
+        `db` is a SQLite file that does not exist (and not `create`).
+    StoreError
+        an unsupported URL, or a store that cannot be opened.
+    """
+    from frontwatch.bootstrap import prepare_default_store
+    from frontwatch.settings import Settings
+
+    settings = Settings()
+    url = settings.database_url if db is None else str(db)
+    path = _sqlite_path(url)
+    if db is not None and not create and path is not None and not path.exists():
+        raise NotFound(f"no store at {path}: give an existing store, or create=True for a "
+                       "new empty one")
+    store = open_store(url)
+    if db is None:
+        prepare_default_store(store, settings.is_default_database)
+    return Frontwatch(store)

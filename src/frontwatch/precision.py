@@ -23,7 +23,11 @@ KM = 2  # lengths and distances (km)
 
 def decimals_for(name: str) -> int | None:
     """Decimals for a column or member named by the project's conventions (`*_km2`,
-    `*_rate_7d` in km²/day, `*_pct`, `*_km`); None for anything else (ids, counts)."""
+    `*_rate_7d` in km²/day, `*_pct`, `*_km`); None for anything else (ids, counts).
+
+    >>> decimals_for("occupied_km2"), decimals_for("occupied_pct"), decimals_for("snapshot_id")
+    (2, 2, None)
+    """
     if name.endswith("_pct"):
         return PCT
     if name.endswith("_km2") or name == "km2" or "_rate_" in name:
@@ -45,7 +49,11 @@ def round_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def round_values(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a flat document with each quantity member rounded to its decimals."""
+    """A copy of a flat document with each quantity member rounded to its decimals.
+
+    >>> round_values({"occupied_km2": 1234.5678, "snapshot_id": 7, "occupied_pct": -0.001})
+    {'occupied_km2': 1234.57, 'snapshot_id': 7, 'occupied_pct': 0.0}
+    """
     out = dict(doc)
     for key, value in doc.items():
         dec = decimals_for(key)

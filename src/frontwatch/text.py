@@ -18,7 +18,12 @@ _UK_INITIAL = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
 
 
 def romanize(text: str) -> str:
-    """Ukrainian Cyrillic → Latin (national system); other characters pass through."""
+    """Ukrainian Cyrillic → Latin (national system of 2010, Cabinet of Ministers resolution
+    No. 55); other characters pass through.
+
+    >>> romanize("Запоріжжя"), romanize("Юрівка"), romanize("Згурівка")
+    ('Zaporizhzhia', 'Yurivka', 'Zghurivka')
+    """
     out = []
     prev_letter = False
     for ch in text:
@@ -36,6 +41,10 @@ def romanize(text: str) -> str:
 
 
 def slugify(text: str) -> str:
-    """'Краматорський район' → 'kramatorskyi-raion'; 'Donetsk Oblast' → 'donetsk-oblast'."""
+    """A URL-safe ASCII name: romanized, lower case, runs of anything else as one hyphen.
+
+    >>> slugify("Краматорський район"), slugify("Donetsk Oblast")
+    ('kramatorskyi-raion', 'donetsk-oblast')
+    """
     text = unicodedata.normalize("NFKD", romanize(text)).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
