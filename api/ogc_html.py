@@ -21,11 +21,15 @@ from markupsafe import Markup
 from api import negotiate
 from api.cache import Entry, make_entry
 from frontwatch.render import assets
-from frontwatch.render.webmap import LEAFLET_CSS, LEAFLET_JS
 
 CONFORMANCE = ["http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html"]
 HTML = "text/html; charset=utf-8"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+# the CDN URLs of Leaflet that frontwatch.render.assets knows (rewritten to /assets/… when
+# FRONTWATCH_ASSETS=local); taken from there rather than from the folium pages' module, which
+# would load folium at every server start
+LEAFLET_JS, LEAFLET_CSS = (next(u for u, f in assets.LOCAL_FILES.items()
+                                if f == f"leaflet/dist/leaflet.{ext}") for ext in ("js", "css"))
 
 _BASE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -197,7 +201,7 @@ def render(kind: str, doc: dict[str, Any], url: str, assets_mode: str = "local",
     html = _ENV.get_template(kind).render(
         doc=doc, title=title or doc.get("title") or _title(kind, path, doc),
         crumbs=crumbs, json_url=_with_query(url, f="json"), attribution=doc.get("attribution"),
-        geojson=geojson, columns=columns, leaflet_js=LEAFLET_JS[1], leaflet_css=LEAFLET_CSS[1],
+        geojson=geojson, columns=columns, leaflet_js=LEAFLET_JS, leaflet_css=LEAFLET_CSS,
         link=_link, span=_span, item_url=lambda fid: f"{base_items}/{fid}",
         map_script=_map_script)
     return assets.apply(html, assets_mode) if geojson else html
