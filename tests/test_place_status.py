@@ -22,6 +22,7 @@ from frontwatch.analytics import placestatus
 from frontwatch.analytics.geo import point_status
 from frontwatch.analytics.placestatus import MAJORITY, Gazetteer, changes, status_on
 from frontwatch.bootstrap import ensure_places
+from frontwatch.errors import NotReady
 from frontwatch.geometry import polygons_of
 from frontwatch.ingest import ImportOptions, import_paths
 from frontwatch.ingest.regions import import_regions
@@ -136,6 +137,12 @@ def test_out_of_order_and_deleted_revisions_keep_the_table_right(shared, tmp_pat
     states = [st["chasiv-yar"] for _, st in table_states(without, "deepstate")]
     assert states == [
         "contested", "contested", "occupied"]
+    # A store the table does not cover (one from before it) is told so, not half answered.
+    with without.transaction():
+        without._execute("DELETE FROM place_status_marks")
+    with pytest.raises(NotReady, match="stats rebuild"):
+        changes(without, date(2025, 5, 1), date(2025, 5, 31), source="deepstate")
+    assert placestatus.refresh(without) == 3
     # Changes stored before any theatre get their distance to the front with the regions.
     assert all(r[6] is None for r in without.place_status_rows("deepstate", changes_only=True))
     import_regions(without, shared / "boundaries" / "Ukraine.geojson.gz", "oblast")

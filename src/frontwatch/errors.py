@@ -103,6 +103,14 @@ class StoreReadOnly(StoreError):
     status_code = 503
 
 
+class NotReady(StoreError):
+    """A precomputed table does not cover the store's data yet (a store from before the
+    table): the next import of that source or `frontwatch stats rebuild` fills it."""
+
+    code = "not-ready"
+    status_code = 503
+
+
 class StoreFull(StoreError):
     """The disk (or the database's quota) holding the store is full."""
 

@@ -39,7 +39,7 @@ from frontwatch import geometry, memo
 from frontwatch.analytics.common import source_of
 from frontwatch.analytics.geo import distances_km, point_status
 from frontwatch.analytics.incremental import change_boxes
-from frontwatch.errors import InputError, NotFound
+from frontwatch.errors import InputError, NotFound, NotReady
 from frontwatch.model import DERIVED_UKRAINIAN, Place, SnapshotInfo
 from frontwatch.settings import cache_bytes
 from frontwatch.store.base import SqlStore, end_of_day, iso
@@ -354,6 +354,7 @@ def changes(store: SqlStore, start: date, end: date, *, region: Any = None,
     if end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")
     src = source_of(store, source)
+    _need(store, src)
     rows = store.place_status_rows(src, end_of_day(start), end_of_day(end), changes_only=True)
     if not rows:
         return []
@@ -388,6 +389,7 @@ def status_on(store: SqlStore, on: date, *, source: str | None = None
     """slug → (status, id of the revision it was first seen on) of every place on a day
     (the state at its end). A table read; empty before the source's history."""
     src = source_of(store, source)
+    _need(store, src)
     return {slug: (status, sid) for slug, status, sid in
             store.place_statuses(src, end_of_day(on))}  # the last row of each place wins
 
@@ -417,6 +419,13 @@ def statuses_between(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo
 def covers(store: SqlStore, source: str) -> bool:
     """Whether the table holds every revision of a source, up to date."""
     return not _stale(store, source)
+
+
+def _need(store: SqlStore, source: str) -> None:
+    """NotReady unless the table covers the source (rather than a partial answer)."""
+    if not covers(store, source):
+        raise NotReady(f"the place-status table does not cover source {source!r} yet (a store "
+                       "from before it): run `frontwatch stats rebuild`, or import into it")
 
 
 def statuses_by_day(store: SqlStore, slug: str, source: str, days: Sequence[date]
