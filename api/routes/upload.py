@@ -13,6 +13,7 @@ from tempfile import SpooledTemporaryFile
 from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, Query, Request
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -22,11 +23,13 @@ from api.heavy import HEAVY
 from api.problems import Problem
 from api.respond import json_entry, send
 from api.routes.common import snapshot_row
+from frontwatch import webhooks
 from frontwatch.errors import InputError
 from frontwatch.ingest import ImportOptions, parse_date, parse_snapshot, store_snapshot
 from frontwatch.ingest.formats import CHOICES, REGISTRY
 from frontwatch.ingest.limits import Limits, decompress
 from frontwatch.ingest.vector import StatusMapping, parse_mapping
+from frontwatch.model import SnapshotInfo
 from frontwatch.sources import attribution
 
 router = APIRouter(prefix="/v1", tags=["v1"])
@@ -157,7 +160,16 @@ async def upload_snapshot(
     entry = json_entry(doc, {"Location": f"/v1/snapshots/revisions/{info.id}",
                              "Cache-Control": "no-store"})
     entry.status = 201 if created else 200
-    return send(request, entry)
+    response = send(request, entry)
+    if created and settings.webhook_url:  # after the answer: a slow receiver delays no one
+        response.background = BackgroundTask(_notify, request, info)
+    return response
+
+
+def _notify(request: Request, info: SnapshotInfo) -> None:
+    """The webhook for a new revision (frontwatch.webhooks: never raises, logs)."""
+    with request.app.state.pool.store() as store:
+        webhooks.after_import(store, request.app.state.settings, [info])
 
 
 def _store(request: Request, file: BinaryIO, name: str, opts: ImportOptions):

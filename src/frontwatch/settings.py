@@ -23,6 +23,11 @@
 | FRONTWATCH_HEAVY_WAIT_S | longest wait for a slot before 503 + Retry-After | 10 |
 | FRONTWATCH_GEOMETRY_WAIT_S | longest wait of a geometry read (region clip, bbox…) | 2 |
 | FRONTWATCH_*_CACHE_MB | byte bound of each in-process cache, per worker (CACHES) | see CACHES |
+| FRONTWATCH_WEBHOOK_URL | POSTed the places that changed after each import (webhooks) | unset |
+| FRONTWATCH_WEBHOOK_SECRET | HMAC-SHA256 key of X-Frontwatch-Signature | unset |
+| FRONTWATCH_WEBHOOK_LOG | JSON-lines log of deliveries | webhooks.jsonl in the user data dir |
+| FRONTWATCH_WEBHOOK_TIMEOUT_S | seconds one delivery attempt may take | 10 |
+| FRONTWATCH_WEBHOOK_ATTEMPTS | attempts before a delivery is logged as failed | 4 |
 """
 
 from __future__ import annotations
@@ -105,6 +110,16 @@ class Settings:
     # p99 ≤ 2 s target) — a client told to retry beats one kept waiting behind others
     geometry_wait_s: float = field(default_factory=lambda: float(os.environ.get(
         "FRONTWATCH_GEOMETRY_WAIT_S") or 2))
+    webhook_url: str | None = field(default_factory=lambda: os.environ.get(
+        "FRONTWATCH_WEBHOOK_URL") or None)
+    webhook_secret: str | None = field(repr=False, default_factory=lambda: os.environ.get(
+        "FRONTWATCH_WEBHOOK_SECRET") or None)
+    webhook_log: str = field(default_factory=lambda: os.environ.get(
+        "FRONTWATCH_WEBHOOK_LOG") or str(default_database_path().with_name("webhooks.jsonl")))
+    webhook_timeout_s: float = field(default_factory=lambda: float(os.environ.get(
+        "FRONTWATCH_WEBHOOK_TIMEOUT_S") or 10))
+    webhook_attempts: int = field(default_factory=lambda: _int_env(
+        "FRONTWATCH_WEBHOOK_ATTEMPTS", 4))
     # (cache name, MB) pairs: a tuple keeps Settings hashable
     cache_mb: tuple[tuple[str, float], ...] = field(default_factory=lambda: tuple(
         (name, cache_bytes(name) / 2**20) for name in CACHES))

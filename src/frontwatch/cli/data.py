@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -81,17 +82,41 @@ def import_cmd(
         raise InputError(f"--status {status!r}: unknown status; accepted: "
                          f"{', '.join(sorted(VOCABULARY))}")
     files = iter_files(paths)
-    with store_for(db) as store, progress_bar() as bar:
-        task = bar.add_task("importing", total=len(files))
-        report = import_paths(store, files, opts,
-                              progress=lambda p: bar.update(task, advance=1,
-                                                            description=p.name[:40]))
+    with store_for(db) as store:
+        with progress_bar() as bar:
+            task = bar.add_task("importing", total=len(files))
+            report = import_paths(store, files, opts,
+                                  progress=lambda p: bar.update(task, advance=1,
+                                                                description=p.name[:40]))
+        delivery = notify_webhook(store, db, report.added)
     if json:
-        emit_json(report.to_dict())
+        emit_json({**report.to_dict(), **webhook_member(delivery)})
         return
     print_notes(report.notes, verbose)
     err.print(f"imported {len(report.added)} new revision(s); "
               f"{len(report.unchanged)} file(s) already stored", highlight=False)
+
+
+def notify_webhook(store, db: str | None, added: list) -> Any:
+    """POST the places the new revisions changed to FRONTWATCH_WEBHOOK_URL (after the
+    import committed; a failed delivery is reported and logged, the import stays)."""
+    from frontwatch import webhooks
+
+    settings = settings_for(db)
+    delivery = webhooks.after_import(store, settings, added)
+    if delivery is not None:
+        if delivery.ok:
+            err.print(f"webhook: {delivery.changes} place change(s) delivered (HTTP "
+                      f"{delivery.status}, {delivery.attempts} attempt(s))", highlight=False)
+        else:
+            err.print(f"webhook: delivery failed after {delivery.attempts} attempt(s): "
+                      f"{delivery.error}; the import is kept, see {settings.webhook_log}",
+                      style="yellow", markup=False, highlight=False)
+    return delivery
+
+
+def webhook_member(delivery: Any) -> dict[str, Any]:
+    return {"webhook": dataclasses.asdict(delivery)} if delivery is not None else {}
 
 
 # Notes every DeepStateMap file produces: summarized unless --verbose.
@@ -187,16 +212,18 @@ def sync_deepstate_cmd(
     from frontwatch.ingest.sync import sync_deepstate
 
     since_day = parse_day(since, "--since") if since else None
-    with store_for(db) as store, progress_bar() as bar:
-        task = bar.add_task("downloading", total=None)
+    with store_for(db) as store:
+        with progress_bar() as bar:
+            task = bar.add_task("downloading", total=None)
 
-        def tick(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            def tick(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
 
-        report = sync_deepstate(store, base_url=base_url or settings_for(db).deepstate_url,
-                                since=since_day, progress=tick)
+            report = sync_deepstate(store, base_url=base_url or settings_for(db).deepstate_url,
+                                    since=since_day, progress=tick)
+        delivery = notify_webhook(store, db, report.added)
     if json:
-        emit_json(report.to_dict())
+        emit_json({**report.to_dict(), **webhook_member(delivery)})
     else:
         for note in report.notes:
             if note.startswith("skipped"):  # refused bodies: retried by the next sync
