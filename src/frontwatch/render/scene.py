@@ -16,7 +16,7 @@ import shapely
 from frontwatch import coverage, dates, geometry, lookup
 from frontwatch.errors import InputError, NotFound
 from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION, SnapshotInfo
-from frontwatch.render import simplify
+from frontwatch.render import labels, simplify
 from frontwatch.render.query import MapQuery
 from frontwatch.render.style import TEXT, km2, long_date
 from frontwatch.sources import attribution
@@ -38,7 +38,9 @@ class Scene:
     layers: dict[str, Any]  # status → simplified lon/lat geometry within the view
     land: Any  # oblasts in view and the layers (simplified): held where no layer covers it
     outlines: dict[str, Any]  # "oblast"/"raion" → simplified boundary lines
-    places: list[tuple[str, float, float, int]]  # label, lon, lat, population
+    # label candidates (render.labels) in the view down to the deepest zoom, most populous
+    # first: label, lon, lat, population; each output keeps those that fit its scale
+    places: list[tuple[str, float, float, int]]
     stats: dict[str, float]  # km² within the focus: occupied, contested, ukrainian, total
     focus_land: Any  # focus ∩ the regions (exact): what the km² figures are computed over
     changes: dict[str, Any] = field(default_factory=dict)  # compare: gained/lost geometry
@@ -239,7 +241,8 @@ def build(store: SqlStore, q: MapQuery, pixels: int = 4000, info: SnapshotInfo |
     scene = Scene(info=info, query=q, where=where, focus=focus, view=view, tolerance_m=tol,
                   decimals=dec, layers={"occupied": occ, "contested": con},
                   land=land, outlines=outlines,
-                  places=places_in(store, focus, day, q.lang), stats=stats,
+                  places=labels.candidates(store, view, day, q.lang, simplify.tolerance_for(
+                      focus.bounds, labels.DEEPEST_PIXELS)), stats=stats,
                   focus_land=land_focus, stale=stale)
     if q.compare:
         add_changes(store, scene, raw, land_focus)
@@ -316,30 +319,6 @@ def _outline(geoms: list, view, tol: float, dec: int):
     merged = shapely.line_merge(shapely.union_all(shapely.boundary(np.array(geoms))))
     lines = shapely.clip_by_rect(merged, *view)
     return simplify.lines([lines], tol, dec)[0]
-
-
-def places_in(store: SqlStore, focus, day: date, lang: str, limit: int = 20,
-              fit_pixels: int = 900) -> list[tuple[str, float, float, int]]:
-    """The most populous places inside the focus, named for the day and language, leaving
-    out any whose label would overlap a bigger place's when the focus spans `fit_pixels`."""
-    shapely.prepare(focus)
-    m_per_px = simplify.tolerance_for(focus.bounds, fit_pixels)
-    taken: list[Any] = []
-    out = []
-    for p in store.places(day):  # most populous first
-        if not shapely.contains_xy(focus, p.lon, p.lat):
-            continue
-        name = p.name_uk if lang == "uk" else p.name_en
-        x, y = shapely.get_coordinates(geometry.to_equal_area(shapely.Point(p.lon, p.lat)))[0]
-        box = shapely.box(x - 6 * m_per_px, y - 9 * m_per_px,
-                          x + (10 + 7.5 * len(name)) * m_per_px, y + 9 * m_per_px)
-        if any(box.intersects(b) for b in taken):
-            continue
-        taken.append(box)
-        out.append((name, p.lon, p.lat, p.population or 0))
-        if len(out) >= limit:
-            break
-    return out
 
 
 def add_changes(store: SqlStore, scene: Scene, raw: dict[str, Any], land_focus) -> None:

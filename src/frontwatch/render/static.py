@@ -13,19 +13,25 @@ import matplotlib
 import matplotlib.patheffects as pe
 import numpy as np
 import shapely
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
+from matplotlib.transforms import Bbox
 
 from frontwatch import geometry
 from frontwatch.errors import InputError
-from frontwatch.render import style
+from frontwatch.render import labels, style
 from frontwatch.render.query import ImageSize
 from frontwatch.render.scene import Scene
+from frontwatch.text import slugify
 
 FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 HEADER_PX, FOOTER_PX = 74, 46
 HALO = [pe.withStroke(linewidth=2.5, foreground="white")]
+MAX_LABELS = 45  # place labels on a 1200×700 map area (scaled with the area)
+MAX_TRIED = 400  # candidates tried, most populous first
 
 
 @dataclass
@@ -33,6 +39,7 @@ class Image:
     data: bytes
     media_type: str
     pixel: Callable[[float, float], tuple[int, int]]  # lon, lat → (column, row)
+    labels: list[tuple[str, labels.Box]]  # place labels drawn: name, (x0, y0, x1, y1) pixels
 
 
 def _path(geom) -> MplPath | None:
@@ -74,15 +81,27 @@ def _extent(scene: Scene, aspect: float) -> tuple[float, float, float, float]:
     return cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
 
 
-def _scale_bar(ax, extent) -> None:
+class _Group:
+    """Artists that one label must keep clear of, as one box."""
+
+    def __init__(self, *artists):
+        self.artists = artists
+
+    def get_window_extent(self, renderer):
+        return Bbox.union([a.get_window_extent(renderer) for a in self.artists])
+
+
+def _scale_bar(ax, extent) -> _Group:
     x0, x1, y0, y1 = extent
     target = (x1 - x0) / 5
     km = max(k for k in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500) if k * 1000 <= target) \
         if target >= 1000 else 1
     bx, by = x1 - (x1 - x0) * 0.04 - km * 1000, y0 + (y1 - y0) * 0.05
-    ax.add_patch(Rectangle((bx, by), km * 1000, (y1 - y0) * 0.008, facecolor="black", zorder=9))
-    ax.text(bx + km * 500, by + (y1 - y0) * 0.018, f"{km} km", ha="center", va="bottom",
-            fontsize=9, zorder=9, path_effects=HALO)
+    bar = ax.add_patch(Rectangle((bx, by), km * 1000, (y1 - y0) * 0.008, facecolor="black",
+                                 zorder=9))
+    text = ax.text(bx + km * 500, by + (y1 - y0) * 0.018, f"{km} km", ha="center",
+                   va="bottom", fontsize=9, zorder=9, path_effects=HALO)
+    return _Group(bar, text)
 
 
 @dataclass(frozen=True)
@@ -142,7 +161,7 @@ def save(fig: Figure, fmt: str, size: ImageSize, title: str, subtitle: str,
     return buf.getvalue()
 
 
-def figure(scene: Scene, size: ImageSize) -> tuple[Figure, Callable]:
+def figure(scene: Scene, size: ImageSize) -> tuple[Figure, Callable, list]:
     fig, lay = canvas(size, bool(scene.notice), len(scene.credits))
     head, foot, fs = lay.head, lay.foot, lay.fs
     ax = fig.add_axes((0, foot, 1, 1 - head - foot))
@@ -170,13 +189,9 @@ def figure(scene: Scene, size: ImageSize) -> tuple[Figure, Callable]:
     _lines(ax, scene.outlines["oblast"], 1.1, 5)
     if scene.query.place or scene.query.bbox:
         _lines(ax, shapely.boundary(scene.focus), 1.5, 5, "--")
-    for name, lon, lat, _pop in scene.places:
-        x, y = shapely.get_coordinates(geometry.to_equal_area(shapely.Point(lon, lat)))[0]
-        ax.plot([x], [y], "o", ms=4, mfc="white", mec="black", mew=0.8, zorder=7)
-        ax.annotate(name, (x, y), xytext=(4, 0), textcoords="offset points", va="center",
-                    fontsize=fs, fontweight="bold", zorder=8, path_effects=HALO)
-    _scale_bar(ax, extent)
-    _legend(ax, scene, fs)
+    bar = _scale_bar(ax, extent)
+    leg = _legend(ax, scene, fs)
+    placed = _place_labels(fig, ax, scene, fs, extent, [bar, leg])
     frame_text(fig, lay, scene.title, scene.subtitle, scene.notice, scene.credits)
 
     def pixel(lon: float, lat: float) -> tuple[int, int]:
@@ -184,10 +199,61 @@ def figure(scene: Scene, size: ImageSize) -> tuple[Figure, Callable]:
         dx, dy = ax.transData.transform((x, y))
         return round(float(dx)), round(float(size.height - dy))
 
-    return fig, pixel
+    return fig, pixel, [(name, (x0, size.height - y1, x1, size.height - y0))
+                        for name, (x0, y0, x1, y1) in placed]
 
 
-def _legend(ax, scene: Scene, fs: float) -> None:
+def _place_labels(fig: Figure, ax, scene: Scene, fs: float, extent, obstacles: list
+                  ) -> list[tuple[str, labels.Box]]:
+    """Name the places the scale admits (render.labels), most populous first, each to the
+    right of its marker, else to the left, else not at all: no label box (marker included,
+    in display pixels, measured with the font drawn) meets another, the legend or the scale
+    bar, and none leaves the map. Returns (name, box) of the labels drawn."""
+    ax.apply_aspect()  # the box the equal aspect gives it, as drawn
+    renderer = FigureCanvasAgg(fig).get_renderer() if not hasattr(
+        fig.canvas, "get_renderer") else fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    m_per_px = (extent[1] - extent[0]) / max(frame.width, 1)
+    need = labels.min_population(m_per_px)
+    cands = [p for p in scene.places if p[3] >= need][:MAX_TRIED]
+    if not cands:
+        return []
+    pts = geometry.to_equal_area(shapely.points([p[1] for p in cands], [p[2] for p in cands]))
+    xy = shapely.get_coordinates(pts)
+    disp = ax.transData.transform(xy)
+    font = FontProperties(size=fs, weight="bold")
+    px = fig.dpi / 72  # pixels per point
+    gap, halo, dot = 4 * px, 1.5 * px, 3 * px
+    taken = [(b.x0, b.y0, b.x1, b.y1) for b in
+             (o.get_window_extent(renderer) for o in obstacles if o is not None)]
+    limit = round(MAX_LABELS * frame.width * frame.height / (1200 * 700))
+    options: list[list[tuple[str, labels.Box]]] = []
+    for (name, *_), (x, y) in zip(cands, disp):
+        w, h, _ = renderer.get_text_width_height_descent(name, font, ismath=False)
+        lo, hi = y - h / 2 - halo, y + h / 2 + halo
+        sides = (("right", (x - dot, lo, x + gap + w + halo, hi)),
+                 ("left", (x - gap - w - halo, lo, x + dot, hi)))
+        options.append([(side, b) for side, b in sides if b[0] >= frame.x0
+                        and b[2] <= frame.x1 and b[1] >= frame.y0 and b[3] <= frame.y1])
+    chosen = labels.greedy(([b for _, b in opts] for opts in options), taken)
+    placed: list[tuple[str, labels.Box]] = []
+    for (name, *_), (x, y), opts, choice in zip(cands, xy, options, chosen):
+        if choice is None:
+            continue
+        side, box = opts[choice]
+        ax.plot([x], [y], "o", ms=4, mfc="white", mec="black", mew=0.8, zorder=7)
+        ax.annotate(name, (x, y), xytext=(4 if side == "right" else -4, 0),
+                    textcoords="offset points", va="center",
+                    ha="left" if side == "right" else "right", fontsize=fs,
+                    fontweight="bold", zorder=8, path_effects=HALO,
+                    gid=f"place-{len(placed)}-{slugify(name)}")  # SVG: <g id=…> names it
+        placed.append((name, box))
+        if len(placed) >= limit:
+            break
+    return placed
+
+
+def _legend(ax, scene: Scene, fs: float):
     from frontwatch.render.webmap import legend_rows  # one list of rows for web and print
 
     handles = [Rectangle((0, 0), 1, 1, facecolor=c, edgecolor="#555", lw=0.6)
@@ -196,12 +262,13 @@ def _legend(ax, scene: Scene, fs: float) -> None:
     leg = ax.legend(handles, labels, loc="lower left", fontsize=fs * 0.95, framealpha=0.92,
                     edgecolor="#999")
     leg.set_zorder(10)
+    return leg
 
 
 def render_image(scene: Scene, fmt: str = "png", size: ImageSize | None = None) -> Image:
     if fmt not in FORMATS:
         raise InputError(f"unknown image format {fmt!r}: expected png or svg")
     size = size or ImageSize()
-    fig, pixel = figure(scene, size)
+    fig, pixel, placed = figure(scene, size)
     data = save(fig, fmt, size, scene.title, scene.subtitle, scene.description)
-    return Image(data, FORMATS[fmt], pixel)
+    return Image(data, FORMATS[fmt], pixel, placed)

@@ -9,6 +9,7 @@ visible block rather than only in Leaflet's small attribution control.
 from __future__ import annotations
 
 import html
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -19,7 +20,7 @@ from branca.element import Element, MacroElement
 from folium.template import Template
 
 from frontwatch.geojson import geometry_object
-from frontwatch.render import style
+from frontwatch.render import labels, style
 from frontwatch.render.scene import Scene
 
 LEAFLET_JS = ("leaflet", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js")
@@ -27,7 +28,6 @@ LEAFLET_CSS = ("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/l
 ZOOM_IN = 3  # zoom levels offered beyond the fitted view
 LAND_PANE, ZONES_PANE = "fw-land", "fw-zones"  # below Leaflet's overlayPane (400): outlines
 # and places stay on top of the zones, however often a time-lapse swaps them
-MAJOR_PLACES = 8  # labels still shown on a phone-wide screen
 
 
 def _feature(geom, **props) -> dict[str, Any]:
@@ -84,14 +84,8 @@ def add_overlays(m: folium.Map, scene: Scene) -> None:
         _lines(shapely.boundary(scene.focus), "focus", 2.0, "6,4").add_to(outlines)
     outlines.add_to(m)
     places = folium.FeatureGroup(name=t["places"])
-    for rank, (name, lon, lat, _pop) in enumerate(scene.places):
-        label = "fw-label" + (" fw-minor" if rank >= MAJOR_PLACES else "")
-        folium.CircleMarker([lat, lon], radius=3, color="#000", weight=1, fill=True,
-                            fill_color="#fff", fill_opacity=1,
-                            tooltip=folium.Tooltip(html.escape(name), permanent=True,
-                                                   direction="right", class_name=label)
-                            ).add_to(places)
     places.add_to(m)
+    places.add_child(_Labels(scene.places))
     folium.plugins.Fullscreen(position="topleft").add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m.get_root().html.add_child(Element(_panel(scene)))
@@ -171,7 +165,7 @@ _CSS = """
 .fw-label:before{display:none}
 @media (max-width:480px){.fw-panel{font-size:11px;left:46px;top:6px;padding:4px 6px}
  .fw-panel h1{font-size:13px}.fw-legend{font-size:10.5px;bottom:44px}.fw-desc{display:none}
- .fw-label{font-size:10px}.fw-minor{display:none}}
+ .fw-label{font-size:10px}}
 </style>
 """
 
@@ -190,6 +184,79 @@ def _panel(scene: Scene) -> str:
             f'<p class="fw-desc" id="fw-desc">{e(scene.description)}</p></div>'
             f'<div class="fw-legend" id="fw-legend" aria-label="legend">{rows}'
             f'<div class="fw-credit" id="fw-credit">{credits}</div></div>')
+
+
+class _Labels(MacroElement):
+    """Place labels placed in the browser (frontwatch.render.labels): at each zoom and pan the
+    candidates the scale admits, in order, each shown only where its box (marker and text,
+    measured with the label's font) meets none already shown and lies inside the map."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function(map, group, places, rule) {
+          var ctx = document.createElement("canvas").getContext("2d"), widths = {};
+          function width(name, small) {
+            var key = (small ? "s" : "l") + name;
+            if (!(key in widths)) {
+              ctx.font = "600 " + (small ? 10 : 11) + "px system-ui,-apple-system,Segoe UI," +
+                "Roboto,Arial,sans-serif";
+              widths[key] = ctx.measureText(name).width + 6;
+            }
+            return widths[key];
+          }
+          function minPopulation(mpp) {
+            for (var i = 0; i < rule.length; i++) if (mpp >= rule[i][0]) return rule[i][1];
+            return 0;
+          }
+          var markers = places.map(function(p) {
+            return L.circleMarker([p[2], p[1]], {radius: 3, color: "#000", weight: 1,
+              fill: true, fillColor: "#fff", fillOpacity: 1}).bindTooltip(
+              p[0].replace(/[&<>"]/g, function(c) {
+                return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]; }),
+              {permanent: true, direction: "right", className: "fw-label"});
+          });
+          function place() {
+            var size = map.getSize(), small = size.x <= 480;
+            var mpp = 40075016.686 * Math.cos(map.getCenter().lat * Math.PI / 180) /
+              (256 * Math.pow(2, map.getZoom()));
+            var need = minPopulation(mpp), shown = 0, el = map.getContainer();
+            var frame = el.getBoundingClientRect(), kept = [];
+            document.querySelectorAll(".fw-panel, .fw-legend, .leaflet-control").forEach(
+              function(o) {  // the title, legend and controls cover the map: keep clear
+                var r = o.getBoundingClientRect();
+                if (r.width) kept.push([r.left - frame.left, r.top - frame.top,
+                                        r.right - frame.left, r.bottom - frame.top]);
+              });
+            for (var i = 0; i < places.length; i++) {
+              var p = places[i], ok = p[3] >= need, box = null;
+              if (ok) {
+                var pt = map.latLngToContainerPoint([p[2], p[1]]);
+                box = [pt.x - 4, pt.y - 9, pt.x + 10 + width(p[0], small), pt.y + 9];
+                ok = box[0] >= 0 && box[1] >= 0 && box[2] <= size.x && box[3] <= size.y;
+                for (var k = 0; ok && k < kept.length; k++) {
+                  var o = kept[k];
+                  ok = !(box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]);
+                }
+              }
+              if (ok) { kept.push(box); shown++; if (!group.hasLayer(markers[i]))
+                group.addLayer(markers[i]); }
+              else if (group.hasLayer(markers[i])) group.removeLayer(markers[i]);
+            }
+            el.setAttribute("data-fw-labels", shown);
+          }
+          map.on("zoomend moveend resize", place);
+          map.whenReady(place);
+        })({{ this._parent._parent.get_name() }}, {{ this._parent.get_name() }},
+           {{ this.places }}, {{ this.rule }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, places: list[tuple[str, float, float, int]]):
+        super().__init__()
+        self._name = "FwLabels"
+        rows = [[name, round(lon, 4), round(lat, 4), pop] for name, lon, lat, pop in places]
+        self.places = json.dumps(rows, ensure_ascii=False).replace("</", "<\\/")
+        self.rule = json.dumps(labels.rule_for_js())
 
 
 class _Expose(MacroElement):
