@@ -158,9 +158,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.fast_path = FastPath(app.state)
     problems.install(app)
 
-    from api.routes import analysis, compare, docs, ogc, places, upload, v1
+    from api.routes import analysis, compare, docs, feeds, ogc, places, upload, v1
 
-    for module in (docs, ogc, v1, upload, analysis, compare, places):
+    for module in (docs, ogc, v1, upload, analysis, compare, places, feeds):
         app.include_router(module.router)
     if importlib.util.find_spec("api.routes.maps") is not None:
         from api.routes import maps
