@@ -23,7 +23,7 @@ from feedgen.feed import FeedGenerator
 
 from frontwatch import memo
 from frontwatch.model import Place, SnapshotInfo, attribution
-from frontwatch.oblasts import THEATRE
+from frontwatch.oblasts import OBLASTS, THEATRE
 from frontwatch.store.base import SqlStore
 
 WINDOW_DAYS = 90  # changes of the last 90 days of data
@@ -32,6 +32,7 @@ MAX_ENTRIES = 100
 MAP_RADIUS_KM = 15
 NAMESPACE = uuid.UUID("5d0c7a43-3f5e-4d63-9f3e-0a2b7f1f6c11")  # Frontwatch feed entries
 PLACES_CREDIT = "Places: GeoNames (CC BY 4.0), KATOTTG"
+OBLAST_NAMES = {o.slug: o.name_en for o in OBLASTS}
 STATUS_WORDS = {"occupied": "occupied", "contested": "contested (grey zone)",
                 "ukrainian": "Ukrainian-held"}
 
@@ -61,10 +62,11 @@ def map_link(day: date, slug: str, source: str) -> str:
         {"place": slug, "radius_km": MAP_RADIUS_KM, "source": source})
 
 
-def _where(name: str, name_uk: str | None, *admin: str | None) -> str:
-    parts = [p for p in admin if p]
+def _where(name: str, name_uk: str | None, oblast: str | None) -> str:
+    """'Pokrovsk (Покровськ), Donetsk Oblast'."""
     uk = f" ({name_uk})" if name_uk and name_uk != name else ""
-    return f"{name}{uk}" + (f", {', '.join(parts)}" if parts else "")
+    ob = OBLAST_NAMES.get(oblast or "", oblast)
+    return f"{name}{uk}" + (f", {ob}" if ob else "")
 
 
 def _people(population: int | None) -> str:
@@ -77,7 +79,7 @@ def change_entry(c: Any, info: SnapshotInfo) -> Entry:
         c.to_status, c.to_status)
     dist = (f" The front line was {c.distance_to_front_km:.1f} km away."
             if c.distance_to_front_km is not None else "")
-    summary = (f"{_where(c.name, c.name_uk, c.hromada, c.raion, c.oblast)} "
+    summary = (f"{_where(c.name, c.name_uk, c.oblast)} "
                f"({_people(c.population)}): {frm} → {to} on {c.date.isoformat()} according "
                f"to {c.source} (revision of {_stamp(info.valid_at)}).{dist}")
     return Entry(id=entry_id("changed-hands", c.source, c.slug, _stamp(info.valid_at),
@@ -90,7 +92,7 @@ def change_entry(c: Any, info: SnapshotInfo) -> Entry:
 def near_entry(p: Place, km: float, distance_km: float, info: SnapshotInfo,
                status: str) -> Entry:
     summary = (f"The front line came within {km:g} km of "
-               f"{_where(p.name_en, p.name_uk, p.hromada, p.raion)} ({_people(p.population)}) "
+               f"{_where(p.name_en, p.name_uk, p.region)} ({_people(p.population)}) "
                f"on {info.date.isoformat()}: {distance_km:.1f} km, "
                f"{STATUS_WORDS.get(status, status)}, according to {info.source} "
                f"(revision of {_stamp(info.valid_at)}).")
@@ -116,7 +118,8 @@ def day_revisions(store: SqlStore, source: str, start: date, end: date) -> list[
 
 def change_entries(store: SqlStore, source: str, start: date, end: date,
                    region: str | None) -> list[Entry]:
-    """Entries for the settlements that changed status in [start, end] (the status table)."""
+    """Entries for the settlements that changed status after the end of `start` and up to
+    the end of `end` (the status table: one call, no geometry)."""
     from frontwatch.analytics import placestatus
 
     infos = {s.id: s for s in store.snapshots(source)}
@@ -183,7 +186,8 @@ def entries(store: SqlStore, source: str, *, region: str | None = None,
     places whose slugs are `wanted` (None: all)."""
     newest = store.resolve(source, None)
     end = newest.date
-    out = change_entries(store, source, end - timedelta(days=WINDOW_DAYS - 1), end, region)
+    # placestatus.changes counts from the end of `start`: the window's days are the 90 after
+    out = change_entries(store, source, end - timedelta(days=WINDOW_DAYS), end, region)
     if near_front_km is not None:
         out += near_front_entries(store, source, near_front_km,
                                   end - timedelta(days=NEAR_FRONT_DAYS - 1), end, wanted)

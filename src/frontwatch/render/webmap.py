@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import json
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import folium
 import folium.plugins
@@ -284,9 +284,19 @@ def finish(m: folium.Map, scene: Scene, oembed_url: str | None = None) -> str:
     if oembed_url:
         head += (f'<link rel="alternate" type="application/json+oembed" '
                  f'href="{html.escape(oembed_url)}" title="{html.escape(scene.title)}">')
+        head += _feed_link(scene, oembed_url.split("oembed?", 1)[0])
     root.header.add_child(Element(head), name="fw_head")
     page = root.render()
     return page.replace("<html>", f'<html lang="{scene.query.lang}">', 1)
+
+
+def _feed_link(scene: Scene, base_url: str) -> str:
+    """Feed discovery: the Atom feed of settlements that changed hands in what the map shows
+    (its region when it has one) from its source (api.routes.feeds)."""
+    args = {"region": scene.query.region, "source": scene.info.source}
+    href = f"{base_url}feeds/changes.atom?" + urlencode({k: v for k, v in args.items() if v})
+    return (f'<link rel="alternate" type="application/atom+xml" href="{html.escape(href)}" '
+            f'title="{html.escape(scene.t["feed"])}">')
 
 
 def render_page(scene: Scene, oembed_url: str | None = None) -> str:
