@@ -126,3 +126,149 @@ def test_unreachable_receiver_is_a_logged_failure_not_an_exception(tmp_path):
 def test_unsigned_without_a_secret(receiver):
     d = webhooks.deliver(receiver.url, PAYLOAD, secret=None, wait=wait_none())
     assert receiver.received[0]["signature"] is None and d.status == 401
+
+
+# --- after an import: the CLI and the upload route, on the real data ----------------------
+RAW_JUNE_1, RAW_JUNE_30 = "1748806839.geojson.gz", "1751314076.geojson.gz"
+
+
+@pytest.fixture(scope="module")
+def base_db(tmp_path_factory):
+    """A store with the places, the oblasts (theatre) and DeepStateMap's map of 1 June
+    2025: the next import (30 June) changes the status of places around the front."""
+    from tests.conftest import need_shared
+
+    data = need_shared()
+    from frontwatch.bootstrap import ensure_places
+    from frontwatch.ingest import ImportOptions, import_paths
+    from frontwatch.ingest.regions import import_regions
+    from frontwatch.store import open_store
+
+    path = tmp_path_factory.mktemp("hooks") / "base.sqlite"
+    s = open_store(path)
+    ensure_places(s)
+    import_regions(s, data / "boundaries" / "Ukraine.geojson.gz", "oblast")
+    import_paths(s, [data / "deepstate-raw" / RAW_JUNE_1], ImportOptions())
+    s.close()
+    return path, data / "deepstate-raw" / RAW_JUNE_30
+
+
+def _copy(base, tmp_path):
+    import shutil
+
+    db = tmp_path / "store.sqlite"
+    shutil.copy(base, db)
+    return db
+
+
+def _cli_import(db, file, url, log, check=True):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "FRONTWATCH_WEBHOOK_URL": url, "FRONTWATCH_WEBHOOK_SECRET": SECRET,
+           "FRONTWATCH_WEBHOOK_LOG": str(log), "FRONTWATCH_WEBHOOK_ATTEMPTS": "3",
+           "FRONTWATCH_WEBHOOK_TIMEOUT_S": "5"}
+    proc = subprocess.run([sys.executable, "-m", "frontwatch", "import", str(file), "--json",
+                           "--db", str(db)], capture_output=True, text=True, env=env,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout), proc.stderr
+
+
+def _expected_changes(db, snapshot_id):
+    from datetime import timedelta
+
+    from frontwatch.analytics import placestatus
+    from frontwatch.store import open_store
+
+    s = open_store(db)
+    try:
+        info = s.snapshot(snapshot_id)
+        return {(c.slug, c.from_status, c.to_status) for c in placestatus.changes(
+            s, info.date - timedelta(days=1), info.date, source=info.source)
+            if c.snapshot_id == snapshot_id}
+    finally:
+        s.close()
+
+
+def test_cli_import_posts_the_places_it_changed(base_db, tmp_path):
+    base, june30 = base_db
+    db, log = _copy(base, tmp_path), tmp_path / "deliveries.jsonl"
+    with Receiver() as r:
+        report, _err = _cli_import(db, june30, r.url, log)
+    [added] = report["added"]
+    [got] = r.received
+    assert got["valid"] and got["event"] == "places.changed"
+    doc = json.loads(got["body"])
+    assert doc["revisions"][0]["id"] == added["id"] and doc["sources"] == ["deepstate"]
+    assert doc["count"] == len(doc["changes"]) > 0 and not doc["truncated"]
+    assert {c["snapshot_id"] for c in doc["changes"]} == {added["id"]}
+    assert {(c["slug"], c["from_status"], c["to_status"]) for c in doc["changes"]} == \
+        _expected_changes(db, added["id"])
+    assert all(c["date"] == "2025-06-30" and c["from_status"] != c["to_status"]
+               for c in doc["changes"])
+    assert report["webhook"]["ok"] and report["webhook"]["attempts"] == 1
+    [row] = webhooks.read_log(log)
+    assert row["ok"] and row["status"] == 204 and row["changes"] == doc["count"]
+    # the same file again adds nothing, so nothing is posted
+    with Receiver() as r2:
+        again, _ = _cli_import(db, june30, r2.url, log)
+    assert not again["added"] and not r2.received and "webhook" not in again
+
+
+def test_cli_import_retries_a_receiver_that_fails_first(base_db, tmp_path):
+    base, june30 = base_db
+    db, log = _copy(base, tmp_path), tmp_path / "deliveries.jsonl"
+    with Receiver([503]) as r:
+        _report, err = _cli_import(db, june30, r.url, log)
+    assert len(r.received) == 2 and all(x["valid"] for x in r.received)
+    assert r.received[0]["body"] == r.received[1]["body"]
+    [row] = webhooks.read_log(log)
+    assert row["ok"] and row["attempts"] == 2 and row["status"] == 204
+    assert "2 attempt(s)" in err
+
+
+def test_receiver_down_never_fails_the_import(base_db, tmp_path):
+    from frontwatch.store import open_store
+
+    base, june30 = base_db
+    db, log = _copy(base, tmp_path), tmp_path / "deliveries.jsonl"
+    with Receiver() as r:
+        url = r.url  # closed again: nothing listens there
+    report, err = _cli_import(db, june30, url, log)
+    [added] = report["added"]
+    assert report["webhook"]["ok"] is False and report["webhook"]["attempts"] == 3
+    assert "delivery failed" in err and "the import is kept" in err
+    s = open_store(db)
+    try:
+        assert s.snapshot(added["id"]).date.isoformat() == "2025-06-30"  # stored all the same
+    finally:
+        s.close()
+    [row] = webhooks.read_log(log)
+    assert row["ok"] is False and row["status"] is None and "ConnectError" in row["error"]
+
+
+def test_upload_posts_after_answering(base_db, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from frontwatch.settings import Settings
+
+    base, june30 = base_db
+    db, log = _copy(base, tmp_path), tmp_path / "deliveries.jsonl"
+    with Receiver() as r:
+        settings = Settings(database_url=str(db), api_token="tok", webhook_url=r.url,
+                            webhook_secret=SECRET, webhook_log=str(log))
+        with TestClient(create_app(settings)) as client:
+            resp = client.post("/v1/snapshots", params={"filename": june30.name},
+                               content=june30.read_bytes(),
+                               headers={"Authorization": "Bearer tok"})
+    assert resp.status_code == 201, resp.text
+    sid = resp.json()["snapshot"]["id"]
+    [got] = r.received
+    doc = json.loads(got["body"])
+    assert got["valid"] and doc["revisions"][0]["id"] == sid and doc["count"] > 0
+    assert {(c["slug"], c["from_status"], c["to_status"]) for c in doc["changes"]} == \
+        _expected_changes(db, sid)
+    assert webhooks.read_log(log)[0]["ok"]
