@@ -74,8 +74,9 @@ def localize(html: str, base: str = PREFIX) -> str:
         return base + LOCAL_FILES[url] if url in LOCAL_FILES else url
 
     out = _URL.sub(swap, html)
-    leftover = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', out)
-    leftover = [u for u in leftover if "oembed" not in u]
+    # discovery links (oEmbed, the Atom feed: rel="alternate") point at our server anyway
+    leftover = re.findall(r'<(?:script|link)(?![^>]*rel="alternate")[^>]+(?:src|href)='
+                          r'"(https?://[^"]+)"', out)
     if leftover:
         raise InputError(f"no local copy of {leftover[0]}: add it to package.json and "
                          "render.assets.LOCAL_FILES")
