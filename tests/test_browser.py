@@ -221,3 +221,40 @@ def test_a_page_whose_scripts_do_not_load_says_so(browser, server):
     docs = _offline_page(browser, server + "/docs", block="/assets/docs/")
     docs.locator("p.fw-load-failed[role=alert]").wait_for(timeout=10_000)
     assert page.problems == [] and docs.problems == []
+
+
+_LABELS = """() => [...document.querySelectorAll('.fw-label')].map(e => {
+  const r = e.getBoundingClientRect(); return [e.innerText, r.left, r.top, r.right, r.bottom]; })"""
+_BLOCKS = """() => [...document.querySelectorAll('.fw-panel, .fw-legend, .leaflet-control')]
+  .map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"""
+
+
+def _apart(boxes, blocks):
+    def meet(a, b):
+        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+    for i, a in enumerate(boxes):
+        assert not any(meet(a[1:], b[1:]) for b in boxes[i + 1:]), a
+        assert not any(meet(a[1:], b) for b in blocks if b[2] > b[0]), a
+
+
+def test_labels_follow_the_zoom_and_never_overlap(browser, server):
+    page = open_page(browser, server + "/maps/2025-06-30.html?region=theatre")
+    page.wait_for_timeout(300)
+    first = page.evaluate(_LABELS)
+    names = {b[0] for b in first}
+    assert {"Kyiv", "Kharkiv", "Zaporizhzhia", "Odesa", "Lviv"} <= names
+    _apart(first, page.evaluate(_BLOCKS))
+    page.evaluate("frontwatchMap.setZoom(frontwatchMap.getZoom() + 2, {animate: false})")
+    page.wait_for_timeout(500)
+    deeper = page.evaluate(_LABELS)
+    assert len(deeper) > len(first) / 2 and {b[0] for b in deeper} - names  # towns appear
+    _apart(deeper, page.evaluate(_BLOCKS))
+    phone = open_page(browser, server + "/maps/2025-06-30.html?region=theatre", 360, 640)
+    small = phone.evaluate(_LABELS)
+    assert 0 < len(small) < len(first) and "Kyiv" in {b[0] for b in small}
+    _apart(small, phone.evaluate(_BLOCKS))
+    village = open_page(browser, server + "/maps/2025-06-30.html?place=Pokrovsk&radius_km=8")
+    near = {b[0] for b in village.evaluate(_LABELS)}
+    assert "Pokrovsk" in near and len(near) >= 5  # the villages around it
+    assert page.problems == [] and phone.problems == [] and village.problems == []
