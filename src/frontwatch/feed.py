@@ -22,8 +22,9 @@ import numpy as np
 from feedgen.feed import FeedGenerator
 
 from frontwatch import memo
-from frontwatch.model import Place, SnapshotInfo, attribution
+from frontwatch.model import Place, SnapshotInfo
 from frontwatch.oblasts import OBLASTS, THEATRE
+from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
 
 WINDOW_DAYS = 90  # changes of the last 90 days of data
