@@ -25,6 +25,7 @@ from api.deps import StorePool
 from api.heavy import HeavyLimiter
 from api.respond import request_key
 from frontwatch import memo
+from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's hooks)
 from frontwatch.serving import data_version
 from frontwatch.settings import Settings
 from frontwatch.store import open_store

@@ -47,6 +47,7 @@ def build_real_store(path: Path, data: Path, *, archive: bool = False, luhansk: 
     """A store on the real data, as the tests and benchmarks use it: places, all oblasts
     (theatre), Donetsk (and Luhansk) raions, optionally the daily archive, and the raw
     DeepStateMap snapshots published in [raw_from, raw_until). Returns the open store."""
+    from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's hooks)
     from frontwatch.bootstrap import ensure_places
     from frontwatch.ingest import ImportOptions, import_paths
     from frontwatch.ingest.regions import import_regions

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's hooks, as every entry point does)
 from frontwatch.store import open_store
 
 REPO = Path(__file__).resolve().parents[1]

@@ -145,15 +145,15 @@ def test_store_snapshot_hooks_run_in_the_same_transaction(backend, tmp_path):
     """A hook failing mid-import (e.g. a derived table) rolls back the snapshot too."""
     from frontwatch import ingest
 
-    def failing(store, info):
+    def failing(store, infos, progress):
         raise RuntimeError("derived table broke")
 
-    ingest.SNAPSHOT_HOOKS.append(failing)
+    ingest.SNAPSHOT_HOOKS.on_snapshot.append(failing)
     try:
         with pytest.raises(RuntimeError, match="derived table broke"):
             import_paths(backend, [ds_file(tmp_path, T0, (OCC, square()))], ImportOptions())
     finally:
-        ingest.SNAPSHOT_HOOKS.remove(failing)
+        ingest.SNAPSHOT_HOOKS.on_snapshot.remove(failing)
     assert backend.snapshots() == []
 
 

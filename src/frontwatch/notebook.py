@@ -26,6 +26,7 @@ import geopandas as gpd
 import pandas as pd
 
 from frontwatch import analytics, dates
+from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's hooks)
 from frontwatch.analytics.common import region_of, snapshot_on, source_of
 from frontwatch.errors import NotFound
 from frontwatch.snapshots import features

@@ -130,22 +130,31 @@ def _is_current(done: dict[int, int], regions: RegionSet, base: SnapshotInfo) ->
 
 
 def on_snapshot(store: SqlStore, info: SnapshotInfo) -> None:
-    """Rows for a new revision (inside the import transaction), and for the revisions of the
-    next day with any, whose base it may have become (an import out of order)."""
+    """Rows for a new revision (see :func:`on_snapshots`)."""
+    on_snapshots(store, [info])
+
+
+def on_snapshots(store: SqlStore, infos: Sequence[SnapshotInfo],
+                 advance: Callable[[int], None] | None = None) -> None:
+    """Rows for new revisions (all stored, oldest first; inside the import transaction),
+    and for the revisions of the next day with any after each, whose base it may have
+    become (an import out of order). Each row is measured once, from its final base."""
     regions = region_set(store)
     if not len(regions.ids):
         return
+    todo: dict[int, SnapshotInfo] = {i.id: i for i in infos}
+    for info in infos:
+        for snap in store.revisions_of_next_day(info.source, info.date):
+            todo.setdefault(snap.id, snap)
+    done = store.region_changes_done(list(todo))
     layers = _Layers(store)
-    base = _base(store, info)
-    if base is not None:
-        _put(store, regions, info, base, layers)
-    following = store.revisions_of_next_day(info.source, info.date)
-    if following:
-        day_end = store.resolve(info.source, info.date)
-        done = store.region_changes_done([s.id for s in following])
-        for snap in following:
-            if not _is_current(done.get(snap.id, {}), regions, day_end):
-                _put(store, regions, snap, day_end, layers)
+    new = {i.id for i in infos}
+    for snap in sorted(todo.values(), key=lambda i: (i.valid_at, i.recorded_at, i.id)):
+        base = _base(store, snap)
+        if base is not None and not _is_current(done.get(snap.id, {}), regions, base):
+            _put(store, regions, snap, base, layers)
+        if advance and snap.id in new:
+            advance(1)
 
 
 def _chain(snaps: Sequence[SnapshotInfo]) -> Iterator[tuple[SnapshotInfo, SnapshotInfo]]:

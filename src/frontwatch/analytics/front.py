@@ -176,16 +176,26 @@ def frontline_series(store: SqlStore, start: date, end: date, source: str | None
 
 # --- computing the lengths table (at import) ---------------------------------------------
 def on_snapshot(store: SqlStore, info: SnapshotInfo) -> None:
-    """Measure a new revision's front line (inside the import transaction); nothing before
+    """Measure a new revision's front line (see :func:`on_snapshots`)."""
+    on_snapshots(store, [info])
+
+
+def on_snapshots(store: SqlStore, infos: Sequence[SnapshotInfo],
+                 advance: Callable[[int], None] | None = None) -> None:
+    """Measure new revisions' front lines (inside the import transaction); nothing before
     a theatre exists (regions imported later measure it). An unchanged day (same content,
-    same theatre) reuses the length already stored."""
-    tid = version_ids(store, THEATRE, [info.date])[0]
-    if tid is None:
-        return
-    km = store.frontline_length_of_content(info.content_hash, tid)
-    if km is None:
-        km = line_of(store, info)[1]
-    store.put_frontline_lengths([(info.id, tid, km)])
+    same theatre) reuses the length already stored; each theatre is read once."""
+    theatres: dict[int, tuple[Any, bytes]] = {}
+    for info, tid in zip(infos, version_ids(store, THEATRE, [i.date for i in infos])):
+        if tid is not None:
+            km = store.frontline_length_of_content(info.content_hash, tid)
+            if km is None:
+                if tid not in theatres:
+                    theatres[tid] = _theatre(store, info.date)
+                km = _line(store, info, *theatres[tid])[1]
+            store.put_frontline_lengths([(info.id, tid, km)])
+        if advance:
+            advance(1)
 
 
 def refresh(store: SqlStore, source: str | None = None,

@@ -12,9 +12,12 @@ Sources that cannot give the layer (the archive, the demo) are not paired.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable
+import bisect
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
 
+import numpy as np
 import shapely
 
 from frontwatch.analytics.areas import region_set
@@ -50,52 +53,104 @@ def ordered(x: SnapshotInfo, y: SnapshotInfo) -> tuple[SnapshotInfo, SnapshotInf
     return (x, y) if x.source < y.source else (y, x)
 
 
+class Timelines:
+    """Each source's revisions in store order with their moments, read once, so pairing
+    many revisions costs no query per candidate (the store must not change meanwhile)."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+        self._by: dict[str, tuple[list[SnapshotInfo], list[datetime]]] = {}
+
+    def __call__(self, source: str) -> tuple[list[SnapshotInfo], list[datetime]]:
+        if source not in self._by:
+            snaps = self.store.snapshots(source)
+            self._by[source] = (snaps, [s.valid_at for s in snaps])
+        return self._by[source]
+
+
+class LayerFigures:
+    """The layer of the last few revisions paired and its km² per region of one region
+    set: a revision in several pairs (one source's day between the other's) is measured
+    once. None for a revision that cannot give the layer."""
+
+    def __init__(self, store: SqlStore, regions: RegionSet, keep: int = 16) -> None:
+        self.store, self.regions, self.keep = store, regions, keep
+        self._cache: dict[tuple[int, str], tuple[Any, np.ndarray] | None] = {}
+
+    def __call__(self, info: SnapshotInfo, layer: str) -> tuple[Any, np.ndarray] | None:
+        key = (info.id, layer)
+        if key not in self._cache:
+            if len(self._cache) >= self.keep:
+                self._cache.pop(next(iter(self._cache)))
+            try:
+                geom = layer_of(self.store, info, layer)
+                self._cache[key] = (geom, self.regions.full_km2(geom))
+            except InputError:
+                self._cache[key] = None
+        return self._cache[key]
+
+
 def compute_pair(store: SqlStore, x: SnapshotInfo, y: SnapshotInfo, regions: RegionSet,
-                 layer: str = SINCE_2022) -> bool:
+                 layer: str = SINCE_2022, figures: LayerFigures | None = None) -> bool:
     """Store one pair's figures for every region of `regions` (added to what the pair has);
-    False when a revision cannot give the layer (e.g. an NZZ map that mixes in ORDLO)."""
+    False when a revision cannot give the layer (e.g. an NZZ map that mixes in ORDLO).
+    `figures` (for the same `regions`) reuses what other pairs measured."""
     a, b = ordered(x, y)
-    try:
-        la, lb = layer_of(store, a, layer), layer_of(store, b, layer)
-    except InputError:
+    figures = figures or LayerFigures(store, regions, keep=2)
+    fa, fb = figures(a, layer), figures(b, layer)
+    if fa is None or fb is None:
         return False
+    (la, ka), (lb, kb) = fa, fb
     both = shapely.intersection(la, lb)
     store.put_compare_stats(a.id, b.id, layer, list(zip(
-        (int(i) for i in regions.ids), regions.full_km2(la), regions.full_km2(lb),
-        regions.full_km2(both))))
+        (int(i) for i in regions.ids), ka, kb, regions.full_km2(both))))
     return True
 
 
-def pairs_of(store: SqlStore, info: SnapshotInfo, other: str) -> list[SnapshotInfo]:
-    """Revisions of `other` that `info` is in force with at one of the two's moments."""
-    out = []
-    with contextlib.suppress(NotFound):
-        out.append(store.resolve(other, info.valid_at))
-    for y in store.snapshots(other):
-        if y.valid_at <= info.valid_at:
-            continue
-        if store.resolve(info.source, y.valid_at).id != info.id:
+def pairs_of(store: SqlStore, info: SnapshotInfo, other: str,
+             timelines: Timelines | None = None) -> list[SnapshotInfo]:
+    """Revisions of `other` that `info` is in force with at one of the two's moments: the
+    one in force at `info`'s moment, then the later ones until `info`'s source moves on."""
+    timelines = timelines or Timelines(store)
+    others, other_at = timelines(other)
+    own, own_at = timelines(info.source)
+    first_after = bisect.bisect_right(other_at, info.valid_at)
+    out = [others[first_after - 1]] if first_after else []
+    for y in others[first_after:]:
+        if own[bisect.bisect_right(own_at, y.valid_at) - 1].id != info.id:
             break
         out.append(y)
     return out
 
 
 def on_snapshot(store: SqlStore, info: SnapshotInfo) -> None:
-    """Add the pairs a new revision forms (inside the import transaction)."""
+    """Add the pairs a new revision forms (see :func:`on_snapshots`)."""
+    on_snapshots(store, [info])
+
+
+def on_snapshots(store: SqlStore, infos: Sequence[SnapshotInfo],
+                 advance: Callable[[int], None] | None = None) -> None:
+    """Add the pairs new revisions form (all stored, inside the import transaction): each
+    against the other sources' revisions it is in force with once the import is complete,
+    so an import's cost grows with the pairs it makes, not with what the store holds."""
     sources = paired_sources(store)
-    if info.source not in sources:
+    if len(sources) < 2 or not any(i.source in sources for i in infos):
         return
     regions = region_set(store)
     if not len(regions.ids):
         return
-    for other in sources:
-        if other == info.source:
-            continue
-        for y in pairs_of(store, info, other):
-            for layer in PRECOMPUTED_LAYERS:
-                a, b = ordered(info, y)
-                if not store.compare_stats_regions(a.id, b.id, layer):
-                    compute_pair(store, info, y, regions, layer)
+    timelines, figures = Timelines(store), LayerFigures(store, regions)
+    for info in infos:
+        for other in sources if info.source in sources else ():
+            if other == info.source:
+                continue
+            for y in pairs_of(store, info, other, timelines):
+                for layer in PRECOMPUTED_LAYERS:
+                    a, b = ordered(info, y)
+                    if not store.compare_stats_regions(a.id, b.id, layer):
+                        compute_pair(store, info, y, regions, layer, figures)
+        if advance:
+            advance(1)
 
 
 def on_delete(store: SqlStore, info: SnapshotInfo) -> None:
@@ -105,7 +160,7 @@ def on_delete(store: SqlStore, info: SnapshotInfo) -> None:
         back = store.resolve(info.source, info.valid_at)
     except NotFound:
         return
-    on_snapshot(store, back)
+    on_snapshots(store, [back])
 
 
 def on_regions(store: SqlStore) -> int:
@@ -131,18 +186,19 @@ def rebuild(store: SqlStore, progress: Callable[[int], None] | None = None) -> d
     done: set[tuple[int, int]] = set()
     with store.transaction():
         store.clear_compare_stats()
+        timelines, figures = Timelines(store), LayerFigures(store, regions)
         if len(regions.ids):
             for i, s in enumerate(sources):
                 for other in sources[i + 1:]:
                     for first, second in ((s, other), (other, s)):
-                        for x in store.snapshots(first):
-                            for y in pairs_of(store, x, second):
+                        for x in timelines(first)[0]:
+                            for y in pairs_of(store, x, second, timelines):
                                 a, b = ordered(x, y)
                                 if (a.id, b.id) in done:
                                     continue
                                 done.add((a.id, b.id))
                                 for layer in PRECOMPUTED_LAYERS:
-                                    compute_pair(store, a, b, regions, layer)
+                                    compute_pair(store, a, b, regions, layer, figures)
                                 if progress:
                                     progress(1)
     return {"sources": sources, "pairs": len(done), "regions": len(regions.ids)}

@@ -4,30 +4,68 @@
 status of every place (:mod:`.placestatus`). Each table
 is filled inside the import transaction, so none lags behind the snapshots, and `frontwatch
 stats rebuild` recomputes them all.
+
+Importing this module registers its handlers in ingest's one hook registry
+(:mod:`frontwatch.ingest.hooks`); the CLI, the API and ``frontwatch.open`` import it. An
+import announces all its new revisions at once, and each table works through them in turn
+(oldest first): a new table is one more entry in STEPS.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from frontwatch.analytics import areas, changelog_table, front, pairs, placestatus
+from frontwatch.ingest.hooks import SNAPSHOT_HOOKS, Progress
 from frontwatch.model import SnapshotInfo
 from frontwatch.store.base import SqlStore
 
-# progress(table, done, total): revisions done so far for one table (total None: unknown).
-Progress = Callable[[str, int, int | None], None]
 AREAS, LINES, CHANGES, PAIRS = ("area statistics", "front lines", "change log",
                                 "source comparison")
 PLACES = "place status"
+# step(store, revisions oldest first, advance(n) or None): one derived table.
+Step = Callable[[SqlStore, Sequence[SnapshotInfo], Callable[[int], None] | None], None]
 
 
-def on_snapshot(store: SqlStore, info: SnapshotInfo) -> None:
-    """Everything derived from a new revision (called by the import, in its transaction)."""
-    areas.on_snapshot(store, info)
-    front.on_snapshot(store, info)
-    changelog_table.on_snapshot(store, info)
-    pairs.on_snapshot(store, info)
-    placestatus.on_snapshot(store, info)
+def each(update: Callable[[SqlStore, SnapshotInfo], None]) -> Step:
+    """A per-revision update as a step (for a table with nothing to share across revisions)."""
+    def step(store: SqlStore, infos: Sequence[SnapshotInfo],
+             advance: Callable[[int], None] | None) -> None:
+        for info in infos:
+            update(store, info)
+            if advance:
+                advance(1)
+    return step
+
+
+def per_source(refresh: Callable[[SqlStore, str], object]) -> Step:
+    """A table brought up to date a whole source at a time (stale revisions found by the
+    table itself): one call per source of the new revisions."""
+    def step(store: SqlStore, infos: Sequence[SnapshotInfo],
+             advance: Callable[[int], None] | None) -> None:
+        for source in dict.fromkeys(i.source for i in infos):
+            refresh(store, source)
+            if advance:
+                advance(sum(i.source == source for i in infos))
+    return step
+
+
+STEPS: list[tuple[str, Step]] = [
+    (AREAS, each(areas.on_snapshot)),  # in order: each revision's stats follow its previous
+    (LINES, front.on_snapshots),
+    (CHANGES, changelog_table.on_snapshots),
+    (PAIRS, pairs.on_snapshots),
+    (PLACES, per_source(placestatus.refresh)),
+]
+
+
+def on_snapshot(store: SqlStore, infos: Sequence[SnapshotInfo],
+                progress: Progress | None = None) -> None:
+    """Everything derived from new revisions (all of one import, inside its transaction):
+    each table in turn, over the revisions oldest first."""
+    order = sorted(infos, key=lambda i: (i.valid_at, i.recorded_at, i.id))
+    for table, step in STEPS:
+        step(store, order, _advance(progress, table, len(order)))
 
 
 def on_delete(store: SqlStore, info: SnapshotInfo) -> None:
@@ -81,3 +119,8 @@ def _advance(progress: Progress | None, table: str, total: int | None = None
 
 def _done(progress: Progress | None, table: str) -> Callable[[int, int], None] | None:
     return None if progress is None else (lambda done, total: progress(table, done, total))
+
+
+SNAPSHOT_HOOKS.on_snapshot.append(on_snapshot)
+SNAPSHOT_HOOKS.on_delete.append(on_delete)
+SNAPSHOT_HOOKS.on_regions.append(on_regions)

@@ -99,7 +99,9 @@ def settings_for(db: str | None) -> Settings:
 
 @contextmanager
 def store_for(db: str | None):
-    """Open the store for one command; the bundled places are loaded on first use."""
+    """Open the store for one command; the bundled places are loaded on first use. The
+    derived tables' handlers are registered first: whatever a command stores is derived."""
+    from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's hooks)
     from frontwatch.bootstrap import prepare_default_store
 
     settings = settings_for(db)

@@ -83,11 +83,8 @@ def import_cmd(
                          f"{', '.join(sorted(VOCABULARY))}")
     files = iter_files(paths)
     with store_for(db) as store:
-        with progress_bar() as bar:
-            task = bar.add_task("importing", total=len(files))
-            report = import_paths(store, files, opts,
-                                  progress=lambda p: bar.update(task, advance=1,
-                                                                description=p.name[:40]))
+        with tables_progress() as progress:
+            report = import_paths(store, files, opts, progress)
         delivery = notify_webhook(store, db, report.added)
     if json:
         emit_json({**report.to_dict(), **webhook_member(delivery)})

@@ -100,11 +100,9 @@ def snapshots_delete(
         info = store.snapshot(snapshot_id)  # unknown id: not found
         _confirm(f"Delete revision {info.id} ({info.source}, "
                  f"{info.valid_at:%Y-%m-%d %H:%M} UTC, revision {info.revision})?", yes)
-        from frontwatch.analytics.precompute import on_delete
+        from frontwatch.ingest import delete_snapshot
 
-        with store.transaction():
-            store.delete_snapshot(info.id)
-            on_delete(store, info)
+        delete_snapshot(store, info.id)
     row = {"id": info.id, "source": info.source,
            "valid_at": info.valid_at.isoformat().replace("+00:00", "Z"),
            "revision": info.revision, "content_hash": info.content_hash}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from frontwatch import dates
 from frontwatch.errors import InputError, NotFound, printable
 from frontwatch.ingest import formats, vector
 from frontwatch.ingest.base import Input
+from frontwatch.ingest.hooks import SNAPSHOT_HOOKS, Progress
 from frontwatch.ingest.limits import Limits, decompress
 from frontwatch.ingest.prepare import (
     confine_to_theatre,
@@ -31,8 +32,10 @@ from frontwatch.model import DEMO_SOURCE, ImportReport, Snapshot, SnapshotInfo
 from frontwatch.oblasts import THEATRE
 from frontwatch.store.base import SqlStore
 
-__all__ = ["ImportOptions", "import_paths", "iter_files", "parse_snapshot",
-           "parse_snapshots", "store_snapshot"]
+__all__ = ["SNAPSHOT_HOOKS", "ImportOptions", "delete_snapshot", "import_paths", "iter_files",
+           "parse_snapshot", "parse_snapshots", "store_snapshot"]
+# Phases of an import, as `progress` names them (the derived tables follow, see .hooks).
+FILES_READ, REVISIONS_STORED = "files read", "revisions stored"
 
 
 @dataclass(slots=True)
@@ -116,13 +119,16 @@ def parse_snapshots(data: bytes, name: str, opts: ImportOptions) -> list[Snapsho
     return formats.choose(inp, forced).read(inp)
 
 
-def store_snapshot(store: SqlStore, snap: Snapshot) -> tuple[SnapshotInfo, bool]:
-    """Store one snapshot and everything derived from it, in the caller's transaction.
+def store_snapshot(store: SqlStore, snap: Snapshot, *, derive: bool = True
+                   ) -> tuple[SnapshotInfo, bool]:
+    """Store one snapshot and (with `derive`) everything derived from it, in the caller's
+    transaction.
 
     First drops the zone parts lying outside the theatre in force on its date (every entry
     point — import, sync, upload — passes here); `snap.zones` and `snap.notes` are updated
     in place, so the caller reports what was dropped. A new revision's notes are recorded
-    for `frontwatch check`."""
+    for `frontwatch check`. `derive=False` leaves the derived tables to the caller, who
+    announces its new revisions at once (:func:`import_paths` does, see :mod:`.hooks`)."""
     with store.transaction():
         if not snap.illustrative and DEMO_SOURCE in store.sources():
             retire_demo(store)  # first: the demo's regions must not confine real data
@@ -137,13 +143,19 @@ def store_snapshot(store: SqlStore, snap: Snapshot) -> tuple[SnapshotInfo, bool]
             zones=snap.zones, layers=layers_of(snap.zones), origin=snap.origin, zone_wkbs=wkbs,
             illustrative=snap.illustrative)
         if created:
-            from frontwatch.analytics.precompute import on_snapshot  # local: analytics imports us
-
             store.add_import_notes(info.id, snap.notes)
-            on_snapshot(store, info)
-            for hook in SNAPSHOT_HOOKS:
-                hook(store, info)
+            if derive:
+                SNAPSHOT_HOOKS.snapshots_stored(store, [info])
         return info, created
+
+
+def delete_snapshot(store: SqlStore, snapshot_id: int) -> SnapshotInfo:
+    """Delete one revision and announce it (the derived tables follow), in one transaction."""
+    with store.transaction():
+        info = store.snapshot(snapshot_id)
+        store.delete_snapshot(info.id)
+        SNAPSHOT_HOOKS.snapshot_deleted(store, info)
+    return info
 
 
 def _theatre(store: SqlStore, snap: Snapshot) -> Any | None:
@@ -154,11 +166,6 @@ def _theatre(store: SqlStore, snap: Snapshot) -> Any | None:
         return None
 
 
-# Called inside the import transaction for every new revision (e.g. to update area stats),
-# so derived tables never lag behind the snapshots they come from.
-SNAPSHOT_HOOKS: list[Callable[[SqlStore, SnapshotInfo], None]] = []
-
-
 def retire_demo(store: SqlStore) -> None:
     """Real data has arrived: the illustrative demo must never be shown beside it."""
     store.delete_source(DEMO_SOURCE)
@@ -166,14 +173,18 @@ def retire_demo(store: SqlStore) -> None:
 
 
 def import_paths(store: SqlStore, paths: Iterable[Path], opts: ImportOptions,
-                 progress: Callable[[Path], None] | None = None) -> ImportReport:
-    """Import files and folders in one transaction; see the module docstring."""
+                 progress: Progress | None = None) -> ImportReport:
+    """Import files and folders in one transaction; see the module docstring.
+
+    The revisions are stored first and the derived tables filled once for all of them (see
+    :mod:`.hooks`). `progress(table, done, total)` follows each phase: FILES_READ,
+    REVISIONS_STORED, then each derived table."""
     files = iter_files(paths)
     if not files:
         raise InputError(f"no importable files found ({', '.join(formats.SUFFIXES)})")
     report = ImportReport()
     with store.transaction():
-        for path in files:
+        for done, path in enumerate(files, 1):
             try:
                 data = read_bytes(path, opts.limits)
                 key = input_key(data, str(path), opts)
@@ -189,16 +200,19 @@ def import_paths(store: SqlStore, paths: Iterable[Path], opts: ImportOptions,
                 continue
             finally:
                 if progress:
-                    progress(path)
+                    progress(FILES_READ, done, len(files))
             added = 0
             for snap in snaps:
-                info, created = store_snapshot(store, snap)
+                info, created = store_snapshot(store, snap, derive=False)
                 if created:
                     report.added.append(info)
                     added += 1
+                    if progress:
+                        progress(REVISIONS_STORED, len(report.added), None)
                 report.notes.extend(f"{path.name}: {n}" for n in snap.notes)
             if len(snaps) == 1:  # an input of several dates maps to no one snapshot
                 store.remember_input(key, info.id, path.name)
             if not added:
                 report.unchanged.append(str(path))
+        SNAPSHOT_HOOKS.snapshots_stored(store, report.added, progress)
     return report

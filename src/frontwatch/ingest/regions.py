@@ -20,6 +20,7 @@ import shapely
 
 from frontwatch import geometry, oblasts
 from frontwatch.errors import InputError
+from frontwatch.ingest.hooks import SNAPSHOT_HOOKS
 from frontwatch.ingest.limits import Limits
 from frontwatch.ingest.reader import read_bytes, read_vector
 from frontwatch.ingest.vector import check_field
@@ -203,7 +204,7 @@ def import_regions(store: SqlStore, paths: Path | Iterable[Path], level: str | N
     """Import boundary files and folders (walked like `frontwatch import`) in one
     transaction; returns slugs added and unchanged. `level` None: each file's own (COD-AB
     admN, OSM admin_level). `progress(table, done, total)` follows the precomputed tables
-    it fills (see :mod:`frontwatch.analytics.precompute`)."""
+    it fills (see :mod:`frontwatch.ingest.hooks`)."""
     from frontwatch.ingest import iter_files, retire_demo
 
     files = iter_files([paths] if isinstance(paths, Path) else paths)
@@ -229,9 +230,7 @@ def import_regions(store: SqlStore, paths: Path | Iterable[Path], level: str | N
             added = store.add_region(r, region_hash(r))
             result["added" if added else "unchanged"].append(r.slug)
         rebuild_groups(store, valid_from)
-        from frontwatch.analytics.precompute import on_regions  # local: analytics imports us
-
-        on_regions(store, progress)
+        SNAPSHOT_HOOKS.regions_added(store, progress)
     return result
 
 
