@@ -114,12 +114,13 @@ def _line(store: SqlStore, info: SnapshotInfo, theatre: Any, theatre_wkb: bytes
 
 
 def _fill_seams(geom) -> Any:
-    parts = []
-    for poly in geometry.polygons_of(geom):
-        holes = [r for r in poly.interiors
-                 if geometry.area_km2(shapely.Polygon(r)) >= SEAM_HOLE_KM2]
-        parts.append(shapely.Polygon(poly.exterior, holes))
-    return shapely.MultiPolygon(parts)
+    """`geom` without its holes smaller than SEAM_HOLE_KM2 (all holes measured at once)."""
+    polys = geometry.polygons_of(geom)
+    rings = [list(p.interiors) for p in polys]
+    flat = [r for rs in rings for r in rs]
+    big = iter(geometry.area_km2(shapely.polygons(flat)) >= SEAM_HOLE_KM2 if flat else ())
+    return shapely.MultiPolygon([shapely.Polygon(p.exterior, [r for r in rs if next(big)])
+                                 for p, rs in zip(polys, rings)])
 
 
 def frontline(store: SqlStore, on: date, source: str | None = None) -> tuple[Any, float]:

@@ -163,8 +163,10 @@ def stale_note(doc: dict, on: object) -> None:
 
 
 def progress_bar() -> Progress:
+    """Bars on stderr, on a terminal only (nothing at all when stderr is a file or pipe)."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), console=err, transient=True)
+                    TimeRemainingColumn(), console=err, transient=True,
+                    disable=not err.is_terminal)
 
 
 @contextmanager

@@ -84,7 +84,9 @@ def import_cmd(
     files = iter_files(paths)
     with store_for(db) as store:
         with tables_progress() as progress:
-            report = import_paths(store, files, opts, progress)
+            # Bars for each phase (files read, revisions stored, each derived table), on a
+            # terminal only; none with --json.
+            report = import_paths(store, files, opts, None if json else progress)
         delivery = notify_webhook(store, db, report.added)
     if json:
         emit_json({**report.to_dict(), **webhook_member(delivery)})
