@@ -312,3 +312,70 @@ def test_migration_numbers_are_unique():
 
     versions = [v for v, _ in _migrations()]
     assert versions == sorted(set(versions))
+
+
+def test_bbox_pages_match_shapely(backend):
+    """zones_page / regions_page (the OGC providers' queries) keep exactly the geometries
+    that intersect the box — a zone whose bounds overlap it but whose shape does not is
+    left out — page them stably, and pin regions to an earlier state of the table."""
+    triangle = [[39.0, 47.0], [40.0, 47.0], [39.0, 48.0], [39.0, 47.0]]
+    info = put(backend, T0)
+    snap = parse_snapshot(orjson.dumps(deepstate_fc(
+        (OCC, square()), (GREY, square(0.5)), (OCC, triangle))), "x.geojson",
+        ImportOptions(format="deepstate", date=T0 + timedelta(days=1), source="deepstate"))
+    info = backend.add_snapshot(source="deepstate", valid_at=snap.valid_at,
+                                content_hash=content_hash(snap.zones), zones=snap.zones,
+                                layers=layers_of(snap.zones))[0]
+    zones = backend.zones(info.id)
+    boxes = [(39.8, 47.8, 39.9, 47.9),  # in the triangle's bounds, outside its shape
+             (39.1, 47.1, 39.2, 47.2), (37.0, 47.0, 41.0, 49.0), (38.05, 48.6, 38.55, 48.7),
+             (10.0, 10.0, 11.0, 11.0)]
+    for box in [None, *boxes]:
+        want = [n for n, z in enumerate(zones)
+                if box is None or z.geometry.intersects(shapely.box(*box))]
+        matched, page = backend.zones_page(info.id, box)
+        assert matched == len(want) and [n for n, _ in page] == want, box
+        assert all(z.geometry.equals(zones[n].geometry) for n, z in page)
+        matched, page = backend.zones_page(info.id, box, offset=1, limit=1)
+        assert matched == len(want) and [n for n, _ in page] == want[1:2]
+    assert backend.zones_page(info.id, boxes[0]) == (0, [])
+    assert backend.zone_at(info.id, 2).geometry.equals(zones[2].geometry)
+    assert backend.zone_at(info.id, 3) is None
+    b = shapely.bounds([z.geometry for z in zones])
+    assert backend.zones_extent("deepstate") == pytest.approx(
+        (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()))
+
+    def region(slug, ring):
+        g = shapely.Polygon(ring)
+        r = Region(slug=slug, level="raion", name_en=slug, name_uk=slug, geometry=g,
+                   area_km2=float(geometry.area_km2(g)))
+        assert backend.add_region(r, region_hash(r))
+
+    region("a-raion", square())
+    region("b-raion", triangle)
+    pinned = backend.regions_rev()
+    region("c-raion", square(0.5))
+    assert [r.slug for r in backend.regions_page(None, boxes[0])[1]] == []
+    assert [r.slug for r in backend.regions_page(None, boxes[2])[1]] == [
+        "a-raion", "b-raion", "c-raion"]
+    matched, page = backend.regions_page(None, boxes[2], offset=1, limit=1, upto=pinned)
+    assert matched == 2 and [r.slug for r in page] == ["b-raion"]
+    assert page[0].geometry.equals(shapely.Polygon(triangle))
+    assert backend.regions_extent() == (pytest.approx((38.0, 47.0, 40.0, 48.7)), None)
+    backend._execute("UPDATE regions SET valid_from='2020-07-17' WHERE slug='a-raion'")
+    backend._execute("UPDATE regions SET valid_from='2021-01-01' WHERE slug<>'a-raion'")
+    assert backend.regions_extent()[1] == date(2020, 7, 17)
+
+
+def test_bounds_of_rows_written_before_the_migration(tmp_path):
+    """Rows without bounds (written before the bounds columns) still match a bbox, and the
+    migration's backfill gives them their bounds."""
+    s = open_store(tmp_path / "s.sqlite")
+    info = put(s, T0)
+    s._execute("UPDATE zones SET minx=NULL, miny=NULL, maxx=NULL, maxy=NULL")
+    assert s.zones_page(info.id, (38.05, 48.65, 38.06, 48.66))[0] == 1
+    assert s.zones_page(info.id, (30.0, 40.0, 31.0, 41.0))[0] == 0
+    with s.transaction():
+        s._backfill_bounds()
+    assert s._query("SELECT minx, miny, maxx, maxy FROM zones") == [(38.0, 48.6, 38.1, 48.7)]
+    s.close()

@@ -6,7 +6,9 @@ it to the backend's parameter style.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -19,6 +21,8 @@ from frontwatch.model import Place, Region, SnapshotInfo, SourceSummary, Status,
 from frontwatch.settings import Settings
 
 SCHEMA_VERSION = 1
+Bbox = tuple[float, float, float, float]  # minlon, minlat, maxlon, maxlat
+_THEN = re.compile(r"^-- then: (_\w+)$", re.M)  # a migration's Python follow-up step
 
 
 def lock_timeout_ms() -> int:
@@ -137,6 +141,8 @@ class SqlStore:
             for version, script in self._pending_migrations():
                 for statement in self._dialect_script(script):
                     self._execute(statement)
+                for hook in _THEN.findall(script):  # data steps SQL cannot do (WKB → bounds)
+                    getattr(self, hook)()
                 self._execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
 
     def _dialect_script(self, script: str) -> list[str]:
@@ -244,10 +250,12 @@ class SqlStore:
             wkbs = list(zone_wkbs if zone_wkbs is not None else
                         shapely.to_wkb([z.geometry for z in zones]))
             known = {id(z.geometry): w for z, w in zip(zones, wkbs)}
+            bounds = _bounds([z.geometry for z in zones])
             self.conn.cursor().executemany(
-                self._sql("INSERT INTO zones (snapshot_id, status, kind, since, label, geom) "
-                          "VALUES (?,?,?,?,?,?)"),
-                [(sid, str(z.status), z.kind, z.since, z.label, w) for z, w in zip(zones, wkbs)])
+                self._sql("INSERT INTO zones (snapshot_id, status, kind, since, label, geom, "
+                          "minx, miny, maxx, maxy) VALUES (?,?,?,?,?,?,?,?,?,?)"),
+                [(sid, str(z.status), z.kind, z.since, z.label, w, *b)
+                 for z, w, b in zip(zones, wkbs, bounds)])
             for status, geom in layers.items():
                 self._execute(
                     "INSERT INTO snapshot_layers (snapshot_id, status, geom) VALUES (?,?,?)",
@@ -392,6 +400,88 @@ class SqlStore:
                               "AND snapshot_id IN ({ids})", snapshot_ids, [str(status)])
         return {r[0]: bytes(r[1]) for r in rows}
 
+    # --- bbox queries (OGC API providers) -----------------------------------------------------
+    exact_bbox = False  # True: _bbox_where is already the exact intersection test (PostGIS)
+
+    def _bbox_where(self, bbox: Bbox, alias: str = "") -> tuple[str, list[Any]]:
+        """A condition keeping the rows whose geometry may intersect `bbox` (lon/lat): here
+        the stored bounds overlap it (a row without bounds is kept); _exact_bbox decides."""
+        a = f"{alias}." if alias else ""
+        x0, y0, x1, y1 = bbox
+        return (f"({a}minx IS NULL OR ({a}minx<=? AND {a}maxx>=? AND {a}miny<=? AND "
+                f"{a}maxy>=?))", [x1, x0, y1, y0])
+
+    def _exact_bbox(self, table: str, ids: list[int], bbox: Bbox) -> list[int]:
+        """Those of `ids` (order kept) whose geometry intersects `bbox`: rows whose bounds
+        lie inside it certainly do; only the others' geometries are decoded and tested."""
+        if self.exact_bbox or not ids:
+            return ids
+        x0, y0, x1, y1 = bbox
+        unsure = [r[0] for r in self._query_in(
+            f"SELECT id FROM {table} WHERE (minx IS NULL OR NOT (minx>=? AND miny>=? AND "
+            "maxx<=? AND maxy<=?)) AND id IN ({ids})", ids, [x0, y0, x1, y1])]
+        if not unsure:
+            return ids
+        rows = self._query_in(f"SELECT id, geom FROM {table} WHERE id IN ({{ids}})", unsure)
+        hit = shapely.intersects(shapely.from_wkb([bytes(r[1]) for r in rows]),
+                                 shapely.box(*bbox))
+        drop = {r[0] for r, h in zip(rows, hit) if not h}
+        return [i for i in ids if i not in drop]
+
+    def zones_page(self, snapshot_id: int, bbox: Bbox | None = None, offset: int = 0,
+                   limit: int | None = None) -> tuple[int, list[tuple[int, Zone]]]:
+        """(how many zones of a snapshot intersect `bbox`, the page of them as (n, zone))
+        where n is the zone's place in the whole snapshot (stable feature ids whatever the
+        bbox). Only the page's geometries are read, plus, on SQLite, those of the bbox
+        candidates whose bounds are not inside it."""
+        every = [r[0] for r in self._query(
+            "SELECT id FROM zones WHERE snapshot_id=? ORDER BY id", (snapshot_id,))]
+        hits = every
+        if bbox is not None:
+            cond, params = self._bbox_where(bbox)
+            hits = self._exact_bbox("zones", [r[0] for r in self._query(
+                f"SELECT id FROM zones WHERE snapshot_id=? AND {cond} ORDER BY id",
+                [snapshot_id, *params])], bbox)
+        page = hits[offset:_stop(offset, limit)]
+        rows = {r[0]: r for r in self._query_in(
+            "SELECT id, status, kind, since, label, geom FROM zones WHERE id IN ({ids})", page)}
+        geoms = shapely.from_wkb([bytes(rows[i][5]) for i in page]) if page else []
+        return len(hits), [
+            (bisect.bisect_left(every, i), Zone(status=Status(rows[i][1]), kind=rows[i][2],
+                                                since=rows[i][3], label=rows[i][4], geometry=g))
+            for i, g in zip(page, geoms)]
+
+    def zone_at(self, snapshot_id: int, n: int) -> Zone | None:
+        """The n-th zone (0-based, by id) of a snapshot, or None."""
+        rows = self._query("SELECT status, kind, since, label, geom FROM zones WHERE "
+                           "snapshot_id=? ORDER BY id LIMIT 1 OFFSET ?", (snapshot_id, n))
+        if not rows:
+            return None
+        r = rows[0]
+        return Zone(status=Status(r[0]), kind=r[1], since=r[2], label=r[3],
+                    geometry=shapely.from_wkb(bytes(r[4])))
+
+    def zones_extent(self, source: str) -> Bbox | None:
+        """The bbox of every zone of every revision of a source (None without bounds)."""
+        return _box(self._query(
+            "SELECT min(z.minx), min(z.miny), max(z.maxx), max(z.maxy) FROM zones z JOIN "
+            "snapshots s ON s.id=z.snapshot_id WHERE s.source=?", (source,))[0])
+
+    def _backfill_bounds(self) -> None:
+        """Migration step: the bounds of rows written before the bounds columns existed."""
+        for table in ("zones", "regions"):
+            last = 0
+            while True:
+                rows = self._query(f"SELECT id, geom FROM {table} WHERE id>? ORDER BY id "
+                                   "LIMIT 2000", (last,))
+                if not rows:
+                    break
+                bounds = _bounds(shapely.from_wkb([bytes(r[1]) for r in rows]))
+                self.conn.cursor().executemany(self._sql(
+                    f"UPDATE {table} SET minx=?, miny=?, maxx=?, maxy=? WHERE id=?"),
+                    [(*b, r[0]) for r, b in zip(rows, bounds)])
+                last = rows[-1][0]
+
     def delete_source(self, source: str) -> int:
         """Remove every revision of a source and all that derives from it (see
         :meth:`delete_snapshot`); returns how many revisions went (0 for an unknown one)."""
@@ -456,27 +546,31 @@ class SqlStore:
                 return False
             self._insert(
                 "INSERT INTO regions (slug, level, name_en, name_uk, code, parent, valid_from, "
-                "recorded_at, content_hash, area_km2, illustrative, geom) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "recorded_at, content_hash, area_km2, illustrative, geom, minx, miny, maxx, "
+                "maxy) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (region.slug, region.level, region.name_en, region.name_uk, region.code,
                  region.parent, vf, iso(now_utc()), content_hash, region.area_km2 or 0.0,
-                 int(region.illustrative), shapely.to_wkb(region.geometry)))
+                 int(region.illustrative), shapely.to_wkb(region.geometry),
+                 *_bounds([region.geometry])[0]))
             return True
 
-    def _current_regions_sql(self, on: date | None) -> tuple[str, list[Any]]:
+    def _current_regions_sql(self, on: date | None, upto: int | None = None
+                             ) -> tuple[str, list[Any]]:
         """Rows of the region versions in force on a date (latest valid_from, then latest
-        recorded)."""
+        recorded); with `upto`, as the table stood when its highest id was `upto`."""
         day = (on or date(9999, 12, 31)).isoformat()
+        last = upto if upto is not None else 2**62
         sql = (f"SELECT {self._REGION_COLS}, id FROM regions r WHERE valid_from<=? AND id = "
                "(SELECT r2.id FROM regions r2 WHERE r2.slug=r.slug AND r2.valid_from<=? "
-               "ORDER BY r2.valid_from DESC, r2.recorded_at DESC, r2.id DESC LIMIT 1)")
-        return sql, [day, day]
+               "AND r2.id<=? ORDER BY r2.valid_from DESC, r2.recorded_at DESC, r2.id DESC "
+               "LIMIT 1)")
+        return sql, [day, day, last]
 
-    def regions(self, level: str | None = None, on: date | None = None,
-                with_geometry: bool = False, include_illustrative: bool | None = None
-                ) -> list[Region]:
-        """Regions in force on a date. Demo regions are hidden once real data exists."""
-        sql, params = self._current_regions_sql(on)
+    def _region_rows(self, level: str | None, on: date | None,
+                     include_illustrative: bool | None, bbox: Bbox | None = None,
+                     upto: int | None = None) -> list[tuple]:
+        """Rows (columns + id) of the regions in force on a date, by level and slug."""
+        sql, params = self._current_regions_sql(on, upto)
         if level:
             sql += " AND level=?"
             params.append(level)
@@ -485,18 +579,56 @@ class SqlStore:
                 "SELECT 1 FROM regions WHERE illustrative=0 LIMIT 1")
         if not include_illustrative:
             sql += " AND illustrative=0"
+        if bbox is not None:
+            cond, more = self._bbox_where(bbox, "r")
+            sql += f" AND {cond}"
+            params += more
         rows = self._query(sql + " ORDER BY level, slug", params)
+        if bbox is not None:
+            keep = set(self._exact_bbox("regions", [r[-1] for r in rows], bbox))
+            rows = [r for r in rows if r[-1] in keep]
+        return rows
+
+    def _regions_of(self, rows: Sequence[tuple], with_geometry: bool) -> list[Region]:
         geoms: list[Any] = [None] * len(rows)
         if with_geometry and rows:
             ids = [r[-1] for r in rows]
-            wkb = {}
-            for i in range(0, len(ids), 500):
-                chunk = ids[i:i + 500]
-                wkb.update({r[0]: bytes(r[1]) for r in self._query(
-                    f"SELECT id, geom FROM regions WHERE id IN ({','.join('?' * len(chunk))})",
-                    chunk)})
+            wkb = {r[0]: bytes(r[1]) for r in self._query_in(
+                "SELECT id, geom FROM regions WHERE id IN ({ids})", ids)}
             geoms = list(shapely.from_wkb([wkb[i] for i in ids]))
         return [self._region(r[:-1], g) for r, g in zip(rows, geoms)]
+
+    def regions(self, level: str | None = None, on: date | None = None,
+                with_geometry: bool = False, include_illustrative: bool | None = None
+                ) -> list[Region]:
+        """Regions in force on a date. Demo regions are hidden once real data exists."""
+        return self._regions_of(self._region_rows(level, on, include_illustrative),
+                                with_geometry)
+
+    def regions_page(self, on: date | None, bbox: Bbox | None = None, offset: int = 0,
+                     limit: int | None = None, upto: int | None = None
+                     ) -> tuple[int, list[Region]]:
+        """(how many match, the page of them with geometry): the regions in force on a date
+        whose geometry intersects `bbox`, by level and slug, as the table stood at region id
+        `upto` (a paging client's pinned state). Only the page's geometries are read (and, on
+        SQLite, those of the bbox candidates whose bounds are not inside it)."""
+        rows = self._region_rows(None, on, None, bbox, upto)
+        return len(rows), self._regions_of(rows[offset:_stop(offset, limit)], True)
+
+    def regions_rev(self) -> int:
+        """The highest region id: names the state of the table for regions_page(upto=)."""
+        return int(self._query("SELECT coalesce(max(id), 0) FROM regions")[0][0])
+
+    def regions_extent(self) -> tuple[Bbox | None, date | None]:
+        """(bbox of every stored real region version — demo ones when there are no real
+        ones —, the first day a version took effect: None when a version has no start
+        date, i.e. holds from any time)."""
+        real = bool(self._query("SELECT 1 FROM regions WHERE illustrative=0 LIMIT 1"))
+        row = self._query("SELECT min(minx), min(miny), max(maxx), max(maxy), "
+                          "min(valid_from) FROM regions WHERE illustrative=?",
+                          (0 if real else 1,))[0]
+        first = row[4] if row[4] and row[4] != "0001-01-01" else None
+        return _box(row[:4]), date.fromisoformat(first) if first else None
 
     def region(self, slug: str, on: date | None = None) -> Region:
         sql, params = self._current_regions_sql(on)
@@ -954,3 +1086,20 @@ def _migrations() -> list[tuple[int, str]]:
                                    f"and {entry.name}")
             out[version] = (entry.name, entry.read_text(encoding="utf-8"))
     return [(version, script) for version, (_, script) in sorted(out.items())]
+
+
+def _bounds(geoms: Sequence[Any]) -> list[tuple[float | None, ...]]:
+    """(minx, miny, maxx, maxy) of each geometry as plain floats; None for an empty one."""
+    if not len(geoms):
+        return []
+    return [tuple(None if v != v else float(v) for v in row)  # NaN (empty) → NULL
+            for row in shapely.bounds(geoms)]
+
+
+def _stop(offset: int, limit: int | None) -> int | None:
+    return None if limit is None else offset + limit
+
+
+def _box(row: Sequence[Any]) -> Bbox | None:
+    return None if row[0] is None else (float(row[0]), float(row[1]), float(row[2]),
+                                        float(row[3]))

@@ -157,6 +157,15 @@ class PostgisStore(SqlStore):
                               "USING GIST (geom_g)")
 
     # --- server-side geometry ---------------------------------------------------------------
+    exact_bbox = True
+
+    def _bbox_where(self, bbox: Any, alias: str = "") -> tuple[str, list[Any]]:
+        """The exact intersection test, in the database: `&&` finds candidates through the
+        GIST index on geom_g, ST_Intersects keeps those that really touch the box."""
+        a = f"{alias}." if alias else ""
+        env = "ST_MakeEnvelope(?, ?, ?, ?, 4326)"
+        return f"({a}geom_g && {env} AND ST_Intersects({a}geom_g, {env}))", [*bbox, *bbox]
+
     def postgis_diff_km2(self, snapshot_a: int, snapshot_b: int, region_slug: str,
                          status: str = "occupied", on: date | None = None
                          ) -> dict[str, float]:
