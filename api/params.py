@@ -96,16 +96,19 @@ _DECLARED: dict[int, frozenset[str]] = {}
 
 
 def no_unknown_query(request: Request) -> None:
-    """A dependency for the render routes (maps, charts, embeds, oEmbed): a query parameter
-    the route does not declare is a 400 naming it, so made-up parameters cannot bust the
-    render cache (each distinct URL would otherwise cost a render)."""
+    """A dependency for the render routes (maps, charts, embeds, oEmbed) and OGC API routes:
+    a query parameter the route does not declare is a 400 naming it, so made-up parameters
+    cannot bust the render cache (each distinct URL would otherwise cost a render), and an
+    OGC client's filter we do not implement is refused, not silently ignored."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
     unknown = sorted(set(request.query_params) - declared_query(route))
     if unknown:
+        known = sorted(declared_query(route))
         raise InputError(f"unknown query parameter(s) {', '.join(map(repr, unknown))}; "
-                         f"this route accepts: {', '.join(sorted(declared_query(route)))}")
+                         + (f"this route accepts: {', '.join(known)}" if known else
+                            "this route takes no query parameters"))
 
 
 def feature_index(text: str, name: str, hi: int = 2**62) -> int:

@@ -12,7 +12,6 @@ from frontwatch.model import Place, SnapshotInfo
 from frontwatch.settings import Settings
 from frontwatch.store.base import SqlStore, iso
 
-PLACES_CREDIT = "Places: GeoNames (CC BY 4.0)"
 GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {GEOJSON: {"schema": {"type": "object"}}},
           "description": "GeoJSON FeatureCollection (RFC 7946) with provenance members"}}

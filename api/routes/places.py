@@ -16,7 +16,6 @@ from api.heavy import heavy_when
 from api.respond import DATED, ORJSON_OPTS, cached, credit, credit_headers, json_entry
 from api.routes.analysis import TABLE_RESPONSE, FormatQ, _table_entry
 from api.routes.common import (
-    PLACES_CREDIT,
     DateQ,
     FromQ,
     SourceQ,
@@ -26,6 +25,7 @@ from api.routes.common import (
 )
 from frontwatch import analytics, coverage, dates, lookup
 from frontwatch.analytics import placestatus
+from frontwatch.model import PLACES_CREDIT
 from frontwatch.settings import Settings
 from frontwatch.store.base import SqlStore
 

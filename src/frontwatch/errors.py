@@ -81,6 +81,13 @@ class NotFound(FrontwatchError):
         super().__init__(message)
 
 
+class StateChanged(FrontwatchError):
+    """A page pinned to a state the store no longer holds (paging restarted): HTTP 409."""
+
+    code = "state-changed"
+    status_code = 409
+
+
 class StoreError(FrontwatchError):
     """The store cannot be opened or is in a state we cannot use."""
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+PLACES_CREDIT = "Places: GeoNames (CC BY 4.0)"
 OSM_ATTRIBUTION = "Boundaries: © OpenStreetMap contributors (ODbL)"
 DEMO_SOURCE = "demo"
 DEMO_NOTICE = (

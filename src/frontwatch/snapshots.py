@@ -9,7 +9,7 @@ import shapely
 
 from frontwatch import geometry
 from frontwatch.geojson import feature_collection, snapshot_meta
-from frontwatch.model import Region, SnapshotInfo, Status
+from frontwatch.model import Region, SnapshotInfo, Status, Zone
 from frontwatch.precision import KM2
 from frontwatch.store.base import SqlStore
 
@@ -32,14 +32,18 @@ def features(store: SqlStore, info: SnapshotInfo, region: Region | None = None,
         geoms = shapely.intersection(geoms, region.geometry)
     if simplify and len(geoms):
         geoms = simplify_m(geoms, simplify)
+    return [f for f in zone_features(zones, geoms) if not f[0].is_empty]
+
+
+def zone_features(zones: list[Zone], geoms) -> list[tuple[Any, dict[str, Any]]]:
+    """(polygonal geometry, properties) of zones drawn as `geoms` (their own geometry, or
+    clipped/simplified), each with its geodesic area in km²."""
     out = []
     areas = geometry.area_km2(geoms) if len(geoms) else []
     for z, g, a in zip(zones, geoms, areas):
-        g = geometry.polygonal(g)
-        if g.is_empty:
-            continue
-        out.append((g, {"status": str(z.status), "kind": z.kind, "since": z.since,
-                        "label": z.label, "area_km2": round(float(a), KM2)}))
+        out.append((geometry.polygonal(g), {
+            "status": str(z.status), "kind": z.kind, "since": z.since, "label": z.label,
+            "area_km2": round(float(a), KM2)}))
     return out
 
 
