@@ -131,6 +131,28 @@ class FramingPolicy:
         await self.app(scope, receive, with_policy)
 
 
+class HeadAsGet:
+    """HEAD on every GET route (RFC 9110 §9.3.2): answered as the GET would be, with the
+    same status and headers (Content-Length included) and no body. FastAPI registers GET
+    routes without HEAD, so without this a HEAD was a 405 unless the cache fast path had
+    the URL."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: dict) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -181,6 +203,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"],
                        allow_headers=["If-None-Match", "Accept-Encoding"],
                        expose_headers=EXPOSED, max_age=86400)
+    app.add_middleware(HeadAsGet)  # outermost: every layer below sees the GET it answers
     return app
 
 
