@@ -19,7 +19,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import problems
+from api import openapi30, problems
 from api.cache import ready, render
 from api.deps import StorePool
 from api.heavy import HeavyLimiter
@@ -214,5 +214,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         doc.setdefault("components", {})["securitySchemes"] = {
             "bearer": {"type": "http", "scheme": "bearer",
                        "description": "the server's FRONTWATCH_API_TOKEN"}}
-        app.openapi_schema = doc
+        from api.routes import ogc
+
+        ogc.refine_openapi(doc)
+        app.openapi_schema = openapi30.downgrade(doc)  # what the OGC `oas30` class names
     return app.openapi_schema

@@ -37,6 +37,31 @@ def test_landing_and_conformance(client):
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in conf
 
 
+def test_openapi_is_the_30_document_the_conformance_names(client):
+    """The service-desc is an OpenAPI 3.0 document (conformance class oas30): valid as 3.0,
+    `limit` with minimum/maximum/default, `bbox` an array sent comma-separated, and the
+    400/404 problem responses declared."""
+    landing = client.get("/").json()
+    desc = next(link for link in landing["links"] if link["rel"] == "service-desc")
+    assert desc["type"] == "application/vnd.oai.openapi+json;version=3.0"
+    doc = client.get(desc["href"].removeprefix("http://testserver")).json()
+    assert doc["openapi"].startswith("3.0.")
+    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30" in client.get(
+        "/conformance").json()["conformsTo"]
+    validator = pytest.importorskip("openapi_spec_validator")
+    validator.validate(doc)  # raises on anything 3.0 does not allow (anyOf null, examples…)
+    op = doc["paths"]["/collections/{collection_id}/items"]["get"]
+    by_name = {p["name"]: p for p in op["parameters"]}
+    assert by_name["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 1000,
+                                          "default": 100}
+    bbox = by_name["bbox"]
+    assert bbox["schema"]["type"] == "array" and bbox["schema"]["items"]["type"] == "number"
+    assert bbox["style"] == "form" and bbox["explode"] is False
+    for status in ("400", "404"):
+        assert "application/problem+json" in op["responses"][status]["content"]
+    assert "422" not in op["responses"]
+
+
 def test_collections_describe_extents(client, real_store):
     doc = client.get("/collections").json()
     ids = [c["id"] for c in doc["collections"]]

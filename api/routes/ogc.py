@@ -25,6 +25,7 @@ from api.cache import make_entry
 from api.deps import SettingsDep, StoreDep
 from api.heavy import heavy_when
 from api.ogc_query import Extensions
+from api.problems import PROBLEM
 from api.respond import GEOJSON, JSON, LATEST, cached, credit_headers, json_entry, send
 from frontwatch import crs, providers
 from frontwatch.errors import InputError
@@ -48,6 +49,18 @@ DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 OGC_GEOJSON = {200: {"content": {GEOJSON: {"schema": {"type": "object"}}},
                      "description": "GeoJSON"}}
 Format = Annotated[str, Depends(ogc_html.fmt)]
+PROBLEM_SCHEMA = {"type": "object", "required": ["type", "title", "status", "detail"],
+                  "properties": {k: {"type": "integer" if k == "status" else "string"}
+                                 for k in ("type", "title", "status", "detail", "code",
+                                           "instance")}}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM: {"schema": PROBLEM_SCHEMA}}}
+
+
+BAD = {400: _problem("A bad or unknown query parameter (named in `detail`)")}
+MISSING = {404: _problem("No such collection or feature")}
 
 
 def _base(request: Request) -> str:
@@ -89,7 +102,7 @@ def _provider(store: SqlStore, settings: Settings, cid: str) -> Provider:
     return providers.provider(cid, store, settings.source)
 
 
-@router.get("/", summary="Landing page (OGC API – Features)")
+@router.get("/", summary="Landing page (OGC API – Features)", responses=BAD)
 def landing(request: Request, store: StoreDep, fmt: Format) -> Response:
     def build():
         b = _base(request)
@@ -109,13 +122,13 @@ def landing(request: Request, store: StoreDep, fmt: Format) -> Response:
     return cached(request, store, ogc_html.negotiated(build, fmt, "landing", request))
 
 
-@router.get("/conformance", summary="Conformance classes")
+@router.get("/conformance", summary="Conformance classes", responses=BAD)
 def conformance(request: Request, fmt: Format) -> Response:
     return send(request, ogc_html.negotiated(
         lambda: json_entry({"conformsTo": CONFORMANCE}), fmt, "conformance", request)())
 
 
-@router.get("/collections", summary="The feature collections")
+@router.get("/collections", summary="The feature collections", responses=BAD)
 def collections(request: Request, store: StoreDep, settings: SettingsDep,
                 fmt: Format) -> Response:
     def build():
@@ -131,7 +144,8 @@ CollectionId = Annotated[str, Path(description=", ".join(providers.PROVIDERS),
                                     examples=["control"])]
 
 
-@router.get("/collections/{collection_id}", summary="One collection")
+@router.get("/collections/{collection_id}", summary="One collection",
+            responses={**BAD, **MISSING})
 def collection(request: Request, store: StoreDep, settings: SettingsDep,
                collection_id: CollectionId, fmt: Format) -> Response:
     p = _provider(store, settings, collection_id)
@@ -139,7 +153,7 @@ def collection(request: Request, store: StoreDep, settings: SettingsDep,
         _describe(request, p), {"Cache-Control": LATEST}), fmt, "collection", request))
 
 
-@router.get("/collections/{collection_id}/queryables",
+@router.get("/collections/{collection_id}/queryables", responses={**BAD, **MISSING},
             summary="The properties a filter and sortby may name (JSON Schema)")
 def queryables(request: Request, store: StoreDep, settings: SettingsDep,
                collection_id: CollectionId, fmt: Format) -> Response:
@@ -183,7 +197,9 @@ class ItemsParams:
                          pin=pins.get(p.pin_param or ""))
 
 
-@router.get("/collections/{collection_id}/items", responses=OGC_GEOJSON,
+@router.get("/collections/{collection_id}/items", responses={
+    **OGC_GEOJSON, **BAD, **MISSING,
+    409: _problem("The state a next link pinned is gone; start again from the first page")},
             dependencies=[heavy_when("bbox", "filter", "crs")],
             summary="Features of a collection (paged with limit/offset and next/prev links)")
 def items(request: Request, store: StoreDep, settings: SettingsDep,
@@ -244,7 +260,8 @@ def _page_links(request: Request, p: Provider, q: ItemQuery, page: Page
     return links
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}", responses=OGC_GEOJSON,
+@router.get("/collections/{collection_id}/items/{feature_id}",
+            responses={**OGC_GEOJSON, **BAD, **MISSING},
             summary="One feature")
 def item(request: Request, store: StoreDep, settings: SettingsDep,
          collection_id: CollectionId,
@@ -269,3 +286,24 @@ def item(request: Request, store: StoreDep, settings: SettingsDep,
 
     return cached(request, store, ogc_html.negotiated(build, fmt, "item", request,
                                                       request.app.state.settings.assets))
+
+
+def refine_openapi(doc: dict[str, Any]) -> None:
+    """What FastAPI's generator cannot say about the OGC routes: `bbox` is an array of 4 (or
+    6) numbers sent comma-separated (style form, explode false), `limit` has its minimum,
+    maximum and default, and a bad parameter is the documented 400, not a 422."""
+    for path, ops in doc.get("paths", {}).items():
+        op = ops.get("get")
+        if op is None or not any(r.path == path for r in router.routes):
+            continue
+        op.get("responses", {}).pop("422", None)
+        for param in op.get("parameters", []):
+            if param["name"] == "bbox":
+                param.update(style="form", explode=False, schema={
+                    "type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"},
+                    "description": param.get("description", "")})
+                param["example"] = [37.5, 48.0, 38.5, 49.0]
+                param.pop("examples", None)
+            elif param["name"] == "limit":
+                param["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                                   "default": DEFAULT_LIMIT}
