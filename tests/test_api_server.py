@@ -1,6 +1,7 @@
 """A real `frontwatch serve` (uvicorn) process on a free loopback port: HTTP over the wire,
 compression and conditional GET as clients see them, and GDAL's OGC API – Features driver
-(`OAPIF:`, pyogrio's bundled GDAL) listing the collections and reading `control` items."""
+(`OAPIF:`, pyogrio's bundled GDAL) listing the collections and reading items: paged with its
+default page size, by bbox and by date."""
 
 from __future__ import annotations
 
@@ -82,3 +83,44 @@ def test_gdal_reads_the_ogc_api(server):
     assert control.crs.to_authority() in (("OGC", "CRS84"), ("EPSG", "4326"))
     x0, y0, x1, y1 = control.total_bounds
     assert x0 > 22 and x1 < 41 and y0 > 44 and y1 < 53  # lon/lat, not swapped
+
+
+def test_gdal_pages_bboxes_and_dates(server):
+    """GDAL's own choices: its default page size walks every place through the next links;
+    a spatial filter goes out as bbox, the DATETIME open option (GDAL >= 3.10) as datetime,
+    and a date before the history is an empty layer, not an error."""
+    pyogrio = pytest.importorskip("pyogrio")
+    url = f"OAPIF:{server}/"
+
+    def matched(cid: str, **params) -> dict:
+        return httpx.get(f"{server}/collections/{cid}/items", params={"limit": 1, **params},
+                         timeout=60).json()
+
+    places = pyogrio.read_dataframe(url, layer="places")
+    assert len(places) == matched("places")["numberMatched"] > 1000  # several pages
+    assert places["slug"].is_unique
+    box = (37.4, 48.5, 37.8, 48.9)
+    near = pyogrio.read_dataframe(url, layer="places", bbox=box)
+    assert len(near) == matched("places", bbox=",".join(map(str, box)))["numberMatched"] > 0
+    assert "kramatorsk" in set(near["slug"])
+    gdal = tuple(int(v) for v in pyogrio.__gdal_version__[:2])
+    if gdal < (3, 10):
+        pytest.skip(f"GDAL {pyogrio.__gdal_version_string__} has no DATETIME open option")
+    june = pyogrio.read_dataframe(url, layer="control", DATETIME="2025-06-01")
+    want = matched("control", datetime="2025-06-01")
+    assert len(june) == want["numberMatched"] > 0
+    assert set(june["snapshot_id"]) == {want["snapshot_id"]}
+    assert len(pyogrio.read_dataframe(url, layer="control", DATETIME="2019-01-01")) == 0
+
+
+def test_head_over_the_wire(server):
+    """HEAD through uvicorn: the GET's status and headers, no body, on a URL no GET has
+    cached yet."""
+    with httpx.Client(base_url=server, timeout=60) as http:
+        for url in ("/collections/regions/items?limit=3", "/v1/places/kramatorsk",
+                    "/collections/nope"):
+            head = http.head(url)
+            get = http.get(url)
+            assert head.status_code == get.status_code != 405 and head.content == b""
+            assert head.headers["content-type"] == get.headers["content-type"]
+            assert head.headers["content-length"] == get.headers["content-length"]
