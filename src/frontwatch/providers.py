@@ -132,7 +132,11 @@ class Control(Provider):
         pinned = _pinned_int(q, "snapshot")
         source = self.source
         if pinned is not None:
-            info = self.store.snapshot(pinned)
+            try:
+                info = self.store.snapshot(pinned)
+            except NotFound:
+                raise StateChanged(f"snapshot={pinned}: that revision was deleted since this "
+                                   "walk started; start again from the first page") from None
             if info.source != source:
                 raise InputError(f"snapshot={pinned}: a revision of {info.source!r}, not of "
                                  f"{source!r} (the source this collection serves)")
