@@ -43,9 +43,11 @@ def dumps(doc: object) -> str:
     return json.dumps(doc)
 
 
-def wait_until_serving(proc: subprocess.Popen, base: str, within_s: float = 60) -> None:
+def wait_until_serving(proc: subprocess.Popen, base: str, within_s: float = 180) -> None:
     """Poll `base`/healthz until the server process answers 200 (bounded; raises with its
-    stderr when it exits or does not answer in time)."""
+    stderr when it exits or does not answer in time — stopped first, since reading the
+    stderr of a live process would wait for ever). A start takes seconds, but over a
+    minute on a loaded 2-core machine."""
     import httpx
 
     deadline = time.monotonic() + within_s
@@ -56,5 +58,7 @@ def wait_until_serving(proc: subprocess.Popen, base: str, within_s: float = 60) 
         except httpx.TransportError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"server did not start: {proc.stderr.read().decode()}")
+            proc.kill()
+            _, err = proc.communicate(timeout=30)
+            raise RuntimeError(f"server did not start: {(err or b'').decode()}")
         time.sleep(0.2)
