@@ -2,8 +2,9 @@
 Part 1 names (conformance class `oas30`) and the one its clients and test suites read.
 
 FastAPI writes JSON Schema 2020-12 spellings that 3.0 lacks; the few it uses map one to one:
-an optional value (`anyOf: [X, {type: null}]`) becomes X with `nullable: true`, and a
-schema's `examples` list becomes its single `example`. Parameter and media-type `examples`
+an optional value (`anyOf: [X, {type: null}]`) becomes X with `nullable: true`, a schema's
+`examples` list its single `example`, a numeric `exclusiveMinimum`/`exclusiveMaximum` the
+bound with the 3.0 flag, and `const` a one-value `enum`. Parameter and media-type `examples`
 (maps of named examples) are the same in both versions and stay.
 """
 
@@ -44,6 +45,12 @@ def _walk(node: Any) -> Any:
             else:
                 node[key] = rest
             node["nullable"] = True
+    for bound, plain in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        value = node.get(bound)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            node[plain], node[bound] = value, True  # 3.1: a number; 3.0: a flag on the bound
+    if "const" in node:
+        node["enum"] = [node.pop("const")]
     if node.get("type") == "null":
         del node["type"]
         node["nullable"] = True
