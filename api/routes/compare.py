@@ -132,7 +132,7 @@ def compare_lag(request: Request, store: StoreDep,
                 end: Annotated[str, Query(alias="to", description="last day",
                                           examples=["2025-06-30"])],
                 sources: SourcesQ = "deepstate,nzz", layer: LayerQ = cmp.SINCE_2022,
-                min_km2: Annotated[float, Query(gt=0, le=1e6, description="smallest change "
+                min_km2: Annotated[float, Query(ge=0.01, le=1e6, description="smallest change "
                                                 "piece followed (km²)", examples=[1.0])] = 1.0,
                 format: FormatQ = "json") -> Response:
     a, b = params.interval(start, end)

@@ -39,6 +39,7 @@ from frontwatch.precision import KM, KM2
 from frontwatch.store.base import SqlStore
 
 MIN_KM2 = 1.0  # the default size threshold of a change piece (km²)
+SMALLEST = 0.01  # the lowest threshold accepted: below it, slivers of redrawn edges abound
 SHOWN = 0.5  # share of a piece's area that makes it shown occupied
 OCCUPIED, NO_LONGER = "occupied", "no longer occupied"
 
@@ -145,8 +146,8 @@ def piece_lag(store: SqlStore, sources: tuple[str, str], region, start: date, en
     point), whose change log listed it, each source's date, `lag_days` (second source's
     date − first's: positive when the first showed it earlier) and `first`; the summary
     per source: pieces shown, shown first, median lead in days."""
-    if not min_km2 > 0:
-        raise InputError(f"min_km2={min_km2}: expected a size in km² above 0")
+    if not min_km2 >= SMALLEST:
+        raise InputError(f"min_km2={min_km2}: expected a size of at least {SMALLEST} km²")
     tracks = {s: track(store, s, region, start, end, layer) for s in sources}
     found = []  # (date, source, event, polygon)
     for s, t in tracks.items():

@@ -177,10 +177,11 @@ def lag_cmd(
     lag in days, with each source's median lead."""
     from frontwatch.analytics import compare as cmp
     from frontwatch.analytics.lag import lag, table_columns, table_rows
+    from frontwatch.analytics.piece_lag import SMALLEST
     from frontwatch.geojson import feature_collection
 
-    if not min_km2 > 0:
-        raise InputError(f"--min-km2 {min_km2}: expected a size in km² above 0")
+    if not min_km2 >= SMALLEST:
+        raise InputError(f"--min-km2 {min_km2}: expected a size of at least {SMALLEST} km²")
     with store_for(db) as store:
         pair = cmp.parse_sources(sources, store.sources())
         res = lag(store, pair, region, parse_day(start, "--from"), parse_day(end, "--to"),
