@@ -119,7 +119,7 @@ def legend_rows(scene: Scene) -> list[tuple[str, str, str]]:
                  + (f" · {t['agreement'].format(pct=scene.agreement_text)}"
                     if key == "both" else ""))
                 for c, label, key in source_rows(scene)] + [
-            (style.HELD, t["ukrainian"], "")]
+            (style.HELD, t["neither"], "")]
     rows = [(style.OCCUPIED, t["occupied"], style.km2(scene.stats["occupied"], lang)),
             (style.CONTESTED, t["contested"], style.km2(scene.stats["contested"], lang)),
             (style.HELD, t["ukrainian"], style.km2(scene.stats["ukrainian"], lang))]
