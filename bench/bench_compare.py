@@ -28,9 +28,18 @@ RAW_FROM = 1719187200  # 2024-06-24T00:00:00Z
 def build(folder: Path):
     data = need_shared()
     store = build_real_store(folder / "bench.sqlite", data, luhansk=False, raw_from=RAW_FROM)
-    import_paths(store, sorted(f for f in (data / "nzz").iterdir() if f.name >= "2024-03-15"),
-                 ImportOptions())
+    import_nzz(store, data)
     return store
+
+
+def import_nzz(store, data: Path) -> None:
+    """NZZ's maps from 2024-03-15, newest first. Each new revision is paired with the other
+    source's revisions it is in force with (analytics.pairs): imported oldest first after
+    the whole DeepStateMap history, every map would be the newest NZZ one at import and be
+    paired with all later DeepStateMap revisions (quadratic, tens of thousands of pairs);
+    newest first, each map is paired only up to the next one."""
+    import_paths(store, sorted((f for f in (data / "nzz").iterdir()
+                                if f.name >= "2024-03-15"), reverse=True), ImportOptions())
 
 
 def run(store, repeat: int) -> None:

@@ -26,19 +26,21 @@ def _keys(*names: str | None) -> set[str]:
     return out
 
 
-def resolve_region(store: SqlStore, text: str, on: date | None = None) -> Region:
+def resolve_region(store: SqlStore, text: str, on: date | None = None,
+                   with_geometry: bool = True) -> Region:
     """The region a user means by `text` (e.g. "Donetsk Oblast", "донецька область",
-    "UA14", "donetsk-oblast", "donbas"), with geometry."""
+    "UA14", "donetsk-oblast", "donbas"), with geometry (unless `with_geometry` is False:
+    reads of precomputed rows need only its slug)."""
     wanted = text.strip().lower()
     wanted = _ALIASES.get(wanted, wanted)
     regions = store.regions(on=on)
     for r in regions:
         if wanted in _keys(r.slug, r.name_en, r.name_uk, r.code) or slugify(wanted) == r.slug:
-            return store.region(r.slug, on)
+            return store.region(r.slug, on) if with_geometry else r
     # "Donetsk" alone → the oblast, not a hromada called Donetska.
     for r in regions:
         if r.level == "oblast" and slugify(wanted) in (r.slug.removesuffix("-oblast"),):
-            return store.region(r.slug, on)
+            return store.region(r.slug, on) if with_geometry else r
     names = {n: r.slug for r in regions for n in (r.slug, r.name_en, r.name_uk)}
     close = difflib.get_close_matches(wanted, [n.lower() for n in names], n=5, cutoff=0.5)
     suggestions = sorted({names[n] for n in names if n.lower() in close})

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from frontwatch import geometry
+from frontwatch import geometry, lookup
 from frontwatch.analytics.changes import describe_pieces
 from frontwatch.analytics.common import region_of
 from frontwatch.errors import InputError, NotFound
@@ -245,7 +245,10 @@ def compare_series(store: SqlStore, sources: tuple[str, str], region: Region | s
     if layer not in LAYERS:
         raise InputError(f"layer={layer!r}: choose from {', '.join(LAYERS)}")
     a_src, b_src = sources
-    r = region_of(store, region if region is not None else THEATRE, end)
+    wanted = region if region is not None else THEATRE
+    # The region's geometry only for pairs the table lacks: a year's read needs its slug.
+    r = wanted if isinstance(wanted, Region) else lookup.resolve_region(
+        store, wanted, end, with_geometry=False)
     n_dates = (end - start).days // step + 1
     if n_dates > MAX_DATES:
         raise InputError(f"step={step}: {start} to {end} samples {n_dates:,} dates, more than "
@@ -271,6 +274,7 @@ def compare_series(store: SqlStore, sources: tuple[str, str], region: Region | s
                     ak, bk, both, max(ak - both, 0.0), max(bk - both, 0.0)))
             else:
                 try:
+                    r = region_of(store, r, end)
                     done[key] = row_figures(a_src, b_src, overlay(
                         layer_of(store, store.snapshot(a_id), layer),
                         layer_of(store, store.snapshot(b_id), layer), r.geometry)[0])
