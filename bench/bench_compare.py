@@ -33,13 +33,10 @@ def build(folder: Path):
 
 
 def import_nzz(store, data: Path) -> None:
-    """NZZ's maps from 2024-03-15, newest first. Each new revision is paired with the other
-    source's revisions it is in force with (analytics.pairs): imported oldest first after
-    the whole DeepStateMap history, every map would be the newest NZZ one at import and be
-    paired with all later DeepStateMap revisions (quadratic, tens of thousands of pairs);
-    newest first, each map is paired only up to the next one."""
-    import_paths(store, sorted((f for f in (data / "nzz").iterdir()
-                                if f.name >= "2024-03-15"), reverse=True), ImportOptions())
+    """NZZ's maps from 2024-03-15, in one import (the pairs are filled once for all of its
+    revisions, so each map is paired only up to the next one)."""
+    import_paths(store, sorted(f for f in (data / "nzz").iterdir() if f.name >= "2024-03-15"),
+                 ImportOptions())
 
 
 def run(store, repeat: int) -> None:
