@@ -31,6 +31,16 @@ DAY_HINT = "expected YYYY-MM-DD"
 INSTANT_HINT = "expected YYYY-MM-DD or an ISO 8601 date-time such as 2025-06-30T12:00:00Z"
 
 
+def iso(t: datetime) -> str:
+    """The one text form of an instant in every output: UTC, whole seconds, ``Z``; sortable
+    as text (the store keeps it so).
+
+    >>> iso(datetime(2025, 6, 30, 23, 7, 56, 400, tzinfo=UTC))
+    '2025-06-30T23:07:56Z'
+    """
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def today() -> date:
     """Today in UTC: the last day whose state can be asked for."""
     return datetime.now(UTC).date()

@@ -14,6 +14,7 @@ import orjson
 import shapely
 
 from frontwatch import geometry
+from frontwatch.dates import iso
 from frontwatch.model import DEMO_NOTICE, SnapshotInfo
 from frontwatch.sources import attribution
 
@@ -71,8 +72,8 @@ def snapshot_meta(info: SnapshotInfo) -> dict[str, Any]:
     """What every response made from a snapshot says about it, attribution included."""
     meta = {
         "source": info.source,
-        "valid_at": info.valid_at.isoformat().replace("+00:00", "Z"),
-        "recorded_at": info.recorded_at.isoformat().replace("+00:00", "Z"),
+        "valid_at": iso(info.valid_at),
+        "recorded_at": iso(info.recorded_at),
         "revision": info.revision,
         "content_hash": info.content_hash,
         "attribution": attribution(info.source),

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from frontwatch.dates import iso
+
 PLACES_CREDIT = "Places: GeoNames (CC BY 4.0)"
 OSM_ATTRIBUTION = "Boundaries: © OpenStreetMap contributors (ODbL)"
 DEMO_SOURCE = "demo"
@@ -56,7 +58,8 @@ class Status(enum.StrEnum):
     LIBERATED = "liberated"
 
 
-CONTROL_STATUSES = (Status.OCCUPIED, Status.CONTESTED)
+# the stored control layers, as plain names (SQL parameters, column prefixes `occupied_km2`)
+CONTROL_STATUSES: tuple[str, ...] = (Status.OCCUPIED.value, Status.CONTESTED.value)
 DERIVED_UKRAINIAN = "ukrainian"
 
 
@@ -172,7 +175,7 @@ class ImportReport:
                 {
                     "id": s.id,
                     "source": s.source,
-                    "valid_at": s.valid_at.isoformat().replace("+00:00", "Z"),
+                    "valid_at": iso(s.valid_at),
                     "revision": s.revision,
                     "content_hash": s.content_hash,
                     "counts": s.counts,

@@ -19,15 +19,15 @@ import shapely
 from frontwatch import coverage, dates, memo
 from frontwatch.analytics.common import region_of, source_of
 from frontwatch.analytics.incremental import RegionSet
+from frontwatch.dates import iso
 from frontwatch.errors import InputError, NotFound
-from frontwatch.model import Region, SnapshotInfo
+from frontwatch.model import CONTROL_STATUSES, Region, SnapshotInfo
 from frontwatch.settings import cache_bytes
 from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
 
 # A full intersection re-anchors each chain of incremental updates this often.
 ANCHOR_EVERY = 30
-STATUSES = ("occupied", "contested")
 
 SERIES_COLUMNS = [
     "date", "snapshot_id", "region_km2",
@@ -56,7 +56,7 @@ def area(store: SqlStore, region: Region | str, on: date, source: str | None = N
     info = store.snapshot(int(row["snapshot_id"]))
     out = {"region": r.slug, "region_name": r.name_en, "source": src, "date": on.isoformat(),
            "snapshot_id": info.id,
-           "valid_at": info.valid_at.isoformat().replace("+00:00", "Z")}
+           "valid_at": iso(info.valid_at)}
     for col in ("region_km2", "occupied_km2", "contested_km2", "ukrainian_km2",
                 "occupied_pct", "contested_pct", "ukrainian_pct"):
         out[col] = float(row[col])
@@ -181,13 +181,13 @@ def compute_chain(store: SqlStore, snaps: Sequence[SnapshotInfo], regions: Regio
     if not len(regions.ids) or not snaps:
         return 0.0
     ids = [s.id for s in snaps]
-    layers = {st: _layers(store, ids, st) for st in STATUSES}
+    layers = {st: _layers(store, ids, st) for st in CONTROL_STATUSES}
     region_km2 = np.maximum(regions.area_km2, 1e-9)
     drift = 0.0
     current: dict[str, np.ndarray] = {}
     for i in range(len(ids)):
         anchor = i % ANCHOR_EVERY == 0
-        for st in STATUSES:
+        for st in CONTROL_STATUSES:
             new = layers[st][i]
             if anchor:
                 full = regions.full_km2(new)
@@ -216,12 +216,12 @@ def on_snapshot(store: SqlStore, info: SnapshotInfo) -> None:
     rows = [have.get(int(r)) for r in regions.ids]
     if prev is None or any(r is None for r in rows) or rows[0][2] + 1 >= ANCHOR_EVERY:
         steps = 0
-        current = {st: regions.full_km2(store.layer(info.id, st)) for st in STATUSES}
+        current = {st: regions.full_km2(store.layer(info.id, st)) for st in CONTROL_STATUSES}
     else:
         steps = rows[0][2] + 1
         current = {st: regions.update_km2(np.array([r[k] for r in rows]),
                                           store.layer(prev.id, st), store.layer(info.id, st))
-                   for k, st in enumerate(STATUSES)}
+                   for k, st in enumerate(CONTROL_STATUSES)}
     store.put_stats([(info.id, int(rid), float(o), float(c), steps) for rid, o, c in
                      zip(regions.ids, current["occupied"], current["contested"])])
 

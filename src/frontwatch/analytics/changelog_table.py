@@ -20,11 +20,11 @@ import pandas as pd
 
 from frontwatch import coverage, dates, geometry
 from frontwatch.analytics.areas import region_set
-from frontwatch.analytics.changes import CHANGES, STATUSES, changes_between, region_pieces
+from frontwatch.analytics.changes import CHANGES, changes_between, region_pieces
 from frontwatch.analytics.common import region_of, source_of, version_ids
 from frontwatch.analytics.incremental import RegionSet, changed_pieces
 from frontwatch.errors import InputError, NotFound
-from frontwatch.model import Region, SnapshotInfo
+from frontwatch.model import CONTROL_STATUSES, Region, SnapshotInfo
 from frontwatch.store.base import SqlStore
 
 COLUMNS = ["date", "snapshot_id", *(f"{c}_km2" for c in CHANGES), "occupied_net_km2"]
@@ -90,7 +90,7 @@ def region_km2(regions: RegionSet, pieces: np.ndarray) -> np.ndarray:
 def changes_km2(regions: RegionSet, old: dict[str, Any], new: dict[str, Any]) -> np.ndarray:
     """(regions × CHANGES) km² from the layers `old` to `new` (status → geometry)."""
     cols = []
-    for st in STATUSES:
+    for st in CONTROL_STATUSES:
         gained, lost = changed_pieces(old[st], new[st])
         cols += [region_km2(regions, gained), region_km2(regions, lost)]
     return np.column_stack(cols)
@@ -106,7 +106,7 @@ class _Layers:
         if info.id not in self.cache:
             if len(self.cache) >= self.keep:
                 self.cache.pop(next(iter(self.cache)))
-            self.cache[info.id] = {st: self.store.layer(info.id, st) for st in STATUSES}
+            self.cache[info.id] = {st: self.store.layer(info.id, st) for st in CONTROL_STATUSES}
         return self.cache[info.id]
 
 

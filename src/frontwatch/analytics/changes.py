@@ -15,15 +15,15 @@ from frontwatch import geometry
 from frontwatch.analytics.common import region_of, source_of
 from frontwatch.analytics.geo import NearestPlaces, describe, point_status
 from frontwatch.analytics.incremental import changed_pieces
+from frontwatch.dates import iso
 from frontwatch.errors import InputError
-from frontwatch.model import Region, SnapshotInfo
+from frontwatch.model import CONTROL_STATUSES, Region, SnapshotInfo
 from frontwatch.oblasts import THEATRE
 from frontwatch.precision import KM, KM2
 from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
 
 CHANGES = ("occupied_gained", "occupied_lost", "contested_gained", "contested_lost")
-STATUSES = ("occupied", "contested")
 
 
 @dataclass(slots=True)
@@ -99,7 +99,7 @@ def changes_between(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo, region
                     ) -> dict[str, np.ndarray]:
     """change name → polygons inside `region` gained/lost by each status from a to b."""
     out = {}
-    for st in STATUSES:
+    for st in CONTROL_STATUSES:
         gained, lost = changed_pieces(store.layer(a.id, st), store.layer(b.id, st))
         out[f"{st}_gained"] = region_pieces(gained, region)
         out[f"{st}_lost"] = region_pieces(lost, region)
@@ -123,8 +123,8 @@ def diff(store: SqlStore, region: Region | str | None, d1: date, d2: date,
         "region": r.slug, "region_name": r.name_en, "source": src,
         "from": d1.isoformat(), "to": d2.isoformat(),
         "from_snapshot": a.id, "to_snapshot": b.id,
-        "from_valid_at": a.valid_at.isoformat().replace("+00:00", "Z"),
-        "to_valid_at": b.valid_at.isoformat().replace("+00:00", "Z"),
+        "from_valid_at": iso(a.valid_at),
+        "to_valid_at": iso(b.valid_at),
         **{k: round(v, KM2) for k, v in totals.items()},
         "occupied_net_km2": round(totals["occupied_gained_km2"]
                                   - totals["occupied_lost_km2"], KM2),

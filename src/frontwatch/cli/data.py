@@ -34,6 +34,7 @@ from frontwatch.cli.common import (
     tables_progress,
     write_output,
 )
+from frontwatch.dates import iso
 from frontwatch.errors import InputError
 from frontwatch.ingest.formats import CHOICES, REGISTRY
 
@@ -241,7 +242,7 @@ def snapshots_cmd(ctx: typer.Context, source: Source = None, json: Json = False,
     with store_for(db) as store:
         infos = store.snapshots(source)
     rows = [{"id": s.id, "source": s.source,
-             "valid_at": s.valid_at.isoformat().replace("+00:00", "Z"),
+             "valid_at": iso(s.valid_at),
              "date": s.date.isoformat(), "revision": s.revision, **s.counts,
              "content_hash": s.content_hash, "illustrative": s.illustrative} for s in infos]
     if json:

@@ -23,6 +23,7 @@ from frontwatch.cli.common import (
     sources_app,
     store_for,
 )
+from frontwatch.dates import iso
 
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
@@ -104,7 +105,7 @@ def snapshots_delete(
 
         delete_snapshot(store, info.id)
     row = {"id": info.id, "source": info.source,
-           "valid_at": info.valid_at.isoformat().replace("+00:00", "Z"),
+           "valid_at": iso(info.valid_at),
            "revision": info.revision, "content_hash": info.content_hash}
     if json:
         emit_json({"deleted": row})

@@ -16,6 +16,7 @@ from typing import Any
 
 import shapely
 
+from frontwatch.dates import iso
 from frontwatch.errors import NotFound, StoreError, StoreReadOnly, printable
 from frontwatch.model import Place, Region, SnapshotInfo, SourceSummary, Status, Zone
 from frontwatch.settings import Settings
@@ -34,11 +35,6 @@ def lock_timeout_ms() -> int:
     except ValueError:
         raise StoreError(f"FRONTWATCH_LOCK_TIMEOUT={text!r}: expected seconds") from None
     return max(0, round(seconds * 1000))
-
-
-def iso(t: datetime) -> str:
-    """Canonical text form of a UTC time, sortable as text."""
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_iso(text: str) -> datetime:
