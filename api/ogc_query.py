@@ -1,8 +1,9 @@
 """The OGC API query extensions on top of Part 1: CQL2 `filter` and `queryables` (Part 3),
 `crs`/`bbox-crs` (Part 2), `sortby` and `properties`.
 
-Each collection's queryables (one JSON Schema per collection) are declared here, so a filter,
-a sort key or a property selection naming anything else is a 400 before any data is read.
+Each collection's queryables (one JSON Schema per collection) are declared by its provider
+(frontwatch.providers), so a filter, a sort key or a property selection naming anything else
+is a 400 before any data is read.
 Filtering and sorting run on all the features a collection yields for the request (after
 `bbox`/`datetime`), *before* paging, so `numberMatched` and the `next` links count the
 filtered set; the geometries are reprojected and the properties cut only on the page sent.
@@ -23,7 +24,7 @@ from api.respond import json_entry
 from frontwatch import cql, crs
 from frontwatch.cql import Queryable
 from frontwatch.errors import InputError, NotFound
-from frontwatch.snapshots import STATUS_CHOICES
+from frontwatch.providers import PROVIDERS
 
 FILTER_CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
@@ -42,57 +43,13 @@ CRS_CONFORMANCE = ["http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"]
 CONFORMANCE = [*CRS_CONFORMANCE, *FILTER_CONFORMANCE]
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 SCHEMA_JSON = "application/schema+json"
-# the query parameters this module adds to `items` (and, for crs/properties, to one item)
-ITEMS_PARAMS = ("filter", "filter-lang", "filter-crs", "crs", "bbox-crs", "sortby",
-                "properties")
-
-_G = Queryable("geometry", "geometry", "The feature's geometry (lon/lat; filter-crs for "
-               "literals in another CRS)")
-QUERYABLES: dict[str, tuple[Queryable, ...]] = {
-    "control": (
-        Queryable("status", "string", "What the zone claims", tuple(STATUS_CHOICES)),
-        Queryable("kind", "string", "occupied (since 2022), ordlo, crimea, occupied-ordlo, "
-                  "contested, liberated"),
-        Queryable("since", "integer", "Year the occupation began, where the source says"),
-        Queryable("label", "string", "The source's label for the zone"),
-        Queryable("area_km2", "number", "Geodesic area, km²"),
-        Queryable("source", "string", "The assessing source"),
-        Queryable("valid_at", "date-time", "The moment the state describes"),
-        Queryable("snapshot_id", "integer", "The revision's id"),
-        Queryable("revision", "integer", "The revision number of that moment"),
-        _G),
-    "places": (
-        Queryable("slug", "string", "Identifier"),
-        Queryable("name_en", "string", "English name"),
-        Queryable("name_uk", "string", "Ukrainian name"),
-        Queryable("kind", "string", "Settlement kind (city, town, village, …)"),
-        Queryable("population", "integer", "Population (GeoNames; null when unknown)"),
-        Queryable("region", "string", "Slug of its oblast"),
-        _G),
-    "regions": (
-        Queryable("slug", "string", "Identifier"),
-        Queryable("level", "string", "Administrative level",
-                  ("oblast", "raion", "hromada", "group")),
-        Queryable("name_en", "string", "English name"),
-        Queryable("name_uk", "string", "Ukrainian name"),
-        Queryable("code", "string", "Official code"),
-        Queryable("parent", "string", "Slug of the enclosing region"),
-        Queryable("area_km2", "number", "Geodesic area, km²"),
-        Queryable("valid_from", "date", "First day these boundaries are in force"),
-        _G),
-    "frontline": (
-        Queryable("date", "date", "The day the line is drawn for"),
-        Queryable("source", "string", "The assessing source"),
-        Queryable("length_km", "number", "Geodesic length, km"),
-        Queryable("snapshot_id", "integer", "The revision the line comes from"),
-        _G),
-}
 
 
 def queryables_of(collection_id: str) -> tuple[Queryable, ...]:
-    if collection_id not in QUERYABLES:
-        raise NotFound(f"unknown collection {collection_id!r}", suggestions=list(QUERYABLES))
-    return QUERYABLES[collection_id]
+    """The properties a collection's provider declares (NotFound naming the collections)."""
+    if collection_id not in PROVIDERS:
+        raise NotFound(f"unknown collection {collection_id!r}", suggestions=list(PROVIDERS))
+    return PROVIDERS[collection_id].queryables
 
 
 def queryables_entry(request: Request, collection_id: str, title: str):

@@ -69,6 +69,10 @@ class Queryable:
         return out
 
 
+GEOMETRY = Queryable("geometry", "geometry", "The feature's geometry (lon/lat; filter-crs "
+                     "for literals in another CRS)")
+
+
 def parse(text: str, lang: str | None = None, name: str = "filter") -> ast.Node:
     """The AST of a filter in `lang` (default cql2-text). Errors name `name` and say why."""
     # imported here: the text grammar takes ~1 s to build, paid by the first filter, not

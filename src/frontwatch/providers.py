@@ -25,10 +25,11 @@ import shapely
 
 from frontwatch import coverage, dates, lookup
 from frontwatch.analytics.front import line_of
+from frontwatch.cql import GEOMETRY, Queryable
 from frontwatch.errors import InputError, NotFound, StateChanged
 from frontwatch.model import OSM_ATTRIBUTION, PLACES_CREDIT, SnapshotInfo
 from frontwatch.precision import KM, KM2
-from frontwatch.snapshots import zone_features
+from frontwatch.snapshots import STATUS_CHOICES, zone_features
 from frontwatch.sources import attribution
 from frontwatch.store.base import Bbox, SqlStore, iso
 
@@ -83,7 +84,8 @@ class Provider:
     title: ClassVar[str]
     description: ClassVar[str]
     pin_param: ClassVar[str | None] = None  # query parameter carrying Page.pin
-    fields: ClassVar[dict[str, str]] = {}  # property → JSON type (queryables)
+    # the properties a filter, sortby or properties may name (Part 3's queryables)
+    queryables: ClassVar[tuple[Queryable, ...]] = ()
 
     def __init__(self, store: SqlStore, default_source: str | None = None):
         self.store = store
@@ -123,10 +125,18 @@ class Control(Provider):
                    "`..` is the latest); a date before the source's history matches nothing. "
                    "Default: the latest state of the default source.")
     pin_param = "snapshot"
-    fields: ClassVar[dict[str, str]] = {
-        "status": "string", "kind": "string", "since": "integer", "label": "string",
-        "area_km2": "number", "source": "string", "valid_at": "string",
-        "snapshot_id": "integer", "revision": "integer"}
+    queryables: ClassVar[tuple[Queryable, ...]] = (
+        Queryable("status", "string", "What the zone claims", tuple(STATUS_CHOICES)),
+        Queryable("kind", "string", "occupied (since 2022), ordlo, crimea, occupied-ordlo, "
+                  "contested, liberated"),
+        Queryable("since", "integer", "Year the occupation began, where the source says"),
+        Queryable("label", "string", "The source's label for the zone"),
+        Queryable("area_km2", "number", "Geodesic area, km²"),
+        Queryable("source", "string", "The assessing source"),
+        Queryable("valid_at", "date-time", "The moment the state describes"),
+        Queryable("snapshot_id", "integer", "The revision's id"),
+        Queryable("revision", "integer", "The revision number of that moment"),
+        GEOMETRY)
 
     def _state(self, q: ItemQuery) -> SnapshotInfo | None:
         pinned = _pinned_int(q, "snapshot")
@@ -195,9 +205,14 @@ class Places(Provider):
     title = "Places"
     description = "Settlements of the bundled gazetteer (GeoNames), named as on `datetime`."
     pin_param = "rev"
-    fields: ClassVar[dict[str, str]] = {
-        "slug": "string", "name_en": "string", "name_uk": "string", "kind": "string",
-        "population": "integer", "region": "string"}
+    queryables: ClassVar[tuple[Queryable, ...]] = (
+        Queryable("slug", "string", "Identifier"),
+        Queryable("name_en", "string", "English name"),
+        Queryable("name_uk", "string", "Ukrainian name"),
+        Queryable("kind", "string", "Settlement kind (city, town, village, …)"),
+        Queryable("population", "integer", "Population (GeoNames; null when unknown)"),
+        Queryable("region", "string", "Slug of its oblast"),
+        GEOMETRY)
 
     def _rev(self) -> str:
         """A token of the places table's content (the store keeps no older state of it)."""
@@ -248,10 +263,17 @@ class Regions(Provider):
     description = ("Administrative boundaries (OpenStreetMap) in force on `datetime`: "
                    "oblasts, raions, groups (donbas, theatre).")
     pin_param = "rev"
-    fields: ClassVar[dict[str, str]] = {
-        "slug": "string", "level": "string", "name_en": "string", "name_uk": "string",
-        "code": "string", "parent": "string", "area_km2": "number",
-        "valid_from": "string"}
+    queryables: ClassVar[tuple[Queryable, ...]] = (
+        Queryable("slug", "string", "Identifier"),
+        Queryable("level", "string", "Administrative level",
+                  ("oblast", "raion", "hromada", "group")),
+        Queryable("name_en", "string", "English name"),
+        Queryable("name_uk", "string", "Ukrainian name"),
+        Queryable("code", "string", "Official code"),
+        Queryable("parent", "string", "Slug of the enclosing region"),
+        Queryable("area_km2", "number", "Geodesic area, km²"),
+        Queryable("valid_from", "date", "First day these boundaries are in force"),
+        GEOMETRY)
 
     def query(self, q: ItemQuery) -> Page:
         upto = _pinned_int(q, "rev")
@@ -285,9 +307,12 @@ class Frontline(Provider):
     description = ("The line between held and occupied/contested ground on `datetime` "
                    "(default: the latest), with its length in km; a date before the source's "
                    "history matches nothing.")
-    fields: ClassVar[dict[str, str]] = {
-        "date": "string", "source": "string", "length_km": "number",
-        "snapshot_id": "integer"}
+    queryables: ClassVar[tuple[Queryable, ...]] = (
+        Queryable("date", "date", "The day the line is drawn for"),
+        Queryable("source", "string", "The assessing source"),
+        Queryable("length_km", "number", "Geodesic length, km"),
+        Queryable("snapshot_id", "integer", "The revision the line comes from"),
+        GEOMETRY)
 
     def query(self, q: ItemQuery) -> Page:
         source = self.source
