@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import matplotlib
 import matplotlib.patheffects as pe
@@ -39,7 +39,8 @@ class Image:
     data: bytes
     media_type: str
     pixel: Callable[[float, float], tuple[int, int]]  # lon, lat → (column, row)
-    labels: list[tuple[str, labels.Box]]  # place labels drawn: name, (x0, y0, x1, y1) pixels
+    # place labels drawn (maps; none on charts): name, (x0, y0, x1, y1) in pixels
+    labels: list[tuple[str, labels.Box]] = field(default_factory=list)
 
 
 def _path(geom) -> MplPath | None:
