@@ -217,7 +217,8 @@ def test_cache_is_bounded_in_bytes_and_evicts_least_recently_used():
 
 def test_every_cache_has_a_byte_bound_from_the_settings(monkeypatch):
     for module in ("frontwatch.analytics.areas", "frontwatch.analytics.front",
-                   "frontwatch.render"):  # importing them registers their caches
+                   "frontwatch.render", "frontwatch.analytics.placestatus",
+                   "frontwatch.feed"):  # importing them registers their caches
         importlib.import_module(module)
 
     assert set(memo.stats()) == set(CACHES) - {"responses"}

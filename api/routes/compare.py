@@ -124,6 +124,7 @@ def compare_pieces(request: Request, store: StoreDep,
             "the first's) and, per source, how often it was first and its median lead. "
             f"At most {lag_mod.MAX_DAYS} days. `format=csv`: one row per place or piece "
             "(column `kind`).")
+@on_render_threads
 def compare_lag(request: Request, store: StoreDep,
                 region: Annotated[str, Query(description="region name, code or slug",
                                              examples=["donetsk-oblast"])],

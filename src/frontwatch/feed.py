@@ -24,6 +24,7 @@ from feedgen.feed import FeedGenerator
 from frontwatch import memo
 from frontwatch.model import Place, SnapshotInfo
 from frontwatch.oblasts import OBLASTS, THEATRE
+from frontwatch.settings import cache_bytes
 from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
 
@@ -163,7 +164,7 @@ def near_front_entries(store: SqlStore, source: str, km: float, start: date, end
 
 # Distances (km, float32) of every place to a revision's front line, by (the revision's
 # content, the theatre in force, the gazetteer): ~22 KB each, ~1 s of geometry to make.
-_DISTANCES: memo.Cache[np.ndarray] = memo.Cache("feed distances", 16 * 2**20,
+_DISTANCES: memo.Cache[np.ndarray] = memo.Cache("feed distances", cache_bytes("feed distances"),
                                                 lambda a: a.nbytes)
 
 

@@ -46,6 +46,8 @@ CACHES = {
     "renders": ("FRONTWATCH_RENDER_CACHE_MB", 64.0),  # map pages, PNG/SVG, charts
     "regions": ("FRONTWATCH_REGION_CACHE_MB", 64.0),  # prepared region sets for area stats
     "front lines": ("FRONTWATCH_FRONTLINE_CACHE_MB", 16.0),  # lengths, theatre outline zone
+    "place gazetteer": ("FRONTWATCH_GAZETTEER_CACHE_MB", 64.0),  # prepared places for status
+    "feed distances": ("FRONTWATCH_FEED_CACHE_MB", 16.0),  # places' distances to a front line
 }
 
 
