@@ -10,7 +10,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 
 from frontwatch.render import assets, style
+from tests.helpers import wait_until_serving
 
 pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("FRONTWATCH_CHROMIUM", "/usr/bin/chromium")
@@ -50,17 +50,10 @@ def server(real_db, tmp_path_factory):
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                pytest.fail(f"frontwatch serve exited: {log.read_text()}")
-            time.sleep(0.1)
-        else:
-            pytest.fail("frontwatch serve did not come up")
+        try:
+            wait_until_serving(proc, base)
+        except RuntimeError:
+            pytest.fail(f"frontwatch serve did not come up: {log.read_text()[-2000:]}")
         if httpx.get(base + "/maps/2025-06-01.html?place=Sloviansk").status_code == 404 \
                 and "routes" not in (REPO / "api" / "app.py").read_text():
             pytest.skip("api/app.py does not include api.routes.maps yet")
