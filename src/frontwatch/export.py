@@ -1,9 +1,19 @@
 """Exports for researchers: control zones with validity periods, places with status periods,
 and the area series, as GeoPackage, GeoParquet, FlatGeobuf or CSV.
 
-Zones carry `valid_from`/`valid_to` (dates) per feature, so QGIS's Temporal Controller
-animates them directly. GeoPackage holds all three as layers; the single-layer formats get
-sibling files (`<name>_places.<ext>`, `<name>_areas.<ext>`).
+Periods are half-open `[valid_from, valid_to)` in whole UTC days, in every format: a state
+holds from 00:00 UTC of its first day up to (not including) 00:00 UTC of the day the next one
+starts, so QGIS's Temporal Controller ("include start, exclude end", its default) shows on
+each day exactly the state `frontwatch show DAY` gives. The newest state's `valid_to` is empty
+(it still holds) when the export reaches the source's newest revision; an export ending
+earlier closes it at the day after its end. Date-times are written as UTC (`...T00:00:00Z`
+in GeoPackage and CSV, `timestamp[UTC]` in GeoParquet).
+
+GeoPackage holds all three tables as layers; the single-layer formats get sibling files
+(`<name>_places.<ext>`, `<name>_areas.<ext>`). CSV files carry GDAL's sidecars: `.csvt`
+(column types, the geometry as `WKT`) and `.prj` (the CRS, WGS 84), so GDAL and QGIS type
+them without a dialog. GeoParquet follows GeoParquet 1.1 (geopandas writes the `geo`
+metadata: WKB encoding, PROJJSON CRS, bbox, geometry types).
 """
 
 from __future__ import annotations
@@ -45,10 +55,11 @@ def day_revisions(store: SqlStore, source: str, start: date | None, end: date | 
 
 def zones_frame(store: SqlStore, source: str, region=None, start: date | None = None,
                 end: date | None = None) -> gpd.GeoDataFrame:
-    """One feature per status and period of unchanged geometry, valid_from..valid_to."""
+    """One feature per status and period of unchanged geometry, [valid_from, valid_to)."""
     revs = day_revisions(store, source, start, end)
     if not revs:
         raise NotFound(f"no {source!r} snapshots in the range")
+    last_to = _last_valid_to(store, source, end)
     rows = []
     for st in STATUSES:
         wkb = store.layers_wkb([r.id for r in revs], st)
@@ -59,9 +70,9 @@ def zones_frame(store: SqlStore, source: str, region=None, start: date | None = 
             if current is not None and blob == current["wkb"]:
                 continue
             if current is not None:
-                current["valid_to"] = day - timedelta(days=1)
+                current["valid_to"] = day  # exclusive: the next state starts that day
             current = {"status": st, "snapshot_id": rev.id, "wkb": blob,
-                       "valid_from": day, "valid_to": end}
+                       "valid_from": day, "valid_to": last_to}
             rows.append(current)
     rows = [r for r in rows if r["wkb"] is not None]
     geoms = shapely.from_wkb([r["wkb"] for r in rows]) if rows else np.empty(0, object)
@@ -69,33 +80,57 @@ def zones_frame(store: SqlStore, source: str, region=None, start: date | None = 
         geoms = shapely.intersection(geoms, region.geometry)
     df = gpd.GeoDataFrame(
         {"status": [r["status"] for r in rows], "snapshot_id": [r["snapshot_id"] for r in rows],
-         "valid_from": pd.to_datetime([r["valid_from"] for r in rows]),
-         "valid_to": pd.to_datetime([r["valid_to"] for r in rows]),
+         "valid_from": utc_days([r["valid_from"] for r in rows]),
+         "valid_to": utc_days([r["valid_to"] for r in rows]),
          "source": source, "attribution": attribution(source)},
         geometry=list(geoms), crs="EPSG:4326")
     df["area_km2"] = geometry.area_km2(df.geometry.values)  # of the exact geometry
     df = df.set_geometry(gpd.GeoSeries(geometry.publishable(df.geometry.values),
                                        index=df.index, crs=df.crs))  # as every writer does
-    df = round_table(df[~df.geometry.is_empty]).reset_index(drop=True)
+    df = gpd.GeoDataFrame(round_table(df[~df.geometry.is_empty]), geometry="geometry",
+                          crs=df.crs).reset_index(drop=True)  # round_table: a DataFrame
+    df = _merge_unchanged(df)
     return df.sort_values(["valid_from", "status"]).reset_index(drop=True)
+
+
+def _merge_unchanged(df: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One period per run of equal geometry: a revision that changed the layer only outside
+    the region leaves the clipped geometry as it was, so its period joins the one before."""
+    df = df.sort_values(["status", "valid_from"]).reset_index(drop=True)
+    keys = shapely.to_wkb(shapely.normalize(df.geometry.values))
+    keep = np.ones(len(df), bool)
+    last = None  # index of the period being extended
+    for i in range(len(df)):
+        if (last is not None and df.at[i, "status"] == df.at[last, "status"]
+                and keys[i] == keys[last] and df.at[last, "valid_to"] == df.at[i, "valid_from"]):
+            df.at[last, "valid_to"] = df.at[i, "valid_to"]
+            keep[i] = False
+        else:
+            last = i
+    return df[keep]
 
 
 def places_frame(store: SqlStore, source: str, region=None, start: date | None = None,
                  end: date | None = None) -> gpd.GeoDataFrame:
-    """Each place's status periods (one row per period) as points."""
+    """Each place's status periods (one row per period, [valid_from, valid_to)) as points."""
     from frontwatch.analytics.places import place_timeline, places_in_region
 
     places = store.places(end) if region is None else places_in_region(store, region, end)
+    last_to = _last_valid_to(store, source, end)
     rows = []
     for p in places:
-        for per in place_timeline(store, p, start, end, source):
+        periods = place_timeline(store, p, start, end, source)
+        for i, per in enumerate(periods):  # place_timeline's `end` is the last day (inclusive)
+            last = i == len(periods) - 1
             rows.append({"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk,
                          "population": p.population, "status": per["status"],
-                         "valid_from": pd.Timestamp(per["start"]),
-                         "valid_to": pd.Timestamp(per["end"]) if per["end"] else pd.NaT,
+                         "valid_from": per["start"],
+                         "valid_to": last_to if last else per["end"] + timedelta(days=1),
                          "days": per["days"], "lon": p.lon, "lat": p.lat})
     df = pd.DataFrame(rows, columns=["slug", "name_en", "name_uk", "population", "status",
                                      "valid_from", "valid_to", "days", "lon", "lat"])
+    df["population"] = df["population"].astype("Int64")
+    df["valid_from"], df["valid_to"] = utc_days(df["valid_from"]), utc_days(df["valid_to"])
     points = geometry.publishable(shapely.points(df.lon.to_numpy(float),
                                                  df.lat.to_numpy(float)))
     return gpd.GeoDataFrame(df, geometry=list(points), crs="EPSG:4326")
@@ -112,18 +147,37 @@ def areas_frame(store: SqlStore, source: str, regions, start: date, end: date
         df.insert(0, "region", r.slug)
         parts.append(df)
     out = pd.concat(parts, ignore_index=True)
-    out["date"] = pd.to_datetime(out["date"])
+    out["date"] = utc_days(out["date"])
     return round_table(out)
+
+
+def utc_days(days) -> pd.Series:
+    """Dates (None allowed) as UTC midnights, so every writer marks them UTC (`Z`)."""
+    return pd.Series(pd.to_datetime(list(days), utc=True), dtype="datetime64[ms, UTC]")
+
+
+def _last_valid_to(store: SqlStore, source: str, end: date | None) -> date | None:
+    """The exclusive end of the newest period: open (None) when the export reaches the
+    source's newest revision, else the day after the export's last day."""
+    snaps = store.snapshots(source)
+    if end is None or not snaps or end >= snaps[-1].date:
+        return None
+    return end + timedelta(days=1)
 
 
 def export(store: SqlStore, fmt: str, path: Path, region: str | None = None,
            start: date | None = None, end: date | None = None, source: str | None = None
            ) -> list[Path]:
-    """Write zones, places and areas; returns the files written."""
+    """Write zones, places and areas; returns the data files written (zones, places, areas),
+    then their sidecars. The output folder must exist (as for every `-o`)."""
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if start and end and end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():  # before any work, like every other -o
+        raise OutputError(f"{printable(path)}: cannot write: no folder {printable(folder)}")
     src = source_of(store, source)
     r = region_of(store, region, end) if region else None
     revs = day_revisions(store, src, start, end)
@@ -135,9 +189,7 @@ def export(store: SqlStore, fmt: str, path: Path, region: str | None = None,
     zones = zones_frame(store, src, r, start, end)
     places = places_frame(store, src, r, start, end)
     areas = areas_frame(store, src, regions, a_start, a_end)
-    path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         return _write(fmt, path, zones, places, areas)
     except OSError as exc:  # disk full, permission, read-only: name the file
         raise OutputError(f"{printable(exc.filename or path)}: cannot write: "
@@ -159,23 +211,58 @@ def _write(fmt: str, path: Path, zones: gpd.GeoDataFrame, places: gpd.GeoDataFra
         pyogrio.write_dataframe(areas, path, layer="areas", driver="GPKG", append=True)
         return [path]
     sib = {k: path.with_name(f"{path.stem}_{k}{ext}") for k in ("places", "areas")}
-    if fmt == "parquet":
-        zones.to_parquet(path)
-        places.to_parquet(sib["places"])
-        areas.to_parquet(sib["areas"])
+    sidecars: list[Path] = []
+    if fmt == "parquet":  # GeoParquet 1.1 (geopandas writes the `geo` metadata)
+        zones.to_parquet(path, index=False)
+        places.to_parquet(sib["places"], index=False)
+        areas.to_parquet(sib["areas"], index=False)
     elif fmt == "fgb":
         zones.to_file(path, driver="FlatGeobuf", engine="pyogrio")
         places.to_file(sib["places"], driver="FlatGeobuf", engine="pyogrio")
         sib["areas"] = path.with_name(f"{path.stem}_areas.csv")
-        areas.to_csv(sib["areas"], index=False)
+        sidecars += write_csv(areas, sib["areas"])
     else:
-        _wkt(zones).to_csv(path, index=False)
-        _wkt(places).to_csv(sib["places"], index=False)
-        areas.to_csv(sib["areas"], index=False)
-    return [path, sib["places"], sib["areas"]]
+        sidecars += write_csv(zones, path)
+        sidecars += write_csv(places, sib["places"])
+        sidecars += write_csv(areas, sib["areas"])
+    return [path, sib["places"], sib["areas"], *sidecars]
 
 
-def _wkt(df: gpd.GeoDataFrame) -> pd.DataFrame:
-    out = pd.DataFrame(df.drop(columns="geometry"))
-    out["wkt"] = shapely.to_wkt(df.geometry.values, rounding_precision=6)
-    return out
+def csv_types(frame: pd.DataFrame) -> list[str]:
+    """GDAL's `.csvt` type of each column (the geometry, as WKT, is `WKT`)."""
+    types = []
+    for col in frame.columns:
+        dtype = frame[col].dtype
+        if isinstance(dtype, gpd.array.GeometryDtype):
+            types.append("WKT")
+        elif pd.api.types.is_bool_dtype(dtype):
+            types.append("Integer(Boolean)")
+        elif pd.api.types.is_integer_dtype(dtype):
+            types.append("Integer64")
+        elif pd.api.types.is_float_dtype(dtype):
+            types.append("Real")
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            types.append("DateTime")
+        else:
+            types.append("String")
+    return types
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> list[Path]:
+    """A CSV that GDAL/QGIS type without asking: date-times as `YYYY-MM-DDTHH:MM:SSZ`, the
+    geometry as a last `wkt` column, plus `.csvt` (types) and, with a geometry, `.prj`
+    (WGS 84). Returns the sidecars written."""
+    out = pd.DataFrame(frame.drop(columns="geometry") if "geometry" in frame else frame)
+    types = csv_types(frame.drop(columns="geometry") if "geometry" in frame else frame)
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    sidecars = [path.with_suffix(".csvt")]
+    if isinstance(frame, gpd.GeoDataFrame):
+        out["wkt"] = shapely.to_wkt(frame.geometry.values, rounding_precision=6)
+        types.append("WKT")
+        sidecars.append(path.with_suffix(".prj"))
+        sidecars[-1].write_text(frame.crs.to_wkt("WKT1_GDAL"))  # GDAL: EPSG:4326
+    out.to_csv(path, index=False)
+    sidecars[0].write_text(",".join(f'"{t}"' for t in types) + "\n")
+    return sidecars
