@@ -54,7 +54,8 @@ def server(real_db, tmp_path_factory):
             wait_until_serving(proc, base)
         except RuntimeError:
             pytest.fail(f"frontwatch serve did not come up: {log.read_text()[-2000:]}")
-        if httpx.get(base + "/maps/2025-06-01.html?place=Sloviansk").status_code == 404 \
+        if httpx.get(base + "/maps/2025-06-01.html?place=Sloviansk", timeout=120  # a first render
+                     ).status_code == 404 \
                 and "routes" not in (REPO / "api" / "app.py").read_text():
             pytest.skip("api/app.py does not include api.routes.maps yet")
         yield base
@@ -251,3 +252,94 @@ def test_labels_follow_the_zoom_and_never_overlap(browser, server):
     near = {b[0] for b in village.evaluate(_LABELS)}
     assert "Pokrovsk" in near and len(near) >= 5  # the villages around it
     assert page.problems == [] and phone.problems == [] and village.problems == []
+
+
+# Embeds: a small frame (≤ 600×400) shows one title line and the legend folded behind its
+# toggle; at any size the title and legend boxes together cover less than COVER_MAX of the
+# map and overlap neither each other nor Leaflet's controls.
+COVER_MAX = 0.15
+EMBED_SIZES = [(360, 240), (600, 400), (1200, 800)]
+CONTROLS = (".leaflet-control-zoom", ".leaflet-control-layers", ".leaflet-control-scale",
+            ".leaflet-control-attribution")
+
+
+def _area(box) -> float:
+    return box["width"] * box["height"]
+
+
+def _overlap(a, b) -> bool:
+    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
+
+
+def _boxes(page, *selectors):
+    return {s: page.locator(s).first.bounding_box() for s in selectors}
+
+
+@pytest.mark.parametrize("lang", ["en", "uk"])
+@pytest.mark.parametrize(("width", "height"), EMBED_SIZES)
+def test_embed_sizes_keep_the_map_visible(browser, server, width, height, lang):
+    page = open_page(browser, f"{server}/maps/2025-06-01.html?region=donbas&lang={lang}",
+                     width, height)
+    compact = width <= 600 or height <= 400
+    legend = page.locator("#fw-legend")
+    assert (legend.get_attribute("open") is None) == compact
+    b = _boxes(page, ".leaflet-container", "#fw-title", "#fw-legend", *CONTROLS)
+    share = (_area(b["#fw-title"]) + _area(b["#fw-legend"])) / _area(b[".leaflet-container"])
+    assert share < COVER_MAX, f"title and legend cover {share:.0%} of the map"
+    assert not _overlap(b["#fw-title"], b["#fw-legend"])
+    for control in CONTROLS:
+        for box in ("#fw-title", "#fw-legend"):
+            assert not _overlap(b[box], b[control]), f"{box} covers {control}"
+    if compact:  # one line: the title (cut with an ellipsis if need be) and the whole date
+        assert b["#fw-title"]["height"] < 24
+        assert page.locator("#fw-date").is_visible()
+        legend.locator("summary").click()  # the toggle opens it
+        assert legend.get_attribute("open") is not None
+        assert page.locator("#fw-credit").is_visible()
+    assert page.problems == []
+
+
+def test_ukrainian_map_speaks_ukrainian(browser, server):
+    page = open_page(browser, f"{server}/maps/2025-06-01.html?region=donbas&lang=uk", 600, 400)
+    scale = page.locator(".leaflet-control-scale-line")
+    assert scale.count() == 1 and scale.inner_text().endswith(("км", " м"))
+    titles = page.eval_on_selector_all(
+        ".leaflet-control a, .leaflet-control button",
+        "els => els.map(e => (e.title || '') + ' ' + (e.getAttribute('aria-label') || ''))")
+    assert any("Наблизити" in t for t in titles) and any("Шари" in t for t in titles)
+    page.locator("#fw-legend summary").click()
+    text = page.locator("body").inner_text() + " ".join(titles)
+    assert "Легенда" in text and "Межі: © учасники OpenStreetMap" in text
+    for english in ("Zoom", "Layers", "Full Screen", "Boundaries", "Places:", "Control data",
+                    " km", " mi", " ft", "A JavaScript library"):
+        assert english not in text, english
+    assert page.problems == []
+
+
+def test_small_time_lapse_slider_clears_the_legend(browser, server):
+    page = open_page(browser, f"{server}/maps/2025-06-30.html?from=2025-01-06&step=4w"
+                              "&lang=uk", 360, 240)
+    b = _boxes(page, "#fw-title", "#fw-legend", ".fw-slider", *CONTROLS)
+    for box in ("#fw-title", "#fw-legend", ".leaflet-control-zoom", ".leaflet-control-scale",
+                ".leaflet-control-attribution"):
+        assert not _overlap(b[".fw-slider"], b[box]), box
+    assert page.problems == []
+
+
+def test_oembed_iframe_has_the_size_asked(browser, server):
+    doc = httpx.get(f"{server}/oembed", params={
+        "url": f"{server}/embed/2025-06-01?region=donbas&lang=uk",
+        "maxwidth": 360, "maxheight": 240}).json()
+    assert (doc["width"], doc["height"]) == (360, 240)
+    page = browser.new_page(viewport={"width": 800, "height": 600})
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server)
+               else r.abort())
+    page.goto(server + "/healthz")  # a page on the server's origin to host the snippet
+    page.set_content(f"<!doctype html><body style='margin:0'>{doc['html']}</body>")
+    frame_box = page.locator("iframe").bounding_box()
+    assert (frame_box["width"], frame_box["height"]) == (360, 240)
+    inner = page.frame_locator("iframe")
+    inner.locator(".leaflet-container").wait_for()
+    assert inner.locator("#fw-legend").get_attribute("open") is None  # folded: small
+    assert "червня" in inner.locator("#fw-date").inner_text()

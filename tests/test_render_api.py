@@ -86,3 +86,47 @@ def test_assets_served_only_from_the_list(client):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/css")
     assert "immutable" in r.headers["cache-control"]
     assert client.get("/assets/leaflet.fullscreen/icon-fullscreen.svg").status_code == 200
+
+
+@pytest.mark.parametrize(("maxwidth", "maxheight", "size"), [
+    (200, 150, (200, 150)),  # the smallest answered (embed.MIN_WIDTH × MIN_HEIGHT)
+    (360, 240, (360, 240)),
+    (600, 300, (600, 300)),
+    (None, 300, (900, 300)),
+    (640, None, (640, 427)),
+    (5000, 5000, (900, 600)),  # a generous maximum is no reason to grow
+])
+def test_oembed_answers_within_the_maxima(client, maxwidth, maxheight, size):
+    params = {"url": "http://testserver/maps/2025-06-01.html?region=donbas"}
+    params |= {k: v for k, v in (("maxwidth", maxwidth), ("maxheight", maxheight)) if v}
+    doc = client.get("/oembed", params=params).json()
+    assert (doc["width"], doc["height"]) == size
+    assert f'width="{size[0]}" height="{size[1]}"' in doc["html"]
+    assert "min-height" not in doc["html"] and doc["html"].count("<iframe") == 1
+
+
+@pytest.mark.parametrize(("query", "name"), [("maxwidth=199", "maxwidth"),
+                                             ("maxheight=149", "maxheight"),
+                                             ("maxwidth=0&maxheight=300", "maxwidth"),
+                                             ("maxheight=1e3", "maxheight")])
+def test_oembed_below_the_minimum_is_a_problem_naming_it(client, query, name):
+    r = client.get(f"/oembed?url=http://testserver/maps/2025-06-01.html&{query}")
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    assert name in r.json()["detail"]
+
+
+def test_embed_page_discovers_oembed_and_oembed_of_it_is_the_map(client):
+    r = client.get("/embed/2025-06-01?region=donbas&lang=uk&width=640&height=300")
+    assert r.status_code == 200
+    embed_url = "http://testserver/embed/2025-06-01?region=donbas&lang=uk&width=640&height=300"
+    discover = "http://testserver/oembed?url=" + quote(embed_url, safe="") + "&format=json"
+    assert r.text.startswith('<link rel="alternate" type="application/json+oembed" '
+                             f'href="{discover.replace("&", "&amp;")}"')
+    assert r.headers["link"].startswith(f"<{discover}>")
+    assert "min-height:300px" in r.text  # never taller than asked (it was 360 px)
+    doc = client.get(discover.removeprefix("http://testserver")).json()
+    assert (doc["width"], doc["height"]) == (640, 300)  # the snippet's own size
+    assert '<iframe src="http://testserver/maps/2025-06-01.html?region=donbas&amp;lang=uk"' \
+           in doc["html"] and "/embed/" not in doc["html"]  # the map, not an iframe's iframe
+    small = client.get("/oembed", params={"url": embed_url, "maxwidth": 300}).json()
+    assert (small["width"], small["height"]) == (300, 300)

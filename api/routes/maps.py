@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import html
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -20,7 +21,6 @@ from api.problems import problem_response
 from frontwatch import render, values
 from frontwatch.errors import FrontwatchError, InputError
 from frontwatch.render import assets, embed
-from frontwatch.render.query import MAX_PIXELS
 from frontwatch.render.scene import title_for
 from frontwatch.store import open_store
 from frontwatch.store.base import SqlStore
@@ -119,8 +119,7 @@ def _map_params(request: Request) -> dict[str, str]:
 @on_render_threads
 def map_html(request: Request, q: Q, store: Store) -> Response:
     q = _source(request, q)
-    base = str(request.base_url)
-    oembed_url = f"{base}oembed?{urlencode({'url': str(request.url), 'format': 'json'})}"
+    oembed_url = _oembed_url(request, str(request.url))
     page = render.map_page(store, q, request.app.state.settings.assets, oembed_url)
     return _send(request, page.encode(), "text/html; charset=utf-8", FRAMEABLE)
 
@@ -179,18 +178,30 @@ def chart_image(request: Request, store: Store, fmt: Literal["png", "svg"],
 
 
 @router.get("/embed/{day}", response_class=HTMLResponse,
-            summary="Copy-paste responsive iframe snippet for a map")
+            summary="Copy-paste responsive iframe snippet for a map (with oEmbed discovery)")
 def embed_snippet(request: Request, q: Q, store: Store, width: str | None = None,
                   height: str | None = None) -> Response:
     w, h = render.parse_size(width, height or "600", None).pair
     q = _source(request, q)
     render.scene.resolve_snapshot(store, q)  # 404 now, not inside someone's article
-    params = _map_params(request)
-    src = f"{request.base_url}maps/{request.path_params['day']}.html"
-    if params:
-        src += "?" + urlencode(params)
-    snippet = embed.iframe(src, title_for(store, q), w if width else None, h)
-    return HTMLResponse(snippet + "\n", headers={"Cache-Control": "public, max-age=300"})
+    src = embed.map_page_url(str(request.base_url), request.path_params["day"],
+                             _map_params(request))
+    title = title_for(store, q)
+    discover = _oembed_url(request, str(request.url))
+    link = (f'<link rel="alternate" type="application/json+oembed" '
+            f'href="{html.escape(discover)}" title="{html.escape(title)}">')
+    snippet = embed.iframe(src, title, w if width else None, h)
+    return HTMLResponse(link + "\n" + snippet + "\n", headers={
+        "Cache-Control": "public, max-age=300",
+        "Link": f'<{discover}>; rel="alternate"; type="application/json+oembed"'})
+
+
+def _oembed_url(request: Request, page_url: str) -> str:
+    return f"{request.base_url}oembed?{urlencode({'url': page_url, 'format': 'json'})}"
+
+
+def _oembed_max(value: str | None, name: str, least: int) -> int | None:
+    return None if value in (None, "") else values.whole(value, name, least, 10**6)
 
 
 @router.get("/oembed", summary="oEmbed 1.0 for map page URLs (JSON, type rich)")
@@ -199,12 +210,19 @@ def oembed(request: Request, store: Store, url: str, format: str = "json",
     if format != "json":
         return problem_response(501, f"query parameter 'format': {format!r} is not offered, "
                                 "only json", request.url.path)
-    day, params = embed.page_of(url, request.url.netloc)
+    mw = _oembed_max(maxwidth, "maxwidth", embed.MIN_WIDTH)
+    mh = _oembed_max(maxheight, "maxheight", embed.MIN_HEIGHT)
+    day, params, snippet = embed.page_of(url, request.url.netloc)
     q = _source(request, embed.query_from_params(day, params))
     render.scene.resolve_snapshot(store, q)
-    mw, mh = (None if v in (None, "") else values.whole(v, n, 200, MAX_PIXELS)
-              for v, n in ((maxwidth, "maxwidth"), (maxheight, "maxheight")))
-    return embed.oembed(url, title_for(store, q), str(request.base_url), mw, mh)
+    want: tuple[int | None, int | None] = (None, None)
+    if snippet:  # an /embed/ URL: its snippet's size, as the /embed/ route reads it
+        w, h = render.parse_size(snippet.get("width"), snippet.get("height") or "600",
+                                 None).pair
+        want = (w if "width" in snippet else None, h)
+    size = embed.oembed_size(mw, mh, *want)
+    page = embed.map_page_url(str(request.base_url), day, params)  # never an iframe's iframe
+    return embed.oembed(page, title_for(store, q), str(request.base_url), size)
 
 
 @router.get("/assets/{name:path}", include_in_schema=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from frontwatch.errors import InputError, NotFound
 from frontwatch.render.query import MapQuery, parse_query
@@ -13,6 +13,10 @@ from frontwatch.render.query import MapQuery, parse_query
 PROVIDER = "Frontwatch"
 MAP_PARAMS = ("source", "as_of", "region", "place", "radius_km", "bbox", "compare", "from",
               "to", "step", "lang", "tiles", "compare_source")
+SNIPPET_PARAMS = ("width", "height")  # an /embed/ URL's own: the snippet's size
+MIN_WIDTH, MIN_HEIGHT = 200, 150  # oEmbed: below this the map would be all controls
+MAX_WIDTH, MAX_HEIGHT = 1600, 1200  # oEmbed answers no larger, whatever the consumer allows
+DEFAULT_WIDTH = 900  # oEmbed without maxwidth; height 2/3 of the width
 
 
 def query_from_params(day: str, params: dict[str, str]) -> MapQuery:
@@ -31,20 +35,37 @@ def query_from_params(day: str, params: dict[str, str]) -> MapQuery:
 
 
 def iframe(src: str, title: str, width: int | None = None, height: int = 600) -> str:
-    """A responsive iframe: full width of its column (up to `width` px), 3:2 until it has
-    room for `height`, framed by nothing but a thin border."""
+    """A responsive iframe: full width of its column (up to `width` px) at the ratio
+    width:height, never flatter than min(height, 360) px, framed by a thin border."""
     cap = f"max-width:{width}px;" if width else ""
-    ratio = f"{(width or 900)}/{height}"
+    ratio = f"{(width or DEFAULT_WIDTH)}/{height}"
     return (f'<div class="frontwatch-map" style="position:relative;width:100%;{cap}'
-            f'aspect-ratio:{ratio};min-height:360px">'
+            f'aspect-ratio:{ratio};min-height:{min(height, 360)}px">'
             f'<iframe src="{html.escape(src)}" title="{html.escape(title)}" '
             'style="position:absolute;top:0;left:0;width:100%;height:100%;border:1px solid #ccc"'
             ' loading="lazy" allowfullscreen referrerpolicy="strict-origin-when-cross-origin">'
             "</iframe></div>")
 
 
-def page_of(url: str, own_host: str) -> tuple[str, dict[str, str]]:
-    """(date, parameters) of one of our map page URLs; anything else is not ours (404)."""
+def fixed_iframe(src: str, title: str, width: int, height: int) -> str:
+    """An iframe of exactly width × height px (border included), as oEmbed's `html`."""
+    return (f'<iframe src="{html.escape(src)}" width="{width}" height="{height}" '
+            f'title="{html.escape(title)}" style="border:1px solid #ccc;box-sizing:border-box;'
+            'max-width:100%" loading="lazy" allowfullscreen '
+            'referrerpolicy="strict-origin-when-cross-origin"></iframe>')
+
+
+def map_page_url(base_url: str, day: str, params: dict[str, str]) -> str:
+    """The map page (/maps/DATE.html) for a date and its map parameters."""
+    query = {k: params[k] for k in MAP_PARAMS if k in params}
+    url = f"{base_url.rstrip('/')}/maps/{day}.html"
+    return url + ("?" + urlencode(query) if query else "")
+
+
+def page_of(url: str, own_host: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """(date, map parameters, snippet size) of one of our map page URLs: /maps/DATE.html, or
+    /embed/DATE, whose `width`/`height` (the snippet's) come apart as the third member;
+    anything else is not ours (404)."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  (parses it: a bad port is a ValueError here, not later)
@@ -59,16 +80,27 @@ def page_of(url: str, own_host: str) -> tuple[str, dict[str, str]]:
         if path.startswith(prefix) and path.endswith(suffix):
             day = path[len(prefix):len(path) - len(suffix)] if suffix else path[len(prefix):]
             if day and "/" not in day:
-                return day, dict(parse_qsl(parts.query))
+                params = dict(parse_qsl(parts.query))
+                size = {k: params.pop(k) for k in SNIPPET_PARAMS
+                        if prefix == "/embed/" and k in params}
+                return day, params, size
     raise NotFound(f"url {url!r} is not a map page (/maps/DATE.html)")
 
 
-def oembed(page_url: str, title: str, base_url: str, maxwidth: int | None,
-           maxheight: int | None) -> dict[str, Any]:
-    width = min(maxwidth or 900, 1600)
-    height = min(maxheight or round(width * 2 / 3), 1200)
-    if width < 200 or height < 200:
-        raise InputError("maxwidth and maxheight must leave at least 200 px")
+def oembed_size(maxwidth: int | None, maxheight: int | None,
+                width: int | None = None, height: int | None = None) -> tuple[int, int]:
+    """(width, height) of the answer: the wanted size (an /embed/ URL's, else 900 wide at
+    3:2) within the consumer's maxwidth × maxheight and our 1600 × 1200, never below
+    MIN_WIDTH × MIN_HEIGHT (maxima smaller than that are refused by the caller)."""
+    w = min(width or DEFAULT_WIDTH, maxwidth or MAX_WIDTH, MAX_WIDTH)
+    h = min(height or round(w * 2 / 3), maxheight or MAX_HEIGHT, MAX_HEIGHT)
+    return max(w, MIN_WIDTH), max(h, MIN_HEIGHT)
+
+
+def oembed(page_url: str, title: str, base_url: str, size: tuple[int, int]
+           ) -> dict[str, Any]:
+    """The oEmbed 1.0 `rich` answer: an iframe of the map page of exactly `size`."""
+    width, height = size
     return {"version": "1.0", "type": "rich", "provider_name": PROVIDER,
             "provider_url": base_url, "title": title, "width": width, "height": height,
-            "html": iframe(page_url, title, width, height), "cache_age": 3600}
+            "html": fixed_iframe(page_url, title, width, height), "cache_age": 3600}

@@ -15,11 +15,10 @@ import shapely
 
 from frontwatch import coverage, dates, geometry, lookup
 from frontwatch.errors import InputError, NotFound
-from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION, SnapshotInfo
+from frontwatch.model import SnapshotInfo
 from frontwatch.render import labels, simplify
 from frontwatch.render.query import MapQuery
-from frontwatch.render.style import TEXT, km2, long_date
-from frontwatch.sources import attribution
+from frontwatch.render.style import TEXT, credit, km2, long_date
 from frontwatch.store.base import SqlStore
 
 DEFAULT_REGION = "donbas"
@@ -87,12 +86,12 @@ class Scene:
     @property
     def credits(self) -> list[str]:
         shown = [self.info] + ([self.other] if self.other is not None else [])
-        return [*(attribution(i.source) + f", {i.valid_at:%Y-%m-%d %H:%M} UTC" for i in shown),
-                OSM_ATTRIBUTION, "Places: GeoNames (CC BY 4.0)"]
+        return [*(credit(i.source, self.query.lang) + f", {i.valid_at:%Y-%m-%d %H:%M} UTC"
+                  for i in shown), self.t["credit_osm"], self.t["credit_places"]]
 
     @property
     def notice(self) -> str | None:
-        return DEMO_NOTICE if self.info.illustrative else None
+        return self.t["demo_notice"] if self.info.illustrative else None
 
     @property
     def agreement_text(self) -> str:

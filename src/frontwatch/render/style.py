@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION, attribution
+
 # fill colours (hex) and opacities for the web; static images use the same, opaque.
 OCCUPIED: Final = "#D55E00"  # vermillion
 CONTESTED: Final = "#F0E442"  # yellow
@@ -67,6 +69,19 @@ TEXT: Final = {
                                 "taken since 24 February 2022: {both} occupied per both, "
                                 "{only_a} only per {a}, {only_b} only per {b} (agreement "
                                 "{pct}); the grey zone is not compared.",
+        "legend": "Legend and sources",
+        "credit_data": "Control data: {source}",
+        "credit_osm": OSM_ATTRIBUTION,
+        "credit_places": "Places: GeoNames (CC BY 4.0)",
+        "demo_notice": DEMO_NOTICE,
+        "zoom_in": "Zoom in",
+        "zoom_out": "Zoom out",
+        "layers": "Layers",
+        "fullscreen": "Full screen",
+        "fullscreen_exit": "Exit full screen",
+        "leaflet": "A JavaScript library for interactive maps",
+        "osm_tiles": '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+                     "contributors",
     },
     "uk": {
         "title": "Контроль території",
@@ -106,9 +121,41 @@ TEXT: Final = {
                                 "захоплена після 24 лютого 2022: за обома {both}, лише за "
                                 "{a} {only_a}, лише за {b} {only_b} (збіг {pct}); сіра "
                                 "зона не порівнюється.",
+        "legend": "Легенда і джерела",
+        "credit_data": "Дані про контроль: {source}",
+        "credit_osm": "Межі: © учасники OpenStreetMap (ODbL)",
+        "credit_places": "Населені пункти: GeoNames (CC BY 4.0)",
+        "demo_notice": "Ілюстративні демо-дані: грубі обриси, намальовані проєктом Frontwatch, "
+                       "щоб показати інструмент. Це НЕ оцінка контролю.",
+        # Leaflet's own controls, which speak English unless told otherwise
+        "zoom_in": "Наблизити",
+        "zoom_out": "Віддалити",
+        "layers": "Шари",
+        "fullscreen": "На весь екран",
+        "fullscreen_exit": "Вийти з повноекранного режиму",
+        "leaflet": "Бібліотека JavaScript для інтерактивних карт",
+        "osm_tiles": '© учасники <a href="https://www.openstreetmap.org/copyright">'
+                     "OpenStreetMap</a>",
     },
 }
 LANGS: Final = tuple(TEXT)
+# The sources' credit lines (frontwatch.model.ATTRIBUTION) in Ukrainian, for Ukrainian maps
+ATTRIBUTION_UK: Final = {
+    "deepstate": "Дані про контроль: DeepStateMap (deepstatemap.live)",
+    "deepstate-archive": "Дані про контроль: DeepStateMap (deepstatemap.live), щоденний архів "
+                         "cyterat/deepstate-map-data (GPL-3.0)",
+    "demo": "ІЛЮСТРАТИВНІ ДЕМО-ДАНІ, а не оцінка ситуації",
+    "nzz": "Дані про контроль: NZZ (nzz.ch), через conflict-investigations/nzz-maps; лише "
+           "територія, захоплена після 24 лютого 2022 року (без Криму; райони Донбасу, "
+           "утримувані з 2014 року, — лише до березня 2024)",
+}
+
+
+def credit(source: str, lang: str = "en") -> str:
+    """The source's credit line in the map's language."""
+    if lang == "uk":
+        return ATTRIBUTION_UK.get(source, TEXT["uk"]["credit_data"].format(source=source))
+    return attribution(source)
 
 
 def km2(value: float, lang: str = "en") -> str:

@@ -94,7 +94,9 @@ _CSS = """<style>.fw-slider{background:#fff;padding:4px 8px;display:flex;align-i
 gap:6px;font:13px system-ui,Arial,sans-serif;margin-bottom:28px!important}
 .fw-slider input{width:min(260px,40vw)}.fw-slider button{border:0;background:#eee;
 padding:2px 8px;cursor:pointer}.fw-slider output{min-width:7em}
-@media (max-width:480px){.fw-slider{font-size:11px;margin-bottom:176px!important}}</style>"""
+@media COMPACT{.fw-slider{font-size:11px;padding:2px 6px;margin-bottom:64px!important}
+.fw-slider output{min-width:6.5em}}</style>""".replace("COMPACT", webmap.COMPACT)  # above
+# the folded legend
 
 
 def render_page(store: SqlStore, q: MapQuery, oembed_url: str | None = None,

@@ -28,6 +28,8 @@ LEAFLET_CSS = ("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/l
 ZOOM_IN = 3  # zoom levels offered beyond the fitted view
 LAND_PANE, ZONES_PANE = "fw-land", "fw-zones"  # below Leaflet's overlayPane (400): outlines
 # and places stay on top of the zones, however often a time-lapse swaps them
+COMPACT = "(max-width:600px),(max-height:400px)"  # small embeds: one title line, legend
+# behind its toggle (closed on opening), so the map stays visible
 
 
 def _feature(geom, **props) -> dict[str, Any]:
@@ -55,7 +57,8 @@ def new_map(scene: Scene) -> folium.Map:
     """A blank map fitted to the focus, with only the scripts our pages use."""
     minx, miny, maxx, maxy = scene.focus.bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None,
-                   control_scale=True, zoom_snap=0.25, attribution_control=True)
+                   control_scale=scene.query.lang == "en",  # else _Localize adds a metric one
+                   zoom_snap=0.25, attribution_control=True)
     m.default_js = [LEAFLET_JS]  # instance attributes: no jQuery/Bootstrap/Font Awesome
     m.default_css = [LEAFLET_CSS]
     m.fit_bounds([[miny, minx], [maxy, maxx]])
@@ -70,7 +73,7 @@ def add_base(m: folium.Map, scene: Scene) -> None:
     """Land (Ukrainian-held by contrast), outlines, optional tiles."""
     t = scene.t
     folium.TileLayer("OpenStreetMap", name=t["tiles"], overlay=True, show=scene.query.tiles,
-                     control=True, opacity=0.5).add_to(m)
+                     control=True, opacity=0.5, attr=t["osm_tiles"]).add_to(m)
     _layer(scene.land, t["ukrainian"], style.HELD, 1.0, control=False, pane=LAND_PANE
            ).add_to(m)
 
@@ -86,10 +89,12 @@ def add_overlays(m: folium.Map, scene: Scene) -> None:
     places = folium.FeatureGroup(name=t["places"])
     places.add_to(m)
     places.add_child(_Labels(scene.places))
-    folium.plugins.Fullscreen(position="topleft").add_to(m)
+    folium.plugins.Fullscreen(position="topleft", title=t["fullscreen"],
+                              title_cancel=t["fullscreen_exit"]).add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m.get_root().html.add_child(Element(_panel(scene)))
     m.add_child(_Expose())
+    m.add_child(_Localize(scene.query.lang))
 
 
 def add_control(m: folium.Map, scene: Scene) -> None:
@@ -150,7 +155,7 @@ _CSS = """
 .fw-panel h1{font-size:15px;margin:0 0 2px}
 .fw-panel .fw-date{font-weight:600}
 .fw-panel p{margin:2px 0}
-.fw-legend{position:absolute;z-index:1000;left:10px;bottom:48px;background:rgba(255,255,255,.93);
+.fw-legend{position:absolute;z-index:1000;left:10px;bottom:58px;background:rgba(255,255,255,.93);
  padding:5px 8px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);
  font:12px/1.35 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;
  max-width:calc(100% - 40px)}
@@ -164,10 +169,22 @@ _CSS = """
  font-weight:600}
 .fw-label:before{display:none}
 @media (max-width:480px){.fw-panel{font-size:11px;left:46px;top:6px;padding:4px 6px}
- .fw-panel h1{font-size:13px}.fw-legend{font-size:10.5px;bottom:44px}.fw-desc{display:none}
+ .fw-panel h1{font-size:13px}.fw-legend{font-size:10.5px}.fw-desc{display:none}
+ .fw-label{font-size:10px}}
+.fw-legend summary{cursor:pointer;font-weight:600;font-size:11px;color:#333}
+.fw-legend:not([open]){padding:2px 7px}
+@media COMPACT{
+ .fw-panel{left:46px;right:60px;top:6px;max-width:none;padding:2px 6px;display:grid;
+  grid-template-columns:minmax(0,max-content) auto;column-gap:6px;align-items:baseline;
+  white-space:nowrap;overflow:hidden}
+ .fw-panel h1{font-size:12px;margin:0;overflow:hidden;text-overflow:ellipsis}
+ .fw-panel .fw-date{font-size:11px;margin:0}
+ .fw-panel .fw-desc{display:none}
+ .fw-panel .fw-notice{grid-column:1/-1;white-space:normal;font-size:10px}
+ .fw-legend{font-size:10.5px;max-width:calc(100% - 20px)}
  .fw-label{font-size:10px}}
 </style>
-"""
+""".replace("COMPACT", COMPACT)
 
 
 def _panel(scene: Scene) -> str:
@@ -182,8 +199,12 @@ def _panel(scene: Scene) -> str:
             f'<div class="fw-panel" id="fw-title"><h1>{e(scene.title)}</h1>'
             f'<p class="fw-date" id="fw-date">{e(scene.subtitle)}</p>{notice}'
             f'<p class="fw-desc" id="fw-desc">{e(scene.description)}</p></div>'
-            f'<div class="fw-legend" id="fw-legend" aria-label="legend">{rows}'
-            f'<div class="fw-credit" id="fw-credit">{credits}</div></div>')
+            f'<details class="fw-legend" id="fw-legend" open><summary>'
+            f'{e(scene.t["legend"])}</summary>{rows}'
+            f'<div class="fw-credit" id="fw-credit">{credits}</div></details>'
+            # folded at once in a small frame, before the map's scripts place labels
+            f'<script>if (window.matchMedia("{COMPACT}").matches) '
+            'document.getElementById("fw-legend").open = false;</script>')
 
 
 class _Labels(MacroElement):
@@ -272,8 +293,45 @@ class _Expose(MacroElement):
           el.setAttribute("aria-labelledby", "fw-title");
           el.setAttribute("aria-describedby", "fw-desc"); })
           ({{ this._parent.get_name() }}.getContainer());
+        (function(map, legend){  // place labels again when the legend opens or folds
+          if (legend) legend.addEventListener("toggle", function(){ map.fire("moveend"); });
+        })({{ this._parent.get_name() }}, document.getElementById("fw-legend"));
         {% endmacro %}
     """)
+
+
+class _Localize(MacroElement):
+    """Leaflet's own controls in the page's language: zoom and layer button titles, the
+    attribution prefix and, for Ukrainian, a metric-only scale bar in "км"/"м" (Leaflet
+    itself speaks English and shows miles)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function(map, t){
+          var zc = map.zoomControl;
+          if (zc) { [[zc._zoomInButton, t.zoom_in], [zc._zoomOutButton, t.zoom_out]].forEach(
+            function(b){ b[0].title = b[1]; b[0].setAttribute("aria-label", b[1]); }); }
+          document.querySelectorAll(".leaflet-control-layers-toggle").forEach(function(a){
+            a.title = t.layers; a.setAttribute("aria-label", t.layers); });
+          map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="'
+            + t.leaflet + '">Leaflet</a>');
+          if (t.metric_only) {
+            var Scale = L.Control.Scale.extend({ _updateMetric: function (maxMeters) {
+              L.Control.Scale.prototype._updateMetric.call(this, maxMeters);
+              this._mScale.textContent = this._mScale.textContent
+                .replace(/ km$/, " км").replace(/ m$/, " м"); } });
+            new Scale({imperial: false}).addTo(map);
+          }
+        })({{ this._parent.get_name() }}, {{ this.words|tojson }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self._name = "Localize"
+        t = style.TEXT[lang]
+        self.words = {k: t[k] for k in ("zoom_in", "zoom_out", "layers", "leaflet")}
+        self.words["metric_only"] = lang != "en"
 
 
 def finish(m: folium.Map, scene: Scene, oembed_url: str | None = None) -> str:
