@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION, attribution
+from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION
+from frontwatch.sources import attribution
 
 # fill colours (hex) and opacities for the web; static images use the same, opaque.
 OCCUPIED: Final = "#D55E00"  # vermillion
