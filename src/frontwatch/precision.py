@@ -45,7 +45,11 @@ def round_table(frame: pd.DataFrame) -> pd.DataFrame:
         if dec is not None and pd.api.types.is_float_dtype(values):
             values = np.round(values.to_numpy(), dec) + 0.0  # + 0.0: never write "-0.0"
         cols[col] = values
-    return pd.DataFrame(cols, index=frame.index, columns=frame.columns)
+    out = pd.DataFrame(cols, index=frame.index, columns=frame.columns)
+    if hasattr(frame, "set_geometry"):  # a GeoDataFrame stays one, with its geometry and CRS
+        out = type(frame)(out, geometry=frame.geometry.name, crs=frame.crs)
+    out.attrs = dict(frame.attrs)
+    return out
 
 
 def round_values(doc: Mapping[str, Any]) -> dict[str, Any]:
