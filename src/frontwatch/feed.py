@@ -22,6 +22,7 @@ import numpy as np
 from feedgen.feed import FeedGenerator
 
 from frontwatch import memo
+from frontwatch.dates import iso
 from frontwatch.model import Place, SnapshotInfo
 from frontwatch.oblasts import OBLASTS, THEATRE
 from frontwatch.settings import cache_bytes
@@ -83,8 +84,8 @@ def change_entry(c: Any, info: SnapshotInfo) -> Entry:
             if c.distance_to_front_km is not None else "")
     summary = (f"{_where(c.name, c.name_uk, c.oblast)} "
                f"({_people(c.population)}): {frm} → {to} on {c.date.isoformat()} according "
-               f"to {c.source} (revision of {_stamp(info.valid_at)}).{dist}")
-    return Entry(id=entry_id("changed-hands", c.source, c.slug, _stamp(info.valid_at),
+               f"to {c.source} (revision of {iso(info.valid_at)}).{dist}")
+    return Entry(id=entry_id("changed-hands", c.source, c.slug, iso(info.valid_at),
                              c.from_status, c.to_status),
                  kind="changed-hands", title=f"{c.name}: {frm} → {to}", summary=summary,
                  updated=info.valid_at, day=c.date, link=map_link(c.date, c.slug, c.source),
@@ -97,16 +98,12 @@ def near_entry(p: Place, km: float, distance_km: float, info: SnapshotInfo,
                f"{_where(p.name_en, p.name_uk, p.region)} ({_people(p.population)}) "
                f"on {info.date.isoformat()}: {distance_km:.1f} km, "
                f"{STATUS_WORDS.get(status, status)}, according to {info.source} "
-               f"(revision of {_stamp(info.valid_at)}).")
-    return Entry(id=entry_id("near-front", info.source, km, p.slug, _stamp(info.valid_at)),
+               f"(revision of {iso(info.valid_at)}).")
+    return Entry(id=entry_id("near-front", info.source, km, p.slug, iso(info.valid_at)),
                  kind="near-front", title=f"{p.name_en}: the front within {km:g} km "
                  f"({distance_km:.1f} km)", summary=summary, updated=info.valid_at,
                  day=info.date, link=map_link(info.date, p.slug, info.source), slug=p.slug,
                  lon=p.lon, lat=p.lat)
-
-
-def _stamp(t: datetime) -> str:
-    return t.isoformat().replace("+00:00", "Z")
 
 
 def day_revisions(store: SqlStore, source: str, start: date, end: date) -> list[SnapshotInfo]:

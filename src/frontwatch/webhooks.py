@@ -32,6 +32,7 @@ from tenacity import (
 )
 from tenacity.wait import wait_base
 
+from frontwatch.dates import iso
 from frontwatch.model import SnapshotInfo
 from frontwatch.settings import Settings
 from frontwatch.sources import attribution
@@ -108,7 +109,7 @@ def deliver(url: str, payload: dict[str, Any], *, secret: str | None, timeout_s:
     ok = status is not None and 200 <= status < 300
     if status is not None and not ok and error is None:
         error = f"HTTP {status}"
-    return Delivery(id=delivery_id, time=started.isoformat().replace("+00:00", "Z"), url=url,
+    return Delivery(id=delivery_id, time=iso(started), url=url,
                     event=event, ok=ok, status=status,
                     attempts=retrying.statistics.get("attempt_number", 1),
                     seconds=round(time.monotonic() - t0, 3),
@@ -166,7 +167,7 @@ def payload(changes: list[Any], added: list[SnapshotInfo]) -> dict[str, Any]:
     sources = sorted({i.source for i in added})
     return {"event": EVENT, "sources": sources,
             "revisions": [{"id": i.id, "source": i.source, "date": i.date.isoformat(),
-                           "valid_at": i.valid_at.isoformat().replace("+00:00", "Z")}
+                           "valid_at": iso(i.valid_at)}
                           for i in added],
             "count": len(changes), "truncated": len(changes) > MAX_CHANGES,
             "changes": [change_row(c) for c in ordered[:MAX_CHANGES]],
