@@ -5,7 +5,8 @@ pyproject.toml's).
 illustrative demo) ships inside the package as `frontwatch.geodata`, so an installed wheel
 finds it with importlib instead of walking up from a source file.
 
-Building copies the npm packages of package.json (Leaflet and its plugin, installed by
+Building (also an editable install) runs `npm ci` when node_modules lacks them, and a
+regular build copies the npm packages of package.json (Leaflet and its plugin, installed by
 `npm ci` at the versions package-lock.json pins and checks) into
 `frontwatch/render/npm`, so `pip install` brings the map scripts and the server needs no
 CDN and no node_modules. Without npm and node_modules the build goes on without them and
@@ -24,22 +25,35 @@ ROOT = Path(__file__).resolve().parent
 SHIPPED = {".js", ".css", ".png", ".svg"}  # what pages load; no sources, maps or docs
 
 
+def _deps() -> list[str]:
+    return list(json.loads((ROOT / "package.json").read_text())["dependencies"])
+
+
 class BuildWithAssets(build_py):
     def run(self) -> None:
         super().run()
+        if not self.ensure_node_modules():
+            return
         if not self.editable_mode:  # an editable install serves the repository's node_modules
             self.copy_map_assets(Path(self.build_lib) / "frontwatch" / "render" / "npm")
 
-    def copy_map_assets(self, target: Path) -> None:
-        deps = json.loads((ROOT / "package.json").read_text())["dependencies"]
+    def ensure_node_modules(self) -> bool:
+        """node_modules holds package.json's packages (installed with `npm ci` if not), so
+        `pip install -e .` in a fresh clone serves map pages too."""
         modules = ROOT / "node_modules"
-        if not all((modules / d / "package.json").is_file() for d in deps):
-            if shutil.which("npm") is None:
-                self.warn("map assets not bundled: no node_modules and no npm")
-                return
-            subprocess.run(["npm", "ci", "--omit=dev", "--no-audit", "--no-fund"], cwd=ROOT,
-                           check=True)
-        for dep in deps:
+        if all((modules / d / "package.json").is_file() for d in _deps()):
+            return True
+        if shutil.which("npm") is None:
+            self.warn("map assets not installed: no node_modules and no npm (map pages then "
+                      "need FRONTWATCH_ASSETS=cdn or FRONTWATCH_NODE_MODULES)")
+            return False
+        subprocess.run(["npm", "ci", "--omit=dev", "--no-audit", "--no-fund"], cwd=ROOT,
+                       check=True)
+        return True
+
+    def copy_map_assets(self, target: Path) -> None:
+        modules = ROOT / "node_modules"
+        for dep in _deps():
             src = modules / dep
             for path in sorted(src.rglob("*")):
                 rel = path.relative_to(src)

@@ -179,6 +179,35 @@ def _kml() -> bytes:
 </Document></kml>""".encode()
 
 
+def _named_kml(*names: str) -> bytes:
+    marks = "".join(
+        f"<Placemark><name>{n}</name><Polygon><outerBoundaryIs><LinearRing><coordinates>"
+        f"{_coords(square(0.02 * (i + 1)))}</coordinates></LinearRing></outerBoundaryIs>"
+        "</Polygon></Placemark>" for i, n in enumerate(names))
+    return (f'<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+            f"{marks}</Document></kml>").encode()
+
+
+def test_a_hand_made_kml_is_not_read_as_deepstatemap_by_words_in_its_names(store, tmp_path):
+    """'Not occupied' contains 'occupied': a colleague's file must say what its statuses
+    are, not have them guessed and land in DeepStateMap's series."""
+    path = tmp_path / "names.kml"
+    path.write_bytes(_named_kml("Not occupied", "Russian advance"))
+    with pytest.raises(InputError, match="--status"):
+        import_paths(store, [path], ImportOptions(date=WHEN))
+    assert store.snapshots() == []
+
+
+def test_deepstatemaps_own_kml_export_is_read_by_its_names(store, tmp_path):
+    path = tmp_path / "deepstate.kml"
+    path.write_bytes(_named_kml("Окуповано /// Occupied /// geoJSON.status.occupied",
+                                "Статус невідомий /// Unknown status /// geoJSON.status.unknown"))
+    report = import_paths(store, [path], ImportOptions(date=WHEN))
+    info = store.snapshots()[0]
+    assert len(report.added) == 1 and info.source == "deepstate"
+    assert sorted(z.status for z in store.zones(info.id)) == ["contested", "occupied"]
+
+
 def test_kml_single_status_over_two_styles_is_refused(store, tmp_path):
     path = tmp_path / "zones.kml"
     path.write_bytes(_kml())

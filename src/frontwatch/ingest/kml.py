@@ -238,14 +238,26 @@ def _unzip_kml(data: bytes, origin: str, limits: Limits) -> bytes:
 
 def _snapshots(inp: Input) -> list[Snapshot]:
     feats = read(inp.data, inp.name, inp.opts.limits)
-    if not inp.by_status and deepstate.is_deepstate(
-            {"type": "FeatureCollection", "features": [{"properties": p} for p, _ in feats]}):
+    if not inp.by_status and _deepstate_export(feats):
         if inp.opts.date is None:
             raise InputError("this format carries no date: pass --date YYYY-MM-DD",
                              origin=inp.name)
         return [deepstate.read(feats, inp.name, inp.opts.date,
                                inp.opts.source or deepstate.SOURCE)]
     return dated.given_statuses(feats, inp, FORMAT.source(inp.opts), LABEL)
+
+
+def _deepstate_export(feats: list[Feature]) -> bool:
+    """DeepStateMap's own export names its placemarks as its API does: at least half of them
+    carry its keys (``… /// geoJSON.status.occupied``) or its bilingual ``///`` form, and they
+    read as its vocabulary. A hand-made KML whose names merely contain a word such as
+    "occupied" ("Not occupied", "Russian advance") is not read by its names: its statuses
+    must be given (`--status`, `--status-field`)."""
+    names = [str(p.get("name") or "") for p, _ in feats]
+    named = [n for n in names if n.strip()]
+    marked = sum(1 for n in named if "///" in n or "geojson." in n.lower())
+    return bool(named) and marked * 2 >= len(named) and deepstate.is_deepstate(
+        {"type": "FeatureCollection", "features": [{"properties": {"name": n}} for n in names]})
 
 
 # KML has no publisher of its own: name the source with --source.
