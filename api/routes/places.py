@@ -26,6 +26,7 @@ from api.routes.common import (
 from frontwatch import analytics, coverage, dates, lookup
 from frontwatch.analytics import placestatus
 from frontwatch.model import PLACES_CREDIT
+from frontwatch.precision import KM
 from frontwatch.settings import Settings
 from frontwatch.store.base import SqlStore
 
@@ -134,7 +135,7 @@ def _situation(store: SqlStore, settings: Settings, place, on: date | None,
     doc = {"date": day.isoformat(), "source": src,
            "status": analytics.place_status(store, place, day, src),
            "distance_to_front_km": round(float(analytics.distance_to_front_km(
-               store, place, day, src)), 3), **coverage.freshness(store, src, on)}
+               store, place, day, src)), KM), **coverage.freshness(store, src, on)}
     return credit(doc, src, info.illustrative)
 
 
