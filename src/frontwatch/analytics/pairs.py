@@ -19,11 +19,13 @@ from typing import Any
 
 import numpy as np
 import shapely
+from shapely.errors import GEOSException
 
-from frontwatch.analytics.areas import region_set
+from frontwatch.analytics.areas import ANCHOR_EVERY, region_set
 from frontwatch.analytics.compare import SINCE_2022, layer_of
 from frontwatch.analytics.incremental import RegionSet
 from frontwatch.errors import InputError, NotFound
+from frontwatch.geometry import polygonal
 from frontwatch.model import SnapshotInfo
 from frontwatch.sources import publisher
 from frontwatch.store.base import SqlStore
@@ -69,41 +71,64 @@ class Timelines:
 
 
 class LayerFigures:
-    """The layer of the last few revisions paired and its km² per region of one region
-    set: a revision in several pairs (one source's day between the other's) is measured
-    once. None for a revision that cannot give the layer."""
+    """km² per region (of one region set) of each pair's layers and of their intersection.
+
+    A revision in several pairs (one source's day between the other's) is measured once. Each
+    track (a source's layer, the intersection of two sources' layers) is measured like the
+    area stats (:mod:`frontwatch.analytics.incremental`): from the previous geometry of the
+    same track, overlaying only the change boxes, with a full intersection every ANCHOR_EVERY
+    steps; pairs come in time order, so consecutive geometries differ only locally. Where
+    GEOS refuses the update (clipping can meet a degenerate ring), that step is measured in
+    full instead, and the track starts again from it."""
 
     def __init__(self, store: SqlStore, regions: RegionSet, keep: int = 16) -> None:
         self.store, self.regions, self.keep = store, regions, keep
         self._cache: dict[tuple[int, str], tuple[Any, np.ndarray] | None] = {}
+        self._last: dict[tuple[str, ...], tuple[Any, np.ndarray, int]] = {}
+        self.fallbacks = 0
 
     def __call__(self, info: SnapshotInfo, layer: str) -> tuple[Any, np.ndarray] | None:
+        """(layer geometry, km² per region) of one revision; None if it cannot give it."""
         key = (info.id, layer)
         if key not in self._cache:
             if len(self._cache) >= self.keep:
                 self._cache.pop(next(iter(self._cache)))
             try:
                 geom = layer_of(self.store, info, layer)
-                self._cache[key] = (geom, self.regions.full_km2(geom))
+                self._cache[key] = (geom, self.km2((info.source, layer), geom))
             except InputError:
                 self._cache[key] = None
         return self._cache[key]
+
+    def km2(self, track: tuple[str, ...], geom: Any) -> np.ndarray:
+        """km² of `geom` in each region, from the track's previous geometry when it can."""
+        prev = self._last.get(track)
+        out, steps = None, 0
+        if prev is not None and prev[2] + 1 < ANCHOR_EVERY:
+            try:
+                out, steps = self.regions.update_km2(prev[1], prev[0], geom), prev[2] + 1
+            except GEOSException:
+                self.fallbacks += 1
+        if out is None:
+            out, steps = self.regions.full_km2(geom), 0
+        self._last[track] = (geom, out, steps)
+        return out
 
 
 def compute_pair(store: SqlStore, x: SnapshotInfo, y: SnapshotInfo, regions: RegionSet,
                  layer: str = SINCE_2022, figures: LayerFigures | None = None) -> bool:
     """Store one pair's figures for every region of `regions` (added to what the pair has);
     False when a revision cannot give the layer (e.g. an NZZ map that mixes in ORDLO).
-    `figures` (for the same `regions`) reuses what other pairs measured."""
+    `figures` (for the same `regions`) carries on from the pairs measured before."""
     a, b = ordered(x, y)
     figures = figures or LayerFigures(store, regions, keep=2)
     fa, fb = figures(a, layer), figures(b, layer)
     if fa is None or fb is None:
         return False
     (la, ka), (lb, kb) = fa, fb
-    both = shapely.intersection(la, lb)
+    both = polygonal(shapely.intersection(la, lb))
     store.put_compare_stats(a.id, b.id, layer, list(zip(
-        (int(i) for i in regions.ids), ka, kb, regions.full_km2(both))))
+        (int(i) for i in regions.ids), ka, kb, figures.km2((a.source, b.source, layer), both))))
     return True
 
 
