@@ -9,6 +9,7 @@ import io
 import json
 from datetime import date
 
+import numpy as np
 import pytest
 import shapely
 from pyproj import Geod
@@ -239,7 +240,8 @@ def test_api_bad_params_are_problems(client, query, needle):
     assert needle in r.json()["detail"]
 
 
-def test_pairs_precomputed_at_import_equal_geometry_and_follow_deletes(cmp_db, tmp_path):
+def test_pairs_precomputed_at_import_equal_geometry_and_follow_deletes(cmp_db, tmp_path,
+                                                                      monkeypatch):
     import shutil
 
     from frontwatch.analytics import pairs, precompute
@@ -270,6 +272,14 @@ def test_pairs_precomputed_at_import_equal_geometry_and_follow_deletes(cmp_db, t
         had = {r[:3]: r[3] for r in before}
         assert {r[:3] for r in after} == set(had)
         assert [r[3] for r in after] == pytest.approx([had[r[:3]] for r in after], abs=1e-6)
+        # The import measured each track incrementally; every pair measured in full agrees.
+        cols = "snapshot_a, snapshot_b, region_id, a_km2, b_km2, both_km2"
+        incremental = store._query(f"SELECT {cols} FROM compare_stats ORDER BY 1, 2, 3")
+        monkeypatch.setattr(pairs, "ANCHOR_EVERY", 1)
+        pairs.rebuild(store)
+        full = store._query(f"SELECT {cols} FROM compare_stats ORDER BY 1, 2, 3")
+        assert [r[:3] for r in full] == [r[:3] for r in incremental]
+        assert np.allclose([r[3:] for r in incremental], [r[3:] for r in full], atol=0.01)
         gone = store.resolve("nzz", DAY)
         back = store.resolve("nzz", date(2025, 5, 1))
         ds = store.resolve("deepstate", DAY)

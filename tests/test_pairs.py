@@ -27,11 +27,9 @@ class RefusingRegions(RegionSet):
     """Regions whose incremental update fails with GEOS's error on chosen calls, as clipping
     a degenerate ring did on the real data."""
 
-    refuse: set[int] = set()
-
     def update_km2(self, previous, old, new):
         self.calls = getattr(self, "calls", 0) + 1
-        if self.calls in self.refuse:
+        if self.calls in getattr(self, "refuse", ()):
             raise GEOSException("IllegalArgumentException: Invalid number of points in "
                                 "LinearRing found 3 - must be 0 or >= 4")
         return super().update_km2(previous, old, new)
