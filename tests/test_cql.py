@@ -116,3 +116,24 @@ def test_queryable_schemas():
     assert by["status"]["enum"] == ["occupied", "contested"]
     assert by["valid_at"] == {"title": "Moment", "type": "string", "format": "date-time"}
     assert by["geometry"]["format"] == "geometry-any"
+
+
+def test_like_patterns_cannot_backtrack():
+    """'%%…%!' compiled to '.*.*…!' took exponential time on a miss (a worker was killed
+    mid-request); LIKE is now matched piece by piece."""
+    long_names = [{**PROPS[0], "name": "a" * 20_000}]
+    pattern = "name LIKE '" + "%" * 30 + "!'"
+    hit = cql.mask(cql.parse(pattern, "cql2-text"), long_names, GEOMS[:1], Q)
+    assert list(hit) == [False]
+    assert rows("name LIKE '%o%a%'") == [1, 2] and rows("name LIKE '%mat%k'") == [0]
+
+
+@pytest.mark.parametrize("doc", [
+    {"op": "=", "args": [{"property": {"x": 1}}, "a"]},
+    {"op": "=", "args": [{"property": ["a"]}, "a"]},
+    {"op": "like", "args": [{"property": "name"}, 5]},
+    {"op": "like", "args": [{"property": "name"}, {"property": "name"}]},
+])
+def test_malformed_cql2_json_is_a_clear_400_not_a_crash(doc):
+    with pytest.raises(InputError, match="filter"):
+        rows(json.dumps(doc), "cql2-json")

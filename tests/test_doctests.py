@@ -9,7 +9,8 @@ import importlib
 
 import pytest
 
-PURE = ("frontwatch.geometry", "frontwatch.dates", "frontwatch.text", "frontwatch.precision")
+PURE = ("frontwatch.geometry", "frontwatch.dates", "frontwatch.text", "frontwatch.precision",
+        "frontwatch.cql")
 
 
 @pytest.mark.parametrize("name", PURE)

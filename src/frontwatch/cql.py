@@ -144,6 +144,8 @@ def properties(node: ast.Node) -> set[str]:
     while todo:
         n = todo.pop()
         if isinstance(n, ast.Attribute):
+            if not isinstance(n.name, str):
+                raise InputError(f"filter: a property is named by a string, not {n.name!r}"[:200])
             found.add(n.name)
         elif hasattr(n, "get_sub_nodes"):
             subs = n.get_sub_nodes()
@@ -173,21 +175,50 @@ def _standard_json(doc: Any) -> Any:
     return {k: _standard_json(v) for k, v in doc.items()}
 
 
-def _like_regex(pattern: str, nocase: bool = False) -> re.Pattern:
+def like_matcher(pattern: str, nocase: bool = False) -> Callable[[str], bool]:
     """CQL2 LIKE: `%` any run, `_` any one character, backslash escapes the next one.
-    (pygeofilter's own conversion takes '.' for the single character and mishandles
-    backslash escapes.)"""
-    out, chars = [], iter(pattern)
+
+    Matched without backtracking, so no pattern can cost more than a few passes over the
+    text (a regular expression such as ``.*.*.*…!`` takes exponential time on a miss): the
+    pattern is cut at its `%` into fixed-length pieces, the first anchored at the start, the
+    last at the end, each other found leftmost after the one before. (pygeofilter's own
+    conversion takes '.' for the single character and mishandles backslash escapes.)
+
+    >>> like = like_matcher("Kram%sk")
+    >>> like("Kramatorsk"), like("Kramatorske")
+    (True, False)
+    >>> like_matcher("%%%%%%%%%%%%%%%%%%%%!")("a" * 10_000)
+    False
+    """
+    pieces: list[list[str]] = [[]]
+    chars = iter(pattern)
     for ch in chars:
-        if ch == "\\":
-            out.append(re.escape(next(chars, "\\")))
-        elif ch == "%":
-            out.append(".*")
-        elif ch == "_":
-            out.append(".")
+        if ch == "%":
+            pieces.append([])
+        elif ch == "\\":
+            pieces[-1].append(re.escape(next(chars, "\\")))
         else:
-            out.append(re.escape(ch))
-    return re.compile("".join(out), re.DOTALL | (re.IGNORECASE if nocase else 0))
+            pieces[-1].append("." if ch == "_" else re.escape(ch))
+    flags = re.DOTALL | (re.IGNORECASE if nocase else 0)
+    compiled = [(re.compile("".join(p), flags), len(p)) for p in pieces]
+    if len(compiled) == 1:
+        return lambda text: compiled[0][0].fullmatch(text) is not None
+    (head, head_len), *middle, (tail, tail_len) = compiled
+
+    def match(text: str) -> bool:
+        if head.match(text) is None:
+            return False
+        pos = head_len
+        for piece, size in middle:
+            if size:
+                found = piece.search(text, pos)
+                if found is None:
+                    return False
+                pos = found.end()
+        at = len(text) - tail_len
+        return at >= pos and tail.fullmatch(text, at) is not None
+
+    return match
 
 
 def _short(text: str) -> str:
@@ -213,6 +244,9 @@ class _Table:
         self._cols: dict[str, _Col] = {}
 
     def column(self, prop: str) -> _Col:
+        if not isinstance(prop, str):
+            raise InputError(f"{self.name}: a property is named by a string, not "
+                             f"{_short(repr(prop))}")
         q = self.queryables.get(prop)
         if q is None:
             raise InputError(f"{self.name}: unknown property {prop!r}; queryables are "
@@ -334,8 +368,12 @@ class _Eval(Evaluator):
         col = self._column(lhs, "LIKE")
         if col.q.type != "string":
             self._fail(f"LIKE needs a string property; {col.q.name!r} is {col.q.type}")
-        pattern = _like_regex(node.pattern, node.nocase)
-        out = self._known(col.values.str.fullmatch(pattern).astype("boolean"), col.values)
+        if not isinstance(node.pattern, str):
+            self._fail("LIKE needs a string pattern")
+        like = like_matcher(node.pattern, node.nocase)
+        hits = pd.Series([None if pd.isna(v) else like(v) for v in col.values],
+                         index=col.values.index, dtype="boolean")
+        out = self._known(hits, col.values)
         return ~out if node.not_ else out
 
     @handle(ast.IsNull)
