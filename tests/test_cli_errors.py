@@ -181,3 +181,15 @@ def test_store_errors_never_show_a_password():
     for text in ("postgresql:///x?password=SuperSecretPw&host=h", "host=h password=SuperSecretPw",
                  "host=h password='SuperSecretPw' user=u"):
         assert "SuperSecretPw" not in _redact(text), text
+
+
+@pytest.mark.parametrize(("var", "value", "says"), [
+    ("FRONTWATCH_MAX_FEATURES", "abc", "expected a whole number above 0"),
+    ("FRONTWATCH_WEBHOOK_TIMEOUT_S", "-1", "expected a number above 0"),
+    ("FRONTWATCH_HEAVY_WAIT_S", "nan", "expected a number above 0"),
+])
+def test_a_malformed_number_setting_is_one_line_naming_it(var, value, says, monkeypatch,
+                                                          tmp_path):
+    monkeypatch.setenv(var, value)
+    r = run("snapshots", db=tmp_path / "x.sqlite")
+    one_line_error(r, 1, var, says)

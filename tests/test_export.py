@@ -276,3 +276,25 @@ def test_a_range_ending_before_the_newest_closes_its_last_period(real_store):
                         date(2025, 3, 31))
     assert zones["valid_to"].max() == pd.Timestamp("2025-04-01", tz="UTC")
     assert zones["valid_to"].notna().all() and (zones["valid_to"] > zones["valid_from"]).all()
+
+
+def test_a_failed_geopackage_export_leaves_the_file_it_would_replace(tmp_path, monkeypatch):
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from frontwatch import export
+
+    target = tmp_path / "keep.gpkg"
+    target.write_bytes(b"precious")
+    zones = gpd.GeoDataFrame({"status": ["occupied"]}, geometry=[shapely.box(37, 48, 38, 49)],
+                             crs="EPSG:4326")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk trouble")
+
+    monkeypatch.setattr(gpd.GeoDataFrame, "to_file", broken)
+    with pytest.raises(RuntimeError, match="disk trouble"):
+        export._write("gpkg", target, zones, zones, pd.DataFrame({"a": [1]}))
+    assert target.read_bytes() == b"precious"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.gpkg"]  # no partial file left

@@ -18,6 +18,7 @@ metadata: WKB encoding, PROJJSON CRS, bbox, geometry types).
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -203,12 +204,18 @@ def _write(fmt: str, path: Path, zones: gpd.GeoDataFrame, places: gpd.GeoDataFra
         if path.exists() and not path.is_file():
             raise OutputError(f"{printable(path)}: cannot write a GeoPackage there: not a "
                               "regular file")
-        path.unlink(missing_ok=True)
-        zones.to_file(path, layer="zones", driver="GPKG", engine="pyogrio")
-        places.to_file(path, layer="places", driver="GPKG", engine="pyogrio", mode="a")
-        import pyogrio
+        # written beside it and moved into place: a failed export leaves the old file
+        part = path.with_name(f".{path.name}.partial")
+        part.unlink(missing_ok=True)
+        try:
+            zones.to_file(part, layer="zones", driver="GPKG", engine="pyogrio")
+            places.to_file(part, layer="places", driver="GPKG", engine="pyogrio", mode="a")
+            import pyogrio
 
-        pyogrio.write_dataframe(areas, path, layer="areas", driver="GPKG", append=True)
+            pyogrio.write_dataframe(areas, part, layer="areas", driver="GPKG", append=True)
+            os.replace(part, path)
+        finally:
+            part.unlink(missing_ok=True)
         return [path]
     sib = {k: path.with_name(f"{path.stem}_{k}{ext}") for k in ("places", "areas")}
     sidecars: list[Path] = []

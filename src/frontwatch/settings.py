@@ -35,8 +35,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_data_dir
+
+from frontwatch.errors import InputError
 
 DEEPSTATE_URL = "https://deepstatemap.live/api"
 
@@ -69,8 +72,30 @@ def cache_bytes(name: str) -> int:
     return int(float(os.environ.get(var) or default) * 2**20)
 
 
-def _int_env(name: str, default: int) -> int:
-    return int(os.environ.get(name) or default)
+def _number_env(name: str, default: float, kind: type = float, zero: bool = False) -> Any:
+    """A number setting: a clear error naming the variable for anything that is not a
+    positive number (a negative timeout or a typo must not surface as a traceback)."""
+    text = os.environ.get(name)
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not (value >= 0 if zero else value > 0) or value == float("inf"):
+        what = "a whole number" if kind is int else "a number"
+        raise InputError(f"{name}={text[:40]!r}: expected {what} "
+                         f"{'of 0 or more' if zero else 'above 0'}")
+    return value
+
+
+def _int_env(name: str, default: int, zero: bool = False) -> int:
+    return _number_env(name, default, int, zero)
+
+
+def debug_enabled() -> bool:
+    """FRONTWATCH_DEBUG, readable even when another setting is malformed."""
+    return os.environ.get("FRONTWATCH_DEBUG", "").lower() not in ("", "0", "false", "no")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +106,10 @@ class Settings:
     api_token: str | None = field(default_factory=lambda: os.environ.get(
         "FRONTWATCH_API_TOKEN") or None)
     assets: str = field(default_factory=lambda: os.environ.get("FRONTWATCH_ASSETS") or "local")
-    max_upload_mb: float = field(default_factory=lambda: float(os.environ.get(
-        "FRONTWATCH_MAX_UPLOAD_MB", "50")))
-    max_uncompressed_mb: float = field(default_factory=lambda: float(os.environ.get(
-        "FRONTWATCH_MAX_UNCOMPRESSED_MB") or 16))
+    max_upload_mb: float = field(default_factory=lambda: _number_env(
+        "FRONTWATCH_MAX_UPLOAD_MB", 50))
+    max_uncompressed_mb: float = field(default_factory=lambda: _number_env(
+        "FRONTWATCH_MAX_UNCOMPRESSED_MB", 16))
     max_features: int = field(default_factory=lambda: _int_env("FRONTWATCH_MAX_FEATURES",
                                                                10_000))
     max_vertices: int = field(default_factory=lambda: _int_env("FRONTWATCH_MAX_VERTICES",
@@ -95,8 +120,7 @@ class Settings:
         "FRONTWATCH_NODE_MODULES") or None)  # None: the repository's (render.assets)
     deepstate_url: str = field(default_factory=lambda: os.environ.get(
         "FRONTWATCH_DEEPSTATE_URL") or DEEPSTATE_URL)
-    debug: bool = field(default_factory=lambda: os.environ.get(
-        "FRONTWATCH_DEBUG", "").lower() not in ("", "0", "false", "no"))
+    debug: bool = field(default_factory=debug_enabled)
     lock_timeout: str = field(default_factory=lambda: os.environ.get(
         "FRONTWATCH_LOCK_TIMEOUT") or "10")  # seconds; checked by store.base
     host: str = field(default_factory=lambda: os.environ.get("FRONTWATCH_HOST") or "127.0.0.1")
@@ -105,21 +129,22 @@ class Settings:
     workers: int = field(default_factory=lambda: _int_env("FRONTWATCH_WORKERS", cores()))
     heavy_jobs: int = field(default_factory=lambda: _int_env(
         "FRONTWATCH_HEAVY_JOBS", max(1, cores() // _int_env("FRONTWATCH_WORKERS", cores()))))
-    heavy_queue: int = field(default_factory=lambda: _int_env("FRONTWATCH_HEAVY_QUEUE", 8))
-    heavy_wait_s: float = field(default_factory=lambda: float(os.environ.get(
-        "FRONTWATCH_HEAVY_WAIT_S") or 10))
+    heavy_queue: int = field(default_factory=lambda: _int_env(
+        "FRONTWATCH_HEAVY_QUEUE", 8, zero=True))
+    heavy_wait_s: float = field(default_factory=lambda: _number_env(
+        "FRONTWATCH_HEAVY_WAIT_S", 10))
     # geometry reads are data requests: a short wait keeps their latency bounded (issue 9's
     # p99 ≤ 2 s target) — a client told to retry beats one kept waiting behind others
-    geometry_wait_s: float = field(default_factory=lambda: float(os.environ.get(
-        "FRONTWATCH_GEOMETRY_WAIT_S") or 2))
+    geometry_wait_s: float = field(default_factory=lambda: _number_env(
+        "FRONTWATCH_GEOMETRY_WAIT_S", 2))
     webhook_url: str | None = field(default_factory=lambda: os.environ.get(
         "FRONTWATCH_WEBHOOK_URL") or None)
     webhook_secret: str | None = field(repr=False, default_factory=lambda: os.environ.get(
         "FRONTWATCH_WEBHOOK_SECRET") or None)
     webhook_log: str = field(default_factory=lambda: os.environ.get(
         "FRONTWATCH_WEBHOOK_LOG") or str(default_database_path().with_name("webhooks.jsonl")))
-    webhook_timeout_s: float = field(default_factory=lambda: float(os.environ.get(
-        "FRONTWATCH_WEBHOOK_TIMEOUT_S") or 10))
+    webhook_timeout_s: float = field(default_factory=lambda: _number_env(
+        "FRONTWATCH_WEBHOOK_TIMEOUT_S", 10))
     webhook_attempts: int = field(default_factory=lambda: _int_env(
         "FRONTWATCH_WEBHOOK_ATTEMPTS", 4))
     # (cache name, MB) pairs: a tuple keeps Settings hashable

@@ -24,7 +24,7 @@ from frontwatch.cli import (  # noqa: F401  (register commands)
 )
 from frontwatch.cli.common import app, err
 from frontwatch.errors import EXIT_INTERNAL, EXIT_STORE, FrontwatchError, printable
-from frontwatch.settings import Settings
+from frontwatch.settings import debug_enabled
 
 __all__ = ["app", "main"]
 
@@ -45,7 +45,7 @@ def main() -> None:
             exc.show()  # type: ignore[attr-defined]
             sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         # a bug: say so without a traceback unless asked
-        if Settings().debug:
+        if debug_enabled():
             raise
         fail(f"internal error: {type(exc).__name__}: {exc} "
              "(set FRONTWATCH_DEBUG=1 for a traceback)", EXIT_INTERNAL)
