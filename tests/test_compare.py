@@ -477,3 +477,16 @@ def test_piece_lag_on_the_shared_data_equals_the_files(shared, june_db):
             want = (f"before {start}" if want == "before" else
                     want.isoformat() if want else None)
             assert props[f"{src}_date"] == want, (props, src, shares)
+
+
+@pytest.mark.parametrize(("layer", "min_km2", "says"), [
+    ("bogus", 1.0, "layer='bogus'"), ("since-2022", float("inf"), "min_km2=inf"),
+    ("since-2022", float("nan"), "min_km2=nan"), ("since-2022", 0.001, "min_km2=0.001")])
+def test_lag_refuses_what_the_api_refuses(store, layer, min_km2, says):
+    """The CLI answered `--layer bogus` and `--min-km2 inf` with exit 0 and nothing found;
+    the check lives in the domain now, for every entry point."""
+    from frontwatch.analytics.lag import lag
+
+    with pytest.raises(InputError, match=says):
+        lag(store, ("deepstate", "nzz"), "donetsk-oblast", date(2025, 6, 1), date(2025, 6, 14),
+            layer, min_km2)

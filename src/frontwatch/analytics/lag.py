@@ -20,12 +20,14 @@ import numpy as np
 import shapely
 
 from frontwatch.analytics.common import region_of
-from frontwatch.analytics.compare import SINCE_2022, layer_parts
-from frontwatch.analytics.piece_lag import MIN_KM2, piece_lag
+from frontwatch.analytics.compare import LAYERS, SINCE_2022, layer_parts
+from frontwatch.analytics.piece_lag import MIN_KM2, SMALLEST, piece_lag
 from frontwatch.errors import InputError, NotFound
 from frontwatch.model import Place, Region
 from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
+
+LARGEST = 1e6  # km²: a piece larger than Ukraine is a typo
 
 EVENTS = ("occupied", "no longer occupied")
 MAX_DAYS = 366  # one year: each revision in the range costs an overlay (~0.1 s)
@@ -83,6 +85,10 @@ def lag(store: SqlStore, sources: tuple[str, str], region: Region | str, start: 
     `piece_features`, not JSON-ready)."""
     if end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")
+    if layer not in LAYERS:
+        raise InputError(f"layer={layer!r}: choose from {', '.join(LAYERS)}")
+    if not SMALLEST <= min_km2 <= LARGEST:  # also refuses nan and inf
+        raise InputError(f"min_km2={min_km2}: expected {SMALLEST} to {LARGEST:g} km²")
     if (end - start).days > MAX_DAYS:
         raise InputError(f"from {start} to {end} spans {(end - start).days} days, more than "
                          f"the {MAX_DAYS} one request follows (every revision of both sources "
