@@ -276,6 +276,9 @@ def test_a_pin_of_another_collection_is_400(client):
                                  400)["detail"]
     assert "start again" in problem(
         client.get("/collections/control/items?snapshot=99999999"), 409)["detail"]
+    for bad in ("abc", "-1", "", "1;drop"):  # not a token a next link gives: 400, not 409
+        assert "rev=" in problem(client.get(f"/collections/places/items?rev={bad}"),
+                                 400)["detail"], bad
 
 
 def get_routes(routes, prefix=""):

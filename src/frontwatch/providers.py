@@ -16,6 +16,7 @@ source's history matches nothing: an empty page, not an error.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -222,6 +223,8 @@ class Places(Provider):
         # The places of a date come from the store's per-version memo (one scan per
         # version), so the bbox and the page are cut from that list: 5,000 points.
         rev = self._rev()
+        if q.pin is not None and not re.fullmatch(r"[0-9a-f]{16}", q.pin):
+            raise InputError(f"rev={q.pin[:40]!r}: expected the token a next link gave")
         if q.pin is not None and q.pin != rev:
             raise StateChanged(f"rev={q.pin!r}: the places changed since this walk started "
                                "(a gazetteer update); start again from the first page")
