@@ -10,6 +10,7 @@ default) and percentages 2. Coordinates have their own rule (6 decimals, see
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,7 +47,8 @@ def round_table(frame: pd.DataFrame) -> pd.DataFrame:
             values = np.round(values.to_numpy(), dec) + 0.0  # + 0.0: never write "-0.0"
         cols[col] = values
     out = pd.DataFrame(cols, index=frame.index, columns=frame.columns)
-    if hasattr(frame, "set_geometry"):  # a GeoDataFrame stays one, with its geometry and CRS
+    geopandas = sys.modules.get("geopandas")  # a GeoDataFrame stays one (geometry, CRS)
+    if geopandas is not None and isinstance(frame, geopandas.GeoDataFrame):
         out = type(frame)(out, geometry=frame.geometry.name, crs=frame.crs)
     out.attrs = dict(frame.attrs)
     return out
