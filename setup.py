@@ -1,7 +1,9 @@
 """Package layout and the build step for map assets (the rest of the metadata is
 pyproject.toml's).
 
-`src/frontwatch` and `api` are the code; the bundled data in `data/geo` (gazetteer,
+`src/frontwatch` is the code; the HTTP layer lives in `api/` (the layout's place for it) and
+ships as `frontwatch.api` through the symlink `src/frontwatch/api`, so nothing named plain
+`api` is installed into site-packages; the bundled data in `data/geo` (gazetteer,
 illustrative demo) ships inside the package as `frontwatch.geodata`, so an installed wheel
 finds it with importlib instead of walking up from a source file.
 
@@ -66,9 +68,8 @@ class BuildWithAssets(build_py):
 
 
 setup(
-    packages=[*find_packages("src", include=["frontwatch*"]), "frontwatch.geodata",
-              *find_packages(".", include=["api*"])],
-    package_dir={"": "src", "frontwatch.geodata": "data/geo", "api": "api"},
+    packages=[*find_packages("src", include=["frontwatch*"]), "frontwatch.geodata"],
+    package_dir={"": "src", "frontwatch.geodata": "data/geo"},
     package_data={"frontwatch": ["store/migrations/*.sql", "py.typed"],
                   "frontwatch.geodata": ["*.csv", "*.geojson", "README.md"]},
     cmdclass={"build_py": BuildWithAssets},

@@ -1,4 +1,4 @@
-"""FastAPI application factory (`uvicorn api.app:create_app --factory`).
+"""FastAPI application factory (`uvicorn frontwatch.api.app:create_app --factory`).
 
 Layers, outermost first: the cache fast path (a cached body goes out without routing), CORS
 (GET/HEAD only: writes are not cross-origin), the framing policy (map pages may be framed
@@ -19,13 +19,13 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api import openapi30, problems
-from api.cache import ready, render
-from api.deps import StorePool
-from api.heavy import HeavyLimiter
-from api.respond import request_key
 from frontwatch import memo
 from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's hooks)
+from frontwatch.api import openapi30, problems
+from frontwatch.api.cache import ready, render
+from frontwatch.api.deps import StorePool
+from frontwatch.api.heavy import HeavyLimiter
+from frontwatch.api.respond import request_key
 from frontwatch.serving import data_version
 from frontwatch.settings import Settings
 from frontwatch.store import open_store
@@ -181,12 +181,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.fast_path = FastPath(app.state)
     problems.install(app)
 
-    from api.routes import analysis, compare, docs, feeds, ogc, places, upload, v1
+    from frontwatch.api.routes import analysis, compare, docs, feeds, ogc, places, upload, v1
 
     for module in (docs, ogc, v1, upload, analysis, compare, places, feeds):
         app.include_router(module.router)
-    if importlib.util.find_spec("api.routes.maps") is not None:
-        from api.routes import maps
+    if importlib.util.find_spec("frontwatch.api.routes.maps") is not None:
+        from frontwatch.api.routes import maps
 
         app.include_router(maps.router)
 
@@ -214,7 +214,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         doc.setdefault("components", {})["securitySchemes"] = {
             "bearer": {"type": "http", "scheme": "bearer",
                        "description": "the server's FRONTWATCH_API_TOKEN"}}
-        from api.routes import ogc
+        from frontwatch.api.routes import ogc
 
         ogc.refine_openapi(doc)
         app.openapi_schema = openapi30.downgrade(doc)  # what the OGC `oas30` class names

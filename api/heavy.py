@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 from fastapi import Depends, Request
 
-from api.problems import Problem
+from frontwatch.api.problems import Problem
 
 
 class HeavyLimiter:

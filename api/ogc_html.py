@@ -18,8 +18,8 @@ import orjson
 from fastapi import Query, Request
 from markupsafe import Markup
 
-from api import negotiate
-from api.cache import Entry, make_entry
+from frontwatch.api import negotiate
+from frontwatch.api.cache import Entry, make_entry
 from frontwatch.render import assets
 
 CONFORMANCE = ["http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html"]

@@ -20,8 +20,8 @@ import pandas as pd
 from fastapi import Path, Query, Request
 from pygeofilter import ast
 
-from api.respond import json_entry
 from frontwatch import cql, crs
+from frontwatch.api.respond import json_entry
 from frontwatch.cql import Queryable
 from frontwatch.errors import InputError, NotFound
 from frontwatch.providers import PROVIDERS

@@ -10,8 +10,8 @@ import orjson
 from fastapi import Request
 from starlette.responses import Response
 
-from api import negotiate
-from api.cache import Entry, make_entry, render
+from frontwatch.api import negotiate
+from frontwatch.api.cache import Entry, make_entry, render
 from frontwatch.model import DEMO_NOTICE
 from frontwatch.serving import data_version
 from frontwatch.sources import attribution

@@ -18,7 +18,7 @@ from tests.test_api_v1 import problem
 
 @pytest.fixture(scope="module")
 def client(real_db):
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     return TestClient(create_app(Settings(database_url=str(real_db), source="deepstate")))
 
@@ -156,8 +156,8 @@ def test_frontline_series_matches_single_dates(client, real_store):
 def test_frontline_series_refuses_too_many_lines(real_db, tmp_path, monkeypatch):
     import shutil
 
-    from api.app import create_app
-    from api.routes import analysis
+    from frontwatch.api.app import create_app
+    from frontwatch.api.routes import analysis
     from frontwatch.store import open_store
 
     copy = tmp_path / "unmeasured.sqlite"  # a store whose lengths were never measured

@@ -32,7 +32,7 @@ GEOJSON_URLS = [
 
 @pytest.fixture(scope="module")
 def client(real_db):
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     return TestClient(create_app(Settings(database_url=str(real_db), source="deepstate")))
 

@@ -18,7 +18,7 @@ from tests.test_api_v1 import problem
 
 @pytest.fixture(scope="module")
 def client(real_db):
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     return TestClient(create_app(Settings(database_url=str(real_db), source="deepstate")))
 
@@ -209,8 +209,8 @@ def test_extents_are_the_datas(client, real_store):
 def test_regions_honour_datetime(store):
     """`regions` answers with the versions in force on `datetime` and reports, as its
     temporal extent, the first date a version took effect (open when one has none)."""
-    from api.app import create_app
     from frontwatch import geometry
+    from frontwatch.api.app import create_app
     from frontwatch.ingest.regions import region_hash
     from frontwatch.model import Region
     from tests.helpers import square
@@ -332,7 +332,7 @@ def test_paging_stays_on_one_state_while_an_import_lands(own_db):
     """A walk started before an import finishes on the state it started on: the next link
     names the snapshot, numberMatched never changes, no feature is seen twice; a walk started
     after the import sees the new state."""
-    from api.app import create_app
+    from frontwatch.api.app import create_app
     from frontwatch.ingest import ImportOptions, parse_snapshot, store_snapshot
     from frontwatch.store import open_store
     from tests.helpers import OCC, deepstate_fc, dumps, square
@@ -369,7 +369,7 @@ def test_places_walk_cannot_span_a_gazetteer_change(store):
     is told to start again (409) instead of being given a page of the new one."""
     import dataclasses
 
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     c = TestClient(create_app(Settings(database_url=str(store.path))))
     first = c.get("/collections/places/items?limit=2").json()

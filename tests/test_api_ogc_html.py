@@ -9,7 +9,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from api import negotiate, ogc_html
+from frontwatch.api import negotiate, ogc_html
 from frontwatch.settings import Settings
 from tests.test_api_v1 import problem
 
@@ -21,7 +21,7 @@ PAGES = ["/", "/conformance", "/collections", "/collections/places",
 
 @pytest.fixture(scope="module")
 def client(real_db):
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     return TestClient(create_app(Settings(database_url=str(real_db), source="deepstate",
                                           assets="local")))

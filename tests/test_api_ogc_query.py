@@ -20,7 +20,7 @@ EPSG_3857 = "http://www.opengis.net/def/crs/EPSG/0/3857"
 
 @pytest.fixture(scope="module")
 def client(real_db):
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     return TestClient(create_app(Settings(database_url=str(real_db), source="deepstate")))
 

@@ -14,7 +14,7 @@ from frontwatch.settings import Settings  # noqa: E402
 
 @pytest.fixture(scope="module")
 def api_schema(real_db):
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     app = create_app(Settings(database_url=str(real_db), api_token=None))
     return schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -18,7 +18,7 @@ from frontwatch.sources import attribution
 
 @pytest.fixture(scope="module")
 def client(real_db):
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     return TestClient(create_app(Settings(database_url=str(real_db), source="deepstate")))
 
@@ -205,7 +205,7 @@ def test_places_list_filter_and_one(client, real_store):
 # --- upload -------------------------------------------------------------------------------
 @pytest.fixture
 def writable(tmp_path):
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     url = str(tmp_path / "up.sqlite")
     return TestClient(create_app(Settings(database_url=url, api_token="s3cret",

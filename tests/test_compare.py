@@ -202,7 +202,7 @@ def test_cli_one_date_series_and_errors(cmp_db, tmp_path):
 def client(cmp_db):
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     return TestClient(create_app(Settings(database_url=str(cmp_db))))
 
@@ -382,7 +382,7 @@ def test_lag_who_showed_a_place_first(tmp_path):
     # over HTTP: the same rows and pieces, CSV with both kinds, bad values are problems
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     client = TestClient(create_app(Settings(database_url=str(tmp_path / "lag.sqlite"))))
     q = {"region": "UA14", "from": "2025-01-01", "to": "2025-01-31"}

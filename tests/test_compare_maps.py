@@ -119,7 +119,7 @@ def client(cmp_db):
 
 
 def create_app(db):
-    from api.app import create_app as make
+    from frontwatch.api.app import create_app as make
 
     return make(Settings(database_url=str(db), assets="local"))
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from api import params
 from frontwatch import coverage, dates, values
+from frontwatch.api import params
 from frontwatch.errors import InputError, NotFound
 from tests.test_cli_data import run
 

@@ -191,7 +191,7 @@ def test_cli_format_choices_are_the_registry():
 
 
 def test_upload_format_choices_are_the_registry(tmp_path):
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     open_store(tmp_path / "s.sqlite").close()
     settings = Settings(database_url=str(tmp_path / "s.sqlite"), api_token="t")

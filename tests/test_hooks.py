@@ -70,7 +70,7 @@ store.close()
 
 @pytest.mark.parametrize("entry", [
     "import frontwatch; frontwatch.open(sys.argv[1], create=True).close()",  # notebooks
-    "from api.app import create_app",  # the API (uploads store through ingest)
+    "from frontwatch.api.app import create_app",  # the API (uploads store through ingest)
 ])
 def test_library_and_api_entry_points_register_the_hooks(tmp_path, files, entry):
     db = tmp_path / "lib.sqlite"

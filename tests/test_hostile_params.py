@@ -21,7 +21,7 @@ OEMBED = "/oembed?url=http://testserver/maps/2025-06-30.html"
 
 @pytest.fixture(scope="module")
 def client(real_db):
-    from api.app import create_app
+    from frontwatch.api.app import create_app
     app = create_app(Settings(database_url=str(real_db), source="deepstate", assets="local"))
     return TestClient(app, raise_server_exceptions=False)
 

@@ -199,7 +199,7 @@ def seeded_db(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def api(seeded_db):
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     settings = Settings(database_url=str(seeded_db), api_token=TOKEN, max_upload_mb=4,
                         max_uncompressed_mb=float(LIMITS["FRONTWATCH_MAX_UNCOMPRESSED_MB"]),
@@ -359,7 +359,7 @@ def test_documented_formats_are_still_accepted(tmp_path):
     """Content decides, so a GeoJSON named .vrt is read as GeoJSON (by our JSON parser, not
     GDAL's VRT driver); zipped Shapefiles with the usual sidecars and odd member paths, .gz
     GeoPackages and FlatGeobuf are read by their own drivers."""
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     app = TestClient(create_app(Settings(database_url=str(tmp_path / "ok.sqlite"),
                                          api_token=TOKEN)))

@@ -134,7 +134,7 @@ def test_nzz_answers_only_without_deepstate(store, tmp_path):
 
 
 def test_upload_goes_through_the_same_detection(tmp_path):
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     db = tmp_path / "up.sqlite"
     open_store(db).close()

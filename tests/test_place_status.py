@@ -257,7 +257,7 @@ def test_places_changed_cli_json_csv_and_errors(real_db):
 
 @pytest.fixture(scope="module")
 def client(real_db):
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     return TestClient(create_app(Settings(database_url=str(real_db), source="deepstate")))
 

@@ -14,7 +14,7 @@ from frontwatch.settings import Settings
 
 @pytest.fixture(scope="module")
 def client(real_db):
-    from api.app import create_app
+    from frontwatch.api.app import create_app
     app = create_app(Settings(database_url=str(real_db), assets="local"))
     return TestClient(app)
 

@@ -149,7 +149,7 @@ def test_demo_chart_carries_the_banner(store):
 
 @pytest.fixture(scope="module")
 def client(real_db):
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     return TestClient(create_app(Settings(database_url=str(real_db))))
 

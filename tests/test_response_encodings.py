@@ -7,7 +7,7 @@ import gzip
 
 import pytest
 
-from api.cache import ENCODINGS, make_entry, ready, render
+from frontwatch.api.cache import ENCODINGS, make_entry, ready, render
 
 
 def test_variants_are_made_on_first_request_and_kept():

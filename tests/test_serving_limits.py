@@ -23,9 +23,9 @@ import pytest
 from fastapi import Request
 from fastapi.routing import APIRoute
 
-from api.app import create_app
-from api.heavy import HEAVY, HeavyLimiter, on_render_threads
 from frontwatch import memo
+from frontwatch.api.app import create_app
+from frontwatch.api.heavy import HEAVY, HeavyLimiter, on_render_threads
 from frontwatch.settings import CACHES, Settings, cores
 
 GEOMETRY_READS = ("/v1/snapshots/latest?simplify=100", "/v1/snapshots/latest?region=x",
@@ -293,3 +293,44 @@ def _children(pid: int) -> list[int]:
     for task in Path(f"/proc/{pid}/task").iterdir():
         out += [int(c) for c in (task / "children").read_text().split()]
     return out
+
+
+def test_serve_hands_its_settings_to_the_workers_not_the_environment(store, tmp_path):
+    """`serve --db X --workers 2`: both workers serve X with the cores shared out between
+    them, though neither the serving process nor its workers have the store in their
+    environment (the settings travel with the app factory)."""
+    import socket
+
+    from frontwatch.ingest import ImportOptions, import_paths
+    from tests.helpers import OCC, deepstate_fc, square, wait_until_serving, write
+
+    import_paths(store, [write(tmp_path / "1735732800.geojson", deepstate_fc((OCC, square())))],
+                 ImportOptions())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("FRONTWATCH_WORKERS", "FRONTWATCH_HEAVY_JOBS", "FRONTWATCH_DATABASE_URL")}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1] / "src"),
+                                         str(Path(__file__).parents[1])])
+    log = tmp_path / "serve.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "frontwatch", "serve", "--db",
+                                 str(store.path), "--port", str(port), "--workers", "2"],
+                                env=env, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        wait_until_serving(proc, f"http://127.0.0.1:{port}")
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
+        assert health.json()["heavy"]["running_max"] == max(1, cores() // 2)
+        first = httpx.get(f"http://127.0.0.1:{port}/v1/snapshots/latest", timeout=30)
+        assert first.status_code == 200, first.text  # the --db store, not the default one
+        workers = [pid for pid in _children(proc.pid)
+                   if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert len(workers) == 2
+        for pid in (proc.pid, *workers):
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            assert b"FRONTWATCH_DATABASE_URL" not in environ
+            assert b"FRONTWATCH_WORKERS" not in environ
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

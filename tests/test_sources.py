@@ -181,7 +181,7 @@ def test_cli_sources_remove_and_delete(tmp_path):
 
 # --- the API ------------------------------------------------------------------------------
 def test_api_sources_and_consistency_after_removal(tmp_path):
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     db = tmp_path / "api.sqlite"
     with open_store(db) as store:

@@ -78,7 +78,7 @@ def demo_db(tmp_path) -> Path:
 
 
 def test_readers_answer_while_a_writer_holds_the_lock(demo_db, monkeypatch):
-    from api.app import create_app
+    from frontwatch.api.app import create_app
 
     with open_store(demo_db) as s:
         before = s.snapshots()

@@ -252,7 +252,7 @@ def test_receiver_down_never_fails_the_import(base_db, tmp_path):
 def test_upload_posts_after_answering(base_db, tmp_path):
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from frontwatch.api.app import create_app
     from frontwatch.settings import Settings
 
     base, june30 = base_db

@@ -11,12 +11,14 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from api import params
-from api.cache import make_entry
-from api.deps import SettingsDep, StoreDep
-from api.heavy import HEAVY, on_render_threads
-from api.respond import DATED, GEOJSON, cached, credit, credit_headers, json_entry
-from api.routes.common import (
+from frontwatch import analytics, coverage, dates, lookup
+from frontwatch.analytics.front import line_of
+from frontwatch.api import params
+from frontwatch.api.cache import make_entry
+from frontwatch.api.deps import SettingsDep, StoreDep
+from frontwatch.api.heavy import HEAVY, on_render_threads
+from frontwatch.api.respond import DATED, GEOJSON, cached, credit, credit_headers, json_entry
+from frontwatch.api.routes.common import (
     GEOJSON_RESPONSE,
     DateQ,
     FromQ,
@@ -26,8 +28,6 @@ from api.routes.common import (
     range_headers,
     source_of,
 )
-from frontwatch import analytics, coverage, dates, lookup
-from frontwatch.analytics.front import line_of
 from frontwatch.errors import InputError
 from frontwatch.geojson import feature_collection
 from frontwatch.model import Region, SnapshotInfo

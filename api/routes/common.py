@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import Query
 
-from api.respond import GEOJSON
 from frontwatch import coverage, lookup
+from frontwatch.api.respond import GEOJSON
 from frontwatch.model import Place, SnapshotInfo
 from frontwatch.settings import Settings
 from frontwatch.store.base import SqlStore, iso

@@ -9,15 +9,15 @@ import pandas as pd
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from api import params
-from api.cache import make_entry
-from api.deps import StoreDep
-from api.heavy import HEAVY, on_render_threads
-from api.respond import DATED, GEOJSON, cached, json_entry
-from api.routes.analysis import TABLE_RESPONSE, FormatQ
-from api.routes.common import GEOJSON_RESPONSE, FromQ, RegionQ, ToQ
 from frontwatch.analytics import compare as cmp
 from frontwatch.analytics import lag as lag_mod
+from frontwatch.api import params
+from frontwatch.api.cache import make_entry
+from frontwatch.api.deps import StoreDep
+from frontwatch.api.heavy import HEAVY, on_render_threads
+from frontwatch.api.respond import DATED, GEOJSON, cached, json_entry
+from frontwatch.api.routes.analysis import TABLE_RESPONSE, FormatQ
+from frontwatch.api.routes.common import GEOJSON_RESPONSE, FromQ, RegionQ, ToQ
 from frontwatch.errors import InputError
 from frontwatch.geojson import feature_collection
 

@@ -10,13 +10,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from api import params
-from api.cache import make_entry
-from api.deps import SettingsDep, StoreDep
-from api.heavy import heavy_when
-from api.respond import DATED, cached, credit_headers
-from api.routes.common import SourceQ, source_of
 from frontwatch import analytics, feed, lookup
+from frontwatch.api import params
+from frontwatch.api.cache import make_entry
+from frontwatch.api.deps import SettingsDep, StoreDep
+from frontwatch.api.heavy import heavy_when
+from frontwatch.api.respond import DATED, cached, credit_headers
+from frontwatch.api.routes.common import SourceQ, source_of
 
 ATOM = "application/atom+xml; charset=utf-8"
 

@@ -15,10 +15,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.routing import APIRoute
 
-from api import params
-from api.heavy import HEAVY, on_render_threads
-from api.problems import problem_response
 from frontwatch import render, values
+from frontwatch.api import params
+from frontwatch.api.heavy import HEAVY, on_render_threads
+from frontwatch.api.problems import problem_response
 from frontwatch.errors import FrontwatchError, InputError
 from frontwatch.render import assets, embed
 from frontwatch.render.scene import title_for

@@ -20,14 +20,14 @@ import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from api import ogc_html, ogc_query, params
-from api.cache import make_entry
-from api.deps import SettingsDep, StoreDep
-from api.heavy import heavy_when
-from api.ogc_query import Extensions
-from api.problems import PROBLEM
-from api.respond import GEOJSON, JSON, LATEST, cached, credit_headers, json_entry, send
 from frontwatch import crs, providers
+from frontwatch.api import ogc_html, ogc_query, params
+from frontwatch.api.cache import make_entry
+from frontwatch.api.deps import SettingsDep, StoreDep
+from frontwatch.api.heavy import heavy_when
+from frontwatch.api.ogc_query import Extensions
+from frontwatch.api.problems import PROBLEM
+from frontwatch.api.respond import GEOJSON, JSON, LATEST, cached, credit_headers, json_entry, send
 from frontwatch.errors import InputError
 from frontwatch.geojson import feature_collection, rfc7946
 from frontwatch.providers import ItemQuery, Page, Provider

@@ -10,12 +10,14 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from api import params
-from api.deps import SettingsDep, StoreDep
-from api.heavy import heavy_when
-from api.respond import DATED, ORJSON_OPTS, cached, credit, credit_headers, json_entry
-from api.routes.analysis import TABLE_RESPONSE, FormatQ, _table_entry
-from api.routes.common import (
+from frontwatch import analytics, coverage, dates, lookup
+from frontwatch.analytics import placestatus
+from frontwatch.api import params
+from frontwatch.api.deps import SettingsDep, StoreDep
+from frontwatch.api.heavy import heavy_when
+from frontwatch.api.respond import DATED, ORJSON_OPTS, cached, credit, credit_headers, json_entry
+from frontwatch.api.routes.analysis import TABLE_RESPONSE, FormatQ, _table_entry
+from frontwatch.api.routes.common import (
     DateQ,
     FromQ,
     SourceQ,
@@ -23,8 +25,6 @@ from api.routes.common import (
     place_row,
     source_of,
 )
-from frontwatch import analytics, coverage, dates, lookup
-from frontwatch.analytics import placestatus
 from frontwatch.model import PLACES_CREDIT
 from frontwatch.precision import KM
 from frontwatch.settings import Settings

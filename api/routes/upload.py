@@ -19,11 +19,11 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.responses import Response
 
-from api.heavy import HEAVY
-from api.problems import Problem
-from api.respond import json_entry, send
-from api.routes.common import snapshot_row
 from frontwatch import webhooks
+from frontwatch.api.heavy import HEAVY
+from frontwatch.api.problems import Problem
+from frontwatch.api.respond import json_entry, send
+from frontwatch.api.routes.common import snapshot_row
 from frontwatch.errors import InputError
 from frontwatch.ingest import ImportOptions, parse_date, parse_snapshot, store_snapshot
 from frontwatch.ingest.formats import CHOICES, REGISTRY

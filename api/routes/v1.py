@@ -10,11 +10,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from api import params
-from api.cache import make_entry
-from api.deps import SettingsDep, StoreDep
-from api.heavy import heavy_when
-from api.respond import (
+from frontwatch import coverage, lookup, sources
+from frontwatch.api import params
+from frontwatch.api.cache import make_entry
+from frontwatch.api.deps import SettingsDep, StoreDep
+from frontwatch.api.heavy import heavy_when
+from frontwatch.api.respond import (
     DATED,
     GEOJSON,
     IMMUTABLE,
@@ -24,8 +25,7 @@ from api.respond import (
     credit_headers,
     json_entry,
 )
-from api.routes.common import GEOJSON_RESPONSE, RegionQ, SourceQ, snapshot_row, source_of
-from frontwatch import coverage, lookup, sources
+from frontwatch.api.routes.common import GEOJSON_RESPONSE, RegionQ, SourceQ, snapshot_row, source_of
 from frontwatch.model import SnapshotInfo
 from frontwatch.snapshots import snapshot_geojson
 from frontwatch.sources import attribution

@@ -33,7 +33,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +150,16 @@ class Settings:
     # (cache name, MB) pairs: a tuple keeps Settings hashable
     cache_mb: tuple[tuple[str, float], ...] = field(default_factory=lambda: tuple(
         (name, cache_bytes(name) / 2**20) for name in CACHES))
+
+    def serving(self, workers: int | None = None, host: str | None = None,
+                port: int | None = None) -> Settings:
+        """These settings for `serve` with its command-line values in place: the heavy-job
+        cap shares the cores out between `workers` unless FRONTWATCH_HEAVY_JOBS sets it."""
+        workers = workers or self.workers
+        heavy = self.heavy_jobs if os.environ.get("FRONTWATCH_HEAVY_JOBS") else max(
+            1, cores() // workers)
+        return replace(self, workers=workers, heavy_jobs=heavy, host=host or self.host,
+                       port=port or self.port)
 
     def cache_bounds(self) -> dict[str, int]:
         """Cache name → byte bound."""

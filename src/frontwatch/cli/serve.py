@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import os
+import inspect
+from functools import partial
 from typing import Annotated
 
 import typer
 
 from frontwatch.cli.common import Db, app, err, settings_for, store_for
+from frontwatch.settings import Settings
 
 
 @app.command("serve")
@@ -28,17 +30,37 @@ def serve_cmd(
     (renders, diffs, front lines, uploads: FRONTWATCH_HEAVY_JOBS running, by default the
     cores shared out between the workers, and FRONTWATCH_HEAVY_QUEUE waiting; more get 503
     with Retry-After)."""
-    import uvicorn
-
-    settings = settings_for(db)
-    workers = workers or settings.workers
-    host = host or settings.host
-    port = port or settings.port
-    os.environ["FRONTWATCH_DATABASE_URL"] = settings.database_url
-    os.environ["FRONTWATCH_WORKERS"] = str(workers)  # the workers share the cores out
+    settings = settings_for(db).serving(workers, host, port)
     with store_for(db):
         pass  # create, migrate and bootstrap once before workers start
-    err.print(f"serving {settings.database_url} on http://{host}:{port} with {workers} "
-              f"worker{'s' if workers > 1 else ''}", highlight=False)
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning")
+    err.print(f"serving {settings.database_url} on http://{settings.host}:{settings.port} with "
+              f"{settings.workers} worker{'s' if settings.workers > 1 else ''}", highlight=False)
+    run_server(settings)
+
+
+def run_server(settings: Settings) -> None:
+    """Serve `create_app(settings)` with uvicorn, in `settings.workers` processes.
+
+    The settings travel to the worker processes with the app factory (pickled by uvicorn's
+    process supervisor), not through this process's environment: what `serve` was given is
+    what every worker runs with."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from frontwatch.api.app import create_app
+
+    config = uvicorn.Config(partial(create_app, settings), factory=True, host=settings.host,
+                            port=settings.port, workers=settings.workers, log_level="warning")
+    server = uvicorn.Server(config)
+    try:
+        if settings.workers > 1:
+            # uvicorn < 0.46 takes the target; later versions make it themselves
+            target = ({"target": server.run}
+                      if "target" in inspect.signature(Multiprocess).parameters else {})
+            Multiprocess(config, sockets=[config.bind_socket()], **target).run()
+        else:
+            server.run()
+    except KeyboardInterrupt:
+        return
+    if settings.workers == 1 and not server.started:
+        raise SystemExit(3)  # uvicorn logged why (a port in use, say), as uvicorn.run does
