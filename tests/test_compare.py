@@ -370,6 +370,15 @@ def test_lag_who_showed_a_place_first(tmp_path):
     assert (town["deepstate_date"], town["nzz_date"], town["lag_days"], town["first"],
             town["listed_by"]) == ("2025-01-10", "2025-01-15", 5, "deepstate", "deepstate,nzz")
     assert town["km2"] == pytest.approx(_geod_km2(shapely.Polygon(over)), rel=1e-3)
+    # Which revisions each source's lag read: its baseline on `from` and the ones after.
+    used = {x["source"]: x for x in res["sources"]}
+    assert (used["deepstate"]["revisions"], used["deepstate"]["baseline"],
+            used["deepstate"]["last"]) == (2, "2025-01-01", "2025-01-10")
+    assert (used["nzz"]["revisions"], used["nzz"]["last"]) == (2, "2025-01-15")
+    assert "NZZ" in used["nzz"]["attribution"]
+    # A range before a source's history reports that, not "nothing changed".
+    with pytest.raises(NotFound, match="history starts 2025-01-01"):
+        lag(store, PAIR, "Donetsk Oblast", date(2024, 6, 1), date(2024, 6, 30))
     east = next(p for p in res["pieces"] if p["event"] == "no longer occupied")
     assert (east["deepstate_date"], east["nzz_date"], east["lag_days"]) == (
         "2025-01-10", "2025-01-15", 5)

@@ -94,6 +94,7 @@ def lag(store: SqlStore, sources: tuple[str, str], region: Region | str, start: 
                          f"the {MAX_DAYS} one request follows (every revision of both sources "
                          "is overlaid): split the range")
     a_src, b_src = sources
+    used = [revisions_used(store, s, start, end) for s in sources]
     r = region_of(store, region, end)
     shapely.prepare(r.geometry)
     places = [p for p in store.places(end)
@@ -131,7 +132,8 @@ def lag(store: SqlStore, sources: tuple[str, str], region: Region | str, start: 
         }
     return {"region": r.slug, "region_name": r.name_en, "from": start.isoformat(),
             "to": end.isoformat(), "layer": layer, "places": len(places),
-            "changes_both_showed": len(both), "summary": summary, "rows": rows,
+            "changes_both_showed": len(both), "sources": used, "summary": summary,
+            "rows": rows,
             "min_km2": min_km2, "pieces_summary": piece_summary,
             "pieces": [p for _, p in features], "piece_features": features,
             "note": "lag_days is the second source's date minus the first's: positive when "
@@ -140,6 +142,23 @@ def lag(store: SqlStore, sources: tuple[str, str], region: Region | str, start: 
                     f"one revision to the next, at least {min_km2:g} km²; a source shows it "
                     "on the first revision with at least half of it in (or out of) its layer",
             "attribution": "; ".join(attribution(s) for s in sources)}
+
+
+def revisions_used(store: SqlStore, source: str, start: date, end: date) -> dict[str, Any]:
+    """Which revisions of `source` a lag over [start, end] reads: the one in force on
+    `start` (the baseline) and those dated after it up to `end`; NotFound naming the source
+    when it has none by `end` (a lag of a source without revisions would report nothing
+    as if nothing changed)."""
+    days = [t[:10] for _, t in store.snapshot_times(source)]
+    if not days:
+        raise NotFound(f"no snapshots from source {source!r}", suggestions=store.sources())
+    first, last = start.isoformat(), end.isoformat()
+    read = [d for d in days if first < d <= last]
+    base = max((d for d in days if d <= first), default=None)
+    if base is None and not read:
+        raise NotFound(f"{source} has no revision by {last}: its history starts {days[0]}")
+    return {"source": source, "revisions": len(read) + (base is not None),
+            "baseline": base, "last": (read or [base])[-1], "attribution": attribution(source)}
 
 
 def table_columns(pair: tuple[str, str]) -> list[str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from frontwatch.cli.common import (
@@ -124,10 +125,12 @@ def _print_series(rows: list[dict[str, Any]], doc: dict[str, Any], pair: tuple[s
         w.writerows(rows)
     else:
         t = Table(title=f"{doc['region_name']}: {a} vs {b}, layer {doc['layer']}, "
-                  f"{doc['from']} → {doc['to']} every {doc['step']} day(s)")
+                  f"{doc['from']} → {doc['to']} every {doc['step']} day(s)",
+                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         for col in ("date", f"{a} of", f"{b} of", f"{a} km²", f"{b} km²", "both km²",
-                    "agreement %"):
-            t.add_column(col, justify="right")
+                    "agreement %"):  # whole dates and figures, even in 80 columns
+            t.add_column(col.replace(" ", "\n"), justify="right", no_wrap=True,
+                         min_width=max(len(w) for w in col.split()))
         for r in rows:
             t.add_row(r["date"], r[f"{a}_date"], r[f"{b}_date"], f"{r[f'{a}_km2']:,.1f}",
                       f"{r[f'{b}_km2']:,.1f}", f"{r['both_km2']:,.1f}",
@@ -220,7 +223,9 @@ def lag_cmd(
                   "" if x["lag_days"] is None else str(x["lag_days"]), x["first"])
     out.print(t)
     _print_lead({s: v for s, v in res["pieces_summary"].items() if s in pair}, "piece(s)")
-    err.print(f"[dim]{res['note']}\n{res['attribution']}[/dim]", highlight=False)
+    used = "; ".join(f"{x['source']}: {x['revisions']} revision(s), baseline "
+                     f"{x['baseline'] or 'none'}, last {x['last']}" for x in res["sources"])
+    err.print(f"[dim]{res['note']}\n{used}\n{res['attribution']}[/dim]", highlight=False)
 
 
 def _print_lead(summary: dict[str, Any], what: str) -> None:

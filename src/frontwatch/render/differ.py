@@ -29,8 +29,10 @@ def other_snapshot(store: SqlStore, info: SnapshotInfo, name: str, on, as_of
         raise InputError(f"compare_source={name!r}: unknown source; choose from "
                          f"{', '.join(s for s in known if s != info.source)}")
     if name == info.source:
+        others = [s for s in known if s != info.source]
         raise InputError(f"compare_source={name!r} is the map's own source: name another "
-                         "one, e.g. nzz")
+                         + (f"one ({', '.join(others)})" if others else
+                            "(the store holds no other source)"))
     try:
         return store.resolve(name, on, as_of)
     except NotFound as exc:
