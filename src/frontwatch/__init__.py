@@ -6,7 +6,10 @@ imported lazily so that ``import frontwatch`` stays cheap.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - type checkers see open()'s signature
+    from frontwatch.notebook import open
 
 __all__ = ["open"]
 

@@ -20,12 +20,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NoReturn, TypeAlias
 
 import numpy as np
 import pandas as pd
 import shapely
 from lark.exceptions import LarkError
+from numpy.typing import NDArray
 from pygeofilter import ast, values
 from pygeofilter.backends.evaluator import Evaluator, handle
 
@@ -42,6 +43,9 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
     "=": lambda a, b: a == b, "<>": lambda a, b: a != b, "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
 _MIRROR = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+# What a node evaluates to: a nullable boolean Series, a _Col, a literal or a geometry.
+Value: TypeAlias = Any
+ToCrs84: TypeAlias = Callable[[shapely.Geometry], shapely.Geometry]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +88,7 @@ def parse(text: str, lang: str | None = None, name: str = "filter") -> ast.Node:
     if len(text) > MAX_FILTER_CHARS:
         raise InputError(f"{name}: longer than {MAX_FILTER_CHARS} characters")
     try:
-        node = (parse_text(text) if lang == "cql2-text"
+        node = (parse_text(text) if lang == "cql2-text"  # type: ignore[no-untyped-call]
                 else parse_json(_standard_json(json.loads(text))))
     except (LarkError, ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
         raise InputError(f"{name}={_short(text)}: not valid {lang}: {_reason(exc)}") from None
@@ -115,8 +119,8 @@ def column(props: Sequence[dict[str, Any]], q: Queryable) -> pd.Series:
 
 
 def mask(node: ast.Node, props: Sequence[dict[str, Any]], geoms: Sequence[Any],
-         queryables: Sequence[Queryable], *, to_crs84: Callable | None = None,
-         name: str = "filter") -> np.ndarray:
+         queryables: Sequence[Queryable], *, to_crs84: ToCrs84 | None = None,
+         name: str = "filter") -> NDArray[np.bool_]:
     """Which rows match: a boolean array as long as `props`. `geoms` are the rows' lon/lat
     geometries; `to_crs84` maps a literal geometry of the filter's CRS (`filter-crs`) to
     lon/lat."""
@@ -239,7 +243,8 @@ class _Col:
 
 
 class _Table:
-    def __init__(self, props, geoms, queryables: dict[str, Queryable], name: str):
+    def __init__(self, props: Sequence[dict[str, Any]], geoms: Sequence[Any],
+                 queryables: dict[str, Queryable], name: str):
         self.props, self.geoms, self.queryables, self.name = props, geoms, queryables, name
         self._cols: dict[str, _Col] = {}
 
@@ -255,7 +260,7 @@ class _Table:
             self._cols[prop] = _Col(q, self._typed(q))
         return self._cols[prop]
 
-    def _typed(self, q: Queryable):
+    def _typed(self, q: Queryable) -> pd.Series | NDArray[np.object_]:
         if q.type == "geometry":
             return np.asarray(self.geoms, dtype=object)
         return column(self.props, q)
@@ -288,49 +293,49 @@ def _compatible(q: Queryable, value: Any) -> Any:
 class _Eval(Evaluator):
     """Evaluates to pandas nullable booleans (Kleene logic), _Col or plain literals."""
 
-    def __init__(self, table: _Table, to_crs84: Callable, name: str):
+    def __init__(self, table: _Table, to_crs84: ToCrs84, name: str):
         self.table, self.to_crs84, self.name = table, to_crs84, name
 
-    def adopt(self, node, *sub_args):
+    def adopt(self, node: ast.AstType, *sub_args: Value) -> NoReturn:
         what = getattr(node, "op", None)
         label = getattr(what, "value", None) or type(node).__name__
         raise InputError(f"{self.name}: the operator {label} is not supported here "
                          "(see /conformance)")
 
-    def _fail(self, why: str):
+    def _fail(self, why: str) -> NoReturn:
         raise InputError(f"{self.name}: {why}")
 
     @handle(ast.Attribute)
-    def attribute(self, node):
+    def attribute(self, node: ast.Attribute) -> _Col:
         return self.table.column(node.name)
 
     @handle(*values.LITERALS)
-    def literal(self, node):
+    def literal(self, node: Value) -> Value:
         return node
 
     @handle(values.Geometry)
-    def geometry(self, node):
+    def geometry(self, node: values.Geometry) -> shapely.Geometry:
         try:
             return self.to_crs84(shapely.geometry.shape(node.geometry))
         except (ValueError, TypeError, AttributeError, shapely.errors.ShapelyError) as exc:
             return self._fail(f"invalid geometry literal: {exc}")
 
     @handle(values.Envelope)
-    def envelope(self, node):
+    def envelope(self, node: values.Envelope) -> shapely.Geometry:
         return self.to_crs84(shapely.box(min(node.x1, node.x2), min(node.y1, node.y2),
                                          max(node.x1, node.x2), max(node.y1, node.y2)))
 
     @handle(ast.Not)
-    def not_(self, node, sub):
+    def not_(self, node: ast.Not, sub: Value) -> pd.Series:
         return ~self._predicate(sub)
 
     @handle(ast.And, ast.Or)
-    def combination(self, node, lhs, rhs):
+    def combination(self, node: ast.Combination, lhs: Value, rhs: Value) -> pd.Series:
         a, b = self._predicate(lhs), self._predicate(rhs)
         return (a & b) if node.op.value == "AND" else (a | b)
 
     @handle(ast.Comparison, subclasses=True)
-    def comparison(self, node, lhs, rhs):
+    def comparison(self, node: ast.Comparison, lhs: Value, rhs: Value) -> pd.Series | bool:
         op = node.op.value
         if not isinstance(lhs, _Col) and isinstance(rhs, _Col):
             lhs, rhs, op = rhs, lhs, _MIRROR[op]
@@ -350,21 +355,21 @@ class _Eval(Evaluator):
         return self._known(_OPS[op](lhs.values, other), lhs.values, other)
 
     @handle(ast.Between)
-    def between(self, node, lhs, low, high):
+    def between(self, node: ast.Between, lhs: Value, low: Value, high: Value) -> pd.Series:
         col = self._column(lhs, "BETWEEN")
         lo, hi = self._value(col.q, low), self._value(col.q, high)
         out = self._known((col.values >= lo) & (col.values <= hi), col.values)
         return ~out if node.not_ else out
 
     @handle(ast.In)
-    def in_(self, node, lhs, *options):
+    def in_(self, node: ast.In, lhs: Value, *options: Value) -> pd.Series:
         col = self._column(lhs, "IN")
         vals = [self._value(col.q, v) for v in options]
         out = self._known(col.values.isin(vals).astype("boolean"), col.values)
         return ~out if node.not_ else out
 
     @handle(ast.Like)
-    def like(self, node, lhs):
+    def like(self, node: ast.Like, lhs: Value) -> pd.Series:
         col = self._column(lhs, "LIKE")
         if col.q.type != "string":
             self._fail(f"LIKE needs a string property; {col.q.name!r} is {col.q.type}")
@@ -377,13 +382,13 @@ class _Eval(Evaluator):
         return ~out if node.not_ else out
 
     @handle(ast.IsNull)
-    def null(self, node, lhs):
+    def null(self, node: ast.IsNull, lhs: Value) -> pd.Series:
         col = self._column(lhs, "IS NULL")
         out = pd.Series(pd.isna(col.values), dtype="boolean")
         return ~out if node.not_ else out
 
     @handle(ast.Function)
-    def function(self, node, *args):
+    def function(self, node: ast.Function, *args: Value) -> Value:
         fname = node.name.lower()
         if fname == "bbox" and len(args) in (4, 6):  # cql2-text BBOX(minx, miny, maxx, maxy)
             box = args if len(args) == 4 else (args[0], args[1], args[3], args[4])
@@ -400,7 +405,8 @@ class _Eval(Evaluator):
         return self._fail(f"unknown function {node.name!r}")
 
     @handle(ast.SpatialComparisonPredicate, subclasses=True)
-    def spatial(self, node, lhs, rhs):
+    def spatial(self, node: ast.SpatialComparisonPredicate, lhs: Value, rhs: Value
+                ) -> pd.Series:
         if not isinstance(lhs, _Col) and isinstance(rhs, _Col):
             if node.op.name in ("CONTAINS", "WITHIN"):  # A within B = B contains A
                 node_op = "WITHIN" if node.op.name == "CONTAINS" else "CONTAINS"
@@ -421,16 +427,17 @@ class _Eval(Evaluator):
             hit[present] = _SPATIAL[node_op](geoms[present], rhs)
         return pd.Series(hit, dtype="boolean").mask(~present)
 
-    def _predicate(self, value):
+    def _predicate(self, value: Value) -> pd.Series:
         if isinstance(value, bool | np.bool_):
             return pd.Series(np.full(len(self.table.props), bool(value)), dtype="boolean")
         if isinstance(value, _Col) and value.q.type == "boolean":
-            return value.values
+            column: pd.Series = value.values  # a boolean property's nullable Series
+            return column
         if not isinstance(value, pd.Series):
             self._fail(f"{value!r} is not a predicate")
         return value
 
-    def _column(self, value, op: str) -> _Col:
+    def _column(self, value: Value, op: str) -> _Col:
         if not isinstance(value, _Col):
             self._fail(f"{op} needs a property on its left")
         return self._scalar(value)
@@ -449,7 +456,7 @@ class _Eval(Evaluator):
             return self._fail(str(exc))
 
     @staticmethod
-    def _known(result, *operands) -> pd.Series:
+    def _known(result: Value, *operands: Value) -> pd.Series:
         """Kleene logic: unknown (NA) wherever an operand is null."""
         out = pd.Series(result, dtype="boolean")
         for o in operands:

@@ -9,11 +9,13 @@ CRS only reaches ~1e-6 and UTM ~1e-3.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from typing import TypeAlias, TypeVar, overload
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from pyproj import Geod, Transformer
 from shapely.geometry.base import BaseGeometry
 
@@ -24,6 +26,12 @@ UKRAINE_BOUNDS = (21.5, 43.8, 41.0, 52.8)
 WGS84 = Geod(ellps="WGS84")
 EMPTY = shapely.MultiPolygon()
 
+GeometryArray: TypeAlias = NDArray[np.object_]  # shapely geometries (None allowed)
+# What the vectorized functions take: one geometry or None, a sequence or an array of them.
+Geometries: TypeAlias = BaseGeometry | Sequence[BaseGeometry | None] | GeometryArray | None
+Bounds: TypeAlias = tuple[float, float, float, float]  # minx, miny, maxx, maxy
+GeomT = TypeVar("GeomT", bound=BaseGeometry | None)
+
 
 @lru_cache(maxsize=4)
 def _transformer(inverse: bool = False) -> Transformer:
@@ -31,19 +39,38 @@ def _transformer(inverse: bool = False) -> Transformer:
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
-def to_equal_area(geoms):
+def _projection(inverse: bool) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
+    tr = _transformer(inverse)
+
+    def project(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+
+    return project
+
+
+@overload
+def to_equal_area(geoms: GeomT) -> GeomT: ...
+@overload
+def to_equal_area(geoms: Sequence[BaseGeometry | None] | GeometryArray) -> GeometryArray: ...
+def to_equal_area(geoms: Geometries) -> BaseGeometry | GeometryArray | None:
     """Project lon/lat geometries (scalar or array) to the theatre's equal-area plane (metres)."""
-    tr = _transformer()
-    return shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    return shapely.transform(geoms, _projection(False))
 
 
-def from_equal_area(geoms):
+@overload
+def from_equal_area(geoms: GeomT) -> GeomT: ...
+@overload
+def from_equal_area(geoms: Sequence[BaseGeometry | None] | GeometryArray) -> GeometryArray: ...
+def from_equal_area(geoms: Geometries) -> BaseGeometry | GeometryArray | None:
     """Inverse of :func:`to_equal_area`."""
-    tr = _transformer(True)
-    return shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    return shapely.transform(geoms, _projection(True))
 
 
-def area_km2(geoms) -> np.ndarray | float:
+@overload
+def area_km2(geoms: BaseGeometry | None) -> float: ...
+@overload
+def area_km2(geoms: Sequence[BaseGeometry | None] | GeometryArray) -> NDArray[np.float64]: ...
+def area_km2(geoms: Geometries) -> NDArray[np.float64] | float:
     """Area in km² of lon/lat geometries, vectorized; None/empty count as 0.
 
     Parameters
@@ -115,9 +142,9 @@ def polygons_of(geom: BaseGeometry | None) -> list[shapely.Polygon]:
     """The polygonal parts of any geometry (collections included), as a flat list."""
     if geom is None or geom.is_empty:
         return []
-    if geom.geom_type == "Polygon":
+    if isinstance(geom, shapely.Polygon):
         return [geom]
-    if geom.geom_type in ("MultiPolygon", "GeometryCollection"):
+    if isinstance(geom, shapely.MultiPolygon | shapely.GeometryCollection):
         out: list[shapely.Polygon] = []
         for part in geom.geoms:
             out.extend(polygons_of(part))
@@ -132,7 +159,7 @@ def polygonal(geom: BaseGeometry | None) -> shapely.MultiPolygon:
     >>> polygonal(shapely.GeometryCollection([shapely.box(0, 0, 1, 1), shapely.Point(5, 5)])).wkt
     'MULTIPOLYGON (((1 0, 1 1, 0 1, 0 0, 1 0)))'
     """
-    if geom is not None and geom.geom_type == "MultiPolygon":
+    if isinstance(geom, shapely.MultiPolygon):
         return geom
     parts = polygons_of(geom)
     if not parts:
@@ -159,22 +186,29 @@ def union(geoms: Iterable[BaseGeometry]) -> shapely.MultiPolygon:
     return polygonal(shapely.union_all(items))
 
 
-def looks_swapped(bounds: tuple[float, float, float, float]) -> bool:
+def looks_swapped(bounds: Bounds) -> bool:
     """True when a lon/lat extent only fits Ukraine once x and y are exchanged."""
     minx, miny, maxx, maxy = bounds
     return not _overlaps(bounds, UKRAINE_BOUNDS) and _overlaps((miny, minx, maxy, maxx),
                                                                UKRAINE_BOUNDS)
 
 
-def within_ukraine_extent(bounds: tuple[float, float, float, float]) -> bool:
+def within_ukraine_extent(bounds: Bounds) -> bool:
     return _overlaps(bounds, UKRAINE_BOUNDS)
 
 
-def _overlaps(a, b) -> bool:
+def _overlaps(a: Bounds, b: Bounds) -> bool:
     return not (a[2] < b[0] or a[0] > b[2] or a[3] < b[1] or a[1] > b[3])
 
 
-def publishable(geoms, decimals: int = 6):
+@overload
+def publishable(geoms: None, decimals: int = 6) -> None: ...
+@overload
+def publishable(geoms: BaseGeometry, decimals: int = 6) -> BaseGeometry: ...
+@overload
+def publishable(geoms: Sequence[BaseGeometry | None] | GeometryArray, decimals: int = 6
+                ) -> GeometryArray: ...
+def publishable(geoms: Geometries, decimals: int = 6) -> BaseGeometry | GeometryArray | None:
     """What every writer hands out (GeoJSON, map layers, exports): the geometry snapped to a
     grid of 10^-decimals degree (6 decimals ≈ 10 cm, RFC 7946's advice), valid by OGC
     simple features (`shapely.is_valid`) *after* that rounding, and with polygon shells

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, TypedDict, overload
 
 import geopandas as gpd
 import pandas as pd
@@ -28,35 +28,16 @@ import pandas as pd
 from frontwatch import analytics, dates
 from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's hooks)
 from frontwatch.analytics.common import region_of, snapshot_on, source_of
+from frontwatch.analytics.results import AreaFigures, PlaceChange, PlaceNearFront, StatusPeriod
+from frontwatch.dates import iso
 from frontwatch.errors import NotFound
 from frontwatch.snapshots import features
 from frontwatch.store import SqlStore, open_store
-from frontwatch.store.base import iso
 
 When = date | str
 
-__all__ = ["AreaFigures", "Frontwatch", "PlaceChange", "SnapshotRef", "open"]
-
-
-class AreaFigures(TypedDict):
-    """One region on one date (:meth:`Frontwatch.area`). Areas in km², shares in %."""
-
-    region: str  # slug
-    region_name: str
-    source: str
-    date: str  # the date asked for, YYYY-MM-DD
-    snapshot_id: int
-    valid_at: str  # the snapshot shown, ISO 8601 UTC ("…Z")
-    region_km2: float
-    occupied_km2: float
-    contested_km2: float
-    ukrainian_km2: float
-    occupied_pct: float
-    contested_pct: float
-    ukrainian_pct: float
-    attribution: str
-    data_through: str  # the source's newest snapshot, ISO 8601 UTC
-    stale_days: int  # days the date lies past data_through (0 when it does not)
+__all__ = ["AreaFigures", "Frontwatch", "PlaceChange", "PlaceNearFront", "SnapshotRef",
+           "StatusPeriod", "open"]
 
 
 class SnapshotRef(TypedDict):
@@ -67,17 +48,10 @@ class SnapshotRef(TypedDict):
     valid_at: str  # ISO 8601 UTC ("…Z")
 
 
-class PlaceChange(TypedDict):
-    """A settlement whose status differs between a diff's two dates."""
-
-    slug: str
-    name: str
-    name_uk: str
-    before: str  # occupied | contested | ukrainian
-    after: str
-    population: int
-
-
+@overload
+def _day(value: When, what: str = "date") -> date: ...
+@overload
+def _day(value: None, what: str = "date") -> None: ...
 def _day(value: When | None, what: str = "date") -> date | None:
     if value is None or isinstance(value, date):
         return value
@@ -155,7 +129,7 @@ class Frontwatch:
 
         Raises NotFound (unknown region/source, a date before the history) or InputError.
         """
-        return analytics.area(self.store, region, _day(on), source)  # type: ignore[return-value]
+        return analytics.area(self.store, region, _day(on), source)
 
     def diff(self, region: str | None, d1: When, d2: When, source: str | None = None
              ) -> gpd.GeoDataFrame:
@@ -198,8 +172,9 @@ class Frontwatch:
     def frontline(self, on: When, source: str | None = None) -> gpd.GeoDataFrame:
         """The front line on a date: one row, ``date`` datetime64[ns], ``length_km``
         (geodesic km on WGS84), a (Multi)LineString geometry in EPSG:4326."""
-        line, km = analytics.frontline(self.store, _day(on), source)
-        when = pd.to_datetime([_day(on)]).astype("datetime64[ns]")
+        day = _day(on)
+        line, km = analytics.frontline(self.store, day, source)
+        when = pd.to_datetime([day]).astype("datetime64[ns]")
         return gpd.GeoDataFrame({"date": when, "length_km": [km]},
                                 geometry=[line], crs="EPSG:4326")
 

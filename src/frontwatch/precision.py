@@ -44,8 +44,9 @@ def round_table(frame: pd.DataFrame) -> pd.DataFrame:
     for col in frame.columns:  # numpy per column: pandas' per-column assignment costs ~ms
         values, dec = frame[col], decimals_for(str(col))
         if dec is not None and pd.api.types.is_float_dtype(values):
-            values = np.round(values.to_numpy(), dec) + 0.0  # + 0.0: never write "-0.0"
-        cols[col] = values
+            cols[col] = np.round(values.to_numpy(), dec) + 0.0  # + 0.0: never write "-0.0"
+        else:
+            cols[col] = values
     out = pd.DataFrame(cols, index=frame.index, columns=frame.columns)
     geopandas = sys.modules.get("geopandas")  # a GeoDataFrame stays one (geometry, CRS)
     if geopandas is not None and isinstance(frame, geopandas.GeoDataFrame):

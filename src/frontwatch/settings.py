@@ -33,9 +33,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from platformdirs import user_data_dir
 
@@ -72,12 +72,14 @@ def cache_bytes(name: str) -> int:
     return int(float(os.environ.get(var) or default) * 2**20)
 
 
-def _number_env(name: str, default: float, kind: type = float, zero: bool = False) -> Any:
+def _number_env(name: str, default: float, kind: Callable[[str], float] = float,
+                zero: bool = False) -> float:
     """A number setting: a clear error naming the variable for anything that is not a
     positive number (a negative timeout or a typo must not surface as a traceback)."""
     text = os.environ.get(name)
     if not text:
         return default
+    value: float | None
     try:
         value = kind(text)
     except ValueError:
@@ -90,7 +92,7 @@ def _number_env(name: str, default: float, kind: type = float, zero: bool = Fals
 
 
 def _int_env(name: str, default: int, zero: bool = False) -> int:
-    return _number_env(name, default, int, zero)
+    return int(_number_env(name, default, int, zero))  # int already: int() tells mypy
 
 
 def debug_enabled() -> bool:

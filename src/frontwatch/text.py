@@ -24,7 +24,7 @@ def romanize(text: str) -> str:
     >>> romanize("Запоріжжя"), romanize("Юрівка"), romanize("Згурівка")
     ('Zaporizhzhia', 'Yurivka', 'Zghurivka')
     """
-    out = []
+    out: list[str] = []
     prev_letter = False
     for ch in text:
         low = ch.lower()

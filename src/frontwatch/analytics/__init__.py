@@ -18,7 +18,9 @@ that ``import frontwatch.analytics`` stays cheap:
 - :mod:`.compare` — `compare`, `compare_series`: two sources on a named layer (since-2022 by
   default), km² by each, by both, by one, agreement; :mod:`.pairs` precomputes the series;
 - :mod:`.check` — `check`: where a source is unreliable (import notes, area jumps, front-line
-  length outliers), behind `frontwatch check`.
+  length outliers), behind `frontwatch check`;
+- :mod:`.results` — the TypedDicts the functions return (`AreaFigures`, `PlaceChange`,
+  `StatusPeriod`, `PlaceNearFront`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and readers only
         places_in_region,
         places_near_front,
     )
+    from frontwatch.analytics.results import (
+        AreaFigures,
+        PlaceChange,
+        PlaceNearFront,
+        StatusPeriod,
+    )
 
 _EXPORTS = {
     "area": "areas", "series": "areas", "rebuild": "areas",
@@ -48,10 +56,13 @@ _EXPORTS = {
     "place_status": "places", "place_timeline": "places",
     "distance_to_front_km": "places", "distance_series": "places",
     "places_near_front": "places", "places_in_region": "places",
+    "AreaFigures": "results", "PlaceChange": "results", "PlaceNearFront": "results",
+    "StatusPeriod": "results",
 }
 
 __all__ = [
-    "CHANGES", "DiffResult", "area", "changelog", "diff", "distance_series",
+    "CHANGES", "AreaFigures", "DiffResult", "PlaceChange", "PlaceNearFront", "StatusPeriod",
+    "area", "changelog", "diff", "distance_series",
     "distance_to_front_km", "frontline", "frontline_series", "place_status", "place_timeline",
     "places_in_region", "places_near_front", "rebuild", "series",
 ]

@@ -11,14 +11,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from frontwatch import coverage, dates, memo
 from frontwatch.analytics.common import region_of, source_of
 from frontwatch.analytics.incremental import RegionSet
+from frontwatch.analytics.results import AreaFigures
 from frontwatch.dates import iso
 from frontwatch.errors import InputError, NotFound
 from frontwatch.model import CONTROL_STATUSES, Region, SnapshotInfo
@@ -40,13 +43,31 @@ SERIES_COLUMNS = [
 
 
 
-def area(store: SqlStore, region: Region | str, on: date, source: str | None = None) -> dict:
+def area(store: SqlStore, region: Region | str, on: date, source: str | None = None
+         ) -> AreaFigures:
     """km² and % of `region` occupied, contested and Ukrainian-held on a date.
 
-    Keys: region, region_name, source, date, snapshot_id, valid_at, region_km2, occupied_km2,
-    contested_km2, ukrainian_km2, occupied_pct, contested_pct, ukrainian_pct, attribution,
-    data_through and stale_days (a date after the newest snapshot gets that snapshot's state,
-    see frontwatch.dates)."""
+    Parameters
+    ----------
+    store : SqlStore
+    region : Region or str
+        a region, or its name (English or Ukrainian), KATOTTG code or slug.
+    on : datetime.date
+        a date after the newest snapshot gets that snapshot's state, with ``stale_days``.
+    source : str, optional
+        None: the store's default source.
+
+    Returns
+    -------
+    AreaFigures
+        geodesic km² on WGS84 from the precomputed stats table, % of the region, the
+        snapshot shown and the source's attribution.
+
+    Raises
+    ------
+    NotFound
+        an unknown region or source, or a date before the source's history.
+    """
     src = source_of(store, source)
     fresh = coverage.freshness(store, src, on)
     day = on - timedelta(days=fresh["stale_days"])  # the newest snapshot's day when past it
@@ -54,14 +75,16 @@ def area(store: SqlStore, region: Region | str, on: date, source: str | None = N
     row = df.iloc[0]
     r = region_of(store, region, day)
     info = store.snapshot(int(row["snapshot_id"]))
-    out = {"region": r.slug, "region_name": r.name_en, "source": src, "date": on.isoformat(),
-           "snapshot_id": info.id,
-           "valid_at": iso(info.valid_at)}
-    for col in ("region_km2", "occupied_km2", "contested_km2", "ukrainian_km2",
-                "occupied_pct", "contested_pct", "ukrainian_pct"):
-        out[col] = float(row[col])
-    out["attribution"] = attribution(src)
-    return {**out, **fresh}
+    return {"region": r.slug, "region_name": r.name_en, "source": src, "date": on.isoformat(),
+            "snapshot_id": info.id, "valid_at": iso(info.valid_at),
+            "region_km2": float(row["region_km2"]), "occupied_km2": float(row["occupied_km2"]),
+            "contested_km2": float(row["contested_km2"]),
+            "ukrainian_km2": float(row["ukrainian_km2"]),
+            "occupied_pct": float(row["occupied_pct"]),
+            "contested_pct": float(row["contested_pct"]),
+            "ukrainian_pct": float(row["ukrainian_pct"]),
+            "attribution": attribution(src),
+            "data_through": fresh["data_through"], "stale_days": fresh["stale_days"]}
 
 
 def series(store: SqlStore, region: Region | str, start: date, end: date,
@@ -165,7 +188,7 @@ def region_set(store: SqlStore, only: set[int] | None = None) -> RegionSet:
     return rs
 
 
-def _layers(store: SqlStore, ids: Sequence[int], status: str) -> list:
+def _layers(store: SqlStore, ids: Sequence[int], status: str) -> list[BaseGeometry]:
     wkb = store.layers_wkb(ids, status)
     empty = shapely.MultiPolygon()
     return [shapely.from_wkb(wkb[i]) if i in wkb else empty for i in ids]
@@ -213,8 +236,9 @@ def on_snapshot(store: SqlStore, info: SnapshotInfo) -> None:
         return
     prev = store.stats_previous(info)
     have = store.stats_of_snapshot(prev.id) if prev else {}
-    rows = [have.get(int(r)) for r in regions.ids]
-    if prev is None or any(r is None for r in rows) or rows[0][2] + 1 >= ANCHOR_EVERY:
+    got = [have.get(int(r)) for r in regions.ids]
+    rows = [r for r in got if r is not None]
+    if prev is None or len(rows) < len(got) or rows[0][2] + 1 >= ANCHOR_EVERY:
         steps = 0
         current = {st: regions.full_km2(store.layer(info.id, st)) for st in CONTROL_STATUSES}
     else:
@@ -239,7 +263,7 @@ def on_regions(store: SqlStore, progress: Callable[[int], None] | None = None) -
 
 
 def rebuild(store: SqlStore, source: str | None = None,
-            progress: Callable[[int], None] | None = None) -> dict:
+            progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Recompute the whole stats table (or one source's part) in one transaction.
 
     Returns {"sources", "snapshots", "regions", "rows", "max_drift"}."""

@@ -100,7 +100,8 @@ class _Layers:
     """Layers of the last few revisions read, decoded once (a chain reads each twice)."""
 
     def __init__(self, store: SqlStore, keep: int = 4) -> None:
-        self.store, self.keep, self.cache = store, keep, {}
+        self.store, self.keep = store, keep
+        self.cache: dict[int, dict[str, Any]] = {}  # snapshot id → status → layer
 
     def __call__(self, info: SnapshotInfo) -> dict[str, Any]:
         if info.id not in self.cache:
@@ -113,8 +114,10 @@ class _Layers:
 def _put(store: SqlStore, regions: RegionSet, snap: SnapshotInfo, base: SnapshotInfo,
          layers: _Layers) -> None:
     km2 = changes_km2(regions, layers(base), layers(snap))
-    store.put_region_changes([(snap.id, int(rid), base.id, *map(float, row))
-                              for rid, row in zip(regions.ids, km2)])
+    store.put_region_changes([(snap.id, int(rid), base.id, float(gained_occ), float(lost_occ),
+                               float(gained_cont), float(lost_cont))
+                              for rid, (gained_occ, lost_occ, gained_cont, lost_cont)
+                              in zip(regions.ids, km2)])
 
 
 def _base(store: SqlStore, info: SnapshotInfo) -> SnapshotInfo | None:

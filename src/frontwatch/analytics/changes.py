@@ -10,14 +10,17 @@ from typing import Any
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
 
 from frontwatch import geometry
 from frontwatch.analytics.common import region_of, source_of
 from frontwatch.analytics.geo import NearestPlaces, describe, point_status
 from frontwatch.analytics.incremental import changed_pieces
+from frontwatch.analytics.results import PlaceChange
 from frontwatch.dates import iso
 from frontwatch.errors import InputError
-from frontwatch.model import CONTROL_STATUSES, Region, SnapshotInfo
+from frontwatch.model import CONTROL_STATUSES, Place, Region, SnapshotInfo
 from frontwatch.oblasts import THEATRE
 from frontwatch.precision import KM, KM2
 from frontwatch.sources import attribution
@@ -34,11 +37,11 @@ class DiffResult:
     `nearest_place` (slug), `place_name`, `direction` (compass point from the place),
     `distance_km`, `description` ("12.4 km² west of Toretsk"), `rank` (1 = largest).
     summary: region, source, dates, snapshot ids, totals per change and net occupied km².
-    places_changed: {slug, name, before, after} for places whose status differs."""
+    places_changed: :class:`PlaceChange` documents, for places whose status differs."""
 
     features: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
-    places_changed: list[dict[str, Any]] = field(default_factory=list)
+    places_changed: list[PlaceChange] = field(default_factory=list)
 
     def to_geojson(self) -> bytes:
         """A FeatureCollection with a `change` property per feature and the summary."""
@@ -48,7 +51,7 @@ class DiffResult:
                                                   "places_changed": self.places_changed})
 
 
-def region_pieces(pieces: np.ndarray, region) -> np.ndarray:
+def region_pieces(pieces: np.ndarray, region: BaseGeometry) -> np.ndarray:
     """The polygonal parts of `pieces` inside `region` (whole pieces need no overlay)."""
     if not len(pieces):
         return pieces
@@ -61,7 +64,7 @@ def region_pieces(pieces: np.ndarray, region) -> np.ndarray:
     return np.asarray(out, dtype=object)
 
 
-def describe_pieces(groups: dict[str, np.ndarray], key: str, places: list,
+def describe_pieces(groups: dict[str, np.ndarray], key: str, places: list[Place],
                     min_km2: float) -> tuple[list[tuple[Any, dict[str, Any]]], dict[str, float]]:
     """Features for labelled polygon pieces, largest first: properties `key` (the group's
     label), `km2`, `nearest_place`, `place_name`, `direction`, `distance_km`, `description`
@@ -95,7 +98,7 @@ def describe_pieces(groups: dict[str, np.ndarray], key: str, places: list,
     return features, totals
 
 
-def changes_between(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo, region
+def changes_between(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo, region: BaseGeometry
                     ) -> dict[str, np.ndarray]:
     """change name → polygons inside `region` gained/lost by each status from a to b."""
     out = {}
@@ -137,8 +140,8 @@ def diff(store: SqlStore, region: Region | str | None, d1: date, d2: date,
     return DiffResult(features, summary, places_changed(store, a, b, r.geometry, places))
 
 
-def places_changed(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo, region, places
-                   ) -> list[dict[str, Any]]:
+def places_changed(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo, region: BaseGeometry,
+                   places: list[Place]) -> list[PlaceChange]:
     """Places inside `region` whose status differs between two revisions: read from the
     place-status table (:mod:`.placestatus`: outlines by majority, points by their layer);
     from the points' layers where the table does not cover the revisions yet."""
@@ -152,9 +155,10 @@ def places_changed(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo, region, pl
     inside = shapely.intersects_xy(region, lon, lat)
     table = statuses_between(store, a, b)
     if table is not None:
-        pairs = [table.get(p.slug, (None, None)) for p in places]
-        before = [x for x, _ in pairs]
-        after = [y for _, y in pairs]
+        pairs: list[tuple[str | None, str | None]] = [
+            table.get(p.slug, (None, None)) for p in places]
+        before: list[str | None] | NDArray[np.object_] = [x for x, _ in pairs]
+        after: list[str | None] | NDArray[np.object_] = [y for _, y in pairs]
     else:
         before = point_status(store.layer(a.id, "occupied"), store.layer(a.id, "contested"),
                               lon, lat)

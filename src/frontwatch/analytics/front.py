@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from frontwatch import coverage, dates, geometry, memo
 from frontwatch.analytics.common import source_of, version_ids
@@ -113,7 +114,7 @@ def _line(store: SqlStore, info: SnapshotInfo, theatre: Any, theatre_wkb: bytes
     return line, geometry.geodesic_length_km(line)
 
 
-def _fill_seams(geom) -> Any:
+def _fill_seams(geom: BaseGeometry) -> shapely.MultiPolygon:
     """`geom` without its holes smaller than SEAM_HOLE_KM2 (all holes measured at once)."""
     polys = geometry.polygons_of(geom)
     rings = [list(p.interiors) for p in polys]

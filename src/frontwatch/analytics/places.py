@@ -8,12 +8,14 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
 
 from frontwatch import coverage, dates
 from frontwatch.analytics import placestatus
 from frontwatch.analytics.common import place_of, region_of, source_of
 from frontwatch.analytics.front import line_of
 from frontwatch.analytics.geo import distances_km, point_status
+from frontwatch.analytics.results import PlaceNearFront, StatusPeriod
 from frontwatch.errors import InputError, NotFound
 from frontwatch.model import DERIVED_UKRAINIAN, Place, Region, SnapshotInfo
 from frontwatch.oblasts import GROUPS, THEATRE
@@ -52,7 +54,8 @@ def place_status(store: SqlStore, place: Place | str, on: date, source: str | No
 
 
 def place_timeline(store: SqlStore, place: Place | str, start: date | None = None,
-                   end: date | None = None, source: str | None = None) -> list[dict]:
+                   end: date | None = None, source: str | None = None
+                   ) -> list[StatusPeriod]:
     """Periods of constant status: [{status, start, end (None = still), days}], oldest first.
 
     A period starts on the date of the first revision showing the new status; `end` is the
@@ -66,17 +69,17 @@ def place_timeline(store: SqlStore, place: Place | str, start: date | None = Non
             snaps.insert(0, store.resolve(src, start))
     if not snaps:
         raise NotFound(f"no {src!r} snapshots between {start} and {end}")
-    by_day = {}
+    by_day: dict[date, SnapshotInfo] = {}
     for s in snaps:
         by_day[s.date] = s  # each day's last revision
-    periods: list[dict] = []
+    periods: list[StatusPeriod] = []
     for day, status in _statuses(store, p, src, by_day):
         day = max(day, start) if start else day
         if periods and periods[-1]["status"] == status:
             continue
         if periods:
             periods[-1]["end"] = day - timedelta(days=1)
-        periods.append({"status": status, "start": day, "end": None})
+        periods.append({"status": status, "start": day, "end": None, "days": 0})  # days: below
     if periods and end is not None:
         periods[-1]["end"] = end
     for per in periods:
@@ -133,7 +136,7 @@ def distance_series(store: SqlStore, place: Place | str, start: date, end: date,
 
 
 def places_near_front(store: SqlStore, km: float, on: date, source: str | None = None
-                      ) -> list[dict]:
+                      ) -> list[PlaceNearFront]:
     """Places within `km` of the front line on a date, nearest first:
     [{slug, name_en, name_uk, lon, lat, population, status, distance_km}]."""
     if not km >= 0:
@@ -149,12 +152,14 @@ def places_near_front(store: SqlStore, km: float, on: date, source: str | None =
     dist = distances_km(line, lon, lat)
     if placestatus.covers(store, src):  # the table: outlines decide by majority
         table = placestatus.status_on(store, on, source=src)
-        status = [table.get(p.slug, (DERIVED_UKRAINIAN,))[0] for p in places]
+        status: list[str] | NDArray[np.object_] = [
+            table.get(p.slug, (DERIVED_UKRAINIAN,))[0] for p in places]
     else:
         status = point_status(store.layer(info.id, "occupied"),
                               store.layer(info.id, "contested"), lon, lat)
-    out = [{"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk, "lon": p.lon,
-            "lat": p.lat, "population": p.population, "status": str(st),
-            "distance_km": round(float(d), 2)}
-           for p, d, st in zip(places, dist, status) if d <= km]
+    out: list[PlaceNearFront] = [
+        {"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk, "lon": p.lon,
+         "lat": p.lat, "population": p.population, "status": str(st),
+         "distance_km": round(float(d), 2)}
+        for p, d, st in zip(places, dist, status) if d <= km]
     return sorted(out, key=lambda r: r["distance_km"])
