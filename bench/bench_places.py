@@ -65,6 +65,19 @@ def from_geometry(store):
     return out
 
 
+def status_on_times(store, source: str, day: date, repeat: int) -> tuple[float, float]:
+    """Median seconds to read every place's status on `day` from the table, and to compute
+    it from the points in the revision's layers."""
+    info = store.resolve(source, day)
+    places = store.places()
+    lon = np.array([p.lon for p in places])
+    lat = np.array([p.lat for p in places])
+    t_table = median_seconds(lambda: placestatus.status_on(store, day, source=source), repeat)
+    t_geom = median_seconds(lambda: point_status(
+        store.layer(info.id, "occupied"), store.layer(info.id, "contested"), lon, lat), repeat)
+    return t_table, t_geom
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeat", type=int, default=5)
@@ -88,24 +101,11 @@ def main() -> None:
         print(f"  from geometry   {t_geom * 1000:8.1f} ms   {t_geom / t_table:8.1f}x slower")
 
         day = date(2025, 3, 1)
-        info = store.resolve(SOURCE, day)
-        places = store.places()
-        lon = np.array([p.lon for p in places])
-        lat = np.array([p.lat for p in places])
-        t_on = median_seconds(lambda: placestatus.status_on(store, day, source=SOURCE),
-                              args.repeat)
-        t_on_geom = median_seconds(lambda: point_status(
-            store.layer(info.id, "occupied"), store.layer(info.id, "contested"), lon, lat),
-            args.repeat)
+        t_on, t_on_geom = status_on_times(store, SOURCE, day, args.repeat)
         print(f"every place's status on {day}: table {t_on * 1000:.1f} ms, geometry "
               f"{t_on_geom * 1000:.1f} ms")
         if "deepstate" in store.sources():  # a --db store with the detailed layers too
-            info = store.resolve("deepstate", END)
-            t_on = median_seconds(lambda: placestatus.status_on(store, END, source="deepstate"),
-                                  args.repeat)
-            t_on_geom = median_seconds(lambda: point_status(
-                store.layer(info.id, "occupied"), store.layer(info.id, "contested"), lon, lat),
-                args.repeat)
+            t_on, t_on_geom = status_on_times(store, "deepstate", END, args.repeat)
             print(f"  deepstate on {END}: table {t_on * 1000:.1f} ms, geometry "
                   f"{t_on_geom * 1000:.1f} ms")
 

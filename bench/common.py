@@ -20,22 +20,21 @@ def need_shared() -> Path:
 
 def median_seconds(fn: Callable[[], object], repeat: int = 3) -> float:
     """Median wall time of `repeat` runs (the machine is noisy: compare ratios)."""
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return _median(fn, repeat, time.perf_counter)
 
 
 def median_cpu_seconds(fn: Callable[[], object], repeat: int = 3) -> float:
     """Median CPU time of this process over `repeat` runs: what a run costs with the cores
     to itself (wall time on a shared machine also counts the waiting)."""
+    return _median(fn, repeat, time.process_time)
+
+
+def _median(fn: Callable[[], object], repeat: int, clock: Callable[[], float]) -> float:
     times = []
     for _ in range(repeat):
-        t = time.process_time()
+        t = clock()
         fn()
-        times.append(time.process_time() - t)
+        times.append(clock() - t)
     return statistics.median(times)
 
 

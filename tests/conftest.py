@@ -56,6 +56,14 @@ def real_store(real_db):
     s.close()
 
 
+@pytest.fixture(scope="module")
+def rstore(real_db):
+    """The real data's store, opened once per test module (for tests that only read it)."""
+    s = open_store(real_db)
+    yield s
+    s.close()
+
+
 # The comparison store (cmp_db): DeepStateMap raw files and NZZ maps
 DS_FILE = "1748806839.geojson.gz"  # DeepStateMap, 2025-06-01
 DS_APRIL = "1743539135.geojson.gz"  # DeepStateMap, 2025-04-01
@@ -83,3 +91,11 @@ def cmp_db(tmp_path_factory):
                  ImportOptions())
     store.close()
     return path
+
+
+@pytest.fixture(scope="module")
+def cstore(cmp_db):
+    """The comparison store, opened once per test module (for tests that only read it)."""
+    s = open_store(cmp_db)
+    yield s
+    s.close()

@@ -27,15 +27,6 @@ DONETSK = (37.802 - 0.08, 48.023)  # held since 2014: outside the compared layer
 
 
 @pytest.fixture(scope="module")
-def cstore(cmp_db):
-    from frontwatch.store import open_store
-
-    s = open_store(cmp_db)
-    yield s
-    s.close()
-
-
-@pytest.fixture(scope="module")
 def scene(cstore):
     return sc.build(cstore, parse_query(DAY, region="donetsk-oblast", compare_source="nzz"))
 

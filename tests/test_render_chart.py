@@ -29,15 +29,6 @@ PALETTE["white"] = _rgb("#FFFFFF")
 
 
 @pytest.fixture(scope="module")
-def rstore(real_db):
-    from frontwatch.store import open_store
-
-    s = open_store(real_db)
-    yield s
-    s.close()
-
-
-@pytest.fixture(scope="module")
 def donetsk(rstore):
     c = chart.build(rstore, render.parse_chart_query("Donetsk Oblast", start=str(FIRST),
                                                      end=str(LAST)))

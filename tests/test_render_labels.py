@@ -33,15 +33,6 @@ def test_greedy_keeps_the_first_and_skips_what_overlaps():
     assert not labels.overlaps((0, 0, 10, 10), (10, 0, 20, 10))  # touching is fine
 
 
-@pytest.fixture(scope="module")
-def rstore(real_db):
-    from frontwatch.store import open_store
-
-    s = open_store(real_db)
-    yield s
-    s.close()
-
-
 def _no_overlap(boxes):
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:

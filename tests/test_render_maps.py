@@ -21,15 +21,6 @@ DAY = "2025-06-01"
 DONETSK, KRAMATORSK = (37.802 - 0.08, 48.023), (37.568 - 0.08, 48.731)
 
 
-@pytest.fixture(scope="module")
-def rstore(real_db):
-    from frontwatch.store import open_store
-
-    s = open_store(real_db)
-    yield s
-    s.close()
-
-
 def test_single_date_page_is_complete_and_within_budget(rstore):
     page = render.map_page(rstore, parse_query(DAY), "cdn", "http://h/oembed?url=x")
     assert len(page.encode()) < 400_000

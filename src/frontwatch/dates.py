@@ -35,6 +35,18 @@ def iso(t: datetime) -> str:
     """The one text form of an instant in every output: UTC, whole seconds, ``Z``; sortable
     as text (the store keeps it so).
 
+    Parameters
+    ----------
+    t : datetime.datetime
+        timezone-aware (a naive one is taken as local time, as ``astimezone`` does).
+
+    Returns
+    -------
+    str
+        ``YYYY-MM-DDTHH:MM:SSZ``.
+
+    Examples
+    --------
     >>> iso(datetime(2025, 6, 30, 23, 7, 56, 400, tzinfo=UTC))
     '2025-06-30T23:07:56Z'
     """
@@ -42,7 +54,12 @@ def iso(t: datetime) -> str:
 
 
 def today() -> date:
-    """Today in UTC: the last day whose state can be asked for."""
+    """Today in UTC: the last day whose state can be asked for.
+
+    Returns
+    -------
+    datetime.date
+    """
     return datetime.now(UTC).date()
 
 
@@ -53,7 +70,22 @@ def _year_ok(d: date, text: str, name: str) -> None:
 
 
 def not_future(d: date | datetime, name: str, text: str | None = None) -> None:
-    """Refuse a day (or an instant whose UTC day) is after today: its state is not known."""
+    """Refuse a day (or an instant whose UTC day) is after today: its state is not known.
+
+    Parameters
+    ----------
+    d : datetime.date or datetime.datetime
+        an aware datetime is judged by its own date.
+    name : str
+        the parameter named in the error.
+    text : str, optional
+        what the user wrote, quoted in the error (default: the day).
+
+    Raises
+    ------
+    FutureDate
+        (an InputError) the day is after today, UTC.
+    """
     day = d.date() if isinstance(d, datetime) else d
     if day > today():
         raise FutureDate(f"{name}={text or day.isoformat()!r} is in the future (today is "
@@ -62,6 +94,19 @@ def not_future(d: date | datetime, name: str, text: str | None = None) -> None:
 
 def day(text: str, name: str = "date", *, future: bool = False) -> date:
     """A calendar day ``YYYY-MM-DD``; `future=False` refuses days after today (UTC).
+
+    Parameters
+    ----------
+    text : str
+        ``YYYY-MM-DD``; surrounding white space is ignored.
+    name : str
+        the parameter named in an error.
+    future : bool
+        allow days after today.
+
+    Returns
+    -------
+    datetime.date
 
     Raises
     ------
@@ -96,6 +141,30 @@ def instant(text: str, name: str = "date", *, day_start: bool = False,
     """A UTC instant (whole seconds). A bare day is its end, 23:59:59 UTC (the state on that
     date), or its start with `day_start` (a range's first day, an imported map's day).
 
+    Parameters
+    ----------
+    text : str
+        ``YYYY-MM-DD`` or an ISO 8601 date-time; an offset is converted to UTC, none
+        means UTC.
+    name : str
+        the parameter named in an error.
+    day_start : bool
+        a bare day is 00:00:00 UTC instead of 23:59:59.
+    future : bool
+        allow instants after today.
+
+    Returns
+    -------
+    datetime.datetime
+        aware, UTC, microseconds dropped.
+
+    Raises
+    ------
+    InputError
+        not a date or date-time, or a year out of range; FutureDate after today.
+
+    Examples
+    --------
     >>> instant("2025-06-30")
     datetime.datetime(2025, 6, 30, 23, 59, 59, tzinfo=datetime.timezone.utc)
     >>> instant("2025-06-30T12:00:00+03:00")
@@ -119,7 +188,30 @@ def instant(text: str, name: str = "date", *, day_start: bool = False,
 
 
 def day_or_instant(text: str, name: str = "date") -> date | datetime:
-    """What a store lookup takes: a calendar day (the state at its end) or an instant."""
+    """What a store lookup takes: a calendar day (the state at its end) or an instant.
+
+    Parameters
+    ----------
+    text : str
+        ``YYYY-MM-DD`` or an ISO 8601 date-time.
+    name : str
+        the parameter named in an error.
+
+    Returns
+    -------
+    datetime.date or datetime.datetime
+        a date for a bare day, else an aware UTC datetime.
+
+    Raises
+    ------
+    InputError
+        as :func:`day` and :func:`instant`.
+
+    Examples
+    --------
+    >>> day_or_instant("2025-06-30"), day_or_instant("2025-06-30T00:00:00Z").hour
+    (datetime.date(2025, 6, 30), 0)
+    """
     t = text.strip()
     return day(t, name) if _DAY.fullmatch(t) else instant(t, name)
 
@@ -142,9 +234,26 @@ class DayRange:
 
 def day_range(start: str | None, end: str | None, start_name: str = "from",
               end_name: str = "to") -> DayRange:
-    """A range from two optional days (neither in the future); an inverted one is refused
-    (InputError naming both parameters).
+    """A range from two optional days (neither in the future).
 
+    Parameters
+    ----------
+    start, end : str or None
+        ``YYYY-MM-DD``; None or empty: an open end.
+    start_name, end_name : str
+        the parameters named in an error.
+
+    Returns
+    -------
+    DayRange
+
+    Raises
+    ------
+    InputError
+        a malformed or future day, or `start` after `end` (naming both parameters).
+
+    Examples
+    --------
     >>> day_range("2025-01-01", None)
     DayRange(start=datetime.date(2025, 1, 1), end=None)
     """
@@ -161,6 +270,26 @@ def clamp(rng: DayRange, first: date, newest: date, what: str = "the data"
     before the data moves to its first day, an end after it to its newest. A range wholly
     outside the data is NotFound (saying where the data starts or ends).
 
+    Parameters
+    ----------
+    rng : DayRange
+    first, newest : datetime.date
+        the first and newest day `what` covers.
+    what : str
+        named in the error.
+
+    Returns
+    -------
+    tuple of (datetime.date, datetime.date)
+        the clamped start and end, inclusive.
+
+    Raises
+    ------
+    NotFound
+        a range wholly before `first` or after `newest`.
+
+    Examples
+    --------
     >>> clamp(DayRange(date(2020, 1, 1), None), date(2022, 2, 24), date(2025, 6, 30))
     (datetime.date(2022, 2, 24), datetime.date(2025, 6, 30))
     """
@@ -177,6 +306,20 @@ def stale_days(on: date | datetime | None, newest: date) -> int:
     """Days between a requested date and the newest snapshot's day (0 when not after it,
     and for the latest state).
 
+    Parameters
+    ----------
+    on : datetime.date, datetime.datetime or None
+        the requested date; None: the latest state.
+    newest : datetime.date
+        the newest snapshot's day.
+
+    Returns
+    -------
+    int
+        days, 0 or more.
+
+    Examples
+    --------
     >>> stale_days(date(2025, 7, 10), date(2025, 6, 30)), stale_days(None, date(2025, 6, 30))
     (10, 0)
     """

@@ -41,7 +41,7 @@ __all__ = ["AreaFigures", "Frontwatch", "PlaceChange", "PlaceNearFront", "Snapsh
 
 
 class SnapshotRef(TypedDict):
-    """Which snapshot a frame shows (``.attrs["snapshot"]``)."""
+    """Which snapshot a frame shows (``.attrs["snapshot"]`` of :meth:`Frontwatch.snapshot`)."""
 
     id: int
     source: str
@@ -67,12 +67,24 @@ def _dated(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 
 
 class Frontwatch:
-    """A store opened for analysis (see :func:`open`); a context manager that closes it."""
+    """A store opened for analysis (see :func:`open`); a context manager that closes it.
+
+    Parameters
+    ----------
+    store : SqlStore
+        an open store (SQLite or PostGIS); closed by :meth:`close` or at the ``with``'s end.
+
+    Examples
+    --------
+    >>> with frontwatch.open() as fw:  # doctest: +SKIP
+    ...     fw.area("Donetsk Oblast", "2025-06-30")["occupied_pct"]
+    """
 
     def __init__(self, store: SqlStore):
         self.store = store
 
     def close(self) -> None:
+        """Close the store (the object is unusable afterwards)."""
         self.store.close()
 
     def __enter__(self) -> Frontwatch:
@@ -82,7 +94,14 @@ class Frontwatch:
         self.close()
 
     def sources(self) -> list[str]:
-        """Names of the sources the store holds, e.g. ``['deepstate', 'nzz']``."""
+        """Names of the sources the store holds, e.g. ``['deepstate', 'nzz']``.
+
+        Returns
+        -------
+        list of str
+            sorted by name. ``source=None`` means the publishers' preference among them
+            (DeepStateMap first, see :func:`frontwatch.lookup.default_source`).
+        """
         return self.store.sources()
 
     def areas(self, region: str = "donbas", start: When | None = None,
@@ -97,11 +116,13 @@ class Frontwatch:
         start, end : date or 'YYYY-MM-DD', optional
             inclusive; default and clamp: the source's first and newest day.
         source : str, optional
+            None: the store's default source.
 
         Returns
         -------
         pandas.DataFrame
-            One row per day. ``date`` datetime64[ns]; ``snapshot_id`` int64; float64:
+            One row per day, from the precomputed stats table (geodesic km² on WGS84).
+            ``date`` datetime64[ns]; ``snapshot_id`` int64; float64:
             ``region_km2``, ``occupied_km2``, ``contested_km2``, ``ukrainian_km2`` (km²),
             ``occupied_pct``, ``contested_pct``, ``ukrainian_pct`` (% of the region),
             ``occupied_change_km2``, ``contested_change_km2`` (km² since the day before),
@@ -124,16 +145,45 @@ class Frontwatch:
         return _dated(frame, "date")
 
     def area(self, region: str, on: When, source: str | None = None) -> AreaFigures:
-        """A region's km² and % occupied, contested and Ukrainian-held on a date (a date past
-        the newest snapshot gets that snapshot's state, with ``stale_days``).
+        """A region's km² and % occupied, contested and Ukrainian-held on a date.
 
-        Raises NotFound (unknown region/source, a date before the history) or InputError.
+        Parameters
+        ----------
+        region : str
+            name (English or Ukrainian), KATOTTG code or slug.
+        on : date or 'YYYY-MM-DD'
+            a date past the newest snapshot gets that snapshot's state, with ``stale_days``.
+        source : str, optional
+            None: the store's default source.
+
+        Returns
+        -------
+        AreaFigures
+            km² (geodesic, WGS84, from the precomputed stats table) and % of the region,
+            the snapshot shown (``snapshot_id``, ``valid_at``), ``attribution``,
+            ``data_through`` and ``stale_days``.
+
+        Raises
+        ------
+        NotFound
+            unknown region or source, or a date before the source's history.
+        InputError
+            a malformed date.
         """
         return analytics.area(self.store, region, _day(on), source)
 
     def diff(self, region: str | None, d1: When, d2: When, source: str | None = None
              ) -> gpd.GeoDataFrame:
         """What changed between two dates, as polygons.
+
+        Parameters
+        ----------
+        region : str or None
+            name, code or slug; None: the whole theatre.
+        d1, d2 : date or 'YYYY-MM-DD'
+            the two dates (each shows the revision in force at its end), ``d1 <= d2``.
+        source : str, optional
+            None: the store's default source.
 
         Returns
         -------
@@ -143,6 +193,15 @@ class Frontwatch:
             ``direction`` (compass point from the place), ``distance_km`` (km),
             ``description``, ``rank``. ``.attrs["summary"]`` holds the totals (km²) and the
             two snapshots; ``.attrs["places_changed"]`` a list of :class:`PlaceChange`.
+            Areas are measured on the theatre's equal-area plane (within ~1e-8 of geodesic
+            km² on WGS84, see :mod:`frontwatch.geometry`).
+
+        Raises
+        ------
+        NotFound
+            unknown region or source, or a date before the source's history.
+        InputError
+            a malformed date, or ``d2`` before ``d1``.
         """
         res = analytics.diff(self.store, region, _day(d1), _day(d2), source)
         df = _frame(res.features)
@@ -154,12 +213,28 @@ class Frontwatch:
                  ) -> gpd.GeoDataFrame:
         """The zones in force on a date, clipped to a region when given.
 
+        Parameters
+        ----------
+        on : date or 'YYYY-MM-DD'
+            the revision in force at the end of that day.
+        region : str, optional
+            name, code or slug to clip to; None: every zone, unclipped.
+        source : str, optional
+            None: the store's default source.
+
         Returns
         -------
         geopandas.GeoDataFrame
             EPSG:4326, one row per zone: ``status`` (occupied | contested | ukrainian),
             ``kind``, ``since`` (year the ground was taken, when the source says), ``label``,
             ``area_km2`` (km²). ``.attrs["snapshot"]`` is a :class:`SnapshotRef`.
+
+        Raises
+        ------
+        NotFound
+            unknown region or source, or a date before the source's history.
+        InputError
+            a malformed date.
         """
         day = _day(on)
         info = snapshot_on(self.store, day, source)
@@ -170,8 +245,26 @@ class Frontwatch:
         return df
 
     def frontline(self, on: When, source: str | None = None) -> gpd.GeoDataFrame:
-        """The front line on a date: one row, ``date`` datetime64[ns], ``length_km``
-        (geodesic km on WGS84), a (Multi)LineString geometry in EPSG:4326."""
+        """The front line on a date: where occupied and contested ground meets the rest of
+        Ukraine, leaving out the international border and the coast.
+
+        Parameters
+        ----------
+        on : date or 'YYYY-MM-DD'
+        source : str, optional
+            None: the store's default source.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            EPSG:4326, one row: ``date`` datetime64[ns], ``length_km`` float64 (geodesic km
+            on WGS84, ``pyproj.Geod``), a MultiLineString geometry.
+
+        Raises
+        ------
+        NotFound
+            unknown source, or a date before the source's history.
+        """
         day = _day(on)
         line, km = analytics.frontline(self.store, day, source)
         when = pd.to_datetime([day]).astype("datetime64[ns]")
@@ -180,22 +273,89 @@ class Frontwatch:
 
     def changelog(self, region: str, start: When, end: When, source: str | None = None
                   ) -> pd.DataFrame:
-        """Per revision: ``date`` datetime64[ns], ``snapshot_id``, and km² gained and lost
-        (``occupied_gained_km2``, ``occupied_lost_km2``, ``contested_gained_km2``,
-        ``contested_lost_km2``, ``occupied_net_km2``) against the revision before."""
+        """km² gained and lost per revision day in a region, against the state the day before.
+
+        Parameters
+        ----------
+        region : str
+            name, code or slug.
+        start, end : date or 'YYYY-MM-DD'
+            inclusive.
+        source : str, optional
+            None: the store's default source.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per day with a revision: ``date`` datetime64[ns], ``snapshot_id`` int64;
+            float64 km² (precomputed at import, geodesic on WGS84): ``occupied_gained_km2``,
+            ``occupied_lost_km2``, ``contested_gained_km2``, ``contested_lost_km2``,
+            ``occupied_net_km2``.
+
+        Raises
+        ------
+        NotFound
+            unknown region or source, or a range wholly outside the data.
+        InputError
+            a malformed or inverted date.
+        """
         return _dated(analytics.changelog(self.store, region, _day(start), _day(end), source),
                       "date")
 
     def place(self, place: str, start: When | None = None, end: When | None = None,
               source: str | None = None) -> pd.DataFrame:
-        """A settlement's status periods: ``status``, ``start`` and ``end`` (datetime64[ns];
-        ``end`` NaT while the period still holds), ``days``."""
+        """A settlement's periods of constant status, oldest first.
+
+        Parameters
+        ----------
+        place : str
+            name (English or Ukrainian), KATOTTG code or slug.
+        start, end : date or 'YYYY-MM-DD', optional
+            default: the whole history.
+        source : str, optional
+            None: the store's default source.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows of :class:`StatusPeriod`: ``status`` (occupied | contested |
+            ukrainian), ``start`` and ``end`` datetime64[ns] (``end`` NaT while the period
+            still holds), ``days`` int64. Status from the place-status table (outlines by
+            majority, points by the layer they lie in).
+
+        Raises
+        ------
+        NotFound
+            unknown place or source, or no snapshot in the range.
+        """
         return _dated(pd.DataFrame(analytics.place_timeline(
             self.store, place, _day(start), _day(end), source)), "start", "end")
 
     def near_front(self, km: float, on: When, source: str | None = None) -> pd.DataFrame:
-        """Settlements within `km` of the front line on a date: ``slug``, ``name_en``,
-        ``name_uk``, ``lon``, ``lat``, ``population``, ``status``, ``distance_km`` (km)."""
+        """Settlements within `km` of the front line on a date, nearest first.
+
+        Parameters
+        ----------
+        km : float
+            geodesic km, 0 or more.
+        on : date or 'YYYY-MM-DD'
+        source : str, optional
+            None: the store's default source.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows of :class:`PlaceNearFront`: ``slug``, ``name_en``, ``name_uk``,
+            ``lon``, ``lat`` (degrees, WGS84), ``population`` (the gazetteer's, None where
+            unknown), ``status``, ``distance_km`` (geodesic km on WGS84, 2 decimals).
+
+        Raises
+        ------
+        NotFound
+            unknown source, or a date before the source's history.
+        InputError
+            a negative or non-numeric `km`.
+        """
         return pd.DataFrame(analytics.places_near_front(self.store, km, _day(on), source))
 
 
@@ -223,6 +383,11 @@ def open(db: str | Path | None = None, *, create: bool = False) -> Frontwatch:
         data folder; created with the bundled places and demo when it does not exist yet).
     create : bool
         Create a new, empty SQLite store when `db` does not exist (default: refuse).
+
+    Returns
+    -------
+    Frontwatch
+        the opened store; use it as a context manager, or call ``close()``.
 
     Raises
     ------

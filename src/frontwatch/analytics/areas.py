@@ -89,10 +89,35 @@ def area(store: SqlStore, region: Region | str, on: date, source: str | None = N
 
 def series(store: SqlStore, region: Region | str, start: date, end: date,
            source: str | None = None) -> pd.DataFrame:
-    """Daily series from `start` to `end` (state carried forward), columns SERIES_COLUMNS.
+    """Daily series of a region's controlled km², each day's state carried forward from the
+    last revision on or before it. Read from the stats table: never touches geometry.
 
-    Change columns are km²/day (day-on-day); rates are rolling means over 7 and 30 days.
-    Read from the stats table: never touches geometry."""
+    Parameters
+    ----------
+    store : SqlStore
+    region : Region or str
+        a region, or its name, KATOTTG code or slug.
+    start, end : datetime.date
+        inclusive; clamped to the source's first and newest day.
+    source : str, optional
+        None: the store's default source.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per day, columns SERIES_COLUMNS: ``date`` (datetime.date objects),
+        ``snapshot_id`` int64; float64 ``region_km2``, ``occupied_km2``, ``contested_km2``,
+        ``ukrainian_km2`` (geodesic km² on WGS84), ``*_pct`` (% of the region),
+        ``*_change_km2`` (km² since the day before), ``*_rate_7d`` / ``*_rate_30d``
+        (trailing means, km²/day; NaN until the window is full).
+
+    Raises
+    ------
+    InputError
+        `end` before `start`.
+    NotFound
+        an unknown region or source, or a range wholly outside the data.
+    """
     if end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")
     src = source_of(store, source)
@@ -266,7 +291,25 @@ def rebuild(store: SqlStore, source: str | None = None,
             progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Recompute the whole stats table (or one source's part) in one transaction.
 
-    Returns {"sources", "snapshots", "regions", "rows", "max_drift"}."""
+    Parameters
+    ----------
+    store : SqlStore
+    source : str, optional
+        None: every source.
+    progress : callable, optional
+        called with the number of revisions done since the last call.
+
+    Returns
+    -------
+    dict
+        ``sources`` (list of str), ``snapshots``, ``regions``, ``rows`` (int), ``max_drift``
+        (float: the largest |incremental − full| / region km² seen at an anchor).
+
+    Raises
+    ------
+    NotFound
+        an unknown source.
+    """
     sources = [source_of(store, source)] if source else store.sources()
     regions = region_set(store)
     n_snaps = 0

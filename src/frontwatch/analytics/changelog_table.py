@@ -32,11 +32,35 @@ COLUMNS = ["date", "snapshot_id", *(f"{c}_km2" for c in CHANGES), "occupied_net_
 
 def changelog(store: SqlStore, region: Region | str, start: date, end: date,
               source: str | None = None) -> pd.DataFrame:
-    """Daily km² gained and lost (columns date, snapshot_id, occupied_gained_km2,
-    occupied_lost_km2, contested_gained_km2, contested_lost_km2, occupied_net_km2), one row
-    per day with a new state (days without a change of revision are left out). The rows add
-    up to the change of `area` from `start` to `end`. Read from the table filled at import;
-    a day it lacks (a store from before the table) is measured from the geometry."""
+    """Daily km² gained and lost in a region, one row per day with a new state (days without
+    a change of revision are left out). The rows add up to the change of `area` from `start`
+    to `end`. Read from the table filled at import; a day it lacks (a store from before the
+    table) is measured from the geometry.
+
+    Parameters
+    ----------
+    store : SqlStore
+    region : Region or str
+        a region, or its name, KATOTTG code or slug.
+    start, end : datetime.date
+        inclusive; clamped to the source's history.
+    source : str, optional
+        None: the store's default source.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns COLUMNS: ``date`` (datetime.date objects), ``snapshot_id`` int64, float64
+        km² (geodesic on WGS84) ``occupied_gained_km2``, ``occupied_lost_km2``,
+        ``contested_gained_km2``, ``contested_lost_km2``, ``occupied_net_km2``.
+
+    Raises
+    ------
+    InputError
+        `end` before `start`.
+    NotFound
+        an unknown region or source, or a range wholly outside the data.
+    """
     if end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")
     src = source_of(store, source)

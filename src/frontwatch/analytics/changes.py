@@ -44,7 +44,14 @@ class DiffResult:
     places_changed: list[PlaceChange] = field(default_factory=list)
 
     def to_geojson(self) -> bytes:
-        """A FeatureCollection with a `change` property per feature and the summary."""
+        """The diff as GeoJSON.
+
+        Returns
+        -------
+        bytes
+            UTF-8 RFC 7946 FeatureCollection: a `change` property per feature, top-level
+            members ``summary`` and ``places_changed``.
+        """
         from frontwatch.geojson import feature_collection
 
         return feature_collection(self.features, {"summary": self.summary,
@@ -111,7 +118,33 @@ def changes_between(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo, region: B
 
 def diff(store: SqlStore, region: Region | str | None, d1: date, d2: date,
          source: str | None = None, min_km2: float = 0.01) -> DiffResult:
-    """Gained/lost polygons inside `region` (None = the whole theatre) from `d1` to `d2`."""
+    """Gained/lost polygons inside a region from one date to another.
+
+    Parameters
+    ----------
+    store : SqlStore
+    region : Region, str or None
+        a region, or its name, KATOTTG code or slug; None: the whole theatre.
+    d1, d2 : datetime.date
+        each shows the revision in force at its end; ``d1 <= d2``.
+    source : str, optional
+        None: the store's default source.
+    min_km2 : float
+        pieces smaller than this (km²) are left out of the features, not of the totals.
+
+    Returns
+    -------
+    DiffResult
+        features (lon/lat polygons, largest first), the summary (km² per change, geodesic
+        on WGS84 via the theatre's equal-area plane) and the places that changed status.
+
+    Raises
+    ------
+    InputError
+        `d2` before `d1`.
+    NotFound
+        an unknown region or source, or a date before the source's history.
+    """
     if d2 < d1:
         raise InputError(f"the second date ({d2}) is before the first ({d1})")
     src = source_of(store, source)

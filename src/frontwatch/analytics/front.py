@@ -125,7 +125,28 @@ def _fill_seams(geom: BaseGeometry) -> shapely.MultiPolygon:
 
 
 def frontline(store: SqlStore, on: date, source: str | None = None) -> tuple[Any, float]:
-    """(MultiLineString in lon/lat, geodesic length in km) of the front line on a date."""
+    """The front line on a date: where occupied and contested ground meets the rest of
+    Ukraine, leaving out the border and the coast (within OUTLINE_BUFFER_M of them).
+
+    Parameters
+    ----------
+    store : SqlStore
+    on : datetime.date
+        the revision in force at the end of that day.
+    source : str, optional
+        None: the store's default source.
+
+    Returns
+    -------
+    tuple of (shapely.MultiLineString, float)
+        the line in lon/lat (EPSG:4326) and its geodesic length in km on WGS84
+        (``pyproj.Geod``).
+
+    Raises
+    ------
+    NotFound
+        an unknown source, or a date before the source's history.
+    """
     return line_of(store, store.resolve(source_of(store, source), on))
 
 
@@ -155,10 +176,37 @@ def frontline_samples(store: SqlStore, start: date, end: date, source: str | Non
 def frontline_series(store: SqlStore, start: date, end: date, source: str | None = None,
                      step_days: int = 1, max_lines: int | None = None,
                      progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
-    """Front-line length per sampled date (columns date, snapshot_id, length_km); dates on
-    the same revision share its line. Lengths are read from the table filled at import; a
-    revision missing from it is measured now: more than `max_lines` of those is refused
-    (InputError), and `progress(done, total)` follows them."""
+    """Front-line length per sampled date; dates on the same revision share its line.
+    Lengths are read from the table filled at import; a revision missing from it is measured
+    now.
+
+    Parameters
+    ----------
+    store : SqlStore
+    start, end : datetime.date
+        inclusive; days before the source's history are left out.
+    source : str, optional
+        None: the store's default source.
+    step_days : int
+        days between samples (1 or more).
+    max_lines : int, optional
+        the most revisions that may be measured now (None: no bound).
+    progress : callable, optional
+        ``progress(done, total)`` over the revisions measured now.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``date`` (datetime.date objects), ``snapshot_id`` int64, ``length_km`` float64
+        (geodesic km on WGS84).
+
+    Raises
+    ------
+    InputError
+        an inverted range, a step below 1, or more than `max_lines` lines to measure.
+    NotFound
+        an unknown source, or a range wholly before the source's history.
+    """
     samples = frontline_samples(store, start, end, source, step_days)
     infos = list({info.id: info for _, info in samples}.values())
     known, missing = _stored_lengths(store, infos)

@@ -27,7 +27,25 @@ def places_in_region(store: SqlStore, region: Region | str, on: date | None = No
     """The gazetteer's places (as named on `on`) inside a region of any level: a group
     (`donbas`, `theatre`), an oblast, a raion or a hromada. A place belongs when its point
     lies in the region's outline, or when its oblast is the region or one of the group's
-    members (so a point just off a simplified coastline stays in its oblast)."""
+    members (so a point just off a simplified coastline stays in its oblast).
+
+    Parameters
+    ----------
+    store : SqlStore
+    region : Region or str
+        a region, or its name, KATOTTG code or slug.
+    on : datetime.date, optional
+        names and regions in force on that day; None: the newest.
+
+    Returns
+    -------
+    list of Place
+
+    Raises
+    ------
+    NotFound
+        an unknown region.
+    """
     r = region_of(store, region, on)
     places = store.places(on)
     if not places:
@@ -43,7 +61,28 @@ def places_in_region(store: SqlStore, region: Region | str, on: date | None = No
 
 def place_status(store: SqlStore, place: Place | str, on: date, source: str | None = None
                  ) -> str:
-    """"occupied", "contested" or "ukrainian" (the layer containing the point) on a date."""
+    """A settlement's status on a date.
+
+    Parameters
+    ----------
+    store : SqlStore
+    place : Place or str
+        a place, or its name (English or Ukrainian), KATOTTG code or slug.
+    on : datetime.date
+    source : str, optional
+        None: the store's default source.
+
+    Returns
+    -------
+    str
+        ``"occupied"``, ``"contested"`` or ``"ukrainian"``: from the place-status table
+        (an outline by the majority of its area), else the layer containing the point.
+
+    Raises
+    ------
+    NotFound
+        an unknown place or source, or a date before the source's history.
+    """
     p = place_of(store, place, on)
     src = source_of(store, source)
     info = store.resolve(src, on)
@@ -56,10 +95,30 @@ def place_status(store: SqlStore, place: Place | str, on: date, source: str | No
 def place_timeline(store: SqlStore, place: Place | str, start: date | None = None,
                    end: date | None = None, source: str | None = None
                    ) -> list[StatusPeriod]:
-    """Periods of constant status: [{status, start, end (None = still), days}], oldest first.
+    """A settlement's periods of constant status, oldest first.
 
     A period starts on the date of the first revision showing the new status; `end` is the
-    last day before the next period (None while it lasts to the latest revision)."""
+    last day before the next period (None while it lasts to the latest revision).
+
+    Parameters
+    ----------
+    store : SqlStore
+    place : Place or str
+        a place, or its name, KATOTTG code or slug.
+    start, end : datetime.date, optional
+        default: the whole history.
+    source : str, optional
+        None: the store's default source.
+
+    Returns
+    -------
+    list of StatusPeriod
+
+    Raises
+    ------
+    NotFound
+        an unknown place or source, or no snapshot in the range.
+    """
     p = place_of(store, place, end)
     src = source_of(store, source)
     snaps = [s for s in store.snapshots(src)
@@ -106,7 +165,27 @@ def _statuses(store: SqlStore, p: Place, source: str, by_day: dict[date, Snapsho
 
 def distance_to_front_km(store: SqlStore, place: Place | str, on: date,
                          source: str | None = None) -> float:
-    """Geodesic km from the place to the nearest point of the front line on a date."""
+    """Geodesic km (WGS84) from a settlement to the nearest point of the front line.
+
+    Parameters
+    ----------
+    store : SqlStore
+    place : Place or str
+        a place, or its name, KATOTTG code or slug.
+    on : datetime.date
+    source : str, optional
+        None: the store's default source.
+
+    Returns
+    -------
+    float
+        km, unrounded.
+
+    Raises
+    ------
+    NotFound
+        an unknown place or source, or a date before the source's history.
+    """
     p = place_of(store, place, on)
     line, _ = line_of(store, store.resolve(source_of(store, source), on))
     return float(distances_km(line, np.array([p.lon]), np.array([p.lat]))[0])
@@ -114,7 +193,33 @@ def distance_to_front_km(store: SqlStore, place: Place | str, on: date,
 
 def distance_series(store: SqlStore, place: Place | str, start: date, end: date,
                     source: str | None = None, step_days: int = 7) -> pd.DataFrame:
-    """Distance to the front over time (columns date, snapshot_id, distance_km, status)."""
+    """A settlement's distance to the front line over time, every `step_days` days.
+
+    Parameters
+    ----------
+    store : SqlStore
+    place : Place or str
+        a place, or its name, KATOTTG code or slug.
+    start, end : datetime.date
+        inclusive; clamped to the source's history.
+    source : str, optional
+        None: the store's default source.
+    step_days : int
+        days between samples (1 or more).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``date`` (datetime.date objects), ``snapshot_id`` int64, ``distance_km`` float64
+        (geodesic km on WGS84), ``status`` (the layer containing the point).
+
+    Raises
+    ------
+    InputError
+        an inverted range or a step below 1.
+    NotFound
+        an unknown place or source, or a range wholly outside the data.
+    """
     if end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")
     if step_days < 1:
@@ -137,8 +242,28 @@ def distance_series(store: SqlStore, place: Place | str, start: date, end: date,
 
 def places_near_front(store: SqlStore, km: float, on: date, source: str | None = None
                       ) -> list[PlaceNearFront]:
-    """Places within `km` of the front line on a date, nearest first:
-    [{slug, name_en, name_uk, lon, lat, population, status, distance_km}]."""
+    """Settlements within `km` of the front line on a date, nearest first.
+
+    Parameters
+    ----------
+    store : SqlStore
+    km : float
+        geodesic km, 0 or more.
+    on : datetime.date
+    source : str, optional
+        None: the store's default source.
+
+    Returns
+    -------
+    list of PlaceNearFront
+
+    Raises
+    ------
+    InputError
+        a negative or non-numeric `km`.
+    NotFound
+        an unknown source, or a date before the source's history.
+    """
     if not km >= 0:
         raise InputError(f"distance must be a non-negative number of km, not {km!r}")
     src = source_of(store, source)
