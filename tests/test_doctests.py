@@ -36,3 +36,41 @@ def test_round_table_keeps_the_frame_kind():
                                        crs="EPSG:4326"))
     assert isinstance(geo, gpd.GeoDataFrame) and geo.crs == "EPSG:4326"
     assert geo["km2"].iloc[0] == 2.35
+
+
+def _public_functions():
+    """(name, function) of every public function of the documented API: frontwatch.open()
+    and its object's methods, analytics' exports, the pure helpers."""
+    import inspect
+
+    import frontwatch.analytics as analytics
+    from frontwatch import notebook
+
+    found = [("frontwatch.open", notebook.open)]
+    found += [(f"Frontwatch.{n}", f) for n, f in vars(notebook.Frontwatch).items()
+              if inspect.isfunction(f) and not n.startswith("_")]
+    found += [(f"analytics.{n}", getattr(analytics, n)) for n in analytics.__all__
+              if inspect.isfunction(getattr(analytics, n))]
+    for name in PURE:
+        module = importlib.import_module(name)
+        found += [(f"{name}.{n}", f) for n, f in vars(module).items()
+                  if inspect.isfunction(f) and not n.startswith("_")
+                  and f.__module__ == name]
+    return found
+
+
+@pytest.mark.parametrize(("name", "func"), _public_functions(), ids=lambda v: str(v)[:60])
+def test_public_functions_have_numpydoc_sections(name, func):
+    """numpydoc, as shapely's: a Parameters section where a function takes any, Returns
+    where it returns something."""
+    import inspect
+
+    doc = inspect.getdoc(func) or ""
+    sig = inspect.signature(func)
+    takes = [p for p in sig.parameters if p != "self"]
+    if takes:
+        assert "Parameters\n----------" in doc, f"{name}: no Parameters section"
+        for param in takes:
+            assert param in doc, f"{name}: parameter {param!r} is not documented"
+    if sig.return_annotation not in ("None", None, inspect.Signature.empty):
+        assert "Returns\n-------" in doc, f"{name}: no Returns section"

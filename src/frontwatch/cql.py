@@ -59,7 +59,19 @@ class Queryable:
     enum: tuple[str, ...] | None = None
 
     def schema(self) -> dict[str, Any]:
-        """The property's JSON Schema, as Part 3's queryables resource lists it."""
+        """The property's JSON Schema, as Part 3's queryables resource lists it.
+
+        Returns
+        -------
+        dict
+            ``title`` and ``type`` (dates as strings with a ``format``), ``enum`` where the
+            values are a fixed set; the geometry as ``geometry-any``.
+
+        Examples
+        --------
+        >>> Queryable("status", "string", "Status", ("occupied", "contested")).schema()
+        {'title': 'Status', 'type': 'string', 'enum': ['occupied', 'contested']}
+        """
         if self.type == "geometry":
             return {"title": self.title, "format": "geometry-any",
                     "x-ogc-role": "primary-geometry"}
@@ -78,7 +90,34 @@ GEOMETRY = Queryable("geometry", "geometry", "The feature's geometry (lon/lat; f
 
 
 def parse(text: str, lang: str | None = None, name: str = "filter") -> ast.Node:
-    """The AST of a filter in `lang` (default cql2-text). Errors name `name` and say why."""
+    """The AST of a filter (pygeofilter's).
+
+    Parameters
+    ----------
+    text : str
+        the filter, at most MAX_FILTER_CHARS characters.
+    lang : str, optional
+        ``cql2-text`` (default) or ``cql2-json`` (CQL2 1.0 JSON, bbox and between as the
+        standard writes them).
+    name : str
+        the parameter named in an error.
+
+    Returns
+    -------
+    pygeofilter.ast.Node
+        a predicate.
+
+    Raises
+    ------
+    InputError
+        an unknown language, too long, not valid in `lang`, or not a predicate; the message
+        names `name` and says why.
+
+    Examples
+    --------
+    >>> parse("status = 'occupied'")
+    Equal(lhs=ATTRIBUTE status, rhs='occupied')
+    """
     # imported here: the text grammar takes ~1 s to build, paid by the first filter, not
     # by every server start
     from pygeofilter.parsers.cql2_json import parse as parse_json
@@ -98,7 +137,28 @@ def parse(text: str, lang: str | None = None, name: str = "filter") -> ast.Node:
 
 
 def language(lang: str | None) -> str:
-    """The filter language a `filter-lang` names (default cql2-text)."""
+    """The filter language a `filter-lang` names.
+
+    Parameters
+    ----------
+    lang : str or None
+        None: the default, cql2-text.
+
+    Returns
+    -------
+    str
+        one of LANGS.
+
+    Raises
+    ------
+    InputError
+        any other value.
+
+    Examples
+    --------
+    >>> language(None), language("cql2-json")
+    ('cql2-text', 'cql2-json')
+    """
     if lang is None:
         return "cql2-text"
     if lang not in LANGS:
@@ -107,8 +167,26 @@ def language(lang: str | None) -> str:
 
 
 def column(props: Sequence[dict[str, Any]], q: Queryable) -> pd.Series:
-    """One property of every row, typed by its queryable (dates as UTC timestamps, nullable
-    integers, numbers, booleans and strings)."""
+    """One property of every row, typed by its queryable.
+
+    Parameters
+    ----------
+    props : sequence of dict
+        the rows' properties; a missing member is null.
+    q : Queryable
+        not the geometry.
+
+    Returns
+    -------
+    pandas.Series
+        ``datetime64[ns, UTC]`` for dates, else the nullable ``Int64``, ``Float64``,
+        ``boolean`` or ``string``.
+
+    Examples
+    --------
+    >>> column([{"population": 12250}, {}], Queryable("population", "integer", "P")).tolist()
+    [12250, <NA>]
+    """
     raw = [p.get(q.name) for p in props]
     if q.type in ("date", "date-time"):
         return pd.Series(pd.to_datetime(pd.Series(raw, dtype=object), utc=True,
@@ -121,9 +199,41 @@ def column(props: Sequence[dict[str, Any]], q: Queryable) -> pd.Series:
 def mask(node: ast.Node, props: Sequence[dict[str, Any]], geoms: Sequence[Any],
          queryables: Sequence[Queryable], *, to_crs84: ToCrs84 | None = None,
          name: str = "filter") -> NDArray[np.bool_]:
-    """Which rows match: a boolean array as long as `props`. `geoms` are the rows' lon/lat
-    geometries; `to_crs84` maps a literal geometry of the filter's CRS (`filter-crs`) to
-    lon/lat."""
+    """Which rows match a filter (CQL2 Kleene logic: a comparison with a null is unknown,
+    and unknown does not match).
+
+    Parameters
+    ----------
+    node : pygeofilter.ast.Node
+        from :func:`parse`.
+    props : sequence of dict
+        the rows' properties.
+    geoms : sequence of shapely geometry
+        the rows' lon/lat geometries, as long as `props`.
+    queryables : sequence of Queryable
+        the properties a filter may name.
+    to_crs84 : callable, optional
+        maps a literal geometry of the filter's CRS (`filter-crs`) to lon/lat.
+    name : str
+        the parameter named in an error.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        shape ``(len(props),)``.
+
+    Raises
+    ------
+    InputError
+        an unknown property, a type mismatch, an unsupported operator or function, a
+        filter that is not a predicate or nested too deeply.
+
+    Examples
+    --------
+    >>> q = [Queryable("status", "string", "Status")]
+    >>> mask(parse("status = 'occupied'"), [{"status": "occupied"}, {}], [None, None], q)
+    array([ True, False])
+    """
     table = _Table(props, geoms, {q.name: q for q in queryables}, name)
     try:
         out = _Eval(table, to_crs84 or (lambda g: g), name).evaluate(node)
@@ -142,7 +252,26 @@ def mask(node: ast.Node, props: Sequence[dict[str, Any]], geoms: Sequence[Any],
 
 
 def properties(node: ast.Node) -> set[str]:
-    """The property names a filter refers to (for the cheap pre-checks of a caller)."""
+    """The property names a filter refers to (for the cheap pre-checks of a caller).
+
+    Parameters
+    ----------
+    node : pygeofilter.ast.Node
+
+    Returns
+    -------
+    set of str
+
+    Raises
+    ------
+    InputError
+        a property named by something other than a string.
+
+    Examples
+    --------
+    >>> sorted(properties(parse("status = 'occupied' AND population > 1000")))
+    ['population', 'status']
+    """
     found: set[str] = set()
     todo: list[Any] = [node]
     while todo:
@@ -188,6 +317,20 @@ def like_matcher(pattern: str, nocase: bool = False) -> Callable[[str], bool]:
     last at the end, each other found leftmost after the one before. (pygeofilter's own
     conversion takes '.' for the single character and mishandles backslash escapes.)
 
+    Parameters
+    ----------
+    pattern : str
+        the LIKE pattern.
+    nocase : bool
+        match case-insensitively (CASEI).
+
+    Returns
+    -------
+    callable
+        ``match(text) -> bool``, for the whole text.
+
+    Examples
+    --------
     >>> like = like_matcher("Kram%sk")
     >>> like("Kramatorsk"), like("Kramatorske")
     (True, False)

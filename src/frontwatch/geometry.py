@@ -53,7 +53,25 @@ def to_equal_area(geoms: GeomT) -> GeomT: ...
 @overload
 def to_equal_area(geoms: Sequence[BaseGeometry | None] | GeometryArray) -> GeometryArray: ...
 def to_equal_area(geoms: Geometries) -> BaseGeometry | GeometryArray | None:
-    """Project lon/lat geometries (scalar or array) to the theatre's equal-area plane (metres)."""
+    """Project lon/lat geometries to the theatre's equal-area plane.
+
+    Parameters
+    ----------
+    geoms : shapely geometry, None, or array_like of them
+        lon/lat (EPSG:4326).
+
+    Returns
+    -------
+    shapely geometry, None, or numpy.ndarray of object
+        the input's shape; coordinates in metres on THEATRE_CRS (Lambert azimuthal
+        equal-area centred at 48.5° N, 35° E on WGS84).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> to_equal_area(shapely.Point(35, 48.5)).wkt
+    'POINT (0 0)'
+    """
     return shapely.transform(geoms, _projection(False))
 
 
@@ -62,7 +80,24 @@ def from_equal_area(geoms: GeomT) -> GeomT: ...
 @overload
 def from_equal_area(geoms: Sequence[BaseGeometry | None] | GeometryArray) -> GeometryArray: ...
 def from_equal_area(geoms: Geometries) -> BaseGeometry | GeometryArray | None:
-    """Inverse of :func:`to_equal_area`."""
+    """Inverse of :func:`to_equal_area`: metres on THEATRE_CRS back to lon/lat.
+
+    Parameters
+    ----------
+    geoms : shapely geometry, None, or array_like of them
+        in metres on THEATRE_CRS.
+
+    Returns
+    -------
+    shapely geometry, None, or numpy.ndarray of object
+        the input's shape, lon/lat (EPSG:4326).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> from_equal_area(shapely.Point(0, 0)).wkt
+    'POINT (35 48.5)'
+    """
     return shapely.transform(geoms, _projection(True))
 
 
@@ -109,6 +144,18 @@ def geodesic_area_km2(geom: BaseGeometry) -> float:
     checks). Edges are geodesics, so a long edge along a parallel encloses a little more than
     :func:`area_km2`'s straight edge does.
 
+    Parameters
+    ----------
+    geom : shapely geometry or None
+        lon/lat; only its polygonal parts count (oriented before measuring).
+
+    Returns
+    -------
+    float
+        km², 0.0 for None or empty.
+
+    Examples
+    --------
     >>> import shapely
     >>> dense = shapely.segmentize(shapely.box(37.0, 48.0, 37.1, 48.1), 0.001)
     >>> round(geodesic_area_km2(dense), 5), round(area_km2(dense), 5)
@@ -127,8 +174,20 @@ def _orient(geom: BaseGeometry) -> BaseGeometry:
 
 
 def geodesic_length_km(geom: BaseGeometry) -> float:
-    """Geodesic length in km of a lon/lat (Multi)LineString on WGS84 (0 for None/empty).
+    """Geodesic length of a lon/lat (Multi)LineString on WGS84 (``pyproj.Geod``).
 
+    Parameters
+    ----------
+    geom : shapely geometry or None
+        lon/lat (EPSG:4326).
+
+    Returns
+    -------
+    float
+        km, 0.0 for None or empty.
+
+    Examples
+    --------
     >>> import shapely
     >>> round(geodesic_length_km(shapely.LineString([(37, 48), (38, 48)])), 3)
     74.625
@@ -139,7 +198,23 @@ def geodesic_length_km(geom: BaseGeometry) -> float:
 
 
 def polygons_of(geom: BaseGeometry | None) -> list[shapely.Polygon]:
-    """The polygonal parts of any geometry (collections included), as a flat list."""
+    """The polygonal parts of any geometry (collections included), as a flat list.
+
+    Parameters
+    ----------
+    geom : shapely geometry or None
+
+    Returns
+    -------
+    list of shapely.Polygon
+        empty for None, empty or non-polygonal input.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> len(polygons_of(shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)])))
+    2
+    """
     if geom is None or geom.is_empty:
         return []
     if isinstance(geom, shapely.Polygon):
@@ -155,6 +230,17 @@ def polygons_of(geom: BaseGeometry | None) -> list[shapely.Polygon]:
 def polygonal(geom: BaseGeometry | None) -> shapely.MultiPolygon:
     """Keep only the polygonal parts, as one MultiPolygon (possibly empty).
 
+    Parameters
+    ----------
+    geom : shapely geometry or None
+
+    Returns
+    -------
+    shapely.MultiPolygon
+        `geom` itself when it is one; empty for None or non-polygonal input.
+
+    Examples
+    --------
     >>> import shapely
     >>> polygonal(shapely.GeometryCollection([shapely.box(0, 0, 1, 1), shapely.Point(5, 5)])).wkt
     'MULTIPOLYGON (((1 0, 1 1, 0 1, 0 0, 1 0)))'
@@ -168,7 +254,25 @@ def polygonal(geom: BaseGeometry | None) -> shapely.MultiPolygon:
 
 
 def repair(geom: BaseGeometry) -> tuple[shapely.MultiPolygon, str | None]:
-    """2-D, valid, polygonal version of `geom`; the second value explains a repair, if any."""
+    """2-D, valid, polygonal version of `geom` (``shapely.make_valid`` where needed).
+
+    Parameters
+    ----------
+    geom : shapely geometry
+
+    Returns
+    -------
+    tuple of (shapely.MultiPolygon, str or None)
+        the repaired geometry, and GEOS's reason it was invalid (None when it was valid).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> bowtie = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    >>> fixed, why = repair(bowtie)
+    >>> fixed.is_valid, len(fixed.geoms), why
+    (True, 2, 'Self-intersection[0.5 0.5]')
+    """
     geom = shapely.force_2d(geom)
     if shapely.is_valid(geom):
         return polygonal(geom), None
@@ -177,7 +281,24 @@ def repair(geom: BaseGeometry) -> tuple[shapely.MultiPolygon, str | None]:
 
 
 def union(geoms: Iterable[BaseGeometry]) -> shapely.MultiPolygon:
-    """Polygonal union of many geometries (empty when there are none)."""
+    """Polygonal union of many geometries (``shapely.union_all``, in lon/lat).
+
+    Parameters
+    ----------
+    geoms : iterable of shapely geometry or None
+        None and empty ones are skipped.
+
+    Returns
+    -------
+    shapely.MultiPolygon
+        empty when nothing is left.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> union([shapely.box(0, 0, 2, 1), shapely.box(1, 0, 3, 1), None]).area
+    3.0
+    """
     items = [g for g in geoms if g is not None and not g.is_empty]
     if not items:
         return EMPTY
@@ -187,13 +308,45 @@ def union(geoms: Iterable[BaseGeometry]) -> shapely.MultiPolygon:
 
 
 def looks_swapped(bounds: Bounds) -> bool:
-    """True when a lon/lat extent only fits Ukraine once x and y are exchanged."""
+    """Whether a lon/lat extent only fits Ukraine once x and y are exchanged.
+
+    Parameters
+    ----------
+    bounds : tuple of float
+        (minx, miny, maxx, maxy), degrees.
+
+    Returns
+    -------
+    bool
+        True when it misses UKRAINE_BOUNDS but its swap meets them.
+
+    Examples
+    --------
+    >>> looks_swapped((48.0, 37.0, 49.0, 38.0)), looks_swapped((37.0, 48.0, 38.0, 49.0))
+    (True, False)
+    """
     minx, miny, maxx, maxy = bounds
     return not _overlaps(bounds, UKRAINE_BOUNDS) and _overlaps((miny, minx, maxy, maxx),
                                                                UKRAINE_BOUNDS)
 
 
 def within_ukraine_extent(bounds: Bounds) -> bool:
+    """Whether a lon/lat extent meets UKRAINE_BOUNDS (Ukraine with a margin).
+
+    Parameters
+    ----------
+    bounds : tuple of float
+        (minx, miny, maxx, maxy), degrees.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> within_ukraine_extent((37.0, 48.0, 38.0, 49.0)), within_ukraine_extent((0, 0, 1, 1))
+    (True, False)
+    """
     return _overlaps(bounds, UKRAINE_BOUNDS)
 
 
@@ -221,6 +374,19 @@ def publishable(geoms: Geometries, decimals: int = 6) -> BaseGeometry | Geometry
     (pointwise rounding is what made ~1 % of published polygons self-intersect). Each
     coordinate is then the double nearest a decimal of at most `decimals` places, so its
     shortest text has at most that many (see :mod:`frontwatch.geojson` for the writer).
+
+    Parameters
+    ----------
+    geoms : shapely geometry, None, or array_like of them
+        lon/lat (EPSG:4326).
+    decimals : int
+        decimal places of the grid, in degrees (6 ≈ 10 cm).
+
+    Returns
+    -------
+    shapely geometry, None, or numpy.ndarray of object
+        the input's shape; each geometry valid after rounding, oriented by RFC 7946.
+
     Examples
     --------
     >>> import shapely

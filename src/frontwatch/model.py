@@ -108,6 +108,7 @@ class SnapshotInfo:
 
     @property
     def date(self) -> date:
+        """The UTC day of `valid_at`."""
         return self.valid_at.date()
 
 

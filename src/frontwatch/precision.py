@@ -23,9 +23,20 @@ KM = 2  # lengths and distances (km)
 
 
 def decimals_for(name: str) -> int | None:
-    """Decimals for a column or member named by the project's conventions (`*_km2`,
-    `*_rate_7d` in km²/day, `*_pct`, `*_km`); None for anything else (ids, counts).
+    """Decimals for a column or member named by the project's conventions.
 
+    Parameters
+    ----------
+    name : str
+        a column or member name: `*_km2`, `km2`, `*_rate_7d` (km²/day), `*_pct`, `*_km`.
+
+    Returns
+    -------
+    int or None
+        KM2, PCT or KM; None for anything else (ids, counts, coordinates).
+
+    Examples
+    --------
     >>> decimals_for("occupied_km2"), decimals_for("occupied_pct"), decimals_for("snapshot_id")
     (2, 2, None)
     """
@@ -39,7 +50,27 @@ def decimals_for(name: str) -> int | None:
 
 
 def round_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of `frame` with each quantity column rounded to its decimals (NaN stays)."""
+    """A copy of `frame` with each quantity column rounded to its decimals (NaN stays).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or geopandas.GeoDataFrame
+        columns named by the conventions of :func:`decimals_for`; others are kept as they
+        are.
+
+    Returns
+    -------
+    pandas.DataFrame or geopandas.GeoDataFrame
+        the same kind of frame (geometry and CRS kept), the same index, columns and
+        ``attrs``; float quantity columns rounded (never ``-0.0``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> round_table(pd.DataFrame({"occupied_km2": [1.234567], "snapshot_id": [7]}))
+       occupied_km2  snapshot_id
+    0          1.23            7
+    """
     cols: dict[Any, Any] = {}
     for col in frame.columns:  # numpy per column: pandas' per-column assignment costs ~ms
         values, dec = frame[col], decimals_for(str(col))
@@ -58,6 +89,18 @@ def round_table(frame: pd.DataFrame) -> pd.DataFrame:
 def round_values(doc: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a flat document with each quantity member rounded to its decimals.
 
+    Parameters
+    ----------
+    doc : mapping of str to any
+        members named by the conventions of :func:`decimals_for`; NaN and non-floats stay.
+
+    Returns
+    -------
+    dict
+        a new dict, same keys and order.
+
+    Examples
+    --------
     >>> round_values({"occupied_km2": 1234.5678, "snapshot_id": 7, "occupied_pct": -0.001})
     {'occupied_km2': 1234.57, 'snapshot_id': 7, 'occupied_pct': 0.0}
     """

@@ -55,11 +55,24 @@ CACHES = {
 
 
 def default_database_path() -> Path:
+    """The default store: ``frontwatch.sqlite`` in the user data folder.
+
+    Returns
+    -------
+    pathlib.Path
+        e.g. ``~/.local/share/frontwatch/frontwatch.sqlite`` on Linux (platformdirs).
+    """
     return Path(user_data_dir("frontwatch", appauthor=False)) / "frontwatch.sqlite"
 
 
 def cores() -> int:
-    """CPU cores this process may run on (the affinity mask, as in a container)."""
+    """CPU cores this process may run on (the affinity mask, as in a container).
+
+    Returns
+    -------
+    int
+        1 or more.
+    """
     try:
         return len(os.sched_getaffinity(0)) or 1
     except AttributeError:  # pragma: no cover - not Linux
@@ -67,7 +80,25 @@ def cores() -> int:
 
 
 def cache_bytes(name: str) -> int:
-    """The byte bound of one cache (CACHES), from its variable or the default."""
+    """The byte bound of one cache, from its variable or the default.
+
+    Parameters
+    ----------
+    name : str
+        a key of CACHES.
+
+    Returns
+    -------
+    int
+        bytes (the variable is in MB, 2**20 bytes).
+
+    Raises
+    ------
+    KeyError
+        an unknown cache name.
+    ValueError
+        a variable that is not a number.
+    """
     var, default = CACHES[name]
     return int(float(os.environ.get(var) or default) * 2**20)
 
@@ -96,12 +127,26 @@ def _int_env(name: str, default: int, zero: bool = False) -> int:
 
 
 def debug_enabled() -> bool:
-    """FRONTWATCH_DEBUG, readable even when another setting is malformed."""
+    """FRONTWATCH_DEBUG, readable even when another setting is malformed.
+
+    Returns
+    -------
+    bool
+        False when unset, empty, ``0``, ``false`` or ``no``.
+    """
     return os.environ.get("FRONTWATCH_DEBUG", "").lower() not in ("", "0", "false", "no")
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """Every setting, read from its environment variable (the table above) when constructed.
+
+    Raises
+    ------
+    InputError
+        a number setting that is not a positive number, naming the variable.
+    """
+
     database_url: str = field(default_factory=lambda: os.environ.get(
         "FRONTWATCH_DATABASE_URL") or str(default_database_path()))
     source: str | None = field(default_factory=lambda: os.environ.get("FRONTWATCH_SOURCE"))
@@ -156,7 +201,20 @@ class Settings:
     def serving(self, workers: int | None = None, host: str | None = None,
                 port: int | None = None) -> Settings:
         """These settings for `serve` with its command-line values in place: the heavy-job
-        cap shares the cores out between `workers` unless FRONTWATCH_HEAVY_JOBS sets it."""
+        cap shares the cores out between `workers` unless FRONTWATCH_HEAVY_JOBS sets it.
+
+        Parameters
+        ----------
+        workers : int, optional
+            worker processes (None: FRONTWATCH_WORKERS).
+        host : str, optional
+        port : int, optional
+
+        Returns
+        -------
+        Settings
+            a copy; these settings are unchanged.
+        """
         workers = workers or self.workers
         heavy = self.heavy_jobs if os.environ.get("FRONTWATCH_HEAVY_JOBS") else max(
             1, cores() // workers)
@@ -164,9 +222,16 @@ class Settings:
                        port=port or self.port)
 
     def cache_bounds(self) -> dict[str, int]:
-        """Cache name → byte bound."""
+        """Cache name → byte bound.
+
+        Returns
+        -------
+        dict of str to int
+            bytes, for each of CACHES.
+        """
         return {name: int(mb * 2**20) for name, mb in self.cache_mb}
 
     @property
     def is_default_database(self) -> bool:
+        """Whether the store is the default one (:func:`default_database_path`)."""
         return self.database_url == str(default_database_path())

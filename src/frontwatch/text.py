@@ -21,6 +21,19 @@ def romanize(text: str) -> str:
     """Ukrainian Cyrillic → Latin (national system of 2010, Cabinet of Ministers resolution
     No. 55); other characters pass through.
 
+    Parameters
+    ----------
+    text : str
+        any text; apostrophes inside Ukrainian words are dropped, as the system says.
+
+    Returns
+    -------
+    str
+        the same text, Ukrainian letters romanized (word-initial є, ї, й, ю, я as ye, yi,
+        y, yu, ya; зг as zgh), case kept.
+
+    Examples
+    --------
     >>> romanize("Запоріжжя"), romanize("Юрівка"), romanize("Згурівка")
     ('Zaporizhzhia', 'Yurivka', 'Zghurivka')
     """
@@ -43,6 +56,18 @@ def romanize(text: str) -> str:
 def slugify(text: str) -> str:
     """A URL-safe ASCII name: romanized, lower case, runs of anything else as one hyphen.
 
+    Parameters
+    ----------
+    text : str
+        a name in Ukrainian, English or both.
+
+    Returns
+    -------
+    str
+        ``[a-z0-9-]``, no leading or trailing hyphen (empty when nothing is left).
+
+    Examples
+    --------
     >>> slugify("Краматорський район"), slugify("Donetsk Oblast")
     ('kramatorskyi-raion', 'donetsk-oblast')
     """
