@@ -331,12 +331,13 @@ def looks_swapped(bounds: Bounds) -> bool:
 
 
 def within_ukraine_extent(bounds: Bounds) -> bool:
-    """Whether a lon/lat extent meets UKRAINE_BOUNDS (Ukraine with a margin).
+    """Whether a lon/lat extent meets UKRAINE_BOUNDS (Ukraine with a margin); an import
+    skips the zones that do not (annotations far away).
 
     Parameters
     ----------
-    bounds : tuple of float
-        (minx, miny, maxx, maxy), degrees.
+    bounds : Bounds
+        as ``geom.bounds`` gives them, in degrees.
 
     Returns
     -------

@@ -152,7 +152,7 @@ class Frontwatch:
         region : str
             name (English or Ukrainian), KATOTTG code or slug.
         on : date or 'YYYY-MM-DD'
-            a date past the newest snapshot gets that snapshot's state, with ``stale_days``.
+            past the newest snapshot: that snapshot's state (``stale_days`` says how old).
         source : str, optional
             None: the store's default source.
 
@@ -232,7 +232,7 @@ class Frontwatch:
         Raises
         ------
         NotFound
-            unknown region or source, or a date before the source's history.
+            an unknown source or (when given) region, or a date before the history.
         InputError
             a malformed date.
         """
@@ -294,10 +294,10 @@ class Frontwatch:
 
         Raises
         ------
-        NotFound
-            unknown region or source, or a range wholly outside the data.
         InputError
             a malformed or inverted date.
+        NotFound
+            unknown region or source, or a range wholly outside the data.
         """
         return _dated(analytics.changelog(self.store, region, _day(start), _day(end), source),
                       "date")

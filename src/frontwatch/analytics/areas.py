@@ -50,6 +50,7 @@ def area(store: SqlStore, region: Region | str, on: date, source: str | None = N
     Parameters
     ----------
     store : SqlStore
+        read: the stats table (precomputed at import) and the snapshot's metadata.
     region : Region or str
         a region, or its name (English or Ukrainian), KATOTTG code or slug.
     on : datetime.date
@@ -95,6 +96,7 @@ def series(store: SqlStore, region: Region | str, start: date, end: date,
     Parameters
     ----------
     store : SqlStore
+        read: the stats table (precomputed at import).
     region : Region or str
         a region, or its name, KATOTTG code or slug.
     start, end : datetime.date
@@ -294,6 +296,7 @@ def rebuild(store: SqlStore, source: str | None = None,
     Parameters
     ----------
     store : SqlStore
+        written: the stats table, from every revision's layers.
     source : str, optional
         None: every source.
     progress : callable, optional

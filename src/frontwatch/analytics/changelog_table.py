@@ -40,6 +40,7 @@ def changelog(store: SqlStore, region: Region | str, start: date, end: date,
     Parameters
     ----------
     store : SqlStore
+        read: the change table filled at import (the geometry for a day it lacks).
     region : Region or str
         a region, or its name, KATOTTG code or slug.
     start, end : datetime.date
@@ -56,10 +57,10 @@ def changelog(store: SqlStore, region: Region | str, start: date, end: date,
 
     Raises
     ------
-    InputError
-        `end` before `start`.
     NotFound
         an unknown region or source, or a range wholly outside the data.
+    InputError
+        `end` before `start`.
     """
     if end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")

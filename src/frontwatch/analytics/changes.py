@@ -123,6 +123,7 @@ def diff(store: SqlStore, region: Region | str | None, d1: date, d2: date,
     Parameters
     ----------
     store : SqlStore
+        read: both revisions' layers, the gazetteer, the place-status table.
     region : Region, str or None
         a region, or its name, KATOTTG code or slug; None: the whole theatre.
     d1, d2 : datetime.date

@@ -131,6 +131,7 @@ def frontline(store: SqlStore, on: date, source: str | None = None) -> tuple[Any
     Parameters
     ----------
     store : SqlStore
+        read: the revision's layers and the theatre's outline.
     on : datetime.date
         the revision in force at the end of that day.
     source : str, optional
@@ -183,6 +184,7 @@ def frontline_series(store: SqlStore, start: date, end: date, source: str | None
     Parameters
     ----------
     store : SqlStore
+        read: the front-line lengths table (a revision it lacks: its layers).
     start, end : datetime.date
         inclusive; days before the source's history are left out.
     source : str, optional

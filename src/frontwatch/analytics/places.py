@@ -32,6 +32,7 @@ def places_in_region(store: SqlStore, region: Region | str, on: date | None = No
     Parameters
     ----------
     store : SqlStore
+        read: the gazetteer and the region's outline.
     region : Region or str
         a region, or its name, KATOTTG code or slug.
     on : datetime.date, optional
@@ -66,6 +67,7 @@ def place_status(store: SqlStore, place: Place | str, on: date, source: str | No
     Parameters
     ----------
     store : SqlStore
+        read: the place-status table, else the revision's layers.
     place : Place or str
         a place, or its name (English or Ukrainian), KATOTTG code or slug.
     on : datetime.date
@@ -103,6 +105,7 @@ def place_timeline(store: SqlStore, place: Place | str, start: date | None = Non
     Parameters
     ----------
     store : SqlStore
+        read: the place-status table, else each revision's layers.
     place : Place or str
         a place, or its name, KATOTTG code or slug.
     start, end : datetime.date, optional
@@ -170,6 +173,7 @@ def distance_to_front_km(store: SqlStore, place: Place | str, on: date,
     Parameters
     ----------
     store : SqlStore
+        read: the revision's front line (derived from its layers).
     place : Place or str
         a place, or its name, KATOTTG code or slug.
     on : datetime.date
@@ -198,10 +202,11 @@ def distance_series(store: SqlStore, place: Place | str, start: date, end: date,
     Parameters
     ----------
     store : SqlStore
+        read: each sampled revision's layers and front line.
     place : Place or str
         a place, or its name, KATOTTG code or slug.
     start, end : datetime.date
-        inclusive; clamped to the source's history.
+        inclusive; cut to the days the source covers.
     source : str, optional
         None: the store's default source.
     step_days : int
@@ -247,6 +252,7 @@ def places_near_front(store: SqlStore, km: float, on: date, source: str | None =
     Parameters
     ----------
     store : SqlStore
+        read: the gazetteer, the front line and the place-status table.
     km : float
         geodesic km, 0 or more.
     on : datetime.date
