@@ -187,6 +187,9 @@ def test_series_uses_the_revision_in_force_and_skips_what_cannot_compare(cstore,
     assert rows[0]["deepstate_date"] == "2024-03-04"
     assert doc["left_out"][0]["dates"] == 384
     assert "occupied-ordlo" in doc["left_out"][0]["reason"]
+    # A range no date of which can be compared is refused like one date (400), with why.
+    with pytest.raises(InputError, match="can be compared on layer=all: nzz maps only"):
+        cmp.compare_series(cstore, PAIR, "UA14", date(2025, 4, 1), DAY, 30, layer=cmp.ALL)
     monkeypatch.setattr(cmp, "MAX_DATES", 10)
     with pytest.raises(InputError, match="samples 62 dates"):
         cmp.compare_series(cstore, PAIR, "UA14", date(2025, 4, 1), DAY, 1)
@@ -203,6 +206,7 @@ def test_cli_one_date_series_and_errors(cmp_db, tmp_path):
     assert 0.5 < s["agreement"] < 1 and s["pieces"] == len(doc["pieces"]) > 0
     fc = json.loads(out.read_text())
     assert {f["properties"]["claimed_by"] for f in fc["features"]} <= set(PAIR)
+    assert "DeepStateMap" in fc["attribution"] and "NZZ" in fc["attribution"]
     text = run("compare", "-r", "UA14", "--date", "2025-06-01", db=cmp_db)
     assert "agreement" in text.stdout and "only nzz" in text.stdout
     assert "since-2022" in text.stderr and "NZZ" in text.stderr
@@ -379,6 +383,9 @@ def test_lag_who_showed_a_place_first(tmp_path):
     # A range before a source's history reports that, not "nothing changed".
     with pytest.raises(NotFound, match="history starts 2025-01-01"):
         lag(store, PAIR, "Donetsk Oblast", date(2024, 6, 1), date(2024, 6, 30))
+    # NZZ has no 'all' layer: refused with the reason, as one date is (it reported nothing).
+    with pytest.raises(InputError, match="never Crimea"):
+        lag(store, PAIR, "Donetsk Oblast", date(2025, 1, 1), date(2025, 1, 31), "all")
     east = next(p for p in res["pieces"] if p["event"] == "no longer occupied")
     assert (east["deepstate_date"], east["nzz_date"], east["lag_days"]) == (
         "2025-01-10", "2025-01-15", 5)

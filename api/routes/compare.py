@@ -19,7 +19,6 @@ from frontwatch.api.respond import DATED, GEOJSON, cached, json_entry
 from frontwatch.api.routes.analysis import TABLE_RESPONSE, FormatQ
 from frontwatch.api.routes.common import GEOJSON_RESPONSE, FromQ, RegionQ, ToQ
 from frontwatch.errors import InputError
-from frontwatch.geojson import feature_collection
 
 router = APIRouter(prefix="/v1", tags=["v1"])
 
@@ -108,9 +107,7 @@ def compare_pieces(request: Request, store: StoreDep,
     def build():
         pair = cmp.parse_sources(sources, store.sources())
         res = cmp.compare(store, pair, region, d, layer, min_km2)
-        body = feature_collection(res.features, {"summary": res.summary,
-                                                 "attribution": res.summary["attribution"]})
-        return make_entry(body, GEOJSON, _headers(res.summary["attribution"]))
+        return make_entry(res.to_geojson(), GEOJSON, _headers(res.summary["attribution"]))
 
     return cached(request, store, build)
 

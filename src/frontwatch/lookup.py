@@ -38,8 +38,9 @@ def resolve_region(store: SqlStore, text: str, on: date | None = None,
     wanted = text.strip().lower()
     wanted = _ALIASES.get(wanted, wanted)
     regions = store.regions(on=on)
+    wanted_slug = slugify(wanted)
     for r in regions:
-        if wanted in _keys(r.slug, r.name_en, r.name_uk, r.code) or slugify(wanted) == r.slug:
+        if wanted in _keys(r.slug, r.name_en, r.name_uk, r.code) or wanted_slug == r.slug:
             return store.region(r.slug, on) if with_geometry else r
     # "Donetsk" alone → the oblast, not a hromada called Donetska.
     for r in regions:

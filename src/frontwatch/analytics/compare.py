@@ -99,7 +99,8 @@ class Comparison:
     def to_geojson(self) -> bytes:
         from frontwatch.geojson import feature_collection
 
-        return feature_collection(self.features, {"summary": self.summary})
+        return feature_collection(self.features, {"summary": self.summary,
+                                                  "attribution": self.summary["attribution"]})
 
 
 # --- pure geometry -----------------------------------------------------------------------
@@ -240,13 +241,15 @@ def header(a: SnapshotInfo, b: SnapshotInfo, on: date, layer: str) -> dict[str, 
 def row_figures(a_src: str, b_src: str, f: Figures) -> dict[str, Any]:
     """The figures as flat named members (km² to the project's KM2 decimals, agreement to 4:
     a share, not a percentage)."""
-    return figure_rows(a_src, b_src, [f])[0]
+    return figure_rows(a_src, b_src, [(f.a_km2, f.b_km2, f.both_km2)])[0]
 
 
-def figure_rows(a_src: str, b_src: str, figures: Sequence[Figures]) -> list[dict[str, Any]]:
-    """:func:`row_figures` of many, rounded at once (a year's series rounds ~1,200 numbers;
-    one date and a series round alike, so they print the same figure)."""
-    m = np.array([(f.a_km2, f.b_km2, f.both_km2) for f in figures], dtype=float).reshape(-1, 3)
+def figure_rows(a_src: str, b_src: str, figures: Sequence[tuple[float, float, float]]
+                ) -> list[dict[str, Any]]:
+    """:func:`row_figures` of many (a_km2, b_km2, both_km2), rounded at once (a year's series
+    rounds ~1,200 numbers; one date and a series round alike, so they print the same
+    figure)."""
+    m = np.array(figures, dtype=float).reshape(-1, 3)
     a, b, both = m.T
     union = a + b - both
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -308,17 +311,18 @@ def compare_series(store: SqlStore, sources: tuple[str, str], region: Region | s
                          f"of revisions, more than the {MAX_PAIRS} allowed; use a larger step "
                          "or a shorter range")
     done: dict[tuple[int, int, int], dict[str, Any] | str] = {}  # a row's members, or why not
-    measured: dict[tuple[int, int, int], Figures] = {}
+    measured: dict[tuple[int, int, int], tuple[float, float, float]] = {}
     for v, i, j in used:
         a_id, b_id = revs[0][i][0], revs[1][j][0]
         got = stored[v].get((a_id, b_id))
         if got is not None:
-            measured[v, i, j] = Figures(*got)
+            measured[v, i, j] = got
             continue
         try:
             geom = region_of(store, r.slug, date.fromisoformat(versions[v][1])).geometry
-            measured[v, i, j] = measure(layer_of(store, store.snapshot(a_id), layer),
-                                        layer_of(store, store.snapshot(b_id), layer), geom)
+            f = measure(layer_of(store, store.snapshot(a_id), layer),
+                        layer_of(store, store.snapshot(b_id), layer), geom)
+            measured[v, i, j] = (f.a_km2, f.b_km2, f.both_km2)
         except InputError as exc:  # e.g. NZZ's maps before 2024-03-15 on since-2022
             done[v, i, j] = str(exc)
     done.update(zip(measured, figure_rows(a_src, b_src, list(measured.values()))))
@@ -335,10 +339,9 @@ def compare_series(store: SqlStore, sources: tuple[str, str], region: Region | s
         rows.append({"date": day,
                      ka[0]: a_id, ka[1]: a_at[:10], ka[2]: o - a_day[k[1]],
                      kb[0]: b_id, kb[1]: b_at[:10], kb[2]: o - b_day[k[2]], **got})
-    if not rows:
-        reason = f": {next(iter(left_out))}" if left_out else ""
-        raise NotFound(f"{a_src} and {b_src} have no comparable revisions in force together "
-                       f"between {start} and {end}{reason}")
+    if not rows:  # every date left out, for what one date would be refused for: a 400
+        raise InputError(f"no date from {start} to {end} can be compared on layer={layer}: "
+                         f"{next(iter(left_out))}")
     last = keys[-1]
     doc = {"region": r.slug, "region_name": r.name_en, "from": start.isoformat(),
            "to": end.isoformat(), "step": step,

@@ -99,9 +99,14 @@ def lag(store: SqlStore, sources: tuple[str, str], region: Region | str, start: 
     shapely.prepare(r.geometry)
     places = [p for p in store.places(end)
               if shapely.intersects_xy(r.geometry, p.lon, p.lat)]
+    found = {s: first_changes(store, s, places, start, end, layer) for s in sources}
+    for s in sources:
+        if found[s][1] is None:  # no revision read gives the layer: say why, not "no change"
+            layer_parts(store, store.resolve(s, end), layer)
+            raise InputError(f"{s} has no revision with the {layer} layer from {start} to "
+                             f"{end}")
     features, piece_summary = piece_lag(store, sources, r.geometry, start, end,
                                         store.places(end), layer, min_km2)
-    found = {s: first_changes(store, s, places, start, end, layer) for s in sources}
     firsts = {s: found[s][0] for s in sources}
     rows = []
     for key in sorted(set(firsts[a_src]) | set(firsts[b_src])):

@@ -38,7 +38,10 @@ def lock_timeout_ms() -> int:
 
 
 def parse_iso(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    """A stored 'YYYY-MM-DDTHH:MM:SSZ' as an aware UTC datetime (fromisoformat: strptime
+    looks up the locale on every call, ~0.1 ms, and a series parses many)."""
+    d = datetime.fromisoformat(text)
+    return d.replace(tzinfo=UTC) if d.tzinfo is None else d.astimezone(UTC)
 
 
 def end_of_day(d: date) -> str:
