@@ -31,15 +31,6 @@ PAIR = ("deepstate", "nzz")
 GEOD = Geod(ellps="WGS84")
 
 
-@pytest.fixture
-def cstore(cmp_db):
-    from frontwatch.store import open_store
-
-    s = open_store(cmp_db)
-    yield s
-    s.close()
-
-
 def _geod_km2(geom) -> float:
     polys = [p for p in getattr(geom, "geoms", [geom]) if not p.is_empty]
     return sum(abs(GEOD.geometry_area_perimeter(p)[0]) for p in polys) / 1e6
