@@ -32,7 +32,7 @@ from frontwatch.analytics.results import AreaFigures, PlaceChange, PlaceNearFron
 from frontwatch.dates import iso
 from frontwatch.errors import NotFound
 from frontwatch.snapshots import features
-from frontwatch.store import SqlStore, open_store
+from frontwatch.store import SqlStore, open_store, sqlite_path
 
 When = date | str
 
@@ -364,13 +364,6 @@ def _frame(items: list[tuple[Any, dict[str, Any]]]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(props, geometry=[g for g, _ in items], crs="EPSG:4326")
 
 
-def _sqlite_path(url: str) -> Path | None:
-    """The file of a SQLite store URL or path (None for a server URL)."""
-    if "://" in url and not url.startswith("sqlite:///"):
-        return None
-    return Path(url.removeprefix("sqlite:///").split("?", 1)[0])
-
-
 def open(db: str | Path | None = None, *, create: bool = False) -> Frontwatch:
     """Open a store for analysis.
 
@@ -401,7 +394,7 @@ def open(db: str | Path | None = None, *, create: bool = False) -> Frontwatch:
 
     settings = Settings()
     url = settings.database_url if db is None else str(db)
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if db is not None and not create and path is not None and not path.exists():
         raise NotFound(f"no store at {path}: give an existing store, or create=True for a "
                        "new empty one")

@@ -3,7 +3,8 @@
 Data goes to stdout (exactly one JSON document with --json); progress and messages go to
 stderr. Errors print one line naming the input and the reason, ending in the error's stable code in
 brackets, and exit 1 (anything the user can act on), 2 (usage) or 70 (a bug).
-Each module of this package registers its commands on the shared Typer app.
+The commands are the rows of one table (cli.commands.COMMANDS: verb → module:function);
+their modules define plain functions.
 """
 
 from __future__ import annotations
@@ -13,20 +14,14 @@ import sys
 
 from rich.text import Text
 
-from frontwatch.cli import (  # noqa: F401  (register commands)
-    analytics,
-    check,
-    compare,
-    data,
-    manage,
-    maps,
-    serve,
-)
-from frontwatch.cli.common import app, err
+from frontwatch.cli.commands import build
+from frontwatch.cli.common import err
 from frontwatch.errors import EXIT_INTERNAL, EXIT_STORE, FrontwatchError, printable
 from frontwatch.settings import debug_enabled
 
 __all__ = ["app", "main"]
+
+app = build()
 
 
 def main() -> None:

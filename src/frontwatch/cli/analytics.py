@@ -2,137 +2,98 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from frontwatch.cli.common import (
-    Db,
-    Json,
     Source,
-    app,
     clamped_span,
     emit_json,
     err,
     out,
     parse_day,
-    places_app,
     progress_bar,
     stale_note,
-    store_for,
     tables_progress,
     write_output,
 )
+from frontwatch.cli.context import Cli
+from frontwatch.cli.output import print_rows, print_table
 from frontwatch.errors import InputError, NotFound
-from frontwatch.precision import KM, round_table, round_values
-
-stats_app = typer.Typer(no_args_is_help=True,
-                        help="The precomputed tables (areas, front lines, change log).")
-app.add_typer(stats_app, name="stats")
+from frontwatch.precision import KM, round_values
 
 Region = Annotated[str, typer.Option("--region", "-r", help="Region: name (en/uk), code or "
                                      "slug, e.g. 'Donetsk Oblast', donbas, UA14.")]
 From = Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")]
 To = Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")]
-Csv = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
 
 
-def _records(df) -> list[dict]:
-    """DataFrame rows as JSON-ready dicts (dates as ISO text, NaN as null)."""
-    df = df.astype(object).where(df.notna(), None)
-    return [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()}
-            for row in df.to_dict("records")]
-
-
-@app.command("area")
-def area_cmd(region: Region, day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")],
-             source: Source = None, json: Json = False, db: Db = None) -> None:
+def area_cmd(cli: Cli, region: Region,
+             day: Annotated[str, typer.Option("--date", help="YYYY-MM-DD")],
+             source: Source = None) -> None:
     """km² and % of a region occupied, contested and Ukrainian-held on a date."""
     from frontwatch.analytics import area
 
-    with store_for(db) as store:
-        res = area(store, region, parse_day(day), source)
+    on = parse_day(day)
+    res = area(cli.store(), region, on, source)
     stale_note(res, res["date"])
-    if json:
+    if cli.json:
         emit_json(round_values(res))
         return
     through = f", data through {res['data_through'][:10]}" if res["stale_days"] else ""
-    t = Table(title=f"{res['region_name']} on {res['date']} ({res['source']}{through})")
-    for col in ("status", "km²", "%"):
-        t.add_column(col, justify="right" if col != "status" else "left")
-    for st in ("occupied", "contested", "ukrainian"):
-        t.add_row(st, f"{res[f'{st}_km2']:,.1f}", f"{res[f'{st}_pct']:.2f}")
-    t.add_row("region", f"{res['region_km2']:,.1f}", "100.00")
-    out.print(t)
+    print_table(("status", "km²", "%"),
+                [*((st, f"{res[f'{st}_km2']:,.1f}", f"{res[f'{st}_pct']:.2f}")
+                   for st in ("occupied", "contested", "ukrainian")),
+                 ("region", f"{res['region_km2']:,.1f}", "100.00")],
+                f"{res['region_name']} on {res['date']} ({res['source']}{through})")
     err.print(f"[dim]{res['attribution']}[/dim]", highlight=False)
 
 
-def _report(df, doc: dict, json: bool, csv: bool, columns: tuple[str, ...],
-            cells: Callable[[Any], tuple[str, ...]], title: str | None = None) -> None:
-    """How a command prints a table of rows: one JSON document ({**doc, "rows": […]}), CSV
-    of every column, or a rich table of `columns` with `cells(row)` per row."""
-    df = round_table(df)
-    if json:
-        emit_json({**round_values(doc), "rows": _records(df)})
-    elif csv:
-        df.to_csv(sys.stdout, index=False)
-    else:
-        t = Table(title=title)
-        for col in columns:
-            t.add_column(col, justify="right")
-        for r in df.itertuples():
-            t.add_row(*cells(r))
-        out.print(t)
-
-
-@app.command("series")
-def series_cmd(region: Region, start: From, end: To, csv: Csv = False,
-               source: Source = None, json: Json = False, db: Db = None) -> None:
+def series_cmd(cli: Cli, region: Region, start: From, end: To, source: Source = None) -> None:
     """Daily area series (km², %, change per day, 7/30-day rates)."""
     from frontwatch.analytics import series
 
     d1, d2 = parse_day(start, "--from"), parse_day(end, "--to")
-    with store_for(db) as store:
-        span = clamped_span(store, source, d1, d2)
-        df = series(store, region, d1, d2, source)
-    _report(df, {"region": region, **span.members()}, json, csv,
-            ("date", "occupied km²", "contested km²", "ukrainian km²", "occupied %", "Δ/day",
-             "7d rate", "30d rate"),
-            lambda r: (str(r.date), f"{r.occupied_km2:,.1f}", f"{r.contested_km2:,.1f}",
-                       f"{r.ukrainian_km2:,.1f}", f"{r.occupied_pct:.2f}",
-                       _num(r.occupied_change_km2), _num(r.occupied_rate_7d),
-                       _num(r.occupied_rate_30d)))
+    store = cli.store()
+    span = clamped_span(store, source, d1, d2)
+    df = series(store, region, d1, d2, source)
+    print_rows(cli.output, df,
+               ("date", "occupied km²", "contested km²", "ukrainian km²", "occupied %",
+                "Δ/day", "7d rate", "30d rate"),
+               lambda r: (str(r.date), f"{r.occupied_km2:,.1f}", f"{r.contested_km2:,.1f}",
+                          f"{r.ukrainian_km2:,.1f}", f"{r.occupied_pct:.2f}",
+                          _num(r.occupied_change_km2), _num(r.occupied_rate_7d),
+                          _num(r.occupied_rate_30d)),
+               doc={"region": region, **span.members()})
 
 
-@app.command("changelog")
-def changelog_cmd(region: Region, start: From, end: To, csv: Csv = False,
-                  source: Source = None, json: Json = False, db: Db = None) -> None:
+def changelog_cmd(cli: Cli, region: Region, start: From, end: To,
+                  source: Source = None) -> None:
     """km² gained and lost by each side per day with a new snapshot (the daily change log)."""
     from frontwatch.analytics import changelog
     from frontwatch.analytics.common import region_of, source_of
 
-    with store_for(db) as store:
-        src = source_of(store, source)
-        span = clamped_span(store, src, parse_day(start, "--from"), parse_day(end, "--to"))
-        d1, d2 = span.bounds
-        reg = region_of(store, region, d2)
-        df = changelog(store, reg, d1, d2, src)
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
+    store = cli.store()
+    src = source_of(store, source)
+    span = clamped_span(store, src, first, last)
+    d1, d2 = span.bounds
+    reg = region_of(store, region, d2)
+    df = changelog(store, reg, d1, d2, src)
     net = float(df["occupied_net_km2"].sum())
-    _report(df, {"region": reg.slug, "region_name": reg.name_en, "source": src,
-                 **span.members(), "occupied_net_km2": net},
-            json, csv,
-            ("date", "occupied gained", "occupied lost", "occupied net", "contested gained",
-             "contested lost"),
-            lambda r: (str(r.date), f"{r.occupied_gained_km2:,.2f}",
-                       f"{r.occupied_lost_km2:,.2f}", _num(r.occupied_net_km2, 2),
-                       f"{r.contested_gained_km2:,.2f}", f"{r.contested_lost_km2:,.2f}"),
-            f"{reg.name_en}: km² changed per day, {d1} → {d2} ({src}); occupied net "
-            f"{net:+,.1f} km² over {len(df)} day(s)")
+    print_rows(cli.output, df,
+               ("date", "occupied gained", "occupied lost", "occupied net",
+                "contested gained", "contested lost"),
+               lambda r: (str(r.date), f"{r.occupied_gained_km2:,.2f}",
+                          f"{r.occupied_lost_km2:,.2f}", _num(r.occupied_net_km2, 2),
+                          f"{r.contested_gained_km2:,.2f}", f"{r.contested_lost_km2:,.2f}"),
+               title=f"{reg.name_en}: km² changed per day, {d1} → {d2} ({src}); occupied net "
+               f"{net:+,.1f} km² over {len(df)} day(s)",
+               doc={"region": reg.slug, "region_name": reg.name_en, "source": src,
+                    **span.members(), "occupied_net_km2": net})
 
 
 def _km(v: float | None) -> str:
@@ -147,40 +108,39 @@ def _num(v: float, digits: int = 1) -> str:
     return "" if v != v else f"{v:+,.{digits}f}"
 
 
-@app.command("diff")
-def diff_cmd(d1: Annotated[str, typer.Argument(metavar="D1")],
+def diff_cmd(cli: Cli,
+             d1: Annotated[str, typer.Argument(metavar="D1")],
              d2: Annotated[str, typer.Argument(metavar="D2")],
              region: Annotated[str | None, typer.Option("--region", "-r", help="Region "
                                "(default: the whole theatre).")] = None,
              output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the "
                                "changed polygons as GeoJSON.")] = None,
              min_km2: Annotated[float, typer.Option(help="Leave out smaller pieces.")] = 0.01,
-             source: Source = None, json: Json = False, db: Db = None) -> None:
+             source: Source = None) -> None:
     """Polygons gained and lost by each side between two dates, and places that changed."""
     from frontwatch.analytics import diff
     from frontwatch.analytics.common import source_of
     from frontwatch.coverage import freshness
 
-    with store_for(db) as store:
-        later = parse_day(d2)
-        res = diff(store, region, parse_day(d1), later, source, min_km2=min_km2)
-        fresh = freshness(store, source_of(store, source), later)
+    later = parse_day(d2)
+    earlier = parse_day(d1)
+    store = cli.store()
+    res = diff(store, region, earlier, later, source, min_km2=min_km2)
+    fresh = freshness(store, source_of(store, source), later)
     stale_note(fresh, later)
     if output:
         write_output(output, res.to_geojson())
         err.print(f"wrote {len(res.features)} changed polygon(s) to {output}", highlight=False)
-    if json:
+    if cli.json:
         emit_json({"summary": res.summary, "places_changed": res.places_changed,
                    "changes": [p for _, p in res.features], **fresh})
         return
     s = res.summary
-    t = Table(title=f"{s['region_name']}: {s['from']} → {s['to']} ({s['source']})")
-    t.add_column("change")
-    t.add_column("km²", justify="right")
-    for key in ("occupied_gained", "occupied_lost", "contested_gained", "contested_lost",
-                "occupied_net"):
-        t.add_row(key.replace("_", " "), f"{s[f'{key}_km2']:,.1f}")
-    out.print(t)
+    print_table(("change", "km²"),
+                [(key.replace("_", " "), f"{s[f'{key}_km2']:,.1f}")
+                 for key in ("occupied_gained", "occupied_lost", "contested_gained",
+                             "contested_lost", "occupied_net")],
+                f"{s['region_name']}: {s['from']} → {s['to']} ({s['source']})")
     for _, p in res.features[:10]:
         out.print(f"  {p['rank']:>2}. {p['change'].replace('_', ' ')}: {p['description']}",
                   highlight=False)
@@ -188,8 +148,8 @@ def diff_cmd(d1: Annotated[str, typer.Argument(metavar="D1")],
         out.print(f"  {p['name']}: {p['before']} → {p['after']}", highlight=False)
 
 
-@app.command("frontline")
-def frontline_cmd(day: Annotated[str | None, typer.Option("--date", help="One date, "
+def frontline_cmd(cli: Cli,
+                  day: Annotated[str | None, typer.Option("--date", help="One date, "
                                  "YYYY-MM-DD.")] = None,
                   start: Annotated[str | None, typer.Option("--from", help="With --to: the "
                                    "length series from this day.")] = None,
@@ -199,8 +159,7 @@ def frontline_cmd(day: Annotated[str | None, typer.Option("--date", help="One da
                                   "dates of the series.")] = 7,
                   output: Annotated[Path | None, typer.Option("-o", "--output", help="Write "
                                     "the line as GeoJSON (with --date).")] = None,
-                  csv: Csv = False, source: Source = None, json: Json = False,
-                  db: Db = None) -> None:
+                  source: Source = None) -> None:
     """The line of contact on a date (no international border, no coast) and its length, or
     (--from/--to) the series of its length."""
     if (day is None) == (start is None and end is None):
@@ -211,8 +170,8 @@ def frontline_cmd(day: Annotated[str | None, typer.Option("--date", help="One da
                              f"{'--from' if start is None else '--to'})")
         if output:
             raise InputError("-o writes one line: use it with --date")
-        _frontline_series(parse_day(start, "--from"), parse_day(end, "--to"), step, csv,
-                          source, json, db)
+        _frontline_series(cli, parse_day(start, "--from"), parse_day(end, "--to"), step,
+                          source)
         return
     from frontwatch.analytics.common import snapshot_on
     from frontwatch.analytics.front import line_of
@@ -220,49 +179,47 @@ def frontline_cmd(day: Annotated[str | None, typer.Option("--date", help="One da
     from frontwatch.geojson import feature_collection, snapshot_meta
 
     on = parse_day(day)
-    with store_for(db) as store:
-        info = snapshot_on(store, on, source)
-        line, km = line_of(store, info)
-        fresh = freshness(store, info.source, on)
+    store = cli.store()
+    info = snapshot_on(store, on, source)
+    line, km = line_of(store, info)
+    fresh = freshness(store, info.source, on)
     meta = {**snapshot_meta(info), "date": on.isoformat(), "length_km": round(km, KM), **fresh}
     stale_note(fresh, on)
     if output:
         write_output(output, feature_collection([(line, {"length_km": meta["length_km"]})],
                                                 meta))
         err.print(f"wrote the front line to {output}", highlight=False)
-    if json:
+    if cli.json:
         emit_json({**meta, "parts": len(line.geoms)})
         return
     out.print(f"front line on {day} ({info.source}): {km:,.1f} km in {len(line.geoms)} "
               "part(s)", highlight=False)
 
 
-def _frontline_series(d1: date, d2: date, step: int, csv: bool, source: str | None,
-                      json: bool, db: str | None) -> None:
+def _frontline_series(cli: Cli, d1: date, d2: date, step: int, source: str | None) -> None:
     from frontwatch.analytics import frontline_series
     from frontwatch.analytics.common import source_of
     from frontwatch.analytics.front import frontline_samples
 
-    with store_for(db) as store:
-        src = source_of(store, source)
-        span = clamped_span(store, src, d1, d2)
-        frontline_samples(store, d1, d2, src, step)  # bad input fails before the bar shows
-        with progress_bar() as bar:
-            task = bar.add_task("front lines", total=None)
-            df = frontline_series(store, d1, d2, src, step, progress=lambda done, total:
-                                  bar.update(task, completed=done, total=total))
-    _report(df, {"source": src, **span.members(), "step": step},
-            json, csv, ("date", "snapshot", "length km"),
-            lambda r: (str(r.date), str(r.snapshot_id), f"{r.length_km:,.1f}"),
-            f"front-line length, {d1} → {span.end} every {step} day(s) ({src})")
+    store = cli.store()
+    src = source_of(store, source)
+    span = clamped_span(store, src, d1, d2)
+    frontline_samples(store, d1, d2, src, step)  # bad input fails before the bar shows
+    with progress_bar() as bar:
+        task = bar.add_task("front lines", total=None)
+        df = frontline_series(store, d1, d2, src, step, progress=lambda done, total:
+                              bar.update(task, completed=done, total=total))
+    print_rows(cli.output, df, ("date", "snapshot", "length km"),
+               lambda r: (str(r.date), str(r.snapshot_id), f"{r.length_km:,.1f}"),
+               title=f"front-line length, {d1} → {span.end} every {step} day(s) ({src})",
+               doc={"source": src, **span.members(), "step": step})
 
 
-@places_app.command("changed")
 def places_changed_cmd(
-    ctx: typer.Context, start: From, end: To,
+    cli: Cli, start: From, end: To,
     region: Annotated[str | None, typer.Option("--region", "-r", help="Only places inside "
                       "this region (any level: donbas, an oblast, a raion…).")] = None,
-    csv: Csv = False, source: Source = None, json: Json = False, db: Db = None,
+    source: Source = None,
 ) -> None:
     """Places whose status changed between two dates (after the state of --from, up to the
     end of --to): from → to, on which revision's date, with population and distance to the
@@ -273,27 +230,26 @@ def places_changed_cmd(
     d1, d2 = parse_day(start, "--from"), parse_day(end, "--to")
     if d2 < d1:
         raise InputError(f"--to {d2} is before --from {d1}")
-    with store_for(db or ctx.obj) as store:
-        src = source_of(store, source)
-        span = clamped_span(store, src, d1, d2)
-        reg = region_of(store, region, span.end) if region else None
-        items = placestatus.changes(store, *span.bounds, region=reg, source=src)
+    store = cli.store()
+    src = source_of(store, source)
+    span = clamped_span(store, src, d1, d2)
+    reg = region_of(store, region, span.end) if region else None
+    items = placestatus.changes(store, *span.bounds, region=reg, source=src)
     frame = placestatus.changes_frame(items)
-    doc = {"source": src, "region": reg.slug if reg else None, **span.members(),
-           "count": len(items), "rule": placestatus.RULE}
-    _report(frame, doc, json, csv,
-            ("date", "place", "population", "change", "km to front"),
-            lambda r: (str(r.date), r.name, _count(r.population),
-                       f"{r.from_status} → {r.to_status}", _km(r.distance_to_front_km)),
-            f"{reg.name_en if reg else 'All places'}: {len(items)} change(s) of status, "
-            f"{span.start} → {span.end} ({src})")
+    print_rows(cli.output, frame, ("date", "place", "population", "change", "km to front"),
+               lambda r: (str(r.date), r.name, _count(r.population),
+                          f"{r.from_status} → {r.to_status}", _km(r.distance_to_front_km)),
+               title=f"{reg.name_en if reg else 'All places'}: {len(items)} change(s) of "
+               f"status, {span.start} → {span.end} ({src})",
+               doc={"source": src, "region": reg.slug if reg else None, **span.members(),
+                    "count": len(items), "rule": placestatus.RULE})
 
 
-@app.command("place")
-def place_cmd(place: Annotated[str, typer.Argument(metavar="PLACE", help="Slug or name.")],
+def place_cmd(cli: Cli,
+              place: Annotated[str, typer.Argument(metavar="PLACE", help="Slug or name.")],
               start: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
               end: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
-              source: Source = None, json: Json = False, db: Db = None) -> None:
+              source: Source = None) -> None:
     """A place's status periods and its distance to the front line (now and 90 days before)."""
     from frontwatch import lookup
     from frontwatch.analytics import distance_to_front_km, place_timeline
@@ -303,25 +259,25 @@ def place_cmd(place: Annotated[str, typer.Argument(metavar="PLACE", help="Slug o
     d2 = parse_day(end, "--to") if end else None
     if d1 and d2 and d2 < d1:
         raise InputError(f"--to {d2} is before --from {d1}")
-    with store_for(db) as store:
-        src = source_of(store, source)
-        if d2 is not None:
-            d2 = clamped_span(store, src, d1, d2).end
-        p = lookup.resolve_place(store, place, d2)
-        periods = place_timeline(store, p, d1, d2, src)
-        last = d2 or store.resolve(src).date
-        now = distance_to_front_km(store, p, last, src)
-        try:
-            before = distance_to_front_km(store, p, last - timedelta(days=90), src)
-        except NotFound:  # the history starts later
-            before = None
+    store = cli.store()
+    src = source_of(store, source)
+    if d2 is not None:
+        d2 = clamped_span(store, src, d1, d2).end
+    p = lookup.resolve_place(store, place, d2)
+    periods = place_timeline(store, p, d1, d2, src)
+    last = d2 or store.resolve(src).date
+    now = distance_to_front_km(store, p, last, src)
+    try:
+        before = distance_to_front_km(store, p, last - timedelta(days=90), src)
+    except NotFound:  # the history starts later
+        before = None
     doc = {"place": p.slug, "name": p.name_en, "name_uk": p.name_uk, "source": src,
            "periods": [{**x, "start": x["start"].isoformat(),
                         "end": x["end"].isoformat() if x["end"] else None} for x in periods],
            "status": periods[-1]["status"] if periods else None,
            "distance_to_front_km": round(now, 2), "date": last.isoformat(),
            "distance_90_days_before_km": None if before is None else round(before, 2)}
-    if json:
+    if cli.json:
         emit_json(doc)
         return
     for x in doc["periods"]:
@@ -335,24 +291,24 @@ def place_cmd(place: Annotated[str, typer.Argument(metavar="PLACE", help="Slug o
     out.print(line, highlight=False)
 
 
-@app.command("export")
-def export_cmd(fmt: Annotated[str, typer.Option("--format", help="gpkg | parquet | fgb | csv")],
+def export_cmd(cli: Cli,
+               fmt: Annotated[str, typer.Option("--format", help="gpkg | parquet | fgb | csv")],
                output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
                region: Annotated[str | None, typer.Option("--region", "-r", help="Clip to a "
                                  "region.")] = None,
                start: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
                end: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
-               source: Source = None, json: Json = False, db: Db = None) -> None:
+               source: Source = None) -> None:
     """Zones with valid_from/valid_to, places with status periods and the area series."""
     from frontwatch.export import export
 
     d1 = parse_day(start, "--from") if start else None
     d2 = parse_day(end, "--to") if end else None
-    with store_for(db) as store:
-        if d2 is not None:
-            d2 = clamped_span(store, source, d1, d2).end
-        files = export(store, fmt, output, region, d1, d2, source)
-    if json:
+    store = cli.store()
+    if d2 is not None:
+        d2 = clamped_span(store, source, d1, d2).end
+    files = export(store, fmt, output, region, d1, d2, source)
+    if cli.json:
         emit_json({"format": fmt, "files": [str(f) for f in files]})
         return
     if len(files) > 1:
@@ -362,15 +318,15 @@ def export_cmd(fmt: Annotated[str, typer.Option("--format", help="gpkg | parquet
         err.print(f"wrote layers zones, places and areas to {files[0]}", highlight=False)
 
 
-@stats_app.command("rebuild")
-def stats_rebuild(source: Source = None, json: Json = False, db: Db = None) -> None:
+def stats_rebuild(cli: Cli, source: Source = None) -> None:
     """Recompute the precomputed tables: area statistics, front-line lengths, the change
     log of every region and snapshot, and the status of every place."""
     from frontwatch.analytics.precompute import rebuild
 
-    with store_for(db) as store, tables_progress() as progress:
+    store = cli.store()
+    with tables_progress() as progress:
         res = rebuild(store, source, progress)
-    if json:
+    if cli.json:
         emit_json(res)
         return
     err.print(f"rebuilt {res['rows']:,} rows: {res['snapshots']} revisions × {res['regions']} "

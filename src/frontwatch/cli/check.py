@@ -6,29 +6,30 @@ from typing import Annotated
 
 import typer
 
-from frontwatch.cli.common import Db, Json, Source, app, emit_json, out, progress_bar, store_for
+from frontwatch.cli.common import Source, emit_json, out, progress_bar
+from frontwatch.cli.context import Cli
 
 
-@app.command("check")
 def check_cmd(
+    cli: Cli,
     source: Source = None,
     region: Annotated[str, typer.Option("--region", "-r", help="Region whose areas are "
                                         "checked for jumps.")] = "theatre",
     no_frontline: Annotated[bool, typer.Option("--no-frontline", help="Skip the front-line "
                                                "length check (one line per revision).")
                             ] = False,
-    json: Json = False, db: Db = None,
 ) -> None:
     """Per revision: what import repaired or dropped, area jumps beyond a plausible daily
     change, and front-line lengths far from their neighbours'."""
     from frontwatch.analytics.check import check
 
-    with store_for(db) as store, progress_bar() as bar:
+    store = cli.store()
+    with progress_bar() as bar:
         task = bar.add_task("front lines", total=None, visible=not no_frontline)
         report = check(store, source, region, frontline=not no_frontline,
                        progress=lambda done, total: bar.update(task, completed=done,
                                                                total=total))
-    if json:
+    if cli.json:
         emit_json(report)
         return
     s, th = report["summary"], report["thresholds"]

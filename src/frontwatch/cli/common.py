@@ -1,13 +1,11 @@
-"""What every command module shares: the Typer apps, consoles, store opening, JSON output."""
+"""What every command module shares: consoles, JSON output, dates, warnings, progress bars."""
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,27 +22,8 @@ from rich.progress import (
 )
 
 from frontwatch import dates
-from frontwatch.cli import helpstyle
 from frontwatch.errors import OutputError, printable
-from frontwatch.settings import Settings
-from frontwatch.store import open_store
 
-helpstyle.install()
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="Frontwatch: a versioned record of territorial control in the Donbas.")
-regions_app = typer.Typer(no_args_is_help=True, help="Administrative regions.")
-sync_app = typer.Typer(no_args_is_help=True, help="Download new snapshots from a source.")
-demo_app = typer.Typer(no_args_is_help=True, help="The illustrative demo data.")
-app.add_typer(regions_app, name="regions")
-app.add_typer(sync_app, name="sync")
-app.add_typer(demo_app, name="demo")
-# Listing groups: the bare command lists; subcommands change what is stored.
-snapshots_app = typer.Typer(invoke_without_command=True)
-sources_app = typer.Typer(invoke_without_command=True)
-places_app = typer.Typer(invoke_without_command=True)
-app.add_typer(snapshots_app, name="snapshots")
-app.add_typer(places_app, name="places")
-app.add_typer(sources_app, name="sources")
 
 class _Console(Console):
     """A rich Console that shows the bytes of file names that are not UTF-8 as \\xNN
@@ -57,24 +36,8 @@ class _Console(Console):
 out = _Console(soft_wrap=True)
 err = _Console(stderr=True, soft_wrap=True)
 
-Db = Annotated[str | None, typer.Option("--db", help="Store: path, sqlite:///path or "
-                                        "postgresql://… [env FRONTWATCH_DATABASE_URL]")]
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 Source = Annotated[str | None, typer.Option("--source", help="Control-data source "
                                             "(default: the best one in the store).")]
-
-
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"frontwatch {package_version('frontwatch')}", highlight=False)
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True,
-        help="Print the version and exit.")] = False) -> None:
-    """Frontwatch: a versioned record of territorial control in the Donbas."""
 
 
 def write_output(path: Path, data: bytes) -> None:
@@ -89,28 +52,6 @@ def write_output(path: Path, data: bytes) -> None:
         if opened and path.is_file():
             path.unlink(missing_ok=True)
         raise OutputError(f"{printable(path)}: cannot write: {exc.strerror or exc}") from exc
-
-
-def settings_for(db: str | None) -> Settings:
-    """Settings from the environment, with --db (when given) in place of the store URL."""
-    s = Settings()
-    return dataclasses.replace(s, database_url=db) if db else s
-
-
-@contextmanager
-def store_for(db: str | None):
-    """Open the store for one command; the bundled places are loaded on first use. The
-    derived tables' handlers are registered first: whatever a command stores is derived."""
-    from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's hooks)
-    from frontwatch.bootstrap import prepare_default_store
-
-    settings = settings_for(db)
-    store = open_store(settings.database_url)
-    try:
-        prepare_default_store(store, settings.is_default_database)
-        yield store
-    finally:
-        store.close()
 
 
 def emit_json(doc: Any) -> None:

@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import csv as csvlib
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich import box
-from rich.table import Table
 
-from frontwatch.cli.common import (
-    Db,
-    Json,
-    app,
-    emit_json,
-    err,
-    out,
-    parse_day,
-    progress_bar,
-    store_for,
-    write_output,
-)
+from frontwatch.cli.common import emit_json, err, out, parse_day, progress_bar, write_output
+from frontwatch.cli.context import Cli
+from frontwatch.cli.output import OutputFormat, print_rows, print_table, write_csv
 from frontwatch.errors import InputError
 
-compare_app = typer.Typer(invoke_without_command=True)
-app.add_typer(compare_app, name="compare")
 
-
-@compare_app.callback()
 def compare_cmd(
         ctx: typer.Context,
+        cli: Cli,
         sources: Annotated[str, typer.Option("--sources", help="Two sources, e.g. "
                                              "deepstate,nzz.")] = "deepstate,nzz",
         region: Annotated[str | None, typer.Option("--region", "-r", help="Region (default: "
@@ -48,8 +32,7 @@ def compare_cmd(
                                                     "disagreement pieces as GeoJSON (with "
                                                     "--date).")] = None,
         min_km2: Annotated[float, typer.Option(help="Leave out smaller pieces.")] = 0.01,
-        csv: Annotated[bool, typer.Option("--csv", help="Print CSV (series).")] = False,
-        json: Json = False, db: Db = None) -> None:
+        ) -> None:
     """km² each of two sources calls occupied, by both, by only one, their agreement
     (intersection over union) and the pieces they disagree on; compares like with like (the
     since-2022 layer by default) and never the grey zone."""
@@ -59,24 +42,24 @@ def compare_cmd(
         raise InputError("give either --date D or --from D1 --to D2 (not both, not neither)")
     from frontwatch.analytics import compare as cmp
 
-    with store_for(db) as store:
-        pair = cmp.parse_sources(sources, store.sources())
-        if day is None:
-            if start is None or end is None:
-                raise InputError(f"the series needs both --from and --to (missing "
-                                 f"{'--from' if start is None else '--to'})")
-            if output:
-                raise InputError("-o writes one date's pieces: use it with --date")
-            rows, doc = cmp.compare_series(store, pair, region, parse_day(start, "--from"),
-                                           parse_day(end, "--to"), step, layer)
-            _print_series(rows, doc, pair, json, csv)
-            return
-        res = cmp.compare(store, pair, region, parse_day(day), layer, min_km2)
+    store = cli.store()
+    pair = cmp.parse_sources(sources, store.sources())
+    if day is None:
+        if start is None or end is None:
+            raise InputError(f"the series needs both --from and --to (missing "
+                             f"{'--from' if start is None else '--to'})")
+        if output:
+            raise InputError("-o writes one date's pieces: use it with --date")
+        rows, doc = cmp.compare_series(store, pair, region, parse_day(start, "--from"),
+                                       parse_day(end, "--to"), step, layer)
+        _print_series(rows, doc, pair, cli.output)
+        return
+    res = cmp.compare(store, pair, region, parse_day(day), layer, min_km2)
     if output:
         write_output(output, res.to_geojson())
         err.print(f"wrote {len(res.features)} disagreement piece(s) to {output}",
                   highlight=False)
-    if json:
+    if cli.json:
         emit_json({"summary": res.summary, "pieces": [p for _, p in res.features]})
         return
     _print_one(res.summary, res.features, pair)
@@ -90,14 +73,12 @@ def _sources_line(doc: dict[str, Any]) -> str:
 
 def _print_one(s: dict[str, Any], features: list, pair: tuple[str, str]) -> None:
     a, b = pair
-    t = Table(title=f"{s['region_name']} on {s['date']}: {a} vs {b}, layer {s['layer']}")
-    t.add_column("occupied by")
-    t.add_column("km²", justify="right")
-    for label, key in ((a, f"{a}_km2"), (b, f"{b}_km2"), ("both", "both_km2"),
-                       (f"only {a}", f"only_{a}_km2"), (f"only {b}", f"only_{b}_km2"),
-                       ("either", "union_km2")):
-        t.add_row(label, f"{s[key]:,.1f}")
-    out.print(t)
+    print_table(("occupied by", "km²"),
+                [(label, f"{s[key]:,.1f}") for label, key in (
+                    (a, f"{a}_km2"), (b, f"{b}_km2"), ("both", "both_km2"),
+                    (f"only {a}", f"only_{a}_km2"), (f"only {b}", f"only_{b}_km2"),
+                    ("either", "union_km2"))],
+                f"{s['region_name']} on {s['date']}: {a} vs {b}, layer {s['layer']}")
     agree = "n/a" if s["agreement"] is None else f"{100 * s['agreement']:.1f} %"
     out.print(f"agreement (intersection over union): {agree}", highlight=False)
     for src, km2 in s["only_in_other_grey_zone_km2"].items():
@@ -114,52 +95,43 @@ def _print_one(s: dict[str, Any], features: list, pair: tuple[str, str]) -> None
 
 
 def _print_series(rows: list[dict[str, Any]], doc: dict[str, Any], pair: tuple[str, str],
-                  json: bool, csv: bool) -> None:
+                  fmt: OutputFormat) -> None:
     a, b = pair
-    if json:
-        emit_json({**doc, "rows": rows})
+    print_rows(fmt, rows,
+               ("date", f"{a} of", f"{b} of", f"{a} km²", f"{b} km²", "both km²",
+                "agreement %"),
+               lambda r: (r["date"], r[f"{a}_date"], r[f"{b}_date"], f"{r[f'{a}_km2']:,.1f}",
+                          f"{r[f'{b}_km2']:,.1f}", f"{r['both_km2']:,.1f}",
+                          "" if r["agreement"] is None else f"{100 * r['agreement']:.1f}"),
+               title=f"{doc['region_name']}: {a} vs {b}, layer {doc['layer']}, "
+               f"{doc['from']} → {doc['to']} every {doc['step']} day(s)", doc=doc,
+               compact=True)  # whole dates and figures, even in 80 columns
+    if fmt is OutputFormat.json:
         return
-    if csv:
-        w = csvlib.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-    else:
-        t = Table(title=f"{doc['region_name']}: {a} vs {b}, layer {doc['layer']}, "
-                  f"{doc['from']} → {doc['to']} every {doc['step']} day(s)",
-                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-        for col in ("date", f"{a} of", f"{b} of", f"{a} km²", f"{b} km²", "both km²",
-                    "agreement %"):  # whole dates and figures, even in 80 columns
-            t.add_column(col.replace(" ", "\n"), justify="right", no_wrap=True,
-                         min_width=max(len(w) for w in col.split()))
-        for r in rows:
-            t.add_row(r["date"], r[f"{a}_date"], r[f"{b}_date"], f"{r[f'{a}_km2']:,.1f}",
-                      f"{r[f'{b}_km2']:,.1f}", f"{r['both_km2']:,.1f}",
-                      "" if r["agreement"] is None else f"{100 * r['agreement']:.1f}")
-        out.print(t)
     notes = [f"left out {x['dates']} date(s): {x['reason']}" for x in doc["left_out"]]
     err.print("[dim]" + "\n".join([f"layer {doc['layer']}: {doc['layer_meaning']}; "
                                    f"{doc['rule']}", *notes, doc["attribution"]]) + "[/dim]",
               highlight=False)
 
 
-@compare_app.command("rebuild")
-def rebuild_cmd(json: Json = False, db: Db = None) -> None:
+def rebuild_cmd(cli: Cli) -> None:
     """Recompute the precomputed pairwise figures (filled at import; after importing new
     regions, run this so their comparison series read rows instead of geometry)."""
     from frontwatch.analytics import pairs
 
-    with store_for(db) as store, progress_bar() as bar:
+    store = cli.store()
+    with progress_bar() as bar:
         task = bar.add_task("pairs of revisions", total=None)
         res = pairs.rebuild(store, progress=lambda n: bar.update(task, advance=n))
-    if json:
+    if cli.json:
         emit_json(res)
         return
     err.print(f"rebuilt {res['pairs']:,} pairs of revisions × {res['regions']} regions "
               f"(sources: {', '.join(res['sources']) or 'none comparable'})", highlight=False)
 
 
-@compare_app.command("lag")
 def lag_cmd(
+        cli: Cli,
         region: Annotated[str, typer.Option("--region", "-r", help="Region whose places and "
                                             "change pieces are followed.")],
         start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
@@ -172,9 +144,7 @@ def lag_cmd(
                                                "this large (km²).")] = 1.0,
         output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the change "
                                                     "pieces as GeoJSON.")] = None,
-        csv: Annotated[bool, typer.Option("--csv", help="Print CSV (one row per place or "
-                                          "piece, column kind).")] = False,
-        json: Json = False, db: Db = None) -> None:
+        ) -> None:
     """Who showed it first: for the places of a region and the change pieces of at least
     --min-km2, the date each source first showed it occupied (or no longer occupied) and the
     lag in days, with each source's median lead."""
@@ -185,43 +155,37 @@ def lag_cmd(
 
     if not min_km2 >= SMALLEST:
         raise InputError(f"--min-km2 {min_km2}: expected a size of at least {SMALLEST} km²")
-    with store_for(db) as store:
-        pair = cmp.parse_sources(sources, store.sources())
-        res = lag(store, pair, region, parse_day(start, "--from"), parse_day(end, "--to"),
-                  layer, min_km2)
+    d1, d2 = parse_day(start, "--from"), parse_day(end, "--to")
+    store = cli.store()
+    pair = cmp.parse_sources(sources, store.sources())
+    res = lag(store, pair, region, d1, d2, layer, min_km2)
     features = res.pop("piece_features")
     if output:
         head = {k: v for k, v in res.items() if k not in ("rows", "pieces")}
         write_output(output, feature_collection(features, head))
         err.print(f"wrote {len(features)} change piece(s) to {output}", highlight=False)
-    if json:
+    if cli.json:
         emit_json(res)
         return
-    a, b = pair
-    if csv:
-        w = csvlib.DictWriter(sys.stdout, fieldnames=table_columns(pair), lineterminator="\n",
-                              extrasaction="ignore")
-        w.writeheader()
-        w.writerows(table_rows(res))
+    if cli.output is OutputFormat.csv:
+        write_csv(table_rows(res), table_columns(pair))
         return
-    t = Table(title=f"{res['region_name']}, {res['from']} → {res['to']}: who showed it first "
-              f"({a} vs {b}, layer {res['layer']}, {res['places']} places)")
-    for col in ("place", "event", a, b, "lag days", "first"):
-        t.add_column(col)
-    for x in res["rows"]:
-        t.add_row(x["name"], x["event"], x[f"{a}_date"] or "", x[f"{b}_date"] or "",
-                  "" if x["lag_days"] is None else str(x["lag_days"]), x["first"])
-    out.print(t)
+    a, b = pair
+
+    def cells(x: dict[str, Any], what: str) -> tuple[str, ...]:
+        return (x[what], x["event"], x[f"{a}_date"] or "", x[f"{b}_date"] or "",
+                "" if x["lag_days"] is None else str(x["lag_days"]), x["first"])
+
+    print_table(("place", "event", a, b, "lag days", "first"),
+                (cells(x, "name") for x in res["rows"]),
+                f"{res['region_name']}, {res['from']} → {res['to']}: who showed it first "
+                f"({a} vs {b}, layer {res['layer']}, {res['places']} places)")
     _print_lead(res["summary"], "change(s)")
-    t = Table(title=f"change pieces of at least {res['min_km2']:g} km² "
-              f"({res['pieces_summary']['pieces']}, of which both showed "
-              f"{res['pieces_summary']['pieces_both_showed']})")
-    for col in ("piece", "event", a, b, "lag days", "first"):
-        t.add_column(col)
-    for x in res["pieces"]:
-        t.add_row(x["description"], x["event"], x[f"{a}_date"] or "", x[f"{b}_date"] or "",
-                  "" if x["lag_days"] is None else str(x["lag_days"]), x["first"])
-    out.print(t)
+    print_table(("piece", "event", a, b, "lag days", "first"),
+                (cells(x, "description") for x in res["pieces"]),
+                f"change pieces of at least {res['min_km2']:g} km² "
+                f"({res['pieces_summary']['pieces']}, of which both showed "
+                f"{res['pieces_summary']['pieces_both_showed']})")
     _print_lead({s: v for s, v in res["pieces_summary"].items() if s in pair}, "piece(s)")
     used = "; ".join(f"{x['source']}: {x['revisions']} revision(s), baseline "
                      f"{x['baseline'] or 'none'}, last {x['last']}" for x in res["sources"])

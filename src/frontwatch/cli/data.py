@@ -6,45 +6,42 @@ import dataclasses
 import re
 import sys
 from collections import Counter
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from frontwatch import lookup
 from frontwatch.cli.common import (
-    Db,
-    Json,
     Source,
-    app,
-    demo_app,
     emit_json,
     err,
     out,
     parse_day,
-    places_app,
     progress_bar,
-    regions_app,
-    settings_for,
-    snapshots_app,
     stale_note,
-    store_for,
-    sync_app,
     tables_progress,
     write_output,
 )
+from frontwatch.cli.context import Cli
+from frontwatch.cli.output import OutputFormat, print_rows
 from frontwatch.dates import iso
 from frontwatch.errors import InputError
 from frontwatch.ingest.formats import CHOICES, REGISTRY
+from frontwatch.settings import Settings
+
+# The input formats `import --format` accepts, from the format registry: an unknown name is
+# a usage mistake (click lists the choices, exit 2).
+InputFormat = StrEnum("InputFormat", {name: name for name in CHOICES})  # type: ignore[misc]
 
 
 # --- import -------------------------------------------------------------------------------
-@app.command("import", help="Import control snapshots: "
-             + ", ".join(f.label for f in REGISTRY) + " (formats are tried in this order).")
 def import_cmd(
+    cli: Cli,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursively); .gz ok.")],
-    format: Annotated[str, typer.Option(help=" | ".join(CHOICES))] = "auto",
+    format: Annotated[InputFormat, typer.Option(  # type: ignore[valid-type]
+        metavar="TEXT", help=" | ".join(CHOICES))] = InputFormat.auto,
     source: Annotated[str | None, typer.Option(help="Source name to store under.")] = None,
     status: Annotated[str | None, typer.Option(help="Status of every feature (vector files): "
                                                "occupied | contested | liberated …")] = None,
@@ -64,8 +61,6 @@ def import_cmd(
                                                "aborting the whole import.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Every note of every file, "
                                           "routine ones included.")] = False,
-    json: Json = False,
-    db: Db = None,
 ) -> None:
     from frontwatch.ingest import ImportOptions, import_paths, iter_files, parse_date
     from frontwatch.ingest.vector import VOCABULARY, StatusMapping, parse_mapping
@@ -74,7 +69,7 @@ def import_cmd(
         err.print("--date and --date-field exclude each other", highlight=False)
         raise typer.Exit(2)
     opts = ImportOptions(
-        format=format, source=source, skip_invalid=skip_invalid,
+        format=format.value, source=source, skip_invalid=skip_invalid,
         date=parse_date(date_) if date_ else None, date_field=date_field,
         merge_dates=merge_dates,
         status=StatusMapping(status=status, field=status_field,
@@ -83,13 +78,13 @@ def import_cmd(
         raise InputError(f"--status {status!r}: unknown status; accepted: "
                          f"{', '.join(sorted(VOCABULARY))}")
     files = iter_files(paths)
-    with store_for(db) as store:
-        with tables_progress() as progress:
-            # Bars for each phase (files read, revisions stored, each derived table), on a
-            # terminal only; none with --json.
-            report = import_paths(store, files, opts, None if json else progress)
-        delivery = notify_webhook(store, db, report.added)
-    if json:
+    store = cli.store(create=True)
+    with tables_progress() as progress:
+        # Bars for each phase (files read, revisions stored, each derived table), on a
+        # terminal only; none with --json.
+        report = import_paths(store, files, opts, None if cli.json else progress)
+    delivery = notify_webhook(store, cli.settings, report.added)
+    if cli.json:
         emit_json({**report.to_dict(), **webhook_member(delivery)})
         return
     print_notes(report.notes, verbose)
@@ -97,12 +92,15 @@ def import_cmd(
               f"{len(report.unchanged)} file(s) already stored", highlight=False)
 
 
-def notify_webhook(store, db: str | None, added: list) -> Any:
+import_cmd.__doc__ = ("Import control snapshots: " + ", ".join(f.label for f in REGISTRY)
+                      + " (formats are tried in this order).")
+
+
+def notify_webhook(store, settings: Settings, added: list) -> Any:
     """POST the places the new revisions changed to FRONTWATCH_WEBHOOK_URL (after the
     import committed; a failed delivery is reported and logged, the import stays)."""
     from frontwatch import webhooks
 
-    settings = settings_for(db)
     delivery = webhooks.after_import(store, settings, added)
     if delivery is not None:
         if delivery.ok:
@@ -142,8 +140,8 @@ def print_notes(notes: list[str], verbose: bool) -> None:
 
 
 # --- regions ------------------------------------------------------------------------------
-@regions_app.command("import")
 def regions_import(
+    cli: Cli,
     paths: Annotated[list[Path], typer.Argument(help="Boundary files or folders "
                                                 "(GeoJSON, GeoPackage …; .gz ok)")],
     level: Annotated[str | None, typer.Option(help="country | oblast | raion | hromada "
@@ -157,8 +155,6 @@ def regions_import(
                              ] = None,
     code_field: Annotated[str | None, typer.Option(help="Field with the code (KATOTTG or "
                                                    "COD-AB pcode).")] = None,
-    json: Json = False,
-    db: Db = None,
 ) -> None:
     """Import administrative boundaries (OSM or OCHA COD-AB conventions, or named fields);
     raions also yield their oblast."""
@@ -166,63 +162,55 @@ def regions_import(
 
     vf = parse_day(valid_from, "--valid-from", future=True) if valid_from else None
     fields = RegionFields(name=name_field, name_uk=name_uk_field, code=code_field)
-    with store_for(db) as store, tables_progress() as progress:
+    store = cli.store(create=True)
+    with tables_progress() as progress:
         result = import_regions(store, paths, level, vf, progress, fields)
-    if json:
+    if cli.json:
         emit_json(result)
     else:
         err.print(f"{len(result['added'])} region version(s) added, "
                   f"{len(result['unchanged'])} unchanged", highlight=False)
 
 
-@regions_app.command("list")
 def regions_list(
+    cli: Cli,
     level: Annotated[str | None, typer.Option(help="Only this level.")] = None,
     on: Annotated[str | None, typer.Option("--date", help="Boundaries in force on.")] = None,
-    json: Json = False,
-    db: Db = None,
 ) -> None:
     """List regions (slug, level, names, code, km²)."""
-    with store_for(db) as store:
-        regions = store.regions(level=level, on=parse_day(on) if on else None)
+    day = parse_day(on) if on else None
+    regions = cli.store().regions(level=level, on=day)
     rows = [{"slug": r.slug, "level": r.level, "name_en": r.name_en, "name_uk": r.name_uk,
              "code": r.code, "parent": r.parent, "area_km2": round(r.area_km2 or 0, 2),
              "illustrative": r.illustrative} for r in regions]
-    if json:
-        emit_json(rows)
-        return
-    table = Table("slug", "level", "name", "code", "km²")
-    for r in rows:
-        table.add_row(r["slug"], r["level"], r["name_en"], r["code"] or "",
-                      f"{r['area_km2']:,.1f}")
-    out.print(table)
+    print_rows(cli.output, rows, ("slug", "level", "name", "code", "km²"),
+               lambda r: (r["slug"], r["level"], r["name_en"], r["code"] or "",
+                          f"{r['area_km2']:,.1f}"))
 
 
 # --- sync ---------------------------------------------------------------------------------
-@sync_app.command("deepstate")
 def sync_deepstate_cmd(
+    cli: Cli,
     since: Annotated[str | None, typer.Option(help="Only snapshots published on or after "
                                               "this date.")] = None,
     base_url: Annotated[str | None, typer.Option(
-        help="API root [env FRONTWATCH_DEEPSTATE_URL; default: deepstatemap.live's].")] = None,
-    json: Json = False,
-    db: Db = None,
+        help="API root \\[env FRONTWATCH_DEEPSTATE_URL; default: deepstatemap.live's].")] = None,
 ) -> None:
     """Download the snapshots the store does not have yet from DeepStateMap's public API."""
     from frontwatch.ingest.sync import sync_deepstate
 
     since_day = parse_day(since, "--since") if since else None
-    with store_for(db) as store:
-        with progress_bar() as bar:
-            task = bar.add_task("downloading", total=None)
+    store = cli.store(create=True)
+    with progress_bar() as bar:
+        task = bar.add_task("downloading", total=None)
 
-            def tick(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
 
-            report = sync_deepstate(store, base_url=base_url or settings_for(db).deepstate_url,
-                                    since=since_day, progress=tick)
-        delivery = notify_webhook(store, db, report.added)
-    if json:
+        report = sync_deepstate(store, base_url=base_url or cli.settings.deepstate_url,
+                                since=since_day, progress=tick)
+    delivery = notify_webhook(store, cli.settings, report.added)
+    if cli.json:
         emit_json({**report.to_dict(), **webhook_member(delivery)})
     else:
         for note in report.notes:
@@ -232,33 +220,27 @@ def sync_deepstate_cmd(
 
 
 # --- reading ------------------------------------------------------------------------------
-@snapshots_app.callback()
-def snapshots_cmd(ctx: typer.Context, source: Source = None, json: Json = False, db: Db = None
-                  ) -> None:
+def snapshots_cmd(ctx: typer.Context, cli: Cli, source: Source = None) -> None:
     """List every stored revision with its date and zone counts (`delete` one)."""
     if ctx.invoked_subcommand:
-        ctx.obj = db
         return
-    with store_for(db) as store:
-        infos = store.snapshots(source)
+    infos = cli.store().snapshots(source)
     rows = [{"id": s.id, "source": s.source,
              "valid_at": iso(s.valid_at),
              "date": s.date.isoformat(), "revision": s.revision, **s.counts,
              "content_hash": s.content_hash, "illustrative": s.illustrative} for s in infos]
-    if json:
-        emit_json(rows)
-        return
-    table = Table("id", "source", "valid_at (UTC)", "rev", "occupied", "contested", "liberated")
-    for r in rows:
-        table.add_row(str(r["id"]), r["source"] + (" (illustrative)" if r["illustrative"]
-                                                   else ""), r["valid_at"], str(r["revision"]),
-                      str(r["occupied"]), str(r["contested"]), str(r["liberated"]))
-    out.print(table)
-    err.print(f"{len(rows)} revision(s)", highlight=False)
+    print_rows(cli.output, rows,
+               ("id", "source", "valid_at (UTC)", "rev", "occupied", "contested", "liberated"),
+               lambda r: (str(r["id"]), r["source"] + (" (illustrative)" if r["illustrative"]
+                                                       else ""), r["valid_at"],
+                          str(r["revision"]), str(r["occupied"]), str(r["contested"]),
+                          str(r["liberated"])))
+    if cli.output is OutputFormat.table:
+        err.print(f"{len(rows)} revision(s)", highlight=False)
 
 
-@app.command("show")
 def show_cmd(
+    cli: Cli,
     day: Annotated[str, typer.Argument(metavar="DATE", help="YYYY-MM-DD or 'latest'.")],
     source: Source = None,
     as_of: Annotated[str | None, typer.Option(help="What was known at this time.")] = None,
@@ -267,7 +249,6 @@ def show_cmd(
     simplify: Annotated[float | None, typer.Option(help="Tolerance in metres.")] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")
                       ] = None,
-    db: Db = None,
 ) -> None:
     """Print the control zones on DATE as GeoJSON."""
     from frontwatch import dates
@@ -279,12 +260,12 @@ def show_cmd(
             raise InputError(f"--status {s!r}: choose from {', '.join(STATUS_CHOICES)}")
     on = None if day == "latest" else parse_day(day)
     known_at = dates.instant(as_of, "--as-of") if as_of else None
-    with store_for(db) as store:
-        src = lookup.default_source(store, source or settings_for(db).source)
-        info = store.resolve(src, on, known_at)
-        reg = lookup.resolve_region(store, region, on) if region else None
-        fresh = freshness(store, src, on)
-        body = snapshot_geojson(store, info, reg, status, simplify, fresh)
+    store = cli.store()
+    src = lookup.default_source(store, source or cli.settings.source)
+    info = store.resolve(src, on, known_at)
+    reg = lookup.resolve_region(store, region, on) if region else None
+    fresh = freshness(store, src, on)
+    body = snapshot_geojson(store, info, reg, status, simplify, fresh)
     stale_note(fresh, on)
     if output:
         write_output(output, body)
@@ -293,43 +274,34 @@ def show_cmd(
         sys.stdout.buffer.write(body + b"\n")
 
 
-@places_app.callback()
 def places_cmd(
     ctx: typer.Context,
+    cli: Cli,
     region: Annotated[str | None, typer.Option(help="Only places inside this region (any "
                                                "level: donbas, theatre, an oblast, a raion…).")
                       ] = None,
     on: Annotated[str | None, typer.Option("--date", help="Names as of this day.")] = None,
-    json: Json = False, db: Db = None,
 ) -> None:
     """List the places (settlements) the store knows (`import` attaches outlines)."""
     from frontwatch.analytics import places_in_region
 
     if ctx.invoked_subcommand:
-        ctx.obj = db
         return
     day = parse_day(on) if on else None
-    with store_for(db) as store:
-        places = places_in_region(store, region, day) if region else store.places(day)
+    store = cli.store()
+    places = places_in_region(store, region, day) if region else store.places(day)
     rows = [{"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk, "kind": p.kind,
              "population": p.population, "region": p.region, "lon": p.lon, "lat": p.lat}
             for p in places]
-    if json:
-        emit_json(rows)
-        return
-    table = Table("slug", "name", "назва", "kind", "population", "region")
-    for r in rows:
-        table.add_row(r["slug"], r["name_en"], r["name_uk"], r["kind"],
-                      f"{r['population'] or 0:,}", r["region"])
-    out.print(table)
+    print_rows(cli.output, rows, ("slug", "name", "назва", "kind", "population", "region"),
+               lambda r: (r["slug"], r["name_en"], r["name_uk"], r["kind"],
+                          f"{r['population'] or 0:,}", r["region"]))
 
 
-@places_app.command("import")
 def places_import(
-    ctx: typer.Context,
+    cli: Cli,
     files: Annotated[list[Path], typer.Argument(help="GeoJSON files (.gz too) of settlement "
                                                 "boundaries, e.g. OSM hromada files.")],
-    json: Json = False, db: Db = None,
 ) -> None:
     """Attach settlement outlines to gazetteer places, by KATOTTG code (`katotth`) or, for
     a polygon without one, by Ukrainian name and position."""
@@ -337,14 +309,21 @@ def places_import(
     from frontwatch.ingest.place_polygons import read_outlines
 
     reports = {}
-    with store_for(db or ctx.obj) as store, store.transaction():
+    store = cli.store(create=True)
+    with store.transaction():
         places = store.places()
         for path in files:
             rows, report = read_outlines(path, places)
+            if not rows:  # nothing of this file is a settlement we know: say so, store nothing
+                raise InputError(
+                    f"no settlement outline attached: {report.unmatched} polygon(s) of "
+                    f"settlements not in the gazetteer, {report.skipped} other feature(s) "
+                    "skipped (expected settlement boundaries with a katotth code or a "
+                    "Ukrainian name)", origin=str(path))
             store.set_place_polygons(rows)
             reports[str(path)] = report.to_dict()
         on_places(store)  # the status of those places, over every revision
-    if json:
+    if cli.json:
         emit_json(reports)
         return
     for path, r in reports.items():
@@ -353,12 +332,10 @@ def places_import(
                   highlight=False)
 
 
-@demo_app.command("load")
-def demo_load(db: Db = None) -> None:
+def demo_load(cli: Cli) -> None:
     """Load the illustrative demo into an empty store."""
     from frontwatch.bootstrap import load_demo
 
-    with store_for(db) as store:
-        n = load_demo(store)
+    n = load_demo(cli.store(create=True))
     err.print(f"loaded {n} illustrative demo snapshot(s) — NOT an assessment of control",
               highlight=False)

@@ -9,20 +9,11 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from frontwatch import lookup
-from frontwatch.cli.common import (
-    Db,
-    Json,
-    emit_json,
-    err,
-    out,
-    settings_for,
-    snapshots_app,
-    sources_app,
-    store_for,
-)
+from frontwatch.cli.common import emit_json, err
+from frontwatch.cli.context import Cli
+from frontwatch.cli.output import OutputFormat, print_rows
 from frontwatch.dates import iso
 
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
@@ -39,75 +30,62 @@ def _confirm(question: str, yes: bool) -> None:
         raise typer.Abort()
 
 
-@sources_app.callback()
-def sources_cmd(ctx: typer.Context, json: Json = False, db: Db = None) -> None:
+def sources_cmd(ctx: typer.Context, cli: Cli) -> None:
     """List the sources: revisions, dates, coverage, credit, licence (`remove` one)."""
     if ctx.invoked_subcommand:
-        ctx.obj = db
         return
     from frontwatch.sources import describe
 
-    with store_for(db) as store:
-        rows = describe(store, settings_for(db).source)
-    if json:
-        emit_json(rows)
+    rows = describe(cli.store(), cli.settings.source)
+    print_rows(cli.output, rows,
+               ("source", "revisions", "first", "last", "grey zone", "occupied ground"),
+               lambda r: (r["source"] + (" (default)" if r["default"] else ""),
+                          f"{r['revisions']:,}", r["first"][:10], r["last"][:10],
+                          "yes" if r["grey_zone"] else "no", r["occupied"]))
+    if cli.output is not OutputFormat.table:
         return
-    table = Table("source", "revisions", "first", "last", "grey zone", "occupied ground")
-    for r in rows:
-        table.add_row(r["source"] + (" (default)" if r["default"] else ""),
-                      f"{r['revisions']:,}", r["first"][:10], r["last"][:10],
-                      "yes" if r["grey_zone"] else "no", r["occupied"])
-    out.print(table)
     for r in rows:
         err.print(f"{r['source']}: {r['attribution']}. Licence: {r['licence']}."
                   + (f" Note: {r['note']}." if r["note"] else ""),
                   style="dim", markup=False, highlight=False)
 
 
-@sources_app.command("remove")
 def sources_remove(
-    ctx: typer.Context,
+    cli: Cli,
     name: Annotated[str, typer.Argument(help="Source to remove (see `frontwatch sources`).")],
     yes: Yes = False,
-    json: Json = False,
-    db: Db = None,
 ) -> None:
     """Delete every revision of a source, with its area stats and import memory."""
-    db = db or ctx.obj
-    with store_for(db) as store:
-        lookup.default_source(store, name)  # unknown name: error with suggestions
-        infos = store.snapshots(name)
-        _confirm(f"Delete source {name!r}: {len(infos)} revision(s) from {infos[0].date} to "
-                 f"{infos[-1].date}, with their area stats?", yes)
-        n = store.delete_source(name)
-    if json:
+    store = cli.store()
+    lookup.default_source(store, name)  # unknown name: error with suggestions
+    infos = store.snapshots(name)
+    _confirm(f"Delete source {name!r}: {len(infos)} revision(s) from {infos[0].date} to "
+             f"{infos[-1].date}, with their area stats?", yes)
+    n = store.delete_source(name)
+    if cli.json:
         emit_json({"removed": name, "revisions": n})
     else:
         err.print(f"removed source {name!r}: {n} revision(s)", highlight=False)
 
 
-@snapshots_app.command("delete")
 def snapshots_delete(
-    ctx: typer.Context,
+    cli: Cli,
     snapshot_id: Annotated[int, typer.Option("--id", help="Id of the revision (see "
                                              "`frontwatch snapshots`).", min=1)],
     yes: Yes = False,
-    json: Json = False,
-    db: Db = None,
 ) -> None:
     """Delete one revision with its area stats; the file that made it can be imported again."""
-    db = db or ctx.obj
-    with store_for(db) as store:
-        info = store.snapshot(snapshot_id)  # unknown id: not found
-        _confirm(f"Delete revision {info.id} ({info.source}, "
-                 f"{info.valid_at:%Y-%m-%d %H:%M} UTC, revision {info.revision})?", yes)
-        from frontwatch.ingest import delete_snapshot
+    from frontwatch.ingest import delete_snapshot
 
-        delete_snapshot(store, info.id)
+    store = cli.store()
+    info = store.snapshot(snapshot_id)  # unknown id: not found
+    _confirm(f"Delete revision {info.id} ({info.source}, "
+             f"{info.valid_at:%Y-%m-%d %H:%M} UTC, revision {info.revision})?", yes)
+    delete_snapshot(store, info.id)
     row = {"id": info.id, "source": info.source,
            "valid_at": iso(info.valid_at),
            "revision": info.revision, "content_hash": info.content_hash}
-    if json:
+    if cli.json:
         emit_json({"deleted": row})
     else:
         err.print(f"deleted revision {info.id} ({info.source}, {row['valid_at']}, "

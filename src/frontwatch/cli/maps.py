@@ -8,19 +8,8 @@ from typing import Annotated
 
 import typer
 
-from frontwatch.cli.common import (
-    Db,
-    Json,
-    Source,
-    app,
-    emit_json,
-    err,
-    settings_for,
-    stale_note,
-    store_for,
-    warn,
-    write_output,
-)
+from frontwatch.cli.common import Source, emit_json, err, stale_note, warn, write_output
+from frontwatch.cli.context import Cli
 from frontwatch.coverage import freshness
 from frontwatch.errors import InputError
 
@@ -44,8 +33,8 @@ def _format(output: Path | None, png: bool, svg: bool, default: str) -> str:
     return fmt
 
 
-@app.command("map")
 def map_cmd(
+    cli: Cli,
     day: Annotated[str, typer.Argument(metavar="DATE", help="YYYY-MM-DD or latest.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write; its "
                       ".html/.png/.svg suffix picks the format.")] = None,
@@ -72,30 +61,28 @@ def map_cmd(
     height: Height = None,
     dpi: Dpi = None,
     source: Source = None,
-    db: Db = None,
-    json: Json = False,
 ) -> None:
     """Render a map of DATE: an HTML page (default), or --png/--svg for print and social."""
     from frontwatch import render
     from frontwatch.render import assets
 
     fmt = _format(output, png, svg, "html")
-    settings = settings_for(db)
+    settings = cli.settings
     q = render.parse_query(day, source=source or settings.source, region=region, place=place,
                            radius_km=radius_km, bbox=bbox, compare=compare, start=start,
                            end=day if start else None, step=step, lang=lang, tiles=tiles,
                            compare_source=compare_source)
     output = output or Path(f"map-{day}.{fmt}")
-    with store_for(db) as store:
-        if fmt == "html":
-            page = render.map_page(store, q, "cdn")
-            if assets.check_mode(settings.assets) == "local":  # a file: self-contained
-                page = assets.inline(page)
-            data = page.encode()
-        else:
-            data = render.map_image(store, q, fmt, render.parse_size(width, height, dpi))
-        info = render.scene.resolve_snapshot(store, q)
-        fresh = freshness(store, info.source, q.on)
+    store = cli.store()
+    if fmt == "html":
+        page = render.map_page(store, q, "cdn")
+        if assets.check_mode(settings.assets) == "local":  # a file: self-contained
+            page = assets.inline(page)
+        data = page.encode()
+    else:
+        data = render.map_image(store, q, fmt, render.parse_size(width, height, dpi))
+    info = render.scene.resolve_snapshot(store, q)
+    fresh = freshness(store, info.source, q.on)
     write_output(output, data)
     err.print(f"wrote {output} ({len(data) / 1024:.0f} KB), {info.source} snapshot of "
               f"{info.valid_at:%Y-%m-%d %H:%M} UTC", highlight=False)
@@ -104,15 +91,15 @@ def map_cmd(
              f"the time-lapse ends {info.date}")
     else:
         stale_note(fresh, q.on)
-    if json:
+    if cli.json:
         emit_json({"output": str(output), "format": fmt, "bytes": len(data),
                    "source": info.source, "valid_at": info.valid_at.isoformat(),
                    "content_hash": info.content_hash, "illustrative": info.illustrative,
                    **fresh})
 
 
-@app.command("chart")
 def chart_cmd(
+    cli: Cli,
     region: Annotated[str, typer.Option("--region", "-r", help="Region (name/code/slug).")],
     start: Annotated[str | None, typer.Option("--from", help="First day (default: the "
                      "source's first snapshot).")] = None,
@@ -126,8 +113,6 @@ def chart_cmd(
     height: Height = None,
     dpi: Dpi = None,
     source: Source = None,
-    db: Db = None,
-    json: Json = False,
 ) -> None:
     """Chart a region's occupied and contested km² over time, with the daily change."""
     from frontwatch import render
@@ -135,18 +120,18 @@ def chart_cmd(
 
     fmt = _format(output, False, svg, "png")
     q = render.parse_chart_query(region, start=start, end=end, lang=lang,
-                                 source=source or settings_for(db).source)
+                                 source=source or cli.settings.source)
     size = render.parse_size(width, height, dpi)
-    with store_for(db) as store:
-        c = chart.build(store, q)
-        data = render.chart_image(store, q, fmt, size)
+    store = cli.store()
+    c = chart.build(store, q)
+    data = render.chart_image(store, q, fmt, size)
     output = output or Path(f"areas-{c.slug}.{fmt}")
     write_output(output, data)
     err.print(f"wrote {output} ({len(data) / 1024:.0f} KB): {c.title}, {c.subtitle}",
               highlight=False)
     if c.no_newer:
         warn(f"note: --to {q.end} is after the newest snapshot: the chart ends {c.last}")
-    if json:
+    if cli.json:
         emit_json({"output": str(output), "format": fmt, "bytes": len(data),
                    "region": c.slug, "region_name": c.where, "from": c.first.isoformat(),
                    "to": c.last.isoformat(), "clamped": c.no_newer,

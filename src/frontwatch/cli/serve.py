@@ -8,21 +8,21 @@ from typing import Annotated
 
 import typer
 
-from frontwatch.cli.common import Db, app, err, settings_for, store_for
+from frontwatch.cli.common import err
+from frontwatch.cli.context import Cli
 from frontwatch.settings import Settings
 
 
-@app.command("serve")
 def serve_cmd(
+    cli: Cli,
     host: Annotated[str | None, typer.Option(
-        help="Interface to listen on [env FRONTWATCH_HOST; default: 127.0.0.1].")] = None,
+        help="Interface to listen on \\[env FRONTWATCH_HOST; default: 127.0.0.1].")] = None,
     port: Annotated[int | None, typer.Option(
-        min=1, max=65535, help="TCP port [env FRONTWATCH_PORT or PORT; default: 8000].")
+        min=1, max=65535, help="TCP port \\[env FRONTWATCH_PORT or PORT; default: 8000].")
     ] = None,
     workers: Annotated[int | None, typer.Option(
-        min=1, help="Worker processes [env FRONTWATCH_WORKERS; default: one per CPU core].")
+        min=1, help="Worker processes \\[env FRONTWATCH_WORKERS; default: one per CPU core].")
     ] = None,
-    db: Db = None,
 ) -> None:
     """Run the HTTP API and map server.
 
@@ -30,9 +30,9 @@ def serve_cmd(
     (renders, diffs, front lines, uploads: FRONTWATCH_HEAVY_JOBS running, by default the
     cores shared out between the workers, and FRONTWATCH_HEAVY_QUEUE waiting; more get 503
     with Retry-After)."""
-    settings = settings_for(db).serving(workers, host, port)
-    with store_for(db):
-        pass  # create, migrate and bootstrap once before workers start
+    settings = cli.settings.serving(workers, host, port)
+    cli.store(create=True)  # create, migrate and bootstrap once before workers start
+    cli.close()
     err.print(f"serving {settings.database_url} on http://{settings.host}:{settings.port} with "
               f"{settings.workers} worker{'s' if settings.workers > 1 else ''}", highlight=False)
     run_server(settings)

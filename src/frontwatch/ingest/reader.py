@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import re
+import stat
 import struct
 import tempfile
 import warnings
@@ -122,7 +123,11 @@ def read_bytes(path: Path, limits: Limits | None = None) -> bytes:
     within the uncompressed-size limit."""
     limits = limits or Limits.from_settings()
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # opening a FIFO would wait for a writer for ever
+            raise InputError("not a regular file (a FIFO, device, socket or folder)",
+                             origin=str(path))
+        size = st.st_size
         # gzip never makes data more than ~0.1 % larger, so a file beyond the limit (plus
         # that margin) cannot decompress to less: refuse it without reading it.
         if size > limits.uncompressed_bytes * 1.001 + 1024:

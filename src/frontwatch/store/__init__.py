@@ -11,7 +11,16 @@ from pathlib import Path
 from frontwatch.errors import StoreError, printable
 from frontwatch.store.base import SqlStore
 
-__all__ = ["SqlStore", "open_store"]
+__all__ = ["SqlStore", "open_store", "sqlite_path"]
+
+
+def sqlite_path(url: str | Path) -> Path | None:
+    """The file a SQLite store URL or path names (None for a server URL): callers that must
+    not create a store check that it exists before `open_store`."""
+    text = str(url)
+    if "://" in text and not text.startswith("sqlite:///"):
+        return None
+    return Path(text.removeprefix("sqlite:///").split("?", 1)[0]).expanduser()
 
 
 def open_store(url: str | Path) -> SqlStore:

@@ -1,0 +1,103 @@
+"""The one context object of a `frontwatch` invocation: the store it names, the output format
+asked for, the settings. Commands receive it as a parameter annotated `Cli` (see
+cli.commands); the store is opened on first use and closed when the command exits."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import typer
+
+from frontwatch.cli.output import OutputFormat
+from frontwatch.errors import NotFound, printable
+from frontwatch.settings import Settings
+
+if TYPE_CHECKING:
+    from frontwatch.store import SqlStore
+
+
+@dataclass(eq=False)
+class Cli:
+    """What every command of one invocation shares.
+
+    `db` is the --db given (before or after the command name), None for the default store
+    (FRONTWATCH_DATABASE_URL, else the user data folder's): only a store named with --db
+    must exist already for a command that only reads."""
+
+    db: str | None = None
+    asked: OutputFormat | None = None  # --format/--json/--csv, None: not given
+    _store: SqlStore | None = field(default=None, repr=False)
+
+    @cached_property
+    def settings(self) -> Settings:
+        """Settings from the environment, with --db (when given) as the store URL."""
+        s = Settings()
+        return dataclasses.replace(s, database_url=self.db) if self.db else s
+
+    @property
+    def output(self) -> OutputFormat:
+        """The output format: the one asked for, else a table."""
+        return self.asked or OutputFormat.table
+
+    @property
+    def json(self) -> bool:
+        return self.output is OutputFormat.json
+
+    def use_db(self, db: str | None, where: str) -> None:
+        """Record a --db; the same store named twice is fine, two different ones are a
+        usage mistake (exit 2)."""
+        if db is None or db == self.db:
+            return
+        if self.db is not None:
+            raise typer.BadParameter(f"two different stores ({printable(self.db)!r} before "
+                                     f"the command, {printable(db)!r} {where}): give one",
+                                     param_hint="'--db'")
+        self.db = db
+        self.__dict__.pop("settings", None)  # computed again with this store
+
+    def use_output(self, fmt: OutputFormat | None) -> None:
+        """Record the output format asked for at one level (a listing group or its
+        subcommand); two levels asking for different formats are a usage mistake."""
+        if fmt is None or fmt is self.asked:
+            return
+        if self.asked is not None:
+            raise typer.BadParameter(f"two different output formats ({self.asked}, {fmt}): "
+                                     "give one", param_hint="'--format'")
+        self.asked = fmt
+
+    def store(self, *, create: bool = False) -> SqlStore:
+        """The store, opened on first call (the bundled places loaded on first use, the demo
+        into a brand-new default store) and closed by `close` at exit.
+
+        A command that only reads refuses a --db naming a SQLite file that does not exist
+        (NotFound, exit 1) instead of creating an empty store there; commands that write
+        pass `create=True`. The default store is created as always."""
+        if self._store is not None:
+            return self._store
+        from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's hooks)
+        from frontwatch.bootstrap import prepare_default_store
+        from frontwatch.store import open_store, sqlite_path
+
+        url = self.settings.database_url
+        path = sqlite_path(url) if self.db is not None and not create else None
+        if path is not None and not path.exists():
+            raise NotFound(f"no store at {printable(path)}: check --db (a command that only "
+                           "reads never creates a store; `frontwatch import` does)")
+        store = open_store(url)
+        try:
+            prepare_default_store(store, self.settings.is_default_database)
+        except BaseException:
+            store.close()
+            raise
+        self._store = store
+        return store
+
+    def close(self) -> None:
+        """Close the store if it was opened (at the end of the invocation, or before
+        `serve` hands over to its workers)."""
+        store, self._store = self._store, None
+        if store is not None:
+            store.close()
