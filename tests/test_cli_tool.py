@@ -147,6 +147,14 @@ def test_a_format_the_command_does_not_have_is_a_usage_mistake(demo_db, monkeypa
     assert code == 2 and "No such option: --csv" in err
 
 
+@pytest.mark.parametrize("args", [["frontline", "--date", "2025-01-01"],
+                                  ["compare", "--date", "2025-01-01"]])
+def test_csv_of_one_date_is_refused_not_ignored(demo_db, args, monkeypatch, capsys):
+    code, out, err = main([*args, "--csv", "--db", str(demo_db)], monkeypatch, capsys)
+    assert code == 1 and out == ""  # it printed a table as if --csv had not been given
+    one_line(err, "CSV is the series' (--from/--to)")
+
+
 def test_listings_print_csv_too(demo_db, monkeypatch, capsys):
     code, out, _ = main(["--db", str(demo_db), "snapshots", "--format", "csv"], monkeypatch,
                         capsys)
@@ -211,10 +219,8 @@ def test_a_missing_store_is_refused_not_created(args, tmp_path, monkeypatch, cap
     ["places", "import", "{zones}"],
 ])
 def test_commands_that_write_create_the_store(args, tmp_path, monkeypatch, capsys):
-    zones = write(tmp_path / "outlines.geojson", {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name:uk": "Краматорськ"},
-         "geometry": {"type": "Polygon", "coordinates": [[
-             [37.4, 48.6], [37.7, 48.6], [37.7, 48.8], [37.4, 48.8], [37.4, 48.6]]]}}]})
+    zones = write(tmp_path / "outlines.geojson", {"type": "FeatureCollection",
+                                                  "features": [KRAMATORSK]})
     db = tmp_path / "new.sqlite"
     code, _, err = main([*(a.format(zones=zones) for a in args), "--db", str(db)],
                         monkeypatch, capsys)
@@ -264,6 +270,14 @@ def test_a_fifo_in_a_folder_is_skipped(tmp_path):
     assert r.returncode == 0 and len(json.loads(r.stdout)["added"]) == 1, r.stderr
 
 
+KRAMATORSK = {"type": "Feature", "properties": {"name:uk": "Краматорськ"},
+              "geometry": {"type": "Polygon", "coordinates": [[
+                  [37.4, 48.6], [37.7, 48.6], [37.7, 48.8], [37.4, 48.8], [37.4, 48.6]]]}}
+NOWHERE = {"type": "Feature", "properties": {"name:uk": "Ніде"},  # no such place there
+           "geometry": {"type": "Polygon", "coordinates": [[
+               [30.0, 50.0], [30.1, 50.0], [30.1, 50.1], [30.0, 50.0]]]}}
+
+
 def test_places_import_of_a_file_without_settlements(tmp_path, monkeypatch, capsys):
     db = tmp_path / "s.sqlite"
     points = write(tmp_path / "points.geojson", {"type": "FeatureCollection", "features": [
@@ -273,8 +287,28 @@ def test_places_import_of_a_file_without_settlements(tmp_path, monkeypatch, caps
                           capsys)
     assert code == 1 and out == ""
     one_line(err, str(points), "no settlement outline attached", "1 other feature(s) skipped")
+    unknown = write(tmp_path / "unknown.geojson", {"type": "FeatureCollection",
+                                                   "features": [NOWHERE]})
+    code, _, err = main(["places", "import", str(points), str(unknown), "--db", str(db)],
+                        monkeypatch, capsys)
+    assert code == 1
+    one_line(err, "2 files", str(unknown), "1 polygon(s) matched no gazetteer place")
     with open_store(db) as store:
         assert store.place_polygons() == {}
+
+
+def test_places_import_of_several_files_some_without_known_settlements(tmp_path):
+    """Hromada files of small villages attach nothing (the gazetteer holds places of 500
+    people and more): beside files that do attach, they are reported, not refused."""
+    known = write(tmp_path / "known.geojson", {"type": "FeatureCollection",
+                                               "features": [KRAMATORSK]})
+    unknown = write(tmp_path / "unknown.geojson", {"type": "FeatureCollection",
+                                                   "features": [NOWHERE]})
+    r = run("places", "import", str(known), str(unknown), "--json",
+            "--db", str(tmp_path / "s.sqlite"))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc[str(known)]["places"] == ["kramatorsk"] and doc[str(unknown)]["attached"] == 0
 
 
 def test_table_cells_numbers_right_text_left(monkeypatch, capsys):

@@ -21,7 +21,7 @@ from frontwatch.cli.common import (
     write_output,
 )
 from frontwatch.cli.context import Cli
-from frontwatch.cli.output import print_rows, print_table
+from frontwatch.cli.output import OutputFormat, print_rows, print_table
 from frontwatch.errors import InputError, NotFound
 from frontwatch.precision import KM, round_values
 
@@ -178,6 +178,8 @@ def frontline_cmd(cli: Cli,
     from frontwatch.coverage import freshness
     from frontwatch.geojson import feature_collection, snapshot_meta
 
+    if cli.output is OutputFormat.csv:
+        raise InputError("CSV is the series' (--from/--to); one date prints a line or JSON")
     on = parse_day(day)
     store = cli.store()
     info = snapshot_on(store, on, source)

@@ -40,6 +40,8 @@ def compare_cmd(
         return
     if (day is None) == (start is None and end is None):
         raise InputError("give either --date D or --from D1 --to D2 (not both, not neither)")
+    if day is not None and cli.output is OutputFormat.csv:
+        raise InputError("CSV is the series' (--from/--to); one date prints a table or JSON")
     from frontwatch.analytics import compare as cmp
 
     store = cli.store()

@@ -314,14 +314,10 @@ def places_import(
         places = store.places()
         for path in files:
             rows, report = read_outlines(path, places)
-            if not rows:  # nothing of this file is a settlement we know: say so, store nothing
-                raise InputError(
-                    f"no settlement outline attached: {report.unmatched} polygon(s) of "
-                    f"settlements not in the gazetteer, {report.skipped} other feature(s) "
-                    "skipped (expected settlement boundaries with a katotth code or a "
-                    "Ukrainian name)", origin=str(path))
             store.set_place_polygons(rows)
             reports[str(path)] = report.to_dict()
+        if not any(r["attached"] for r in reports.values()):  # the wrong file(s): say so
+            raise _nothing_attached(reports)  # and store nothing
         on_places(store)  # the status of those places, over every revision
     if cli.json:
         emit_json(reports)
@@ -330,6 +326,19 @@ def places_import(
         out.print(f"{path}: {r['attached']} outline(s) attached, {r['unmatched']} of "
                   f"settlements not in the gazetteer, {r['skipped']} other feature(s) skipped",
                   highlight=False)
+
+
+def _nothing_attached(reports: dict[str, dict[str, Any]]) -> InputError:
+    """The error of a `places import` that attached no outline at all (one file: its
+    counts; several files each attaching nothing: their names)."""
+    unmatched = sum(r["unmatched"] for r in reports.values())
+    skipped = sum(r["skipped"] for r in reports.values())
+    names = list(reports)
+    where = names[0] if len(names) == 1 else (
+        f"{len(names)} files ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})")
+    return InputError(f"no settlement outline attached: {unmatched} polygon(s) matched no "
+                      "gazetteer place (by katotth code, or by Ukrainian name around the "
+                      f"place's point), {skipped} other feature(s) skipped", origin=where)
 
 
 def demo_load(cli: Cli) -> None:
