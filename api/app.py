@@ -24,7 +24,7 @@ from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's h
 from frontwatch.api import openapi30, problems
 from frontwatch.api.cache import ready, render
 from frontwatch.api.deps import StorePool
-from frontwatch.api.heavy import HeavyLimiter
+from frontwatch.api.heavy import HeavyLimiter, render_processes
 from frontwatch.api.respond import request_key
 from frontwatch.serving import data_version
 from frontwatch.settings import Settings
@@ -158,6 +158,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if app.state.render_processes is not None:
+            app.state.render_processes.warm()  # imports take seconds: not on a first render
         yield
         app.state.pool.close()
         app.fast_path.close()
@@ -178,6 +180,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # geometry reads (api.heavy.heavy_when) run beside the renders, one more at a time
     app.state.geometry = HeavyLimiter(settings.heavy_jobs + 1, 2 * settings.heavy_queue,
                                       settings.geometry_wait_s)
+    app.state.render_processes = render_processes(settings.render_processes, bounds)
     app.fast_path = FastPath(app.state)
     problems.install(app)
 
@@ -195,7 +198,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Liveness, plus this worker's caches (entries, bytes, bound) and heavy-request
         queue; on the event loop, so it answers even when every thread is busy."""
         return {"status": "ok", "caches": {"responses": app.state.cache.stats(), **memo.stats()},
-                "heavy": app.state.heavy.stats(), "geometry": app.state.geometry.stats()}
+                "heavy": app.state.heavy.stats(), "geometry": app.state.geometry.stats(),
+                "render_processes": app.state.render_processes.stats()
+                if app.state.render_processes is not None else {"processes": 0}}
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(GZipMiddleware, minimum_size=1024)

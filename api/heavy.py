@@ -12,6 +12,13 @@ threads* (`@on_render_threads`) at a lower OS priority (nice +10), so under CPU 
 kernel — not the order requests arrived in — gives the cheap reads the cores first, and a
 render only takes what they leave.
 
+The CPU-bound part of the renders and diffs goes further, to this worker's *render
+process(es)* (`offload`, :mod:`frontwatch.jobs`; `FRONTWATCH_RENDER_PROCESSES`, default 1,
+at nice +10 too): threads of one process share its GIL, so a render on a render thread still
+made the worker's data requests wait for the interpreter, whatever the OS priorities. The
+render thread only waits for the child's answer (without the GIL), and the limiter's slot is
+held meanwhile, so admission and 503s are unchanged.
+
 Geometry reads asked for through a parameter (`heavy_when`: clipping a snapshot to a region,
 simplifying, an OGC `bbox`, `near_front_km`) are data requests: they have their own, smaller
 limiter (`app.state.geometry`) with a short wait, so they never queue behind a render.
@@ -23,18 +30,22 @@ import asyncio
 import contextvars
 import functools
 import math
+import multiprocessing
 import os
 import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from fastapi import Depends, Request
 
+from frontwatch import jobs
 from frontwatch.api.problems import Problem
+from frontwatch.store.base import SqlStore
 
 
 class HeavyLimiter:
@@ -168,3 +179,82 @@ def on_render_threads(endpoint: Callable[..., T]) -> Callable[..., Any]:
 
     run.on_render_threads = True  # type: ignore[attr-defined]
     return run
+
+
+class RenderProcesses:
+    """This worker's render processes (`size` of them, spawned on first use, at nice +10,
+    their caches bounded like the worker's). One pool per worker process: `render_processes`
+    makes it; a forked or spawned worker makes its own."""
+
+    def __init__(self, size: int, cache_bounds: dict[str, int]):
+        self.size, self.cache_bounds = size, dict(cache_bounds)
+        self.jobs = self.failures = 0
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                # spawn, not fork: the worker has threads (a fork could copy a held lock)
+                self._executor = ProcessPoolExecutor(
+                    self.size, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=jobs.start, initargs=(self.cache_bounds, NICE))
+            return self._executor
+
+    def warm(self) -> None:
+        """Start the processes now (their imports take seconds) rather than on the first
+        render; returns at once."""
+        ex = self.executor()
+        for _ in range(self.size):
+            ex.submit(int)
+
+    def call(self, url: str, func: Callable[..., T], *args: Any) -> T:
+        """`func(store, *args)` in a render process, on the store at `url`; blocks the
+        calling (render) thread without holding the GIL. A process that died (killed, out
+        of memory) is replaced, and the request answered 503 + Retry-After."""
+        ex = self.executor()
+        self.jobs += 1
+        try:
+            return ex.submit(jobs.run, url, func, *args).result()
+        except BrokenProcessPool:
+            self.failures += 1
+            with self._lock:
+                if self._executor is ex:
+                    self._executor = None
+            ex.shutdown(wait=False, cancel_futures=True)
+            raise Problem(503, "busy: a render process stopped; retry in 5 s",
+                          headers={"Retry-After": "5"}) from None
+
+    def close(self) -> None:
+        with self._lock:
+            ex, self._executor = self._executor, None
+        if ex is not None:
+            ex.shutdown(wait=True, cancel_futures=True)
+
+    def stats(self) -> dict[str, int]:
+        return {"processes": self.size, "jobs": self.jobs, "failures": self.failures}
+
+
+_processes: RenderProcesses | None = None
+
+
+def render_processes(size: int, cache_bounds: dict[str, int]) -> RenderProcesses | None:
+    """This worker process's render processes (made on first call; later calls get the same
+    ones), or None when `size` is 0: heavy work then runs on the render threads."""
+    global _processes
+    if size < 1:
+        return None
+    with _pool_lock:
+        if _processes is None:
+            _processes = RenderProcesses(size, cache_bounds)
+        return _processes
+
+
+def offload(request: Request, store: SqlStore, func: Callable[..., T], *args: Any) -> T:
+    """`func(store, *args)` in this worker's render process (`func` a module-level domain
+    function, `args` picklable; see frontwatch.jobs), or right here on `store` when the app
+    has none (FRONTWATCH_RENDER_PROCESSES=0). Call it from a render thread."""
+    procs = request.app.state.render_processes
+    if procs is None:
+        return func(store, *args)
+    return procs.call(request.app.state.settings.database_url, func, *args)

@@ -10,6 +10,7 @@ import dataclasses
 import importlib
 import inspect
 import os
+import pickle
 import subprocess
 import sys
 import threading
@@ -25,7 +26,9 @@ from fastapi.routing import APIRoute
 
 from frontwatch import memo
 from frontwatch.api.app import create_app
-from frontwatch.api.heavy import HEAVY, HeavyLimiter, on_render_threads
+from frontwatch.api.deps import StoreDep
+from frontwatch.api.heavy import HEAVY, HeavyLimiter, offload, on_render_threads
+from frontwatch.errors import InputError, LimitExceeded, NotFound
 from frontwatch.settings import CACHES, Settings, cores
 
 GEOMETRY_READS = ("/v1/snapshots/latest?simplify=100", "/v1/snapshots/latest?region=x",
@@ -172,6 +175,90 @@ def test_every_heavy_route_runs_on_lowered_render_threads(store):
     assert seen["thread"].startswith("frontwatch-render")
     assert seen["nice"] >= min(19, os.getpriority(os.PRIO_PROCESS, 0) + 1)
 
+
+
+def where_it_ran(store, n: int) -> dict[str, Any]:
+    """A render-process job (module-level, so it pickles by name): where it ran."""
+    return {"n": n, "pid": os.getpid(), "nice": os.getpriority(os.PRIO_PROCESS, 0),
+            "store": str(store.path)}
+
+
+def stop_the_process(store) -> None:
+    os._exit(3)  # as if the kernel had killed it (out of memory)
+
+
+def _job_route(app) -> None:
+    @app.get("/test/job", dependencies=[HEAVY])
+    @on_render_threads
+    def job(request: Request, store: StoreDep, n: int = 1, die: bool = False) -> Any:
+        return offload(request, store, stop_the_process if die else where_it_ran,
+                       *(() if die else (n,)))
+
+
+def test_offloaded_work_runs_in_a_lowered_render_process_that_is_replaced_if_it_dies(store):
+    """Renders and diffs leave the worker: they run in a child process (own GIL) at a lower
+    OS priority; a child that dies costs its request a 503 + Retry-After, not the worker."""
+    from fastapi.testclient import TestClient
+
+    app, _, _ = _app(store.path)
+    _job_route(app)
+    with TestClient(app) as client:
+        ran = client.get("/test/job?n=3").json()
+        assert ran["n"] == 3 and ran["store"] == str(store.path)
+        assert ran["pid"] != os.getpid()
+        assert ran["nice"] >= min(19, os.getpriority(os.PRIO_PROCESS, 0) + 1)
+        assert client.get("/test/job?n=x").status_code == 400  # parsed in the worker
+        died = client.get("/test/job?die=true")
+        assert died.status_code == 503 and int(died.headers["retry-after"]) >= 1
+        assert died.headers["content-type"] == "application/problem+json"
+        again = client.get("/test/job?n=4").json()  # a new process took its place
+        assert again["n"] == 4 and again["pid"] not in (ran["pid"], os.getpid())
+        health = client.get("/healthz").json()["render_processes"]
+        assert health["processes"] == 1 and health["failures"] >= 1
+        assert app.state.heavy.admitted == 0
+
+    threads, _, _ = _app(store.path, render_processes=0)  # FRONTWATCH_RENDER_PROCESSES=0
+    _job_route(threads)
+    with TestClient(threads) as client:
+        assert client.get("/test/job?n=5").json()["pid"] == os.getpid()
+
+
+def test_renders_and_diffs_run_in_the_render_process_and_their_errors_come_back(real_db):
+    """Every route whose body is offloaded does its work in the child; a 404 or 400 raised
+    there is the same problem+json as in the worker (the errors pickle)."""
+    from fastapi.testclient import TestClient
+
+    app = create_app(Settings(database_url=str(real_db)))
+    procs = app.state.render_processes
+    on, region = "2025-06-01", "region=donetsk-oblast"
+    with TestClient(app) as client:
+        for url, status, detail in [
+                (f"/maps/{on}.html?{region}", 200, ""),
+                (f"/maps/{on}.png?{region}&width=400&height=300", 200, ""),
+                (f"/maps/{on}.svg?{region}&width=400&height=300", 200, ""),
+                (f"/charts/areas.png?{region}&width=400&height=300", 200, ""),
+                (f"/v1/diff?from=2025-05-01&to={on}&{region}", 200, ""),
+                (f"/maps/{on}.png?region=Atlantis", 404, "unknown region"),
+                (f"/v1/diff?from=2025-05-01&to={on}&region=Atlantis", 404, "unknown region"),
+                (f"/maps/{on}.png?from=2025-05-01", 400, "no static image")]:
+            before = procs.jobs
+            r = client.get(url)
+            assert r.status_code == status, (url, r.text)
+            assert procs.jobs == before + 1, f"{url} did not run in the render process"
+            if detail:
+                assert r.headers["content-type"] == "application/problem+json"
+                assert detail in r.json()["detail"], url
+
+
+def test_domain_errors_survive_pickling():
+    """What a render process raises reaches the worker whole: message, code, attributes."""
+    for exc in (InputError("width: too wide", origin="q"),
+                NotFound("unknown region 'x'", suggestions=["donbas", "donetsk-oblast"]),
+                LimitExceeded("too many features", origin="f.geojson",
+                              limit="FRONTWATCH_MAX_FEATURES")):
+        back = pickle.loads(pickle.dumps(exc))
+        assert type(back) is type(exc) and str(back) == str(exc)
+        assert vars(back) == vars(exc) and back.status_code == exc.status_code
 
 def test_queued_heavy_jobs_run_one_at_a_time(store):
     app, _, release = _app(store.path, heavy_jobs=1, heavy_queue=4)

@@ -12,11 +12,12 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from frontwatch import analytics, coverage, dates, lookup
+from frontwatch.analytics.changes import diff_geojson
 from frontwatch.analytics.front import line_of
 from frontwatch.api import params
 from frontwatch.api.cache import make_entry
 from frontwatch.api.deps import SettingsDep, StoreDep
-from frontwatch.api.heavy import HEAVY, on_render_threads
+from frontwatch.api.heavy import HEAVY, offload, on_render_threads
 from frontwatch.api.respond import DATED, GEOJSON, cached, credit, credit_headers, json_entry
 from frontwatch.api.routes.common import (
     GEOJSON_RESPONSE,
@@ -148,11 +149,8 @@ def diff(request: Request, store: StoreDep, settings: SettingsDep,
     def build():
         src = source_of(store, settings, source)
         info = store.resolve(src, b)
-        reg = lookup.resolve_region(store, region, b) if region else None
-        result = analytics.diff(store, reg, a, b, src, min_km2)
-        meta = credit({"summary": result.summary, "places_changed": result.places_changed,
-                       **coverage.freshness(store, src, b)}, src, info.illustrative)
-        body = feature_collection(result.features, meta)
+        meta = credit(coverage.freshness(store, src, b), src, info.illustrative)
+        body = offload(request, store, diff_geojson, region, a, b, src, min_km2, meta)
         return make_entry(body, GEOJSON, {"Cache-Control": DATED,
                                           **credit_headers(src, info.illustrative)})
 

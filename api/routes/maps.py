@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 
 from frontwatch import render, values
 from frontwatch.api import params
-from frontwatch.api.heavy import HEAVY, on_render_threads
+from frontwatch.api.heavy import HEAVY, offload, on_render_threads
 from frontwatch.api.problems import problem_response
 from frontwatch.errors import FrontwatchError, InputError
 from frontwatch.render import assets, embed
@@ -120,14 +120,15 @@ def _map_params(request: Request) -> dict[str, str]:
 def map_html(request: Request, q: Q, store: Store) -> Response:
     q = _source(request, q)
     oembed_url = _oembed_url(request, str(request.url))
-    page = render.map_page(store, q, request.app.state.settings.assets, oembed_url)
+    page = offload(request, store, render.map_page, q, request.app.state.settings.assets,
+                   oembed_url)
     return _send(request, page.encode(), "text/html; charset=utf-8", FRAMEABLE)
 
 
 def _image(request: Request, q: render.MapQuery, store: SqlStore, fmt: str,
            width: str | None, height: str | None, dpi: str | None) -> Response:
     size = render.parse_size(width, height, dpi)
-    data = render.map_image(store, _source(request, q), fmt, size)
+    data = offload(request, store, render.map_image, _source(request, q), fmt, size)
     return _send(request, data, "image/png" if fmt == "png" else "image/svg+xml",
                  {"Cache-Control": "public, max-age=300"})
 
@@ -172,7 +173,8 @@ def chart_image(request: Request, store: Store, fmt: Literal["png", "svg"],
                 ) -> Response:
     q = render.parse_chart_query(region, start=start, end=end, lang=lang,
                                  source=source or request.app.state.settings.source)
-    data = render.chart_image(store, q, fmt, render.parse_size(width, height, dpi))
+    data = offload(request, store, render.chart_image, q, fmt,
+                   render.parse_size(width, height, dpi))
     return _send(request, data, "image/png" if fmt == "png" else "image/svg+xml",
                  {"Cache-Control": "public, max-age=300"})
 

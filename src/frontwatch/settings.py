@@ -22,6 +22,7 @@
 | FRONTWATCH_HEAVY_QUEUE | such requests waiting per worker before 503 + Retry-After | 8 |
 | FRONTWATCH_HEAVY_WAIT_S | longest wait for a slot before 503 + Retry-After | 10 |
 | FRONTWATCH_GEOMETRY_WAIT_S | longest wait of a geometry read (region clip, bbox…) | 2 |
+| FRONTWATCH_RENDER_PROCESSES | processes per worker running renders, diffs (0: threads) | 1 |
 | FRONTWATCH_*_CACHE_MB | byte bound of each in-process cache, per worker (CACHES) | see CACHES |
 | FRONTWATCH_WEBHOOK_URL | POSTed the places that changed after each import (webhooks) | unset |
 | FRONTWATCH_WEBHOOK_SECRET | HMAC-SHA256 key of X-Frontwatch-Signature | unset |
@@ -184,6 +185,9 @@ class Settings:
     # p99 ≤ 2 s target) — a client told to retry beats one kept waiting behind others
     geometry_wait_s: float = field(default_factory=lambda: _number_env(
         "FRONTWATCH_GEOMETRY_WAIT_S", 2))
+    # renders and diffs run in child processes: off the worker's GIL (api.heavy.offload)
+    render_processes: int = field(default_factory=lambda: _int_env(
+        "FRONTWATCH_RENDER_PROCESSES", 1, zero=True))
     webhook_url: str | None = field(default_factory=lambda: os.environ.get(
         "FRONTWATCH_WEBHOOK_URL") or None)
     webhook_secret: str | None = field(repr=False, default_factory=lambda: os.environ.get(

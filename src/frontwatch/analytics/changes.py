@@ -20,6 +20,7 @@ from frontwatch.analytics.incremental import changed_pieces
 from frontwatch.analytics.results import PlaceChange
 from frontwatch.dates import iso
 from frontwatch.errors import InputError
+from frontwatch.geojson import feature_collection
 from frontwatch.model import CONTROL_STATUSES, Place, Region, SnapshotInfo
 from frontwatch.oblasts import THEATRE
 from frontwatch.precision import KM, KM2
@@ -172,6 +173,17 @@ def diff(store: SqlStore, region: Region | str | None, d1: date, d2: date,
         "attribution": attribution(src),
     }
     return DiffResult(features, summary, places_changed(store, a, b, r.geometry, places))
+
+
+def diff_geojson(store: SqlStore, region: str | None, d1: date, d2: date, source: str,
+                 min_km2: float, meta: dict[str, Any]) -> bytes:
+    """The diff as a GeoJSON FeatureCollection (UTF-8 bytes) with top-level members
+    `summary`, `places_changed` and then `meta` (freshness, attribution): what the API sends,
+    made from plain arguments so that it can run in a render process (frontwatch.jobs)."""
+    result = diff(store, region, d1, d2, source, min_km2)
+    return feature_collection(result.features, {"summary": result.summary,
+                                                "places_changed": result.places_changed,
+                                                **meta})
 
 
 def places_changed(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo, region: BaseGeometry,

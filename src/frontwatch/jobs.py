@@ -1,0 +1,59 @@
+"""Heavy work (map renders, charts, diffs) run in a separate process.
+
+A web worker's threads share one GIL: a render computing on one of them slows every other
+request of that worker, whatever its OS priority. So the web layer hands such work to a child
+process through :func:`run`: `run(url, func, *args)` calls `func(store, *args)` on this
+process's store for `url` (opened once). `func` is a module-level domain function (pickled
+by name), its arguments and result plain values (dates, the parsed query dataclasses, bytes,
+str), and its errors are :class:`~frontwatch.errors.FrontwatchError` subclasses, which pickle
+with their message and attributes — a NotFound raised here is a 404 in the web process.
+
+Nothing here knows about HTTP; :func:`start` is the child's initializer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from frontwatch import memo
+from frontwatch.store import open_store
+from frontwatch.store.base import SqlStore
+
+T = TypeVar("T")
+# imported at start so that a child's first job does not pay for them (seconds on a busy core)
+WARM = ("frontwatch.render", "frontwatch.render.static", "frontwatch.render.webmap",
+        "frontwatch.render.timelapse", "frontwatch.render.chart", "frontwatch.analytics")
+
+_stores: dict[str, SqlStore] = {}
+_lock = threading.Lock()
+
+
+def start(cache_bounds: dict[str, int], nice: int) -> None:
+    """Initialize a child: lower its OS priority by `nice` (so the web workers' cheap reads
+    get the cores first), bound its caches like the parent's, import the renderers."""
+    with contextlib.suppress(AttributeError, OSError):  # not allowed: it keeps its priority
+        os.nice(nice)
+    for module in WARM:
+        importlib.import_module(module)
+    memo.configure(cache_bounds)
+
+
+def store_for(url: str) -> SqlStore:
+    """This process's store for `url`, opened on first use and kept (a read connection)."""
+    with _lock:
+        store = _stores.get(url)
+        if store is None:
+            store = _stores[url] = open_store(url)
+        return store
+
+
+def run(url: str, func: Callable[..., T], *args: Any) -> T:
+    """`func(store, *args)` on the store at `url`. Jobs run one at a time per process, so
+    the one connection is never shared between threads."""
+    return func(store_for(url), *args)
+
