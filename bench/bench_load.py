@@ -6,6 +6,7 @@ requests shed with 503 + Retry-After, the server's peak RSS (its whole process t
 /proc) and how the import did.
 
     python -m bench.bench_load [--clients 64] [--duration 60] [--workers N] [--no-import]
+                               [--copy-store STORE] [--code CHECKOUT]
 
 Targets (2 cores): 0 errors, p99 ≤ 2 s for the data endpoints (snapshots, areas, OGC items),
 peak RSS ≤ 1.5 GB, the import finishes. Clients are closed-loop (each sends its next request
@@ -43,6 +44,7 @@ REGIONS = ["donetsk-oblast", "luhansk-oblast", "donbas", "zaporizhzhia-oblast",
            "siverskodonetskyi-raion"]
 DATA = ("snapshot", "areas", "ogc items")  # the endpoints with the p99 ≤ 2 s target
 TIMEOUT = 30.0
+STARTUP = 300.0  # seconds for the workers to start: imports take a minute on a busy machine
 
 
 def _day(rng: random.Random) -> date:
@@ -194,10 +196,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--copy-store", type=Path, help="start from a copy of this store (made by "
                     "bench.common.build_real_store) instead of building one")
+    ap.add_argument("--code", type=Path, default=REPO, help="run the server and the import "
+                    "from this checkout (an A/B against another branch in the same run)")
     args = ap.parse_args()
     data = need_shared()
     env = {**os.environ, "FRONTWATCH_SOURCE": "deepstate",
-           "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
+           "PYTHONPATH": os.pathsep.join([str(args.code / "src"), str(args.code)])}
     with tempfile.TemporaryDirectory(prefix="fw-load-") as tmp:
         db = Path(tmp) / "store.sqlite"
         if args.copy_store:
@@ -213,7 +217,7 @@ def main() -> None:
         importer = None
         try:
             base = f"http://127.0.0.1:{port}"
-            wait_for(f"{base}/healthz", server)
+            wait_for(f"{base}/healthz", server, timeout=STARTUP)
             watch = RssWatch(server.pid)
             watch.start()
             idle_rss = tree_rss(server.pid)
@@ -223,10 +227,10 @@ def main() -> None:
                      str(data / "deepstate-raw"), str(data / "deepstate-daily")],
                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             t_import = time.monotonic()
-            cpu0, me0 = tree_cpu(server.pid), time.process_time()
+            cpu0, me0, load0 = tree_cpu(server.pid), time.process_time(), os.getloadavg()[0]
             tallies = asyncio.run(load(base, args.clients, args.duration, args.seed))
             cpu = {"server": tree_cpu(server.pid) - cpu0, "clients": time.process_time() - me0,
-                   "load average": os.getloadavg()[0]}
+                   "load average": os.getloadavg()[0], "load before": load0}
             import_rc, import_s, import_err = None, None, ""
             if importer is not None:
                 _, err = importer.communicate(timeout=900)
@@ -250,7 +254,8 @@ def main() -> None:
 def report(args, tallies, idle_rss, peak_rss, end_rss, import_rc, import_s, import_err,
            health, log, cpu) -> None:
     mb = 2**20
-    print(f"\n{args.clients} clients, {args.duration:.0f} s, workers: "
+    print(f"\ncode: {args.code.resolve().name}; {args.clients} clients, {args.duration:.0f} s, "
+          "workers: "
           f"{args.workers or 'default (one per core)'}, import: "
           f"{'no' if args.no_import else 'yes'}\n")
     print("| endpoint | answered | p50 ms | p99 ms | max ms | shed 503 | 5xx | timeouts | "
@@ -274,7 +279,8 @@ def report(args, tallies, idle_rss, peak_rss, end_rss, import_rc, import_s, impo
           f"MB, after the run {end_rss / mb:.0f} MB")
     print(f"CPU during the load: server {cpu['server']:.0f} s, clients {cpu['clients']:.0f} s "
           f"of {os.cpu_count()} cores × {args.duration:.0f} s; machine load average "
-          f"{cpu['load average']:.1f} at the end (other processes share the cores)")
+          f"{cpu['load before']:.1f} at the start, {cpu['load average']:.1f} at the end (other "
+          "processes share the cores)")
     if import_rc is not None:
         print(f"import: exit {import_rc} after {import_s:.0f} s (started with the load)"
               + (f"; last lines: {import_err}" if import_rc else ""))
