@@ -12,6 +12,8 @@ from frontwatch.cli.common import err
 from frontwatch.cli.context import Cli
 from frontwatch.settings import Settings
 
+WORKER_HEALTHCHECK_S = 60  # seconds a worker may take to answer uvicorn's supervisor
+
 
 def serve_cmd(
     cli: Cli,
@@ -49,8 +51,15 @@ def run_server(settings: Settings) -> None:
 
     from frontwatch.api.app import create_app
 
+    # a worker answers the supervisor's health pings only once it has unpickled the factory
+    # (imported the app): on a busy machine that takes longer than uvicorn's 5 s, and the
+    # supervisor would kill and restart every worker forever
+    patient = ({"timeout_worker_healthcheck": WORKER_HEALTHCHECK_S}
+               if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters
+               else {})
     config = uvicorn.Config(partial(create_app, settings), factory=True, host=settings.host,
-                            port=settings.port, workers=settings.workers, log_level="warning")
+                            port=settings.port, workers=settings.workers, log_level="warning",
+                            **patient)
     server = uvicorn.Server(config)
     try:
         if settings.workers > 1:
