@@ -68,6 +68,24 @@ def test_coordinates_are_written_with_at_most_6_decimals():
     assert not geometry_problems(feature_collection([(line, {})]))
 
 
+
+def test_geometry_texts_are_reused_by_content_and_equal_to_a_fresh_write():
+    """A geometry already written (the same zone in the next revision) is not snap-rounded
+    again: its text comes from the cache, byte-equal to writing it anew, per precision."""
+    from frontwatch.geojson import _texts, mapping
+
+    zone = shapely.affinity.translate(shapely.Polygon(SHELL[::-1]), 0.001234, 0.005678)
+    fresh = orjson.dumps(mapping(geometry.publishable(zone)))
+    first = rfc7946([zone, None, shapely.Polygon()])
+    assert first == [fresh, b"null", b"null"]
+    hits = _texts.hits
+    same = shapely.from_wkb(shapely.to_wkb(zone))  # another object, the same content
+    assert rfc7946([same]) == [fresh] and _texts.hits == hits + 1
+    coarse = rfc7946([zone], decimals=2)[0]  # another precision: another text
+    assert coarse != fresh and _texts.hits == hits + 1
+    moved = rfc7946([shapely.affinity.translate(zone, 0.5)])[0]
+    assert moved != fresh and orjson.loads(moved)["type"] == "Polygon"
+
 def test_map_layers_that_are_not_a_coverage_are_simplified_valid():
     # The right box has a vertex on the shared edge that the left one lacks: an overlay
     # leaves exactly this, and coverage simplification of it gives broken rings.

@@ -52,6 +52,7 @@ CACHES = {
     "front lines": ("FRONTWATCH_FRONTLINE_CACHE_MB", 16.0),  # lengths, theatre outline zone
     "place gazetteer": ("FRONTWATCH_GAZETTEER_CACHE_MB", 64.0),  # prepared places for status
     "feed distances": ("FRONTWATCH_FEED_CACHE_MB", 16.0),  # places' distances to a front line
+    "geometry texts": ("FRONTWATCH_GEOJSON_CACHE_MB", 32.0),  # GeoJSON of published geometries
 }
 
 
