@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-from functools import partial
 from typing import Annotated
 
 import typer
@@ -44,20 +43,21 @@ def run_server(settings: Settings) -> None:
     """Serve `create_app(settings)` with uvicorn, in `settings.workers` processes.
 
     The settings travel to the worker processes with the app factory (pickled by uvicorn's
-    process supervisor), not through this process's environment: what `serve` was given is
-    what every worker runs with."""
+    process supervisor; api.factory says why it is a small object), not through this
+    process's environment: what `serve` was given is what every worker runs with."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    from frontwatch.api.app import create_app
+    from frontwatch.api.factory import AppFactory
 
-    # a worker answers the supervisor's health pings only once it has unpickled the factory
-    # (imported the app): on a busy machine that takes longer than uvicorn's 5 s, and the
-    # supervisor would kill and restart every worker forever
+    # a worker answers the supervisor's health pings once it has unpickled the factory: a
+    # small object (api.factory), so it answers while it imports the app; 60 s rather than
+    # uvicorn's 5 s keeps a worker starved of CPU on a busy machine from being killed and
+    # restarted forever
     patient = ({"timeout_worker_healthcheck": WORKER_HEALTHCHECK_S}
                if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters
                else {})
-    config = uvicorn.Config(partial(create_app, settings), factory=True, host=settings.host,
+    config = uvicorn.Config(AppFactory(settings), factory=True, host=settings.host,
                             port=settings.port, workers=settings.workers, log_level="warning",
                             **patient)
     server = uvicorn.Server(config)
