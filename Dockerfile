@@ -8,6 +8,8 @@
 ARG BASE_IMAGE=python:3.11-slim
 
 # --- build: the application and its pinned dependencies in a venv, Leaflet from npm -------
+# The same build as `pip wheel .` (tests/test_wheel.py builds that wheel, installs it and
+# serves from it as a non-root user): setup.py copies the npm packages into the package.
 FROM ${BASE_IMAGE} AS build
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 ENV PIP_NO_CACHE_DIR=1 \
@@ -23,25 +25,28 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error
 COPY pyproject.toml setup.py README.md requirements.lock ./
+# src/frontwatch/api and src/frontwatch/geodata are symlinks into api/ and data/geo
+# (COPY keeps them): a regular, non-editable install turns them into frontwatch.api and the
+# package data.
 COPY src ./src
 COPY api ./api
 COPY data ./data
-# Every version pinned by requirements.lock (the versions the test suite passed with).
+# Every version pinned by requirements.lock (the versions the test suite passed with); the
+# build fails here if the installed package lacks its routers, bundled data or map assets.
 RUN python3 -m venv /opt/frontwatch \
-    && /opt/frontwatch/bin/pip install -c requirements.lock ".[postgis]"
+    && /opt/frontwatch/bin/pip install -c requirements.lock ".[postgis]" \
+    && /opt/frontwatch/bin/python -I -c "import frontwatch.api.app, frontwatch.api.routes.maps; from frontwatch.paths import data_dir; from frontwatch.render import assets; assert (data_dir() / 'places.csv').is_file() and not assets.missing_local()"
 
-# --- runtime: the venv and the map assets, run by an unprivileged user ------------------
+# --- runtime: the venv (map assets inside the package), run by an unprivileged user ----
 FROM ${BASE_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/opt/frontwatch/bin:$PATH \
     FRONTWATCH_DATABASE_URL=/data/frontwatch.sqlite \
-    FRONTWATCH_NODE_MODULES=/opt/frontwatch/node_modules \
     FRONTWATCH_ASSETS=local \
     FRONTWATCH_HOST=0.0.0.0 \
     FRONTWATCH_PORT=8000
 COPY --from=build /opt/frontwatch /opt/frontwatch
-COPY --from=build /src/node_modules /opt/frontwatch/node_modules
 RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin frontwatch \
     && mkdir -p /data \
     && chown frontwatch /data

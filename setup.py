@@ -4,8 +4,9 @@ pyproject.toml's).
 `src/frontwatch` is the code; the HTTP layer lives in `api/` (the layout's place for it) and
 ships as `frontwatch.api` through the symlink `src/frontwatch/api`, so nothing named plain
 `api` is installed into site-packages; the bundled data in `data/geo` (gazetteer,
-illustrative demo) ships inside the package as `frontwatch.geodata`, so an installed wheel
-finds it with importlib instead of walking up from a source file.
+illustrative demo) is package data, `frontwatch/geodata` (the symlink `src/frontwatch/geodata`),
+found the same way in a checkout and in an installed wheel; the scripts that rebuild it stay
+in the repository.
 
 Building (also an editable install) runs `npm ci` when node_modules lacks them, and a
 regular build copies the npm packages of package.json (Leaflet and its plugin, installed by
@@ -32,6 +33,11 @@ def _deps() -> list[str]:
 
 
 class BuildWithAssets(build_py):
+    def find_package_modules(self, package: str, package_dir: str) -> list:
+        if package == "frontwatch.geodata":  # data only: build_*.py rebuild it from sources
+            return []
+        return super().find_package_modules(package, package_dir)
+
     def run(self) -> None:
         super().run()
         if not self.ensure_node_modules():
@@ -69,7 +75,7 @@ class BuildWithAssets(build_py):
 
 setup(
     packages=[*find_packages("src", include=["frontwatch*"]), "frontwatch.geodata"],
-    package_dir={"": "src", "frontwatch.geodata": "data/geo"},
+    package_dir={"": "src"},
     package_data={"frontwatch": ["store/migrations/*.sql", "py.typed"],
                   "frontwatch.geodata": ["*.csv", "*.geojson", "README.md"]},
     cmdclass={"build_py": BuildWithAssets},
