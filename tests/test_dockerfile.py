@@ -4,6 +4,7 @@ compose file parsed, nginx -t (no registry is reachable from CI, so nothing is b
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 import shutil
 import subprocess
@@ -75,13 +76,26 @@ def test_runs_the_server_as_a_non_root_user_with_a_healthcheck():
     assert dict(runtime)["ENTRYPOINT"] == '["frontwatch"]'
     assert dict(runtime)["CMD"] == '["serve"]'
     assert "FRONTWATCH_DATABASE_URL=/data/" in env and '["/data"]' in dict(runtime)["VOLUME"]
-    # the offline map assets: npm's folder, served same-origin
-    assert "FRONTWATCH_ASSETS=local" in env and "FRONTWATCH_NODE_MODULES=" in env
-    copied = [a for w, a in runtime if w == "COPY" and "node_modules" in a]
-    assert copied
+    # the offline map assets: inside the installed package (setup.py), served same-origin
+    assert "FRONTWATCH_ASSETS=local" in env
     deps = {n.split("/")[0] for n in assets.SERVED}
-    assert deps <= set(__import__("json").loads((REPO / "package.json").read_text())[
-        "dependencies"])
+    assert deps <= set(json.loads((REPO / "package.json").read_text())["dependencies"])
+
+
+def test_the_build_stage_copies_what_the_symlinked_layout_needs_and_checks_the_install():
+    """src/frontwatch/api and src/frontwatch/geodata are symlinks (COPY keeps them): their
+    targets must be copied too, and the stage fails if the install lacks what they bring."""
+    ins = instructions()
+    build = ins[:[i for i, (w, _) in enumerate(ins) if w == "FROM"][1]]
+    copied = {src for w, a in build if w == "COPY" for src in a.split()[:-1]}
+    links = [p for p in (REPO / "src" / "frontwatch").iterdir() if p.is_symlink()]
+    assert {p.name for p in links} >= {"api", "geodata"}
+    for link in links:
+        target = link.resolve().relative_to(REPO)
+        assert target.parts[0] in copied, f"{link.name} -> {target}: not copied"
+    runs = " ".join(a for w, a in build if w == "RUN")
+    assert "import frontwatch.api.app" in runs and "missing_local()" in runs
+    assert "places.csv" in runs
 
 
 def test_compose_runs_postgis_the_api_a_sync_job_and_a_caching_proxy():

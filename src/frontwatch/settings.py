@@ -11,7 +11,7 @@
 | FRONTWATCH_MAX_FEATURES | most features in one input | 10000 |
 | FRONTWATCH_MAX_VERTICES | most vertices in one input | 100000 |
 | FRONTWATCH_DATA_DIR | folder with the bundled data | the package's (repository: data/geo) |
-| FRONTWATCH_NODE_MODULES | npm folder for FRONTWATCH_ASSETS=local | the repository's |
+| FRONTWATCH_NODE_MODULES | npm folder for FRONTWATCH_ASSETS=local | the package's copy |
 | FRONTWATCH_DEEPSTATE_URL | API root for `frontwatch sync deepstate` | deepstatemap.live |
 | FRONTWATCH_DEBUG | tracebacks for internal errors (CLI and API) | unset |
 | FRONTWATCH_LOCK_TIMEOUT | seconds a writer waits for the store's write lock (store.base) | 10 |
@@ -128,6 +128,15 @@ def _int_env(name: str, default: int, zero: bool = False) -> int:
     return int(_number_env(name, default, int, zero))  # int already: int() tells mypy
 
 
+def _choice_env(name: str, choices: tuple[str, ...]) -> str:
+    """A setting with a few values (the first is the default): a typo is an error at start,
+    not pages that fail for every reader later."""
+    text = os.environ.get(name) or choices[0]
+    if text not in choices:
+        raise InputError(f"{name}={text[:40]!r}: expected one of {', '.join(choices)}")
+    return text
+
+
 def debug_enabled() -> bool:
     """FRONTWATCH_DEBUG, readable even when another setting is malformed.
 
@@ -154,7 +163,8 @@ class Settings:
     source: str | None = field(default_factory=lambda: os.environ.get("FRONTWATCH_SOURCE"))
     api_token: str | None = field(default_factory=lambda: os.environ.get(
         "FRONTWATCH_API_TOKEN") or None)
-    assets: str = field(default_factory=lambda: os.environ.get("FRONTWATCH_ASSETS") or "local")
+    assets: str = field(default_factory=lambda: _choice_env("FRONTWATCH_ASSETS",
+                                                            ("local", "cdn")))
     max_upload_mb: float = field(default_factory=lambda: _number_env(
         "FRONTWATCH_MAX_UPLOAD_MB", 50))
     max_uncompressed_mb: float = field(default_factory=lambda: _number_env(
@@ -166,7 +176,7 @@ class Settings:
     data_dir: str | None = field(default_factory=lambda: os.environ.get(
         "FRONTWATCH_DATA_DIR") or None)  # None: the bundled package data (paths.data_dir)
     node_modules: str | None = field(default_factory=lambda: os.environ.get(
-        "FRONTWATCH_NODE_MODULES") or None)  # None: the repository's (render.assets)
+        "FRONTWATCH_NODE_MODULES") or None)  # None: the package's copy (render.assets)
     deepstate_url: str = field(default_factory=lambda: os.environ.get(
         "FRONTWATCH_DEEPSTATE_URL") or DEEPSTATE_URL)
     debug: bool = field(default_factory=debug_enabled)
