@@ -119,7 +119,7 @@ def area_km2(geoms: Geometries) -> NDArray[np.float64] | float:
         km², the input's shape (a float for a scalar). Computed on the theatre's
         Lambert equal-area plane: within ~1e-8 of ``pyproj.Geod(ellps="WGS84")`` over Ukraine
         for polygons drawn with dense vertices (see the module docstring and
-        ``tests/test_areas*.py``).
+        ``tests/test_analytics_areas.py``).
 
     Examples
     --------
