@@ -73,6 +73,10 @@ def wheel(build_context: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
                            "--disable-pip-version-check", "-w", str(out), str(build_context)],
                           capture_output=True, text=True, timeout=300)
+    offline = ("No matching distribution found for setuptools", "Failed to establish a new "
+               "connection", "Temporary failure in name resolution")
+    if done.returncode != 0 and any(m in done.stderr for m in offline):
+        pytest.skip("no package registry: pip wheel could not fetch its build tool, setuptools")
     assert done.returncode == 0, done.stdout + done.stderr
     (built,) = out.glob("frontwatch-*.whl")
     return built
