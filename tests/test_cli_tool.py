@@ -162,6 +162,10 @@ def test_listings_print_csv_too(demo_db, monkeypatch, capsys):
     assert code == 0 and len(rows) == 3 and {r["source"] for r in rows} == {"demo"}
     code, out, _ = main(["--db", str(demo_db), "regions", "list", "--csv"], monkeypatch, capsys)
     assert code == 0 and "donbas" in {r["slug"] for r in csv.DictReader(io.StringIO(out))}
+    code, out, _ = main(["--db", str(demo_db), "sources", "--csv"], monkeypatch, capsys)
+    [demo] = list(csv.DictReader(io.StringIO(out)))
+    code, listed, _ = main(["--db", str(demo_db), "sources", "--json"], monkeypatch, capsys)
+    assert json.loads(demo["kinds"]) == json.loads(listed)[0]["kinds"]  # JSON, not a repr
 
 
 def test_import_keeps_format_for_the_input_and_reports_with_output_format(tmp_path):

@@ -18,6 +18,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
+import orjson
 import pandas as pd
 import typer
 from rich import box
@@ -113,7 +114,8 @@ def print_table(columns: Sequence[str], rows: Iterable[Sequence[str]],
 def write_csv(rows: pd.DataFrame | Sequence[Mapping[str, Any]],
               fields: Sequence[str] | None = None) -> None:
     """CSV on stdout: a DataFrame's every column (its own writer: NaN as empty, floats as
-    they are), or dict rows with `fields` (default: the first row's keys; others ignored)."""
+    they are), or dict rows with `fields` (default: the first row's keys; others ignored;
+    nested members as JSON text)."""
     if isinstance(rows, pd.DataFrame):
         rows.to_csv(sys.stdout, index=False)
         return
@@ -121,7 +123,12 @@ def write_csv(rows: pd.DataFrame | Sequence[Mapping[str, Any]],
     w = csvlib.DictWriter(sys.stdout, fieldnames=names, lineterminator="\n",
                           extrasaction="ignore")
     w.writeheader()
-    w.writerows(rows)
+    w.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+
+
+def _cell(value: Any) -> Any:
+    """A nested member (a source's kinds, say) as compact JSON text, not a Python repr."""
+    return orjson.dumps(value).decode() if isinstance(value, dict | list | tuple) else value
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
