@@ -99,3 +99,16 @@ def cstore(cmp_db):
     s = open_store(cmp_db)
     yield s
     s.close()
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> Path:
+    """A store file with the bundled places and the illustrative demo (for CLI tests that
+    read it; a test that writes makes its own)."""
+    from frontwatch.bootstrap import ensure_places, load_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    with open_store(path) as s:
+        ensure_places(s)
+        load_demo(s)
+    return path

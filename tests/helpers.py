@@ -62,3 +62,20 @@ def wait_until_serving(proc: subprocess.Popen, base: str, within_s: float = 180)
             _, err = proc.communicate(timeout=30)
             raise RuntimeError(f"server did not start: {(err or b'').decode()}")
         time.sleep(0.2)
+
+
+def cli_in_process(args: list[str], monkeypatch, capsys) -> subprocess.CompletedProcess:
+    """`frontwatch ARGS` run in this process through its real entry point (faster than a
+    subprocess): the exit code, stdout and stderr as a CompletedProcess."""
+    import sys
+
+    from frontwatch.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["frontwatch", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, captured.out, captured.err)

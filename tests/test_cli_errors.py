@@ -15,9 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from frontwatch.bootstrap import ensure_places, load_demo
-from frontwatch.store import open_store
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -39,15 +36,6 @@ def one_line_error(r: subprocess.CompletedProcess, code: int, *needles: str) -> 
     for needle in needles:
         assert needle in lines[0], (needle, lines[0])
     return lines[0]
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("cli") / "demo.sqlite"
-    with open_store(path) as s:
-        ensure_places(s)
-        load_demo(s)
-    return path
 
 
 @pytest.mark.parametrize("args, message", [

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from frontwatch.bootstrap import ensure_places, load_demo
 from frontwatch.cli.commands import COMMANDS
 from frontwatch.ingest.formats import CHOICES
 from frontwatch.store import open_store
-from tests.helpers import OCC, deepstate_fc, square, write
+from tests.helpers import OCC, cli_in_process, deepstate_fc, square, write
+from tests.test_cli_errors import one_line_error
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,17 +31,9 @@ LISTED = ["area", "series", "changelog", "diff", "frontline", "place", "export",
 
 def main(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
     """`frontwatch ARGS` in this process (its real entry point): exit code, stdout, stderr."""
-    from frontwatch.cli import main as entry
-
     monkeypatch.setenv("COLUMNS", "150")
-    monkeypatch.setattr(sys, "argv", ["frontwatch", *args])
-    try:
-        entry()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    r = cli_in_process(args, monkeypatch, capsys)
+    return r.returncode, r.stdout, r.stderr
 
 
 def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -51,21 +43,8 @@ def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
 
 
 def one_line(err: str, *needles: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    assert "internal error" not in err and "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("tool") / "demo.sqlite"
-    with open_store(path) as s:
-        ensure_places(s)
-        load_demo(s)
-    return path
+    """The one error line of a failed command (exit code checked by the caller)."""
+    return one_line_error(subprocess.CompletedProcess((), 1, "", err), 1, *needles)
 
 
 # --- one table of commands ------------------------------------------------------------------

@@ -29,7 +29,7 @@ from frontwatch.serving import data_version
 from frontwatch.settings import Settings
 from frontwatch.store import open_store
 from tests import hostile as h
-from tests.helpers import GREY, OCC, deepstate_fc, square, wait_until_serving
+from tests.helpers import GREY, OCC, cli_in_process, deepstate_fc, square, wait_until_serving
 
 TOKEN = "s3cret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -381,17 +381,10 @@ def test_documented_formats_are_still_accepted(tmp_path):
 # --- the CLI -------------------------------------------------------------------------------
 def _cli(args: list[str], monkeypatch, capsys) -> tuple[int, str]:
     """`frontwatch ARGS` in this process (its real entry point): exit code and stderr."""
-    from frontwatch.cli import main
-
     for name, value in LIMITS.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(sys, "argv", ["frontwatch", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    return code, capsys.readouterr().err
+    r = cli_in_process(args, monkeypatch, capsys)
+    return r.returncode, r.stderr
 
 
 def _flags(params: dict[str, str]) -> list[str]:

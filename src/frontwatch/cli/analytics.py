@@ -11,6 +11,7 @@ import typer
 from frontwatch.cli.common import (
     Source,
     clamped_span,
+    date_or_series,
     emit_json,
     err,
     out,
@@ -162,14 +163,8 @@ def frontline_cmd(cli: Cli,
                   source: Source = None) -> None:
     """The line of contact on a date (no international border, no coast) and its length, or
     (--from/--to) the series of its length."""
-    if (day is None) == (start is None and end is None):
-        raise InputError("give either --date D or --from D1 --to D2 (not both, not neither)")
-    if day is None:
-        if start is None or end is None:
-            raise InputError(f"the series needs both --from and --to (missing "
-                             f"{'--from' if start is None else '--to'})")
-        if output:
-            raise InputError("-o writes one line: use it with --date")
+    if date_or_series(day, start, end, output=output, csv=cli.output is OutputFormat.csv,
+                      one="one line"):
         _frontline_series(cli, parse_day(start, "--from"), parse_day(end, "--to"), step,
                           source)
         return
@@ -178,8 +173,6 @@ def frontline_cmd(cli: Cli,
     from frontwatch.coverage import freshness
     from frontwatch.geojson import feature_collection, snapshot_meta
 
-    if cli.output is OutputFormat.csv:
-        raise InputError("CSV is the series' (--from/--to); one date prints a line or JSON")
     on = parse_day(day)
     store = cli.store()
     info = snapshot_on(store, on, source)

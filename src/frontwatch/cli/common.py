@@ -80,6 +80,28 @@ def parse_day(text: str, what: str = "date", *, future: bool = False) -> date:
     return dates.day(text, what, future=future)
 
 
+def date_or_series(day: str | None, start: str | None, end: str | None, *,
+                   output: Path | None, csv: bool, one: str) -> bool:
+    """Check the choice between one date (--date) and a series (--from and --to) of a
+    command offering both; True for the series. `one` says what -o writes for one date
+    (-o only goes with --date; CSV only with the series). InputError otherwise."""
+    from frontwatch.errors import InputError
+
+    if (day is None) == (start is None and end is None):
+        raise InputError("give either --date D or --from D1 --to D2 (not both, not neither)")
+    if day is not None:
+        if csv:
+            raise InputError("CSV is the series' (--from/--to); one date prints a table or "
+                             "JSON")
+        return False
+    if start is None or end is None:
+        raise InputError(f"the series needs both --from and --to (missing "
+                         f"{'--from' if start is None else '--to'})")
+    if output:
+        raise InputError(f"-o writes {one}: use it with --date")
+    return True
+
+
 def warn(message: str | None) -> None:
     """One line on stderr (stale data, a clamped range); nothing for None."""
     if message:

@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from frontwatch.cli.common import emit_json, err, out, parse_day, progress_bar, write_output
+from frontwatch.cli.common import (
+    date_or_series,
+    emit_json,
+    err,
+    out,
+    parse_day,
+    progress_bar,
+    write_output,
+)
 from frontwatch.cli.context import Cli
 from frontwatch.cli.output import OutputFormat, print_rows, print_table, write_csv
 from frontwatch.errors import InputError
@@ -38,20 +46,13 @@ def compare_cmd(
     since-2022 layer by default) and never the grey zone."""
     if ctx.invoked_subcommand is not None:
         return
-    if (day is None) == (start is None and end is None):
-        raise InputError("give either --date D or --from D1 --to D2 (not both, not neither)")
-    if day is not None and cli.output is OutputFormat.csv:
-        raise InputError("CSV is the series' (--from/--to); one date prints a table or JSON")
+    series = date_or_series(day, start, end, output=output,
+                            csv=cli.output is OutputFormat.csv, one="one date's pieces")
     from frontwatch.analytics import compare as cmp
 
     store = cli.store()
     pair = cmp.parse_sources(sources, store.sources())
-    if day is None:
-        if start is None or end is None:
-            raise InputError(f"the series needs both --from and --to (missing "
-                             f"{'--from' if start is None else '--to'})")
-        if output:
-            raise InputError("-o writes one date's pieces: use it with --date")
+    if series:
         rows, doc = cmp.compare_series(store, pair, region, parse_day(start, "--from"),
                                        parse_day(end, "--to"), step, layer)
         _print_series(rows, doc, pair, cli.output)
