@@ -6,32 +6,25 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from frontwatch.api.app import create_app
-from frontwatch.bootstrap import load_demo
 from frontwatch.settings import Settings
 from tests.conftest import REPO
-
-
-@pytest.fixture
-def demo_db(store) -> str:
-    load_demo(store)
-    return str(store.path)
 
 
 def _scripts(html: str) -> list[str]:
     return re.findall(r'<script[^>]+src="([^"]+)"', html)
 
 
-def _client(monkeypatch, db: str, mode: str | None) -> TestClient:
+def _client(monkeypatch, db: Path, mode: str | None) -> TestClient:
     if mode is None:
         monkeypatch.delenv("FRONTWATCH_ASSETS", raising=False)
     else:
         monkeypatch.setenv("FRONTWATCH_ASSETS", mode)
-    monkeypatch.setenv("FRONTWATCH_DATABASE_URL", db)
+    monkeypatch.setenv("FRONTWATCH_DATABASE_URL", str(db))
     return TestClient(create_app(Settings()))
 
 
