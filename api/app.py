@@ -26,7 +26,6 @@ from frontwatch.api.cache import ready, render
 from frontwatch.api.deps import StorePool
 from frontwatch.api.heavy import HeavyLimiter, render_processes
 from frontwatch.api.respond import request_key
-from frontwatch.serving import data_version
 from frontwatch.settings import Settings
 from frontwatch.store import open_store
 from frontwatch.store.base import SqlStore
@@ -68,7 +67,7 @@ class FastPath:
         if now - self._checked > self.RECHECK:
             if self._store is None:
                 self._store = open_store(self.state.settings.database_url)
-            self._version, self._checked = data_version(self._store), now
+            self._version, self._checked = self._store.data_version(), now
         return self._version
 
     async def serve(self, scope: Scope, send: Send) -> bool:

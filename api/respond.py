@@ -13,7 +13,6 @@ from starlette.responses import Response
 from frontwatch.api import negotiate
 from frontwatch.api.cache import Entry, make_entry, render
 from frontwatch.model import DEMO_NOTICE
-from frontwatch.serving import data_version
 from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
 
@@ -53,7 +52,7 @@ def send(request: Request, entry: Entry) -> Response:
 def cached(request: Request, store: SqlStore, build: Callable[[], Entry]) -> Response:
     """The response for this URL from the cache, built with `build()` on a miss."""
     cache = request.app.state.cache
-    key = request_key(request.scope, data_version(store))
+    key = request_key(request.scope, store.data_version())
     entry = cache.get(key)
     fresh = entry is None
     if fresh:

@@ -25,7 +25,6 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from frontwatch.serving import data_version
 from frontwatch.settings import Settings
 from frontwatch.store import open_store
 from tests import hostile as h
@@ -176,7 +175,7 @@ def _fingerprint(db: Path) -> tuple:
     """What a refused input must leave untouched: every revision and the data version."""
     store = open_store(db)
     try:
-        return [(s.id, s.content_hash) for s in store.snapshots()], data_version(store)
+        return [(s.id, s.content_hash) for s in store.snapshots()], store.data_version()
     finally:
         store.close()
 
