@@ -9,9 +9,11 @@ snapshots (`frontwatch stats rebuild`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+T = TypeVar("T")
 
 
 class DerivedTables:
@@ -27,6 +29,28 @@ class DerivedTables:
         def _query_in(self, sql: str, ids: Sequence[Any], params: Sequence[Any] = ()
                       ) -> list[tuple]: ...
         def transaction(self, wait: bool = True) -> AbstractContextManager[None]: ...
+
+    def _replace(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+                 ) -> None:
+        """Write `rows` (values in `columns` order) in one transaction, each replacing the
+        row with the same first two columns (its key: snapshot and region/theatre)."""
+        key = " AND ".join(f"{c}=?" for c in columns[:2])
+        with self.transaction():
+            cur = self.conn.cursor()
+            cur.executemany(self._sql(f"DELETE FROM {table} WHERE {key}"),
+                            [(r[0], r[1]) for r in rows])
+            cur.executemany(self._sql(
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({','.join('?' * len(columns))})"), [tuple(r) for r in rows])
+
+    def _per_snapshot(self, table: str, key: str, value: str, snapshot_ids: Sequence[int],
+                      cast: Callable[[Any], T]) -> dict[int, dict[int, T]]:
+        """snapshot_id → {`key`: cast(`value`)} of the rows of `table` for those snapshots."""
+        out: dict[int, dict[int, T]] = {}
+        for sid, k, v in self._query_in(f"SELECT snapshot_id, {key}, {value} FROM {table} "
+                                        "WHERE snapshot_id IN ({ids})", snapshot_ids):
+            out.setdefault(int(sid), {})[int(k)] = cast(v)
+        return out
 
     # --- stats (analytics) ------------------------------------------------------------------
     # Rows of `region_stats`, written and read by frontwatch.analytics.areas.
@@ -67,13 +91,8 @@ class DerivedTables:
 
     def put_stats(self, rows: Sequence[tuple[int, int, float, float, int]]) -> None:
         """Write (snapshot_id, region_id, occupied_km2, contested_km2, steps), replacing."""
-        with self.transaction():
-            cur = self.conn.cursor()
-            cur.executemany(self._sql("DELETE FROM region_stats WHERE snapshot_id=? AND "
-                                      "region_id=?"), [(r[0], r[1]) for r in rows])
-            cur.executemany(self._sql(
-                "INSERT INTO region_stats (snapshot_id, region_id, occupied_km2, "
-                "contested_km2, steps) VALUES (?,?,?,?,?)"), [tuple(r) for r in rows])
+        self._replace("region_stats", ("snapshot_id", "region_id", "occupied_km2",
+                                       "contested_km2", "steps"), rows)
 
     def clear_stats(self, source: str | None = None) -> None:
         self._clear("region_stats", source)
@@ -104,12 +123,8 @@ class DerivedTables:
     # Rows of `frontline_lengths`, written and read by frontwatch.analytics.front.
     def frontline_lengths(self, snapshot_ids: Sequence[int]) -> dict[int, dict[int, float]]:
         """snapshot_id → {theatre_id: length_km} stored for those snapshots."""
-        out: dict[int, dict[int, float]] = {}
-        for sid, tid, km in self._query_in(
-                "SELECT snapshot_id, theatre_id, length_km FROM frontline_lengths "
-                "WHERE snapshot_id IN ({ids})", snapshot_ids):
-            out.setdefault(int(sid), {})[int(tid)] = float(km)
-        return out
+        return self._per_snapshot("frontline_lengths", "theatre_id", "length_km", snapshot_ids,
+                                  float)
 
     def frontline_length_of_content(self, content_hash: str, theatre_id: int) -> float | None:
         """A length already measured for the same content and theatre (an unchanged day)."""
@@ -121,12 +136,7 @@ class DerivedTables:
 
     def put_frontline_lengths(self, rows: Sequence[tuple[int, int, float]]) -> None:
         """Write (snapshot_id, theatre_id, length_km), replacing."""
-        with self.transaction():
-            cur = self.conn.cursor()
-            cur.executemany(self._sql("DELETE FROM frontline_lengths WHERE snapshot_id=? AND "
-                                      "theatre_id=?"), [(r[0], r[1]) for r in rows])
-            cur.executemany(self._sql("INSERT INTO frontline_lengths (snapshot_id, theatre_id, "
-                                      "length_km) VALUES (?,?,?)"), [tuple(r) for r in rows])
+        self._replace("frontline_lengths", ("snapshot_id", "theatre_id", "length_km"), rows)
 
     def prune_frontline_lengths(self, theatre_ids: Sequence[int]) -> int:
         """Delete lengths measured against a theatre version not in `theatre_ids` (replaced
@@ -160,25 +170,15 @@ class DerivedTables:
 
     def region_changes_done(self, snapshot_ids: Sequence[int]) -> dict[int, dict[int, int]]:
         """snapshot_id → {region_id: base_id} of the rows stored for those snapshots."""
-        out: dict[int, dict[int, int]] = {}
-        for sid, rid, base in self._query_in(
-                "SELECT snapshot_id, region_id, base_id FROM region_changes "
-                "WHERE snapshot_id IN ({ids})", snapshot_ids):
-            out.setdefault(int(sid), {})[int(rid)] = int(base)
-        return out
+        return self._per_snapshot("region_changes", "region_id", "base_id", snapshot_ids, int)
 
     def put_region_changes(self, rows: Sequence[tuple[int, int, int, float, float, float,
                                                       float]]) -> None:
         """Write (snapshot_id, region_id, base_id, occupied gained, occupied lost, contested
         gained, contested lost km²), replacing."""
-        with self.transaction():
-            cur = self.conn.cursor()
-            cur.executemany(self._sql("DELETE FROM region_changes WHERE snapshot_id=? AND "
-                                      "region_id=?"), [(r[0], r[1]) for r in rows])
-            cur.executemany(self._sql(
-                "INSERT INTO region_changes (snapshot_id, region_id, base_id, "
-                "occupied_gained_km2, occupied_lost_km2, contested_gained_km2, "
-                "contested_lost_km2) VALUES (?,?,?,?,?,?,?)"), [tuple(r) for r in rows])
+        self._replace("region_changes", (
+            "snapshot_id", "region_id", "base_id", "occupied_gained_km2", "occupied_lost_km2",
+            "contested_gained_km2", "contested_lost_km2"), rows)
 
     def clear_region_changes(self, source: str | None = None) -> None:
         self._clear("region_changes", source)
