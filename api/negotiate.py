@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, echo
 
 FORMATS = ("json", "html")
 # the OGC API resources that have an HTML page (the landing page is "/")
@@ -57,6 +57,6 @@ def choose(f: str | None, accept: str | None) -> str:
     """'json' or 'html' for a request: `f` wins (400 naming it when unknown), then Accept."""
     if f is not None:
         if f not in FORMATS:
-            raise InputError(f"f={f!r}: expected one of {', '.join(FORMATS)}")
+            raise InputError(f"f={echo(f)}: expected one of {', '.join(FORMATS)}")
         return f
     return "html" if accept and wants_html(accept) else "json"

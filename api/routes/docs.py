@@ -18,9 +18,11 @@ from fastapi.openapi.docs import (
 )
 from starlette.responses import FileResponse, HTMLResponse, Response
 
-from frontwatch.errors import NotFound
+from frontwatch.errors import NotFound, echo
 from frontwatch.render import assets
 
+# Pass-through: the only router without deps.READ. Its pages are static and the OAuth2
+# redirect page receives whatever query the identity provider appends.
 router = APIRouter(include_in_schema=False)
 
 FILES = Path(fastapi_offline.__file__).parent / "static"
@@ -87,7 +89,7 @@ def redoc(request: Request) -> HTMLResponse:
 @router.get("/assets/docs/{name}")
 def docs_asset(name: str) -> Response:
     if name not in SERVED:
-        raise NotFound(f"no asset {name!r}")
+        raise NotFound(f"no asset {echo(name)}")
     return FileResponse(FILES / name, media_type=SERVED[name], headers=IMMUTABLE)
 
 

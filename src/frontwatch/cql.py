@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from pygeofilter import ast, values
 from pygeofilter.backends.evaluator import Evaluator, handle
 
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, echo
 
 LANGS = ("cql2-text", "cql2-json")
 MAX_FILTER_CHARS = 10_000  # a filter is a URL parameter: this bounds parsing and evaluation
@@ -130,9 +130,9 @@ def parse(text: str, lang: str | None = None, name: str = "filter") -> ast.Node:
         node = (parse_text(text) if lang == "cql2-text"  # type: ignore[no-untyped-call]
                 else parse_json(_standard_json(json.loads(text))))
     except (LarkError, ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
-        raise InputError(f"{name}={_short(text)}: not valid {lang}: {_reason(exc)}") from None
+        raise InputError(f"{name}={echo(text)}: not valid {lang}: {_reason(exc)}") from None
     if not isinstance(node, ast.Node):
-        raise InputError(f"{name}={_short(text)}: not a {lang} predicate")
+        raise InputError(f"{name}={echo(text)}: not a {lang} predicate")
     return node
 
 
@@ -162,7 +162,7 @@ def language(lang: str | None) -> str:
     if lang is None:
         return "cql2-text"
     if lang not in LANGS:
-        raise InputError(f"filter-lang={lang!r}: expected one of {', '.join(LANGS)}")
+        raise InputError(f"filter-lang={echo(lang)}: expected one of {', '.join(LANGS)}")
     return lang
 
 
@@ -368,10 +368,6 @@ def like_matcher(pattern: str, nocase: bool = False) -> Callable[[str], bool]:
     return match
 
 
-def _short(text: str) -> str:
-    return repr(text if len(text) <= 80 else text[:77] + "...")
-
-
 def _reason(exc: Exception) -> str:
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return first[:200]
@@ -394,7 +390,7 @@ class _Table:
     def column(self, prop: str) -> _Col:
         if not isinstance(prop, str):
             raise InputError(f"{self.name}: a property is named by a string, not "
-                             f"{_short(repr(prop))}")
+                             f"{echo(repr(prop))}")
         q = self.queryables.get(prop)
         if q is None:
             raise InputError(f"{self.name}: unknown property {prop!r}; queryables are "

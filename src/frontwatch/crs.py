@@ -17,7 +17,7 @@ import shapely
 from pyproj import Transformer
 
 from frontwatch import values
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, echo
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
@@ -53,7 +53,7 @@ def parse(text: str | None, name: str) -> Crs:
         return SUPPORTED[CRS84]
     uri = _ALIASES.get(text.strip(), text.strip())
     if uri not in SUPPORTED:
-        raise InputError(f"{name}={text!r}: unsupported CRS; supported: "
+        raise InputError(f"{name}={echo(text)}: unsupported CRS; supported: "
                          f"{', '.join(SUPPORTED)}")
     return SUPPORTED[uri]
 
@@ -93,16 +93,16 @@ def bbox(text: str, crs: Crs, name: str = "bbox") -> tuple[float, float, float, 
         parts = [parts[0], parts[1], parts[3], parts[4]]
     expected = f"expected 4 numbers in {crs.pyproj} axis order"
     if len(parts) != 4:
-        raise InputError(f"invalid {name} {text!r}: {expected}")
+        raise InputError(f"invalid {name} {echo(text)}: {expected}")
     try:
         a0, b0, a1, b1 = (values.number(p, name, -math.inf, math.inf) for p in parts)
     except InputError:
-        raise InputError(f"invalid {name} {text!r}: {expected}") from None
+        raise InputError(f"invalid {name} {echo(text)}: {expected}") from None
     lo0, lo1, hi0, hi1 = crs.bounds
     if not (lo0 <= a0 <= hi0 and lo0 <= a1 <= hi0 and lo1 <= b0 <= hi1 and lo1 <= b1 <= hi1):
-        raise InputError(f"invalid {name} {text!r}: outside the area of {crs.pyproj}")
+        raise InputError(f"invalid {name} {echo(text)}: outside the area of {crs.pyproj}")
     if a0 > a1 or b0 > b1:
-        raise InputError(f"invalid {name} {text!r}: minimum greater than maximum")
+        raise InputError(f"invalid {name} {echo(text)}: minimum greater than maximum")
     x0, y0, x1, y1 = _transformer(crs.pyproj, "OGC:CRS84").transform_bounds(
         a0, b0, a1, b1, densify_pts=21)
     return (max(x0, -180.0), max(y0, -90.0), min(x1, 180.0), min(y1, 90.0))

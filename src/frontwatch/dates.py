@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from frontwatch.errors import FutureDate, InputError, NotFound
+from frontwatch.errors import FutureDate, InputError, NotFound, echo
 
 MIN_YEAR = 1900  # nothing older is a date of this record; keeps arithmetic far from year 1
 DAY_START, DAY_END = time(0, 0, 0), time(23, 59, 59)
@@ -65,7 +65,7 @@ def today() -> date:
 
 def _year_ok(d: date, text: str, name: str) -> None:
     if d.year < MIN_YEAR:
-        raise InputError(f"{name}={text!r}: year {d.year} is out of range (dates from "
+        raise InputError(f"{name}={echo(text)}: year {d.year} is out of range (dates from "
                          f"{MIN_YEAR}-01-01)")
 
 
@@ -129,7 +129,7 @@ def day(text: str, name: str = "date", *, future: bool = False) -> date:
             raise ValueError
         d = date.fromisoformat(t)
     except ValueError:
-        raise InputError(f"{name}={text!r}: invalid date, {DAY_HINT}") from None
+        raise InputError(f"{name}={echo(text)}: invalid date, {DAY_HINT}") from None
     _year_ok(d, text, name)
     if not future:
         not_future(d, name, text)
@@ -180,7 +180,7 @@ def instant(text: str, name: str = "date", *, day_start: bool = False,
         parsed = datetime.fromisoformat(t)
         value = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
     except (ValueError, OverflowError):
-        raise InputError(f"{name}={text!r}: invalid date-time, {INSTANT_HINT}") from None
+        raise InputError(f"{name}={echo(text)}: invalid date-time, {INSTANT_HINT}") from None
     _year_ok(value, text, name)
     if not future:
         not_future(value, name, text)

@@ -31,6 +31,25 @@ def printable(text: str | bytes | os.PathLike) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+ECHO_CHARS = 80
+
+
+def echo(value: object, width: int = ECHO_CHARS) -> str:
+    """A value the user gave, quoted for an error message: printable (see `printable`) and
+    cut to `width` characters with its length said, so that a huge query value or file field
+    never comes back whole in a problem's `detail` or on the terminal.
+
+    >>> echo("donbas")
+    "'donbas'"
+    >>> echo("x" * 1000, width=5)
+    "'xxxxx'… (1,000 characters)"
+    """
+    text = printable(value) if isinstance(value, (str, bytes)) else str(value)
+    if len(text) <= width:
+        return repr(text)
+    return f"{text[:width]!r}… ({len(text):,} characters)"
+
+
 class FrontwatchError(Exception):
     """Base of every error the CLI and API turn into a clean message instead of a traceback."""
 

@@ -7,7 +7,7 @@ import difflib
 import functools
 from datetime import date
 
-from frontwatch.errors import NotFound
+from frontwatch.errors import NotFound, echo
 from frontwatch.ingest.formats import SOURCE_PREFERENCE
 from frontwatch.model import Place, Region
 from frontwatch.placenames import NameIndex
@@ -50,9 +50,9 @@ def resolve_region(store: SqlStore, text: str, on: date | None = None,
     close = difflib.get_close_matches(wanted, [n.lower() for n in names], n=5, cutoff=0.5)
     suggestions = sorted({names[n] for n in names if n.lower() in close})
     if not regions:
-        raise NotFound(f"unknown region {text!r}: the store holds no regions yet "
+        raise NotFound(f"unknown region {echo(text)}: the store holds no regions yet "
                        "(frontwatch regions import FILE --level …)")
-    raise NotFound(f"unknown region {text!r}", suggestions=suggestions or
+    raise NotFound(f"unknown region {echo(text)}", suggestions=suggestions or
                    [r.slug for r in regions if r.level in ("group", "oblast")][:5])
 
 
@@ -64,7 +64,7 @@ def resolve_place(store: SqlStore, text: str, on: date | None = None) -> Place:
     found = index.find(text)
     if found is not None:
         return found
-    raise NotFound(f"unknown place {text!r}", suggestions=index.suggest(text))
+    raise NotFound(f"unknown place {echo(text)}", suggestions=index.suggest(text))
 
 
 _INDEXES: dict[tuple, NameIndex] = {}
@@ -86,7 +86,7 @@ def default_source(store: SqlStore, preferred: str | None = None) -> str:
     available = store.sources()
     if preferred:
         if preferred not in available:
-            raise NotFound(f"unknown source {preferred!r}", suggestions=available)
+            raise NotFound(f"unknown source {echo(preferred)}", suggestions=available)
         return preferred
     for s in SOURCE_PREFERENCE:  # the publishers' preference (NZZ after DeepStateMap)
         if s in available:

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, echo
 
 DEEPSTATE_URL = "https://deepstatemap.live/api"
 
@@ -119,7 +119,7 @@ def _number_env(name: str, default: float, kind: Callable[[str], float] = float,
         value = None
     if value is None or not (value >= 0 if zero else value > 0) or value == float("inf"):
         what = "a whole number" if kind is int else "a number"
-        raise InputError(f"{name}={text[:40]!r}: expected {what} "
+        raise InputError(f"{name}={echo(text)}: expected {what} "
                          f"{'of 0 or more' if zero else 'above 0'}")
     return value
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, echo
 
 _INT = re.compile(r"[+-]?[0-9]{1,19}")
 _FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?")
@@ -18,7 +18,7 @@ def number(text: str | float | int, name: str, lo: float, hi: float) -> float:
     """A finite decimal number in [lo, hi]."""
     s = str(text).strip()
     if not _FLOAT.fullmatch(s):
-        raise InputError(f"invalid {name} {text!r}: expected a number from {lo:g} to {hi:g}")
+        raise InputError(f"invalid {name} {echo(text)}: expected a number from {lo:g} to {hi:g}")
     v = float(s)
     if not (math.isfinite(v) and lo <= v <= hi):
         raise InputError(f"{name} {s} out of range: {lo:g} to {hi:g}")
@@ -29,7 +29,7 @@ def whole(text: str | int, name: str, lo: int, hi: int) -> int:
     """A whole number in [lo, hi] (ASCII digits only)."""
     s = str(text).strip()
     if not _INT.fullmatch(s):
-        raise InputError(f"invalid {name} {text!r}: expected a whole number from {lo} to {hi}")
+        raise InputError(f"invalid {name} {echo(text)}: expected a whole number from {lo} to {hi}")
     v = int(s)
     if not lo <= v <= hi:
         raise InputError(f"{name} {v} out of range: {lo} to {hi}")
@@ -45,15 +45,15 @@ def bbox(text: str, name: str = "bbox", *, heights: bool = False
     if len(parts) == 6 and heights:
         parts = [parts[0], parts[1], parts[3], parts[4]]
     if len(parts) != 4:
-        raise InputError(f"invalid {name} {text!r}: {expected}")
+        raise InputError(f"invalid {name} {echo(text)}: {expected}")
     try:
         x0, y0, x1, y1 = (number(p, name, -math.inf, math.inf) for p in parts)
     except InputError:
-        raise InputError(f"invalid {name} {text!r}: {expected}") from None
+        raise InputError(f"invalid {name} {echo(text)}: {expected}") from None
     if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
-        raise InputError(f"invalid {name} {text!r}: outside WGS84 longitude [-180, 180] / "
+        raise InputError(f"invalid {name} {echo(text)}: outside WGS84 longitude [-180, 180] / "
                          "latitude [-90, 90]")
     if y0 > y1 or x0 > x1:
-        raise InputError(f"invalid {name} {text!r}: minimum greater than maximum "
+        raise InputError(f"invalid {name} {echo(text)}: minimum greater than maximum "
                          "(antimeridian-crossing boxes are not supported)")
     return x0, y0, x1, y1

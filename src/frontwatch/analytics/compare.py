@@ -32,7 +32,7 @@ import shapely
 from frontwatch import geometry, lookup
 from frontwatch.analytics.changes import describe_pieces
 from frontwatch.analytics.common import region_of
-from frontwatch.errors import InputError, NotFound
+from frontwatch.errors import InputError, NotFound, echo
 from frontwatch.model import Region, SnapshotInfo
 from frontwatch.oblasts import THEATRE
 from frontwatch.precision import KM2
@@ -188,11 +188,11 @@ def parse_sources(text: str | list[str], known: list[str]) -> tuple[str, str]:
     names = [s.strip() for part in ([text] if isinstance(text, str) else text)
              for s in part.split(",") if s.strip()]
     if len(names) != 2 or names[0] == names[1]:
-        raise InputError(f"sources={','.join(names) or text!r}: name two different sources, "
+        raise InputError(f"sources={echo(','.join(names) or text)}: name two different sources, "
                          "e.g. deepstate,nzz")
     for n in names:
         if n not in known:
-            raise NotFound(f"unknown source {n!r}", suggestions=known)
+            raise NotFound(f"unknown source {echo(n)}", suggestions=known)
     return names[0], names[1]
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import shapely
 
 from frontwatch import dates
-from frontwatch.errors import InputError, NotFound, printable
+from frontwatch.errors import InputError, NotFound, echo
 from frontwatch.ingest import formats, vector
 from frontwatch.ingest.base import Input
 from frontwatch.ingest.hooks import SNAPSHOT_HOOKS, Progress
@@ -61,7 +61,7 @@ def check_source_name(name: str) -> str:
     """A source name goes into URLs, HTTP headers, file names and terminals: letters, digits,
     '.', '_' and '-' only, at most 64 characters (raises InputError otherwise)."""
     if not SOURCE_NAME.fullmatch(name):
-        raise InputError(f"source={printable(name)[:80]!r}: a source name is 1–64 letters, "
+        raise InputError(f"source={echo(name)}: a source name is 1–64 letters, "
                          "digits, '.', '_' or '-', starting with a letter or digit")
     return name
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from frontwatch.errors import InputError, NotFound
+from frontwatch.errors import InputError, NotFound, echo
 from frontwatch.settings import Settings
 
 MODES = ("cdn", "local")
@@ -135,10 +135,10 @@ def _local_text(url: str) -> str:
 def asset_file(name: str) -> Path:
     """The installed file for /assets/<name>; only the files listed above are served."""
     if name not in SERVED:
-        raise NotFound(f"no asset {name!r}")
+        raise NotFound(f"no asset {echo(name)}")
     path = node_modules() / name
     if not path.is_file():
-        raise NotFound(f"asset {name!r} is not installed: run `npm ci` in the repository, "
+        raise NotFound(f"asset {echo(name)} is not installed: run `npm ci` in the repository, "
                        "or set FRONTWATCH_ASSETS=cdn")
     return path
 

@@ -21,7 +21,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from frontwatch import coverage, dates, lookup
 from frontwatch.analytics import series
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, echo
 from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION
 from frontwatch.render import static, style
 from frontwatch.render.query import ImageSize, parse_date
@@ -97,7 +97,7 @@ def parse_chart_query(region: str | None, *, start: str | None = None, end: str 
         raise InputError(f"from {a} is after to {b}: the range is inverted")
     lang = lang or "en"
     if lang not in WORDS:
-        raise InputError(f"invalid lang {lang!r}: expected one of {', '.join(WORDS)}")
+        raise InputError(f"invalid lang {echo(lang)}: expected one of {', '.join(WORDS)}")
     return ChartQuery(region.strip(), a, b, source or None, lang)
 
 

@@ -12,7 +12,7 @@ import shapely
 
 from frontwatch import geometry
 from frontwatch.analytics.compare import SINCE_2022, layer_of, overlay
-from frontwatch.errors import InputError, NotFound
+from frontwatch.errors import InputError, NotFound, echo
 from frontwatch.model import SnapshotInfo
 from frontwatch.render import simplify
 from frontwatch.store.base import SqlStore
@@ -26,7 +26,7 @@ def other_snapshot(store: SqlStore, info: SnapshotInfo, name: str, on, as_of
     naming compare_source when it is not a stored source other than the map's."""
     known = store.sources()
     if name not in known:
-        raise InputError(f"compare_source={name!r}: unknown source; choose from "
+        raise InputError(f"compare_source={echo(name)}: unknown source; choose from "
                          f"{', '.join(s for s in known if s != info.source)}")
     if name == info.source:
         others = [s for s in known if s != info.source]
@@ -36,7 +36,7 @@ def other_snapshot(store: SqlStore, info: SnapshotInfo, name: str, on, as_of
     try:
         return store.resolve(name, on, as_of)
     except NotFound as exc:
-        raise InputError(f"compare_source={name!r}: {exc}") from None
+        raise InputError(f"compare_source={echo(name)}: {exc}") from None
 
 
 def layers(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import html
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from frontwatch.errors import InputError, NotFound
+from frontwatch.errors import InputError, NotFound, echo
 from frontwatch.render.query import MapQuery, parse_query
 
 PROVIDER = "Frontwatch"
@@ -70,11 +70,11 @@ def page_of(url: str, own_host: str) -> tuple[str, dict[str, str], dict[str, str
         parts = urlsplit(url)
         parts.port  # noqa: B018  (parses it: a bad port is a ValueError here, not later)
     except ValueError:
-        raise InputError(f"url {url!r}: not a valid URL") from None
+        raise InputError(f"url {echo(url)}: not a valid URL") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InputError(f"url {url!r}: expected an absolute http(s) URL of a map page")
+        raise InputError(f"url {echo(url)}: expected an absolute http(s) URL of a map page")
     if parts.netloc != own_host:
-        raise NotFound(f"url {url!r} is not a map on this server ({own_host})")
+        raise NotFound(f"url {echo(url)} is not a map on this server ({own_host})")
     path = parts.path
     for prefix, suffix in (("/maps/", ".html"), ("/embed/", "")):
         if path.startswith(prefix) and path.endswith(suffix):
@@ -84,7 +84,7 @@ def page_of(url: str, own_host: str) -> tuple[str, dict[str, str], dict[str, str
                 size = {k: params.pop(k) for k in SNIPPET_PARAMS
                         if prefix == "/embed/" and k in params}
                 return day, params, size
-    raise NotFound(f"url {url!r} is not a map page (/maps/DATE.html)")
+    raise NotFound(f"url {echo(url)} is not a map page (/maps/DATE.html)")
 
 
 def oembed_size(maxwidth: int | None, maxheight: int | None,

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
 from frontwatch import dates, values
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, echo
 from frontwatch.geometry import UKRAINE_BOUNDS
 from frontwatch.render.style import LANGS
 
@@ -75,10 +75,10 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     box = values.bbox(text)
     minx, miny, maxx, maxy = box
     if not (minx < maxx and miny < maxy):
-        raise InputError(f"invalid bbox {text!r}: min must be below max")
+        raise InputError(f"invalid bbox {echo(text)}: min must be below max")
     ux0, uy0, ux1, uy1 = UKRAINE_BOUNDS
     if maxx < ux0 or minx > ux1 or maxy < uy0 or miny > uy1:
-        raise InputError(f"bbox {text!r} lies outside Ukraine "
+        raise InputError(f"bbox {echo(text)} lies outside Ukraine "
                          f"({ux0},{uy0},{ux1},{uy1}); lon first, then lat")
     return box
 
@@ -90,7 +90,7 @@ def parse_step(text: str | int | None) -> int:
     m = _STEP.fullmatch(str(text))
     days = int(m.group(1)) * {"": 1, "d": 1, "w": 7, "m": 30}[m.group(2)] if m else 0
     if not 1 <= days <= MAX_STEP_DAYS:
-        raise InputError(f"invalid step {text!r}: expected a number of days like 7, 7d, 2w, "
+        raise InputError(f"invalid step {echo(text)}: expected a number of days like 7, 7d, 2w, "
                          f"1m (at most {MAX_STEP_DAYS} days)")
     return days
 
@@ -113,7 +113,7 @@ def parse_query(on: str | None, *, source: str | None = None, as_of: str | None 
         else 15.0
     lang = lang or "en"
     if lang not in LANGS:
-        raise InputError(f"invalid lang {lang!r}: expected one of {', '.join(LANGS)}")
+        raise InputError(f"invalid lang {echo(lang)}: expected one of {', '.join(LANGS)}")
     q = MapQuery(on=day, source=source or None, as_of=as_of_t, region=region or None,
                  place=place or None, radius_km=radius, bbox=parse_bbox(bbox),
                  compare=parse_date(compare, "compare"), start=parse_date(start,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from frontwatch.errors import StoreError, printable
+from frontwatch.errors import StoreError, echo
 from frontwatch.store.base import SqlStore
 
 __all__ = ["SqlStore", "open_store", "sqlite_path"]
@@ -43,14 +43,14 @@ def open_store(url: str | Path) -> SqlStore:
     readonly = None  # decided by the file's permissions
     if "://" in text.split("?", 1)[0] and not text.startswith("sqlite:"):
         scheme = text.split("://", 1)[0]
-        raise StoreError(f"unsupported store URL scheme {printable(scheme)[:40]!r}: use a path, "
+        raise StoreError(f"unsupported store URL scheme {echo(scheme)}: use a path, "
                          "sqlite:///path or postgresql://…")
     if text.startswith("sqlite:///"):
         text, _, query = text[len("sqlite:///"):].partition("?")
         if query not in ("", "mode=ro"):
-            raise StoreError(f"unsupported SQLite URL option {query!r}: the only one is "
+            raise StoreError(f"unsupported SQLite URL option {echo(query)}: the only one is "
                              "?mode=ro (open read-only)")
         readonly = True if query else None
     elif text.startswith("sqlite://"):
-        raise StoreError(f"unsupported SQLite URL {text!r}: use sqlite:///path/to/file.sqlite")
+        raise StoreError(f"unsupported SQLite URL {echo(text)}: use sqlite:///path/to/file.sqlite")
     return SqliteStore(Path(text).expanduser(), readonly=readonly)
