@@ -1,4 +1,6 @@
-"""The store and settings as FastAPI dependencies.
+"""The dependencies every router shares (FastAPI's "bigger applications" layout): the store, the
+settings, the check that refuses query parameters a route does not declare, and the write
+token. Routers name them in `APIRouter(dependencies=...)`; errors go through api.problems.
 
 SQLite connections are cheap but opening a store runs its migration check (a write
 transaction), so stores are pooled: a request checks one out for its whole duration and
@@ -6,13 +8,17 @@ returns it, so no connection is ever used by two threads at once."""
 
 from __future__ import annotations
 
+import hmac
 import queue
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 
+from frontwatch.api.problems import Problem
+from frontwatch.errors import InputError, echo
 from frontwatch.settings import Settings
 from frontwatch.store import open_store
 from frontwatch.store.base import SqlStore
@@ -57,5 +63,58 @@ def get_store(request: Request) -> Iterator[SqlStore]:
         yield s
 
 
+
+def declared_query(route: APIRoute) -> frozenset[str]:
+    """The query parameter names (aliases) a route and its dependencies declare."""
+    key = id(route)
+    if key not in _DECLARED:
+        names, todo = set(), [route.dependant]
+        while todo:  # the route's own parameters and those of every dependency
+            d = todo.pop()
+            names.update(p.alias for p in d.query_params)
+            todo.extend(d.dependencies)
+        _DECLARED[key] = frozenset(names)
+    return _DECLARED[key]
+
+
+_DECLARED: dict[int, frozenset[str]] = {}
+
+
+def no_unknown_query(request: Request) -> None:
+    """A query parameter the route does not declare (itself or through its dependencies,
+    aliases included) is a 400 naming it: made-up parameters cannot bust the caches (each
+    distinct URL would otherwise cost a build or a render), a misspelt one is not silently
+    ignored, and an OGC client's filter we do not implement is refused
+    (/req/core/query-param-unknown). Every router but the docs pages' takes it."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = sorted(set(request.query_params) - declared_query(route))
+    if unknown:
+        known = sorted(declared_query(route))
+        raise InputError(f"unknown query parameter(s) {', '.join(echo(u) for u in unknown)}; "
+                         + (f"this route accepts: {', '.join(known)}" if known else
+                            "this route takes no query parameters"))
+
+
+def write_token(request: Request) -> None:
+    """Writes need `Authorization: Bearer <FRONTWATCH_API_TOKEN>` (403 when the server has no
+    token: writes disabled; 401 otherwise). A router dependency, so it runs before the
+    route's own (a refused request takes no heavy slot and reads no body)."""
+    token = request.app.state.settings.api_token
+    if not token:
+        raise Problem(403, "writes are disabled on this server: set FRONTWATCH_API_TOKEN to "
+                      "enable uploads")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
+                                                             token.encode()):
+        raise Problem(401, "header 'Authorization': expected 'Bearer <FRONTWATCH_API_TOKEN>'",
+                      headers={"WWW-Authenticate": 'Bearer realm="frontwatch"'})
+
+
 StoreDep = Annotated[SqlStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+# What routers list in APIRouter(dependencies=...): reads refuse undeclared parameters;
+# writes check the token first.
+READ: list[Any] = [Depends(no_unknown_query)]
+WRITE: list[Any] = [Depends(write_token), Depends(no_unknown_query)]

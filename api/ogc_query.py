@@ -23,7 +23,7 @@ from pygeofilter import ast
 from frontwatch import cql, crs
 from frontwatch.api.respond import json_entry
 from frontwatch.cql import Queryable
-from frontwatch.errors import InputError, NotFound
+from frontwatch.errors import InputError, NotFound, echo
 from frontwatch.providers import PROVIDERS
 
 FILTER_CONFORMANCE = [
@@ -48,7 +48,7 @@ SCHEMA_JSON = "application/schema+json"
 def queryables_of(collection_id: str) -> tuple[Queryable, ...]:
     """The properties a collection's provider declares (NotFound naming the collections)."""
     if collection_id not in PROVIDERS:
-        raise NotFound(f"unknown collection {collection_id!r}", suggestions=list(PROVIDERS))
+        raise NotFound(f"unknown collection {echo(collection_id)}", suggestions=list(PROVIDERS))
     return PROVIDERS[collection_id].queryables
 
 
@@ -131,16 +131,25 @@ def _order(props: list[dict[str, Any]], keys: Sequence[tuple[str, bool]],
     return frame["pos"].to_numpy()
 
 
-def _names(text: str | None, name: str, allowed: dict[str, Queryable]) -> list[str]:
-    out = [t.strip() for t in (text or "").split(",")]
-    if text is not None and not all(out):
-        raise InputError(f"{name}={text!r}: empty name in the comma-separated list")
-    for n in out:
-        bare = n.lstrip("+-").strip()
-        if text is not None and bare not in allowed:
-            raise InputError(f"{name}={text!r}: unknown property {bare!r}; choose from "
-                             f"{', '.join(sorted(allowed))}")
-    return out if text is not None else []
+def _names(text: str, name: str, allowed: dict[str, Queryable], signed: bool = False
+           ) -> list[tuple[str, bool]]:
+    """The comma-separated property names of `sortby` (`signed`: each with one optional
+    leading + or -, → descending) or `properties` (bare names), as (name, descending); an
+    empty, unknown or malformed name (`-status` in properties, `--x` in sortby) is a 400
+    naming the parameter."""
+    out = []
+    for raw in text.split(","):
+        item = raw.strip()  # `+name` arrives as ` name` when the + is not percent-encoded
+        desc = signed and item.startswith("-")
+        bare = item[1:] if signed and item[:1] in ("+", "-") else item
+        if not item:
+            raise InputError(f"{name}={echo(text)}: empty name in the comma-separated list")
+        if bare not in allowed:
+            form = "one optional + or - then a property" if signed else "a property name"
+            raise InputError(f"{name}={echo(text)}: {echo(item)} is not {form} of this "
+                             f"collection; choose from {', '.join(sorted(allowed))}")
+        out.append((bare, desc))
+    return out
 
 
 def extensions(
@@ -180,16 +189,12 @@ def extensions(
         node = cql.parse(filter_, filter_lang)
         unknown = sorted(cql.properties(node) - set(by_name))
         if unknown:
-            raise InputError(f"filter: unknown property {unknown[0]!r}; queryables are "
+            raise InputError(f"filter: unknown property {echo(unknown[0])}; queryables are "
                              f"{', '.join(sorted(by_name))}")
-    keys = []
-    for item in _names(sortby, "sortby", scalar):
-        desc = item.startswith("-")
-        keys.append((item.lstrip("+-").strip(), desc))
-    props = _names(properties, "properties", scalar) if properties is not None else None
+    keys = _names(sortby, "sortby", scalar, signed=True) if sortby is not None else []
     return Extensions(qs, node, crs.parse(filter_crs, "filter-crs"), crs.parse(crs_, "crs"),
                       crs.parse(bbox_crs, "bbox-crs"), tuple(keys),
-                      tuple(props) if props is not None else None)
+                      _selected(properties, scalar))
 
 
 def item_extensions(
@@ -203,6 +208,11 @@ def item_extensions(
     """The extension parameters one feature takes: `crs` and `properties`."""
     qs = queryables_of(collection_id)
     scalar = {q.name: q for q in qs if q.type != "geometry"}
-    props = _names(properties, "properties", scalar) if properties is not None else None
-    return Extensions(qs, crs=crs.parse(crs_, "crs"),
-                      properties=tuple(props) if props is not None else None)
+    return Extensions(qs, crs=crs.parse(crs_, "crs"), properties=_selected(properties, scalar))
+
+
+def _selected(properties: str | None, allowed: dict[str, Queryable]) -> tuple[str, ...] | None:
+    """The names `properties` selects (None: all of them)."""
+    if properties is None:
+        return None
+    return tuple(n for n, _ in _names(properties, "properties", allowed))

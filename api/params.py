@@ -4,13 +4,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date, datetime
 
-from fastapi import Request
-from fastapi.routing import APIRoute
-
 from frontwatch import dates, values
-from frontwatch.errors import InputError, NotFound
+from frontwatch.errors import InputError, NotFound, echo
 from frontwatch.snapshots import STATUS_CHOICES
 
 MAX_SIMPLIFY_M = 50_000.0
@@ -38,14 +36,16 @@ def interval(start: str | None, end: str | None, start_name: str = "from",
     return rng.start, rng.end
 
 
-def statuses(values: list[str] | None, name: str = "status") -> list[str] | None:
+def statuses(values: list[str] | None, name: str = "status",
+             choices: Sequence[str] = STATUS_CHOICES) -> list[str] | None:
     """Repeatable and/or comma-separated: ?status=occupied&status=contested or
-    ?status=occupied,contested."""
+    ?status=occupied,contested; each one of `choices` (400 naming the parameter). None when
+    none is given."""
     out = [v.strip().lower() for raw in values or [] for v in raw.split(",") if v.strip()]
     for v in out:
-        if v not in STATUS_CHOICES:
-            raise InputError(f"{name}={v!r}: unknown status; choose from "
-                             f"{', '.join(STATUS_CHOICES)}")
+        if v not in choices:
+            raise InputError(f"{name}={echo(v)}: unknown status; choose from "
+                             f"{', '.join(choices)}")
     return sorted(set(out)) or None
 
 
@@ -75,44 +75,12 @@ def datetime_param(text: str | None) -> tuple[datetime | None, datetime | None] 
     start = None if a in ("..", "") else dates.instant(a, "datetime", day_start=True)
     end = None if b in ("..", "") else dates.instant(b, "datetime")
     if start and end and start > end:
-        raise InputError(f"datetime={text!r}: the interval is inverted (start after end)")
+        raise InputError(f"datetime={echo(text)}: the interval is inverted (start after end)")
     return start, end
-
-
-def declared_query(route: APIRoute) -> frozenset[str]:
-    """The query parameter names (aliases) a route and its dependencies declare."""
-    key = id(route)
-    if key not in _DECLARED:
-        names, todo = set(), [route.dependant]
-        while todo:  # the route's own parameters and those of every dependency
-            d = todo.pop()
-            names.update(p.alias for p in d.query_params)
-            todo.extend(d.dependencies)
-        _DECLARED[key] = frozenset(names)
-    return _DECLARED[key]
-
-
-_DECLARED: dict[int, frozenset[str]] = {}
-
-
-def no_unknown_query(request: Request) -> None:
-    """A dependency for the render routes (maps, charts, embeds, oEmbed) and OGC API routes:
-    a query parameter the route does not declare is a 400 naming it, so made-up parameters
-    cannot bust the render cache (each distinct URL would otherwise cost a render), and an
-    OGC client's filter we do not implement is refused, not silently ignored."""
-    route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
-        return
-    unknown = sorted(set(request.query_params) - declared_query(route))
-    if unknown:
-        known = sorted(declared_query(route))
-        raise InputError(f"unknown query parameter(s) {', '.join(map(repr, unknown))}; "
-                         + (f"this route accepts: {', '.join(known)}" if known else
-                            "this route takes no query parameters"))
 
 
 def feature_index(text: str, name: str, hi: int = 2**62) -> int:
     """A non-negative whole number in an id (ASCII digits); anything else is NotFound."""
     if not (text.isascii() and text.isdigit()) or int(text) > hi:
-        raise NotFound(f"{name} {text!r}: no such feature (ids are <snapshot id>-<n>)")
+        raise NotFound(f"{name} {echo(text)}: no such feature (ids are <snapshot id>-<n>)")
     return int(text)

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from frontwatch.errors import FrontwatchError
+from frontwatch.errors import FrontwatchError, echo
 from frontwatch.settings import Settings
 
 PROBLEM = "application/problem+json"
@@ -100,7 +100,7 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
         if exc.status_code == 404 and detail == "Not Found":
-            detail = f"no such resource: {request.url.path}"
+            detail = f"no such resource: {echo(request.url.path)}"
         return problem_response(exc.status_code, detail, request.url.path,
                                 dict(exc.headers or {}))
 

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from frontwatch import analytics, coverage, dates, lookup
 from frontwatch.analytics.changes import diff_geojson
 from frontwatch.analytics.front import line_of
-from frontwatch.api import params
+from frontwatch.api import deps, params
 from frontwatch.api.cache import make_entry
 from frontwatch.api.deps import SettingsDep, StoreDep
 from frontwatch.api.heavy import HEAVY, offload, on_render_threads
@@ -36,7 +36,7 @@ from frontwatch.precision import KM, round_table, round_values
 from frontwatch.settings import Settings
 from frontwatch.store.base import SqlStore, iso
 
-router = APIRouter(prefix="/v1", tags=["v1"])
+router = APIRouter(prefix="/v1", tags=["v1"], dependencies=deps.READ)
 
 AREA_STATUSES = ("occupied", "contested", "ukrainian")
 # Lengths are measured at import; a revision the table lacks (a store from before it, until
@@ -71,7 +71,7 @@ def areas(request: Request, store: StoreDep, settings: SettingsDep,
               examples=[["occupied"]])] = None,
           source: SourceQ = None, format: FormatQ = "json") -> Response:
     a, b = params.interval(start, end)
-    wanted = _area_statuses(status)
+    wanted = params.statuses(status, choices=AREA_STATUSES) or AREA_STATUSES
 
     def compute(reg: Region, first: date, last: date, src: str):
         frame = analytics.series(store, reg, first, last, src)
@@ -112,14 +112,6 @@ def _table_entry(frame, doc: dict[str, Any], format: str, name: str, info: Snaps
                           headers)
     doc = {**doc, "columns": list(frame.columns), "series": _records(frame)}
     return json_entry(credit(doc, info.source, info.illustrative), headers)
-
-
-def _area_statuses(values: list[str] | None) -> list[str]:
-    out = [v.strip().lower() for raw in values or [] for v in raw.split(",") if v.strip()]
-    for v in out:
-        if v not in AREA_STATUSES:
-            raise InputError(f"status={v!r}: choose from {', '.join(AREA_STATUSES)}")
-    return out or list(AREA_STATUSES)
 
 
 def _records(frame) -> list[dict[str, Any]]:

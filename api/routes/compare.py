@@ -6,27 +6,38 @@ from __future__ import annotations
 from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from frontwatch.analytics import compare as cmp
 from frontwatch.analytics import lag as lag_mod
-from frontwatch.api import params
+from frontwatch.api import deps, params
 from frontwatch.api.cache import make_entry
 from frontwatch.api.deps import StoreDep
 from frontwatch.api.heavy import HEAVY, on_render_threads
 from frontwatch.api.respond import DATED, GEOJSON, cached, json_entry
 from frontwatch.api.routes.analysis import TABLE_RESPONSE, FormatQ
 from frontwatch.api.routes.common import GEOJSON_RESPONSE, FromQ, RegionQ, ToQ
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, echo
 
-router = APIRouter(prefix="/v1", tags=["v1"])
+# every route here computes (or reads many precomputed pairs): all take a heavy slot
+router = APIRouter(prefix="/v1", tags=["v1"], dependencies=[*deps.READ, HEAVY])
 
 SourcesQ = Annotated[str, Query(description="two sources, comma-separated",
                                 examples=["deepstate,nzz"])]
 LayerQ = Annotated[str, Query(description="since-2022 (ground taken since 24 Feb 2022, the "
                               "layer both DeepStateMap and NZZ cover) or all",
                               examples=["since-2022"])]
+
+
+def _layer(layer: LayerQ = cmp.SINCE_2022) -> str:
+    """The occupied layer to compare, refused (400) before any work when unknown."""
+    if layer not in cmp.LAYERS:
+        raise InputError(f"layer={echo(layer)}: choose from {', '.join(cmp.LAYERS)}")
+    return layer
+
+
+Layer = Annotated[str, Depends(_layer)]
 OnQ = Annotated[str | None, Query(alias="date", description="one date (YYYY-MM-DD)",
                                   examples=["2025-06-01"])]
 StepQ = Annotated[int, Query(ge=1, le=3660, description="days between sampled dates",
@@ -37,7 +48,7 @@ def _headers(attribution: str) -> dict[str, str]:
     return {"Cache-Control": DATED, "X-Data-Attribution": attribution}
 
 
-@router.get("/compare", responses=TABLE_RESPONSE, dependencies=[HEAVY],
+@router.get("/compare", responses=TABLE_RESPONSE,
             summary="Where two sources agree: km² by each, by both, by one, agreement",
             description="On one `date`: km² each source calls occupied inside the region, "
             "km² both do, km² only one does, and their agreement (intersection over union), "
@@ -50,7 +61,7 @@ def _headers(attribution: str) -> dict[str, str]:
 @on_render_threads
 def compare(request: Request, store: StoreDep, sources: SourcesQ = "deepstate,nzz",
             region: RegionQ = None, on: OnQ = None, start: FromQ = None, end: ToQ = None,
-            step: StepQ = 7, layer: LayerQ = cmp.SINCE_2022,
+            step: StepQ = 7, layer: Layer = cmp.SINCE_2022,
             format: FormatQ = "json") -> Response:
     d = params.day(on, "date") if on else None
     a, b = params.interval(start, end)
@@ -58,8 +69,6 @@ def compare(request: Request, store: StoreDep, sources: SourcesQ = "deepstate,nz
         raise InputError("date: give either date=D or from=D1&to=D2 (not both, not neither)")
     if d is None and (a is None or b is None):
         raise InputError(f"{'from' if a is None else 'to'}: a range needs both from and to")
-    if layer not in cmp.LAYERS:
-        raise InputError(f"layer={layer!r}: choose from {', '.join(cmp.LAYERS)}")
 
     def build():
         pair = cmp.parse_sources(sources, store.sources())
@@ -86,7 +95,7 @@ def _csv(frame: pd.DataFrame, name: str, attribution: str):
     return make_entry(frame.to_csv(index=False).encode(), "text/csv; charset=utf-8", headers)
 
 
-@router.get("/compare/pieces", responses=GEOJSON_RESPONSE, dependencies=[HEAVY],
+@router.get("/compare/pieces", responses=GEOJSON_RESPONSE,
             summary="The ground two sources disagree on, as GeoJSON",
             description="Polygons inside the region that only one source calls occupied on "
             "`date` (property `claimed_by`: that source), ranked by km² and described by the "
@@ -96,13 +105,11 @@ def compare_pieces(request: Request, store: StoreDep,
                    on: Annotated[str, Query(alias="date", description="YYYY-MM-DD",
                                             examples=["2025-06-01"])],
                    sources: SourcesQ = "deepstate,nzz", region: RegionQ = None,
-                   layer: LayerQ = cmp.SINCE_2022,
+                   layer: Layer = cmp.SINCE_2022,
                    min_km2: Annotated[float, Query(ge=0, le=1e6, description="drop smaller "
                                                    "pieces", examples=[0.01])] = 0.01
                    ) -> Response:
     d = params.day(on, "date")
-    if layer not in cmp.LAYERS:
-        raise InputError(f"layer={layer!r}: choose from {', '.join(cmp.LAYERS)}")
 
     def build():
         pair = cmp.parse_sources(sources, store.sources())
@@ -112,7 +119,7 @@ def compare_pieces(request: Request, store: StoreDep,
     return cached(request, store, build)
 
 
-@router.get("/compare/lag", responses=TABLE_RESPONSE, dependencies=[HEAVY],
+@router.get("/compare/lag", responses=TABLE_RESPONSE,
             summary="Who showed it first: places and change pieces, with each source's lead",
             description="For the gazetteer places of `region` and the change pieces of at "
             "least `min_km2` km² (ground either source's map gained or lost from one revision "
@@ -129,13 +136,11 @@ def compare_lag(request: Request, store: StoreDep,
                                             examples=["2025-05-01"])],
                 end: Annotated[str, Query(alias="to", description="last day",
                                           examples=["2025-06-30"])],
-                sources: SourcesQ = "deepstate,nzz", layer: LayerQ = cmp.SINCE_2022,
+                sources: SourcesQ = "deepstate,nzz", layer: Layer = cmp.SINCE_2022,
                 min_km2: Annotated[float, Query(ge=0.01, le=1e6, description="smallest change "
                                                 "piece followed (km²)", examples=[1.0])] = 1.0,
                 format: FormatQ = "json") -> Response:
     a, b = params.interval(start, end)
-    if layer not in cmp.LAYERS:
-        raise InputError(f"layer={layer!r}: choose from {', '.join(cmp.LAYERS)}")
 
     def build():
         pair = cmp.parse_sources(sources, store.sources())

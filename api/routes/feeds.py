@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from frontwatch import analytics, feed, lookup
-from frontwatch.api import params
+from frontwatch.api import deps
 from frontwatch.api.cache import make_entry
 from frontwatch.api.deps import SettingsDep, StoreDep
 from frontwatch.api.heavy import heavy_when
@@ -20,8 +20,7 @@ from frontwatch.api.routes.common import SourceQ, source_of
 
 ATOM = "application/atom+xml; charset=utf-8"
 
-router = APIRouter(prefix="/feeds", tags=["feeds"],
-                   dependencies=[Depends(params.no_unknown_query)])
+router = APIRouter(prefix="/feeds", tags=["feeds"], dependencies=deps.READ)
 
 
 @router.get(

@@ -7,63 +7,25 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import html
-from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
-from fastapi.routing import APIRoute
 
 from frontwatch import render, values
-from frontwatch.api import params
+from frontwatch.api import deps
+from frontwatch.api.deps import StoreDep
 from frontwatch.api.heavy import HEAVY, offload, on_render_threads
-from frontwatch.api.problems import problem_response
-from frontwatch.errors import FrontwatchError, InputError
+from frontwatch.api.problems import Problem
+from frontwatch.errors import InputError, echo
 from frontwatch.render import assets, embed
 from frontwatch.render.scene import title_for
-from frontwatch.store import open_store
 from frontwatch.store.base import SqlStore
 
-
-class ProblemRoute(APIRoute):
-    """Turns the domain's errors into RFC 9457 problem+json, whatever the app does."""
-
-    def get_route_handler(self) -> Callable:
-        handler = super().get_route_handler()
-
-        async def run(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except FrontwatchError as exc:
-                return problem_response(exc.status_code, str(exc), request.url.path,
-                                        code=exc.code,
-                                        suggestions=getattr(exc, "suggestions", None))
-
-        return run
-
-
-router = APIRouter(route_class=ProblemRoute, tags=["maps"],
-                   dependencies=[Depends(params.no_unknown_query)])
+router = APIRouter(tags=["maps"], dependencies=deps.READ)
 FRAMEABLE = {"Content-Security-Policy": "frame-ancestors *",
              "Cache-Control": "public, max-age=300"}
-
-
-def get_store(request: Request) -> Iterator[SqlStore]:
-    """The app's pooled store (api/deps.py sets app.state.pool), else one per request."""
-    pool = getattr(request.app.state, "pool", None)
-    if pool is not None:
-        with pool.store() as store:
-            yield store
-        return
-    store = open_store(request.app.state.settings.database_url)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-Store = Annotated[SqlStore, Depends(get_store)]
 
 
 def map_query(
@@ -117,7 +79,7 @@ def _map_params(request: Request) -> dict[str, str]:
             dependencies=[HEAVY],
             summary="Interactive map page (single date, compare=, or time-lapse from=&to=)")
 @on_render_threads
-def map_html(request: Request, q: Q, store: Store) -> Response:
+def map_html(request: Request, q: Q, store: StoreDep) -> Response:
     q = _source(request, q)
     oembed_url = _oembed_url(request, str(request.url))
     page = offload(request, store, render.map_page, q, request.app.state.settings.assets,
@@ -137,7 +99,7 @@ def _image(request: Request, q: render.MapQuery, store: SqlStore, fmt: str,
             dependencies=[HEAVY],
             response_class=Response, responses={200: {"content": {"image/png": {}}}})
 @on_render_threads
-def map_png(request: Request, q: Q, store: Store, width: str | None = None,
+def map_png(request: Request, q: Q, store: StoreDep, width: str | None = None,
             height: str | None = None, dpi: str | None = None) -> Response:
     return _image(request, q, store, "png", width, height, dpi)
 
@@ -146,7 +108,7 @@ def map_png(request: Request, q: Q, store: Store, width: str | None = None,
             dependencies=[HEAVY],
             responses={200: {"content": {"image/svg+xml": {}}}})
 @on_render_threads
-def map_svg(request: Request, q: Q, store: Store, width: str | None = None,
+def map_svg(request: Request, q: Q, store: StoreDep, width: str | None = None,
             height: str | None = None, dpi: str | None = None) -> Response:
     return _image(request, q, store, "svg", width, height, dpi)
 
@@ -165,7 +127,7 @@ ChartTo = Annotated[str | None, Query(alias="to", description="last day (default
             response_class=Response,
             responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}})
 @on_render_threads
-def chart_image(request: Request, store: Store, fmt: Literal["png", "svg"],
+def chart_image(request: Request, store: StoreDep, fmt: Literal["png", "svg"],
                 region: ChartRegion, start: ChartFrom = None, end: ChartTo = None,
                 source: str | None = None,
                 lang: Annotated[str | None, Query(description="en or uk")] = None,
@@ -181,7 +143,7 @@ def chart_image(request: Request, store: Store, fmt: Literal["png", "svg"],
 
 @router.get("/embed/{day}", response_class=HTMLResponse,
             summary="Copy-paste responsive iframe snippet for a map (with oEmbed discovery)")
-def embed_snippet(request: Request, q: Q, store: Store, width: str | None = None,
+def embed_snippet(request: Request, q: Q, store: StoreDep, width: str | None = None,
                   height: str | None = None) -> Response:
     w, h = render.parse_size(width, height or "600", None).pair
     q = _source(request, q)
@@ -207,11 +169,11 @@ def _oembed_max(value: str | None, name: str, least: int) -> int | None:
 
 
 @router.get("/oembed", summary="oEmbed 1.0 for map page URLs (JSON, type rich)")
-def oembed(request: Request, store: Store, url: str, format: str = "json",
+def oembed(request: Request, store: StoreDep, url: str, format: str = "json",
            maxwidth: str | None = None, maxheight: str | None = None) -> Any:
-    if format != "json":
-        return problem_response(501, f"query parameter 'format': {format!r} is not offered, "
-                                "only json", request.url.path)
+    if format != "json":  # oEmbed 1.0: a format the provider does not offer is a 501
+        raise Problem(501, f"query parameter 'format': {echo(format)} is not offered, only "
+                      "json")
     mw = _oembed_max(maxwidth, "maxwidth", embed.MIN_WIDTH)
     mh = _oembed_max(maxheight, "maxheight", embed.MIN_HEIGHT)
     day, params, snippet = embed.page_of(url, request.url.netloc)
@@ -231,6 +193,6 @@ def oembed(request: Request, store: Store, url: str, format: str = "json",
 def asset(name: str) -> Response:
     """Leaflet and friends from node_modules (FRONTWATCH_ASSETS=local)."""
     if ".." in name:
-        raise InputError(f"bad asset name {name!r}")
+        raise InputError(f"bad asset name {echo(name)}")
     return FileResponse(assets.asset_file(name), media_type=assets.media_type(name),
                         headers={"Cache-Control": "public, max-age=31536000, immutable"})

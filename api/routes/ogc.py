@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from frontwatch import crs, providers
-from frontwatch.api import ogc_html, ogc_query, params
+from frontwatch.api import deps, ogc_html, ogc_query, params
 from frontwatch.api.cache import make_entry
 from frontwatch.api.deps import SettingsDep, StoreDep
 from frontwatch.api.heavy import heavy_when
@@ -36,7 +36,7 @@ from frontwatch.store.base import SqlStore, iso
 
 # /req/core/query-param-unknown: a parameter a route does not declare is a 400 naming it (a
 # route's declared parameters are its one list of what it accepts; see ItemsParams).
-router = APIRouter(tags=["OGC API – Features"], dependencies=[Depends(params.no_unknown_query)])
+router = APIRouter(tags=["OGC API – Features"], dependencies=deps.READ)
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",

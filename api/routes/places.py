@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from frontwatch import analytics, coverage, dates, lookup
 from frontwatch.analytics import placestatus
-from frontwatch.api import params
+from frontwatch.api import deps, params
 from frontwatch.api.deps import SettingsDep, StoreDep
 from frontwatch.api.heavy import heavy_when
 from frontwatch.api.respond import DATED, ORJSON_OPTS, cached, credit, credit_headers, json_entry
@@ -30,7 +30,7 @@ from frontwatch.precision import KM
 from frontwatch.settings import Settings
 from frontwatch.store.base import SqlStore
 
-router = APIRouter(prefix="/v1", tags=["v1"])
+router = APIRouter(prefix="/v1", tags=["v1"], dependencies=deps.READ)
 Slug = Annotated[str, Path(description="slug or name (en/uk)", examples=["kramatorsk"])]
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from frontwatch import coverage, lookup, sources
-from frontwatch.api import params
+from frontwatch.api import deps, params
 from frontwatch.api.cache import make_entry
 from frontwatch.api.deps import SettingsDep, StoreDep
 from frontwatch.api.heavy import heavy_when
@@ -31,7 +31,7 @@ from frontwatch.snapshots import snapshot_geojson
 from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
 
-router = APIRouter(prefix="/v1", tags=["v1"])
+router = APIRouter(prefix="/v1", tags=["v1"], dependencies=deps.READ)
 
 StatusQ = Annotated[list[str] | None, Query(
     description="only these statuses (repeat or comma-separate): occupied, contested, liberated",

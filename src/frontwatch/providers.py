@@ -27,7 +27,7 @@ import shapely
 from frontwatch import coverage, dates, lookup
 from frontwatch.analytics.front import line_of
 from frontwatch.cql import GEOMETRY, Queryable
-from frontwatch.errors import InputError, NotFound, StateChanged
+from frontwatch.errors import InputError, NotFound, StateChanged, echo
 from frontwatch.model import OSM_ATTRIBUTION, PLACES_CREDIT, SnapshotInfo
 from frontwatch.precision import KM, KM2
 from frontwatch.snapshots import STATUS_CHOICES, zone_features
@@ -99,22 +99,35 @@ class Provider:
     def query(self, q: ItemQuery) -> Page:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def get(self, fid: str) -> Page:  # pragma: no cover - abstract
-        """A page holding the one feature `fid`; NotFound when there is none."""
+    def get(self, fid: str) -> Page:
+        """A page holding the one feature `fid`; NotFound naming the collection when there
+        is none. Collections of store rows looked up by id give `_lookup` and `_paged`;
+        the others (control, frontline) override this."""
+        try:
+            return self._paged([self._lookup(fid)], 1, None)
+        except NotFound:
+            raise self._missing(fid) from None
+
+    def _lookup(self, fid: str) -> Any:  # pragma: no cover - abstract
+        """The store row of feature `fid` (NotFound when there is none)."""
+        raise NotImplementedError
+
+    def _paged(self, rows: list, matched: int, pin: str | None) -> Page:  # pragma: no cover
+        """Store rows as a page of features (abstract)."""
         raise NotImplementedError
 
     def extent(self) -> Extent:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _missing(self, fid: str) -> NotFound:
-        return NotFound(f"collection {self.id!r} has no feature {fid!r}")
+        return NotFound(f"collection {self.id!r} has no feature {echo(fid)}")
 
 
 def _pinned_int(q: ItemQuery, name: str) -> int | None:
     if q.pin is None:
         return None
     if not (q.pin.isascii() and q.pin.isdigit()) or len(q.pin) > 18:
-        raise InputError(f"{name}={q.pin!r}: expected the id a next link gave")
+        raise InputError(f"{name}={echo(q.pin)}: expected the id a next link gave")
     return int(q.pin)
 
 
@@ -182,7 +195,7 @@ class Control(Provider):
         sid, _, n = fid.partition("-")
         if not (sid.isascii() and sid.isdigit() and n.isascii() and n.isdigit()) or \
                 len(sid) > 18 or len(n) > 18:
-            raise NotFound(f"featureId {fid!r}: no such feature (ids are <snapshot id>-<n>)")
+            raise NotFound(f"featureId {echo(fid)}: no such feature (ids are <snapshot id>-<n>)")
         info = self.store.snapshot(int(sid))
         zone = self.store.zone_at(info.id, int(n))
         if zone is None:
@@ -224,9 +237,9 @@ class Places(Provider):
         # version), so the bbox and the page are cut from that list: 5,000 points.
         rev = self._rev()
         if q.pin is not None and not re.fullmatch(r"[0-9a-f]{16}", q.pin):
-            raise InputError(f"rev={q.pin[:40]!r}: expected the token a next link gave")
+            raise InputError(f"rev={echo(q.pin)}: expected the token a next link gave")
         if q.pin is not None and q.pin != rev:
-            raise StateChanged(f"rev={q.pin!r}: the places changed since this walk started "
+            raise StateChanged(f"rev={echo(q.pin)}: the places changed since this walk started "
                                "(a gazetteer update); start again from the first page")
         places = self.store.places(q.day)
         if q.bbox is not None and places:
@@ -236,20 +249,17 @@ class Places(Provider):
             keep = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
             places = [p for p, k in zip(places, keep) if k]
         stop = None if q.limit is None else q.offset + q.limit
-        return self._page(places[q.offset:stop], len(places), rev)
+        return self._paged(places[q.offset:stop], len(places), rev)
 
-    def _page(self, places: list, matched: int, rev: str | None) -> Page:
+    def _lookup(self, fid: str) -> Any:
+        return self.store.place(fid)
+
+    def _paged(self, places: list, matched: int, rev: str | None) -> Page:
         feats = [(shapely.Point(p.lon, p.lat), {
             "slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk, "kind": p.kind,
             "population": p.population, "region": p.region}) for p in places]
         return Page(feats, [p.slug for p in places], matched,
                     {"attribution": PLACES_CREDIT}, pin=rev)
-
-    def get(self, fid: str) -> Page:
-        try:
-            return self._page([self.store.place(fid)], 1, None)
-        except NotFound:
-            raise self._missing(fid) from None
 
     def extent(self) -> Extent:
         places = self.store.places()
@@ -282,9 +292,12 @@ class Regions(Provider):
         upto = _pinned_int(q, "rev")
         rev = self.store.regions_rev() if upto is None else upto
         matched, regions = self.store.regions_page(q.day, q.bbox, q.offset, q.limit, rev)
-        return self._page(regions, matched, str(rev))
+        return self._paged(regions, matched, str(rev))
 
-    def _page(self, regions: list, matched: int, rev: str | None) -> Page:
+    def _lookup(self, fid: str) -> Any:
+        return self.store.region(fid)
+
+    def _paged(self, regions: list, matched: int, rev: str | None) -> Page:
         feats = [(r.geometry, {
             "slug": r.slug, "level": r.level, "name_en": r.name_en, "name_uk": r.name_uk,
             "code": r.code, "parent": r.parent, "area_km2": round(r.area_km2 or 0.0, KM2),
@@ -292,12 +305,6 @@ class Regions(Provider):
             for r in regions]
         return Page(feats, [r.slug for r in regions], matched,
                     {"attribution": OSM_ATTRIBUTION}, pin=rev)
-
-    def get(self, fid: str) -> Page:
-        try:
-            return self._page([self.store.region(fid)], 1, None)
-        except NotFound:
-            raise self._missing(fid) from None
 
     def extent(self) -> Extent:
         bbox, first = self.store.regions_extent()
@@ -359,5 +366,5 @@ def provider(collection_id: str, store: SqlStore, default_source: str | None = N
              ) -> Provider:
     """The provider of a collection; NotFound naming the collections for an unknown id."""
     if collection_id not in PROVIDERS:
-        raise NotFound(f"unknown collection {collection_id!r}", suggestions=list(PROVIDERS))
+        raise NotFound(f"unknown collection {echo(collection_id)}", suggestions=list(PROVIDERS))
     return PROVIDERS[collection_id](store, default_source)
