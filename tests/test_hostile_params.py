@@ -38,6 +38,10 @@ CASES = [
     ("/v1/snapshots/revisions/99999999999999999999", 400, "snapshot_id"),
     ("/v1/snapshots/revisions/%C2%B2", 400, "snapshot_id"),
     ("/v1/snapshots?from=2025-02-30", 400, "from"),
+    ("/v1/snapshots?foo=1", 400, "'foo'"),
+    ("/v1/snapshots/2025-06-30?regoin=donbas", 400, "'regoin'"),
+    ("/v1/snapshots/revisions/1?_=1", 400, "'_'"),
+    ("/v1/sources?x=1", 400, "'x'"),
     # analysis
     ("/v1/areas?region=donbas&to=9999-12-31", 400, "to"),
     ("/v1/areas?region=donbas&to=4000-01-01", 400, "in the future"),
@@ -49,11 +53,18 @@ CASES = [
     ("/v1/frontline/series?step=0", 400, "step"),
     ("/v1/frontline/series?step=99999999999999999999", 400, "step"),
     ("/v1/changelog?region=donbas&from=2025-06-01&to=%00", 400, "to"),
+    ("/v1/areas?region=donbas&statuses=occupied", 400, "'statuses'"),
+    ("/v1/diff?from=2025-06-01&to=2025-06-30&min_area=1", 400, "'min_area'"),
+    ("/v1/frontline?day=2025-06-01", 400, "'day'"),
+    ("/v1/compare?date=2025-06-01&foo=1", 400, "'foo'"),
+    ("/v1/compare?date=2025-06-01&layer=--all", 400, "layer"),
     # places
     ("/v1/places?near_front_km=inf", 400, "near_front_km"),
     ("/v1/places?date=2025-06-31", 400, "date"),
     ("/v1/places/kramatorsk?date=-2025-01-01", 400, "date"),
     ("/v1/places/kramatorsk/timeline?from=2025-06-30&to=2025-06-01", 400, "from"),
+    ("/v1/places?limit=10", 400, "'limit'"),
+    ("/v1/places/kramatorsk?cachebust=1", 400, "'cachebust'"),
     # OGC API – Features
     ("/collections/control/items/99999999999999999999-0", 404, "featureId"),
     ("/collections/control/items/%C2%B2-0", 404, "featureId"),
@@ -64,6 +75,12 @@ CASES = [
     ("/collections/control/items?limit=0", 400, "limit"),
     ("/collections/control/items?offset=-1", 400, "offset"),
     ("/collections/frontline/items/2025-99-99", 400, "featureId"),
+    ("/collections/places/items?properties=-name_en", 400, "properties"),
+    ("/collections/places/items?properties=name_en,", 400, "properties"),
+    ("/collections/places/items/kramatorsk?properties=%2Bname_uk", 400, "properties"),
+    ("/collections/places/items?sortby=--population", 400, "sortby"),
+    ("/collections/places/items?sortby=%2B-population", 400, "sortby"),
+    ("/collections/places/items?sortby=-", 400, "sortby"),
     # maps
     (f"{MAP}.png?bbox=-inf,-inf,inf,inf", 400, "bbox"),
     (f"{MAP}.png?bbox=nan,48,39,49", 400, "bbox"),
@@ -104,10 +121,49 @@ def test_odd_values_are_named_problems(client, url, status, needle):
     assert client.get("/conformance").status_code == 200  # the server still answers
 
 
+HUGE = "x" * 20_000
+# Every parameter whose value a message repeats: the value is cut (errors.echo), never sent
+# back whole (a 20,000-character region was echoed whole in the 404's detail).
+ECHOED = [
+    (f"/v1/areas?region={HUGE}", 404, "region"),
+    (f"/v1/snapshots/2025-06-30?region={HUGE}", 404, "region"),
+    (f"/v1/snapshots/2025-06-30?source={HUGE}", 404, "source"),
+    (f"/v1/snapshots/2025-06-30?status={HUGE}", 400, "status"),
+    (f"/v1/snapshots/{HUGE}", 400, "date"),
+    (f"/v1/places/{HUGE}", 404, "place"),
+    (f"/v1/areas?region=donbas&from={HUGE}", 400, "from"),
+    (f"/v1/compare?date=2025-06-01&sources=deepstate,{HUGE}", 404, "source"),
+    (f"/v1/snapshots?{HUGE}=1", 400, "unknown query parameter"),
+    (f"/collections/{HUGE}", 404, "collection"),
+    (f"/collections/places/items/{HUGE}", 404, "feature"),
+    (f"/collections/places/items?sortby={HUGE}", 400, "sortby"),
+    (f"/collections/places/items?crs={HUGE}", 400, "crs"),
+    (f"/collections/places/items?bbox={HUGE}", 400, "bbox"),
+    (f"/collections/places/items?rev={HUGE}", 400, "rev"),
+    (f"/collections/places/items?filter-lang={HUGE}", 400, "filter-lang"),
+    (f"/collections/places/items?f={HUGE}", 400, "f="),
+    (f"{MAP}.png?lang={HUGE}", 400, "lang"),
+    (f"{MAP}.png?step={HUGE}&from=2025-06-01", 400, "step"),
+    (f"/oembed?url=http://elsewhere.example/{HUGE}", 404, "url"),
+    (f"/no/such/{HUGE}", 404, "no such resource"),
+]
+
+
+@pytest.mark.parametrize(("url", "status", "needle"), ECHOED, ids=[c[0][:60] for c in ECHOED])
+def test_echoed_values_are_cut(client, url, status, needle):
+    r = client.get(url)
+    assert r.status_code == status, r.text[:500]
+    assert r.headers["content-type"] == "application/problem+json"
+    detail = r.json()["detail"]
+    assert needle in detail and "xxxxxxxxxx" in detail, detail[:500]
+    assert len(detail) < 1000 and ",0" in detail and " characters)" in detail, detail[:500]
+
+
 def test_corpus_is_large_and_covers_every_router():
     assert len(CASES) >= 30
     for prefix in ("/v1/snapshots", "/v1/areas", "/v1/diff", "/v1/frontline", "/v1/changelog",
-                   "/v1/places", "/collections/", "/maps/", "/charts/", "/embed/", "/oembed"):
+                   "/v1/places", "/v1/sources", "/v1/compare", "/collections/", "/maps/",
+                   "/charts/", "/embed/", "/oembed"):
         assert any(u.startswith(prefix) for u, _, _ in CASES), prefix
 
 
