@@ -81,6 +81,12 @@ def credit(doc: dict[str, Any], source: str, illustrative: bool = False) -> dict
     return doc
 
 
+def csv_entry(frame: Any, name: str, headers: dict[str, str] | None = None) -> Entry:
+    """A DataFrame as `name`.csv (shown inline, named for a save), without its index."""
+    return make_entry(frame.to_csv(index=False).encode(), "text/csv; charset=utf-8",
+                      {**(headers or {}), "Content-Disposition": f'inline; filename="{name}.csv"'})
+
+
 def json_entry(doc: Any, headers: dict[str, str] | None = None,
                media_type: str = JSON) -> Entry:
     return make_entry(orjson.dumps(doc, option=ORJSON_OPTS), media_type, headers)

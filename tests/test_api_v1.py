@@ -229,6 +229,20 @@ def test_upload_needs_token_and_writes_can_be_disabled(client, writable, shared)
                      headers={"Authorization": "Bearer wrong"}), 401)
 
 
+def test_upload_token_is_checked_first_then_the_parameters(writable):
+    """The token is the router's first dependency: a request without it is a 401 whatever
+    else is wrong with it (no heavy slot taken, no body read); with it, an undeclared
+    parameter is a 400 naming it, like every route's."""
+    odd = {"filename": "1751000000.geojson", "colour": "red"}
+    r = writable.post("/v1/snapshots", content=b"{not json", params=odd)
+    assert "Authorization" in problem(r, 401)["detail"]
+    body = problem(writable.post("/v1/snapshots", content=b"{not json", params=odd,
+                                 headers={"Authorization": "Bearer s3cret"}), 400)
+    assert "'colour'" in body["detail"] and "filename" in body["detail"]
+    assert writable.get("/healthz").json()["heavy"]["admitted"] == 0
+    assert writable.get("/v1/snapshots").json()["count"] == 0
+
+
 def test_upload_raw_then_identical_then_multipart(writable, shared):
     app = writable
     path = raw_file(shared)

@@ -18,7 +18,15 @@ from frontwatch.api import deps, params
 from frontwatch.api.cache import make_entry
 from frontwatch.api.deps import SettingsDep, StoreDep
 from frontwatch.api.heavy import HEAVY, offload, on_render_threads
-from frontwatch.api.respond import DATED, GEOJSON, cached, credit, credit_headers, json_entry
+from frontwatch.api.respond import (
+    DATED,
+    GEOJSON,
+    cached,
+    credit,
+    credit_headers,
+    csv_entry,
+    json_entry,
+)
 from frontwatch.api.routes.common import (
     GEOJSON_RESPONSE,
     DateQ,
@@ -107,9 +115,7 @@ def _table_entry(frame, doc: dict[str, Any], format: str, name: str, info: Snaps
                **range_headers(span)}
     frame = round_table(frame)
     if format == "csv":
-        headers["Content-Disposition"] = f'inline; filename="{name}.csv"'
-        return make_entry(frame.to_csv(index=False).encode(), "text/csv; charset=utf-8",
-                          headers)
+        return csv_entry(frame, name, headers)
     doc = {**doc, "columns": list(frame.columns), "series": _records(frame)}
     return json_entry(credit(doc, info.source, info.illustrative), headers)
 

@@ -15,7 +15,7 @@ from frontwatch.api import deps, params
 from frontwatch.api.cache import make_entry
 from frontwatch.api.deps import StoreDep
 from frontwatch.api.heavy import HEAVY, on_render_threads
-from frontwatch.api.respond import DATED, GEOJSON, cached, json_entry
+from frontwatch.api.respond import DATED, GEOJSON, cached, csv_entry, json_entry
 from frontwatch.api.routes.analysis import TABLE_RESPONSE, FormatQ
 from frontwatch.api.routes.common import GEOJSON_RESPONSE, FromQ, RegionQ, ToQ
 from frontwatch.errors import InputError, echo
@@ -91,8 +91,7 @@ def compare(request: Request, store: StoreDep, sources: SourcesQ = "deepstate,nz
 
 
 def _csv(frame: pd.DataFrame, name: str, attribution: str):
-    headers = {**_headers(attribution), "Content-Disposition": f'inline; filename="{name}.csv"'}
-    return make_entry(frame.to_csv(index=False).encode(), "text/csv; charset=utf-8", headers)
+    return csv_entry(frame, name, _headers(attribution))
 
 
 @router.get("/compare/pieces", responses=GEOJSON_RESPONSE,
