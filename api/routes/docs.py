@@ -21,8 +21,9 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from frontwatch.errors import NotFound, echo
 from frontwatch.render import assets
 
-# Pass-through: the only router without deps.READ. Its pages are static and the OAuth2
-# redirect page receives whatever query the identity provider appends.
+# Pass-through: the only router without deps.READ (like the app's /openapi.json and /healthz).
+# Its pages are static and the OAuth2 redirect page receives whatever query the identity
+# provider appends.
 router = APIRouter(include_in_schema=False)
 
 FILES = Path(fastapi_offline.__file__).parent / "static"
