@@ -401,6 +401,7 @@ def test_serve_hands_its_settings_to_the_workers_not_the_environment(store, tmp_
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1] / "src"),
                                          str(Path(__file__).parents[1])])
     log = tmp_path / "serve.log"
+    renders: list[int] = []
     with log.open("wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "frontwatch", "serve", "--db",
                                  str(store.path), "--port", str(port), "--workers", "2"],
@@ -418,6 +419,27 @@ def test_serve_hands_its_settings_to_the_workers_not_the_environment(store, tmp_
             environ = Path(f"/proc/{pid}/environ").read_bytes()
             assert b"FRONTWATCH_DATABASE_URL" not in environ
             assert b"FRONTWATCH_WORKERS" not in environ
+        # each worker's render process (started with the worker) ...
+        for _ in range(1200):
+            renders = [pid for w in workers for pid in _children(w)
+                       if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+            if len(renders) == 2:
+                break
+            time.sleep(0.1)
+        assert len(renders) == 2
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    # ... ends with it: none is left behind, orphaned
+    for _ in range(600):
+        if not any(_running(pid) for pid in renders):
+            break
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in renders), "render processes outlived the server"
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

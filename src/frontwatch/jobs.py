@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import multiprocessing
+import multiprocessing.connection
 import os
 import threading
 from collections.abc import Callable
@@ -41,6 +43,17 @@ def start(cache_bounds: dict[str, int], nice: int) -> None:
     for module in WARM:
         importlib.import_module(module)
     memo.configure(cache_bounds)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True,
+                         name="frontwatch-parent-watch").start()
+
+
+def _exit_with(parent_sentinel: int) -> None:
+    """Exit as soon as the parent (the web worker) is gone, however it ended: a worker
+    leaves through os._exit, which tells no process pool to stop, and a killed one cannot."""
+    multiprocessing.connection.wait([parent_sentinel])
+    os._exit(0)
 
 
 def store_for(url: str) -> SqlStore:
