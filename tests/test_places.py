@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 import shapely
+from shapely.ops import nearest_points
 
 from frontwatch.model import Place
 from frontwatch.places import load_bundled_places
+from tests.conftest import need_shared
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BOUNDARY_FILES = {"donetsk-oblast": "donetska_oblast.geojson.gz",
@@ -48,7 +50,7 @@ def test_gazetteer_size_slugs_and_kinds() -> None:
     for p in loaded:
         assert p.slug == p.slug.lower() and p.slug.isascii() and " " not in p.slug
         assert p.kind in {"city", "town", "village"}
-        assert p.name_uk and p.name_en
+        assert p.name_en
 
 
 def test_data_dir_is_overridable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -83,23 +85,87 @@ def test_every_donbas_place_lies_in_its_oblast(oblasts: dict[str, shapely.Geomet
     assert outside == []
 
 
+BORDER_KM = 6.0  # GeoNames points of border villages fall up to ~5 km across the OSM line
+# Slavutych, a city of Kyiv Oblast (its KATOTTG code says so) enclosed by Chernihiv Oblast.
+EXCLAVES = {"UA32100130010084793": 6.0}  # code → radius (km) of the exclave's places
+
+
+def _km_outside(outline: shapely.Geometry, lon: float, lat: float) -> float:
+    """Geodesic km from a point to the nearest point of an outline (0 inside)."""
+    from pyproj import Geod
+
+    point = shapely.Point(lon, lat)
+    if outline.contains(point):
+        return 0.0
+    near = nearest_points(outline, point)[0]
+    return Geod(ellps="WGS84").inv(lon, lat, near.x, near.y)[2] / 1000
+
+
 @pytest.mark.shared
-def test_places_lie_in_their_oblasts_across_ukraine() -> None:
-    """GeoNames' oblast of a place agrees with OSM's outline for all but a few (points on a
-    border, GeoNames' Kyiv-city code spilling into Kyiv Oblast); the cities of special
-    status are holes in the OSM file and are left out."""
+def test_every_place_lies_in_its_oblast() -> None:
+    """Every place of the gazetteer, against OSM's oblast outlines: inside its own oblast,
+    or a border village whose GeoNames point is within BORDER_KM of it; the exceptions are
+    named (the Slavutych exclave) and the cities of special status (Kyiv, Sevastopol, no
+    outline of their own in the OSM file) must lie in the unit around them."""
     import pyogrio
 
     from frontwatch.oblasts import BY_NAME_UK
 
-    raw = gzip.decompress((SHARED_DATA / "boundaries" / "Ukraine.geojson.gz").read_bytes())
+    raw = gzip.decompress((need_shared() / "boundaries" / "Ukraine.geojson.gz").read_bytes())
     frame = pyogrio.read_dataframe(io.BytesIO(raw))
     outline = {BY_NAME_UK[n.lower()].slug: g for n, g in zip(frame["name"], frame.geometry)}
-    placed = [p for p in load_bundled_places() if p.region in outline]
-    outside = [p.slug for p in placed
-               if not outline[p.region].dwithin(shapely.Point(p.lon, p.lat), 0.02)]
-    assert len(placed) > 5_000
-    assert len(outside) <= 0.01 * len(placed), outside
+    outline["kyiv"], outline["sevastopol"] = outline["kyiv-oblast"], outline["crimea"]
+    for g in outline.values():
+        shapely.prepare(g)
+    places = [p for p in load_bundled_places() if p.valid_from is None]
+    exclaves = [(q.lon, q.lat, EXCLAVES[q.katottg]) for q in places if q.katottg in EXCLAVES]
+    wrong = []
+    for p in places:
+        km = _km_outside(outline[p.region], p.lon, p.lat)
+        if km > BORDER_KM and not any(_km_outside(shapely.Point(x, y), p.lon, p.lat) <= r
+                                       for x, y, r in exclaves):
+            wrong.append((p.slug, p.region, round(km, 1)))
+    assert len(places) > 5_000
+    assert wrong == []
+    assert {p.slug: p.region for p in places}["sofiivka-donetsk"] == "donetsk-oblast"
+
+
+def test_names_are_in_their_scripts() -> None:
+    """Every Ukrainian name in the Ukrainian alphabet (empty where no source has one: never
+    a Latin name in its place), every English name in Latin letters; GeoNames' names typed
+    with letters of the other script are repaired (Фiлатiвка with a Latin i)."""
+    import re
+    import unicodedata
+
+    ukrainian = re.compile(r"^[0-9 А-ЩЬЮЯҐЄІЇа-щьюяґєії'’ʼ.\-]+$")
+    places = load_bundled_places()
+    not_uk = [(p.slug, p.name_uk) for p in places if p.name_uk and not ukrainian.match(p.name_uk)]
+    not_latin = [(p.slug, p.name_en) for p in places if not p.name_en or any(
+        ch.isalpha() and not unicodedata.name(ch).startswith("LATIN") for ch in p.name_en)]
+    assert not_uk == [] and not_latin == []
+    unnamed = [p.slug for p in places if not p.name_uk]
+    assert len(unnamed) <= 10, unnamed  # no Ukrainian spelling in GeoNames or the codifier
+    by_slug = {p.slug: p for p in places}
+    assert by_slug["terny-donetsk"].name_uk == "Терни"
+    assert by_slug["terny-donetsk"].katottg == "UA14120110310044604"
+    assert all(by_slug[s].label_uk == by_slug[s].name_en for s in unnamed)
+
+
+def test_a_code_names_one_settlement() -> None:
+    """A KATOTTG code held by two GeoNames places only where they are one settlement listed
+    twice (points within 5 km); a code claimed by distinct places was dropped."""
+    from collections import defaultdict
+
+    from pyproj import Geod
+
+    held = defaultdict(list)
+    for p in load_bundled_places():
+        if p.katottg and p.valid_from is None:
+            held[p.katottg].append(p)
+    geod = Geod(ellps="WGS84")
+    apart = [(code, [p.slug for p in ps]) for code, ps in held.items() if len(ps) > 1
+             and geod.inv(ps[0].lon, ps[0].lat, ps[1].lon, ps[1].lat)[2] > 5_000]
+    assert apart == []
 
 
 def test_gazetteer_covers_ukraine() -> None:

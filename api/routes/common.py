@@ -56,6 +56,6 @@ def snapshot_row(s: SnapshotInfo, revisions: int | None = None) -> dict[str, Any
 
 
 def place_row(p: Place) -> dict[str, Any]:
-    return {"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk, "kind": p.kind,
-            "population": p.population, "region": p.region, "lon": p.lon, "lat": p.lat,
-            "geonameid": p.geonameid}
+    return {"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk or None,
+            "kind": p.kind, "population": p.population, "region": p.region, "lon": p.lon,
+            "lat": p.lat, "geonameid": p.geonameid}

@@ -123,7 +123,7 @@ def places_frame(store: SqlStore, source: str, region=None, start: date | None =
         periods = place_timeline(store, p, start, end, source)
         for i, per in enumerate(periods):  # place_timeline's `end` is the last day (inclusive)
             last = i == len(periods) - 1
-            rows.append({"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk,
+            rows.append({"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk or None,
                          "population": p.population, "status": per["status"],
                          "valid_from": per["start"],
                          "valid_to": last_to if last else per["end"] + timedelta(days=1),

@@ -161,6 +161,12 @@ class Place:
     hromada: str | None = None
     alt_names: tuple[str, ...] = ()  # other spellings, for search (Artemivsk, Kiev, Часов Яр)
 
+    @property
+    def label_uk(self) -> str:
+        """The Ukrainian name to show: `name_uk` is "" for the few places no source spells
+        in Ukrainian, which are labelled by their English name instead."""
+        return self.name_uk or self.name_en
+
 
 @dataclass(slots=True)
 class ImportReport:

@@ -32,9 +32,9 @@ def load_places(path: Path) -> list[Place]:
             Place(
                 slug=row["slug"],
                 name_en=row["name_en"],
-                # 15 GeoNames places have no Ukrainian spelling anywhere: shown by their
-                # English name rather than a blank label.
-                name_uk=row["name_uk"] or row["name_en"],
+                # "" for the few places no source spells in Ukrainian (outputs say null;
+                # labels use the English name): never a Latin name posing as Ukrainian.
+                name_uk=row["name_uk"],
                 kind=row["kind"],
                 population=_int_or_none(row["population"]),
                 region=row["region"],

@@ -256,7 +256,7 @@ class Places(Provider):
 
     def _paged(self, places: list, matched: int, rev: str | None) -> Page:
         feats = [(shapely.Point(p.lon, p.lat), {
-            "slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk, "kind": p.kind,
+            "slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk or None, "kind": p.kind,
             "population": p.population, "region": p.region}) for p in places]
         return Page(feats, [p.slug for p in places], matched,
                     {"attribution": PLACES_CREDIT}, pin=rev)

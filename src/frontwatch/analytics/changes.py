@@ -210,6 +210,6 @@ def places_changed(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo, region: Ba
                               lon, lat)
         after = point_status(store.layer(b.id, "occupied"), store.layer(b.id, "contested"),
                              lon, lat)
-    return [{"slug": p.slug, "name": p.name_en, "name_uk": p.name_uk, "before": x, "after": y,
-             "population": p.population}
+    return [{"slug": p.slug, "name": p.name_en, "name_uk": p.name_uk or None, "before": x,
+             "after": y, "population": p.population}
             for p, x, y, ok in zip(places, before, after, inside) if ok and x != y]

@@ -289,8 +289,8 @@ def places_near_front(store: SqlStore, km: float, on: date, source: str | None =
         status = point_status(store.layer(info.id, "occupied"),
                               store.layer(info.id, "contested"), lon, lat)
     out: list[PlaceNearFront] = [
-        {"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk, "lon": p.lon,
-         "lat": p.lat, "population": p.population, "status": str(st),
+        {"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk or None,
+         "lon": p.lon, "lat": p.lat, "population": p.population, "status": str(st),
          "distance_km": round(float(d), 2)}
         for p, d, st in zip(places, dist, status) if d <= km]
     return sorted(out, key=lambda r: r["distance_km"])

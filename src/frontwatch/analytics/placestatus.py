@@ -57,7 +57,7 @@ class PlaceChange:
 
     slug: str
     name: str
-    name_uk: str
+    name_uk: str | None  # None: no source spells the place in Ukrainian
     katottg: str | None
     population: int | None
     oblast: str  # region slug of its oblast
@@ -367,7 +367,7 @@ def changes(store: SqlStore, start: date, end: date, *, region: Any = None,
         if p is None or (wanted is not None and slug not in wanted):
             continue
         out.append(PlaceChange(
-            slug=slug, name=p.name_en, name_uk=p.name_uk, katottg=p.katottg,
+            slug=slug, name=p.name_en, name_uk=p.name_uk or None, katottg=p.katottg,
             population=p.population, oblast=p.region, raion=p.raion, hromada=p.hromada,
             lat=p.lat, lon=p.lon, date=date.fromisoformat(valid_at[:10]),
             from_status=before, to_status=after,

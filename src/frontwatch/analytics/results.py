@@ -37,7 +37,7 @@ class PlaceChange(TypedDict):
 
     slug: str
     name: str
-    name_uk: str
+    name_uk: str | None  # None: no source spells the place in Ukrainian
     before: str | None  # occupied | contested | ukrainian; None: no status on the first date
     after: str
     population: int | None  # None where the gazetteer has no figure
@@ -57,7 +57,7 @@ class PlaceNearFront(TypedDict):
 
     slug: str
     name_en: str
-    name_uk: str
+    name_uk: str | None  # None: no source spells the place in Ukrainian
     lon: float  # degrees, WGS84
     lat: float
     population: int | None

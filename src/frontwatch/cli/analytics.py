@@ -266,7 +266,7 @@ def place_cmd(cli: Cli,
         before = distance_to_front_km(store, p, last - timedelta(days=90), src)
     except NotFound:  # the history starts later
         before = None
-    doc = {"place": p.slug, "name": p.name_en, "name_uk": p.name_uk, "source": src,
+    doc = {"place": p.slug, "name": p.name_en, "name_uk": p.name_uk or None, "source": src,
            "periods": [{**x, "start": x["start"].isoformat(),
                         "end": x["end"].isoformat() if x["end"] else None} for x in periods],
            "status": periods[-1]["status"] if periods else None,

@@ -290,11 +290,11 @@ def places_cmd(
     day = parse_day(on) if on else None
     store = cli.store()
     places = places_in_region(store, region, day) if region else store.places(day)
-    rows = [{"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk, "kind": p.kind,
+    rows = [{"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk or None, "kind": p.kind,
              "population": p.population, "region": p.region, "lon": p.lon, "lat": p.lat}
             for p in places]
     print_rows(cli.output, rows, ("slug", "name", "назва", "kind", "population", "region"),
-               lambda r: (r["slug"], r["name_en"], r["name_uk"], r["kind"],
+               lambda r: (r["slug"], r["name_en"], r["name_uk"] or "", r["kind"],
                           f"{r['population'] or 0:,}", r["region"]))
 
 

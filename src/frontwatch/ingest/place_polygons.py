@@ -41,7 +41,8 @@ def read_outlines(path: Path, places: list[Place]) -> tuple[list[tuple], Outline
     by_code = {p.katottg: p for p in places if p.katottg}
     by_name: dict[str, list[Place]] = {}
     for p in places:
-        by_name.setdefault(fold(p.name_uk), []).append(p)
+        if p.name_uk:
+            by_name.setdefault(fold(p.name_uk), []).append(p)
     rows: list[tuple] = []
     report = OutlineReport()
     for feature in doc.get("features") or []:

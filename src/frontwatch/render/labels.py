@@ -59,7 +59,7 @@ def candidates(store: SqlStore, view: tuple[float, float, float, float], day: da
     coded = np.array([bool(p.katottg) for p in places])
     idx = np.flatnonzero(keep)
     order = idx[np.lexsort((-pop[idx], ~coded[idx]))][:MAX_CANDIDATES]
-    return [(places[i].name_uk if lang == "uk" else places[i].name_en, places[i].lon,
+    return [(places[i].label_uk if lang == "uk" else places[i].name_en, places[i].lon,
              places[i].lat, int(pop[i])) for i in order]
 
 

@@ -155,7 +155,7 @@ def focus_of(store: SqlStore, q: MapQuery, on: date | None) -> tuple[str, Any]:
     if q.place:
         p = lookup.resolve_place(store, q.place, on)
         name = TEXT[q.lang]["km_radius"].format(km=q.radius_km,
-                                                name=p.name_uk if uk else p.name_en)
+                                                name=p.label_uk if uk else p.name_en)
         return name, _circle(p.lon, p.lat, q.radius_km)
     if q.bbox:
         return ", ".join(f"{v:g}" for v in q.bbox), shapely.box(*q.bbox)
