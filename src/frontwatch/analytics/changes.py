@@ -172,7 +172,10 @@ def diff(store: SqlStore, region: Region | str | None, d1: date, d2: date,
         "largest": [f[1].get("description") for f in features[:5]],
         "attribution": attribution(src),
     }
-    return DiffResult(features, summary, places_changed(store, a, b, r.geometry, places))
+    from frontwatch.analytics.places import places_in_region
+
+    return DiffResult(features, summary,
+                      places_changed(store, a, b, places_in_region(store, r, d2)))
 
 
 def diff_geojson(store: SqlStore, region: str | None, d1: date, d2: date, source: str,
@@ -186,19 +189,18 @@ def diff_geojson(store: SqlStore, region: str | None, d1: date, d2: date, source
                                                 **meta})
 
 
-def places_changed(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo, region: BaseGeometry,
-                   places: list[Place]) -> list[PlaceChange]:
-    """Places inside `region` whose status differs between two revisions: read from the
-    place-status table (:mod:`.placestatus`: outlines by majority, points by their layer);
-    from the points' layers where the table does not cover the revisions yet."""
+def places_changed(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo, places: list[Place]
+                   ) -> list[PlaceChange]:
+    """The places given (a region's, from `places_in_region`) whose status differs between
+    two revisions: read from the place-status table (:mod:`.placestatus`: outlines by
+    majority, points by their layer); from the points' layers where the table does not
+    cover the revisions yet."""
     from frontwatch.analytics.placestatus import statuses_between
 
     if not places:
         return []
     lon = np.array([p.lon for p in places])
     lat = np.array([p.lat for p in places])
-    shapely.prepare(region)
-    inside = shapely.intersects_xy(region, lon, lat)
     table = statuses_between(store, a, b)
     if table is not None:
         pairs: list[tuple[str | None, str | None]] = [
@@ -212,4 +214,4 @@ def places_changed(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo, region: Ba
                              lon, lat)
     return [{"slug": p.slug, "name": p.name_en, "name_uk": p.name_uk or None, "before": x,
              "after": y, "population": p.population}
-            for p, x, y, ok in zip(places, before, after, inside) if ok and x != y]
+            for p, x, y in zip(places, before, after) if x != y]

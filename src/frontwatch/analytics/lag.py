@@ -22,6 +22,7 @@ import shapely
 from frontwatch.analytics.common import region_of
 from frontwatch.analytics.compare import LAYERS, SINCE_2022, layer_parts
 from frontwatch.analytics.piece_lag import MIN_KM2, SMALLEST, piece_lag
+from frontwatch.analytics.places import places_in_region
 from frontwatch.errors import InputError, NotFound
 from frontwatch.model import Place, Region
 from frontwatch.sources import attribution
@@ -97,8 +98,7 @@ def lag(store: SqlStore, sources: tuple[str, str], region: Region | str, start: 
     used = [revisions_used(store, s, start, end) for s in sources]
     r = region_of(store, region, end)
     shapely.prepare(r.geometry)
-    places = [p for p in store.places(end)
-              if shapely.intersects_xy(r.geometry, p.lon, p.lat)]
+    places = places_in_region(store, r, end)
     found = {s: first_changes(store, s, places, start, end, layer) for s in sources}
     for s in sources:
         if found[s][1] is None:  # no revision read gives the layer: say why, not "no change"

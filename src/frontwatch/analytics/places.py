@@ -18,16 +18,27 @@ from frontwatch.analytics.geo import distances_km, point_status
 from frontwatch.analytics.results import PlaceNearFront, StatusPeriod
 from frontwatch.errors import InputError, NotFound
 from frontwatch.model import DERIVED_UKRAINIAN, Place, Region, SnapshotInfo
-from frontwatch.oblasts import GROUPS, THEATRE
+from frontwatch.oblasts import BY_KATOTTG, GROUPS, THEATRE
 from frontwatch.store.base import SqlStore
+
+# Characters of a KATOTTG code naming a unit of each level (UA14 oblast, UA1402 raion,
+# UA1402013 hromada): a place coded UA14020130010015598 is in all three.
+CODE_PREFIX = {"oblast": 4, "raion": 6, "hromada": 9}
 
 
 def places_in_region(store: SqlStore, region: Region | str, on: date | None = None
                      ) -> list[Place]:
-    """The gazetteer's places (as named on `on`) inside a region of any level: a group
-    (`donbas`, `theatre`), an oblast, a raion or a hromada. A place belongs when its point
-    lies in the region's outline, or when its oblast is the region or one of the group's
-    members (so a point just off a simplified coastline stays in its oblast).
+    """The gazetteer's places (as named on `on`) inside a region of any level — the one rule
+    every listing uses (API, OGC's `region` property, CLI, feeds, the place-status table,
+    diffs, lags), so each counts a place once and in the same region:
+
+    - the theatre: every place; a group (`donbas`): the places of its member oblasts;
+    - an oblast: the places the gazetteer files under it (by their KATOTTG code, else
+      GeoNames' oblast checked against the coordinates), not the points that fall within
+      OSM's line: a border village's GeoNames point may lie a kilometre across it;
+    - a raion or hromada with a KATOTTG code: the places whose code lies under it, and the
+      uncoded places of its oblast whose point lies in its outline;
+    - any other region: the places whose point lies in its outline.
 
     Parameters
     ----------
@@ -49,15 +60,23 @@ def places_in_region(store: SqlStore, region: Region | str, on: date | None = No
     """
     r = region_of(store, region, on)
     places = store.places(on)
-    if not places:
-        return []
-    members = {r.slug, *GROUPS.get(r.slug, ("", "", ()))[2]}
-    if r.slug == THEATRE:
-        members |= {p.region for p in places}  # the gazetteer holds Ukrainian places only
+    if not places or r.slug == THEATRE:
+        return places
+    if r.slug in GROUPS:
+        members = set(GROUPS[r.slug][2])
+        return [p for p in places if p.region in members]
+    oblast = BY_KATOTTG.get((r.code or "")[:4])
+    if r.level == "oblast" and oblast is not None and oblast.slug == r.slug:
+        return [p for p in places if p.region == r.slug]
     shapely.prepare(r.geometry)
     inside = shapely.intersects_xy(r.geometry, np.array([p.lon for p in places]),
                                    np.array([p.lat for p in places]))
-    return [p for p, ok in zip(places, inside) if ok or p.region in members]
+    n = CODE_PREFIX.get(r.level)
+    if oblast is None or n is None:
+        return [p for p, ok in zip(places, inside) if ok]
+    unit = (r.code or "")[:n]
+    return [p for p, ok in zip(places, inside)
+            if (p.katottg[:n] == unit if p.katottg else ok and p.region == oblast.slug)]
 
 
 def place_status(store: SqlStore, place: Place | str, on: date, source: str | None = None
