@@ -272,3 +272,69 @@ def test_upload_posts_after_answering(base_db, tmp_path):
     assert {(c["slug"], c["from_status"], c["to_status"]) for c in doc["changes"]} == \
         _expected_changes(db, sid)
     assert webhooks.read_log(log)[0]["ok"]
+
+
+# --- after a places import: outlines that change a settlement's status ----------------------
+RAW_JAN_6 = "1736197748.geojson.gz"  # DeepStateMap, 2025-01-06: Toretsk's point occupied,
+TORETSK = "donetska_oblast.bakhmutskyy_rayon.toretska_miska_hromada.geojson.gz"  # its area not
+
+
+def _cli_places_import(db, file, url, log):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "FRONTWATCH_WEBHOOK_URL": url, "FRONTWATCH_WEBHOOK_SECRET": SECRET,
+           "FRONTWATCH_WEBHOOK_LOG": str(log), "FRONTWATCH_WEBHOOK_ATTEMPTS": "3",
+           "FRONTWATCH_WEBHOOK_TIMEOUT_S": "5"}
+    proc = subprocess.run([sys.executable, "-m", "frontwatch", "places", "import", str(file),
+                           "--json", "--db", str(db)], capture_output=True, text=True, env=env,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout), proc.stderr
+
+
+@pytest.mark.shared
+def test_places_import_posts_the_statuses_outlines_changed(tmp_path):
+    """Toretsk's point lay in occupied ground on 2025-01-06 while most of its area was grey
+    zone: its outline makes it contested, which is posted like an import's change (on the
+    source's newest revision, `cause: "outlines"`); the same outlines again post nothing."""
+    from frontwatch.analytics import placestatus
+    from frontwatch.bootstrap import ensure_places
+    from frontwatch.ingest import ImportOptions, import_paths
+    from frontwatch.ingest.regions import import_regions
+    from frontwatch.store import open_store
+    from tests.conftest import need_shared
+
+    data = need_shared()
+    db, log = tmp_path / "store.sqlite", tmp_path / "deliveries.jsonl"
+    s = open_store(db)
+    ensure_places(s)
+    import_regions(s, data / "boundaries" / "Ukraine.geojson.gz", "oblast")
+    [info] = import_paths(s, [data / "deepstate-raw" / RAW_JAN_6], ImportOptions()).added
+    before = placestatus.latest_statuses(s)["deepstate"]
+    s.close()
+    with Receiver() as r:
+        report, err = _cli_places_import(db, data / "boundaries" / TORETSK, r.url, log)
+    assert next(iter(report.values()))["attached"] > 0
+    [got] = r.received
+    assert got["valid"] and got["event"] == "places.changed"
+    doc = json.loads(got["body"])
+    assert doc["cause"] == "outlines" and doc["sources"] == ["deepstate"]
+    assert [x["id"] for x in doc["revisions"]] == [info.id]
+    s = open_store(db)
+    try:
+        after = placestatus.latest_statuses(s)["deepstate"]
+    finally:
+        s.close()
+    expected = {(k, before[k][0], after[k][0]) for k in after if before[k][0] != after[k][0]}
+    assert ("toretsk", "occupied", "contested") in expected
+    assert {(c["slug"], c["from_status"], c["to_status"]) for c in doc["changes"]} == expected
+    assert doc["count"] == len(expected)
+    assert all(c["snapshot_id"] == info.id and c["date"] == "2025-01-06" for c in doc["changes"])
+    assert "place change(s) delivered" in err
+    [row] = webhooks.read_log(log)
+    assert row["ok"] and row["changes"] == doc["count"]
+    with Receiver() as r2:  # nothing changes a second time: nothing is posted
+        _cli_places_import(db, data / "boundaries" / TORETSK, r2.url, log)
+    assert r2.received == []

@@ -160,12 +160,14 @@ def import_changes(store: SqlStore, added: Iterable[SnapshotInfo]) -> list[Any]:
     return out
 
 
-def payload(changes: list[Any], added: list[SnapshotInfo]) -> dict[str, Any]:
-    """The JSON a receiver gets: the revisions imported and the places that changed status
-    with them (newest first, at most MAX_CHANGES; `count` is the full number)."""
+def payload(changes: list[Any], added: list[SnapshotInfo], cause: str = "import"
+            ) -> dict[str, Any]:
+    """The JSON a receiver gets: what changed them (`cause`: "import" of revisions, or
+    "outlines" attached by `places import`), the revisions concerned and the places that
+    changed status (newest first, at most MAX_CHANGES; `count` is the full number)."""
     ordered = sorted(changes, key=lambda c: (c.date, c.population or 0), reverse=True)
     sources = sorted({i.source for i in added})
-    return {"event": EVENT, "sources": sources,
+    return {"event": EVENT, "cause": cause, "sources": sources,
             "revisions": [{"id": i.id, "source": i.source, "date": i.date.isoformat(),
                            "valid_at": iso(i.valid_at)}
                           for i in added],
@@ -186,10 +188,47 @@ def after_import(store: SqlStore, settings: Settings, added: list[SnapshotInfo],
     except Exception as exc:  # the import is committed: report, do not fail it
         log.warning("webhook: the changed places could not be read: %s", exc)
         return None
-    if not changes:
+    return _post(settings, payload(changes, added), wait) if changes else None
+
+
+def before_places_import(store: SqlStore, settings: Settings) -> dict | None:
+    """What `after_places_import` compares with: each source's statuses on its newest
+    revision, read before outlines change them (None, and no read, without a URL)."""
+    if not settings.webhook_url:
         return None
-    delivery = deliver(settings.webhook_url, payload(changes, added),
-                       secret=settings.webhook_secret, timeout_s=settings.webhook_timeout_s,
+    from frontwatch.analytics import placestatus
+
+    try:
+        return placestatus.latest_statuses(store)
+    except Exception as exc:  # never fail the import for the webhook's sake
+        log.warning("webhook: the statuses before the places import could not be read: %s",
+                    exc)
+        return None
+
+
+def after_places_import(store: SqlStore, settings: Settings, before: dict | None, *,
+                        wait: wait_base = BACKOFF) -> Delivery | None:
+    """Call once a `places import` has committed: outlines can change a settlement's status
+    (its area decides, no longer its point), which is posted like an import's changes —
+    each as a change on its source's newest revision, `cause: "outlines"`. None when no URL
+    is set or no status changed; never raises."""
+    if not settings.webhook_url or before is None:
+        return None
+    from frontwatch.analytics import placestatus
+
+    try:
+        changes = placestatus.changed_since(store, before)
+        revisions = [store.snapshot(sid) for sid in sorted({c.snapshot_id for c in changes})]
+    except Exception as exc:
+        log.warning("webhook: the changed places could not be read: %s", exc)
+        return None
+    return _post(settings, payload(changes, revisions, "outlines"), wait) if changes else None
+
+
+def _post(settings: Settings, body: dict[str, Any], wait: wait_base) -> Delivery:
+    """Deliver to the configured URL and log it (and warn when it failed)."""
+    delivery = deliver(str(settings.webhook_url), body, secret=settings.webhook_secret,
+                       timeout_s=settings.webhook_timeout_s,
                        attempts=settings.webhook_attempts, wait=wait)
     append_log(settings.webhook_log, delivery)
     if not delivery.ok:

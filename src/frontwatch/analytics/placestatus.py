@@ -395,6 +395,46 @@ def status_on(store: SqlStore, on: date, *, source: str | None = None
             store.place_statuses(src, end_of_day(on))}  # the last row of each place wins
 
 
+def latest_statuses(store: SqlStore) -> dict[str, dict[str, tuple[str, int]]]:
+    """source → slug → (status, revision id) on each source's newest revision, for every
+    source the table covers (a table read): what `changed_since` compares with."""
+    out = {}
+    for src in store.sources():
+        times = store.snapshot_times(src)
+        if times and covers(store, src):
+            out[src] = {slug: (status, sid) for slug, status, sid in
+                        store.place_statuses(src, times[-1][1])}
+    return out
+
+
+def changed_since(store: SqlStore, before: dict[str, dict[str, tuple[str, int]]]
+                  ) -> list[PlaceChange]:
+    """The places whose status on their source's newest revision is not what `before`
+    (`latest_statuses` taken earlier) said: what a change of the rule's inputs — outlines
+    attached by `places import` — changed, as changes on that revision, with the shares and
+    distance of the place's latest row."""
+    out = []
+    for src, now in latest_statuses(store).items():
+        was = before.get(src, {})
+        moved = sorted(s for s, (st, _) in now.items() if was.get(s, (st,))[0] != st)
+        if not moved:
+            continue
+        newest = store.snapshot(store.snapshot_times(src)[-1][0])
+        last = {r[1]: r for r in store.place_status_rows(src, slugs=moved)}  # newest wins
+        by_slug = store.places_named(moved, newest.date)
+        for slug in moved:
+            p, row = by_slug.get(slug), last[slug]
+            if p is None:
+                continue
+            out.append(PlaceChange(
+                slug=slug, name=p.name_en, name_uk=p.name_uk or None, katottg=p.katottg,
+                population=p.population, oblast=p.region, raion=p.raion, hromada=p.hromada,
+                lat=p.lat, lon=p.lon, date=newest.date, from_status=was[slug][0],
+                to_status=now[slug][0], source=src, snapshot_id=newest.id,
+                distance_to_front_km=row[6], occupied_share=row[4], contested_share=row[5]))
+    return out
+
+
 def statuses_between(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo
                      ) -> dict[str, tuple[str | None, str]] | None:
     """slug → (status on revision a, status on revision b) of the places whose status

@@ -101,7 +101,11 @@ def notify_webhook(store, settings: Settings, added: list) -> Any:
     import committed; a failed delivery is reported and logged, the import stays)."""
     from frontwatch import webhooks
 
-    delivery = webhooks.after_import(store, settings, added)
+    return report_delivery(webhooks.after_import(store, settings, added), settings)
+
+
+def report_delivery(delivery: Any, settings: Settings) -> Any:
+    """One stderr line for a webhook delivery (None: nothing was posted)."""
     if delivery is not None:
         if delivery.ok:
             err.print(f"webhook: {delivery.changes} place change(s) delivered (HTTP "
@@ -305,12 +309,14 @@ def places_import(
 ) -> None:
     """Attach settlement outlines to gazetteer places, by KATOTTG code (`katotth`) or, for
     a polygon without one, by Ukrainian name and position."""
+    from frontwatch import webhooks
     from frontwatch.analytics.placestatus import on_places
     from frontwatch.ingest.place_polygons import read_outlines
 
     reports = {}
     store = cli.store(create=True)
     with store.transaction():
+        before = webhooks.before_places_import(store, cli.settings)
         places = store.places()
         for path in files:
             rows, report = read_outlines(path, places)
@@ -319,6 +325,8 @@ def places_import(
         if not any(r["attached"] for r in reports.values()):  # the wrong file(s): say so
             raise _nothing_attached(reports)  # and store nothing
         on_places(store)  # the status of those places, over every revision
+    # committed: statuses the outlines changed are posted like an import's
+    report_delivery(webhooks.after_places_import(store, cli.settings, before), cli.settings)
     if cli.json:
         emit_json(reports)
         return
