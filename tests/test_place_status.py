@@ -52,6 +52,18 @@ def table_states(store, source: str):
         yield info, dict(state)
 
 
+def assert_states_are_the_table(store, source: str = "deepstate") -> None:
+    """Every revision's stored whole state (what status_on reads) is the replay of the
+    change rows up to it, for every place."""
+    n = 0
+    for info, state in table_states(store, source):
+        stored = placestatus.stored_state(store, info.id)
+        assert stored is not None, f"no state for revision {info.id}"
+        assert {k: v[0] for k, v in stored.items()} == state, info.id
+        n += 1
+    assert n == len(store.snapshots(source)) > 0
+
+
 def rows_by_time(s):
     """The table's rows keyed by revision time, not id (ids differ between stores)."""
     at = {i.id: i.valid_at for i in s.snapshots()}
@@ -126,6 +138,8 @@ def test_out_of_order_and_deleted_revisions_keep_the_table_right(shared, tmp_pat
     shuffled = build("b.sqlite", [0, 3, 2, 1])
     assert rows_by_time(shuffled) == rows_by_time(in_order)
     assert len(rows_by_time(in_order)) > len(in_order.places())  # a start and changes
+    assert_states_are_the_table(in_order)
+    assert_states_are_the_table(shuffled)
     middle = next(i for i in shuffled.snapshots() if i.valid_at.timestamp() == int(MAY_2025[2]))
     from frontwatch.analytics.precompute import on_delete
 
@@ -134,6 +148,7 @@ def test_out_of_order_and_deleted_revisions_keep_the_table_right(shared, tmp_pat
         on_delete(shuffled, middle)
     without = build("c.sqlite", [0, 1, 3])
     assert rows_by_time(shuffled) == rows_by_time(without)
+    assert_states_are_the_table(shuffled)
     states = [st["chasiv-yar"] for _, st in table_states(without, "deepstate")]
     assert states == [
         "contested", "contested", "occupied"]
@@ -159,6 +174,8 @@ def test_postgis_holds_the_same_table(shared, pg_url, tmp_path):
             ensure_places(s)
             import_paths(s, files, ImportOptions())
         assert rows_by_time(stores[0]) == rows_by_time(stores[1])
+        for s in stores:
+            assert_states_are_the_table(s)
         got = [[(c.slug, c.date, c.to_status) for c in changes(
             s, date(2025, 5, 1), date(2025, 5, 31), source="deepstate")] for s in stores]
         assert got[0] == got[1] and ("chasiv-yar", date(2025, 5, 14), "occupied") in got[0]
@@ -180,6 +197,7 @@ def test_outlines_decide_by_majority_and_only_their_places_are_recomputed(shared
     gaz = Gazetteer.of(store)
     outlines = store.place_polygons()
     after = {(r[0], r[1]): r for r in store.place_status_rows("deepstate")}
+    assert_states_are_the_table(store)
     # Places without an outline keep every row as it was.
     assert {k: v for k, v in after.items() if k[1] not in attached} == {
         k: v for k, v in before.items() if k[1] not in attached}

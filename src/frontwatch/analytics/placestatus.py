@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Sequence
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -49,6 +50,7 @@ RULE = ("outline: occupied when >= 50 % of its area is occupied, else contested 
         ">= 50 % is occupied or contested, else ukrainian; no outline: the layer holding "
         "its point")
 LAYERS = ("occupied", "contested")
+STATUS_CODES = (DERIVED_UKRAINIAN, "occupied", "contested")  # in the stored states (uint8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +289,7 @@ def refresh(store: SqlStore, source: str | None = None,
     sources = [source] if source else store.sources()
     with store.transaction():
         n = 0
+        touched: set[str] = set()  # sources whose rows changed: their states are rewritten
         old = {} if store.label in gaz.synced else store.place_status_digests()
         if old:
             gone = sorted(set(old) - set(gaz.digests))
@@ -297,6 +300,8 @@ def refresh(store: SqlStore, source: str | None = None,
             if len(moved):
                 for src in store.sources():
                     n += _sweep(store, src, gaz, todo=None, subset=moved)
+            if gone or len(moved):
+                touched.update(store.sources())
         if store.label not in gaz.synced:
             if old != gaz.digests:
                 store.set_place_status_digests(gaz.digests)
@@ -305,7 +310,95 @@ def refresh(store: SqlStore, source: str | None = None,
             stale = _stale(store, src)
             if stale:
                 n += _sweep(store, src, gaz, todo=stale, subset=None, progress=progress)
+                touched.add(src)
+            elif len(store.place_status_state_digests(src)) < len(store.snapshot_times(src)):
+                touched.add(src)  # a store from before the states: written once
+        for src in sorted(touched):
+            write_states(store, src, gaz.slugs)
     return n
+
+
+def _order(slugs: Sequence[str]) -> str:
+    """Hash of the gazetteer order a state is written in."""
+    return hashlib.sha1("\n".join(slugs).encode()).hexdigest()
+
+
+def write_states(store: SqlStore, source: str, slugs: Sequence[str]) -> int:
+    """Write every revision's whole state (see migration 0012) from the change rows, one
+    replay of the source's rows; only states whose content changed are written (a new
+    revision: one). Returns how many were written."""
+    times = store.snapshot_times(source)
+    old = store.place_status_state_digests(source)
+    rows = store.place_status_rows(source)
+    if not rows and not old:
+        return 0
+    by_sid: dict[int, list[tuple[str, str]]] = {}
+    for sid, slug, _, status, *_ in rows:
+        by_sid.setdefault(sid, []).append((slug, status))
+    order = _order(slugs)
+    if store.place_status_order(order) is None:
+        store.put_place_status_order(order, zlib.compress("\n".join(slugs).encode()))
+    index = {s: i for i, s in enumerate(slugs)}
+    code = {s: np.uint8(n) for n, s in enumerate(STATUS_CODES)}
+    codes = np.zeros(len(slugs), np.uint8)
+    sids = np.zeros(len(slugs), np.uint32)
+    out = []
+    for sid, _ in times:
+        for slug, status in by_sid.get(sid, ()):
+            i = index.get(slug)
+            if i is not None:
+                codes[i], sids[i] = code[status], sid
+        raw = codes.tobytes() + sids.astype("<u4").tobytes()
+        digest = hashlib.sha1(order.encode() + raw).hexdigest()
+        if old.get(sid) != digest:
+            out.append((sid, order, digest, zlib.compress(raw, 6)))
+    if out:
+        store.put_place_status_states(out)
+    return len(out)
+
+
+class Statuses(Mapping[str, tuple[str, int]]):
+    """slug → (status, id of the revision of its latest change row) of every place on one
+    revision: a read-only view of a stored state (arrays in the gazetteer's order)."""
+
+    def __init__(self, index: dict[str, int], codes: np.ndarray, sids: np.ndarray) -> None:
+        self._index, self._codes, self._sids = index, codes, sids
+
+    def __getitem__(self, slug: str) -> tuple[str, int]:
+        i = self._index[slug]
+        return STATUS_CODES[self._codes[i]], int(self._sids[i])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+
+_INDEXES: dict[str, dict[str, int]] = {}  # gazetteer order hash → slug → position
+
+
+def stored_state(store: SqlStore, sid: int) -> Statuses | None:
+    """The stored state of a revision (None: not written). Its gazetteer order is read once
+    per process by its hash, never from the places table."""
+    found = store.place_status_state(sid)
+    if found is None:
+        return None
+    order, blob = found
+    index = _INDEXES.get(order)
+    if index is None:
+        slugs = store.place_status_order(order)
+        if slugs is None:
+            return None
+        if len(_INDEXES) >= 4:
+            _INDEXES.clear()
+        index = _INDEXES[order] = {s: i for i, s in enumerate(
+            zlib.decompress(slugs).decode().split("\n"))}
+    raw = zlib.decompress(blob)
+    n = len(index)
+    if len(raw) != 5 * n:
+        return None
+    return Statuses(index, np.frombuffer(raw, np.uint8, n), np.frombuffer(raw, "<u4", n, n))
 
 
 def on_snapshot(store: SqlStore, info: SnapshotInfo) -> None:
@@ -386,11 +479,20 @@ def changes_frame(items: Sequence[PlaceChange]) -> pd.DataFrame:
 
 
 def status_on(store: SqlStore, on: date, *, source: str | None = None
-              ) -> dict[str, tuple[str, int]]:
-    """slug → (status, id of the revision it was first seen on) of every place on a day
-    (the state at its end). A table read; empty before the source's history."""
+              ) -> Mapping[str, tuple[str, int]]:
+    """slug → (status, id of the revision of its latest change) of every place on a day
+    (the state at its end): one stored state read (`write_states`), or — a store whose
+    states are not written yet — a replay of the change rows. Empty before the source's
+    history."""
     src = source_of(store, source)
     _need(store, src)
+    try:
+        info = store.resolve(src, on)
+    except NotFound:
+        return {}
+    stored = stored_state(store, info.id)
+    if stored is not None:
+        return stored
     return {slug: (status, sid) for slug, status, sid in
             store.place_statuses(src, end_of_day(on))}  # the last row of each place wins
 

@@ -247,6 +247,37 @@ class DerivedTables:
                 "occupied_share, contested_share, distance_km) VALUES (?,?,?,?,?,?,?)"),
                 [(snapshot_id, *r) for r in rows])
 
+    def place_status_state(self, snapshot_id: int) -> tuple[str, bytes] | None:
+        """(hash of the gazetteer order, compressed state) of one revision, if written."""
+        rows = self._query("SELECT places, state FROM place_status_state WHERE snapshot_id=?",
+                           (snapshot_id,))
+        return (rows[0][0], bytes(rows[0][1])) if rows else None
+
+    def place_status_state_digests(self, source: str) -> dict[int, str]:
+        """revision id → content digest of the states written for a source."""
+        return {int(r[0]): r[1] for r in self._query(
+            "SELECT t.snapshot_id, t.digest FROM place_status_state t JOIN snapshots s ON "
+            "s.id=t.snapshot_id WHERE s.source=?", (source,))}
+
+    def place_status_order(self, places: str) -> bytes | None:
+        rows = self._query("SELECT slugs FROM place_status_orders WHERE places=?", (places,))
+        return bytes(rows[0][0]) if rows else None
+
+    def put_place_status_order(self, places: str, slugs: bytes) -> None:
+        with self.transaction():
+            self._execute("DELETE FROM place_status_orders WHERE places=?", (places,))
+            self._execute("INSERT INTO place_status_orders (places, slugs) VALUES (?,?)",
+                          (places, slugs))
+
+    def put_place_status_states(self, rows: Sequence[tuple[int, str, str, bytes]]) -> None:
+        """Write (revision id, places hash, digest, state) rows, replacing."""
+        with self.transaction():
+            cur = self.conn.cursor()
+            cur.executemany(self._sql("DELETE FROM place_status_state WHERE snapshot_id=?"),
+                            [(r[0],) for r in rows])
+            cur.executemany(self._sql("INSERT INTO place_status_state (snapshot_id, places, "
+                                      "digest, state) VALUES (?,?,?,?)"), list(rows))
+
     def place_status_digests(self) -> dict[str, str]:
         return dict(self._query("SELECT slug, digest FROM place_status_places"))
 
@@ -270,6 +301,7 @@ class DerivedTables:
     def clear_place_status(self, source: str | None = None) -> None:
         self._clear("place_status", source)
         self._clear("place_status_marks", source)
+        self._clear("place_status_state", source)
         if source is None:
             self._execute("DELETE FROM place_status_places")
 
