@@ -55,3 +55,41 @@ def test_places_import_cli(shared, tmp_path):
     assert any(p["slug"] == "pokrovsk" for p in listed)
     bad = run("places", "import", str(tmp_path / "missing.geojson"), db=db, check=False)
     assert bad.returncode in (1, 2) and "missing.geojson" in bad.stderr
+
+
+@pytest.mark.shared
+def test_outlines_give_codes_to_places_the_gazetteer_left_without(shared, tmp_path):
+    """Over every Donbas hromada file: a place without a bundled code whose outline carries
+    OSM's `katotth` gets it (a well-formed code of its oblast, held by no other place); the
+    rest say null in the listings."""
+    from frontwatch.store import open_store
+
+    db = tmp_path / "s.sqlite"
+    files = sorted((shared / "boundaries").glob("*_hromada.geojson.gz"))
+    donbas = ("donetsk-oblast", "luhansk-oblast")
+    before = {p["slug"]: p["katottg"] for p in json.loads(run(
+        "places", "--json", db=db).stdout) if p["region"] in donbas}
+    run("places", "import", *map(str, files), "--json", db=db)
+    after = {p["slug"]: p["katottg"] for p in json.loads(run(
+        "places", "--json", db=db).stdout) if p["region"] in donbas}
+    gained = {s: c for s, c in after.items() if c and not before[s]}
+    assert all(c == before[s] for s, c in after.items() if before[s])  # bundled codes stay
+    assert len(gained) >= 10
+    s = open_store(db)
+    try:
+        places = {p.slug: p for p in s.places()}
+        outlines = dict((r[0], r[1]) for r in s._query("SELECT slug, katottg FROM "
+                                                       "place_polygons"))
+    finally:
+        s.close()
+    codes = [p.katottg for p in places.values() if p.katottg]
+    assert all(codes.count(c) == 1 for c in gained.values())  # held by no other place
+    for slug, code in gained.items():
+        assert outlines[slug] == code and len(code) == 19
+        assert {"UA14": "donetsk-oblast", "UA44": "luhansk-oblast"}[code[:4]] == \
+            places[slug].region
+    missing = [s for s, c in after.items() if c is None]
+    assert missing and len(missing) == sum(1 for c in before.values() if c is None) - \
+        len(gained)
+    print(f"Donbas places without a code: {len(missing) + len(gained)} bundled, "
+          f"{len(missing)} after the OSM hromada files")

@@ -58,4 +58,4 @@ def snapshot_row(s: SnapshotInfo, revisions: int | None = None) -> dict[str, Any
 def place_row(p: Place) -> dict[str, Any]:
     return {"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk or None,
             "kind": p.kind, "population": p.population, "region": p.region, "lon": p.lon,
-            "lat": p.lat, "geonameid": p.geonameid}
+            "lat": p.lat, "geonameid": p.geonameid, "katottg": p.katottg}

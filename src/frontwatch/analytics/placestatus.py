@@ -289,7 +289,8 @@ def refresh(store: SqlStore, source: str | None = None,
     sources = [source] if source else store.sources()
     with store.transaction():
         n = 0
-        touched: set[str] = set()  # sources whose rows changed: their states are rewritten
+        touched: set[str] = set()  # sources whose states are all rewritten
+        since: dict[str, set[int]] = {}  # or from the first of these revisions on
         old = {} if store.label in gaz.synced else store.place_status_digests()
         if old:
             gone = sorted(set(old) - set(gaz.digests))
@@ -310,11 +311,12 @@ def refresh(store: SqlStore, source: str | None = None,
             stale = _stale(store, src)
             if stale:
                 n += _sweep(store, src, gaz, todo=stale, subset=None, progress=progress)
-                touched.add(src)
+                if src not in touched:
+                    since[src] = stale
             elif len(store.place_status_state_digests(src)) < len(store.snapshot_times(src)):
                 touched.add(src)  # a store from before the states: written once
-        for src in sorted(touched):
-            write_states(store, src, gaz.slugs)
+        for src in sorted(touched | set(since)):
+            write_states(store, src, gaz.slugs, None if src in touched else since[src])
     return n
 
 
@@ -323,18 +325,14 @@ def _order(slugs: Sequence[str]) -> str:
     return hashlib.sha1("\n".join(slugs).encode()).hexdigest()
 
 
-def write_states(store: SqlStore, source: str, slugs: Sequence[str]) -> int:
-    """Write every revision's whole state (see migration 0012) from the change rows, one
-    replay of the source's rows; only states whose content changed are written (a new
+def write_states(store: SqlStore, source: str, slugs: Sequence[str],
+                 since: set[int] | None = None) -> int:
+    """Write the revisions' whole states (see migration 0012) from the change rows: from the
+    first revision of `since` (the ones just computed; None: all) on, replaying the rows
+    after the stored state before it; only states whose content changed are written (a new
     revision: one). Returns how many were written."""
     times = store.snapshot_times(source)
     old = store.place_status_state_digests(source)
-    rows = store.place_status_rows(source)
-    if not rows and not old:
-        return 0
-    by_sid: dict[int, list[tuple[str, str]]] = {}
-    for sid, slug, _, status, *_ in rows:
-        by_sid.setdefault(sid, []).append((slug, status))
     order = _order(slugs)
     if store.place_status_order(order) is None:
         store.put_place_status_order(order, zlib.compress("\n".join(slugs).encode()))
@@ -342,8 +340,25 @@ def write_states(store: SqlStore, source: str, slugs: Sequence[str]) -> int:
     code = {s: np.uint8(n) for n, s in enumerate(STATUS_CODES)}
     codes = np.zeros(len(slugs), np.uint8)
     sids = np.zeros(len(slugs), np.uint32)
+    start, after = 0, None
+    first = next((n for n, (sid, _) in enumerate(times) if sid in since), None) \
+        if since else None
+    if first:
+        while first > 0 and times[first - 1][1] == times[first][1]:
+            first -= 1  # the rows are read by time: start after a strictly earlier one
+        base = stored_state(store, times[first - 1][0]) if first else None
+        if base is not None and base.order == order:
+            codes, sids = base.codes.copy(), base.sids.copy()
+            start, after = first, times[first - 1][1]
+    rows = store.place_status_rows(source, after if after is None or isinstance(after, str)
+                                   else iso(after))
+    if not rows and not old:
+        return 0
+    by_sid: dict[int, list[tuple[str, str]]] = {}
+    for sid, slug, _, status, *_ in rows:
+        by_sid.setdefault(sid, []).append((slug, status))
     out = []
-    for sid, _ in times:
+    for sid, _ in times[start:]:
         for slug, status in by_sid.get(sid, ()):
             i = index.get(slug)
             if i is not None:
@@ -361,12 +376,13 @@ class Statuses(Mapping[str, tuple[str, int]]):
     """slug → (status, id of the revision of its latest change row) of every place on one
     revision: a read-only view of a stored state (arrays in the gazetteer's order)."""
 
-    def __init__(self, index: dict[str, int], codes: np.ndarray, sids: np.ndarray) -> None:
-        self._index, self._codes, self._sids = index, codes, sids
+    def __init__(self, order: str, index: dict[str, int], codes: np.ndarray,
+                 sids: np.ndarray) -> None:
+        self.order, self._index, self.codes, self.sids = order, index, codes, sids
 
     def __getitem__(self, slug: str) -> tuple[str, int]:
         i = self._index[slug]
-        return STATUS_CODES[self._codes[i]], int(self._sids[i])
+        return STATUS_CODES[self.codes[i]], int(self.sids[i])
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._index)
@@ -398,7 +414,8 @@ def stored_state(store: SqlStore, sid: int) -> Statuses | None:
     n = len(index)
     if len(raw) != 5 * n:
         return None
-    return Statuses(index, np.frombuffer(raw, np.uint8, n), np.frombuffer(raw, "<u4", n, n))
+    return Statuses(order, index, np.frombuffer(raw, np.uint8, n),
+                    np.frombuffer(raw, "<u4", n, n))
 
 
 def on_snapshot(store: SqlStore, info: SnapshotInfo) -> None:

@@ -295,8 +295,8 @@ def places_cmd(
     store = cli.store()
     places = places_in_region(store, region, day) if region else store.places(day)
     rows = [{"slug": p.slug, "name_en": p.name_en, "name_uk": p.name_uk or None, "kind": p.kind,
-             "population": p.population, "region": p.region, "lon": p.lon, "lat": p.lat}
-            for p in places]
+             "population": p.population, "region": p.region, "lon": p.lon, "lat": p.lat,
+             "katottg": p.katottg} for p in places]
     print_rows(cli.output, rows, ("slug", "name", "назва", "kind", "population", "region"),
                lambda r: (r["slug"], r["name_en"], r["name_uk"] or "", r["kind"],
                           f"{r['population'] or 0:,}", r["region"]))
@@ -311,7 +311,7 @@ def places_import(
     a polygon without one, by Ukrainian name and position."""
     from frontwatch import webhooks
     from frontwatch.analytics.placestatus import on_places
-    from frontwatch.ingest.place_polygons import read_outlines
+    from frontwatch.ingest.place_polygons import codes_from_outlines, read_outlines
 
     reports = {}
     store = cli.store(create=True)
@@ -321,6 +321,7 @@ def places_import(
         for path in files:
             rows, report = read_outlines(path, places)
             store.set_place_polygons(rows)
+            store.set_place_codes(codes_from_outlines(rows, places))
             reports[str(path)] = report.to_dict()
         if not any(r["attached"] for r in reports.values()):  # the wrong file(s): say so
             raise _nothing_attached(reports)  # and store nothing

@@ -72,3 +72,23 @@ def read_outlines(path: Path, places: list[Place]) -> tuple[list[tuple], Outline
                      float(geometry.area_km2(geom)), path.name, geom))
         report.attached.append(place.slug)
     return rows, report
+
+
+def codes_from_outlines(rows: list[tuple], places: list[Place]) -> dict[str, str]:
+    """slug → KATOTTG code for places the bundled gazetteer left without one (namesakes in
+    one oblast) whose attached outline carries one (OSM's `katotth`): a well-formed code of
+    the place's oblast that no other place holds. What the user's file says, for their store
+    (`set_place_codes`); the bundled gazetteer stays as built."""
+    from frontwatch.oblasts import BY_KATOTTG
+
+    held = {p.katottg for p in places if p.katottg}
+    by_slug = {p.slug: p for p in places}
+    found: dict[str, str] = {}
+    for slug, code, *_ in rows:
+        p = by_slug.get(slug)
+        oblast = BY_KATOTTG.get(code[:4]) if code else None
+        if p is not None and p.katottg is None and code and code not in held \
+                and len(code) == 19 and oblast is not None and oblast.slug == p.region:
+            found[slug] = code
+    twice = {c for c in found.values() if list(found.values()).count(c) > 1}
+    return {s: c for s, c in found.items() if c not in twice}

@@ -742,6 +742,13 @@ class SqlStore(DerivedTables):
             cache[key] = tuple(self._place(r) for r in rows if latest[r[0]] is r)
         return list(cache[key])
 
+    def set_place_codes(self, codes: dict[str, str]) -> None:
+        """Give places without a KATOTTG code one (every version of each slug)."""
+        with self.transaction():
+            self.conn.cursor().executemany(self._sql(
+                "UPDATE places SET katottg=? WHERE slug=? AND (katottg IS NULL OR "
+                "katottg='')"), [(c, s) for s, c in codes.items()])
+
     def place(self, slug: str, on: date | None = None) -> Place:
         for p in self.places(on):
             if p.slug == slug:
