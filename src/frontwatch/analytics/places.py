@@ -18,12 +18,13 @@ from frontwatch.analytics.geo import distances_km, point_status
 from frontwatch.analytics.results import PlaceNearFront, StatusPeriod
 from frontwatch.errors import InputError, NotFound
 from frontwatch.model import DERIVED_UKRAINIAN, Place, Region, SnapshotInfo
-from frontwatch.oblasts import BY_KATOTTG, GROUPS, THEATRE
+from frontwatch.oblasts import BY_KATOTTG, GROUPS, OBLASTS, THEATRE
 from frontwatch.store.base import SqlStore
 
 # Characters of a KATOTTG code naming a unit of each level (UA14 oblast, UA1402 raion,
 # UA1402013 hromada): a place coded UA14020130010015598 is in all three.
 CODE_PREFIX = {"oblast": 4, "raion": 6, "hromada": 9}
+OBLAST_OF = {o.slug: o for o in OBLASTS}
 
 
 def places_in_region(store: SqlStore, region: Region | str, on: date | None = None
@@ -37,7 +38,8 @@ def places_in_region(store: SqlStore, region: Region | str, on: date | None = No
       GeoNames' oblast checked against the coordinates), not the points that fall within
       OSM's line: a border village's GeoNames point may lie a kilometre across it;
     - a raion or hromada with a KATOTTG code: the places whose code lies under it, and the
-      uncoded places of its oblast whose point lies in its outline;
+      uncoded places of its oblast whose point lies in its outline (without a code: the
+      places of its oblast, by code or parent, whose point lies in it);
     - any other region: the places whose point lies in its outline.
 
     Parameters
@@ -65,7 +67,8 @@ def places_in_region(store: SqlStore, region: Region | str, on: date | None = No
     if r.slug in GROUPS:
         members = set(GROUPS[r.slug][2])
         return [p for p in places if p.region in members]
-    oblast = BY_KATOTTG.get((r.code or "")[:4])
+    oblast = BY_KATOTTG.get((r.code or "")[:4]) or OBLAST_OF.get(r.parent or "") \
+        or OBLAST_OF.get(r.slug)
     if r.level == "oblast" and oblast is not None and oblast.slug == r.slug:
         return [p for p in places if p.region == r.slug]
     shapely.prepare(r.geometry)
@@ -75,6 +78,8 @@ def places_in_region(store: SqlStore, region: Region | str, on: date | None = No
     if oblast is None or n is None:
         return [p for p, ok in zip(places, inside) if ok]
     unit = (r.code or "")[:n]
+    if len(unit) < n or BY_KATOTTG.get(unit[:4]) is not oblast:  # no code: by point alone
+        return [p for p, ok in zip(places, inside) if ok and p.region == oblast.slug]
     return [p for p, ok in zip(places, inside)
             if (p.katottg[:n] == unit if p.katottg else ok and p.region == oblast.slug)]
 
