@@ -62,9 +62,13 @@ def test_outlines_give_codes_to_places_the_gazetteer_left_without(shared, tmp_pa
     """Over every Donbas hromada file: a place without a bundled code whose outline carries
     OSM's `katotth` gets it (a well-formed code of its oblast, held by no other place); the
     rest say null in the listings."""
+    from frontwatch.bootstrap import ensure_places
     from frontwatch.store import open_store
 
     db = tmp_path / "s.sqlite"
+    created = open_store(db)
+    ensure_places(created)
+    created.close()
     files = sorted((shared / "boundaries").glob("*_hromada.geojson.gz"))
     donbas = ("donetsk-oblast", "luhansk-oblast")
     before = {p["slug"]: p["katottg"] for p in json.loads(run(
