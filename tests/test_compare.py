@@ -240,6 +240,16 @@ def test_api_one_date_range_csv_and_pieces(client, cstore):
     assert r.json()["features"][0]["properties"]["claimed_by"] in PAIR
 
 
+def test_cli_csv_of_one_date_is_the_apis(client, cmp_db):
+    """`compare --date D --csv` writes what `GET /v1/compare?date=D&format=csv` answers: the
+    series' row of that date (the same columns and figures)."""
+    cli = run("compare", "-r", "UA14", "--date", "2025-06-01", "--csv", db=cmp_db).stdout
+    api = client.get("/v1/compare", params={"region": "UA14", "date": "2025-06-01",
+                                            "format": "csv"}).text
+    cli_rows, api_rows = (list(csv.DictReader(io.StringIO(t))) for t in (cli, api))
+    assert len(cli_rows) == 1 and cli_rows == api_rows
+
+
 @pytest.mark.parametrize("query,needle", [
     ({"date": "2025-13-01"}, "date"),
     ({}, "date"),

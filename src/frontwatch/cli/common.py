@@ -81,16 +81,17 @@ def parse_day(text: str, what: str = "date", *, future: bool = False) -> date:
 
 
 def date_or_series(day: str | None, start: str | None, end: str | None, *,
-                   output: Path | None, csv: bool, one: str) -> bool:
+                   output: Path | None, csv: bool, one: str, csv_one: bool = False) -> bool:
     """Check the choice between one date (--date) and a series (--from and --to) of a
     command offering both; True for the series. `one` says what -o writes for one date
-    (-o only goes with --date; CSV only with the series). InputError otherwise."""
+    (-o only goes with --date; CSV only with the series unless `csv_one`: the command then
+    writes one date's CSV as the series' row of that date). InputError otherwise."""
     from frontwatch.errors import InputError
 
     if (day is None) == (start is None and end is None):
         raise InputError("give either --date D or --from D1 --to D2 (not both, not neither)")
     if day is not None:
-        if csv:
+        if csv and not csv_one:
             raise InputError("CSV is the series' (--from/--to); one date prints a table or "
                              "JSON")
         return False

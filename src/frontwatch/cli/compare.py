@@ -47,7 +47,8 @@ def compare_cmd(
     if ctx.invoked_subcommand is not None:
         return
     series = date_or_series(day, start, end, output=output,
-                            csv=cli.output is OutputFormat.csv, one="one date's pieces")
+                            csv=cli.output is OutputFormat.csv, one="one date's pieces",
+                            csv_one=True)
     from frontwatch.analytics import compare as cmp
 
     store = cli.store()
@@ -57,11 +58,19 @@ def compare_cmd(
                                        parse_day(end, "--to"), step, layer)
         _print_series(rows, doc, pair, cli.output)
         return
-    res = cmp.compare(store, pair, region, parse_day(day), layer, min_km2)
+    on = parse_day(day)
+    if cli.output is OutputFormat.csv:  # one date's CSV: the series' row of it (as the API)
+        rows, doc = cmp.compare_series(store, pair, region, on, on, 1, layer)
+        _print_series(rows, doc, pair, cli.output)
+        if not output:
+            return
+    res = cmp.compare(store, pair, region, on, layer, min_km2)
     if output:
         write_output(output, res.to_geojson())
         err.print(f"wrote {len(res.features)} disagreement piece(s) to {output}",
                   highlight=False)
+    if cli.output is OutputFormat.csv:
+        return
     if cli.json:
         emit_json({"summary": res.summary, "pieces": [p for _, p in res.features]})
         return
