@@ -24,7 +24,7 @@ from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's h
 from frontwatch.api import openapi30, problems
 from frontwatch.api.cache import ready, render
 from frontwatch.api.deps import StorePool
-from frontwatch.api.heavy import HeavyLimiter, render_processes
+from frontwatch.api.heavy import HeavyLimiter, RenderProcesses
 from frontwatch.api.respond import request_key
 from frontwatch.settings import Settings
 from frontwatch.store import open_store
@@ -162,6 +162,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         app.state.pool.close()
         app.fast_path.close()
+        if app.state.render_processes is not None:
+            app.state.render_processes.close()
 
     app = App(
         title="Frontwatch", version="0.1.0", lifespan=lifespan,
@@ -179,7 +181,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # geometry reads (api.heavy.heavy_when) run beside the renders, one more at a time
     app.state.geometry = HeavyLimiter(settings.heavy_jobs + 1, 2 * settings.heavy_queue,
                                       settings.geometry_wait_s)
-    app.state.render_processes = render_processes(settings.render_processes, bounds)
+    app.state.render_processes = (RenderProcesses(
+        settings.render_processes, bounds, settings.render_deadline_s)
+        if settings.render_processes > 0 else None)  # None: renders on the render threads
     app.fast_path = FastPath(app.state)
     problems.install(app)
 

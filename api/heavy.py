@@ -37,6 +37,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -140,6 +141,7 @@ def heavy_when(*names: str) -> Any:
 # on threads of their own, lowered once when each starts. The limiter bounds how many run at
 # once; the pool only has to be at least that large.
 NICE = 10
+STARTUP_S = 120.0  # longest wait for a render process to start before a 503
 RENDER_THREADS = 16
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -182,13 +184,13 @@ def on_render_threads(endpoint: Callable[..., T]) -> Callable[..., Any]:
 
 
 class RenderProcesses:
-    """This worker's render processes (`size` of them, spawned on first use, at nice +10,
-    their caches bounded like the worker's). One pool per worker process: `render_processes`
-    makes it; a forked or spawned worker makes its own."""
+    """An app's render processes (`size` of them, spawned on first use, at nice +10, their
+    caches bounded like the worker's); `create_app` makes them when
+    FRONTWATCH_RENDER_PROCESSES is above 0 and closes them at shutdown."""
 
-    def __init__(self, size: int, cache_bounds: dict[str, int]):
-        self.size, self.cache_bounds = size, dict(cache_bounds)
-        self.jobs = self.failures = 0
+    def __init__(self, size: int, cache_bounds: dict[str, int], deadline_s: float = 20.0):
+        self.size, self.cache_bounds, self.deadline_s = size, dict(cache_bounds), deadline_s
+        self.jobs = self.failures = self.late = 0
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -199,6 +201,7 @@ class RenderProcesses:
                 self._executor = ProcessPoolExecutor(
                     self.size, mp_context=multiprocessing.get_context("spawn"),
                     initializer=jobs.start, initargs=(self.cache_bounds, NICE))
+                self._up = self._executor.submit(int)  # done once a process is up
             return self._executor
 
     def warm(self) -> None:
@@ -211,11 +214,25 @@ class RenderProcesses:
     def call(self, url: str, func: Callable[..., T], *args: Any) -> T:
         """`func(store, *args)` in a render process, on the store at `url`; blocks the
         calling (render) thread without holding the GIL. A process that died (killed, out
-        of memory) is replaced, and the request answered 503 + Retry-After."""
+        of memory) is replaced, and the request answered 503 + Retry-After; so is one whose
+        answer takes longer than `deadline_s` (the process skips it if it has not started)."""
         ex = self.executor()
         self.jobs += 1
         try:
-            return ex.submit(jobs.run, url, func, *args).result()
+            try:  # a process starting (imports: seconds, a minute when loaded) is not late
+                self._up.result(timeout=STARTUP_S)
+            except FutureTimeout:
+                raise Problem(503, "busy: the render process is starting; retry in 10 s",
+                              headers={"Retry-After": "10"}) from None
+            future = ex.submit(jobs.run, url, time.time() + self.deadline_s, func, *args)
+            try:
+                return future.result(timeout=self.deadline_s)
+            except (FutureTimeout, jobs.Expired):
+                self.late += 1
+                future.cancel()
+                raise Problem(503, f"busy: the render did not finish within "
+                              f"{self.deadline_s:g} s; retry in 10 s",
+                              headers={"Retry-After": "10"}) from None
         except BrokenProcessPool:
             self.failures += 1
             with self._lock:
@@ -232,22 +249,8 @@ class RenderProcesses:
             ex.shutdown(wait=True, cancel_futures=True)
 
     def stats(self) -> dict[str, int]:
-        return {"processes": self.size, "jobs": self.jobs, "failures": self.failures}
-
-
-_processes: RenderProcesses | None = None
-
-
-def render_processes(size: int, cache_bounds: dict[str, int]) -> RenderProcesses | None:
-    """This worker process's render processes (made on first call; later calls get the same
-    ones), or None when `size` is 0: heavy work then runs on the render threads."""
-    global _processes
-    if size < 1:
-        return None
-    with _pool_lock:
-        if _processes is None:
-            _processes = RenderProcesses(size, cache_bounds)
-        return _processes
+        return {"processes": self.size, "jobs": self.jobs, "failures": self.failures,
+                "late": self.late, "deadline_s": self.deadline_s}
 
 
 def offload(request: Request, store: SqlStore, func: Callable[..., T], *args: Any) -> T:

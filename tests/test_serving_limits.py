@@ -223,6 +223,55 @@ def test_offloaded_work_runs_in_a_lowered_render_process_that_is_replaced_if_it_
         assert client.get("/test/job?n=5").json()["pid"] == os.getpid()
 
 
+def sleep_then_note(store, seconds: float, note: str) -> str:
+    """A render-process job that takes `seconds`, then leaves `note` (a file) behind."""
+    time.sleep(seconds)
+    Path(note).write_text("ran")
+    return note
+
+
+def test_a_render_past_its_deadline_is_a_503_and_a_job_it_delayed_is_skipped(store, tmp_path):
+    """A render process's answer later than FRONTWATCH_RENDER_DEADLINE_S is a 503 +
+    Retry-After (not a client's timeout); a job whose deadline passed while it waited behind
+    it is never started (its request was answered already)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    app, _, _ = _app(store.path, render_deadline_s=3, heavy_jobs=2)
+
+    @app.get("/test/sleep", dependencies=[HEAVY])
+    @on_render_threads
+    def sleep(request: Request, store: StoreDep, seconds: float, note: str) -> Any:
+        return offload(request, store, sleep_then_note, seconds, note)
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    procs = app.state.render_processes
+    with TestClient(app) as client:
+        procs.deadline_s = 300  # the first job imports this module in the child: not timed
+        warm = client.get("/test/sleep", params={"seconds": 0, "note": str(tmp_path / "warm")})
+        assert warm.status_code == 200, warm.text
+        procs.deadline_s = 3
+        with ThreadPoolExecutor(2) as pool:
+            slow = pool.submit(client.get, "/test/sleep",
+                               params={"seconds": 5, "note": str(first)})
+            time.sleep(0.5)  # the second waits behind the first in the one render process
+            queued = pool.submit(client.get, "/test/sleep",
+                                 params={"seconds": 0, "note": str(second)})
+            answers = [slow.result(), queued.result()]
+        for r in answers:
+            assert r.status_code == 503 and int(r.headers["retry-after"]) >= 1
+            assert r.headers["content-type"] == "application/problem+json"
+            assert "did not finish within 3 s" in r.json()["detail"]
+        for _ in range(60):  # the first ends in the child meanwhile; the second never starts
+            if first.exists():
+                break
+            time.sleep(0.5)
+        time.sleep(1)
+        assert first.exists() and not second.exists()
+        assert procs.stats()["late"] == 2
+
+
 def test_renders_and_diffs_run_in_the_render_process_and_their_errors_come_back(real_db):
     """Every route whose body is offloaded does its work in the child; a 404 or 400 raised
     there is the same problem+json as in the worker (the errors pickle)."""

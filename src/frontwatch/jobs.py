@@ -19,6 +19,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -65,8 +66,16 @@ def store_for(url: str) -> SqlStore:
         return store
 
 
-def run(url: str, func: Callable[..., T], *args: Any) -> T:
-    """`func(store, *args)` on the store at `url`. Jobs run one at a time per process, so
-    the one connection is never shared between threads."""
+class Expired(Exception):
+    """A job whose deadline passed before it started: the web process has answered its
+    request already (503), so computing it would only delay the jobs behind it."""
+
+
+def run(url: str, deadline: float | None, func: Callable[..., T], *args: Any) -> T:
+    """`func(store, *args)` on the store at `url`, unless `deadline` (a `time.time()`
+    instant, or None for none) has passed: then :class:`Expired`. Jobs run one at a time
+    per process, so the one connection is never shared between threads."""
+    if deadline is not None and time.time() > deadline:
+        raise Expired
     return func(store_for(url), *args)
 

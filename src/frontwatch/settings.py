@@ -23,6 +23,7 @@
 | FRONTWATCH_HEAVY_WAIT_S | longest wait for a slot before 503 + Retry-After | 10 |
 | FRONTWATCH_GEOMETRY_WAIT_S | longest wait of a geometry read (region clip, bbox…) | 2 |
 | FRONTWATCH_RENDER_PROCESSES | processes per worker running renders, diffs (0: threads) | 1 |
+| FRONTWATCH_RENDER_DEADLINE_S | a render process's answer later than this: 503 + Retry-After | 20 |
 | FRONTWATCH_*_CACHE_MB | byte bound of each in-process cache, per worker (CACHES) | see CACHES |
 | FRONTWATCH_WEBHOOK_URL | POSTed the places that changed after each import (webhooks) | unset |
 | FRONTWATCH_WEBHOOK_SECRET | HMAC-SHA256 key of X-Frontwatch-Signature | unset |
@@ -199,6 +200,10 @@ class Settings:
     # renders and diffs run in child processes: off the worker's GIL (api.heavy.offload)
     render_processes: int = field(default_factory=lambda: _int_env(
         "FRONTWATCH_RENDER_PROCESSES", 1, zero=True))
+    # a render not done by then is answered 503 + Retry-After, not left to a client's timeout
+    # (30 s is common); a job whose time ran out while it waited is never started
+    render_deadline_s: float = field(default_factory=lambda: _number_env(
+        "FRONTWATCH_RENDER_DEADLINE_S", 20))
     webhook_url: str | None = field(default_factory=lambda: os.environ.get(
         "FRONTWATCH_WEBHOOK_URL") or None)
     webhook_secret: str | None = field(repr=False, default_factory=lambda: os.environ.get(
