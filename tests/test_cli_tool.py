@@ -302,3 +302,21 @@ def test_table_cells_numbers_right_text_left(monkeypatch, capsys):
     row = next(line for line in lines if "Myrnohrad" in line)
     assert re.search(r"│ Myrnohrad │ +-12\.0 │", row), lines
     assert re.search(r"│ Pokrovsk +│ 1,234\.5 │", next(x for x in lines if "Pokrovsk" in x))
+
+
+def test_the_source_setting_is_the_commands_default_source(demo_db, monkeypatch, capsys):
+    """FRONTWATCH_SOURCE chooses the CLI's default source, as it does the API's; --source
+    still wins, and a source the store lacks is an error, not silently another one."""
+    import json
+
+    code, out, _ = main(["--db", str(demo_db), "sources", "--json"], monkeypatch, capsys)
+    source = json.loads(out)[0]["source"]
+    args = ["--db", str(demo_db), "area", "-r", "donbas", "--date", "2025-01-01", "--json"]
+    monkeypatch.setenv("FRONTWATCH_SOURCE", source)
+    code, out, _ = main(args, monkeypatch, capsys)
+    assert code == 0 and json.loads(out)["source"] == source
+    monkeypatch.setenv("FRONTWATCH_SOURCE", "nsz")
+    code, out, err = main(args, monkeypatch, capsys)
+    assert code == 1 and out == "" and "nsz" in err
+    code, out, _ = main([*args, "--source", source], monkeypatch, capsys)
+    assert code == 0 and json.loads(out)["source"] == source

@@ -313,7 +313,8 @@ def export_cmd(cli: Cli,
         err.print(f"wrote layers zones, places and areas to {files[0]}", highlight=False)
 
 
-def stats_rebuild(cli: Cli, source: Source = None) -> None:
+def stats_rebuild(cli: Cli, source: Annotated[str | None, typer.Option(
+        "--source", help="Only this source (default: every source).")] = None) -> None:
     """Recompute the precomputed tables: area statistics, front-line lengths, the change
     log of every region and snapshot, and the status of every place."""
     from frontwatch.analytics.precompute import rebuild

@@ -23,6 +23,7 @@ from rich.progress import (
 
 from frontwatch import dates
 from frontwatch.errors import OutputError, printable
+from frontwatch.settings import Settings
 
 
 class _Console(Console):
@@ -36,8 +37,14 @@ class _Console(Console):
 out = _Console(soft_wrap=True)
 err = _Console(stderr=True, soft_wrap=True)
 
-Source = Annotated[str | None, typer.Option("--source", help="Control-data source "
-                                            "(default: the best one in the store).")]
+def _source_or_setting(value: str | None) -> str | None:
+    """--source, else FRONTWATCH_SOURCE (Settings.source), as the API's default source."""
+    return value or Settings().source
+
+
+Source = Annotated[str | None, typer.Option(
+    "--source", callback=_source_or_setting, help="Control-data source (default: "
+    "FRONTWATCH_SOURCE, else the best one in the store).")]
 
 
 def write_output(path: Path, data: bytes) -> None:
