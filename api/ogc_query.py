@@ -136,8 +136,9 @@ def _names(text: str, name: str, allowed: dict[str, Queryable], signed: bool = F
     """The comma-separated property names of `sortby` (`signed`: each with one optional
     leading + or -, → descending) or `properties` (bare names), as (name, descending); an
     empty, unknown or malformed name (`-status` in properties, `--x` in sortby) is a 400
-    naming the parameter."""
-    out = []
+    naming the parameter, and so is a name given twice (which also bounds the work of a
+    sort to the collection's few properties)."""
+    out: list[tuple[str, bool]] = []
     for raw in text.split(","):
         item = raw.strip()  # `+name` arrives as ` name` when the + is not percent-encoded
         desc = signed and item.startswith("-")
@@ -148,6 +149,8 @@ def _names(text: str, name: str, allowed: dict[str, Queryable], signed: bool = F
             form = "one optional + or - then a property" if signed else "a property name"
             raise InputError(f"{name}={echo(text)}: {echo(item)} is not {form} of this "
                              f"collection; choose from {', '.join(sorted(allowed))}")
+        if any(bare == seen for seen, _ in out):
+            raise InputError(f"{name}={echo(text)}: {echo(bare)} is named twice")
         out.append((bare, desc))
     return out
 

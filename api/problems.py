@@ -39,6 +39,9 @@ class Problem(Exception):
         self.status, self.detail, self.code, self.extra = status, detail, code, extra
 
 
+INSTANCE_CHARS = 256
+
+
 def problem_response(status: int, detail: str, instance: str | None = None,
                      headers: dict[str, str] | None = None, *, code: str | None = None,
                      **extra: Any) -> Response:
@@ -47,8 +50,8 @@ def problem_response(status: int, detail: str, instance: str | None = None,
     code = code or CODES.get(status, "error")
     body: dict[str, Any] = {"type": TYPE_PREFIX + code, "title": TITLES.get(status, "Error"),
                             "status": status, "detail": detail, "code": code}
-    if instance:
-        body["instance"] = instance
+    if instance:  # the request's path: a 20,000-character one is not echoed whole either
+        body["instance"] = instance[:INSTANCE_CHARS]
     body.update({k: v for k, v in extra.items() if v})
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM,
                     headers=headers)

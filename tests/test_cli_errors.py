@@ -175,9 +175,22 @@ def test_store_errors_never_show_a_password():
     ("FRONTWATCH_MAX_FEATURES", "abc", "expected a whole number above 0"),
     ("FRONTWATCH_WEBHOOK_TIMEOUT_S", "-1", "expected a number above 0"),
     ("FRONTWATCH_HEAVY_WAIT_S", "nan", "expected a number above 0"),
+    # every cache bound, the lock timeout and the worker count go through the same check
+    ("FRONTWATCH_RESPONSE_CACHE_MB", "abc", "expected a number of 0 or more"),
+    ("FRONTWATCH_GEOJSON_CACHE_MB", "1e400", "expected a number of 0 or more"),
+    ("FRONTWATCH_RENDER_CACHE_MB", "-5", "expected a number of 0 or more"),
+    ("FRONTWATCH_LOCK_TIMEOUT", "nan", "at most 3,600"),
+    ("FRONTWATCH_WORKERS", "100000", "at most"),
 ])
 def test_a_malformed_number_setting_is_one_line_naming_it(var, value, says, monkeypatch,
                                                           tmp_path):
     monkeypatch.setenv(var, value)
     r = run("snapshots", db=tmp_path / "x.sqlite")
     one_line_error(r, 1, var, says)
+
+
+def test_serve_refuses_more_workers_than_the_machine_can_hold(tmp_path):
+    """A typo's 100000 workers is a usage mistake (exit 2), not a fork bomb."""
+    r = run("serve", "--workers", "100000", db=tmp_path / "x.sqlite")
+    assert r.returncode == 2 and "--workers" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "x.sqlite").exists()

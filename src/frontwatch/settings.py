@@ -101,15 +101,18 @@ def cache_bytes(name: str) -> int:
         an unknown cache name.
     ValueError
         a variable that is not a number.
+    InputError
+        a variable that is not a number from 0 to 1,000,000 MB (one line naming it).
     """
     var, default = CACHES[name]
-    return int(float(os.environ.get(var) or default) * 2**20)
+    return int(_number_env(var, default, zero=True, most=1_000_000) * 2**20)
 
 
 def _number_env(name: str, default: float, kind: Callable[[str], float] = float,
-                zero: bool = False) -> float:
+                zero: bool = False, most: float | None = None) -> float:
     """A number setting: a clear error naming the variable for anything that is not a
-    positive number (a negative timeout or a typo must not surface as a traceback)."""
+    positive number (a negative timeout or a typo must not surface as a traceback), or is
+    above `most` (a typo's 100000 workers must not fork a machine to death)."""
     text = os.environ.get(name)
     if not text:
         return default
@@ -118,15 +121,23 @@ def _number_env(name: str, default: float, kind: Callable[[str], float] = float,
         value = kind(text)
     except ValueError:
         value = None
-    if value is None or not (value >= 0 if zero else value > 0) or value == float("inf"):
+    if (value is None or not (value >= 0 if zero else value > 0) or value == float("inf")
+            or (most is not None and value > most)):
         what = "a whole number" if kind is int else "a number"
         raise InputError(f"{name}={echo(text)}: expected {what} "
-                         f"{'of 0 or more' if zero else 'above 0'}")
+                         f"{'of 0 or more' if zero else 'above 0'}"
+                         + (f" and at most {most:,.0f}" if most is not None else ""))
     return value
 
 
-def _int_env(name: str, default: int, zero: bool = False) -> int:
-    return int(_number_env(name, default, int, zero))  # int already: int() tells mypy
+def _int_env(name: str, default: int, zero: bool = False, most: int | None = None) -> int:
+    return int(_number_env(name, default, int, zero, most))  # int already: int() tells mypy
+
+
+def max_workers() -> int:
+    """The most worker processes `serve` starts: 4 per core (each holds its caches and a
+    render process; more only thrash), so a typo cannot fork a machine to death."""
+    return 4 * cores()
 
 
 def _choice_env(name: str, choices: tuple[str, ...]) -> str:
@@ -181,14 +192,16 @@ class Settings:
     deepstate_url: str = field(default_factory=lambda: os.environ.get(
         "FRONTWATCH_DEEPSTATE_URL") or DEEPSTATE_URL)
     debug: bool = field(default_factory=debug_enabled)
-    lock_timeout: str = field(default_factory=lambda: os.environ.get(
-        "FRONTWATCH_LOCK_TIMEOUT") or "10")  # seconds; checked by store.base
+    lock_timeout: float = field(default_factory=lambda: _number_env(
+        "FRONTWATCH_LOCK_TIMEOUT", 10, zero=True, most=3600))  # seconds (store.base)
     host: str = field(default_factory=lambda: os.environ.get("FRONTWATCH_HOST") or "127.0.0.1")
     port: int = field(default_factory=lambda: _int_env(
         "FRONTWATCH_PORT", _int_env("PORT", 8000)))  # PORT: what PaaS platforms set
-    workers: int = field(default_factory=lambda: _int_env("FRONTWATCH_WORKERS", cores()))
+    workers: int = field(default_factory=lambda: _int_env("FRONTWATCH_WORKERS", cores(),
+                                                          most=max_workers()))
     heavy_jobs: int = field(default_factory=lambda: _int_env(
-        "FRONTWATCH_HEAVY_JOBS", max(1, cores() // _int_env("FRONTWATCH_WORKERS", cores()))))
+        "FRONTWATCH_HEAVY_JOBS", max(1, cores() // _int_env(
+            "FRONTWATCH_WORKERS", cores(), most=max_workers()))))
     heavy_queue: int = field(default_factory=lambda: _int_env(
         "FRONTWATCH_HEAVY_QUEUE", 8, zero=True))
     heavy_wait_s: float = field(default_factory=lambda: _number_env(

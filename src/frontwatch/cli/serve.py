@@ -9,7 +9,7 @@ import typer
 
 from frontwatch.cli.common import err
 from frontwatch.cli.context import Cli
-from frontwatch.settings import Settings
+from frontwatch.settings import Settings, max_workers
 
 WORKER_HEALTHCHECK_S = 60  # seconds a worker may take to answer uvicorn's supervisor
 
@@ -22,7 +22,8 @@ def serve_cmd(
         min=1, max=65535, help="TCP port \\[env FRONTWATCH_PORT or PORT; default: 8000].")
     ] = None,
     workers: Annotated[int | None, typer.Option(
-        min=1, help="Worker processes \\[env FRONTWATCH_WORKERS; default: one per CPU core].")
+        min=1, max=max_workers(), help="Worker processes \\[env FRONTWATCH_WORKERS; default: "
+        "one per CPU core; at most 4 per core].")
     ] = None,
 ) -> None:
     """Run the HTTP API and map server.

@@ -30,12 +30,7 @@ _THEN = re.compile(r"^-- then: (_\w+)$", re.M)  # a migration's Python follow-up
 def lock_timeout_ms() -> int:
     """How long a writer waits for another writer's lock before StoreLocked (readers never
     wait): FRONTWATCH_LOCK_TIMEOUT seconds, 10 by default."""
-    text = Settings().lock_timeout
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise StoreError(f"FRONTWATCH_LOCK_TIMEOUT={text!r}: expected seconds") from None
-    return max(0, round(seconds * 1000))
+    return round(Settings().lock_timeout * 1000)  # validated by Settings (0 to 3600 s)
 
 
 def parse_iso(text: str) -> datetime:
