@@ -166,3 +166,14 @@ def test_cli_range_past_the_data_ends_at_the_newest_day(real_db, real_store):
     assert doc["clamped"] is True and len(doc["rows"]) == 3
     assert doc["rows"][-1]["date"] == newest.isoformat()
     assert f"the range ends {newest}" in proc.stderr
+
+
+def test_an_inverted_range_is_said_to_be_inverted_wherever_the_data_lies():
+    """`--from 2025-06-30 --to 2025-06-01` is an inverted range, even when its end lies before
+    the data (it was 'no snapshot on or before 2025-06-01', as if the dates were fine)."""
+    from frontwatch.dates import DayRange, clamp
+    from frontwatch.errors import InputError
+
+    for first in (date(2025, 1, 1), date(2025, 6, 10), date(2025, 7, 1)):
+        with pytest.raises(InputError, match="inverted: it starts 2025-06-30 and ends 2025-06-01"):
+            clamp(DayRange(date(2025, 6, 30), date(2025, 6, 1)), first, date(2025, 12, 31))

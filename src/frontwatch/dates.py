@@ -287,12 +287,16 @@ def clamp(rng: DayRange, first: date, newest: date, what: str = "the data"
     ------
     NotFound
         a range wholly before `first` or after `newest`.
+    InputError
+        a range that ends before it starts (said first, wherever the data lies).
 
     Examples
     --------
     >>> clamp(DayRange(date(2020, 1, 1), None), date(2022, 2, 24), date(2025, 6, 30))
     (datetime.date(2022, 2, 24), datetime.date(2025, 6, 30))
     """
+    if rng.start is not None and rng.end is not None and rng.end < rng.start:
+        raise InputError(f"the range is inverted: it starts {rng.start} and ends {rng.end}")
     if rng.end is not None and rng.end < first:
         raise NotFound(f"no {what} on or before {rng.end}; its history starts {first}")
     if rng.start is not None and rng.start > newest:
