@@ -205,7 +205,8 @@ def _write(fmt: str, path: Path, zones: gpd.GeoDataFrame, places: gpd.GeoDataFra
             raise OutputError(f"{printable(path)}: cannot write a GeoPackage there: not a "
                               "regular file")
         # written beside it and moved into place: a failed export leaves the old file
-        part = path.with_name(f".{path.name}.partial")
+        # (ending .gpkg, or GDAL warns of a GeoPackage with a non-conformant extension)
+        part = path.with_name(f".{path.stem}.partial.gpkg")
         part.unlink(missing_ok=True)
         try:
             zones.to_file(part, layer="zones", driver="GPKG", engine="pyogrio")
