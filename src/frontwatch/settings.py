@@ -99,8 +99,6 @@ def cache_bytes(name: str) -> int:
     ------
     KeyError
         an unknown cache name.
-    ValueError
-        a variable that is not a number.
     InputError
         a variable that is not a number from 0 to 1,000,000 MB (one line naming it).
     """
@@ -132,6 +130,11 @@ def _number_env(name: str, default: float, kind: Callable[[str], float] = float,
 
 def _int_env(name: str, default: int, zero: bool = False, most: int | None = None) -> int:
     return int(_number_env(name, default, int, zero, most))  # int already: int() tells mypy
+
+
+def _cores_per_worker(workers: int) -> int:
+    """The default heavy-job cap of a worker: the cores shared out between `workers`."""
+    return max(1, cores() // workers)
 
 
 def max_workers() -> int:
@@ -200,7 +203,7 @@ class Settings:
     workers: int = field(default_factory=lambda: _int_env("FRONTWATCH_WORKERS", cores(),
                                                           most=max_workers()))
     heavy_jobs: int = field(default_factory=lambda: _int_env(
-        "FRONTWATCH_HEAVY_JOBS", max(1, cores() // _int_env(
+        "FRONTWATCH_HEAVY_JOBS", _cores_per_worker(_int_env(
             "FRONTWATCH_WORKERS", cores(), most=max_workers()))))
     heavy_queue: int = field(default_factory=lambda: _int_env(
         "FRONTWATCH_HEAVY_QUEUE", 8, zero=True))
@@ -249,8 +252,8 @@ class Settings:
             a copy; these settings are unchanged.
         """
         workers = workers or self.workers
-        heavy = self.heavy_jobs if os.environ.get("FRONTWATCH_HEAVY_JOBS") else max(
-            1, cores() // workers)
+        heavy = (self.heavy_jobs if os.environ.get("FRONTWATCH_HEAVY_JOBS")
+                 else _cores_per_worker(workers))
         return replace(self, workers=workers, heavy_jobs=heavy, host=host or self.host,
                        port=port or self.port)
 
