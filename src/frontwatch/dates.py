@@ -296,7 +296,8 @@ def clamp(rng: DayRange, first: date, newest: date, what: str = "the data"
     (datetime.date(2022, 2, 24), datetime.date(2025, 6, 30))
     """
     if rng.start is not None and rng.end is not None and rng.end < rng.start:
-        raise InputError(f"the range is inverted: it starts {rng.start} and ends {rng.end}")
+        raise InputError(f"the range is inverted: it starts {rng.start} and ends {rng.end}, "
+                         "before it starts")
     if rng.end is not None and rng.end < first:
         raise NotFound(f"no {what} on or before {rng.end}; its history starts {first}")
     if rng.start is not None and rng.start > newest:
