@@ -59,6 +59,19 @@ TABLE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {}, "text/csv": {}}}}
 
 
+def _heavy_get(path: str, summary: str, description: str,
+               responses: dict[int | str, dict[str, Any]] = TABLE_RESPONSE
+               ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a GET route whose work is CPU-heavy (a diff, a front line, a table over a
+    range): it holds a heavy-job slot (HEAVY: 503 with Retry-After when they are all taken)
+    and runs on the render threads, off the event loop."""
+    def register(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        return router.get(path, responses=responses, dependencies=[HEAVY], summary=summary,
+                          description=description)(on_render_threads(endpoint))
+
+    return register
+
+
 def _span(store: SqlStore, src: str, start: date | None, end: date | None
           ) -> tuple[coverage.Span, SnapshotInfo]:
     """The range clamped to the source's data (default: its whole history), and the latest
@@ -127,13 +140,11 @@ def _records(frame) -> list[dict[str, Any]]:
     return orjson.loads(frame.to_json(orient="records", double_precision=6))
 
 
-@router.get("/diff", responses=GEOJSON_RESPONSE,
-            dependencies=[HEAVY],
+@_heavy_get("/diff", responses=GEOJSON_RESPONSE,
             summary="What changed between two dates (GeoJSON + summary)",
             description="Polygons gained and lost by each side inside the region, ranked by "
             "size and described by the nearest place, plus totals and the places whose status "
             "changed (members `summary` and `places_changed`).")
-@on_render_threads
 def diff(request: Request, store: StoreDep, settings: SettingsDep,
          start: Annotated[str, Query(alias="from", description="earlier date",
                                      examples=["2025-06-01"])],
@@ -155,12 +166,10 @@ def diff(request: Request, store: StoreDep, settings: SettingsDep,
     return cached(request, store, build)
 
 
-@router.get("/frontline", responses=GEOJSON_RESPONSE,
-            dependencies=[HEAVY],
+@_heavy_get("/frontline", responses=GEOJSON_RESPONSE,
             summary="The front line on a date and its length",
             description="A FeatureCollection with one MultiLineString feature (properties "
             "`date`, `length_km`, geodesic on WGS84); `date` defaults to the latest.")
-@on_render_threads
 def frontline(request: Request, store: StoreDep, settings: SettingsDep,
               on: DateQ = None, source: SourceQ = None) -> Response:
     d = params.day(on, "date") if on else None
@@ -182,8 +191,7 @@ def frontline(request: Request, store: StoreDep, settings: SettingsDep,
     return cached(request, store, build)
 
 
-@router.get("/changelog", responses=TABLE_RESPONSE,
-            dependencies=[HEAVY],
+@_heavy_get("/changelog",
             summary="Daily change log of a region (km² gained and lost per day)",
             description="One row per day on which the source published a new state: km² "
             "gained and lost by the occupied area and by the grey zone (contested) inside the "
@@ -192,7 +200,6 @@ def frontline(request: Request, store: StoreDep, settings: SettingsDep,
             "`from` and `to`, and `totals` holds those sums. `from`/`to` default to the "
             "source's whole history. The figures are precomputed at import (a table read). "
             "`format=csv` for spreadsheets.")
-@on_render_threads
 def changelog(request: Request, store: StoreDep, settings: SettingsDep,
               region: SeriesRegionQ = "donbas", start: FromQ = None, end: ToQ = None,
               source: SourceQ = None, format: FormatQ = "json") -> Response:
@@ -207,8 +214,7 @@ def changelog(request: Request, store: StoreDep, settings: SettingsDep,
         store, settings, source, region, a, b, "changelog", format, compute))
 
 
-@router.get("/frontline/series", responses=TABLE_RESPONSE,
-            dependencies=[HEAVY],
+@_heavy_get("/frontline/series",
             summary="Length of the front line over time",
             description="The geodesic length (km) of the front line on `from`, `from + step`, "
             "… up to `to` (default: the source's whole history, weekly), with the revision "
@@ -217,7 +223,6 @@ def changelog(request: Request, store: StoreDep, settings: SettingsDep,
             f"{MAX_SAMPLED_DATES:,} dates and measure at most {MAX_FRONT_LINES} revisions the "
             "table lacks (a store not yet rebuilt): larger ones are refused with a 400 naming "
             "`step` (raise it, or shorten the range). `format=csv` for spreadsheets.")
-@on_render_threads
 def frontline_series(request: Request, store: StoreDep, settings: SettingsDep,
                      start: FromQ = None, end: ToQ = None,
                      step: Annotated[int, Query(ge=1, le=3660, description="days between "
