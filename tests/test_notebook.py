@@ -64,3 +64,56 @@ def test_open_without_argument_opens_the_default_store(tmp_path, monkeypatch):
     with frontwatch.open() as fw:  # created and prepared like `frontwatch serve` does
         assert fw.store.has_places() and fw.sources()
     assert default_database_path().exists()
+
+
+def test_every_frame_says_what_it_shows_and_how_old(real_db):
+    """A date past the newest snapshot is answered with that snapshot's state, and every
+    frame's .attrs says so (source, snapshot, data_through, stale_days, attribution): the
+    facts the HTTP answers give, from the same helper (coverage.freshness)."""
+    from datetime import timedelta
+
+    from frontwatch import dates
+    from frontwatch.notebook import Provenance
+
+    with frontwatch.open(real_db) as fw:
+        newest = fw.store.resolve("deepstate")
+        asked = newest.date + timedelta(days=30)
+        assert asked <= dates.today()
+        frames = {
+            "areas": fw.areas("Donetsk Oblast", newest.date - timedelta(days=9), asked),
+            "changelog": fw.changelog("Donetsk Oblast", newest.date - timedelta(days=9),
+                                      asked),
+            "place": fw.place("chasiv-yar", "2025-01-01", asked),
+            "frontline": fw.frontline(asked),
+            "snapshot": fw.snapshot(asked, region="kramatorskyi-raion"),
+            "diff": fw.diff("donetsk-oblast", newest.date - timedelta(days=20), asked),
+            "near_front": fw.near_front(5, asked),
+        }
+        keys = set(typing.get_type_hints(Provenance))
+        for name, frame in frames.items():
+            facts = frame.attrs
+            assert {"source", "snapshot", "data_through", "stale_days", "attribution",
+                    "illustrative"} <= set(facts), name
+            assert set(facts) - {"summary", "places_changed"} <= keys, name
+            assert facts["source"] == "deepstate" and "DeepStateMap" in facts["attribution"]
+            assert facts["snapshot"]["id"] == newest.id, name
+            assert facts["data_through"] == dates.iso(newest.valid_at), name
+            assert facts["stale_days"] == 30, name
+            assert facts["illustrative"] is False, name
+        for name in ("areas", "changelog", "place"):  # ranges: cut to the data, and say so
+            facts = frames[name].attrs
+            assert facts["to"] == newest.date.isoformat() and facts["clamped"], name
+            assert facts["to_requested"] == asked.isoformat(), name
+        assert frames["areas"]["date"].max() == pd.Timestamp(newest.date)
+        assert frames["place"]["end"].iloc[-1] == pd.Timestamp(newest.date), \
+            "a period is not said to last past the data"
+        assert frames["frontline"].attrs["date"] == asked.isoformat()
+        assert frames["diff"].attrs["to"] == asked.isoformat()
+        assert "GeoNames" in frames["near_front"].attrs["places_attribution"]
+
+        now = fw.frontline(newest.date)
+        assert now.attrs["stale_days"] == 0 and now.attrs["snapshot"]["id"] == newest.id
+        assert now["length_km"].iloc[0] == pytest.approx(frames["frontline"]["length_km"][0])
+        figures = fw.area("Donetsk Oblast", asked)
+        assert figures["stale_days"] == 30 and figures["snapshot_id"] == newest.id
+        assert figures["illustrative"] is False

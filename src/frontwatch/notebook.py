@@ -10,6 +10,16 @@ in km², lengths and distances in km, shares in %), GeoDataFrames in lon/lat (EP
 (geodesic km² on WGS84, see :mod:`frontwatch.geometry`) and credit their source in an
 ``attribution`` member or ``.attrs["attribution"]``.
 
+Every frame says what it shows in ``.attrs``, a :data:`Provenance` with the facts the HTTP
+answers give: ``source``, ``snapshot`` (the revision shown: for a range, the newest in it),
+``date`` or ``from``/``to`` (as answered: a range is cut to the data), ``data_through`` (the
+source's newest snapshot), ``stale_days`` (days the date asked for lies after it; 0 when it
+does not), ``attribution`` and ``illustrative`` (with ``notice`` for demo data). A date past
+the newest snapshot is answered with that snapshot's state and a ``stale_days`` above 0:
+
+>>> fw.frontline("2026-11-01").attrs["stale_days"]  # doctest: +SKIP
+489
+
 Dates are :class:`datetime.date` or ``'YYYY-MM-DD'``; regions and places are names (English
 or Ukrainian), KATOTTG codes or slugs; ``source=None`` uses the store's default source.
 Mistakes raise :class:`frontwatch.errors.InputError` (a bad value, naming it) or
@@ -20,32 +30,56 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any, TypedDict, overload
+from typing import Any, NotRequired, TypedDict, TypeVar, overload
 
 import geopandas as gpd
 import pandas as pd
 
-from frontwatch import analytics, dates
+from frontwatch import analytics, coverage, dates
 from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's hooks)
-from frontwatch.analytics.common import region_of, snapshot_on, source_of
+from frontwatch.analytics.common import place_of, region_of, snapshot_on, source_of
+from frontwatch.analytics.front import line_of
 from frontwatch.analytics.results import AreaFigures, PlaceChange, PlaceNearFront, StatusPeriod
 from frontwatch.dates import iso
 from frontwatch.errors import NotFound
+from frontwatch.model import DEMO_NOTICE, PLACES_CREDIT, SnapshotInfo
 from frontwatch.snapshots import features
+from frontwatch.sources import attribution
 from frontwatch.store import SqlStore, open_store, sqlite_path
 
 When = date | str
+Frame = TypeVar("Frame", bound=pd.DataFrame)
 
-__all__ = ["AreaFigures", "Frontwatch", "PlaceChange", "PlaceNearFront", "SnapshotRef",
-           "StatusPeriod", "open"]
+__all__ = ["AreaFigures", "Frontwatch", "PlaceChange", "PlaceNearFront", "Provenance",
+           "SnapshotRef", "StatusPeriod", "open"]
 
 
 class SnapshotRef(TypedDict):
-    """Which snapshot a frame shows (``.attrs["snapshot"]`` of :meth:`Frontwatch.snapshot`)."""
+    """Which snapshot a frame shows (``.attrs["snapshot"]`` of every frame)."""
 
     id: int
     source: str
     valid_at: str  # ISO 8601 UTC ("…Z")
+
+
+# Functional syntax: "from" is a Python keyword.
+Provenance = TypedDict("Provenance", {
+    "source": str,
+    "snapshot": SnapshotRef,  # the revision shown (a range: the newest revision in it)
+    "date": NotRequired[str],  # a one-date answer: the date asked for, YYYY-MM-DD
+    "from": NotRequired[str],  # a range: its days as answered (cut to the data), YYYY-MM-DD
+    "to": NotRequired[str],
+    "to_requested": NotRequired[str],  # the end asked for, when it was cut to the data
+    "clamped": NotRequired[bool],  # True when it was
+    "data_through": str,  # the source's newest snapshot, ISO 8601 UTC
+    "stale_days": int,  # days the date (a range: its end) asked for lies after data_through
+    "attribution": str,  # the credit line the source asks for
+    "illustrative": bool,  # demo data, not an assessment (then `notice` says so)
+    "notice": NotRequired[str],
+    "places_attribution": NotRequired[str],  # results naming places: the gazetteer's credit
+})
+Provenance.__doc__ = """What a frame shows and whose it is: ``.attrs`` of every DataFrame and
+GeoDataFrame :class:`Frontwatch` returns (the same facts as the HTTP answers' members)."""
 
 
 @overload
@@ -56,6 +90,37 @@ def _day(value: When | None, what: str = "date") -> date | None:
     if value is None or isinstance(value, date):
         return value
     return dates.day(value, what)
+
+
+def _provenance(store: SqlStore, info: SnapshotInfo, on: date | None = None,
+                span: coverage.Span | None = None, places: bool = False) -> Provenance:
+    """The ``.attrs`` of a frame showing revision `info`, for the date `on` or the range
+    `span` (freshness from :func:`frontwatch.coverage.freshness`, as the HTTP answers)."""
+    asked = span.requested.end if span is not None else on
+    fresh = coverage.freshness(store, info.source, asked)
+    out = Provenance(source=info.source, snapshot=_ref(info),
+                     data_through=fresh["data_through"], stale_days=fresh["stale_days"],
+                     attribution=attribution(info.source), illustrative=info.illustrative)
+    if span is not None:
+        out["from"], out["to"] = span.start.isoformat(), span.end.isoformat()
+        if span.clamped and span.requested.end is not None:
+            out["to_requested"], out["clamped"] = span.requested.end.isoformat(), True
+    elif on is not None:
+        out["date"] = on.isoformat()
+    if info.illustrative:
+        out["notice"] = DEMO_NOTICE
+    if places:
+        out["places_attribution"] = PLACES_CREDIT
+    return out
+
+
+def _ref(info: SnapshotInfo) -> SnapshotRef:
+    return SnapshotRef(id=info.id, source=info.source, valid_at=iso(info.valid_at))
+
+
+def _shown(frame: Frame, facts: Provenance) -> Frame:
+    frame.attrs.update(facts)
+    return frame
 
 
 def _dated(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
@@ -128,6 +193,8 @@ class Frontwatch:
             ``occupied_change_km2``, ``contested_change_km2`` (km² since the day before),
             ``occupied_rate_7d``, ``occupied_rate_30d``, ``contested_rate_7d``,
             ``contested_rate_30d`` (trailing means, km²/day; NaN until the window is full).
+            ``.attrs``: a :data:`Provenance` with ``from``/``to`` as answered (an end past
+            the newest snapshot is cut to it: ``to_requested``, ``clamped``, ``stale_days``).
 
         Raises
         ------
@@ -136,13 +203,18 @@ class Frontwatch:
         InputError
             a malformed or inverted date.
         """
-        span = self.store.snapshot_span(source_of(self.store, source))
-        if span is None:
-            raise NotFound(f"no snapshots from source {source_of(self.store, source)!r}")
-        first, last = span[0].date(), span[1].date()
-        frame = analytics.series(self.store, region, _day(start, "start") or first,
-                                 _day(end, "end") or last, source)
-        return _dated(frame, "date")
+        span, info = self._span(start, end, source)
+        frame = analytics.series(self.store, region, span.start, span.end, info.source)
+        return _shown(_dated(frame, "date"), _provenance(self.store, info, span=span))
+
+    def _span(self, start: When | None, end: When | None, source: str | None
+              ) -> tuple[coverage.Span, SnapshotInfo]:
+        """[start, end] cut to the source's days (default: its whole history), and the
+        newest revision in it."""
+        src = source_of(self.store, source)
+        span = coverage.span(self.store, src, dates.DayRange(_day(start, "start"),
+                                                             _day(end, "end")))
+        return span, self.store.resolve(src, span.end)
 
     def area(self, region: str, on: When, source: str | None = None) -> AreaFigures:
         """A region's km² and % occupied, contested and Ukrainian-held on a date.
@@ -161,7 +233,8 @@ class Frontwatch:
         AreaFigures
             km² (geodesic, WGS84, from the precomputed stats table) and % of the region,
             the snapshot shown (``snapshot_id``, ``valid_at``), ``attribution``,
-            ``data_through`` and ``stale_days``.
+            ``data_through``, ``stale_days`` (days `on` lies after data_through, 0 when it
+            does not) and ``illustrative`` (demo data).
 
         Raises
         ------
@@ -192,8 +265,10 @@ class Frontwatch:
             ``occupied_gained``), ``km2`` (km²), ``nearest_place``, ``place_name``,
             ``direction`` (compass point from the place), ``distance_km`` (km),
             ``description``, ``rank``. ``.attrs["summary"]`` holds the totals (km²) and the
-            two snapshots; ``.attrs["places_changed"]`` a list of :class:`PlaceChange`.
-            Areas are measured on the theatre's equal-area plane (within ~1e-8 of geodesic
+            two snapshots; ``.attrs["places_changed"]`` a list of :class:`PlaceChange`; the
+            rest of ``.attrs`` is a :data:`Provenance` of the revision in force on `d2`
+            (``from``/``to``: `d1` and `d2`; ``stale_days``: how far `d2` lies past the
+            data). Areas are measured on the theatre's equal-area plane (within ~1e-8 of geodesic
             km² on WGS84, see :mod:`frontwatch.geometry`).
 
         Raises
@@ -203,8 +278,13 @@ class Frontwatch:
         InputError
             a malformed date, or ``d2`` before ``d1``.
         """
-        res = analytics.diff(self.store, region, _day(d1), _day(d2), source)
-        df = _frame(res.features)
+        a, b = _day(d1, "d1"), _day(d2, "d2")
+        res = analytics.diff(self.store, region, a, b, source)
+        facts = _provenance(self.store, self.store.snapshot(res.summary["to_snapshot"]), b,
+                            places=True)
+        del facts["date"]
+        facts["from"], facts["to"] = a.isoformat(), b.isoformat()
+        df = _shown(_frame(res.features), facts)
         df.attrs["summary"] = res.summary
         df.attrs["places_changed"] = res.places_changed
         return df
@@ -227,7 +307,9 @@ class Frontwatch:
         geopandas.GeoDataFrame
             EPSG:4326, one row per zone: ``status`` (occupied | contested | ukrainian),
             ``kind``, ``since`` (year the ground was taken, when the source says), ``label``,
-            ``area_km2`` (km²). ``.attrs["snapshot"]`` is a :class:`SnapshotRef`.
+            ``area_km2`` (km²). ``.attrs``: a :data:`Provenance` (``snapshot``, a
+            :class:`SnapshotRef`: the revision shown; ``stale_days``: how far `on` lies
+            past the newest snapshot).
 
         Raises
         ------
@@ -239,10 +321,8 @@ class Frontwatch:
         day = _day(on)
         info = snapshot_on(self.store, day, source)
         r = region_of(self.store, region, day) if region else None
-        df = _frame(features(self.store, info, r))
-        df.attrs["snapshot"] = SnapshotRef(id=info.id, source=info.source,
-                                           valid_at=iso(info.valid_at))
-        return df
+        return _shown(_frame(features(self.store, info, r)),
+                      _provenance(self.store, info, day))
 
     def frontline(self, on: When, source: str | None = None) -> gpd.GeoDataFrame:
         """The front line on a date: where occupied and contested ground meets the rest of
@@ -257,8 +337,11 @@ class Frontwatch:
         Returns
         -------
         geopandas.GeoDataFrame
-            EPSG:4326, one row: ``date`` datetime64[ns], ``length_km`` float64 (geodesic km
-            on WGS84, ``pyproj.Geod``), a MultiLineString geometry.
+            EPSG:4326, one row: ``date`` datetime64[ns] (the date asked for),
+            ``length_km`` float64 (geodesic km on WGS84, ``pyproj.Geod``), a
+            MultiLineString geometry. ``.attrs``: a :data:`Provenance` (``snapshot``: the
+            revision whose line it is; past the newest snapshot, that one's line with
+            ``stale_days`` above 0).
 
         Raises
         ------
@@ -266,10 +349,12 @@ class Frontwatch:
             unknown source, or a date before the source's history.
         """
         day = _day(on)
-        line, km = analytics.frontline(self.store, day, source)
+        info = snapshot_on(self.store, day, source)
+        line, km = line_of(self.store, info)  # = analytics.frontline, without a 2nd lookup
         when = pd.to_datetime([day]).astype("datetime64[ns]")
-        return gpd.GeoDataFrame({"date": when, "length_km": [km]},
-                                geometry=[line], crs="EPSG:4326")
+        return _shown(gpd.GeoDataFrame({"date": when, "length_km": [km]},
+                                       geometry=[line], crs="EPSG:4326"),
+                      _provenance(self.store, info, day))
 
     def changelog(self, region: str, start: When, end: When, source: str | None = None
                   ) -> pd.DataFrame:
@@ -290,7 +375,8 @@ class Frontwatch:
             One row per day with a revision: ``date`` datetime64[ns], ``snapshot_id`` int64;
             float64 km² (precomputed at import, geodesic on WGS84): ``occupied_gained_km2``,
             ``occupied_lost_km2``, ``contested_gained_km2``, ``contested_lost_km2``,
-            ``occupied_net_km2``.
+            ``occupied_net_km2``. ``.attrs``: a :data:`Provenance` with ``from``/``to`` as
+            answered (cut to the data, like :meth:`areas`).
 
         Raises
         ------
@@ -299,8 +385,9 @@ class Frontwatch:
         NotFound
             unknown region or source, or a range wholly outside the data.
         """
-        return _dated(analytics.changelog(self.store, region, _day(start), _day(end), source),
-                      "date")
+        span, info = self._span(start, end, source)
+        frame = analytics.changelog(self.store, region, span.start, span.end, info.source)
+        return _shown(_dated(frame, "date"), _provenance(self.store, info, span=span))
 
     def place(self, place: str, start: When | None = None, end: When | None = None,
               source: str | None = None) -> pd.DataFrame:
@@ -311,7 +398,8 @@ class Frontwatch:
         place : str
             name (English or Ukrainian), KATOTTG code or slug.
         start, end : date or 'YYYY-MM-DD', optional
-            default: the whole history.
+            default: the whole history; cut to the data (an `end` past the newest snapshot
+            ends there).
         source : str, optional
             None: the store's default source.
 
@@ -320,16 +408,24 @@ class Frontwatch:
         pandas.DataFrame
             The rows of :class:`StatusPeriod`: ``status`` (occupied | contested |
             ukrainian), ``start`` and ``end`` datetime64[ns] (``end`` NaT while the period
-            still holds), ``days`` int64. Status from the place-status table (outlines by
-            majority, points by the layer they lie in).
+            still holds: in the newest snapshot, ``.attrs["data_through"]``), ``days``
+            int64. Status from the place-status table (outlines by majority, points by the
+            layer they lie in). ``.attrs``: a :data:`Provenance` with ``from``/``to`` as
+            answered and ``places_attribution``.
 
         Raises
         ------
         NotFound
             unknown place or source, or no snapshot in the range.
         """
-        return _dated(pd.DataFrame(analytics.place_timeline(
-            self.store, place, _day(start), _day(end), source)), "start", "end")
+        a, b = _day(start, "start"), _day(end, "end")
+        span, info = self._span(a, b, source)
+        p = place_of(self.store, place, span.end)
+        # as the HTTP timeline: an open end stays open (NaT: still holds, up to data_through)
+        periods = analytics.place_timeline(self.store, p, a and span.start, b and span.end,
+                                           info.source)
+        return _shown(_dated(pd.DataFrame(periods), "start", "end"),
+                      _provenance(self.store, info, span=span, places=True))
 
     def near_front(self, km: float, on: When, source: str | None = None) -> pd.DataFrame:
         """Settlements within `km` of the front line on a date, nearest first.
@@ -348,6 +444,8 @@ class Frontwatch:
             The rows of :class:`PlaceNearFront`: ``slug``, ``name_en``, ``name_uk``,
             ``lon``, ``lat`` (degrees, WGS84), ``population`` (the gazetteer's, None where
             unknown), ``status``, ``distance_km`` (geodesic km on WGS84, 2 decimals).
+            ``.attrs``: a :data:`Provenance` (the revision whose line and statuses these
+            are, ``stale_days``) with ``places_attribution``.
 
         Raises
         ------
@@ -356,7 +454,10 @@ class Frontwatch:
         InputError
             a negative or non-numeric `km`.
         """
-        return pd.DataFrame(analytics.places_near_front(self.store, km, _day(on), source))
+        day = _day(on)
+        info = snapshot_on(self.store, day, source)
+        rows = analytics.places_near_front(self.store, km, day, info.source)
+        return _shown(pd.DataFrame(rows), _provenance(self.store, info, day, places=True))
 
 
 def _frame(items: list[tuple[Any, dict[str, Any]]]) -> gpd.GeoDataFrame:

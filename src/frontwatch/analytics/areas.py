@@ -62,7 +62,8 @@ def area(store: SqlStore, region: Region | str, on: date, source: str | None = N
     -------
     AreaFigures
         geodesic km² on WGS84 from the precomputed stats table, % of the region, the
-        snapshot shown and the source's attribution.
+        snapshot shown, the source's attribution, how fresh it is (``data_through``,
+        ``stale_days``) and whether it is demo data (``illustrative``).
 
     Raises
     ------
@@ -85,7 +86,8 @@ def area(store: SqlStore, region: Region | str, on: date, source: str | None = N
             "contested_pct": float(row["contested_pct"]),
             "ukrainian_pct": float(row["ukrainian_pct"]),
             "attribution": attribution(src),
-            "data_through": fresh["data_through"], "stale_days": fresh["stale_days"]}
+            "data_through": fresh["data_through"], "stale_days": fresh["stale_days"],
+            "illustrative": info.illustrative}
 
 
 def series(store: SqlStore, region: Region | str, start: date, end: date,

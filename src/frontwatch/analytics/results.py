@@ -29,6 +29,7 @@ class AreaFigures(TypedDict):
     attribution: str
     data_through: str  # the source's newest snapshot, ISO 8601 UTC
     stale_days: int  # days the date lies past data_through (0 when it does not)
+    illustrative: bool  # demo data, not an assessment of control
 
 
 class PlaceChange(TypedDict):
