@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -39,6 +39,39 @@ def test_area_series_diff_frontline_place_json(real_db, tmp_path):
                        "--json", db=real_db).stdout)
     assert p["status"] == "occupied" and p["periods"][-1]["end"] == "2025-06-30"
     assert p["distance_to_front_km"] >= 0
+
+
+def test_place_names_its_source_and_where_the_data_ends(real_db, real_store):
+    """`place` does not say "now" for a period that ends with data months old: the text says
+    the newest snapshot and how old it is, and names the source; its JSON says what
+    GET /v1/places/{slug} says (data_through, stale_days, attribution, status, distance)."""
+    from fastapi.testclient import TestClient
+
+    from frontwatch import dates
+    from frontwatch.api.app import create_app
+    from frontwatch.settings import Settings
+
+    newest = real_store.resolve("deepstate")
+    text = run("place", "chasiv-yar", db=real_db).stdout
+    assert "now" not in text
+    age = (dates.today() - newest.date).days
+    assert f"→ {newest.date} (newest snapshot; {age} days ago)" in text, text
+    assert "deepstate" in text and f"data through {newest.date}" in text
+    doc = json.loads(run("place", "chasiv-yar", "--json", db=real_db).stdout)
+    assert doc["periods"][-1]["end"] is None  # still so at data_through, as the API says
+    api = TestClient(create_app(Settings(database_url=str(real_db), source="deepstate")))
+    r = api.get("/v1/places/chasiv-yar")
+    assert r.status_code == 200, r.text
+    same = ("source", "date", "status", "distance_to_front_km", "data_through",
+            "stale_days", "attribution")
+    assert {k: doc[k] for k in same} == {k: r.json()[k] for k in same}
+    assert doc["data_through"] == dates.iso(newest.valid_at) and doc["stale_days"] == 0
+    asked = newest.date + timedelta(days=30)
+    late = json.loads(run("place", "chasiv-yar", "--to", asked.isoformat(), "--json",
+                          db=real_db).stdout)
+    assert late["stale_days"] == 30 and late["periods"][-1]["end"] == newest.date.isoformat()
+    r = api.get("/v1/places/chasiv-yar", params={"date": asked.isoformat()})
+    assert r.json()["stale_days"] == 30
 
 
 @pytest.mark.parametrize("args, needle", [

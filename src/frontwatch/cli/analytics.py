@@ -245,10 +245,12 @@ def place_cmd(cli: Cli,
               start: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
               end: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
               source: Source = None) -> None:
-    """A place's status periods and its distance to the front line (now and 90 days before)."""
-    from frontwatch import lookup
+    """A place's status periods and its distance to the front line (on the last day shown and
+    90 days before)."""
+    from frontwatch import coverage, dates, lookup
     from frontwatch.analytics import distance_to_front_km, place_timeline
     from frontwatch.analytics.common import source_of
+    from frontwatch.sources import attribution
 
     d1 = parse_day(start, "--from") if start else None
     d2 = parse_day(end, "--to") if end else None
@@ -256,6 +258,7 @@ def place_cmd(cli: Cli,
         raise InputError(f"--to {d2} is before --from {d1}")
     store = cli.store()
     src = source_of(store, source)
+    fresh = coverage.freshness(store, src, d2)  # as GET /v1/places/{slug}: before clamping
     if d2 is not None:
         d2 = clamped_span(store, src, d1, d2).end
     p = lookup.resolve_place(store, place, d2)
@@ -271,12 +274,17 @@ def place_cmd(cli: Cli,
                         "end": x["end"].isoformat() if x["end"] else None} for x in periods],
            "status": periods[-1]["status"] if periods else None,
            "distance_to_front_km": round(now, 2), "date": last.isoformat(),
-           "distance_90_days_before_km": None if before is None else round(before, 2)}
+           "distance_90_days_before_km": None if before is None else round(before, 2),
+           **fresh, "attribution": attribution(src)}  # `end` null: still so at data_through
     if cli.json:
         emit_json(doc)
         return
+    through = date.fromisoformat(fresh["data_through"][:10])
+    age = dates.stale_days(dates.today(), through)
+    held = f"{through} (newest snapshot; {f'{age} days ago' if age else 'today'})"
+    out.print(f"{p.name_en} ({src}, data through {through})", highlight=False)
     for x in doc["periods"]:
-        out.print(f"{x['status']:>10} {x['start']} → {x['end'] or 'now'} ({x['days']} days)",
+        out.print(f"{x['status']:>10} {x['start']} → {x['end'] or held} ({x['days']} days)",
                   highlight=False)
     line = f"the front is {now:,.0f} km from {p.name_en} on {last}"
     if before is not None:
@@ -284,6 +292,7 @@ def place_cmd(cli: Cli,
         line += (f", {abs(delta):,.0f} km {'closer' if delta > 0 else 'farther'} than 90 days "
                  "before")
     out.print(line, highlight=False)
+    err.print(f"[dim]{doc['attribution']}[/dim]", highlight=False)
 
 
 def export_cmd(cli: Cli,
