@@ -610,3 +610,54 @@ def test_sweep_one_date_equals_the_series_and_geod(shared, june_db):
                 assert got == value, (name, key)
     finally:
         store.close()
+
+
+def test_lag_claims_no_date_before_a_source_history(shared, june_db):
+    """A range starting 2025-05-28, before DeepStateMap's first revision in the store (of
+    2025-06-01; NZZ's map of 05-27 is in force on 05-28): no piece or place is labelled
+    'before 2025-05-28' for DeepStateMap (it was invented: nothing of it covers that day),
+    a piece its first revision already shows is 'on or before 2025-06-01' with no lag, and
+    who was first is 'unknown' where NZZ showed it by then. Checked on the files: that
+    revision holds at least half of each such piece (pyproj.Geod)."""
+    from frontwatch.analytics.lag import lag
+    from frontwatch.store import open_store
+
+    start, end = date(2025, 5, 28), date(2025, 6, 14)
+    with open_store(june_db) as store:
+        res = lag(store, PAIR, "Donetsk Oblast", start, end)
+    used = {x["source"]: x for x in res["sources"]}
+    assert used["deepstate"]["baseline"] is None
+    assert used["deepstate"]["history_starts"] == "2025-06-01"
+    assert used["nzz"]["baseline"] == "2025-05-27"
+    rows = res["rows"] + res["pieces"]
+    assert not [x for x in rows if x["deepstate_date"] == f"before {start}"]
+    early = [(g, p) for g, p in res["piece_features"]
+             if p["deepstate_date"] == "on or before 2025-06-01"]
+    assert early, "the range should hold pieces DeepStateMap's first revision already shows"
+    ds_first = shapely.intersection(_deepstate_since_2022(
+        shared / "deepstate-raw" / DS_FILE), _donetsk(shared))
+    for geom, p in early:
+        assert p["lag_days"] is None, p
+        nzz = p["nzz_date"]
+        by_then = nzz is not None and (nzz.startswith("before") or nzz <= "2025-06-01")
+        assert p["first"] == ("unknown" if by_then else "deepstate"), p
+        share = _geod_km2(shapely.intersection(geom, ds_first)) / _geod_km2(geom)
+        assert (share >= 0.5) == (p["event"] == "occupied"), (p, share)
+    # who was first, by the rule: unknown when NZZ showed it by DeepStateMap's first day
+    from frontwatch.analytics.piece_lag import BEFORE, who_first
+
+    bases = {"deepstate": date(2025, 6, 1), "nzz": date(2025, 5, 27)}
+    for nzz_day, first in ((date(2025, 5, 30), "unknown"), (date(2025, 6, 1), "unknown"),
+                           (date(2025, 6, 2), "deepstate"), (None, "deepstate")):
+        assert who_first(PAIR, {"deepstate": BEFORE, "nzz": nzz_day}, bases, start) == (
+            None, first)
+    assert who_first(PAIR, {"deepstate": date(2025, 6, 3), "nzz": BEFORE}, bases,
+                     start) == (None, "nzz")
+    # NZZ covers the range's first day: its 'before' label stays what it was
+    assert any(x["nzz_date"] == f"before {start}" for x in rows)
+    # the CLI says where DeepStateMap's history starts rather than inventing a baseline
+    text = run("compare", "lag", "-r", "UA14", "--from", str(start), "--to", str(end),
+               db=june_db)
+    assert "history starts 2025-06-01" in text.stderr
+    assert f"before {start}" not in "".join(line.split("│")[3] for line in
+                                            text.stdout.splitlines() if line.count("│") > 6)

@@ -21,7 +21,14 @@ import shapely
 
 from frontwatch.analytics.common import region_of
 from frontwatch.analytics.compare import LAYERS, SINCE_2022, layer_parts
-from frontwatch.analytics.piece_lag import MIN_KM2, SMALLEST, piece_lag
+from frontwatch.analytics.piece_lag import (
+    BEFORE,
+    MIN_KM2,
+    SMALLEST,
+    piece_lag,
+    shown_label,
+    who_first,
+)
 from frontwatch.analytics.places import places_in_region
 from frontwatch.errors import InputError, NotFound
 from frontwatch.model import Place, Region
@@ -49,10 +56,11 @@ def _inside(store: SqlStore, info, layer: str, lon: np.ndarray, lat: np.ndarray
 
 def first_changes(store: SqlStore, source: str, places: list[Place], start: date, end: date,
                   layer: str = SINCE_2022) -> tuple[dict[tuple[int, str], date],
-                                                    np.ndarray | None]:
+                                                    np.ndarray | None, date | None]:
     """(place index, event) → the date `source` first showed that event in [start, end],
-    and which places its baseline (the first revision with the layer, normally the one in
-    force on `start`) holds (None: no revision gives the layer)."""
+    which places its baseline (the first revision with the layer, normally the one in force
+    on `start`) holds, and that baseline's date (None, None: no revision gives the layer;
+    a date after `start` when the source's history starts later)."""
     lon = np.array([p.lon for p in places])
     lat = np.array([p.lat for p in places])
     revisions = [s for s in store.snapshots(source) if start < s.date <= end]
@@ -61,6 +69,7 @@ def first_changes(store: SqlStore, source: str, places: list[Place], start: date
     out: dict[tuple[int, str], date] = {}
     before: np.ndarray | None = None
     base: np.ndarray | None = None
+    base_day: date | None = None
     for info in revisions:
         try:
             now = _inside(store, info, layer, lon, lat)
@@ -73,8 +82,8 @@ def first_changes(store: SqlStore, source: str, places: list[Place], start: date
                     out.setdefault((int(i), event), info.date)
         before = now
         if base is None:
-            base = now
-    return out, base
+            base, base_day = now, info.date
+    return out, base, base_day
 
 
 def lag(store: SqlStore, sources: tuple[str, str], region: Region | str, start: date,
@@ -108,24 +117,18 @@ def lag(store: SqlStore, sources: tuple[str, str], region: Region | str, start: 
     features, piece_summary = piece_lag(store, sources, r.geometry, start, end,
                                         store.places(end), layer, min_km2)
     firsts = {s: found[s][0] for s in sources}
+    bases = {s: found[s][2] for s in sources}
     rows = []
     for key in sorted(set(firsts[a_src]) | set(firsts[b_src])):
         i, event = key
-        da, db = firsts[a_src].get(key), firsts[b_src].get(key)
-        days = (db - da).days if da and db else None
-        shown = {a_src: da.isoformat() if da else None, b_src: db.isoformat() if db else None}
-        if days is not None:
-            first = a_src if days > 0 else b_src if days < 0 else "same day"
-        else:
-            have, other = (a_src, b_src) if da else (b_src, a_src)
-            base = found[other][1]
-            if base is not None and bool(base[i]) == (event == "occupied"):
-                shown[other] = f"before {start.isoformat()}"  # already so at the baseline
-                first = other
-            else:
-                first = f"{have} only"
+        shown: dict[str, date | str | None] = {s: firsts[s].get(key) for s in sources}
+        for s in sources:  # a change one source showed, the other's baseline already did
+            base = found[s][1]
+            if shown[s] is None and base is not None and bool(base[i]) == (event == "occupied"):
+                shown[s] = BEFORE
+        days, first = who_first(sources, shown, bases, start)
         rows.append({"place": places[i].slug, "name": places[i].name_en, "event": event,
-                     f"{a_src}_date": shown[a_src], f"{b_src}_date": shown[b_src],
+                     **{f"{s}_date": shown_label(shown[s], start, bases[s]) for s in sources},
                      "lag_days": days, "first": first})
     both = [x["lag_days"] for x in rows if x["lag_days"] is not None]
     summary = {}
@@ -145,13 +148,19 @@ def lag(store: SqlStore, sources: tuple[str, str], region: Region | str, start: 
                     f"{a_src} showed it first; no finer than each source's publishing "
                     "cadence. A change piece is ground one source's map gained or lost from "
                     f"one revision to the next, at least {min_km2:g} km²; a source shows it "
-                    "on the first revision with at least half of it in (or out of) its layer",
+                    "on the first revision with at least half of it in (or out of) its layer. "
+                    f"'before {start}': the source's revision in force on {start} already "
+                    "showed it; 'on or before D': its history starts after "
+                    f"{start}, on D, and that first revision already showed it (no earlier "
+                    "date is known, so no lag; first 'unknown' when the other source showed "
+                    "it by D)",
             "attribution": "; ".join(attribution(s) for s in sources)}
 
 
 def revisions_used(store: SqlStore, source: str, start: date, end: date) -> dict[str, Any]:
     """Which revisions of `source` a lag over [start, end] reads: the one in force on
-    `start` (the baseline) and those dated after it up to `end`; NotFound naming the source
+    `start` (the baseline; None when its history, `history_starts`, begins later) and
+    those dated after it up to `end`; NotFound naming the source
     when it has none by `end` (a lag of a source without revisions would report nothing
     as if nothing changed)."""
     days = [t[:10] for _, t in store.snapshot_times(source)]
@@ -163,7 +172,8 @@ def revisions_used(store: SqlStore, source: str, start: date, end: date) -> dict
     if base is None and not read:
         raise NotFound(f"{source} has no revision by {last}: its history starts {days[0]}")
     return {"source": source, "revisions": len(read) + (base is not None),
-            "baseline": base, "last": (read or [base])[-1], "attribution": attribution(source)}
+            "baseline": base, "history_starts": days[0], "last": (read or [base])[-1],
+            "attribution": attribution(source)}
 
 
 def table_columns(pair: tuple[str, str]) -> list[str]:

@@ -7,8 +7,11 @@ the piece's area lies in its layer (no longer occupied: less than half), having 
 it so in the revision before. The date reported for a piece is the start of the run of
 revisions showing it that holds the piece's own date (the change the piece records), else
 the first such run after it: a change shown earlier by the other source is that source's
-lead, one it shows later its lag. A source that already showed the piece so at the start of
-the range is reported as ``before <start>``.
+lead, one it shows later its lag. A source that already showed the piece so on its baseline
+is reported as ``before <start>`` when that baseline was in force on the range's first day,
+and as ``on or before <baseline's date>`` when its history (or its first revision giving the
+layer) starts later: no earlier date is known, so no lag is claimed, and who was first is
+``unknown`` when the other source showed it by that date (:func:`who_first`).
 
 Both sources' change logs give pieces; a piece of the second log that records the same
 observation as one already listed (same event, the same date for each source, overlapping
@@ -42,6 +45,8 @@ MIN_KM2 = 1.0  # the default size threshold of a change piece (km²)
 SMALLEST = 0.01  # the lowest threshold accepted: below it, slivers of redrawn edges abound
 SHOWN = 0.5  # share of a piece's area that makes it shown occupied
 OCCUPIED, NO_LONGER = "occupied", "no longer occupied"
+BEFORE = "before"  # shown on the baseline already: no date within the range is known
+UNKNOWN = "unknown"  # `first` when the dates known cannot tell who showed it first
 
 
 @dataclass
@@ -132,7 +137,7 @@ def shown_on(t: Track, share: np.ndarray, event: str, on: date) -> date | str | 
     if shown[k]:
         while k > 0 and shown[k - 1]:
             k -= 1
-        return "before" if k == 0 else t.dates[k]
+        return BEFORE if k == 0 else t.dates[k]
     later = np.flatnonzero(shown[k + 1:])
     return t.dates[k + 1 + int(later[0])] if len(later) else None
 
@@ -166,6 +171,7 @@ def piece_lag(store: SqlStore, sources: tuple[str, str], region, start: date, en
     for i, (on, _s, event, _p) in enumerate(found):
         dates_of.append({s: shown_on(tracks[s], share[s][i], event, on)
                          if tracks[s] is not None else None for s in sources})
+    bases = {s: t.dates[0] if t is not None else None for s, t in tracks.items()}
     nearest = NearestPlaces(places) if places else None
     features: list[tuple[Any, dict[str, Any]]] = []
     kept: list[int] = []
@@ -181,7 +187,7 @@ def piece_lag(store: SqlStore, sources: tuple[str, str], region, start: date, en
             continue
         kept.append(i)
         features.append((p, _props(p, float(km2[i]), event, s, dates_of[i], sources, start,
-                                   nearest)))
+                                   bases, nearest)))
     summary = _summary(features, sources)
     summary["merged"] = merged
     return features, summary
@@ -203,23 +209,45 @@ def _same_as(i: int, kept: list[int], found: list, dates_of: list, pieces: np.nd
     return None
 
 
-def _label(d: date | str | None, start: date) -> str | None:
-    if d == "before":
-        return f"before {start.isoformat()}"
+def shown_label(d: date | str | None, start: date, base: date | None) -> str | None:
+    """A source's date as reported: ISO; for one shown on the baseline already (BEFORE),
+    ``before <start>`` when that baseline (of date `base`) was in force on `start`, else
+    ``on or before <base>`` (the source's history starts after `start`: an earlier date
+    would be invented); None: never shown."""
+    if d == BEFORE:
+        later = base is not None and base > start
+        return f"on or before {base}" if later else f"before {start.isoformat()}"
     return d.isoformat() if isinstance(d, date) else None
 
 
-def _props(p, km2: float, event: str, listed_by: str, dates: dict, sources: tuple[str, str],
-           start: date, nearest) -> dict[str, Any]:
+def who_first(sources: tuple[str, str], shown: dict[str, date | str | None],
+              bases: dict[str, date | None], start: date) -> tuple[int | None, str]:
+    """(lag_days, first) from each source's date (a date, BEFORE or None) and baseline date:
+    lag_days = second's date − first's when both are dates (positive: the first source
+    led); otherwise no lag, and `first` the source that showed it already on a baseline in
+    force on `start`, or on a later baseline (its history starts after `start`) dated
+    before the other's date or with no other date; UNKNOWN when the other showed it by
+    then (or both already did); '<source> only' when only one showed it."""
     a_src, b_src = sources
-    da, db = dates[a_src], dates[b_src]
-    days = (db - da).days if isinstance(da, date) and isinstance(db, date) else None
-    if days is not None:
-        first = a_src if days > 0 else b_src if days < 0 else "same day"
-    elif "before" in (da, db):
-        first = a_src if da == "before" else b_src
-    else:
-        first = f"{a_src if da else b_src} only"
+    da, db = shown[a_src], shown[b_src]
+    if isinstance(da, date) and isinstance(db, date):
+        days = (db - da).days
+        return days, a_src if days > 0 else b_src if days < 0 else "same day"
+    for x, y in ((a_src, b_src), (b_src, a_src)):
+        if shown[x] != BEFORE:
+            continue
+        other, base = shown[y], bases[x]
+        if other == BEFORE or base is None:
+            return None, UNKNOWN
+        if base <= start or other is None or (isinstance(other, date) and other > base):
+            return None, x
+        return None, UNKNOWN
+    return None, f"{a_src if da else b_src} only"
+
+
+def _props(p, km2: float, event: str, listed_by: str, dates: dict, sources: tuple[str, str],
+           start: date, bases: dict[str, date | None], nearest) -> dict[str, Any]:
+    days, first = who_first(sources, dates, bases, start)
     pt = p.representative_point()
     props: dict[str, Any] = {"event": event, "km2": round(km2, KM2),
                              "lon": round(pt.x, 4), "lat": round(pt.y, 4)}
@@ -230,8 +258,9 @@ def _props(p, km2: float, event: str, listed_by: str, dates: dict, sources: tupl
                                                                         direction))
     else:
         props["description"] = f"{km2:,.1f} km²"
-    props.update({"listed_by": listed_by, f"{a_src}_date": _label(da, start),
-                  f"{b_src}_date": _label(db, start), "lag_days": days, "first": first})
+    props.update({"listed_by": listed_by,
+                  **{f"{s}_date": shown_label(dates[s], start, bases[s]) for s in sources},
+                  "lag_days": days, "first": first})
     return props
 
 

@@ -200,7 +200,8 @@ def lag_cmd(
                 f"{res['pieces_summary']['pieces_both_showed']})")
     _print_lead({s: v for s, v in res["pieces_summary"].items() if s in pair}, "piece(s)")
     used = "; ".join(f"{x['source']}: {x['revisions']} revision(s), baseline "
-                     f"{x['baseline'] or 'none'}, last {x['last']}" for x in res["sources"])
+                     + (x["baseline"] or f"none (its history starts {x['history_starts']})")
+                     + f", last {x['last']}" for x in res["sources"])
     err.print(f"[dim]{res['note']}\n{used}\n{res['attribution']}[/dim]", highlight=False)
 
 
