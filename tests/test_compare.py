@@ -661,3 +661,25 @@ def test_lag_claims_no_date_before_a_source_history(shared, june_db):
     assert "history starts 2025-06-01" in text.stderr
     assert f"before {start}" not in "".join(line.split("│")[3] for line in
                                             text.stdout.splitlines() if line.count("│") > 6)
+
+
+def test_lag_csv_of_the_cli_and_the_api_are_the_same_rows(june_db):
+    """`compare lag --csv` and `GET /v1/compare/lag?format=csv` over the same range write
+    the same table, byte for byte, and lag_days as the JSON's whole days (the API printed
+    -4.0 where the CLI printed -4: pandas made the column with gaps float)."""
+    from fastapi.testclient import TestClient
+
+    from frontwatch.api.app import create_app
+
+    q = {"region": "UA14", "from": "2025-05-28", "to": "2025-06-14"}
+    args = ("compare", "lag", "-r", q["region"], "--from", q["from"], "--to", q["to"])
+    cli = run(*args, "--csv", db=june_db).stdout
+    client = TestClient(create_app(Settings(database_url=str(june_db))))
+    api = client.get("/v1/compare/lag", params={**q, "format": "csv"})
+    assert api.status_code == 200, api.text
+    assert api.text == cli
+    doc = json.loads(run(*args, "--json", db=june_db).stdout)
+    rows = list(csv.DictReader(io.StringIO(cli)))
+    expected = [x["lag_days"] for x in doc["rows"] + doc["pieces"]]
+    assert [r["lag_days"] for r in rows] == ["" if d is None else str(d) for d in expected]
+    assert any(d is not None and d < 0 for d in expected)

@@ -146,8 +146,8 @@ def compare_lag(request: Request, store: StoreDep,
         res = lag_mod.lag(store, pair, region, a, b, layer, min_km2)
         res.pop("piece_features")
         if format == "csv":
-            frame = pd.DataFrame(lag_mod.table_rows(res), columns=lag_mod.table_columns(pair))
-            return _csv(frame, f"compare-lag-{res['region']}", res["attribution"])
+            return _csv(lag_mod.table(res, pair), f"compare-lag-{res['region']}",
+                        res["attribution"])
         return json_entry(res, _headers(res["attribution"]))
 
     return cached(request, store, build)

@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from frontwatch.analytics.common import region_of
@@ -176,17 +177,16 @@ def revisions_used(store: SqlStore, source: str, start: date, end: date) -> dict
             "attribution": attribution(source)}
 
 
-def table_columns(pair: tuple[str, str]) -> list[str]:
-    """The CSV columns of the lag table: places and change pieces in one table."""
+def table(res: dict[str, Any], pair: tuple[str, str]) -> pd.DataFrame:
+    """The lag as one table, places' rows then pieces' (column `kind`: place|piece; a
+    piece's place is its nearest place): what every CSV of it writes, the CLI's and the
+    API's alike. `lag_days` stays a whole number of days (pandas would make a column with
+    gaps float, printing -4.0 where the JSON says -4)."""
     a, b = pair
-    return ["kind", "place", "name", "event", "km2", "lon", "lat", "description",
-            f"{a}_date", f"{b}_date", "lag_days", "first", "listed_by"]
-
-
-def table_rows(res: dict[str, Any]) -> list[dict[str, Any]]:
-    """The places' rows then the pieces' (kind place|piece; a piece's place is its nearest
-    place)."""
+    columns = ["kind", "place", "name", "event", "km2", "lon", "lat", "description",
+               f"{a}_date", f"{b}_date", "lag_days", "first", "listed_by"]
     places = [{"kind": "place", **x} for x in res["rows"]]
     pieces = [{"kind": "piece", **x, "place": x.get("nearest_place"),
                "name": x.get("place_name")} for x in res["pieces"]]
-    return places + pieces
+    frame = pd.DataFrame(places + pieces, columns=columns)
+    return frame.astype({"lag_days": "Int64"})

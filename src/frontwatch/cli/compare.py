@@ -161,7 +161,7 @@ def lag_cmd(
     --min-km2, the date each source first showed it occupied (or no longer occupied) and the
     lag in days, with each source's median lead."""
     from frontwatch.analytics import compare as cmp
-    from frontwatch.analytics.lag import lag, table_columns, table_rows
+    from frontwatch.analytics.lag import lag, table
     from frontwatch.analytics.piece_lag import SMALLEST
     from frontwatch.geojson import feature_collection
 
@@ -180,7 +180,7 @@ def lag_cmd(
         emit_json(res)
         return
     if cli.output is OutputFormat.csv:
-        write_csv(table_rows(res), table_columns(pair))
+        write_csv(table(res, pair))
         return
     a, b = pair
 
