@@ -683,3 +683,34 @@ def test_lag_csv_of_the_cli_and_the_api_are_the_same_rows(june_db):
     expected = [x["lag_days"] for x in doc["rows"] + doc["pieces"]]
     assert [r["lag_days"] for r in rows] == ["" if d is None else str(d) for d in expected]
     assert any(d is not None and d < 0 for d in expected)
+
+
+def test_agreement_is_the_same_fraction_in_every_output(client, cmp_db):
+    """The table printed `agreement %` (91.9) where JSON and CSV say 0.9191: every output
+    now gives the fraction (0..1) under a header that says what it is, and the JSON says
+    what the figure means."""
+    q = ("-r", "UA14", "--from", "2025-04-01", "--to", "2025-06-01", "--step", "30")
+    table = run("compare", *q, db=cmp_db)
+    rows = list(csv.DictReader(io.StringIO(run("compare", *q, "--csv", db=cmp_db).stdout)))
+    doc = json.loads(run("compare", *q, "--json", db=cmp_db).stdout)
+    api = client.get("/v1/compare", params={"region": "UA14", "from": "2025-04-01",
+                                            "to": "2025-06-01", "step": 30}).json()
+    api_csv = list(csv.DictReader(io.StringIO(client.get(
+        "/v1/compare", params={"region": "UA14", "from": "2025-04-01", "to": "2025-06-01",
+                               "step": 30, "format": "csv"}).text)))
+    assert "agreement" in table.stdout and "(IoU)" in table.stdout
+    assert "agreement %" not in table.stdout
+    printed = [line.split()[-1] for line in table.stdout.splitlines()
+               if line[:4] == "2025"]
+    want = [r["agreement"] for r in doc["rows"]]
+    assert len(want) == 3 and all(0.5 < a < 1 for a in want)
+    assert printed == [f"{a:.4f}" for a in want]
+    assert [float(r["agreement"]) for r in rows] == want
+    assert [float(r["agreement"]) for r in api_csv] == want
+    assert [r["agreement"] for r in api["series"]] == want
+    for meaning in (doc["agreement_meaning"], api["agreement_meaning"]):
+        assert "intersection over union" in meaning and "0 to 1" in meaning
+    one = run("compare", "-r", "UA14", "--date", "2025-06-01", db=cmp_db).stdout
+    s = json.loads(run("compare", "-r", "UA14", "--date", "2025-06-01", "--json",
+                       db=cmp_db).stdout)["summary"]
+    assert f"agreement (intersection over union, 0–1): {s['agreement']:.4f}" in one

@@ -51,7 +51,8 @@ def _headers(attribution: str) -> dict[str, str]:
 @router.get("/compare", responses=TABLE_RESPONSE,
             summary="Where two sources agree: km² by each, by both, by one, agreement",
             description="On one `date`: km² each source calls occupied inside the region, "
-            "km² both do, km² only one does, and their agreement (intersection over union), "
+            "km² both do, km² only one does, and their `agreement` (intersection over union, "
+            "a fraction from 0 to 1 in JSON and CSV alike), "
             "with the revision of each source used and its date, and the disagreement "
             "pieces' descriptions (their polygons: /v1/compare/pieces). With `from`/`to` "
             "(and `step`, days): the same figures on each sampled date. Only the occupied "

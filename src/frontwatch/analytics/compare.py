@@ -46,6 +46,8 @@ LAYERS = {
                 "held since 2014 left out)",
     ALL: "all occupied ground (Crimea and the Donbas areas held since 2014 included)",
 }
+AGREEMENT = ("agreement: intersection over union (IoU) of the two layers, a fraction from 0 "
+             "to 1 (0.919 = 91.9 %): km² both call occupied / km² either does")
 RULE = ("only the occupied layer is compared, on the same ground for both sources; the grey "
         "zone is not compared (a source without one would be compared with nothing)")
 _PRE_2022_KINDS = ("ordlo", "crimea")
@@ -231,6 +233,7 @@ def header(a: SnapshotInfo, b: SnapshotInfo, on: date, layer: str) -> dict[str, 
     source it used, of what date, and how old it was on the day asked."""
     return {
         "layer": layer, "layer_meaning": LAYERS[layer], "rule": RULE,
+        "agreement_meaning": AGREEMENT,
         "sources": [{"source": i.source, "snapshot_id": i.id, "revision": i.revision,
                      "valid_at": iso(i.valid_at), "age_days": (on - i.date).days,
                      "attribution": attribution(i.source)} for i in (a, b)],

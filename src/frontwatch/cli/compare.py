@@ -91,8 +91,9 @@ def _print_one(s: dict[str, Any], features: list, pair: tuple[str, str]) -> None
                     (f"only {a}", f"only_{a}_km2"), (f"only {b}", f"only_{b}_km2"),
                     ("either", "union_km2"))],
                 f"{s['region_name']} on {s['date']}: {a} vs {b}, layer {s['layer']}")
-    agree = "n/a" if s["agreement"] is None else f"{100 * s['agreement']:.1f} %"
-    out.print(f"agreement (intersection over union): {agree}", highlight=False)
+    agree = "n/a" if s["agreement"] is None else \
+        f"{s['agreement']:.4f} (= {100 * s['agreement']:.1f} %)"
+    out.print(f"agreement (intersection over union, 0–1): {agree}", highlight=False)
     for src, km2 in s["only_in_other_grey_zone_km2"].items():
         if km2 > 0:
             other = b if src == a else a
@@ -111,10 +112,10 @@ def _print_series(rows: list[dict[str, Any]], doc: dict[str, Any], pair: tuple[s
     a, b = pair
     print_rows(fmt, rows,
                ("date", f"{a} of", f"{b} of", f"{a} km²", f"{b} km²", "both km²",
-                "agreement %"),
+                "agreement (IoU)"),
                lambda r: (r["date"], r[f"{a}_date"], r[f"{b}_date"], f"{r[f'{a}_km2']:,.1f}",
                           f"{r[f'{b}_km2']:,.1f}", f"{r['both_km2']:,.1f}",
-                          "" if r["agreement"] is None else f"{100 * r['agreement']:.1f}"),
+                          "" if r["agreement"] is None else f"{r['agreement']:.4f}"),
                title=f"{doc['region_name']}: {a} vs {b}, layer {doc['layer']}, "
                f"{doc['from']} → {doc['to']} every {doc['step']} day(s)", doc=doc,
                compact=True)  # whole dates and figures, even in 80 columns
@@ -122,7 +123,8 @@ def _print_series(rows: list[dict[str, Any]], doc: dict[str, Any], pair: tuple[s
         return
     notes = [f"left out {x['dates']} date(s): {x['reason']}" for x in doc["left_out"]]
     err.print("[dim]" + "\n".join([f"layer {doc['layer']}: {doc['layer_meaning']}; "
-                                   f"{doc['rule']}", *notes, doc["attribution"]]) + "[/dim]",
+                                   f"{doc['rule']}", doc["agreement_meaning"], *notes,
+                                   doc["attribution"]]) + "[/dim]",
               highlight=False)
 
 
