@@ -101,6 +101,11 @@ def _km(v: float | None) -> str:
     return "" if v is None or v != v else f"{v:,.2f}"
 
 
+def _distance(km: float) -> str:
+    """A distance in whole km, or to 0.1 km under 10 km (0.43 km is not "0 km")."""
+    return f"{km:,.1f}" if abs(km) < 10 else f"{km:,.0f}"
+
+
 def _count(v: float | None) -> str:
     return "" if v is None or v != v else f"{int(v):,}"
 
@@ -286,11 +291,12 @@ def place_cmd(cli: Cli,
     for x in doc["periods"]:
         out.print(f"{x['status']:>10} {x['start']} → {x['end'] or held} ({x['days']} days)",
                   highlight=False)
-    line = f"the front is {now:,.0f} km from {p.name_en} on {last}"
+    line = f"the front is {_distance(now)} km from {p.name_en} on {last}"
     if before is not None:
         delta = before - now
-        line += (f", {abs(delta):,.0f} km {'closer' if delta > 0 else 'farther'} than 90 days "
-                 "before")
+        line += (f", {_distance(abs(delta))} km {'closer' if delta > 0 else 'farther'} than 90 "
+                 "days before" if _distance(abs(delta)) != "0.0" else
+                 ", as far as 90 days before")
     out.print(line, highlight=False)
     err.print(f"[dim]{doc['attribution']}[/dim]", highlight=False)
 
