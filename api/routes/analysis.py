@@ -42,6 +42,7 @@ from frontwatch.geojson import feature_collection
 from frontwatch.model import Region, SnapshotInfo
 from frontwatch.precision import KM, round_table, round_values
 from frontwatch.settings import Settings
+from frontwatch.sources import remainder_note
 from frontwatch.store.base import SqlStore, iso
 
 router = APIRouter(prefix="/v1", tags=["v1"], dependencies=deps.READ)
@@ -84,7 +85,10 @@ def _span(store: SqlStore, src: str, start: date | None, end: date | None
             description="Daily series (state carried forward across days without a snapshot) "
             "of occupied, contested and Ukrainian-held km² and % of the region, with "
             "day-on-day change and 7/30-day rates. `status` keeps only those columns. "
-            "`format=csv` for spreadsheets.", responses=TABLE_RESPONSE)
+            "`format=csv` for spreadsheets. `note` (header `X-Data-Note`) says what "
+            "`ukrainian` means when the source maps only ground taken since 24 Feb 2022 "
+            "(NZZ): the rest of the region, not Ukrainian-held; null otherwise.",
+            responses=TABLE_RESPONSE)
 def areas(request: Request, store: StoreDep, settings: SettingsDep,
           region: SeriesRegionQ = "donbas", start: FromQ = None, end: ToQ = None,
           status: Annotated[list[str] | None, Query(
@@ -99,7 +103,8 @@ def areas(request: Request, store: StoreDep, settings: SettingsDep,
         keep = [c for c in frame.columns
                 if not any(c.startswith(s) for s in AREA_STATUSES)
                 or any(c.startswith(s) for s in wanted)]
-        return frame[keep], {}
+        # what `ukrainian` means for a source mapping only ground taken since 2022 (NZZ)
+        return frame[keep], {"note": remainder_note(src)}
 
     return cached(request, store, lambda: _region_table(
         store, settings, source, region, a, b, "areas", format, compute))
@@ -126,6 +131,8 @@ def _table_entry(frame, doc: dict[str, Any], format: str, name: str, info: Snaps
     range (clamped to the data) is in the headers too, for CSV readers."""
     headers = {"Cache-Control": DATED, **credit_headers(info.source, info.illustrative),
                **range_headers(span)}
+    if doc.get("note"):  # for CSV readers, who never see the JSON member
+        headers["X-Data-Note"] = doc["note"]
     frame = round_table(frame)
     if format == "csv":
         return csv_entry(frame, name, headers)

@@ -36,6 +36,23 @@ def attribution(source: str) -> str:
     return p.attribution if p else f"Control data: {source}"
 
 
+def remainder_note(source: str) -> str | None:
+    """What the derived `ukrainian` figure (region − occupied − contested) means for a source
+    whose occupied layer is not all occupied ground, for every output that shows it; None for
+    a source that maps all of it (DeepStateMap) or does not declare its layer.
+
+    NZZ maps only ground taken since 24 February 2022 (the layer `frontwatch compare` calls
+    since-2022), so the rest of the region still holds ground occupied before then: it is
+    not Ukrainian-held by that source's account."""
+    terms = publisher(source)
+    if terms is None or terms.occupied != "since-2022":
+        return None
+    return (f"layer: taken since 2022-02-24 ({source} maps {OCCUPIED_MEANING['since-2022']}); "
+            "'ukrainian' is the rest of the region, not mapped as taken since 2022, and not "
+            "'ukrainian-held' by this source's account: it can include ground occupied before "
+            "2022 (Crimea, parts of Donetsk and Luhansk oblasts)")
+
+
 def describe(store: SqlStore, preferred: str | None = None) -> list[dict[str, Any]]:
     """One JSON-ready row per stored source, in name order; `default` marks the one that
     answers when a request names none (`preferred`: the configured FRONTWATCH_SOURCE)."""

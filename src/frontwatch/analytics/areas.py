@@ -26,7 +26,7 @@ from frontwatch.dates import iso
 from frontwatch.errors import InputError, NotFound
 from frontwatch.model import CONTROL_STATUSES, Region, SnapshotInfo
 from frontwatch.settings import cache_bytes
-from frontwatch.sources import attribution
+from frontwatch.sources import attribution, remainder_note
 from frontwatch.store.base import SqlStore
 
 # A full intersection re-anchors each chain of incremental updates this often.
@@ -63,7 +63,9 @@ def area(store: SqlStore, region: Region | str, on: date, source: str | None = N
     AreaFigures
         geodesic km² on WGS84 from the precomputed stats table, % of the region, the
         snapshot shown, the source's attribution, how fresh it is (``data_through``,
-        ``stale_days``) and whether it is demo data (``illustrative``).
+        ``stale_days``), whether it is demo data (``illustrative``) and ``note``: what
+        ``ukrainian`` means for a source that maps only ground taken since 2022 (NZZ), else
+        None.
 
     Raises
     ------
@@ -87,7 +89,7 @@ def area(store: SqlStore, region: Region | str, on: date, source: str | None = N
             "ukrainian_pct": float(row["ukrainian_pct"]),
             "attribution": attribution(src),
             "data_through": fresh["data_through"], "stale_days": fresh["stale_days"],
-            "illustrative": info.illustrative}
+            "illustrative": info.illustrative, "note": remainder_note(src)}
 
 
 def series(store: SqlStore, region: Region | str, start: date, end: date,

@@ -30,6 +30,9 @@ class AreaFigures(TypedDict):
     data_through: str  # the source's newest snapshot, ISO 8601 UTC
     stale_days: int  # days the date lies past data_through (0 when it does not)
     illustrative: bool  # demo data, not an assessment of control
+    # what `ukrainian_*` means when the source maps only part of the occupied ground (NZZ:
+    # since 2022, so the rest is not Ukrainian-held); None for a source that maps all of it
+    note: str | None
 
 
 class PlaceChange(TypedDict):

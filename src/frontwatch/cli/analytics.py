@@ -19,6 +19,7 @@ from frontwatch.cli.common import (
     progress_bar,
     stale_note,
     tables_progress,
+    warn,
     write_output,
 )
 from frontwatch.cli.context import Cli
@@ -45,22 +46,31 @@ def area_cmd(cli: Cli, region: Region,
         emit_json(round_values(res))
         return
     through = f", data through {res['data_through'][:10]}" if res["stale_days"] else ""
+    # A source mapping only ground taken since 2022 leaves a rest that is not Ukrainian-held.
+    rest = "not mapped as taken since 2022" if res["note"] else "ukrainian"
     print_table(("status", "km²", "%"),
-                [*((st, f"{res[f'{st}_km2']:,.1f}", f"{res[f'{st}_pct']:.2f}")
-                   for st in ("occupied", "contested", "ukrainian")),
+                [*((label, f"{res[f'{st}_km2']:,.1f}", f"{res[f'{st}_pct']:.2f}")
+                   for st, label in (("occupied", "occupied"), ("contested", "contested"),
+                                     ("ukrainian", rest))),
                  ("region", f"{res['region_km2']:,.1f}", "100.00")],
                 f"{res['region_name']} on {res['date']} ({res['source']}{through})")
+    warn(res["note"])
     err.print(f"[dim]{res['attribution']}[/dim]", highlight=False)
 
 
 def series_cmd(cli: Cli, region: Region, start: From, end: To, source: Source = None) -> None:
     """Daily area series (km², %, change per day, 7/30-day rates)."""
     from frontwatch.analytics import series
+    from frontwatch.analytics.common import source_of
+    from frontwatch.sources import remainder_note
 
     d1, d2 = parse_day(start, "--from"), parse_day(end, "--to")
     store = cli.store()
     span = clamped_span(store, source, d1, d2)
     df = series(store, region, d1, d2, source)
+    note = remainder_note(source_of(store, source))
+    if cli.output is not OutputFormat.json:
+        warn(note)  # stderr: the CSV and the table stay plain
     print_rows(cli.output, df,
                ("date", "occupied km²", "contested km²", "ukrainian km²", "occupied %",
                 "Δ/day", "7d rate", "30d rate"),
@@ -68,7 +78,7 @@ def series_cmd(cli: Cli, region: Region, start: From, end: To, source: Source = 
                           f"{r.ukrainian_km2:,.1f}", f"{r.occupied_pct:.2f}",
                           _num(r.occupied_change_km2), _num(r.occupied_rate_7d),
                           _num(r.occupied_rate_30d)),
-               doc={"region": region, **span.members()})
+               doc={"region": region, **span.members(), "note": note})
 
 
 def changelog_cmd(cli: Cli, region: Region, start: From, end: To,
