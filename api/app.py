@@ -35,7 +35,7 @@ NOT_FRAMEABLE = [(b"x-frame-options", b"DENY"),
                  (b"content-security-policy", b"frame-ancestors 'none'"),
                  (b"x-content-type-options", b"nosniff")]
 EXPOSED = ["ETag", "Link", "Content-Location", "Location", "X-Data-Attribution",
-           "X-Data-Notice", "Content-Crs"]
+           "X-Data-Notice", "X-Data-Note", "Content-Crs"]
 CORS_SIMPLE = [(b"access-control-allow-origin", b"*"),
                (b"access-control-expose-headers", ", ".join(EXPOSED).encode())]
 
@@ -196,11 +196,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         app.include_router(maps.router)
 
+    from frontwatch.render import assets
+
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, Any]:
         """Liveness, plus this worker's caches (entries, bytes, bound) and heavy-request
-        queue; on the event loop, so it answers even when every thread is busy."""
-        return {"status": "ok", "caches": {"responses": app.state.cache.stats(), **memo.stats()},
+        queue, and the map assets (what is missing, the fix: the service runs without them);
+        on the event loop, so it answers even when every thread is busy."""
+        return {"status": "ok", "assets": assets.health(settings.assets),
+                "caches": {"responses": app.state.cache.stats(), **memo.stats()},
                 "heavy": app.state.heavy.stats(), "geometry": app.state.geometry.stats(),
                 "render_processes": app.state.render_processes.stats()
                 if app.state.render_processes is not None else {"processes": 0}}

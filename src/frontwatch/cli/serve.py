@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from frontwatch.cli.common import err
+from frontwatch.cli.common import err, warn
 from frontwatch.cli.context import Cli
 from frontwatch.settings import Settings, max_workers
 
@@ -32,9 +32,12 @@ def serve_cmd(
     (renders, diffs, front lines, uploads: FRONTWATCH_HEAVY_JOBS running, by default the
     cores shared out between the workers, and FRONTWATCH_HEAVY_QUEUE waiting; more get 503
     with Retry-After)."""
+    from frontwatch.render.assets import startup_warning
+
     settings = cli.settings.serving(workers, host, port)
     cli.store(create=True)  # create, migrate and bootstrap once before workers start
     cli.close()
+    warn(startup_warning(settings.assets))  # a fresh clone without `npm ci`: maps say so
     err.print(f"serving {settings.database_url} on http://{settings.host}:{settings.port} with "
               f"{settings.workers} worker{'s' if settings.workers > 1 else ''}", highlight=False)
     run_server(settings)

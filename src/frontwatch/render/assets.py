@@ -66,6 +66,31 @@ def missing_local() -> list[str]:
     return sorted(f for f in SERVED if not (root / f).is_file())
 
 
+FIX = "run `npm ci` in the repository (or set FRONTWATCH_ASSETS=cdn)"
+
+
+def health(mode: str) -> dict[str, object]:
+    """The state of the map assets for /healthz: the mode, the files local mode lacks and,
+    when it lacks any, the command that installs them. A fresh clone without `npm ci` has
+    none, and its map pages only say their scripts did not load."""
+    missing = missing_local() if check_mode(mode) == "local" else []
+    return {"mode": mode, "ok": not missing, "missing": missing,
+            **({"fix": FIX} if missing else {})}
+
+
+def startup_warning(mode: str) -> str | None:
+    """One line for `frontwatch serve` to print when local mode lacks files (None when
+    nothing is missing): what is missing, where it was looked for, what it breaks and the
+    command that fixes it. The service runs anyway (the API needs none of them)."""
+    missing = health(mode)["missing"]
+    if not missing:
+        return None
+    assert isinstance(missing, list)
+    return (f"warning: map assets missing: {len(missing)} of {len(SERVED)} files under "
+            f"{node_modules()} (e.g. {missing[0]}), so map pages will say their scripts did "
+            f"not load; to fix, {FIX}")
+
+
 def localize(html: str, base: str = PREFIX) -> str:
     """Point every known CDN URL in a page at our server; unknown external scripts or
     styles are an error, so an offline page never silently depends on the internet."""
