@@ -1,0 +1,88 @@
+"""The README's figures from the shared data are what the commands it names print.
+
+Each case runs the real CLI on a store built the way *A first session* builds it (the
+oblasts, then the Donetsk and Luhansk raions, so an oblast is the union of its raions) with
+the DeepStateMap revisions and the NZZ map the figures come from, and checks that the README
+carries the figure at the precision it prints. A figure that drifts (new data, a new region
+rule, a changed computation) fails here instead of staying wrong in the README."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+import pytest
+
+from tests.conftest import DS_FILE, REPO, need_shared
+from tests.helpers import cli_in_process
+
+pytestmark = pytest.mark.shared
+
+# the last DeepStateMap revision of each day the README quotes, and NZZ's map of 2025-06-28
+DS_FILES = (DS_FILE, "1751143690.geojson.gz", "1751314076.geojson.gz")  # 06-01, 06-28, 06-30
+NZZ_FILES = ("2025-06-30.json.gz",)  # fetched on 2025-06-30: the map of 2025-06-28
+
+DONETSK = ["--region", "Donetsk Oblast"]
+THEATRE = ["--region", "theatre"]
+# (command after `frontwatch`, the README's text with the command's JSON members in it)
+CASES: list[tuple[list[str], str]] = [
+    (["area", *THEATRE, "--date", "2025-06-28", "--source", "nzz"],
+     "gives {occupied_km2:,.0f} km² of that map within the oblasts of Ukraine"),
+    (["area", *THEATRE, "--date", "2025-06-28", "--source", "deepstate"],
+     "where DeepStateMap that day (`--source deepstate`), Crimea and ORDLO included, has "
+     "{occupied_km2:,.0f} km²"),
+    (["area", *DONETSK, "--date", "2025-06-28", "--source", "nzz"],
+     "(Donetsk oblast is the union of its raions, {region_km2:,.0f} km²)"),
+    (["area", *DONETSK, "--date", "2025-06-28", "--source", "nzz"],
+     "gives NZZ {occupied_km2:,.0f} km² ({occupied_pct:.1f} %)"),
+    (["area", *DONETSK, "--date", "2025-06-28", "--source", "deepstate"],
+     "DeepStateMap {occupied_km2:,.0f} km² occupied ({occupied_pct:.1f} %) and "
+     "{contested_km2:,.0f} km² grey zone"),
+    (["area", *DONETSK, "--date", "2025-06-01", "--source", "deepstate"],
+     "On 2025-06-01 (`deepstate`) Donetsk oblast was {occupied_pct:.1f} % occupied "
+     "({occupied_km2:,.0f} km²), {contested_pct:.1f} % grey zone and {ukrainian_pct:.1f} % "
+     "Ukrainian-held"),
+    (["frontline", "--date", "2025-06-01", "--source", "deepstate"],
+     "{length_km:,.0f} km on 2025-06-01 (`deepstate`)"),
+]
+
+
+@pytest.fixture(scope="module")
+def figures_db(tmp_path_factory):
+    from frontwatch.bootstrap import ensure_places
+    from frontwatch.ingest import ImportOptions, import_paths
+    from frontwatch.ingest.regions import import_regions
+    from frontwatch.store import open_store
+
+    data = need_shared()
+    path = tmp_path_factory.mktemp("readme") / "r.sqlite"
+    b = data / "boundaries"
+    with open_store(path) as store:
+        ensure_places(store)
+        import_regions(store, b / "Ukraine.geojson.gz", "oblast")
+        import_regions(store, b / "donetska_oblast.geojson.gz", "raion")
+        import_regions(store, b / "luhanska_oblast.geojson.gz", "raion")
+        import_paths(store, [*(data / "deepstate-raw" / f for f in DS_FILES),
+                             *(data / "nzz" / f for f in NZZ_FILES)], ImportOptions())
+    return path
+
+
+def _readme() -> str:
+    return " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+
+
+@pytest.mark.parametrize(("args", "text"), CASES, ids=[" ".join(a) + " → " + t[:30]
+                                                        for a, t in CASES])
+def test_readme_carries_the_measured_figure(figures_db, monkeypatch, capsys, args, text):
+    run = cli_in_process([*args, "--json", "--db", str(figures_db)], monkeypatch, capsys)
+    assert run.returncode == 0, run.stderr
+    doc: dict[str, Any] = orjson.loads(run.stdout)
+    expected = text.format(**doc)
+    readme = _readme()
+    if expected not in readme:
+        # show the README's words around the template's longest fixed part: what it says
+        anchor = re.escape(max(re.split(r"\{[^}]*\}", text), key=len).strip())
+        found = re.search(r".{0,60}" + anchor + r".{0,60}", readme)
+        pytest.fail(f"README should say {expected!r} (`frontwatch {' '.join(args)}`); it says "
+                    f"{found.group(0) if found else 'nothing like it'!r}")
