@@ -19,8 +19,13 @@ from tests.helpers import cli_in_process
 
 pytestmark = pytest.mark.shared
 
-# the last DeepStateMap revision of each day the README quotes, and NZZ's map of 2025-06-28
-DS_FILES = (DS_FILE, "1751143690.geojson.gz", "1751314076.geojson.gz")  # 06-01, 06-28, 06-30
+# the last DeepStateMap revision of each day the README quotes (the state of a day between
+# revisions is the one before: 2025-01-01 shows 2024-12-30's), and NZZ's map of 2025-06-28
+DS_FILES = (
+    "1735595194.geojson.gz", "1736197748.geojson.gz",  # 2024-12-30, 2025-01-06
+    "1740434128.geojson.gz", DS_FILE,  # 2025-02-24 (the state of 2025-03-01), 2025-06-01
+    "1750801842.geojson.gz", "1751143690.geojson.gz", "1751314076.geojson.gz",  # 06-24/28/30
+)
 NZZ_FILES = ("2025-06-30.json.gz",)  # fetched on 2025-06-30: the map of 2025-06-28
 
 DONETSK = ["--region", "Donetsk Oblast"]
@@ -45,6 +50,14 @@ CASES: list[tuple[list[str], str]] = [
      "Ukrainian-held"),
     (["frontline", "--date", "2025-06-01", "--source", "deepstate"],
      "{length_km:,.0f} km on 2025-06-01 (`deepstate`)"),
+    (["frontline", "--from", "2025-01-01", "--to", "2025-06-30", "--source", "deepstate"],
+     "gives {length_km@2025-01-01:,.0f} km on 2025-01-01 (the revision of 2024-12-30), "
+     "{length_km@2025-01-08:,.0f} km on 2025-01-08 … {length_km@2025-06-25:,.0f} km on "
+     "2025-06-25"),
+    (["area", *DONETSK, "--date", "2025-03-01", "--source", "deepstate"],
+     "Donetsk Oblast, 1 March – 30 June 2025: {occupied_km2:,.0f} →"),
+    (["area", *DONETSK, "--date", "2025-06-30", "--source", "deepstate"],
+     "→ {occupied_km2:,.0f} km² occupied ({occupied_pct:.1f} %)"),
 ]
 
 
@@ -78,6 +91,8 @@ def test_readme_carries_the_measured_figure(figures_db, monkeypatch, capsys, arg
     run = cli_in_process([*args, "--json", "--db", str(figures_db)], monkeypatch, capsys)
     assert run.returncode == 0, run.stderr
     doc: dict[str, Any] = orjson.loads(run.stdout)
+    for row in doc.get("rows", []):  # a series: each value as NAME@DATE
+        doc.update({f"{k}@{row['date']}": v for k, v in row.items() if k != "date"})
     expected = text.format(**doc)
     readme = _readme()
     if expected not in readme:
