@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.dependencies.utils import field_annotation_is_scalar_sequence
 from fastapi.routing import APIRoute
 
 from frontwatch.api.problems import Problem
@@ -66,18 +67,30 @@ def get_store(request: Request) -> Iterator[SqlStore]:
 
 def declared_query(route: APIRoute) -> frozenset[str]:
     """The query parameter names (aliases) a route and its dependencies declare."""
+    return _declared(route)[0]
+
+
+def repeatable_query(route: APIRoute) -> frozenset[str]:
+    """The declared names that take a list (`?status=a&status=b`): FastAPI's own rule for
+    reading every value of a name rather than the last."""
+    return _declared(route)[1]
+
+
+def _declared(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
     key = id(route)
     if key not in _DECLARED:
-        names, todo = set(), [route.dependant]
+        names, lists, todo = set(), set(), [route.dependant]
         while todo:  # the route's own parameters and those of every dependency
             d = todo.pop()
             names.update(p.alias for p in d.query_params)
+            lists.update(p.alias for p in d.query_params
+                         if field_annotation_is_scalar_sequence(p.field_info.annotation))
             todo.extend(d.dependencies)
-        _DECLARED[key] = frozenset(names)
+        _DECLARED[key] = frozenset(names), frozenset(lists)
     return _DECLARED[key]
 
 
-_DECLARED: dict[int, frozenset[str]] = {}
+_DECLARED: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
 
 
 def no_unknown_query(request: Request) -> None:
@@ -85,7 +98,8 @@ def no_unknown_query(request: Request) -> None:
     aliases included) is a 400 naming it: made-up parameters cannot bust the caches (each
     distinct URL would otherwise cost a build or a render), a misspelt one is not silently
     ignored, and an OGC client's filter we do not implement is refused
-    (/req/core/query-param-unknown). Every router but the docs pages' takes it."""
+    (/req/core/query-param-unknown). A single-valued parameter given twice is a 400 too
+    (FastAPI would silently keep the last value). Every router but the docs pages' takes it."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
@@ -95,6 +109,12 @@ def no_unknown_query(request: Request) -> None:
         raise InputError(f"unknown query parameter(s) {', '.join(echo(u) for u in unknown)}; "
                          + (f"this route accepts: {', '.join(known)}" if known else
                             "this route takes no query parameters"))
+    lists = repeatable_query(route)
+    seen: set[str] = set()
+    for name, _ in request.query_params.multi_items():
+        if name in seen and name not in lists:
+            raise InputError(f"query parameter {name!r} given twice; it takes one value")
+        seen.add(name)
 
 
 def write_token(request: Request) -> None:

@@ -20,7 +20,7 @@ TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not F
           405: "Method Not Allowed", 406: "Not Acceptable", 409: "Conflict",
           413: "Content Too Large", 415: "Unsupported Media Type",
           422: "Unprocessable Content", 500: "Internal Server Error", 501: "Not Implemented",
-          503: "Service Unavailable", 507: "Insufficient Storage"}
+          502: "Bad Gateway", 503: "Service Unavailable", 507: "Insufficient Storage"}
 # The stable code of a problem the API layer raises itself, by status (domain errors carry
 # their own: frontwatch.errors). The `type` member is TYPE_PREFIX + code.
 CODES = {400: "input-invalid", 401: "unauthorized", 403: "forbidden", 404: "not-found",

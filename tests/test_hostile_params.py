@@ -110,6 +110,21 @@ CASES = [
     (f"{OEMBED}&foo=1", 400, "'foo'"),
     (f"{OEMBED}%3Fbbox%3D-inf,-inf,inf,inf", 400, "bbox"),
     (f"{OEMBED}%3Fnope%3D1", 400, "nope"),
+    # a single-valued parameter given twice: refused on every router, not the last one kept
+    ("/v1/snapshots/2025-06-30?region=donbas&region=kharkiv-oblast", 400, "'region' given twice"),
+    ("/v1/areas?region=donbas&region=kharkiv-oblast", 400, "'region' given twice"),
+    ("/v1/diff?from=2025-06-01&from=2025-06-02&to=2025-06-30", 400, "'from' given twice"),
+    ("/v1/frontline?date=2025-06-01&date=2025-06-30", 400, "'date' given twice"),
+    ("/v1/places?date=2025-06-01&date=2025-06-30", 400, "'date' given twice"),
+    ("/v1/compare?date=2025-06-01&date=2025-06-30", 400, "'date' given twice"),
+    ("/collections/control/items?limit=1&limit=2", 400, "'limit' given twice"),
+    ("/collections/control/items?datetime=2025-06-01&datetime=2025-06-30", 400,
+     "'datetime' given twice"),
+    (f"{MAP}.png?width=600&width=800", 400, "'width' given twice"),
+    ("/charts/areas.png?region=donbas&region=donbas", 400, "'region' given twice"),
+    ("/embed/2025-06-30?height=300&height=400", 400, "'height' given twice"),
+    (f"{OEMBED}&maxwidth=300&maxwidth=400", 400, "'maxwidth' given twice"),
+    ("/feeds/changes.atom?region=donbas&region=donbas", 400, "'region' given twice"),
 ]
 
 
@@ -162,6 +177,14 @@ def test_echoed_values_are_cut(client, url, status, needle):
     assert needle in detail and "xxxxxxxxxx" in detail, detail[:500]
     assert len(detail) < 1000 and ",0" in detail and " characters)" in detail, detail[:500]
     assert len(r.content) < 2000  # nor in `instance` (the request's path)
+
+
+def test_list_parameters_may_repeat(client):
+    """`status` takes a list: giving it twice is two values, not a mistake."""
+    both = client.get("/v1/snapshots/2025-06-30?status=occupied&status=liberated")
+    assert both.status_code == 200, both.text
+    one = client.get("/v1/snapshots/2025-06-30?status=occupied")
+    assert len(both.json()["features"]) >= len(one.json()["features"])
 
 
 def test_corpus_is_large_and_covers_every_router():

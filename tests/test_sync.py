@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import orjson
 import pytest
 
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, SourceUnreachable
 from frontwatch.ingest import ImportOptions, import_paths
 from frontwatch.ingest.sync import sync_deepstate
 
@@ -162,7 +162,7 @@ def test_transient_server_errors_are_retried(store, api):
 def test_persistent_failure_stops_and_keeps_what_finished(backend, api):
     ids = sorted(api.files)
     api.failures[f"/api/history/{ids[2]}/geojson"] = [500] * 4
-    with pytest.raises(InputError, match=r"HTTP 500 .* after 4 attempts") as info:
+    with pytest.raises(SourceUnreachable, match=r"HTTP 500 .* after 4 attempts") as info:
         sync(backend, api)
     assert api.url(ids[2]) in str(info.value)
     assert stored_ids(backend) == ids[:2]  # each finished snapshot was committed
@@ -212,14 +212,16 @@ def test_a_bad_listing_is_an_error_naming_the_url(store, api, listing, message):
 
 
 def test_wrong_api_root_and_unreachable_server(store, api):
-    with pytest.raises(InputError, match="404 Not Found: is the API root right") as info:
+    with pytest.raises(SourceUnreachable, match="404 Not Found: is the API root right") as info:
         sync_deepstate(store, api.base + "/v2", None, None, retry_wait=0.01)
     assert f"{api.base}/v2/history/public" in str(info.value)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    with pytest.raises(InputError, match="download failed after 4 attempts: ConnectError"):
+    with pytest.raises(SourceUnreachable, match="download failed after 4 attempts: ConnectError"
+                       ) as info:
         sync_deepstate(store, f"http://127.0.0.1:{port}/api", None, None, retry_wait=0.01)
+    assert info.value.code == "source-unreachable" and not isinstance(info.value, InputError)
 
 
 def test_cli_sync_json_and_errors(api, tmp_path):
@@ -234,5 +236,6 @@ def test_cli_sync_json_and_errors(api, tmp_path):
         datetime.fromtimestamp(i, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for i in sorted(api.files)]
     bad = subprocess.run([*cmd, "--base-url", api.base + "/v2"], capture_output=True,
                          text=True, env=env, timeout=600)
-    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
     assert f"{api.base}/v2/history/public" in bad.stderr
+    assert bad.stderr.strip().endswith("[source-unreachable]"), bad.stderr

@@ -8,7 +8,8 @@ exit  category
 ====  ==========================================================================
 1     an error the user can act on: invalid value or file, not found, over a limit, future
       date; the store or the file system (store locked, read-only, unreachable; disk full,
-      output folder missing, permission denied). The `code` tells these apart.
+      output folder missing, permission denied); a source's server unreachable (`sync`).
+      The `code` tells these apart.
 2     usage: unknown command or option, missing argument (click's own exit code)
 70    a bug (internal error), as sysexits' EX_SOFTWARE
 ====  ==========================================================================
@@ -105,6 +106,19 @@ class StateChanged(FrontwatchError):
 
     code = "state-changed"
     status_code = 409
+
+
+class SourceUnreachable(FrontwatchError):
+    """A source's server (`sync`) cannot be reached or keeps failing: nothing is wrong with
+    the user's input, the network or the server is; retrying later may work. HTTP 502."""
+
+    code = "source-unreachable"
+    status_code = 502
+    exit_code = EXIT_STORE
+
+    def __init__(self, message: str, *, origin: str | None = None):
+        self.origin = origin  # the URL that failed
+        super().__init__(f"{origin}: {message}" if origin else message)
 
 
 class StoreError(FrontwatchError):

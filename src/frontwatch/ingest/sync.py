@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, SourceUnreachable
 from frontwatch.ingest import ImportOptions, parse_snapshot, store_snapshot
 from frontwatch.ingest.deepstate import SOURCE
 from frontwatch.ingest.reader import load_json
@@ -41,8 +41,9 @@ def user_agent() -> str:
     return f"frontwatch/{v} (open-source territorial-control tracker; incremental sync)"
 
 
-class DownloadError(InputError):
-    """The server cannot be reached or keeps failing: stop the sync."""
+class DownloadError(SourceUnreachable):
+    """The server cannot be reached or keeps failing: stop the sync (`source-unreachable`,
+    not `input-invalid`: the user's input is fine, the network or the server is not)."""
 
 
 class _Gone(Exception):
@@ -118,8 +119,6 @@ def sync_deepstate(store: SqlStore, base_url: str, since: date | None = None,
             except _Gone:
                 report.notes.append(f"skipped {url}: HTTP 404 Not Found")
                 continue
-            except DownloadError:
-                raise
             except InputError as exc:  # the body itself is refused: skip, retry next time
                 report.notes.append(f"skipped {exc}")
                 continue
