@@ -44,12 +44,48 @@ def one_line_error(r: subprocess.CompletedProcess, code: int, *needles: str) -> 
     (["area", "--region", "donbas", "--date", "2025-01-01", "--bogus"],
      "No such option: --bogus"),
     (["map"], "Missing argument 'DATE'"),
+    # a single-valued option given twice: refused, not "the last one wins"
+    (["snapshots", "--format", "json", "--format", "csv"], "'--format': given 2 times"),
+    (["area", "-r", "donbas", "--date", "2025-06-01", "--date", "2025-06-30"],
+     "'--date': given 2 times"),
+    (["--db", "a.sqlite", "--db", "b.sqlite", "snapshots"], "'--db': given 2 times"),
+    (["snapshots", "delete", "--id", "1", "--id", "2"], "'--id': given 2 times"),
+    # `--db ""` (an unset shell variable) is not the default store
+    (["snapshots", "--db", ""], "'--db': empty"),
+    (["--db", " ", "snapshots"], "'--db': empty"),
 ])
 def test_usage_errors_exit_2_with_clicks_message(args, message):
     r = run(*args)
     assert r.returncode == 2, r.stderr
     assert message in r.stderr and "Usage:" in r.stderr
     assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_flags_and_list_options_may_repeat(demo_db):
+    """Only single-valued options are refused twice: a flag asks for the same thing again,
+    a list option (`show --status`) takes each value."""
+    r = run("snapshots", "--json", "--json", db=demo_db)
+    assert r.returncode == 0 and json.loads(r.stdout), r.stderr
+    both = run("show", "latest", "--status", "occupied", "--status", "contested", db=demo_db)
+    assert both.returncode == 0, both.stderr
+    statuses = {f["properties"]["status"] for f in json.loads(both.stdout)["features"]}
+    assert statuses and statuses <= {"occupied", "contested"}
+
+
+def test_a_missing_store_named_by_the_environment_is_not_created(tmp_path):
+    """FRONTWATCH_DATABASE_URL naming a file that does not exist is refused by a reading
+    command like --db is (it created an empty store); a writing command creates it."""
+    typo = tmp_path / "stroe.sqlite"
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
+           "FRONTWATCH_DATABASE_URL": str(typo)}
+    for args in (["snapshots"], ["sources", "--json"], ["place", "kramatorsk"]):
+        r = subprocess.run([sys.executable, "-m", "frontwatch", *args], capture_output=True,
+                           text=True, env=env, timeout=600)
+        one_line_error(r, 1, f"no store at {typo}", "FRONTWATCH_DATABASE_URL", "[not-found]")
+        assert not typo.exists()
+    made = subprocess.run([sys.executable, "-m", "frontwatch", "demo", "load"],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert made.returncode == 0 and typo.exists(), made.stderr
 
 
 def test_version_and_bare_command():

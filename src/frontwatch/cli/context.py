@@ -24,8 +24,8 @@ class Cli:
     """What every command of one invocation shares.
 
     `db` is the --db given (before or after the command name), None for the default store
-    (FRONTWATCH_DATABASE_URL, else the user data folder's): only a store named with --db
-    must exist already for a command that only reads."""
+    (FRONTWATCH_DATABASE_URL, else the user data folder's): a store named with --db or
+    FRONTWATCH_DATABASE_URL must exist already for a command that only reads."""
 
     db: str | None = None
     asked: OutputFormat | None = None  # --format/--json/--csv, None: not given
@@ -51,6 +51,10 @@ class Cli:
         usage mistake (exit 2)."""
         if db is None or db == self.db:
             return
+        if not db.strip():  # `--db ""` (an unset shell variable): not the default store
+            raise typer.BadParameter("empty: name a store (a path, sqlite:///path or "
+                                     "postgresql://…), or leave --db out for the default",
+                                     param_hint="'--db'")
         if self.db is not None:
             raise typer.BadParameter(f"two different stores ({printable(self.db)!r} before "
                                      f"the command, {printable(db)!r} {where}): give one",
@@ -72,9 +76,10 @@ class Cli:
         """The store, opened on first call (the bundled places loaded on first use, the demo
         into a brand-new default store) and closed by `close` at exit.
 
-        A command that only reads refuses a --db naming a SQLite file that does not exist
-        (NotFound, exit 1) instead of creating an empty store there; commands that write
-        pass `create=True`. The default store is created as always."""
+        A command that only reads refuses a store named by --db or FRONTWATCH_DATABASE_URL
+        that is a SQLite file that does not exist (NotFound, exit 1) instead of creating an
+        empty store there; commands that write pass `create=True`. The default store is
+        created as always."""
         if self._store is not None:
             return self._store
         from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's hooks)
@@ -82,10 +87,12 @@ class Cli:
         from frontwatch.store import open_store, sqlite_path
 
         url = self.settings.database_url
-        path = sqlite_path(url) if self.db is not None and not create else None
+        named = "--db" if self.db is not None else (
+            None if self.settings.is_default_database else "FRONTWATCH_DATABASE_URL")
+        path = sqlite_path(url) if named and not create else None
         if path is not None and not path.exists():
-            raise NotFound(f"no store at {printable(path)}: check --db (a command that only "
-                           "reads never creates a store; `frontwatch import` does)")
+            raise NotFound(f"no store at {printable(path)}: check {named} (a command that "
+                           "only reads never creates a store; `frontwatch import` does)")
         store = open_store(url)
         try:
             prepare_default_store(store, self.settings.is_default_database)
