@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from frontwatch.errors import FrontwatchError, echo
+from frontwatch.errors import FrontwatchError, echo, not_finite, reason
 from frontwatch.settings import Settings
 
 PROBLEM = "application/problem+json"
@@ -68,6 +68,17 @@ def _location(loc: tuple) -> str:
     return f"{kind} {name!r}"
 
 
+BOUNDS = frozenset({"less_than", "less_than_equal", "greater_than", "greater_than_equal"})
+
+
+def _message(error: dict) -> str:
+    """The reason of one validation error: NaN or infinity is "not a finite number" (pydantic
+    says "should be less than or equal to 1000000" for `nan`), and no "Value error, "."""
+    if error.get("type") in BOUNDS and not_finite(error.get("input")):
+        return f"must be a finite number, not {echo(error.get('input'))}"
+    return reason(str(error.get("msg", "")))
+
+
 def install(app: FastAPI) -> None:
     """Map the domain's errors, our own, FastAPI's validation errors and any unexpected
     exception to problem+json (a bug is a 500 without a traceback unless FRONTWATCH_DEBUG)."""
@@ -92,11 +103,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
-        detail = "; ".join(f"{_location(tuple(e.get('loc', ())))}: {e.get('msg')}"
+        detail = "; ".join(f"{_location(tuple(e.get('loc', ())))}: {_message(e)}"
                            for e in errors)
         status = 422 if any(e.get("loc", ("",))[0] == "body" for e in errors) else 400
         return problem_response(status, detail, request.url.path,
-                                errors=[{"loc": list(e.get("loc", ())), "msg": e.get("msg")}
+                                errors=[{"loc": list(e.get("loc", ())), "msg": _message(e)}
                                         for e in errors])
 
     @app.exception_handler(StarletteHTTPException)

@@ -377,6 +377,33 @@ def test_documented_formats_are_still_accepted(tmp_path):
     assert app.get("/v1/snapshots").json()["count"] == 4
 
 
+# Options missing or wrong: the upload names its own query parameters, the CLI its flags
+SPOKEN = [
+    ("no-status", {"date": "2025-06-01"}, "need status=STATUS or status_field=FIELD",
+     "need --status STATUS or --status-field FIELD"),
+    ("no-date", {"status": "occupied"}, "pass date=YYYY-MM-DD", "pass --date YYYY-MM-DD"),
+    ("bad-status-map", {"status_field": "state", "status_map": "bogus", "date": "2025-06-01"},
+     "status_map='bogus': expected VALUE=STATUS", "--status-map 'bogus': expected VALUE=STATUS"),
+]
+
+
+@pytest.mark.parametrize(("case", "params", "http", "cli"), SPOKEN, ids=[c[0] for c in SPOKEN])
+def test_upload_errors_name_the_uploads_parameters(api, seeded_db, tmp_path, monkeypatch,
+                                                   capsys, case, params, http, cli):
+    before = _fingerprint(seeded_db)
+    data = h.vector_bytes(h.frame(), ".gpkg")
+    r = api.post("/v1/snapshots", content=data, headers=AUTH,
+                 params={"filename": "zones.gpkg", **params})
+    detail = _refused(r, 400, re.escape(http))
+    assert re.search(r"(?<!frontwatch import )--[a-z]", detail) is None, detail
+    path = tmp_path / "zones.gpkg"
+    path.write_bytes(data)
+    code, err = _cli(["import", str(path), "--db", str(seeded_db), *_flags(params)],
+                     monkeypatch, capsys)
+    assert code == 1 and cli in err, err
+    assert _fingerprint(seeded_db) == before
+
+
 # --- the CLI -------------------------------------------------------------------------------
 def _cli(args: list[str], monkeypatch, capsys) -> tuple[int, str]:
     """`frontwatch ARGS` in this process (its real entry point): exit code and stderr."""

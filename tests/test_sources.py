@@ -158,6 +158,8 @@ def test_cli_sources_remove_and_delete(tmp_path):
     # No terminal, no --yes: a usage error, nothing deleted.
     proc = run("sources", "remove", "nzz", db=db, check=False)
     assert proc.returncode == 2 and "--yes" in proc.stderr
+    said = " ".join(proc.stderr.replace("│", " ").split())  # click's box wraps the line
+    assert "would delete source 'nzz': 2 revision(s)" in said and "pass --yes" in said, said
     proc = run("sources", "remove", "nzzz", "--yes", db=db, check=False)
     assert proc.returncode == 1 and "did you mean: deepstate, nzz" in proc.stderr
     assert len(json.loads(run("snapshots", "--json", db=db).stdout)) == 4

@@ -7,7 +7,9 @@ upload is one transaction, so a rejected file leaves the store unchanged."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from tempfile import SpooledTemporaryFile
 from typing import Annotated, Any, BinaryIO
 
@@ -24,7 +26,7 @@ from frontwatch.api.heavy import HEAVY
 from frontwatch.api.problems import Problem
 from frontwatch.api.respond import json_entry, send
 from frontwatch.api.routes.common import snapshot_row
-from frontwatch.errors import InputError, echo
+from frontwatch.errors import FrontwatchError, InputError, echo
 from frontwatch.ingest import ImportOptions, parse_date, parse_snapshot, store_snapshot
 from frontwatch.ingest.formats import CHOICES, REGISTRY
 from frontwatch.ingest.limits import Limits, decompress
@@ -99,6 +101,35 @@ async def _receive(request: Request, limit: int, filename: str | None
     return spool, filename or "upload.geojson"
 
 
+# The importer's messages name `frontwatch import`'s options; an HTTP client gets its own
+# words: the upload's query parameters, and the import command for what only it offers.
+HTTP_PARAMS = {"--date": "date", "--status": "status", "--status-field": "status_field",
+               "--status-map": "status_map", "--source": "source", "--format": "format"}
+_OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z-]*)( (?=[A-Z]{2,}|['\"]))?")
+
+
+def http_words(message: str) -> str:
+    """`message` with each CLI option named as the upload's query parameter (`--status-map
+    VALUE=STATUS` → `status_map=VALUE=STATUS`) or, when the upload has none, as the import
+    command's (`--date-field` → `frontwatch import --date-field`)."""
+    def name(m: re.Match) -> str:
+        param = HTTP_PARAMS.get(m[1])
+        if param is None:
+            return f"`frontwatch import {m[1]}`" + (m[2] or "")
+        return f"{param}=" if m[2] else param
+    return _OPTION.sub(name, message)
+
+
+@contextmanager
+def _in_http_words() -> Iterator[None]:
+    """Errors raised inside speak HTTP (see http_words); class, code and limit unchanged."""
+    try:
+        yield
+    except FrontwatchError as exc:
+        exc.args = (http_words(str(exc)), *exc.args[1:])
+        raise
+
+
 @router.post("/snapshots", status_code=201, openapi_extra=UPLOAD_BODY,
              dependencies=[HEAVY],
              summary="Upload a snapshot (needs Authorization: Bearer <token>)",
@@ -129,17 +160,19 @@ async def upload_snapshot(
                           ] = None,
 ) -> Response:
     settings = request.app.state.settings
-    opts = ImportOptions(format=format, source=source,
-                         date=parse_date(date, "date") if date else None,
-                         status=StatusMapping(status=status, field=status_field,
-                                              mapping=parse_mapping(status_map or [])),
-                         limits=Limits.from_settings(settings))
+    with _in_http_words():
+        opts = ImportOptions(format=format, source=source,
+                             date=parse_date(date, "date") if date else None,
+                             status=StatusMapping(status=status, field=status_field,
+                                                  mapping=parse_mapping(status_map or [])),
+                             limits=Limits.from_settings(settings))
     if format not in CHOICES:
         raise InputError(f"format={echo(format)}: choose one of {', '.join(CHOICES)}")
     upload, name = await _receive(request, int(settings.max_upload_mb * 2**20), filename)
     try:
-        info, created, notes = await run_in_threadpool(_store, request, upload.file, name,
-                                                       opts)
+        with _in_http_words():
+            info, created, notes = await run_in_threadpool(_store, request, upload.file,
+                                                           name, opts)
     finally:
         await upload.close()
     request.app.fast_path.invalidate()

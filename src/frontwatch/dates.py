@@ -17,6 +17,7 @@ refused)."""
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -122,6 +123,9 @@ def day(text: str, name: str = "date", *, future: bool = False) -> date:
     >>> day("30.06.2025", "from")
     Traceback (most recent call last):
     frontwatch.errors.InputError: from='30.06.2025': invalid date, expected YYYY-MM-DD
+    >>> day("2025-06-31")
+    Traceback (most recent call last):
+    frontwatch.errors.InputError: date='2025-06-31': invalid date, June 2025 has 30 days
     """
     t = text.strip()
     try:
@@ -129,11 +133,24 @@ def day(text: str, name: str = "date", *, future: bool = False) -> date:
             raise ValueError
         d = date.fromisoformat(t)
     except ValueError:
-        raise InputError(f"{name}={echo(text)}: invalid date, {DAY_HINT}") from None
+        why = _not_a_day(t) if _DAY.fullmatch(t) else DAY_HINT
+        raise InputError(f"{name}={echo(text)}: invalid date, {why}") from None
     _year_ok(d, text, name)
     if not future:
         not_future(d, name, text)
     return d
+
+
+def _not_a_day(t: str) -> str:
+    """Why a well-formed ``YYYY-MM-DD`` names no day: the format was right, the calendar
+    says no (`2025-06-31`, `2025-13-01`, `2025-02-29`)."""
+    y, m, d = (int(part) for part in t.split("-"))
+    if not 1 <= m <= 12:
+        return f"there is no month {m:02d} (months are 01-12)"
+    if y < 1:
+        return "there is no year 0000"
+    days = calendar.monthrange(y, m)[1]
+    return f"{calendar.month_name[m]} {y} has {days} days" if d else "days start at 01"
 
 
 def instant(text: str, name: str = "date", *, day_start: bool = False,
@@ -180,7 +197,13 @@ def instant(text: str, name: str = "date", *, day_start: bool = False,
         parsed = datetime.fromisoformat(t)
         value = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
     except (ValueError, OverflowError):
-        raise InputError(f"{name}={echo(text)}: invalid date-time, {INSTANT_HINT}") from None
+        why = INSTANT_HINT
+        if _INSTANT.fullmatch(t):  # the format is right: is the day part a day?
+            try:
+                date.fromisoformat(t[:10])
+            except ValueError:
+                why = _not_a_day(t[:10])
+        raise InputError(f"{name}={echo(text)}: invalid date-time, {why}") from None
     _year_ok(value, text, name)
     if not future:
         not_future(value, name, text)

@@ -51,6 +51,32 @@ def echo(value: object, width: int = ECHO_CHARS) -> str:
     return f"{text[:width]!r}… ({len(text):,} characters)"
 
 
+PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def reason(message: str) -> str:
+    """A validation message (pydantic's, through FastAPI or typer) as a reason to show: without
+    the "Value error, " pydantic puts before a validator's own words.
+
+    >>> reason("Value error, 'csv' is not one of 'table', 'json'")
+    "'csv' is not one of 'table', 'json'"
+    """
+    for prefix in PYDANTIC_PREFIXES:
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message
+
+
+def not_finite(value: object) -> bool:
+    """Whether `value` (a number, or the text a client sent) is NaN or ±infinity: a bound
+    like "≤ 1000000" is the wrong reason to give for those."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return number != number or number in (float("inf"), float("-inf"))
+
+
 class FrontwatchError(Exception):
     """Base of every error the CLI and API turn into a clean message instead of a traceback."""
 

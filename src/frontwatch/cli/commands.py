@@ -23,8 +23,8 @@ import typer
 from frontwatch.cli import helpstyle
 from frontwatch.cli.common import out
 from frontwatch.cli.context import Cli
-from frontwatch.cli.once import OnceCommand, OnceGroup
 from frontwatch.cli.output import REPORT, ROWS, Output
+from frontwatch.cli.strict import StrictCommand, StrictGroup
 
 HELP = "Frontwatch: a versioned record of territorial control in the Donbas."
 IMPORT_OUTPUT = Output(flag="--output-format")  # their --format is a file format
@@ -80,7 +80,7 @@ DB_HELP = "Store: path, sqlite:///path or postgresql://… \\[env FRONTWATCH_DAT
 def build() -> typer.Typer:
     """The `frontwatch` app: the root (--db, --version) and every row of COMMANDS."""
     helpstyle.install()
-    app = typer.Typer(no_args_is_help=True, add_completion=False, cls=OnceGroup,
+    app = typer.Typer(no_args_is_help=True, add_completion=False, cls=StrictGroup,
                       pretty_exceptions_enable=False, help=HELP)
     app.callback()(_root)
     groups: dict[str, typer.Typer] = {"": app}
@@ -89,15 +89,15 @@ def build() -> typer.Typer:
         is_group = any(v.path.startswith(verb.path + " ") for v in COMMANDS)
         func = _with_shared_options(_load(verb.target), verb) if verb.target else None
         if is_group:
-            sub = (typer.Typer(invoke_without_command=True, cls=OnceGroup) if func else
-                   typer.Typer(no_args_is_help=True, help=verb.help, cls=OnceGroup))
+            sub = (typer.Typer(invoke_without_command=True, cls=StrictGroup) if func else
+                   typer.Typer(no_args_is_help=True, help=verb.help, cls=StrictGroup))
             if func:
                 sub.callback()(func)
             groups[parent].add_typer(sub, name=name)
             groups[verb.path] = sub
         else:
             assert func is not None, verb.path
-            groups[parent].command(name, cls=OnceCommand)(func)
+            groups[parent].command(name, cls=StrictCommand)(func)
     return app
 
 

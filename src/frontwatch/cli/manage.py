@@ -19,14 +19,17 @@ from frontwatch.dates import iso
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
-def _confirm(question: str, yes: bool) -> None:
+def _confirm(what: str, yes: bool) -> None:
+    """Ask before deleting `what` ("revision 12 (deepstate, …)"); without a terminal to ask
+    on, a usage error saying what would be deleted and that --yes confirms it."""
     if yes:
         return
     if not sys.stdin.isatty():
         # typer's own usage error (typer ≥ 0.2x has its own click: a click.UsageError
         # would not be recognised): click's usage message, exit 2.
-        raise typer.BadParameter("refusing to delete without confirmation", param_hint="'--yes'")
-    if not typer.confirm(question, default=False, err=True):
+        raise typer.BadParameter(f"not given, and no terminal to ask on: this would delete "
+                                 f"{what}; pass --yes to confirm", param_hint="'--yes'")
+    if not typer.confirm(f"Delete {what}?", default=False, err=True):
         raise typer.Abort()
 
 
@@ -59,8 +62,8 @@ def sources_remove(
     store = cli.store()
     lookup.default_source(store, name)  # unknown name: error with suggestions
     infos = store.snapshots(name)
-    _confirm(f"Delete source {name!r}: {len(infos)} revision(s) from {infos[0].date} to "
-             f"{infos[-1].date}, with their area stats?", yes)
+    _confirm(f"source {name!r}: {len(infos)} revision(s) from {infos[0].date} to "
+             f"{infos[-1].date}, with their area stats", yes)
     n = store.delete_source(name)
     if cli.json:
         emit_json({"removed": name, "revisions": n})
@@ -79,8 +82,8 @@ def snapshots_delete(
 
     store = cli.store()
     info = store.snapshot(snapshot_id)  # unknown id: not found
-    _confirm(f"Delete revision {info.id} ({info.source}, "
-             f"{info.valid_at:%Y-%m-%d %H:%M} UTC, revision {info.revision})?", yes)
+    _confirm(f"revision {info.id} ({info.source}, {info.valid_at:%Y-%m-%d %H:%M} UTC, "
+             f"revision {info.revision}) with its area stats", yes)
     delete_snapshot(store, info.id)
     row = {"id": info.id, "source": info.source,
            "valid_at": iso(info.valid_at),

@@ -1,0 +1,69 @@
+"""Strict option parsing for every `frontwatch` command and group (cli.commands.build builds
+them from the classes here): what click would accept silently is a usage mistake (exit 2,
+click's message naming the option).
+
+- An option that takes one value given twice: click keeps the last value, so
+  `--format json --format csv` printed CSV and `--date D1 --date D2` answered for D2. Flags
+  (`--json --json` asks for the same thing twice), counters and options declared `multiple`
+  may repeat.
+- A number option given NaN or ±infinity (`--min-km2 nan` kept every piece).
+- Typer's conversion messages lose pydantic's "Value error, " prefix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+from frontwatch.errors import reason
+
+
+def refuse_repeats(command: Any, ctx: Any, args: list[str]) -> None:
+    """BadParameter for the first single-valued option of `command` that `args` give twice.
+    A parse error is left to click's own parse."""
+    try:
+        _, _, order = command.make_parser(ctx).parse_args(args=list(args))
+    except Exception:  # a usage error: click reports it its own way, right after
+        return
+    for param, times in Counter(order).items():
+        if times > 1 and param.param_type_name == "option" and not (
+                param.multiple or param.count or param.is_flag):
+            raise typer.BadParameter(f"given {times} times; give it once", ctx=ctx,
+                                     param=param)
+
+
+def refuse_non_finite(command: Any, ctx: Any) -> None:
+    """BadParameter for a parsed number option that is NaN or infinite."""
+    for param in command.params:
+        value = ctx.params.get(param.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise typer.BadParameter(f"must be a finite number, not {value}", ctx=ctx,
+                                     param=param)
+
+
+def _strict_parse(command: Any, parse: Any, ctx: Any, args: list[str]) -> list[str]:
+    if ctx.resilient_parsing:  # shell completion: parse as click does
+        return parse(ctx, args)
+    refuse_repeats(command, ctx, args)  # a group: its own options only (parsing stops at
+    try:                                # the command's name)
+        rest = parse(ctx, args)
+    except Exception as exc:
+        if isinstance(getattr(exc, "message", None), str):  # click's usage errors
+            exc.message = reason(exc.message)  # type: ignore[attr-defined]
+        raise
+    refuse_non_finite(command, ctx)
+    return rest
+
+
+class StrictCommand(TyperCommand):
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return _strict_parse(self, super().parse_args, ctx, args)
+
+
+class StrictGroup(TyperGroup):
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return _strict_parse(self, super().parse_args, ctx, args)
