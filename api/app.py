@@ -88,6 +88,8 @@ class FastPath:
         raw += NOT_FRAMEABLE
         if b"origin" in headers:
             raw += CORS_SIMPLE
+        else:  # as Starlette's CORS says on a miss: the answer differs with an Origin
+            raw.append((b"vary", b"Origin"))
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body})
         return True
@@ -98,15 +100,44 @@ class FastPath:
             self._store = None
 
 
+def one_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """`headers` with a single `Vary` naming each header once. Several layers add to it (a
+    cached entry: Accept-Encoding, OGC pages: Accept, Starlette's GZipMiddleware:
+    Accept-Encoding again even when it compresses nothing, CORS: Origin), which gave
+    `vary: Accept-Encoding, Accept-Encoding, Origin` or two Vary lines."""
+    varies = [v for k, v in headers if k.lower() == b"vary"]
+    if not varies or (len(varies) == 1 and b"," not in varies[0]):
+        return headers
+    tokens: dict[bytes, bytes] = {}
+    for value in varies:
+        for token in value.split(b","):
+            if token.strip():
+                tokens.setdefault(token.strip().lower(), token.strip())
+    return [*(h for h in headers if h[0].lower() != b"vary"),
+            (b"vary", b", ".join(tokens.values()))]
+
+
 class App(FastAPI):
-    """FastAPI with the cache fast path in front of everything (OpenTelemetry included)."""
+    """FastAPI with the cache fast path in front of everything (OpenTelemetry included),
+    and every response's Vary made one header (see one_vary): the one place all responses
+    pass, whichever layers added to it."""
 
     fast_path: FastPath
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and await self.fast_path.serve(scope, send):
-            return
+        if scope["type"] == "http":
+            send = _with_one_vary(send)
+            if await self.fast_path.serve(scope, send):
+                return
         await super().__call__(scope, receive, send)
+
+
+def _with_one_vary(send: Send) -> Send:
+    async def sender(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = one_vary(list(message.get("headers", [])))
+        await send(message)
+    return sender
 
 
 class FramingPolicy:

@@ -61,10 +61,14 @@ class Entry:
     def raw_headers(self, encoding: str) -> tuple[list, list]:
         """(headers of a 304, headers of a 200) in this encoding, built once."""
         if encoding not in self._raw:
-            common = [(k.lower().encode(), v.encode()) for k, v in self.headers.items()]
-            common.append((b"etag", self.etag(encoding).encode()))
+            vary = [v for k, v in self.headers.items() if k.lower() == "vary"]
             if self.offered:
-                common.append((b"vary", b"Accept-Encoding"))
+                vary.append("Accept-Encoding")
+            common = [(k.lower().encode(), v.encode()) for k, v in self.headers.items()
+                      if k.lower() != "vary"]  # one Vary line (`Accept` from ogc_html too)
+            common.append((b"etag", self.etag(encoding).encode()))
+            if vary:
+                common.append((b"vary", ", ".join(vary).encode()))
             full = [*common, (b"content-type", self.media_type.encode()),
                     (b"content-length", str(len(self.body(encoding))).encode())]
             if encoding != "identity":

@@ -70,6 +70,31 @@ def test_every_read_endpoint_answers(server):
             assert r.status_code == 200, (url, r.text[:300])
 
 
+def test_each_header_is_sent_once(server):
+    """Every layer that adds to Vary (the cached entry, OGC's Accept, Starlette's gzip and
+    CORS) ends in one Vary naming each header once, on a miss and on a cached hit alike
+    (`/v1/areas` sent `vary: Accept-Encoding, Accept-Encoding, Origin`)."""
+    urls = ["/v1/areas?region=donetsk-oblast", "/collections", "/collections/control/items",
+            "/v1/snapshots/2025-06-30?region=donbas", "/v1/sources", "/", "/conformance",
+            "/v1/places", "/v1/frontline?date=2025-06-30", "/v1/nothing", "/healthz",
+            "/v1/diff?from=2025-06-01&to=2025-06-30&format=csv"]
+    asks = [{}, {"Accept-Encoding": "gzip"}, {"Accept-Encoding": "identity"},
+            {"Origin": "https://newsroom.example"}, {"Accept": "text/html"}]
+    with httpx.Client(base_url=server, timeout=120) as http:
+        del http.headers["Accept-Encoding"]  # like curl: no Accept-Encoding unless asked
+        for url in urls:
+            for ask in asks:
+                seen: dict[str, set] = {}
+                for _ in range(2):  # a miss, then the cache's fast path
+                    r = http.get(url, headers=ask)
+                    names = [k.decode().lower() for k, _ in r.headers.raw]
+                    assert len(names) == len(set(names)), (url, ask, r.headers.raw)
+                    vary = [t.strip().lower() for t in r.headers.get("vary", "").split(",")]
+                    assert len(vary) == len(set(vary)), (url, ask, r.headers["vary"])
+                    seen.setdefault("vary", set()).add(frozenset(vary))
+                assert len(seen["vary"]) == 1, (url, ask, seen)  # hit says what the miss said
+
+
 def test_gdal_reads_the_ogc_api(server):
     pyogrio = pytest.importorskip("pyogrio")
     layers = {name for name, _ in pyogrio.list_layers(f"OAPIF:{server}/")}
