@@ -35,7 +35,8 @@ NOT_FRAMEABLE = [(b"x-frame-options", b"DENY"),
                  (b"content-security-policy", b"frame-ancestors 'none'"),
                  (b"x-content-type-options", b"nosniff")]
 EXPOSED = ["ETag", "Link", "Content-Location", "Location", "X-Data-Attribution",
-           "X-Data-Notice", "X-Data-Note", "Content-Crs"]
+           "X-Data-Notice", "X-Data-Note", "Content-Crs", "X-Data-Through",
+           "X-Range-Clamped"]
 CORS_SIMPLE = [(b"access-control-allow-origin", b"*"),
                (b"access-control-expose-headers", ", ".join(EXPOSED).encode())]
 

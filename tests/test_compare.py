@@ -714,3 +714,64 @@ def test_agreement_is_the_same_fraction_in_every_output(client, cmp_db):
     s = json.loads(run("compare", "-r", "UA14", "--date", "2025-06-01", "--json",
                        db=cmp_db).stdout)["summary"]
     assert f"agreement (intersection over union, 0–1): {s['agreement']:.4f}" in one
+
+
+def test_every_dated_answer_says_what_data_it_holds(june_db):
+    """/v1/compare (one date, range, CSV), /v1/compare/pieces, /v1/compare/lag and /v1/diff
+    sent no X-Data-Through, and the diff's summary had no data_through/stale_days for a `to`
+    past the newest snapshot: every dated answer now says, in its headers and its body, the
+    newest data it holds (for two sources, the earlier of their newest snapshots) and how
+    many days the date asked lies past it, as /v1/areas and /v1/snapshots do."""
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+
+    from frontwatch.api.app import create_app
+    from frontwatch.store import open_store
+    from frontwatch.store.base import iso
+
+    with open_store(june_db) as store:
+        newest = {s: store.resolve(s) for s in PAIR}
+    pair_last = min(newest.values(), key=lambda i: i.valid_at)
+    asked = newest["deepstate"].date + timedelta(days=17)
+    through = {"pair": iso(pair_last.valid_at), "deepstate": iso(newest["deepstate"].valid_at)}
+    stale = {"pair": (asked - pair_last.date).days, "deepstate": 17}
+    client = TestClient(create_app(Settings(database_url=str(june_db))))
+    rng = {"region": "UA14", "from": "2025-06-01", "to": asked.isoformat()}
+    cases = [  # (path, query, which data, the body's member holding data_through or None)
+        ("/v1/compare", {"region": "UA14", "date": asked.isoformat()}, "pair", "summary"),
+        ("/v1/compare", {"region": "UA14", "date": asked.isoformat(), "format": "csv"},
+         "pair", None),
+        ("/v1/compare", {**rng, "step": 10}, "pair", ""),
+        ("/v1/compare", {**rng, "step": 10, "format": "csv"}, "pair", None),
+        ("/v1/compare/pieces", {"region": "UA14", "date": asked.isoformat()}, "pair",
+         "summary"),
+        ("/v1/compare/lag", rng, "pair", ""),
+        ("/v1/compare/lag", {**rng, "format": "csv"}, "pair", None),
+        ("/v1/diff", rng, "deepstate", "summary"),
+        ("/v1/diff", rng, "deepstate", ""),
+        ("/v1/frontline", {"date": asked.isoformat()}, "deepstate", ""),
+        (f"/v1/snapshots/{asked}", {}, "deepstate", ""),
+        ("/v1/places/toretsk", {"date": asked.isoformat()}, "deepstate", ""),
+    ]
+    for path, q, which, member in cases:
+        r = client.get(path, params=q)
+        assert r.status_code == 200, (path, q, r.text[:300])
+        assert r.headers["x-data-through"] == through[which], (path, q)
+        if member is None:
+            continue
+        doc = r.json()
+        doc = doc[member] if member else doc
+        assert (doc["data_through"], doc["stale_days"]) == (through[which], stale[which]), \
+            (path, q)
+    assert "X-Data-Through" in client.get("/v1/compare", params={
+        "region": "UA14", "date": "2025-06-10"}, headers={"Origin": "https://example.org"}
+    ).headers["access-control-expose-headers"]  # a browser reads it cross-origin
+    # the CLI says it too, as `area` and `diff` do
+    one = run("compare", "-r", "UA14", "--date", asked.isoformat(), "--json", db=june_db)
+    assert json.loads(one.stdout)["summary"]["stale_days"] == stale["pair"]
+    assert f"{stale['pair']} day(s) after the newest snapshot" in one.stderr
+    diff = json.loads(run("diff", "2025-06-01", asked.isoformat(), "-r", "UA14", "--json",
+                          db=june_db).stdout)
+    assert diff["summary"]["stale_days"] == 17
+    assert diff["summary"]["data_through"] == through["deepstate"]

@@ -34,6 +34,7 @@ from frontwatch.api.routes.common import (
     RegionQ,
     SourceQ,
     ToQ,
+    data_headers,
     range_headers,
     source_of,
 )
@@ -167,7 +168,7 @@ def diff(request: Request, store: StoreDep, settings: SettingsDep,
         info = store.resolve(src, b)
         meta = credit(coverage.freshness(store, src, b), src, info.illustrative)
         body = offload(request, store, diff_geojson, region, a, b, src, min_km2, meta)
-        return make_entry(body, GEOJSON, {"Cache-Control": DATED,
+        return make_entry(body, GEOJSON, {"Cache-Control": DATED, **data_headers(meta),
                                           **credit_headers(src, info.illustrative)})
 
     return cached(request, store, build)
@@ -192,7 +193,7 @@ def frontline(request: Request, store: StoreDep, settings: SettingsDep,
         meta = credit({"date": day.isoformat(), "length_km": props["length_km"], **fresh},
                       src, info.illustrative)
         return make_entry(feature_collection([(line, props)], meta, [day.isoformat()]),
-                          GEOJSON, {"Cache-Control": DATED,
+                          GEOJSON, {"Cache-Control": DATED, **data_headers(fresh),
                                     **credit_headers(src, info.illustrative)})
 
     return cached(request, store, build)

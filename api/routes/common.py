@@ -29,10 +29,17 @@ DateQ = Annotated[str | None, Query(alias="date", description="YYYY-MM-DD (defau
                                     examples=["2025-06-30"])]
 
 
+def data_headers(fresh: dict[str, Any]) -> dict[str, str]:
+    """What a dated answer says in its headers too (for CSV readers and clients reading only
+    headers): `X-Data-Through`, the newest snapshot it could show, from the answer's
+    `data_through` (see :func:`frontwatch.coverage.freshness`)."""
+    return {"X-Data-Through": fresh["data_through"]}
+
+
 def range_headers(span: coverage.Span) -> dict[str, str]:
     """The newest snapshot a range answer could use and, when `to` was cut to it, what was
     asked: headers, so that CSV readers see them too."""
-    out = {"X-Data-Through": iso(span.data_through)}
+    out = data_headers(span.members())
     if span.clamped:
         out["X-Range-Clamped"] = f"to={span.end}; requested={span.requested.end}"
     return out

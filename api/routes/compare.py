@@ -17,7 +17,7 @@ from frontwatch.api.deps import StoreDep
 from frontwatch.api.heavy import HEAVY, on_render_threads
 from frontwatch.api.respond import DATED, GEOJSON, cached, csv_entry, json_entry
 from frontwatch.api.routes.analysis import TABLE_RESPONSE, FormatQ
-from frontwatch.api.routes.common import GEOJSON_RESPONSE, FromQ, RegionQ, ToQ
+from frontwatch.api.routes.common import GEOJSON_RESPONSE, FromQ, RegionQ, ToQ, data_headers
 from frontwatch.errors import InputError, echo
 
 # every route here computes (or reads many precomputed pairs): all take a heavy slot
@@ -44,8 +44,11 @@ StepQ = Annotated[int, Query(ge=1, le=3660, description="days between sampled da
                              examples=[7])]
 
 
-def _headers(attribution: str) -> dict[str, str]:
-    return {"Cache-Control": DATED, "X-Data-Attribution": attribution}
+def _headers(doc: dict) -> dict[str, str]:
+    """Both sources' credits and, as every data answer, the newest data it holds (the
+    earlier of the two sources' newest snapshots: `data_through` of `doc`)."""
+    return {"Cache-Control": DATED, "X-Data-Attribution": doc["attribution"],
+            **data_headers(doc)}
 
 
 @router.get("/compare", responses=TABLE_RESPONSE,
@@ -77,22 +80,21 @@ def compare(request: Request, store: StoreDep, sources: SourcesQ = "deepstate,nz
             res = cmp.compare(store, pair, region, d, layer)
             return json_entry({"summary": res.summary,
                                "pieces": [p for _, p in res.features]},
-                              _headers(res.summary["attribution"]))
+                              _headers(res.summary))
         if d is not None:  # one date as CSV: the one row of a series on that date
             rows, doc = cmp.compare_series(store, pair, region, d, d, 1, layer)
-            return _csv(pd.DataFrame(rows), f"compare-{doc['region']}-{d}",
-                        doc["attribution"])
+            return _csv(pd.DataFrame(rows), f"compare-{doc['region']}-{d}", doc)
         rows, doc = cmp.compare_series(store, pair, region, a, b, step, layer)
         if format == "csv":
-            return _csv(pd.DataFrame(rows), f"compare-{doc['region']}", doc["attribution"])
+            return _csv(pd.DataFrame(rows), f"compare-{doc['region']}", doc)
         return json_entry({**doc, "columns": list(rows[0]), "series": rows},
-                          _headers(doc["attribution"]))
+                          _headers(doc))
 
     return cached(request, store, build)
 
 
-def _csv(frame: pd.DataFrame, name: str, attribution: str):
-    return csv_entry(frame, name, _headers(attribution))
+def _csv(frame: pd.DataFrame, name: str, doc: dict):
+    return csv_entry(frame, name, _headers(doc))
 
 
 @router.get("/compare/pieces", responses=GEOJSON_RESPONSE,
@@ -114,7 +116,7 @@ def compare_pieces(request: Request, store: StoreDep,
     def build():
         pair = cmp.parse_sources(sources, store.sources())
         res = cmp.compare(store, pair, region, d, layer, min_km2)
-        return make_entry(res.to_geojson(), GEOJSON, _headers(res.summary["attribution"]))
+        return make_entry(res.to_geojson(), GEOJSON, _headers(res.summary))
 
     return cached(request, store, build)
 
@@ -147,8 +149,7 @@ def compare_lag(request: Request, store: StoreDep,
         res = lag_mod.lag(store, pair, region, a, b, layer, min_km2)
         res.pop("piece_features")
         if format == "csv":
-            return _csv(lag_mod.table(res, pair), f"compare-lag-{res['region']}",
-                        res["attribution"])
-        return json_entry(res, _headers(res["attribution"]))
+            return _csv(lag_mod.table(res, pair), f"compare-lag-{res['region']}", res)
+        return json_entry(res, _headers(res))
 
     return cached(request, store, build)

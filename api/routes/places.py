@@ -22,6 +22,7 @@ from frontwatch.api.routes.common import (
     FromQ,
     SourceQ,
     ToQ,
+    data_headers,
     place_row,
     source_of,
 )
@@ -66,7 +67,7 @@ def list_places(request: Request, store: StoreDep, settings: SettingsDep, on: Da
                           "source": src, "snapshot_id": info.id,
                           **coverage.freshness(store, src, d)}, src, info.illustrative)
             doc["places_attribution"] = PLACES_CREDIT
-            headers.update(credit_headers(src, info.illustrative))
+            headers.update(credit_headers(src, info.illustrative), **data_headers(doc))
         return json_entry({"places": rows, "count": len(rows), **doc}, headers)
 
     return cached(request, store, build)
@@ -120,7 +121,7 @@ def get_place(request: Request, store: StoreDep, settings: SettingsDep, slug: Sl
         place = lookup.resolve_place(store, slug, d)
         situation = _situation(store, settings, place, d, source)
         doc = {**place_row(place), **situation, "places_attribution": PLACES_CREDIT}
-        return json_entry(doc, {"Cache-Control": DATED,
+        return json_entry(doc, {"Cache-Control": DATED, **data_headers(situation),
                                 **credit_headers(situation["source"],
                                                  situation.get("illustrative", False))})
 

@@ -25,7 +25,14 @@ from frontwatch.api.respond import (
     credit_headers,
     json_entry,
 )
-from frontwatch.api.routes.common import GEOJSON_RESPONSE, RegionQ, SourceQ, snapshot_row, source_of
+from frontwatch.api.routes.common import (
+    GEOJSON_RESPONSE,
+    RegionQ,
+    SourceQ,
+    data_headers,
+    snapshot_row,
+    source_of,
+)
 from frontwatch.model import SnapshotInfo
 from frontwatch.snapshots import snapshot_geojson
 from frontwatch.sources import attribution
@@ -88,7 +95,11 @@ def list_sources(request: Request, store: StoreDep, settings: SettingsDep) -> Re
 
 def _snapshot_entry(request: Request, store: SqlStore, info: SnapshotInfo,
                     region: str | None, status: list[str] | None, simplify: float | None,
-                    cache_control: str, extra: dict | None = None):
+                    cache_control: str, extra: dict | None = None,
+                    more: dict[str, str] | None = None):
+    """The revision as GeoJSON; `extra` members (data_through/stale_days only for a date
+    past the newest snapshot, so that a dated answer stays byte-identical to its canonical
+    revision; `more` headers say it always)."""
     st = params.statuses(status)
     tol = params.simplify(simplify)
     reg = lookup.resolve_region(store, region, info.date) if region else None
@@ -96,15 +107,8 @@ def _snapshot_entry(request: Request, store: SqlStore, info: SnapshotInfo,
     canonical = _canonical(info, region, st, tol)
     headers = {"Cache-Control": cache_control, "Content-Location": canonical,
                "Link": f'<{canonical}>; rel="canonical"',
-               **credit_headers(info.source, info.illustrative)}
+               **credit_headers(info.source, info.illustrative), **(more or {})}
     return make_entry(body, GEOJSON, headers)
-
-
-def _if_stale(store: SqlStore, src: str, on) -> dict | None:
-    """data_through/stale_days for a date past the newest snapshot; none otherwise, so that
-    a dated answer stays byte-identical to its canonical revision."""
-    fresh = coverage.freshness(store, src, on)
-    return fresh if fresh["stale_days"] else None
 
 
 def _canonical(info: SnapshotInfo, region: str | None, st: list[str] | None,
@@ -155,7 +159,9 @@ def snapshot_on(request: Request, store: StoreDep, settings: SettingsDep,
     def build():
         src = source_of(store, settings, source)
         info = store.resolve(src, on, known)
+        fresh = coverage.freshness(store, src, on)
         return _snapshot_entry(request, store, info, region, status, simplify,
-                               LATEST if on is None else DATED, _if_stale(store, src, on))
+                               LATEST if on is None else DATED,
+                               fresh if fresh["stale_days"] else None, data_headers(fresh))
 
     return cached(request, store, build)

@@ -5,6 +5,7 @@ answer past the newest snapshot says how old it is."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,10 +21,14 @@ def newest(store: SqlStore, source: str) -> SnapshotInfo:
     return store.resolve(source)
 
 
-def freshness(store: SqlStore, source: str, on: date | datetime | None) -> dict[str, Any]:
+def freshness(store: SqlStore, source: str | Sequence[str], on: date | datetime | None
+              ) -> dict[str, Any]:
     """`data_through` (the newest snapshot's valid_at) and `stale_days` (how many days the
-    requested date lies past it; 0 when it does not): members of every dated answer."""
-    last = newest(store, source)
+    requested date lies past it; 0 when it does not): members of every dated answer. An
+    answer drawing on several sources (a comparison) holds data only up to the earliest of
+    their newest snapshots: that one is its `data_through`."""
+    names = [source] if isinstance(source, str) else list(source)
+    last = min((newest(store, s) for s in names), key=lambda info: info.valid_at)
     return {"data_through": iso(last.valid_at), "stale_days": dates.stale_days(on, last.date)}
 
 

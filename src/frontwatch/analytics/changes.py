@@ -18,6 +18,7 @@ from frontwatch.analytics.common import region_of, source_of
 from frontwatch.analytics.geo import NearestPlaces, describe, point_status
 from frontwatch.analytics.incremental import changed_pieces
 from frontwatch.analytics.results import PlaceChange
+from frontwatch.coverage import freshness
 from frontwatch.dates import iso
 from frontwatch.errors import InputError
 from frontwatch.geojson import feature_collection
@@ -170,6 +171,7 @@ def diff(store: SqlStore, region: Region | str | None, d1: date, d2: date,
                                    - totals["contested_lost_km2"], KM2),
         "features": len(features),
         "largest": [f[1].get("description") for f in features[:5]],
+        **freshness(store, src, d2),
         "attribution": attribution(src),
     }
     from frontwatch.analytics.places import places_in_region

@@ -32,6 +32,7 @@ import shapely
 from frontwatch import geometry, lookup
 from frontwatch.analytics.changes import describe_pieces
 from frontwatch.analytics.common import region_of
+from frontwatch.coverage import freshness
 from frontwatch.errors import InputError, NotFound, echo
 from frontwatch.model import Region, SnapshotInfo
 from frontwatch.oblasts import THEATRE
@@ -218,7 +219,7 @@ def compare(store: SqlStore, sources: tuple[str, str], region: Region | str | No
                ((a_src, b_src, only_a), (b_src, a_src, only_b))}
     summary = {
         "region": r.slug, "region_name": r.name_en, "date": on.isoformat(),
-        **header(a, b, on, layer),
+        **header(a, b, on, layer), **freshness(store, sources, on),
         **row_figures(a_src, b_src, figures),
         "grey_zone_km2_not_compared": {s: round(v, KM2) for s, v in grey.items()},
         "only_in_other_grey_zone_km2": {s: round(v, KM2) for s, v in in_grey.items()},
@@ -352,6 +353,7 @@ def compare_series(store: SqlStore, sources: tuple[str, str], region: Region | s
                     date.fromordinal(int(ords[keep][-1])), layer)}
     doc["sources"] = [{"source": s["source"], "attribution": s["attribution"]}
                       for s in doc["sources"]]  # per row: *_snapshot, *_date, *_age_days
+    doc.update(freshness(store, sources, end))
     doc["left_out"] = [{"dates": n, "reason": why} for why, n in left_out.items()]
     doc["precomputed_pairs"] = len(used) - len(missing)
     doc["computed_pairs"] = len(missing)

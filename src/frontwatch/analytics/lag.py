@@ -31,6 +31,7 @@ from frontwatch.analytics.piece_lag import (
     who_first,
 )
 from frontwatch.analytics.places import places_in_region
+from frontwatch.coverage import freshness
 from frontwatch.errors import InputError, NotFound
 from frontwatch.model import Place, Region
 from frontwatch.sources import attribution
@@ -141,6 +142,7 @@ def lag(store: SqlStore, sources: tuple[str, str], region: Region | str, start: 
         }
     return {"region": r.slug, "region_name": r.name_en, "from": start.isoformat(),
             "to": end.isoformat(), "layer": layer, "places": len(places),
+            **freshness(store, sources, end),
             "changes_both_showed": len(both), "sources": used, "summary": summary,
             "rows": rows,
             "min_km2": min_km2, "pieces_summary": piece_summary,

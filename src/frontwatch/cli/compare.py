@@ -14,6 +14,7 @@ from frontwatch.cli.common import (
     out,
     parse_day,
     progress_bar,
+    stale_note,
     write_output,
 )
 from frontwatch.cli.context import Cli
@@ -56,15 +57,18 @@ def compare_cmd(
     if series:
         rows, doc = cmp.compare_series(store, pair, region, parse_day(start, "--from"),
                                        parse_day(end, "--to"), step, layer)
+        stale_note(doc, doc["to"])
         _print_series(rows, doc, pair, cli.output)
         return
     on = parse_day(day)
     if cli.output is OutputFormat.csv:  # one date's CSV: the series' row of it (as the API)
         rows, doc = cmp.compare_series(store, pair, region, on, on, 1, layer)
+        stale_note(doc, on)
         _print_series(rows, doc, pair, cli.output)
         if not output:
             return
     res = cmp.compare(store, pair, region, on, layer, min_km2)
+    stale_note(res.summary, on)
     if output:
         write_output(output, res.to_geojson())
         err.print(f"wrote {len(res.features)} disagreement piece(s) to {output}",
@@ -173,6 +177,7 @@ def lag_cmd(
     store = cli.store()
     pair = cmp.parse_sources(sources, store.sources())
     res = lag(store, pair, region, d1, d2, layer, min_km2)
+    stale_note(res, d2)
     features = res.pop("piece_features")
     if output:
         head = {k: v for k, v in res.items() if k not in ("rows", "pieces")}
