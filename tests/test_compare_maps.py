@@ -177,3 +177,38 @@ def test_cli_map_with_compare_source(cmp_db, tmp_path):
     assert "Occupied only per nzz" in out.read_text()
     bad = run("map", DAY, "--compare-source", "nope", "--svg", db=cmp_db, check=False)
     assert bad.returncode == 1 and "compare_source='nope'" in bad.stderr
+
+
+def test_cli_map_report_and_credits_name_both_revisions_and_ages(cmp_db, cstore, tmp_path,
+                                                                 scene):
+    """`map --compare-source nzz` reported only the map's own revision: the report (text and
+    JSON) names both sources' revisions and their ages on the map's date, and so do the
+    image's credits (NZZ's map of 2025-05-27 is 5 days old on 2025-06-01)."""
+    import json
+
+    from PIL import Image as PILImage
+
+    from tests.test_cli_data import run
+
+    ds, nzz = cstore.resolve("deepstate", date(2025, 6, 1)), cstore.resolve("nzz",
+                                                                            date(2025, 6, 1))
+    out = tmp_path / "m.png"
+    proc = run("map", DAY, "--region", "UA14", "--compare-source", "nzz", "--width", "600",
+               "-o", str(out), "--json", db=cmp_db)
+    doc = json.loads(proc.stdout)
+    assert (doc["source"], doc["content_hash"], doc["age_days"]) == (
+        "deepstate", ds.content_hash, 0)
+    assert doc["compare_source"] == {"source": "nzz", "valid_at": nzz.valid_at.isoformat(),
+                                     "content_hash": nzz.content_hash, "age_days": 5}
+    assert (f"deepstate snapshot of {ds.valid_at:%Y-%m-%d %H:%M} UTC (0 days old) compared "
+            f"with nzz snapshot of {nzz.valid_at:%Y-%m-%d %H:%M} UTC (5 days old)"
+            ) in proc.stderr
+    title = PILImage.open(out).info["Title"]
+    assert "deepstate of 2025-06-01 (0 days old)" in title
+    assert "nzz of 2025-05-27 (5 days old)" in title
+    assert scene.credits[0].startswith("Control data: DeepStateMap")
+    assert scene.credits[0].endswith(f"{ds.valid_at:%Y-%m-%d %H:%M} UTC (0 days old)")
+    assert "NZZ" in scene.credits[1]
+    assert scene.credits[1].endswith(f"{nzz.valid_at:%Y-%m-%d %H:%M} UTC (5 days old)")
+    plain = sc.build(cstore, parse_query(DAY, region="donetsk-oblast"))
+    assert len(plain.credits) == 3 and plain.credits[0].endswith(" UTC")  # one source: as was

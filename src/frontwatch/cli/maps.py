@@ -82,10 +82,20 @@ def map_cmd(
     else:
         data = render.map_image(store, q, fmt, render.parse_size(width, height, dpi))
     info = render.scene.resolve_snapshot(store, q)
-    fresh = freshness(store, info.source, q.on)
+    # the date the map is titled with (its snapshot's own when past the data), which the
+    # ages count from and the other source's revision is picked for, as on the map
+    day = info.date if render.scene.is_stale(store, info, q.on) else (q.on or info.date)
+    other = None
+    if q.compare_source:
+        from frontwatch.render.differ import other_snapshot
+
+        other = other_snapshot(store, info, q.compare_source, day, q.as_of)
+    shown = [info] + ([other] if other is not None else [])
+    fresh = freshness(store, [i.source for i in shown], q.on)
     write_output(output, data)
-    err.print(f"wrote {output} ({len(data) / 1024:.0f} KB), {info.source} snapshot of "
-              f"{info.valid_at:%Y-%m-%d %H:%M} UTC", highlight=False)
+    said = " compared with ".join(f"{i.source} snapshot of {i.valid_at:%Y-%m-%d %H:%M} UTC "
+                                  f"({(day - i.date).days} days old)" for i in shown)
+    err.print(f"wrote {output} ({len(data) / 1024:.0f} KB), {said}", highlight=False)
     if q.timelapse and fresh["stale_days"]:
         warn(f"note: DATE {q.on} is after the newest snapshot ({fresh['data_through']}): "
              f"the time-lapse ends {info.date}")
@@ -95,6 +105,11 @@ def map_cmd(
         emit_json({"output": str(output), "format": fmt, "bytes": len(data),
                    "source": info.source, "valid_at": info.valid_at.isoformat(),
                    "content_hash": info.content_hash, "illustrative": info.illustrative,
+                   "age_days": (day - info.date).days,
+                   **({"compare_source": {
+                       "source": other.source, "valid_at": other.valid_at.isoformat(),
+                       "content_hash": other.content_hash,
+                       "age_days": (day - other.date).days}} if other is not None else {}),
                    **fresh})
 
 

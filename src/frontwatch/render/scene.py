@@ -85,9 +85,17 @@ class Scene:
 
     @property
     def credits(self) -> list[str]:
+        """Each source shown, credited with its revision's time; on a map of two sources
+        also its age on the map's date (their revisions are rarely of the same day)."""
         shown = [self.info] + ([self.other] if self.other is not None else [])
-        return [*(credit(i.source, self.query.lang) + f", {i.valid_at:%Y-%m-%d %H:%M} UTC"
-                  for i in shown), self.t["credit_osm"], self.t["credit_places"]]
+
+        def line(i: SnapshotInfo) -> str:
+            text = credit(i.source, self.query.lang) + f", {i.valid_at:%Y-%m-%d %H:%M} UTC"
+            if self.other is None:
+                return text
+            return text + " (" + self.t["age"].format(n=(self.day - i.date).days) + ")"
+
+        return [*(line(i) for i in shown), self.t["credit_osm"], self.t["credit_places"]]
 
     @property
     def notice(self) -> str | None:

@@ -65,6 +65,7 @@ TEXT: Final = {
         "neither": "Occupied per neither (a grey zone is not shown)",
         "sources_title": "{a} vs {b}",
         "source_age": "{src} of {d} ({n} days old)",
+        "age": "{n} days old",
         "agreement": "agreement {pct}",
         "description_sources": "Map of {where} comparing {a} and {b} on {d}, on the ground "
                                 "taken since 24 February 2022: {both} occupied per both, "
@@ -117,6 +118,7 @@ TEXT: Final = {
         "neither": "Не окуповано за жодним (сіра зона не показана)",
         "sources_title": "{a} і {b}",
         "source_age": "{src} від {d} ({n} дн. тому)",
+        "age": "{n} дн. тому",
         "agreement": "збіг {pct}",
         "description_sources": "Карта: {where}, порівняння {a} і {b} на {d}, територія, "
                                 "захоплена після 24 лютого 2022: за обома {both}, лише за "
