@@ -753,6 +753,8 @@ def test_every_dated_answer_says_what_data_it_holds(june_db):
         ("/v1/frontline", {"date": asked.isoformat()}, "deepstate", ""),
         (f"/v1/snapshots/{asked}", {}, "deepstate", ""),
         ("/v1/places/toretsk", {"date": asked.isoformat()}, "deepstate", ""),
+        ("/v1/places/toretsk/timeline", {"from": "2025-06-01", "to": asked.isoformat()},
+         "deepstate", None),
     ]
     for path, q, which, member in cases:
         r = client.get(path, params=q)

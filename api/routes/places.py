@@ -24,6 +24,7 @@ from frontwatch.api.routes.common import (
     ToQ,
     data_headers,
     place_row,
+    range_headers,
     source_of,
 )
 from frontwatch.model import PLACES_CREDIT
@@ -157,6 +158,7 @@ def place_timeline(request: Request, store: StoreDep, settings: SettingsDep, slu
         doc = {"place": place_row(place), "source": src, **span.members(),
                "timeline": _plain(periods)}
         return json_entry(credit(doc, src, info.illustrative),
-                          {"Cache-Control": DATED, **credit_headers(src, info.illustrative)})
+                          {"Cache-Control": DATED, **credit_headers(src, info.illustrative),
+                           **range_headers(span)})
 
     return cached(request, store, build)
