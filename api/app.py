@@ -21,11 +21,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from frontwatch import memo
 from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's hooks)
-from frontwatch.api import openapi30, problems
+from frontwatch.api import openapi30, problems, warm
 from frontwatch.api.cache import ready, render
 from frontwatch.api.deps import StorePool
 from frontwatch.api.heavy import HeavyLimiter, RenderProcesses
 from frontwatch.api.respond import request_key
+from frontwatch.errors import FrontwatchError
+from frontwatch.lookup import default_source
 from frontwatch.settings import Settings
 from frontwatch.store import open_store
 from frontwatch.store.base import SqlStore
@@ -191,6 +193,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         if app.state.render_processes is not None:
             app.state.render_processes.warm()  # imports take seconds: not on a first render
+        if settings.warm:
+            app.state.warm = await warm.warm(app, _warm_paths(app))
         yield
         app.state.pool.close()
         app.fast_path.close()
@@ -204,6 +208,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "snapshots for any date, area series, diffs, the front line, places, and OGC API – "
         "Features for QGIS/GDAL. Every data response credits its source.")
     app.state.settings = settings
+    app.state.warm = None  # the warm-up's report (api.warm), once the lifespan has run it
     app.state.pool = StorePool(settings.database_url)
     bounds = settings.cache_bounds()
     memo.configure(bounds)
@@ -239,7 +244,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "caches": {"responses": app.state.cache.stats(), **memo.stats()},
                 "heavy": app.state.heavy.stats(), "geometry": app.state.geometry.stats(),
                 "render_processes": app.state.render_processes.stats()
-                if app.state.render_processes is not None else {"processes": 0}}
+                if app.state.render_processes is not None else {"processes": 0},
+                "warm": app.state.warm}
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(GZipMiddleware, minimum_size=1024)
@@ -249,6 +255,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        expose_headers=EXPOSED, max_age=86400)
     app.add_middleware(HeadAsGet)  # outermost: every layer below sees the GET it answers
     return app
+
+
+def _warm_paths(app: FastAPI) -> list[str]:
+    """The warm-up's reads for this app's store (none when the store cannot be read: the
+    routes will say why to the first client that asks)."""
+    try:
+        with app.state.pool.store() as store:
+            return warm.warm_paths(store, default_source(store, app.state.settings.source))
+    except FrontwatchError as exc:
+        warm.log.warning("warm-up skipped: %s", exc)
+        return []
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -3,12 +3,17 @@ where it is absent; nothing from it is ever written into the repository."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's hooks, as every entry point does)
 from frontwatch.store import open_store
+
+# Apps made by tests start cold: warming every one (api.warm, seconds each) would only slow the
+# suite; tests/test_warm.py turns it on where it is the subject.
+os.environ.setdefault("FRONTWATCH_WARM", "0")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"

@@ -14,6 +14,7 @@ Nothing here knows about HTTP; :func:`start` is the child's initializer.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import multiprocessing
 import multiprocessing.connection
@@ -44,6 +45,8 @@ def start(cache_bounds: dict[str, int], nice: int) -> None:
     for module in WARM:
         importlib.import_module(module)
     memo.configure(cache_bounds)
+    gc.collect()
+    gc.freeze()  # the imports' objects: not walked by every full collection (api.warm)
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True,

@@ -24,6 +24,7 @@
 | FRONTWATCH_GEOMETRY_WAIT_S | longest wait of a geometry read (region clip, bbox…) | 2 |
 | FRONTWATCH_RENDER_PROCESSES | processes per worker running renders, diffs (0: threads) | 1 |
 | FRONTWATCH_RENDER_DEADLINE_S | a render process's answer later than this: 503 + Retry-After | 20 |
+| FRONTWATCH_WARM | workers read a few requests and freeze the GC before taking traffic | 1 |
 | FRONTWATCH_*_CACHE_MB | byte bound of each in-process cache, per worker (CACHES) | see CACHES |
 | FRONTWATCH_WEBHOOK_URL | POSTed the places that changed after each import (webhooks) | unset |
 | FRONTWATCH_WEBHOOK_SECRET | HMAC-SHA256 key of X-Frontwatch-Signature | unset |
@@ -128,6 +129,19 @@ def _number_env(name: str, default: float, kind: Callable[[str], float] = float,
     return value
 
 
+def _flag_env(name: str, default: bool) -> bool:
+    """A yes/no setting: 1/true/yes/on or 0/false/no/off (any case); anything else is a
+    clear error naming the variable."""
+    text = (os.environ.get(name) or "").strip().lower()
+    if not text:
+        return default
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise InputError(f"{name}={echo(text)} should be 1 or 0 (true/false, yes/no, on/off)")
+
+
 def _int_env(name: str, default: int, zero: bool = False, most: int | None = None) -> int:
     return int(_number_env(name, default, int, zero, most))  # int already: int() tells mypy
 
@@ -213,6 +227,10 @@ class Settings:
     # p99 ≤ 2 s target) — a client told to retry beats one kept waiting behind others
     geometry_wait_s: float = field(default_factory=lambda: _number_env(
         "FRONTWATCH_GEOMETRY_WAIT_S", 2))
+    # each worker reads a few representative requests before it takes traffic, then freezes
+    # the garbage collector's long-lived objects (api.warm): cold first requests and the first
+    # full collections made most of the load benchmark's slow data requests
+    warm: bool = field(default_factory=lambda: _flag_env("FRONTWATCH_WARM", True))
     # renders and diffs run in child processes: off the worker's GIL (api.heavy.offload)
     render_processes: int = field(default_factory=lambda: _int_env(
         "FRONTWATCH_RENDER_PROCESSES", 1, zero=True))
