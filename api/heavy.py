@@ -31,7 +31,6 @@ import contextvars
 import functools
 import math
 import multiprocessing
-import os
 import threading
 import time
 import weakref
@@ -44,7 +43,7 @@ from typing import Any, TypeVar
 
 from fastapi import Depends, Request
 
-from frontwatch import jobs
+from frontwatch import jobs, priority
 from frontwatch.api.problems import Problem
 from frontwatch.store.base import SqlStore
 
@@ -149,13 +148,8 @@ T = TypeVar("T")
 
 
 def _lower_priority() -> None:
-    """Lower the calling thread's scheduling priority (Linux: nice is per thread). Where the
-    OS does not allow it the thread keeps the process's priority; nothing else changes."""
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + NICE))
-    except (AttributeError, OSError):
-        pass
+    """Lower the calling render thread's scheduling priority by NICE (Linux: per thread)."""
+    priority.lower(NICE, thread=True)
 
 
 def render_pool() -> ThreadPoolExecutor:

@@ -13,7 +13,6 @@ Nothing here knows about HTTP; :func:`start` is the child's initializer.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import importlib
 import multiprocessing
@@ -24,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from frontwatch import memo
+from frontwatch import memo, priority
 from frontwatch.store import open_store
 from frontwatch.store.base import SqlStore
 
@@ -40,8 +39,7 @@ _lock = threading.Lock()
 def start(cache_bounds: dict[str, int], nice: int) -> None:
     """Initialize a child: lower its OS priority by `nice` (so the web workers' cheap reads
     get the cores first), bound its caches like the parent's, import the renderers."""
-    with contextlib.suppress(AttributeError, OSError):  # not allowed: it keeps its priority
-        os.nice(nice)
+    priority.lower(nice)  # not allowed: it keeps its priority
     for module in WARM:
         importlib.import_module(module)
     memo.configure(cache_bounds)

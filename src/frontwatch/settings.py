@@ -24,6 +24,7 @@
 | FRONTWATCH_GEOMETRY_WAIT_S | longest wait of a geometry read (region clip, bbox…) | 2 |
 | FRONTWATCH_RENDER_PROCESSES | processes per worker running renders, diffs (0: threads) | 1 |
 | FRONTWATCH_RENDER_DEADLINE_S | a render process's answer later than this: 503 + Retry-After | 20 |
+| FRONTWATCH_IMPORT_NICE | CPU priority steps `import` and `sync` give up to a server's reads | 10 |
 | FRONTWATCH_WARM | workers read a few requests and freeze the GC before taking traffic | 1 |
 | FRONTWATCH_*_CACHE_MB | byte bound of each in-process cache, per worker (CACHES) | see CACHES |
 | FRONTWATCH_WEBHOOK_URL | POSTed the places that changed after each import (webhooks) | unset |
@@ -227,6 +228,10 @@ class Settings:
     # p99 ≤ 2 s target) — a client told to retry beats one kept waiting behind others
     geometry_wait_s: float = field(default_factory=lambda: _number_env(
         "FRONTWATCH_GEOMETRY_WAIT_S", 2))
+    # imports and syncs are batch work: at nice +10 the reads of a server on the same machine
+    # get the cores first (frontwatch.priority); 0 keeps the shell's priority
+    import_nice: int = field(default_factory=lambda: _int_env(
+        "FRONTWATCH_IMPORT_NICE", 10, zero=True, most=19))
     # each worker reads a few representative requests before it takes traffic, then freezes
     # the garbage collector's long-lived objects (api.warm): cold first requests and the first
     # full collections made most of the load benchmark's slow data requests

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from frontwatch import lookup
+from frontwatch import lookup, priority
 from frontwatch.cli.common import (
     Source,
     emit_json,
@@ -78,6 +78,7 @@ def import_cmd(
         raise InputError(f"--status {status!r}: unknown status; accepted: "
                          f"{', '.join(sorted(VOCABULARY))}")
     files = iter_files(paths)
+    priority.lower(cli.settings.import_nice)  # a server's reads on this machine come first
     store = cli.store(create=True)
     with tables_progress() as progress:
         # Bars for each phase (files read, revisions stored, each derived table), on a
@@ -204,6 +205,7 @@ def sync_deepstate_cmd(
     from frontwatch.ingest.sync import sync_deepstate
 
     since_day = parse_day(since, "--since") if since else None
+    priority.lower(cli.settings.import_nice)
     store = cli.store(create=True)
     with progress_bar() as bar:
         task = bar.add_task("downloading", total=None)
