@@ -13,6 +13,7 @@ import time
 from contextlib import asynccontextmanager
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.middleware.cors import CORSMiddleware
@@ -193,6 +194,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         if app.state.render_processes is not None:
             app.state.render_processes.warm()  # imports take seconds: not on a first render
+        # the threads that run data requests: a few more than the cores, so that a burst of
+        # uncached reads queues (first come, first served) instead of sharing the interpreter
+        # lock thirty ways and starving the event loop that answers everything else
+        to_thread.current_default_thread_limiter().total_tokens = settings.data_threads
         if settings.warm:
             app.state.warm = await warm.warm(app, _warm_paths(app))
         yield

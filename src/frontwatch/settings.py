@@ -25,6 +25,7 @@
 | FRONTWATCH_RENDER_PROCESSES | processes per worker running renders, diffs (0: threads) | 1 |
 | FRONTWATCH_RENDER_DEADLINE_S | a render process's answer later than this: 503 + Retry-After | 20 |
 | FRONTWATCH_IMPORT_NICE | CPU priority steps `import` and `sync` give up to a server's reads | 10 |
+| FRONTWATCH_DATA_THREADS | threads running data requests at once, per worker | 4 |
 | FRONTWATCH_WARM | workers read a few requests and freeze the GC before taking traffic | 1 |
 | FRONTWATCH_*_CACHE_MB | byte bound of each in-process cache, per worker (CACHES) | see CACHES |
 | FRONTWATCH_WEBHOOK_URL | POSTed the places that changed after each import (webhooks) | unset |
@@ -232,6 +233,10 @@ class Settings:
     # get the cores first (frontwatch.priority); 0 keeps the shell's priority
     import_nice: int = field(default_factory=lambda: _int_env(
         "FRONTWATCH_IMPORT_NICE", 10, zero=True, most=19))
+    # data requests running at once per worker (more wait their turn, holding no thread):
+    # threads of one worker share one interpreter lock, so more of them only share it thinner
+    data_threads: int = field(default_factory=lambda: _int_env(
+        "FRONTWATCH_DATA_THREADS", 4, most=256))
     # each worker reads a few representative requests before it takes traffic, then freezes
     # the garbage collector's long-lived objects (api.warm): cold first requests and the first
     # full collections made most of the load benchmark's slow data requests
