@@ -298,3 +298,17 @@ def test_a_failed_geopackage_export_leaves_the_file_it_would_replace(tmp_path, m
         export._write("gpkg", target, zones, zones, pd.DataFrame({"a": [1]}))
     assert target.read_bytes() == b"precious"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.gpkg"]  # no partial file left
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "fgb"])
+def test_a_folder_gdal_cannot_write_is_an_output_error(real_db, fmt):
+    """GDAL's own create failures (here /proc, which even root cannot write files into)
+    are one line naming the file, exit 1 `output-failed`, not an internal error; the
+    GeoPackage's temporary name never shows."""
+    out = f"/proc/frontwatch-{fmt}-test.{fmt}"
+    proc = run("export", "--format", fmt, "-o", out, "--region", "bakhmutskyi-raion",
+               "--from", "2025-06-01", "--to", "2025-06-02", db=real_db, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"error: {out}: cannot write")
+    assert "[output-failed]" in proc.stderr
+    assert "partial" not in proc.stderr and "internal error" not in proc.stderr

@@ -25,11 +25,13 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
+import pyogrio.errors
 import shapely
 
 from frontwatch import geometry
 from frontwatch.analytics.common import region_of, source_of
-from frontwatch.errors import InputError, NotFound, OutputError, printable
+from frontwatch.errors import InputError, NotFound, OutputError, echo, printable
 from frontwatch.model import SnapshotInfo
 from frontwatch.precision import round_table
 from frontwatch.sources import attribution
@@ -195,6 +197,16 @@ def export(store: SqlStore, fmt: str, path: Path, region: str | None = None,
     except OSError as exc:  # disk full, permission, read-only: name the file
         raise OutputError(f"{printable(exc.filename or path)}: cannot write: "
                           f"{exc.strerror or exc}") from exc
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        # GDAL's own open/create failures (a read-only or special folder): its reason, with
+        # the GeoPackage's temporary name replaced by the file the user asked for
+        reason = str(exc).replace(str(_partial(path)), str(path)).strip()
+        raise OutputError(f"{printable(path)}: cannot write: {echo(reason)}") from exc
+
+
+def _partial(path: Path) -> Path:
+    """Where a GeoPackage is written before it is moved into place."""
+    return path.with_name(f".{path.stem}.partial.gpkg")
 
 
 def _write(fmt: str, path: Path, zones: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
@@ -206,13 +218,11 @@ def _write(fmt: str, path: Path, zones: gpd.GeoDataFrame, places: gpd.GeoDataFra
                               "regular file")
         # written beside it and moved into place: a failed export leaves the old file
         # (ending .gpkg, or GDAL warns of a GeoPackage with a non-conformant extension)
-        part = path.with_name(f".{path.stem}.partial.gpkg")
+        part = _partial(path)
         part.unlink(missing_ok=True)
         try:
             zones.to_file(part, layer="zones", driver="GPKG", engine="pyogrio")
             places.to_file(part, layer="places", driver="GPKG", engine="pyogrio", mode="a")
-            import pyogrio
-
             pyogrio.write_dataframe(areas, part, layer="areas", driver="GPKG", append=True)
             os.replace(part, path)
         finally:
