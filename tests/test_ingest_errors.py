@@ -147,3 +147,16 @@ def test_self_intersecting_ring_is_repaired_and_reported(store, tmp_path):
     assert all(z.geometry.is_valid for z in zones)
     occupied = next(z for z in zones if z.status == "occupied")
     assert occupied.geometry.area == pytest.approx(0.005, rel=1e-6)  # both lobes kept
+
+
+def test_a_future_map_date_is_future_date_everywhere():
+    """A map dated after today is `future-date` on import and upload, as it is on every
+    query (new-user trial: imports said `input-invalid`)."""
+    from datetime import UTC, datetime, timedelta
+
+    from frontwatch.errors import FutureDate
+    from frontwatch.ingest.prepare import check_valid_at
+
+    with pytest.raises(FutureDate, match=r"is in the future \(today is") as caught:
+        check_valid_at(datetime.now(UTC) + timedelta(days=30), "x.geojson")
+    assert caught.value.code == "future-date" and str(caught.value).startswith("x.geojson: ")

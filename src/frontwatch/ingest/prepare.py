@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 
 from frontwatch import geometry
-from frontwatch.errors import InputError
+from frontwatch.errors import FutureDate, InputError
 from frontwatch.model import Snapshot, Status, Zone
 
 
@@ -34,7 +34,8 @@ def check_valid_at(valid_at: datetime, origin: str) -> datetime:
         valid_at = valid_at.replace(tzinfo=UTC)
     valid_at = valid_at.astimezone(UTC).replace(microsecond=0)
     if valid_at > datetime.now(UTC) + timedelta(days=1):
-        raise InputError(f"date {valid_at:%Y-%m-%d %H:%M}Z is in the future", origin=origin)
+        raise FutureDate(f"date {valid_at:%Y-%m-%d %H:%M}Z is in the future (today is "
+                         f"{datetime.now(UTC):%Y-%m-%d})", origin=origin)
     if valid_at.year < 2014:
         raise InputError(f"date {valid_at:%Y-%m-%d} is before 2014, outside this tracker's "
                          "scope", origin=origin)
