@@ -236,3 +236,16 @@ def test_serve_refuses_more_workers_than_the_machine_can_hold(tmp_path):
     r = run("serve", "--workers", "100000", db=tmp_path / "x.sqlite")
     assert r.returncode == 2 and "--workers" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "x.sqlite").exists()
+
+
+def test_serve_on_a_port_in_use_is_one_line_before_any_worker(tmp_path):
+    """Not uvicorn's log line after the start banner and exit 3 (new-user trial): checked
+    before the banner, `port-unavailable`, exit 1, and the store is not opened by workers."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = run("serve", "--port", str(port), "--workers", "2", db=tmp_path / "s.sqlite")
+    one_line_error(r, 1, f"cannot listen on 127.0.0.1:{port}", "in use", "[port-unavailable]")

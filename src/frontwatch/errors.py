@@ -147,6 +147,14 @@ class SourceUnreachable(FrontwatchError):
         super().__init__(f"{origin}: {message}" if origin else message)
 
 
+class PortUnavailable(FrontwatchError):
+    """`serve` cannot listen where it was told (the port is taken, or the address is not
+    this machine's): checked before any worker starts."""
+
+    code = "port-unavailable"
+    exit_code = EXIT_STORE
+
+
 class StoreError(FrontwatchError):
     """The store cannot be opened or is in a state we cannot use."""
 

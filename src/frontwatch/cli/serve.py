@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import inspect
+import socket
 from typing import Annotated
 
 import typer
 
 from frontwatch.cli.common import err, warn
 from frontwatch.cli.context import Cli
+from frontwatch.errors import PortUnavailable
 from frontwatch.settings import Settings, max_workers
 
 WORKER_HEALTHCHECK_S = 60  # seconds a worker may take to answer uvicorn's supervisor
@@ -38,9 +40,25 @@ def serve_cmd(
     cli.store(create=True)  # create, migrate and bootstrap once before workers start
     cli.close()
     warn(startup_warning(settings.assets))  # a fresh clone without `npm ci`: maps say so
+    check_port(settings.host, settings.port)
+    warming = "; each warms up (a few seconds) before it answers" if settings.warm else ""
     err.print(f"serving {settings.database_url} on http://{settings.host}:{settings.port} with "
-              f"{settings.workers} worker{'s' if settings.workers > 1 else ''}", highlight=False)
+              f"{settings.workers} worker{'s' if settings.workers > 1 else ''}{warming}",
+              highlight=False)
     run_server(settings)
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise PortUnavailable, one line naming the address and why, when `host:port` cannot
+    be listened on (bound and released at once, with the address reuse uvicorn uses), rather
+    than uvicorn's log line after the start banner and exit 3."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise PortUnavailable(f"cannot listen on {host}:{port}: "
+                              f"{(exc.strerror or str(exc)).lower()}") from exc
 
 
 def run_server(settings: Settings) -> None:
