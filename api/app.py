@@ -9,6 +9,7 @@ then the routes: OGC API – Features at the root, domain endpoints under /v1, m
 from __future__ import annotations
 
 import importlib.util
+import os
 import time
 from contextlib import asynccontextmanager
 from typing import Any
@@ -245,7 +246,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Liveness, plus this worker's caches (entries, bytes, bound) and heavy-request
         queue, and the map assets (what is missing, the fix: the service runs without them);
         on the event loop, so it answers even when every thread is busy."""
-        return {"status": "ok", "assets": assets.health(settings.assets),
+        return {"status": "ok", "worker": os.getpid(),
+                "data_threads": to_thread.current_default_thread_limiter().total_tokens,
+                "assets": assets.health(settings.assets),
                 "caches": {"responses": app.state.cache.stats(), **memo.stats()},
                 "heavy": app.state.heavy.stats(), "geometry": app.state.geometry.stats(),
                 "render_processes": app.state.render_processes.stats()

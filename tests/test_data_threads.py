@@ -26,3 +26,12 @@ def test_a_bad_setting_is_named(monkeypatch, value):
     monkeypatch.setenv("FRONTWATCH_DATA_THREADS", value)
     with pytest.raises(InputError, match="FRONTWATCH_DATA_THREADS"):
         Settings()
+
+
+def test_healthz_names_the_worker_and_its_data_threads(tmp_path):
+    import os
+
+    settings = Settings(database_url=str(tmp_path / "s.sqlite"), render_processes=0)
+    with TestClient(create_app(settings)) as client:
+        health = client.get("/healthz").json()
+    assert health["worker"] == os.getpid() and health["data_threads"] == settings.data_threads
