@@ -125,6 +125,22 @@ def gpkg_reaching_out() -> bytes:
         return path.read_bytes()
 
 
+def gpkg_with_view() -> bytes:
+    """A GeoPackage whose feature layer is a view computing forever (a recursive CTE of
+    300 million rows; breaker trial)."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "slow.gpkg"
+        frame().to_file(path, layer="zones", engine="pyogrio")
+        con = sqlite3.connect(path)
+        con.execute("CREATE VIEW slow AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+                    "SELECT i + 1 FROM n WHERE i < 300000000) SELECT z.* FROM zones z, n")
+        con.execute("UPDATE gpkg_contents SET table_name = 'slow', identifier = 'slow'")
+        con.execute("UPDATE gpkg_geometry_columns SET table_name = 'slow'")
+        con.commit()
+        con.close()
+        return path.read_bytes()
+
+
 def sqlite_not_gpkg() -> bytes:
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "plain.sqlite"

@@ -64,6 +64,8 @@ CASES = [
          NOT_ACCEPTED + r".*XML"),
     Case("vrt-named-gpkg", lambda: h.vrt(f"CSV:{h.PASSWD}"), "zones.gpkg", 400,
          NOT_ACCEPTED, VECTOR),
+    Case("gpkg-view-running-forever", h.gpkg_with_view, "zones.gpkg", 400,
+         "holding SQL views is not accepted", VECTOR),
     Case("gpkg-virtualogr-passwd", h.gpkg_reaching_out, "zones.gpkg", 400,
          "not a readable GeoPackage", VECTOR),
     Case("zip-with-vrt", lambda: h.zip_of(("zones.vrt", h.vrt(f"CSV:{h.PASSWD}"))),
