@@ -223,6 +223,13 @@ def test_store_errors_never_show_a_password():
     ("FRONTWATCH_RENDER_CACHE_MB", "-5", "expected a number of 0 or more"),
     ("FRONTWATCH_LOCK_TIMEOUT", "nan", "at most 3,600"),
     ("FRONTWATCH_WORKERS", "100000", "at most"),
+    # no number setting is unbounded (breaker trial: 1e308 MB was an internal error, 100000
+    # render processes per worker would have been spawned)
+    ("FRONTWATCH_MAX_UNCOMPRESSED_MB", "1e308", "at most 1,000,000,000"),
+    ("FRONTWATCH_RENDER_DEADLINE_S", "1e13", "at most 1,000,000,000"),
+    ("FRONTWATCH_RENDER_PROCESSES", "100000", "at most"),
+    ("FRONTWATCH_HEAVY_JOBS", "100000", "at most 256"),
+    ("FRONTWATCH_PORT", "70000", "at most 65,535"),
 ])
 def test_a_malformed_number_setting_is_one_line_naming_it(var, value, says, monkeypatch,
                                                           tmp_path):
@@ -249,3 +256,11 @@ def test_serve_on_a_port_in_use_is_one_line_before_any_worker(tmp_path):
         port = taken.getsockname()[1]
         r = run("serve", "--port", str(port), "--workers", "2", db=tmp_path / "s.sqlite")
     one_line_error(r, 1, f"cannot listen on 127.0.0.1:{port}", "in use", "[port-unavailable]")
+
+
+def test_a_keyword_connection_string_never_shows_its_password(tmp_path):
+    """A libpq keyword string given as --db is not a store path; saying so must not print
+    its password (breaker trial)."""
+    r = run("snapshots", "--db", "host=127.0.0.1 port=1 password=s3cretpw")
+    line = one_line_error(r, 1, "no store at", "password=***")
+    assert "s3cretpw" not in line

@@ -18,6 +18,7 @@ exit  category
 from __future__ import annotations
 
 import os
+import re
 
 EXIT_INPUT = 1
 EXIT_USAGE = 2
@@ -198,3 +199,11 @@ class OutputError(FrontwatchError):
     code = "output-failed"
     status_code = 500
     exit_code = EXIT_STORE
+
+
+def redact_secrets(text: str) -> str:
+    """A store URL, or a message quoting one (libpq repeats the conninfo), without its
+    password: neither the user-info form (user:secret@host) nor a ``password=`` parameter
+    (URL query or keyword connection string)."""
+    text = re.sub(r"(://[^:/@\s\"']*:)[^@\s\"']*@", r"\1***@", text)
+    return re.sub(r"(password\s*=\s*)('[^']*'|[^&\s\"']*)", r"\1***", text, flags=re.I)

@@ -109,6 +109,11 @@ def cache_bytes(name: str) -> int:
     return int(_number_env(var, default, zero=True, most=1_000_000) * 2**20)
 
 
+# no number setting means anything above this (1e308 MB overflowed an int; a 1e13 s deadline
+# overflowed the thread timeout)
+EVERY_NUMBER_AT_MOST = 1_000_000_000
+
+
 def _number_env(name: str, default: float, kind: Callable[[str], float] = float,
                 zero: bool = False, most: float | None = None) -> float:
     """A number setting: a clear error naming the variable for anything that is not a
@@ -117,6 +122,7 @@ def _number_env(name: str, default: float, kind: Callable[[str], float] = float,
     text = os.environ.get(name)
     if not text:
         return default
+    most = EVERY_NUMBER_AT_MOST if most is None else most
     value: float | None
     try:
         value = kind(text)
@@ -215,12 +221,13 @@ class Settings:
         "FRONTWATCH_LOCK_TIMEOUT", 10, zero=True, most=3600))  # seconds (store.base)
     host: str = field(default_factory=lambda: os.environ.get("FRONTWATCH_HOST") or "127.0.0.1")
     port: int = field(default_factory=lambda: _int_env(
-        "FRONTWATCH_PORT", _int_env("PORT", 8000)))  # PORT: what PaaS platforms set
+        # PORT: what PaaS platforms set
+        "FRONTWATCH_PORT", _int_env("PORT", 8000, most=65535), most=65535))
     workers: int = field(default_factory=lambda: _int_env("FRONTWATCH_WORKERS", cores(),
                                                           most=max_workers()))
     heavy_jobs: int = field(default_factory=lambda: _int_env(
         "FRONTWATCH_HEAVY_JOBS", _cores_per_worker(_int_env(
-            "FRONTWATCH_WORKERS", cores(), most=max_workers()))))
+            "FRONTWATCH_WORKERS", cores(), most=max_workers())), most=256))
     heavy_queue: int = field(default_factory=lambda: _int_env(
         "FRONTWATCH_HEAVY_QUEUE", 8, zero=True))
     heavy_wait_s: float = field(default_factory=lambda: _number_env(
@@ -243,7 +250,7 @@ class Settings:
     warm: bool = field(default_factory=lambda: _flag_env("FRONTWATCH_WARM", True))
     # renders and diffs run in child processes: off the worker's GIL (api.heavy.offload)
     render_processes: int = field(default_factory=lambda: _int_env(
-        "FRONTWATCH_RENDER_PROCESSES", 1, zero=True))
+        "FRONTWATCH_RENDER_PROCESSES", 1, zero=True, most=max_workers()))
     # a render not done by then is answered 503 + Retry-After, not left to a client's timeout
     # (30 s is common); a job whose time ran out while it waited is never started
     render_deadline_s: float = field(default_factory=lambda: _number_env(

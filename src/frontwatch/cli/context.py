@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from frontwatch.cli.output import OutputFormat
-from frontwatch.errors import NotFound, printable
+from frontwatch.errors import NotFound, printable, redact_secrets
 from frontwatch.settings import Settings
 
 if TYPE_CHECKING:
@@ -91,8 +91,9 @@ class Cli:
             None if self.settings.is_default_database else "FRONTWATCH_DATABASE_URL")
         path = sqlite_path(url) if named and not create else None
         if path is not None and not path.exists():
-            raise NotFound(f"no store at {printable(path)}: check {named} (a command that "
-                           "only reads never creates a store; `frontwatch import` does)")
+            shown = printable(redact_secrets(str(path)))
+            raise NotFound(f"no store at {shown}: check {named} (a command that only reads "
+                           "never creates a store; `frontwatch import` does)")
         store = open_store(url)
         try:
             prepare_default_store(store, self.settings.is_default_database)

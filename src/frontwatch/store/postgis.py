@@ -20,7 +20,14 @@ from typing import Any
 
 import psycopg
 
-from frontwatch.errors import NotFound, StoreError, StoreFull, StoreLocked, StoreReadOnly
+from frontwatch.errors import (
+    NotFound,
+    StoreError,
+    StoreFull,
+    StoreLocked,
+    StoreReadOnly,
+    redact_secrets,
+)
 from frontwatch.store.base import SqlStore, lock_timeout_ms
 
 # Key of the advisory lock every writing transaction holds (any constant; "frontwtc").
@@ -39,11 +46,7 @@ _DIALECT = (
 )
 
 
-def _redact(text: str) -> str:
-    """A URL, or a message quoting one (libpq repeats the conninfo), without its password:
-    neither the user-info form (user:secret@host) nor the ``password=`` parameter."""
-    text = re.sub(r"(://[^:/@\s\"']*:)[^@\s\"']*@", r"\1***@", text)
-    return re.sub(r"(password\s*=\s*)('[^']*'|[^&\s\"']*)", r"\1***", text, flags=re.I)
+_redact = redact_secrets  # the name the store's messages and tests use
 
 
 class PostgisStore(SqlStore):
