@@ -92,6 +92,9 @@ CASES = [
     Case("kml-deep-folders", lambda: (b'<kml>' + b"<Folder>" * 5000 + b"</Folder>" * 5000
                                       + b"</kml>"), "zones.kml", 400, "nested deeper",
          VECTOR),
+    # breaker trial: 15.6 MB of empty elements took 900 MB as a tree before any limit
+    Case("kml-many-elements", lambda: b"<kml>" + b"<a/>" * 200_000 + b"</kml>", "zones.kml",
+         413, "more than 100,000 XML tags.*FRONTWATCH_MAX_FEATURES", VECTOR),
     Case("kmz-bomb", lambda: h.zip_bomb(64 << 20, member="doc.kml"), "zones.kmz", 413,
          "FRONTWATCH_MAX_UNCOMPRESSED_MB", VECTOR),
     Case("xml-not-kml", lambda: f'<?xml version="1.0"?><html>{h.MARKER}</html>'.encode(),

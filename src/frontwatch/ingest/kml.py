@@ -31,7 +31,13 @@ from defusedxml import DefusedXmlException
 from frontwatch.errors import FrontwatchError, InputError
 from frontwatch.ingest import dated, deepstate
 from frontwatch.ingest.base import Format, Input
-from frontwatch.ingest.limits import Limits, check_features, check_vertices, read_capped
+from frontwatch.ingest.limits import (
+    Limits,
+    check_features,
+    check_markup,
+    check_vertices,
+    read_capped,
+)
 from frontwatch.ingest.reader import brief, check_zip_directory, strip_bom
 from frontwatch.model import Snapshot
 
@@ -59,6 +65,7 @@ def read(data: bytes, origin: str, limits: Limits) -> list[Feature]:
     """(properties, geometry in lon/lat) of every Placemark, in document order."""
     if data[:4] == ZIP_MAGIC:
         data = _unzip_kml(data, origin, limits)
+    check_markup(data, origin, limits)
     try:
         root = SafeET.fromstring(strip_bom(data), forbid_dtd=True)
     except DefusedXmlException:

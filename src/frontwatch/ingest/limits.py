@@ -121,6 +121,22 @@ def check_features(n: int, origin: str, limits: Limits) -> None:
                        origin)
 
 
+TAGS_PER_FEATURE = 50  # a KML Placemark with a name, style, data fields and one polygon: ~30
+MIN_TAGS = 100_000
+
+
+def check_markup(data: bytes, origin: str, limits: Limits) -> None:
+    """Refuse XML with more tags than its feature limit allows (TAGS_PER_FEATURE each, at
+    least MIN_TAGS) before a tree of it is built: 15.6 MB of `<a/>` took 900 MB as a tree.
+    Counted as `<` bytes (C speed, an upper bound of the tags)."""
+    if limits.features is None:
+        return
+    most = max(MIN_TAGS, TAGS_PER_FEATURE * limits.features)
+    if data.count(b"<") > most:
+        raise exceeded(f"more than {most:,} XML tags ({TAGS_PER_FEATURE} per feature of the "
+                       "feature limit)", "FRONTWATCH_MAX_FEATURES", origin)
+
+
 def check_vertices(n: int, origin: str, limits: Limits) -> None:
     if limits.vertices is not None and n > limits.vertices:
         raise exceeded(f"more than {limits.vertices:,} vertices", "FRONTWATCH_MAX_VERTICES",
