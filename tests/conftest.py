@@ -14,6 +14,11 @@ from frontwatch.store import open_store
 # Apps made by tests start cold: warming every one (api.warm, seconds each) would only slow the
 # suite; tests/test_warm.py turns it on where it is the subject.
 os.environ.setdefault("FRONTWATCH_WARM", "0")
+# `frontwatch import` run in-process (CliRunner) lowers the CPU priority of the process it runs
+# in, and a process cannot raise it back: two imports would leave the rest of the suite at
+# nice 19, and the render threads no lower than the thread asking them. tests/test_priority.py
+# sets it on the subprocesses it checks.
+os.environ.setdefault("FRONTWATCH_IMPORT_NICE", "0")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
