@@ -713,7 +713,8 @@ def test_agreement_is_the_same_fraction_in_every_output(client, cmp_db):
     one = run("compare", "-r", "UA14", "--date", "2025-06-01", db=cmp_db).stdout
     s = json.loads(run("compare", "-r", "UA14", "--date", "2025-06-01", "--json",
                        db=cmp_db).stdout)["summary"]
-    assert f"agreement (intersection over union, 0–1): {s['agreement']:.4f}" in one
+    assert f"agreement {s['agreement']:.4f} (intersection over union)" in one
+    assert "%" not in one.split("agreement", 1)[1].splitlines()[0]
 
 
 def test_every_dated_answer_says_what_data_it_holds(june_db):

@@ -54,14 +54,16 @@ def test_legend_figures_are_the_comparison(cstore, scene):
 def test_page_names_both_snapshots_their_age_and_credits(cstore, scene):
     page = render.map_page(cstore, parse_query(DAY, region="donetsk-oblast",
                                                compare_source="nzz"), "cdn")
-    assert "Territorial control: Donetsk Oblast, deepstate vs nzz" in page
+    assert "Occupied since 24 February 2022: Donetsk Oblast, deepstate vs nzz" in page
     assert "deepstate of 2025-06-01 (0 days old)" in page
     assert "nzz of 2025-05-27 (5 days old)" in page
     assert "Control data: DeepStateMap (deepstatemap.live), 2025-06-01" in page
-    assert "NZZ" in page and "Occupied only per nzz" in page
+    assert "NZZ" in page and "Occupied since 2022 only per nzz" in page
     for key in ("both", "only_a", "only_b"):
         assert style.km2(scene.change_km2[key]) in page
-    assert f"agreement {100 * scene.agreement:.1f} %" in page
+    # one presentation of agreement everywhere: the 0–1 figure of the tables, named
+    assert f"agreement {scene.agreement:.4f} (intersection over union)" in page
+    assert f"{100 * scene.agreement:.1f} %" not in page
     assert "the grey zone is not compared" in page
 
 
@@ -89,7 +91,7 @@ def test_png_draws_each_layer_in_its_colour(cstore, scene):
     assert closest(pic.getpixel(img.pixel(*KRAMATORSK)), colours) == "held"
     svg = render.map_image(cstore, parse_query(DAY, region="donetsk-oblast",
                                                compare_source="nzz"), "svg").decode()
-    assert "Occupied only per nzz" in svg and "deepstate vs nzz" in svg
+    assert "Occupied since 2022 only per nzz" in svg and "deepstate vs nzz" in svg
 
 
 def geometry_m(geom):
@@ -174,7 +176,7 @@ def test_cli_map_with_compare_source(cmp_db, tmp_path):
 
     out = tmp_path / "m.svg"
     run("map", DAY, "--region", "UA14", "--compare-source", "nzz", "-o", str(out), db=cmp_db)
-    assert "Occupied only per nzz" in out.read_text()
+    assert "Occupied since 2022 only per nzz" in out.read_text()
     bad = run("map", DAY, "--compare-source", "nope", "--svg", db=cmp_db, check=False)
     assert bad.returncode == 1 and "compare_source='nope'" in bad.stderr
 

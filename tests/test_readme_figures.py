@@ -58,6 +58,18 @@ CASES: list[tuple[list[str], str]] = [
      "Donetsk Oblast, 1 March – 30 June 2025: {occupied_km2:,.0f} →"),
     (["area", *DONETSK, "--date", "2025-06-30", "--source", "deepstate"],
      "→ {occupied_km2:,.0f} km² occupied ({occupied_pct:.1f} %)"),
+    # *Comparing sources*: one date's summary (its members, nested ones as NAME[KEY]) on a
+    # store with the Luhansk raions, as users build one (the theatre differs without them)
+    (["compare", "--sources", "deepstate,nzz", *DONETSK, "--date", "2025-06-30"],
+     "DeepStateMap {deepstate_km2:,.0f} km², NZZ {nzz_km2:,.0f} km², both {both_km2:,.0f} km², "
+     "only DeepStateMap {only_deepstate_km2:,.0f} km², only NZZ {only_nzz_km2:,.0f} km² "
+     "({only_in_other_grey_zone_km2[nzz]:,.0f} km² of it DeepStateMap's grey zone): "
+     "**agreement {agreement:.4f}**"),
+    (["compare", "--sources", "deepstate,nzz", *THEATRE, "--date", "2025-06-30"],
+     "**The whole theatre, 2025-06-30**: DeepStateMap {deepstate_km2:,.0f} km², NZZ "
+     "{nzz_km2:,.0f} km², both {both_km2:,.0f} km²: agreement {agreement:.4f}; "
+     "{only_in_other_grey_zone_km2[nzz]:,.0f} of the {only_nzz_km2:,.0f} km² only NZZ calls "
+     "occupied are DeepStateMap's grey zone"),
 ]
 
 
@@ -91,6 +103,7 @@ def test_readme_carries_the_measured_figure(figures_db, monkeypatch, capsys, arg
     run = cli_in_process([*args, "--json", "--db", str(figures_db)], monkeypatch, capsys)
     assert run.returncode == 0, run.stderr
     doc: dict[str, Any] = orjson.loads(run.stdout)
+    doc.update(doc.get("summary", {}))  # a comparison: its summary's members
     for row in doc.get("rows", []):  # a series: each value as NAME@DATE
         doc.update({f"{k}@{row['date']}": v for k, v in row.items() if k != "date"})
     expected = text.format(**doc)

@@ -64,6 +64,44 @@ DERIVED_UKRAINIAN = "ukrainian"
 
 
 @dataclass(frozen=True, slots=True)
+class Claims:
+    """What one source's map asserts about each layer a map or chart of it draws: the keys of
+    the words every legend, title and sentence use (frontwatch.render.style.TEXT), so none
+    says more than the source does. Made by :func:`claims`.
+
+    `occupied`: "occupied" (all occupied ground) or "occupied_since_2022" (a layer of only
+    the ground taken since 24 February 2022, e.g. NZZ's). `grey_zone`: whether the source
+    maps one (else the contested row says "not in this source", never "0 km²"). `rest`, the
+    ground no layer covers: "ukrainian" (Ukrainian-held: the source maps all occupied ground
+    and the grey zone), "not_occupied" (it maps all occupied ground but no grey zone) or
+    "rest_unstated" (it maps part of the occupied ground, or does not say which: it makes no
+    claim about the rest)."""
+
+    occupied: str
+    grey_zone: bool
+    rest: str
+
+
+def claims(occupied_layer: str, grey_zone: bool) -> Claims:
+    """The claims of a source whose occupied layer covers `occupied_layer` (a
+    :attr:`Publisher.occupied`: "all", "since-2022", "illustrative" or "not declared") and
+    that maps a grey zone or not.
+
+    Examples
+    --------
+    >>> claims("since-2022", grey_zone=False)
+    Claims(occupied='occupied_since_2022', grey_zone=False, rest='rest_unstated')
+    >>> claims("all", grey_zone=True).rest, claims("all", grey_zone=False).rest
+    ('ukrainian', 'not_occupied')
+    """
+    whole = occupied_layer in ("all", "illustrative")
+    occupied = "occupied_since_2022" if occupied_layer == "since-2022" else "occupied"
+    if not whole:
+        return Claims(occupied, grey_zone, "rest_unstated")
+    return Claims(occupied, grey_zone, DERIVED_UKRAINIAN if grey_zone else "not_occupied")
+
+
+@dataclass(frozen=True, slots=True)
 class Zone:
     """One polygonal zone of a snapshot.
 

@@ -20,6 +20,7 @@ import pandas as pd
 KM2 = 2  # areas and area changes (km², km²/day)
 PCT = 2  # shares of a region (%)
 KM = 2  # lengths and distances (km)
+AGREEMENT = 4  # intersection over union, a fraction from 0 to 1 (1e-4 of the union)
 
 
 def decimals_for(name: str) -> int | None:

@@ -7,12 +7,13 @@ is declared by its format (ingest/formats.py); a source named at import has no p
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from frontwatch import lookup
 from frontwatch.errors import NotFound
 from frontwatch.ingest.formats import PUBLISHERS
-from frontwatch.model import Publisher, SourceSummary
+from frontwatch.model import Claims, Publisher, SourceSummary, claims
 from frontwatch.store.base import SqlStore, iso
 
 # Kinds that only a layer including the ground held before 2022 carries.
@@ -34,6 +35,22 @@ def attribution(source: str) -> str:
     """The credit line a response or map made from `source` must carry."""
     p = PUBLISHERS.get(source)
     return p.attribution if p else f"Control data: {source}"
+
+
+def occupied_layer(source: str, kinds: Iterable[str] = ()) -> str:
+    """What `source`'s occupied layer covers (:data:`OCCUPIED_MEANING`'s keys): as its
+    publisher declares, else "all" when its zones include a kind held before 2022 (`kinds`),
+    else "not declared"."""
+    terms = publisher(source)
+    if terms is not None:
+        return terms.occupied
+    return "all" if any(k in _PRE_2022_KINDS for k in kinds) else "not declared"
+
+
+def claims_of(source: str, grey_zone: bool, kinds: Iterable[str] = ()) -> Claims:
+    """What a map or chart of `source` may say about each layer it draws
+    (:func:`frontwatch.model.claims`); `grey_zone`: whether what is shown has one."""
+    return claims(occupied_layer(source, kinds), grey_zone)
 
 
 def remainder_note(source: str) -> str | None:
@@ -66,8 +83,7 @@ def describe(store: SqlStore, preferred: str | None = None) -> list[dict[str, An
 
 def _row(s: SourceSummary, default: bool) -> dict[str, Any]:
     terms = publisher(s.source)
-    occupied = terms.occupied if terms else (
-        "all" if any(k in s.kinds for k in _PRE_2022_KINDS) else "not declared")
+    occupied = occupied_layer(s.source, s.kinds)
     return {
         "source": s.source,
         "revisions": s.revisions,

@@ -36,6 +36,7 @@ from frontwatch.coverage import freshness
 from frontwatch.errors import InputError, NotFound, echo
 from frontwatch.model import Region, SnapshotInfo
 from frontwatch.oblasts import THEATRE
+from frontwatch.precision import AGREEMENT as AGREEMENT_DECIMALS
 from frontwatch.precision import KM2
 from frontwatch.sources import attribution, publisher
 from frontwatch.store.base import SqlStore, iso
@@ -48,7 +49,14 @@ LAYERS = {
     ALL: "all occupied ground (Crimea and the Donbas areas held since 2014 included)",
 }
 AGREEMENT = ("agreement: intersection over union (IoU) of the two layers, a fraction from 0 "
-             "to 1 (0.919 = 91.9 %): km² both call occupied / km² either does")
+             "to 1 (1: the same ground): km² both call occupied / km² either does")
+# How a reader sees an agreement, in every table, legend and sentence (agreement_text)
+AGREEMENT_WORDS = {
+    "en": ("agreement {v} (intersection over union)", "agreement n/a (neither source calls "
+                                                        "any ground here occupied)"),
+    "uk": ("збіг {v} (відношення перетину до об'єднання)", "збіг н/д (жодне джерело не "
+                                                           "вважає тут територію окупованою)"),
+}
 RULE = ("only the occupied layer is compared, on the same ground for both sources; the grey "
         "zone is not compared (a source without one would be compared with nothing)")
 _PRE_2022_KINDS = ("ordlo", "crimea")
@@ -104,6 +112,35 @@ class Comparison:
 
         return feature_collection(self.features, {"summary": self.summary,
                                                   "attribution": self.summary["attribution"]})
+
+
+def agreement_text(value: float | None, lang: str = "en") -> str:
+    """An agreement as every output shows it to a reader: the 0–1 fraction with the decimals
+    of the tables (:data:`frontwatch.precision.AGREEMENT`) and what it is, never a percentage.
+
+    Parameters
+    ----------
+    value : float or None
+        intersection over union, 0–1 (None: neither source calls anything occupied).
+    lang : str
+        "en" or "uk" (maps in Ukrainian write a decimal comma).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> agreement_text(0.91912)
+    'agreement 0.9191 (intersection over union)'
+    >>> agreement_text(0.91912, "uk")
+    "збіг 0,9191 (відношення перетину до об'єднання)"
+    """
+    words, missing = AGREEMENT_WORDS[lang]
+    if value is None or value != value:
+        return missing
+    v = f"{value:.{AGREEMENT_DECIMALS}f}"
+    return words.format(v=v.replace(".", ",") if lang == "uk" else v)
 
 
 # --- pure geometry -----------------------------------------------------------------------
@@ -243,8 +280,8 @@ def header(a: SnapshotInfo, b: SnapshotInfo, on: date, layer: str) -> dict[str, 
 
 
 def row_figures(a_src: str, b_src: str, f: Figures) -> dict[str, Any]:
-    """The figures as flat named members (km² to the project's KM2 decimals, agreement to 4:
-    a share, not a percentage)."""
+    """The figures as flat named members (km² to the project's KM2 decimals, agreement to
+    AGREEMENT_DECIMALS: a fraction, not a percentage)."""
     return figure_rows(a_src, b_src, [(f.a_km2, f.b_km2, f.both_km2)])[0]
 
 
@@ -263,7 +300,7 @@ def figure_rows(a_src: str, b_src: str, figures: Sequence[tuple[float, float, fl
     names = (f"{a_src}_km2", f"{b_src}_km2", "both_km2", f"only_{a_src}_km2",
              f"only_{b_src}_km2", "union_km2")
     return [{**dict(zip(names, row)), "agreement": None if g != g else g}
-            for row, g in zip(km2.tolist(), np.round(share, 4).tolist())]
+            for row, g in zip(km2.tolist(), np.round(share, AGREEMENT_DECIMALS).tolist())]
 
 
 # --- over time ---------------------------------------------------------------------------

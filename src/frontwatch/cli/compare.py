@@ -20,6 +20,7 @@ from frontwatch.cli.common import (
 from frontwatch.cli.context import Cli
 from frontwatch.cli.output import OutputFormat, print_rows, print_table, write_csv
 from frontwatch.errors import InputError
+from frontwatch.precision import AGREEMENT
 
 
 def compare_cmd(
@@ -88,6 +89,8 @@ def _sources_line(doc: dict[str, Any]) -> str:
 
 
 def _print_one(s: dict[str, Any], features: list, pair: tuple[str, str]) -> None:
+    from frontwatch.analytics.compare import agreement_text
+
     a, b = pair
     print_table(("occupied by", "km²"),
                 [(label, f"{s[key]:,.1f}") for label, key in (
@@ -95,9 +98,7 @@ def _print_one(s: dict[str, Any], features: list, pair: tuple[str, str]) -> None
                     (f"only {a}", f"only_{a}_km2"), (f"only {b}", f"only_{b}_km2"),
                     ("either", "union_km2"))],
                 f"{s['region_name']} on {s['date']}: {a} vs {b}, layer {s['layer']}")
-    agree = "n/a" if s["agreement"] is None else \
-        f"{s['agreement']:.4f} (= {100 * s['agreement']:.1f} %)"
-    out.print(f"agreement (intersection over union, 0–1): {agree}", highlight=False)
+    out.print(agreement_text(s["agreement"]), highlight=False)
     for src, km2 in s["only_in_other_grey_zone_km2"].items():
         if km2 > 0:
             other = b if src == a else a
@@ -119,7 +120,7 @@ def _print_series(rows: list[dict[str, Any]], doc: dict[str, Any], pair: tuple[s
                 "agreement (IoU)"),
                lambda r: (r["date"], r[f"{a}_date"], r[f"{b}_date"], f"{r[f'{a}_km2']:,.1f}",
                           f"{r[f'{b}_km2']:,.1f}", f"{r['both_km2']:,.1f}",
-                          "" if r["agreement"] is None else f"{r['agreement']:.4f}"),
+                          "" if r["agreement"] is None else f"{r['agreement']:.{AGREEMENT}f}"),
                title=f"{doc['region_name']}: {a} vs {b}, layer {doc['layer']}, "
                f"{doc['from']} → {doc['to']} every {doc['step']} day(s)", doc=doc,
                compact=True)  # whole dates and figures, even in 80 columns

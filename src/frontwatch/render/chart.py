@@ -3,8 +3,9 @@ with the pace of change underneath. Same canvas, palette, header, credits and te
 alternative as the static maps (render/static.py), so a chart and a map sit side by side.
 
 The whole region is drawn as one stacked 100 %: occupied at the bottom, the grey zone on top
-of it, the Ukrainian-held rest pale, from a zero baseline (a truncated area chart would
-exaggerate changes). The pace lives in its own panel: day-on-day change as bars and a rolling
+of it, the rest pale (called Ukrainian-held only where the source says so:
+frontwatch.model.Claims), from a zero baseline (a truncated area chart would exaggerate
+changes). The pace lives in its own panel: day-on-day change as bars and a rolling
 average in km²/day, where a few hundred km² are plain to see."""
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from frontwatch import coverage, dates, lookup
 from frontwatch.analytics import series
 from frontwatch.errors import InputError, echo
-from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION
+from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION, Claims
 from frontwatch.render import static, style
 from frontwatch.render.query import ImageSize, parse_date
-from frontwatch.sources import attribution
+from frontwatch.sources import attribution, claims_of
 from frontwatch.store.base import SqlStore
 
 LONG_RANGE_DAYS = 400  # beyond this, the 30-day average reads better than the 7-day one
@@ -33,36 +34,36 @@ LONG_RANGE_DAYS = 400  # beyond this, the 30-day average reads better than the 7
 WORDS = {
     "en": {
         "title": "Occupied territory: {where}",
+        "title_occupied_since_2022": "Occupied since 24 February 2022 ({src}): {where}",
         "subtitle": "{d0} – {d1} · daily, geodesic km²",
         "area": "Area, km²",
         "share": "% of the region",
         "pace": "Change in occupied area per day (net {net} over the period)",
-        "no_grey": "not in this source",
         "off_scale": "off scale: {v}",
         "gained": "newly occupied",
         "lost": "no longer occupied",
         "average": "{n}-day average",
         "per_day": "km²/day",
-        "description": "Chart of {where} from {d0} to {d1}: occupied territory went from "
+        "description": "Chart of {where} from {d0} to {d1}: {what} went from "
                        "{occ0} to {occ1} ({share} of the region){grey}, and over the last "
-                       "{n} days occupation changed by {rate} a day on average.",
+                       "{n} days it changed by {rate} a day on average.",
         "grey": ", the contested grey zone was {con} on the last day",
     },
     "uk": {
         "title": "Окупована територія: {where}",
+        "title_occupied_since_2022": "Окуповано після 24 лютого 2022 ({src}): {where}",
         "subtitle": "{d0} – {d1} · щодня, геодезичні км²",
         "area": "Площа, км²",
         "share": "% регіону",
         "pace": "Зміна окупованої площі за день (разом {net} за період)",
-        "no_grey": "немає в цьому джерелі",
         "off_scale": "поза шкалою: {v}",
         "gained": "окуповано",
         "lost": "звільнено",
         "average": "Середнє за {n} днів",
         "per_day": "км²/день",
-        "description": "Графік: {where}, з {d0} до {d1}: окупована територія змінилася з "
+        "description": "Графік: {where}, з {d0} до {d1}: {what} — з "
                        "{occ0} до {occ1} ({share} регіону){grey}, за останні {n} днів "
-                       "окупація змінювалася в середньому на {rate} на день.",
+                       "зміна в середньому {rate} на день.",
         "grey": ", сіра зона в останній день — {con}",
     },
 }
@@ -136,8 +137,14 @@ class Chart:
         return bool(self.frame["contested_km2"].max() > 0)
 
     @property
+    def claims(self) -> Claims:
+        """What the source says about each area drawn (the legend's and title's words)."""
+        return claims_of(self.source, self.has_grey)
+
+    @property
     def title(self) -> str:
-        return self.w["title"].format(where=self.where)
+        key = f"title_{self.claims.occupied}"
+        return self.w.get(key, self.w["title"]).format(where=self.where, src=self.source)
 
     @property
     def subtitle(self) -> str:
@@ -158,8 +165,9 @@ class Chart:
         f, lang = self.frame, self.lang
         rate = f[f"occupied_rate_{self.window}d"].iloc[-1]
         unit = "км²" if lang == "uk" else "km²"
+        what = style.TEXT[lang][f"what_{self.claims.occupied}"].format(src=self.source)
         return self.w["description"].format(
-            where=self.where, d0=style.long_date(self.first, lang),
+            where=self.where, what=what, d0=style.long_date(self.first, lang),
             d1=style.long_date(self.last, lang), occ0=style.km2(f["occupied_km2"].iloc[0], lang),
             occ1=style.km2(f["occupied_km2"].iloc[-1], lang),
             share=f"{f['occupied_pct'].iloc[-1]:.1f}%",
@@ -231,10 +239,12 @@ def _legend(ax, chart: Chart, occ, con, held, fs: float) -> None:
     """Last day's km² per status; placed where the chart is empty: above the stack when
     under half the region is occupied, else over the (uniform) occupied area."""
     t, lang = style.TEXT[chart.lang], chart.lang
-    grey = style.km2(con[-1], lang) if chart.has_grey else chart.w["no_grey"]
-    rows = [(style.OCCUPIED, f"{t['occupied']}: {style.km2(occ[-1], lang)}"),
+    grey = style.km2(con[-1], lang) if chart.has_grey else t["no_grey"]
+    c, src = chart.claims, chart.source
+    rows = [(style.OCCUPIED, f"{style.occupied_words(c, src, lang)}: "
+                             f"{style.km2(occ[-1], lang)}"),
             (style.CONTESTED, f"{t['contested']}: {grey}"),
-            (style.HELD, f"{t['ukrainian']}: {style.km2(held[-1], lang)}")]
+            (style.HELD, f"{style.rest_words(c, src, lang)}: {style.km2(held[-1], lang)}")]
     high = float(np.max((occ + con) / chart.frame["region_km2"].to_numpy())) > 0.5
     ax.legend([Patch(facecolor=c, edgecolor="#555", lw=0.6) for c, _ in rows],
               [label for _, label in rows], loc="lower center" if high else "upper left",

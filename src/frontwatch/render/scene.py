@@ -14,15 +14,19 @@ import numpy as np
 import shapely
 
 from frontwatch import coverage, dates, geometry, lookup
+from frontwatch.analytics.compare import SINCE_2022, agreement_text
 from frontwatch.errors import InputError, NotFound
-from frontwatch.model import SnapshotInfo
+from frontwatch.model import Claims, SnapshotInfo, claims
 from frontwatch.render import labels, simplify
 from frontwatch.render.query import MapQuery
 from frontwatch.render.style import TEXT, credit, km2, long_date
+from frontwatch.sources import claims_of
 from frontwatch.store.base import SqlStore
 
 DEFAULT_REGION = "donbas"
 CONTROL = ("occupied", "contested")
+# what a map of two sources (compare_source=) shows of each: its since-2022 layer, no grey zone
+COMPARED = claims(SINCE_2022, grey_zone=False)
 
 
 @dataclass
@@ -60,13 +64,18 @@ class Scene:
         return self.info.date if self.stale else (self.query.on or self.info.date)
 
     @property
+    def claims(self) -> Claims:
+        """What the shown source says about each layer drawn (the legend's words)."""
+        return snapshot_claims(self.info)
+
+    @property
     def title(self) -> str:
         if "title" in self.text:
             return self.text["title"]
-        if self.other is not None:
-            return f"{self.t['title']}: {self.where}, " + self.t["sources_title"].format(
-                a=self.info.source, b=self.other.source)
-        return f"{self.t['title']}: {self.where}"
+        if self.other is not None:  # two sources are compared on the since-2022 layer
+            return f"{title_words(self.t, COMPARED)}: {self.where}, " + self.t[
+                "sources_title"].format(a=self.info.source, b=self.other.source)
+        return f"{title_words(self.t, self.claims)}: {self.where}"
 
     @property
     def subtitle(self) -> str:
@@ -103,7 +112,7 @@ class Scene:
 
     @property
     def agreement_text(self) -> str:
-        return "n/a" if self.agreement is None else f"{100 * self.agreement:.1f} %"
+        return agreement_text(self.agreement, self.query.lang)
 
     @property
     def description(self) -> str:
@@ -115,7 +124,7 @@ class Scene:
             return t["description_sources"].format(
                 where=self.where, d=long_date(self.day, lang), a=self.info.source,
                 b=self.other.source, both=km2(k["both"], lang), only_a=km2(k["only_a"], lang),
-                only_b=km2(k["only_b"], lang), pct=self.agreement_text)
+                only_b=km2(k["only_b"], lang), agreement=self.agreement_text)
         if self.query.compare:
             return t["description_compare"].format(
                 where=self.where, d=long_date(self.day, lang),
@@ -123,10 +132,26 @@ class Scene:
                 gain=km2(self.change_km2.get("gained", 0.0), lang),
                 lost=km2(self.change_km2.get("lost", 0.0), lang))
         total = self.stats.get("total") or 1.0
+        c, src = self.claims, self.info.source
+        what = t[f"what_{c.occupied}"].format(src=src)
         return t["description"].format(
-            where=self.where, d=long_date(self.day, lang), occ=km2(self.stats["occupied"], lang),
+            where=self.where, d=long_date(self.day, lang), what=what,
+            What=what[:1].upper() + what[1:], occ=km2(self.stats["occupied"], lang),
             share=f"{100 * self.stats['occupied'] / total:.0f}%",
-            con=km2(self.stats["contested"], lang))
+            contested=t["desc_contested"].format(con=km2(self.stats["contested"], lang))
+            if c.grey_zone else t["desc_no_grey"], rest=t[f"desc_{c.rest}"].format(src=src))
+
+
+def snapshot_claims(info: SnapshotInfo) -> Claims:
+    """What a map of revision `info` may say about its layers (frontwatch.model.Claims)."""
+    return claims_of(info.source, info.counts.get("contested", 0) > 0)
+
+
+def title_words(t: dict[str, str], claims: Claims, timelapse: bool = False) -> str:
+    """The title's words (before the place) of a map of a source with `claims`: a layer of
+    the ground taken since 2022 is not a map of territorial control."""
+    key = "timelapse_title" if timelapse else "title"
+    return t.get(f"{key}_{claims.occupied}", t[key])
 
 
 def is_stale(store: SqlStore, info: SnapshotInfo, on: date | None) -> bool:
@@ -184,12 +209,12 @@ def title_for(store: SqlStore, q: MapQuery) -> str:
     """The map's title without rendering it (for embed snippets and oEmbed)."""
     t = TEXT[q.lang]
     where, _ = focus_of(store, q, q.on)
-    title = f"{t['timelapse_title' if q.timelapse else 'title']}: {where}"
+    info = resolve_snapshot(store, q)
     if q.compare_source:
         other = compared_snapshot(store, q)
-        title += ", " + t["sources_title"].format(a=resolve_snapshot(store, q).source,
-                                                  b=other.source)
-    return title
+        return f"{title_words(t, COMPARED)}: {where}, " + t["sources_title"].format(
+            a=info.source, b=other.source)
+    return f"{title_words(t, snapshot_claims(info), q.timelapse)}: {where}"
 
 
 def compared_snapshot(store: SqlStore, q: MapQuery) -> SnapshotInfo:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Final
 
-from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION
+from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION, Claims
 from frontwatch.sources import attribution
 
 # fill colours (hex) and opacities for the web; static images use the same, opaque.
 OCCUPIED: Final = "#D55E00"  # vermillion
 CONTESTED: Final = "#F0E442"  # yellow
-HELD: Final = "#D6EAF8"  # pale sky blue: Ukrainian-held ground, the "rest of the region"
+HELD: Final = "#D6EAF8"  # pale sky blue: the "rest of the region" (what it is: Claims.rest)
 GAINED: Final = "#CC79A7"  # reddish purple: newly occupied since the compared date
 LOST: Final = "#0072B2"  # blue: no longer occupied (recovered) since the compared date
 OUTLINE: Final = "#4D4D4D"
@@ -38,6 +38,20 @@ TEXT: Final = {
         "occupied": "Occupied",
         "contested": "Contested (grey zone)",
         "ukrainian": "Ukrainian-held",
+        # a source's claims (frontwatch.model.Claims): what its layers say, no more
+        "occupied_since_2022": "Occupied since 24 Feb 2022 ({src})",
+        "not_occupied": "Not occupied (no grey zone mapped)",
+        "rest_unstated": "Rest: no claim by {src}",
+        "no_grey": "not in this source",
+        "title_occupied_since_2022": "Occupied since 24 February 2022",
+        "timelapse_title_occupied_since_2022": "Occupied since 24 February 2022, over time",
+        "what_occupied": "occupied territory",
+        "what_occupied_since_2022": "ground {src} maps as occupied since 24 February 2022",
+        "desc_contested": ", contested grey zone {con}",
+        "desc_no_grey": ", no grey zone in this source",
+        "desc_ukrainian": ", the rest Ukrainian-held.",
+        "desc_not_occupied": ", the rest not occupied.",
+        "desc_rest_unstated": "; {src} makes no claim about the rest.",
         "gained": "Newly occupied since {d}",
         "lost": "No longer occupied since {d}",
         "as_of": "as of {d}",
@@ -50,27 +64,26 @@ TEXT: Final = {
         "focus": "Focus",
         "km_radius": "{km:g} km around {name}",
         "area": "Area",
-        "description": "Map of {where} on {d}: occupied territory {occ} ({share} of the area "
-                       "shown), contested grey zone {con}, the rest Ukrainian-held.",
+        "description": "Map of {where} on {d}: {what} {occ} ({share} of the area shown)"
+                       "{contested}{rest}",
         "description_compare": "Map of {where} comparing {d1} with {d}: {gain} newly "
                                "occupied and {lost} no longer occupied.",
-        "description_timelapse": "Animated map of {where} from {d0} to {d}: occupied "
-                                 "territory {occ0} on the first date, {occ} on the last.",
+        "description_timelapse": "Animated map of {where} from {d0} to {d}: {what} "
+                                 "{occ0} on the first date, {occ} on the last.",
         "slider": "Date",
         "play": "Play",
         "pause": "Pause",
-        "both": "Occupied per both sources",
-        "only": "Occupied only per {src}",
+        "both": "Occupied since 2022 per both sources",
+        "only": "Occupied since 2022 only per {src}",
         "not_compared": "Occupied before 2022 (not compared)",
-        "neither": "Occupied per neither (a grey zone is not shown)",
+        "neither": "Occupied since 2022 per neither (a grey zone is not shown)",
         "sources_title": "{a} vs {b}",
         "source_age": "{src} of {d} ({n} days old)",
         "age": "{n} days old",
-        "agreement": "agreement {pct}",
         "description_sources": "Map of {where} comparing {a} and {b} on {d}, on the ground "
                                 "taken since 24 February 2022: {both} occupied per both, "
-                                "{only_a} only per {a}, {only_b} only per {b} (agreement "
-                                "{pct}); the grey zone is not compared.",
+                                "{only_a} only per {a}, {only_b} only per {b} ({agreement}); "
+                                "the grey zone is not compared.",
         "legend": "Legend and sources",
         "credit_data": "Control data: {source}",
         "credit_osm": OSM_ATTRIBUTION,
@@ -91,6 +104,19 @@ TEXT: Final = {
         "occupied": "Окуповано",
         "contested": "Під питанням (сіра зона)",
         "ukrainian": "Під контролем України",
+        "occupied_since_2022": "Окуповано після 24 лютого 2022 ({src})",
+        "not_occupied": "Не окуповано (сіра зона не позначена)",
+        "rest_unstated": "Решта: {src} нічого не стверджує",
+        "no_grey": "немає в цьому джерелі",
+        "title_occupied_since_2022": "Окуповано після 24 лютого 2022",
+        "timelapse_title_occupied_since_2022": "Окуповано після 24 лютого 2022, у часі",
+        "what_occupied": "окуповано",
+        "what_occupied_since_2022": "окуповано після 24 лютого 2022 (за {src})",
+        "desc_contested": ", сіра зона {con}",
+        "desc_no_grey": ", сірої зони в цьому джерелі немає",
+        "desc_ukrainian": ", решта під контролем України.",
+        "desc_not_occupied": ", решта не окупована.",
+        "desc_rest_unstated": "; про решту {src} нічого не стверджує.",
         "gained": "Окуповано після {d}",
         "lost": "Звільнено після {d}",
         "as_of": "станом на {d}",
@@ -103,26 +129,25 @@ TEXT: Final = {
         "focus": "Фокус",
         "km_radius": "{km:g} км навколо: {name}",
         "area": "Площа",
-        "description": "Карта: {where}, {d}. Окуповано {occ} ({share} показаної площі), сіра "
-                       "зона {con}, решта під контролем України.",
+        "description": "Карта: {where}, {d}. {What} {occ} ({share} показаної площі)"
+                       "{contested}{rest}",
         "description_compare": "Карта: {where}, порівняння {d1} і {d}: окуповано {gain}, "
                                "звільнено {lost}.",
-        "description_timelapse": "Анімована карта: {where}, з {d0} до {d}: окуповано {occ0} "
+        "description_timelapse": "Анімована карта: {where}, з {d0} до {d}: {what} {occ0} "
                                  "на початку, {occ} наприкінці.",
         "slider": "Дата",
         "play": "Відтворити",
         "pause": "Пауза",
-        "both": "Окуповано за обома джерелами",
-        "only": "Окуповано лише за {src}",
+        "both": "Окуповано після 2022 за обома джерелами",
+        "only": "Окуповано після 2022 лише за {src}",
         "not_compared": "Окуповано до 2022 (не порівнюється)",
-        "neither": "Не окуповано за жодним (сіра зона не показана)",
+        "neither": "Окуповано після 2022 за жодним (сіра зона не показана)",
         "sources_title": "{a} і {b}",
         "source_age": "{src} від {d} ({n} дн. тому)",
         "age": "{n} дн. тому",
-        "agreement": "збіг {pct}",
         "description_sources": "Карта: {where}, порівняння {a} і {b} на {d}, територія, "
                                 "захоплена після 24 лютого 2022: за обома {both}, лише за "
-                                "{a} {only_a}, лише за {b} {only_b} (збіг {pct}); сіра "
+                                "{a} {only_a}, лише за {b} {only_b} ({agreement}); сіра "
                                 "зона не порівнюється.",
         "legend": "Легенда і джерела",
         "credit_data": "Дані про контроль: {source}",
@@ -159,6 +184,16 @@ def credit(source: str, lang: str = "en") -> str:
     if lang == "uk":
         return ATTRIBUTION_UK.get(source, TEXT["uk"]["credit_data"].format(source=source))
     return attribution(source)
+
+
+def rest_words(claims: Claims, source: str, lang: str = "en") -> str:
+    """The legend's words for the ground no layer of `source` covers: only what it claims."""
+    return TEXT[lang][claims.rest].format(src=source)
+
+
+def occupied_words(claims: Claims, source: str, lang: str = "en") -> str:
+    """The legend's words for `source`'s occupied layer: all of it, or since 2022 only."""
+    return TEXT[lang][claims.occupied].format(src=source)
 
 
 def km2(value: float, lang: str = "en") -> str:

@@ -23,6 +23,7 @@ from frontwatch.render.scene import (
     control_km2,
     control_layers,
     resolve_snapshot,
+    title_words,
 )
 from frontwatch.store.base import SqlStore
 
@@ -130,15 +131,16 @@ def render_page(store: SqlStore, q: MapQuery, oembed_url: str | None = None,
         occupied.append(frames_km["occupied"])
         frames.append({"i": index[info.id], "km": frames_km,
                        "label": style.long_date(day, lang),
-                       "figs": [style.km2(frames_km[k], lang) for k in
-                                ("occupied", "contested", "ukrainian")]})
+                       "figs": [webmap.control_figure(scene, k, frames_km[k])
+                                for _, _, k in webmap.control_rows(scene)]})
     for f in frames:
         del f["km"]
     scene.text = {
-        "title": f"{t['timelapse_title']}: {scene.where}",
+        "title": f"{title_words(t, scene.claims, timelapse=True)}: {scene.where}",
         "subtitle": style.long_date(q.on, lang) + (f" · {t['no_newer']}" if no_newer else ""),
         "description": t["description_timelapse"].format(
-            where=scene.where, d0=style.long_date(days[0], lang),
+            where=scene.where, what=t[f"what_{scene.claims.occupied}"].format(
+                src=scene.info.source), d0=style.long_date(days[0], lang),
             d=style.long_date(days[-1], lang), occ0=style.km2(occupied[0], lang),
             occ=style.km2(occupied[-1], lang)),
     }

@@ -70,12 +70,13 @@ def new_map(scene: Scene) -> folium.Map:
 
 
 def add_base(m: folium.Map, scene: Scene) -> None:
-    """Land (Ukrainian-held by contrast), outlines, optional tiles."""
+    """Land (the rest of the region by contrast: what it is, the source says, or not),
+    outlines, optional tiles."""
     t = scene.t
     folium.TileLayer("OpenStreetMap", name=t["tiles"], overlay=True, show=scene.query.tiles,
                      control=True, opacity=0.5, attr=t["osm_tiles"]).add_to(m)
-    _layer(scene.land, t["ukrainian"], style.HELD, 1.0, control=False, pane=LAND_PANE
-           ).add_to(m)
+    _layer(scene.land, style.rest_words(scene.claims, scene.info.source, scene.query.lang),
+           style.HELD, 1.0, control=False, pane=LAND_PANE).add_to(m)
 
 
 def add_overlays(m: folium.Map, scene: Scene) -> None:
@@ -107,7 +108,8 @@ def add_control(m: folium.Map, scene: Scene) -> None:
     show = not scene.query.compare
     _layer(scene.layers["contested"], t["contested"], style.CONTESTED,
            style.OPACITY["contested"], show=True).add_to(m)
-    _layer(scene.layers["occupied"], t["occupied"], style.OCCUPIED,
+    _layer(scene.layers["occupied"], style.occupied_words(scene.claims, scene.info.source,
+                                                          scene.query.lang), style.OCCUPIED,
            style.OPACITY["occupied"] if show else 0.45).add_to(m)
     for key in ("gained", "lost"):
         if key in scene.changes:
@@ -121,18 +123,34 @@ def legend_rows(scene: Scene) -> list[tuple[str, str, str]]:
     t, lang, q = scene.t, scene.query.lang, scene.query
     if scene.other is not None:
         return [(c, label, style.km2(scene.change_km2[key], lang)
-                 + (f" · {t['agreement'].format(pct=scene.agreement_text)}"
-                    if key == "both" else ""))
+                 + (f" · {scene.agreement_text}" if key == "both" else ""))
                 for c, label, key in source_rows(scene)] + [
             (style.HELD, t["neither"], "")]
-    rows = [(style.OCCUPIED, t["occupied"], style.km2(scene.stats["occupied"], lang)),
-            (style.CONTESTED, t["contested"], style.km2(scene.stats["contested"], lang)),
-            (style.HELD, t["ukrainian"], style.km2(scene.stats["ukrainian"], lang))]
+    rows = [(colour, label, control_figure(scene, key, scene.stats[key]))
+            for colour, label, key in control_rows(scene)]
     for key in ("gained", "lost"):
         if key in scene.change_km2:
             rows.append((style.FILLS[key], t[key].format(d=style.long_date(q.compare, lang)),
                          style.km2(scene.change_km2[key], lang)))
     return rows
+
+
+def control_rows(scene: Scene) -> list[tuple[str, str, str]]:
+    """(colour, label, figure key) of a one-source map's control layers and the rest of the
+    region, labelled with only what the source claims (:attr:`Scene.claims`); the figure
+    keys are `scene.stats`' (a time-lapse fills the same rows frame by frame)."""
+    t, c, src, lang = scene.t, scene.claims, scene.info.source, scene.query.lang
+    return [(style.OCCUPIED, style.occupied_words(c, src, lang), "occupied"),
+            (style.CONTESTED, t["contested"], "contested"),
+            (style.HELD, style.rest_words(c, src, lang), "ukrainian")]
+
+
+def control_figure(scene: Scene, key: str, km2: float) -> str:
+    """A control row's figure: km², or "not in this source" for the grey zone of a source
+    that maps none (never a "0 km²" it does not claim)."""
+    if key == "contested" and not scene.claims.grey_zone:
+        return scene.t["no_grey"]
+    return style.km2(km2, scene.query.lang)
 
 
 def source_rows(scene: Scene) -> list[tuple[str, str, str]]:
