@@ -10,7 +10,9 @@ import importlib
 import pytest
 
 PURE = ("frontwatch.geometry", "frontwatch.dates", "frontwatch.text", "frontwatch.precision",
-        "frontwatch.cql")
+        "frontwatch.cql", "frontwatch.model")
+# pure functions of modules that are not pure as a whole
+PURE_FUNCTIONS = ("frontwatch.analytics.compare.agreement_text",)
 
 
 @pytest.mark.parametrize("name", PURE)
@@ -19,6 +21,17 @@ def test_docstring_examples_run(name):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0, f"{name} has no examples"
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("path", PURE_FUNCTIONS)
+def test_pure_function_examples_run(path):
+    module, name = path.rsplit(".", 1)
+    func = getattr(importlib.import_module(module), name)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    tests = doctest.DocTestFinder().find(func, name, globs={name: func})
+    for t in tests:
+        runner.run(t)
+    assert runner.tries > 0 and runner.failures == 0
 
 
 def test_round_table_keeps_the_frame_kind():

@@ -83,9 +83,20 @@ class Claims:
 
 
 def claims(occupied_layer: str, grey_zone: bool) -> Claims:
-    """The claims of a source whose occupied layer covers `occupied_layer` (a
-    :attr:`Publisher.occupied`: "all", "since-2022", "illustrative" or "not declared") and
-    that maps a grey zone or not.
+    """What a map of a source may say about each layer it draws.
+
+    Parameters
+    ----------
+    occupied_layer : str
+        what the source's occupied layer covers (:attr:`Publisher.occupied`): "all",
+        "since-2022", "illustrative" or "not declared".
+    grey_zone : bool
+        whether the source (or the revision shown) maps a grey zone.
+
+    Returns
+    -------
+    Claims
+        the keys of the words for the occupied layer, the grey zone and the rest.
 
     Examples
     --------
