@@ -117,3 +117,49 @@ def test_every_frame_says_what_it_shows_and_how_old(real_db):
         figures = fw.area("Donetsk Oblast", asked)
         assert figures["stale_days"] == 30 and figures["snapshot_id"] == newest.id
         assert figures["illustrative"] is False
+
+
+def test_analytics_results_carry_the_same_provenance(real_db):
+    """The functions of `frontwatch.analytics` that return frames (and the diff's typed
+    result) say what they show as `frontwatch.open()`'s frames do, from the same helper
+    (frontwatch.provenance): the same facts for the same question."""
+    from datetime import date, timedelta
+
+    from frontwatch import analytics, dates
+    from frontwatch.provenance import Provenance
+
+    keys = set(typing.get_type_hints(Provenance))
+    with frontwatch.open(real_db) as fw:
+        store, newest = fw.store, fw.store.resolve("deepstate")
+        asked = newest.date + timedelta(days=30)
+        start = newest.date - timedelta(days=9)
+        got = {
+            "series": analytics.series(store, "Donetsk Oblast", start, asked, "deepstate"),
+            "changelog": analytics.changelog(store, "Donetsk Oblast", start, asked,
+                                             "deepstate"),
+            "frontline_series": analytics.frontline_series(store, start, asked, "deepstate",
+                                                           step_days=3),
+            "distance_series": analytics.distance_series(store, "kostiantynivka", start, asked,
+                                                         "deepstate", step_days=3),
+        }
+        diff = analytics.diff(store, "donetsk-oblast", start, asked, "deepstate")
+        for name, facts in [*((n, f.attrs) for n, f in got.items()), ("diff", diff.attrs)]:
+            assert facts is not None and set(facts) <= keys, name
+            assert facts["source"] == "deepstate" and "DeepStateMap" in facts["attribution"]
+            assert facts["snapshot"]["id"] == newest.id, name
+            assert facts["data_through"] == dates.iso(newest.valid_at), name
+            assert facts["stale_days"] == 30 and facts["illustrative"] is False, name
+            assert facts["from"] == start.isoformat(), name
+        for name in ("series", "changelog", "distance_series"):  # cut to the data: said so
+            facts = got[name].attrs
+            assert facts["to"] == newest.date.isoformat() and facts["clamped"], name
+            assert facts["to_requested"] == asked.isoformat(), name
+        assert "GeoNames" in got["distance_series"].attrs["places_attribution"]
+        assert diff.attrs is not None and diff.attrs["to"] == asked.isoformat()
+        # the notebook's frames are these facts (one helper, one answer)
+        assert fw.areas("Donetsk Oblast", start, asked).attrs == got["series"].attrs
+        assert dict(fw.diff("donetsk-oblast", start, asked).attrs) == {
+            **diff.attrs, "summary": diff.summary, "places_changed": diff.places_changed}
+        past = analytics.series(store, "Donetsk Oblast", date(2025, 6, 1), date(2025, 6, 5),
+                                "deepstate")
+        assert past.attrs["stale_days"] == 0 and "clamped" not in past.attrs

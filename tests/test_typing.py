@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PUBLIC = ("frontwatch/__init__.py", "frontwatch/notebook.py", "frontwatch/analytics/__init__.py",
           "frontwatch/geometry.py", "frontwatch/dates.py", "frontwatch/text.py",
           "frontwatch/precision.py", "frontwatch/cql.py", "frontwatch/model.py",
-          "frontwatch/settings.py")
+          "frontwatch/settings.py", "frontwatch/provenance.py")
 
 
 def _config() -> dict:

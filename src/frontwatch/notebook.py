@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict, TypeVar, overload
+from typing import Any, overload
 
 import geopandas as gpd
 import pandas as pd
@@ -40,46 +40,16 @@ from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's h
 from frontwatch.analytics.common import place_of, region_of, snapshot_on, source_of
 from frontwatch.analytics.front import line_of
 from frontwatch.analytics.results import AreaFigures, PlaceChange, PlaceNearFront, StatusPeriod
-from frontwatch.dates import iso
 from frontwatch.errors import NotFound
-from frontwatch.model import DEMO_NOTICE, PLACES_CREDIT, SnapshotInfo
+from frontwatch.model import SnapshotInfo
+from frontwatch.provenance import Provenance, SnapshotRef, provenance, shown
 from frontwatch.snapshots import features
-from frontwatch.sources import attribution
 from frontwatch.store import SqlStore, open_store, sqlite_path
 
 When = date | str
-Frame = TypeVar("Frame", bound=pd.DataFrame)
 
 __all__ = ["AreaFigures", "Frontwatch", "PlaceChange", "PlaceNearFront", "Provenance",
            "SnapshotRef", "StatusPeriod", "open"]
-
-
-class SnapshotRef(TypedDict):
-    """Which snapshot a frame shows (``.attrs["snapshot"]`` of every frame)."""
-
-    id: int
-    source: str
-    valid_at: str  # ISO 8601 UTC ("…Z")
-
-
-# Functional syntax: "from" is a Python keyword.
-Provenance = TypedDict("Provenance", {
-    "source": str,
-    "snapshot": SnapshotRef,  # the revision shown (a range: the newest revision in it)
-    "date": NotRequired[str],  # a one-date answer: the date asked for, YYYY-MM-DD
-    "from": NotRequired[str],  # a range: its days as answered (cut to the data), YYYY-MM-DD
-    "to": NotRequired[str],
-    "to_requested": NotRequired[str],  # the end asked for, when it was cut to the data
-    "clamped": NotRequired[bool],  # True when it was
-    "data_through": str,  # the source's newest snapshot, ISO 8601 UTC
-    "stale_days": int,  # days the date (a range: its end) asked for lies after data_through
-    "attribution": str,  # the credit line the source asks for
-    "illustrative": bool,  # demo data, not an assessment (then `notice` says so)
-    "notice": NotRequired[str],
-    "places_attribution": NotRequired[str],  # results naming places: the gazetteer's credit
-})
-Provenance.__doc__ = """What a frame shows and whose it is: ``.attrs`` of every DataFrame and
-GeoDataFrame :class:`Frontwatch` returns (the same facts as the HTTP answers' members)."""
 
 
 @overload
@@ -90,37 +60,6 @@ def _day(value: When | None, what: str = "date") -> date | None:
     if value is None or isinstance(value, date):
         return value
     return dates.day(value, what)
-
-
-def _provenance(store: SqlStore, info: SnapshotInfo, on: date | None = None,
-                span: coverage.Span | None = None, places: bool = False) -> Provenance:
-    """The ``.attrs`` of a frame showing revision `info`, for the date `on` or the range
-    `span` (freshness from :func:`frontwatch.coverage.freshness`, as the HTTP answers)."""
-    asked = span.requested.end if span is not None else on
-    fresh = coverage.freshness(store, info.source, asked)
-    out = Provenance(source=info.source, snapshot=_ref(info),
-                     data_through=fresh["data_through"], stale_days=fresh["stale_days"],
-                     attribution=attribution(info.source), illustrative=info.illustrative)
-    if span is not None:
-        out["from"], out["to"] = span.start.isoformat(), span.end.isoformat()
-        if span.clamped and span.requested.end is not None:
-            out["to_requested"], out["clamped"] = span.requested.end.isoformat(), True
-    elif on is not None:
-        out["date"] = on.isoformat()
-    if info.illustrative:
-        out["notice"] = DEMO_NOTICE
-    if places:
-        out["places_attribution"] = PLACES_CREDIT
-    return out
-
-
-def _ref(info: SnapshotInfo) -> SnapshotRef:
-    return SnapshotRef(id=info.id, source=info.source, valid_at=iso(info.valid_at))
-
-
-def _shown(frame: Frame, facts: Provenance) -> Frame:
-    frame.attrs.update(facts)
-    return frame
 
 
 def _dated(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
@@ -205,7 +144,7 @@ class Frontwatch:
         """
         span, info = self._span(start, end, source)
         frame = analytics.series(self.store, region, span.start, span.end, info.source)
-        return _shown(_dated(frame, "date"), _provenance(self.store, info, span=span))
+        return shown(_dated(frame, "date"), provenance(self.store, info, span=span))
 
     def _span(self, start: When | None, end: When | None, source: str | None
               ) -> tuple[coverage.Span, SnapshotInfo]:
@@ -280,11 +219,8 @@ class Frontwatch:
         """
         a, b = _day(d1, "d1"), _day(d2, "d2")
         res = analytics.diff(self.store, region, a, b, source)
-        facts = _provenance(self.store, self.store.snapshot(res.summary["to_snapshot"]), b,
-                            places=True)
-        del facts["date"]
-        facts["from"], facts["to"] = a.isoformat(), b.isoformat()
-        df = _shown(_frame(res.features), facts)
+        assert res.attrs is not None  # analytics.diff's results carry their provenance
+        df = shown(_frame(res.features), res.attrs)
         df.attrs["summary"] = res.summary
         df.attrs["places_changed"] = res.places_changed
         return df
@@ -321,8 +257,8 @@ class Frontwatch:
         day = _day(on)
         info = snapshot_on(self.store, day, source)
         r = region_of(self.store, region, day) if region else None
-        return _shown(_frame(features(self.store, info, r)),
-                      _provenance(self.store, info, day))
+        return shown(_frame(features(self.store, info, r)),
+                      provenance(self.store, info, day))
 
     def frontline(self, on: When, source: str | None = None) -> gpd.GeoDataFrame:
         """The front line on a date: where occupied and contested ground meets the rest of
@@ -352,9 +288,9 @@ class Frontwatch:
         info = snapshot_on(self.store, day, source)
         line, km = line_of(self.store, info)  # = analytics.frontline, without a 2nd lookup
         when = pd.to_datetime([day]).astype("datetime64[ns]")
-        return _shown(gpd.GeoDataFrame({"date": when, "length_km": [km]},
+        return shown(gpd.GeoDataFrame({"date": when, "length_km": [km]},
                                        geometry=[line], crs="EPSG:4326"),
-                      _provenance(self.store, info, day))
+                      provenance(self.store, info, day))
 
     def changelog(self, region: str, start: When, end: When, source: str | None = None
                   ) -> pd.DataFrame:
@@ -387,7 +323,7 @@ class Frontwatch:
         """
         span, info = self._span(start, end, source)
         frame = analytics.changelog(self.store, region, span.start, span.end, info.source)
-        return _shown(_dated(frame, "date"), _provenance(self.store, info, span=span))
+        return shown(_dated(frame, "date"), provenance(self.store, info, span=span))
 
     def place(self, place: str, start: When | None = None, end: When | None = None,
               source: str | None = None) -> pd.DataFrame:
@@ -424,8 +360,8 @@ class Frontwatch:
         # as the HTTP timeline: an open end stays open (NaT: still holds, up to data_through)
         periods = analytics.place_timeline(self.store, p, a and span.start, b and span.end,
                                            info.source)
-        return _shown(_dated(pd.DataFrame(periods), "start", "end"),
-                      _provenance(self.store, info, span=span, places=True))
+        return shown(_dated(pd.DataFrame(periods), "start", "end"),
+                      provenance(self.store, info, span=span, places=True))
 
     def near_front(self, km: float, on: When, source: str | None = None) -> pd.DataFrame:
         """Settlements within `km` of the front line on a date, nearest first.
@@ -457,7 +393,7 @@ class Frontwatch:
         day = _day(on)
         info = snapshot_on(self.store, day, source)
         rows = analytics.places_near_front(self.store, km, day, info.source)
-        return _shown(pd.DataFrame(rows), _provenance(self.store, info, day, places=True))
+        return shown(pd.DataFrame(rows), provenance(self.store, info, day, places=True))
 
 
 def _frame(items: list[tuple[Any, dict[str, Any]]]) -> gpd.GeoDataFrame:

@@ -25,6 +25,7 @@ from frontwatch.analytics.results import AreaFigures
 from frontwatch.dates import iso
 from frontwatch.errors import InputError, NotFound
 from frontwatch.model import CONTROL_STATUSES, Region, SnapshotInfo
+from frontwatch.provenance import of_range, shown
 from frontwatch.settings import cache_bytes
 from frontwatch.sources import attribution, remainder_note
 from frontwatch.store.base import SqlStore
@@ -116,6 +117,9 @@ def series(store: SqlStore, region: Region | str, start: date, end: date,
         ``ukrainian_km2`` (geodesic km² on WGS84), ``*_pct`` (% of the region),
         ``*_change_km2`` (km² since the day before), ``*_rate_7d`` / ``*_rate_30d``
         (trailing means, km²/day; NaN until the window is full).
+        ``.attrs``: a :data:`frontwatch.provenance.Provenance` (source, ``snapshot``: the
+        newest revision in the range, ``from``/``to`` as answered, ``data_through``,
+        ``stale_days``, ``attribution``).
 
     Raises
     ------
@@ -156,7 +160,7 @@ def series(store: SqlStore, region: Region | str, start: date, end: date,
         applies = (grid >= since) & (pos >= 0)
         picked[applies] = idx[pos[applies]]
     ok = picked >= 0
-    return _derive(grid[ok], values[picked[ok]], start)
+    return shown(_derive(grid[ok], values[picked[ok]], start), of_range(store, src, span))
 
 
 def _rolling_mean(x: np.ndarray, window: int) -> np.ndarray:

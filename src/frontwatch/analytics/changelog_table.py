@@ -25,6 +25,7 @@ from frontwatch.analytics.common import region_of, source_of, version_ids
 from frontwatch.analytics.incremental import RegionSet, changed_pieces
 from frontwatch.errors import InputError, NotFound
 from frontwatch.model import CONTROL_STATUSES, Region, SnapshotInfo
+from frontwatch.provenance import of_range, shown
 from frontwatch.store.base import SqlStore
 
 COLUMNS = ["date", "snapshot_id", *(f"{c}_km2" for c in CHANGES), "occupied_net_km2"]
@@ -54,6 +55,9 @@ def changelog(store: SqlStore, region: Region | str, start: date, end: date,
         Columns COLUMNS: ``date`` (datetime.date objects), ``snapshot_id`` int64, float64
         km² (geodesic on WGS84) ``occupied_gained_km2``, ``occupied_lost_km2``,
         ``contested_gained_km2``, ``contested_lost_km2``, ``occupied_net_km2``.
+        ``.attrs``: a :data:`frontwatch.provenance.Provenance` (source, ``snapshot``: the
+        newest revision in the range, ``from``/``to`` as answered, ``data_through``,
+        ``stale_days``, ``attribution``).
 
     Raises
     ------
@@ -65,7 +69,8 @@ def changelog(store: SqlStore, region: Region | str, start: date, end: date,
     if end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")
     src = source_of(store, source)
-    start, end = coverage.span(store, src, dates.DayRange(start, end)).bounds
+    span = coverage.span(store, src, dates.DayRange(start, end))
+    start, end = span.bounds
     r = region_of(store, region, end)
     snaps = store.snapshots(src)
     if snaps and start < snaps[0].date <= end:
@@ -86,7 +91,7 @@ def changelog(store: SqlStore, region: Region | str, start: date, end: date,
         row["occupied_net_km2"] = row["occupied_gained_km2"] - row["occupied_lost_km2"]
         rows.append(row)
         prev = snap
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return shown(pd.DataFrame(rows, columns=COLUMNS), of_range(store, src, span))
 
 
 def _measure(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo, region: Region

@@ -25,6 +25,7 @@ from frontwatch.geojson import feature_collection
 from frontwatch.model import CONTROL_STATUSES, Place, Region, SnapshotInfo
 from frontwatch.oblasts import THEATRE
 from frontwatch.precision import KM, KM2
+from frontwatch.provenance import Provenance, of_dates
 from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
 
@@ -39,11 +40,15 @@ class DiffResult:
     `nearest_place` (slug), `place_name`, `direction` (compass point from the place),
     `distance_km`, `description` ("12.4 km² west of Toretsk"), `rank` (1 = largest).
     summary: region, source, dates, snapshot ids, totals per change and net occupied km².
-    places_changed: :class:`PlaceChange` documents, for places whose status differs."""
+    places_changed: :class:`PlaceChange` documents, for places whose status differs.
+    attrs: its :data:`frontwatch.provenance.Provenance` (the revision in force on the second
+    date, ``from``/``to``, ``stale_days``, credits), as a frame's ``.attrs``; None for a
+    result made by hand."""
 
     features: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     places_changed: list[PlaceChange] = field(default_factory=list)
+    attrs: Provenance | None = None
 
     def to_geojson(self) -> bytes:
         """The diff as GeoJSON.
@@ -139,7 +144,10 @@ def diff(store: SqlStore, region: Region | str | None, d1: date, d2: date,
     -------
     DiffResult
         features (lon/lat polygons, largest first), the summary (km² per change, geodesic
-        on WGS84 via the theatre's equal-area plane) and the places that changed status.
+        on WGS84 via the theatre's equal-area plane), the places that changed status and
+        ``attrs``, a :data:`frontwatch.provenance.Provenance` (the revision in force on `d2`,
+        ``from``/``to``: `d1` and `d2`, ``data_through``, ``stale_days``, ``attribution``,
+        ``places_attribution``).
 
     Raises
     ------
@@ -177,7 +185,8 @@ def diff(store: SqlStore, region: Region | str | None, d1: date, d2: date,
     from frontwatch.analytics.places import places_in_region
 
     return DiffResult(features, summary,
-                      places_changed(store, a, b, places_in_region(store, r, d2)))
+                      places_changed(store, a, b, places_in_region(store, r, d2)),
+                      of_dates(store, b, d1, d2, places=True))
 
 
 def diff_geojson(store: SqlStore, region: str | None, d1: date, d2: date, source: str,

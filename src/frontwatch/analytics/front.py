@@ -18,6 +18,7 @@ from frontwatch.analytics.common import source_of, version_ids
 from frontwatch.errors import InputError
 from frontwatch.model import SnapshotInfo
 from frontwatch.oblasts import THEATRE
+from frontwatch.provenance import of_range, shown
 from frontwatch.settings import cache_bytes
 from frontwatch.store.base import SqlStore
 
@@ -201,6 +202,9 @@ def frontline_series(store: SqlStore, start: date, end: date, source: str | None
     pandas.DataFrame
         ``date`` (datetime.date objects), ``snapshot_id`` int64, ``length_km`` float64
         (geodesic km on WGS84).
+        ``.attrs``: a :data:`frontwatch.provenance.Provenance` (source, ``snapshot``: the
+        newest revision in the range, ``from``/``to`` as answered, ``data_through``,
+        ``stale_days``, ``attribution``).
 
     Raises
     ------
@@ -223,7 +227,9 @@ def frontline_series(store: SqlStore, start: date, end: date, source: str | None
             progress(n, len(missing))
     rows = [{"date": day, "snapshot_id": info.id, "length_km": known[info.id]}
             for day, info in samples]
-    return pd.DataFrame(rows, columns=["date", "snapshot_id", "length_km"])
+    src = samples[-1][1].source if samples else source_of(store, source)
+    return shown(pd.DataFrame(rows, columns=["date", "snapshot_id", "length_km"]),
+                 of_range(store, src, coverage.span(store, src, dates.DayRange(start, end))))
 
 
 # --- computing the lengths table (at import) ---------------------------------------------

@@ -19,6 +19,7 @@ from frontwatch.analytics.results import PlaceNearFront, StatusPeriod
 from frontwatch.errors import InputError, NotFound
 from frontwatch.model import DERIVED_UKRAINIAN, Place, Region, SnapshotInfo
 from frontwatch.oblasts import BY_KATOTTG, GROUPS, OBLASTS, THEATRE
+from frontwatch.provenance import of_range, shown
 from frontwatch.store.base import SqlStore
 
 # Characters of a KATOTTG code naming a unit of each level (UA14 oblast, UA1402 raion,
@@ -241,6 +242,9 @@ def distance_series(store: SqlStore, place: Place | str, start: date, end: date,
     pandas.DataFrame
         ``date`` (datetime.date objects), ``snapshot_id`` int64, ``distance_km`` float64
         (geodesic km on WGS84), ``status`` (the layer containing the point).
+        ``.attrs``: a :data:`frontwatch.provenance.Provenance` (source, ``snapshot``: the
+        newest revision in the range, ``from``/``to`` as answered, ``data_through``,
+        ``stale_days``, ``attribution``, ``places_attribution``).
 
     Raises
     ------
@@ -254,7 +258,8 @@ def distance_series(store: SqlStore, place: Place | str, start: date, end: date,
     if step_days < 1:
         raise InputError("step must be at least 1 day")
     src = source_of(store, source)
-    start, end = coverage.span(store, src, dates.DayRange(start, end)).bounds
+    span = coverage.span(store, src, dates.DayRange(start, end))
+    start, end = span.bounds
     p = place_of(store, place, end)
     rows, day = [], start
     while day <= end:
@@ -266,7 +271,8 @@ def distance_series(store: SqlStore, place: Place | str, start: date, end: date,
                      "distance_km": float(distances_km(line, np.array([p.lon]),
                                                        np.array([p.lat]))[0])})
         day += timedelta(days=step_days)
-    return pd.DataFrame(rows, columns=["date", "snapshot_id", "distance_km", "status"])
+    return shown(pd.DataFrame(rows, columns=["date", "snapshot_id", "distance_km", "status"]),
+                 of_range(store, src, span, places=True))
 
 
 def places_near_front(store: SqlStore, km: float, on: date, source: str | None = None
