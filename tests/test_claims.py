@@ -36,6 +36,19 @@ def test_the_vocabulary_follows_what_a_layer_covers():
     assert claims_of("nzz", False).occupied == "occupied_since_2022"
     assert claims_of("deepstate", True).rest == "ukrainian"
     assert claims_of("my-layer", True, kinds=("occupied", "crimea")).rest == "ukrainian"
+    # the Atom feed words a place's status as its source claims it
+    from datetime import datetime, timezone
+
+    from frontwatch import feed
+    from frontwatch.model import SnapshotInfo
+
+    now = datetime.now(timezone.utc)
+    nzz = SnapshotInfo(1, "nzz", now, now, "h", 1, {"occupied": 3, "contested": 0})
+    ds = SnapshotInfo(2, "deepstate", now, now, "h", 1, {"occupied": 3, "contested": 2})
+    assert "Ukrainian" not in feed.status_word("ukrainian", nzz)
+    assert feed.status_word("occupied", nzz) == "occupied since 24 Feb 2022"
+    assert feed.status_word("ukrainian", ds) == "Ukrainian-held"
+    assert feed.status_word("occupied", ds) == "occupied"
     for lang in style.LANGS:  # every claim has its words in every language
         t = style.TEXT[lang]
         for key in ("occupied", "occupied_since_2022", "ukrainian", "not_occupied",

@@ -23,10 +23,10 @@ from feedgen.feed import FeedGenerator
 
 from frontwatch import memo
 from frontwatch.dates import iso
-from frontwatch.model import Place, SnapshotInfo
+from frontwatch.model import DERIVED_UKRAINIAN, Place, SnapshotInfo
 from frontwatch.oblasts import OBLASTS, THEATRE
 from frontwatch.settings import cache_bytes
-from frontwatch.sources import attribution
+from frontwatch.sources import attribution, claims_of
 from frontwatch.store.base import SqlStore
 
 WINDOW_DAYS = 90  # changes of the last 90 days of data
@@ -38,6 +38,19 @@ PLACES_CREDIT = "Places: GeoNames (CC BY 4.0), KATOTTG"
 OBLAST_NAMES = {o.slug: o.name_en for o in OBLASTS}
 STATUS_WORDS = {"occupied": "occupied", "contested": "contested (grey zone)",
                 "ukrainian": "Ukrainian-held"}
+# a status as the source claims it (frontwatch.model.Claims): NZZ maps only the ground taken
+# since 2022, so its "occupied" is that and its rest is no claim about who holds it
+CLAIMED_WORDS = {"occupied_since_2022": "occupied since 24 Feb 2022",
+                 "not_occupied": "not occupied",
+                 "rest_unstated": "not in {src}'s occupied layer (no claim about control)"}
+
+
+def status_word(status: str, info: SnapshotInfo) -> str:
+    """`status` of a place on revision `info` in the words of what its source claims."""
+    c = claims_of(info.source, info.counts.get("contested", 0) > 0)
+    key = c.rest if status == DERIVED_UKRAINIAN else (
+        c.occupied if status == "occupied" else status)
+    return CLAIMED_WORDS.get(key, STATUS_WORDS.get(key, key)).format(src=info.source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +91,7 @@ def _people(population: int | None) -> str:
 
 def change_entry(c: Any, info: SnapshotInfo) -> Entry:
     """An entry for one PlaceChange (frontwatch.analytics.placestatus) on revision `info`."""
-    frm, to = STATUS_WORDS.get(c.from_status, c.from_status), STATUS_WORDS.get(
-        c.to_status, c.to_status)
+    frm, to = status_word(c.from_status, info), status_word(c.to_status, info)
     dist = (f" The front line was {c.distance_to_front_km:.1f} km away."
             if c.distance_to_front_km is not None else "")
     summary = (f"{_where(c.name, c.name_uk, c.oblast)} "
@@ -97,7 +109,7 @@ def near_entry(p: Place, km: float, distance_km: float, info: SnapshotInfo,
     summary = (f"The front line came within {km:g} km of "
                f"{_where(p.name_en, p.name_uk, p.region)} ({_people(p.population)}) "
                f"on {info.date.isoformat()}: {distance_km:.1f} km, "
-               f"{STATUS_WORDS.get(status, status)}, according to {info.source} "
+               f"{status_word(status, info)}, according to {info.source} "
                f"(revision of {iso(info.valid_at)}).")
     return Entry(id=entry_id("near-front", info.source, km, p.slug, iso(info.valid_at)),
                  kind="near-front", title=f"{p.name_en}: the front within {km:g} km "
