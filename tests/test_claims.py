@@ -13,7 +13,7 @@ two sources — in both languages, and checks each against the source's claims."
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -37,12 +37,10 @@ def test_the_vocabulary_follows_what_a_layer_covers():
     assert claims_of("deepstate", True).rest == "ukrainian"
     assert claims_of("my-layer", True, kinds=("occupied", "crimea")).rest == "ukrainian"
     # the Atom feed words a place's status as its source claims it
-    from datetime import datetime, timezone
-
     from frontwatch import feed
     from frontwatch.model import SnapshotInfo
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     nzz = SnapshotInfo(1, "nzz", now, now, "h", 1, {"occupied": 3, "contested": 0})
     ds = SnapshotInfo(2, "deepstate", now, now, "h", 1, {"occupied": 3, "contested": 2})
     assert "Ukrainian" not in feed.status_word("ukrainian", nzz)
