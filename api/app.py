@@ -1,7 +1,7 @@
 """FastAPI application factory (`uvicorn frontwatch.api.app:create_app --factory`).
 
 Layers, outermost first: the cache fast path (a cached body goes out without routing), CORS
-(GET/HEAD only: writes are not cross-origin), the framing policy (map pages may be framed
+(GET/HEAD only: writes are not cross-origin; api.cors), the framing policy (map pages may be framed
 anywhere, API responses nowhere), gzip for the few responses that are not precompressed,
 then the routes: OGC API – Features at the root, domain endpoints under /v1, map pages.
 """
@@ -17,7 +17,6 @@ from typing import Any
 from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -25,6 +24,7 @@ from frontwatch import memo
 from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's hooks)
 from frontwatch.api import openapi30, problems, warm
 from frontwatch.api.cache import ready, render
+from frontwatch.api.cors import READ_HEADERS, READ_METHODS, ReadOnlyCors
 from frontwatch.api.deps import StorePool
 from frontwatch.api.heavy import HeavyLimiter, RenderProcesses
 from frontwatch.api.respond import request_key
@@ -258,9 +258,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(FramingPolicy)
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"],
-                       allow_headers=["If-None-Match", "Accept-Encoding"],
-                       expose_headers=EXPOSED, max_age=86400)
+    app.add_middleware(ReadOnlyCors, allow_origins=["*"], allow_methods=READ_METHODS,
+                       allow_headers=READ_HEADERS, expose_headers=EXPOSED, max_age=86400)
     app.add_middleware(HeadAsGet)  # outermost: every layer below sees the GET it answers
     return app
 
