@@ -3,6 +3,8 @@ framing headers, embed snippets, oEmbed and the local assets."""
 
 from __future__ import annotations
 
+import re
+from datetime import date as date_
 from urllib.parse import quote
 
 import pytest
@@ -130,3 +132,32 @@ def test_embed_page_discovers_oembed_and_oembed_of_it_is_the_map(client):
            in doc["html"] and "/embed/" not in doc["html"]  # the map, not an iframe's iframe
     small = client.get("/oembed", params={"url": embed_url, "maxwidth": 300}).json()
     assert (small["width"], small["height"]) == (300, 300)
+
+
+def test_timelapse_frames_are_counted_on_the_range_cut_to_the_data(client, real_store, real_db):
+    """`from=2020-01-01` on data that begins in 2025 counted ~2,000 frames (and refused as too
+    many) though only the days the data covers are drawn: the range is cut to the data
+    first, then its frames are counted, and a refusal names the range cut."""
+    import subprocess
+    import sys
+
+    first = real_store.snapshot_span("deepstate")[0].date()
+    days = (date_(2025, 6, 30) - first).days
+    assert 60 < days < 8 * 60  # one frame a day is too many, one every 8 weeks is not
+    ok = client.get("/maps/2025-06-30.html?from=2020-01-01&step=8w&place=Bakhmut&"
+                    "source=deepstate")
+    assert ok.status_code == 200, ok.text[:300]
+    frames = re.search(r"var frames = (\[.*?\]);", ok.text).group(1)
+    assert frames.count('"label"') == -(-days // 56) + 1
+    too_many = client.get("/maps/2025-06-30.html?from=2020-01-01&step=1&source=deepstate")
+    assert too_many.status_code == 400
+    detail = too_many.json()["detail"]
+    assert detail.startswith(f"{days + 1} frames from {first} to 2025-06-30 (the range "
+                             "asked, 2020-01-01 to 2025-06-30, cut to the data)"), detail
+    cli = subprocess.run([sys.executable, "-m", "frontwatch", "--db", str(real_db), "map",
+                          "2025-06-30", "--from", "2020-01-01", "--step", "1", "--source",
+                          "deepstate", "-o", "never.html"], capture_output=True, text=True,
+                         timeout=600)
+    assert cli.returncode == 1, cli.stderr
+    assert f"{days + 1} frames from {first} to 2025-06-30 (the range asked" in cli.stderr
+    assert "Traceback" not in cli.stderr

@@ -50,6 +50,24 @@ class MapQuery:
             d += timedelta(days=self.step_days)
         return [*out, self.on]
 
+    def frame_count(self) -> int:
+        """len(self.frames()), counted without making them."""
+        assert self.start is not None and self.on is not None
+        return -(-(self.on - self.start).days // self.step_days) + 1
+
+
+def check_frames(q: MapQuery, asked: MapQuery) -> None:
+    """Refuse a time-lapse of more than MAX_FRAMES frames. `q` is the range cut to the data
+    (what would be drawn: a range asked from 2020 on data starting in 2022 counts from 2022),
+    `asked` the range as asked, named in the message when it differs."""
+    n = q.frame_count()
+    if n <= MAX_FRAMES:
+        return
+    cut = (f" (the range asked, {asked.start} to {asked.on}, cut to the data)"
+           if (q.start, q.on) != (asked.start, asked.on) else "")
+    raise InputError(f"{n} frames from {q.start} to {q.on}{cut} every {q.step_days} days: "
+                     f"at most {MAX_FRAMES}; use a larger step")
+
 
 @dataclass(frozen=True, slots=True)
 class ImageSize:
@@ -130,9 +148,7 @@ def parse_query(on: str | None, *, source: str | None = None, as_of: str | None 
             raise InputError("a time-lapse needs an end date: to=YYYY-MM-DD (or the map date)")
         if q.start >= q.on:
             raise InputError(f"from {q.start} must be before to {q.on}")
-        if len(q.frames()) > MAX_FRAMES:
-            raise InputError(f"{len(q.frames())} frames from {q.start} to {q.on} every "
-                             f"{q.step_days} days: at most {MAX_FRAMES}; use a larger step")
+        # the frame count is checked once the range is cut to the data (scene.clamp_timelapse)
     if q.compare and q.on and q.compare >= q.on:
         raise InputError(f"compare date {q.compare} must be before the map date {q.on}")
     return q

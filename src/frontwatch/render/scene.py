@@ -18,7 +18,7 @@ from frontwatch.analytics.compare import SINCE_2022, agreement_text
 from frontwatch.errors import InputError, NotFound
 from frontwatch.model import Claims, SnapshotInfo, claims
 from frontwatch.render import labels, simplify
-from frontwatch.render.query import MapQuery
+from frontwatch.render.query import MapQuery, check_frames
 from frontwatch.render.style import TEXT, credit, km2, long_date
 from frontwatch.sources import claims_of
 from frontwatch.store.base import SqlStore
@@ -169,7 +169,9 @@ def clamp_timelapse(store: SqlStore, q: MapQuery) -> tuple[MapQuery, bool]:
     if s.start >= s.end:
         raise InputError(f"from {q.start} to {q.on}: {src!r} data covers only {s.start} "
                          "of that range; a time-lapse needs two dates")
-    return dataclasses.replace(q, start=s.start, on=s.end), s.clamped
+    cut = dataclasses.replace(q, start=s.start, on=s.end)
+    check_frames(cut, q)
+    return cut, s.clamped
 
 
 def resolve_snapshot(store: SqlStore, q: MapQuery, on: date | None = None) -> SnapshotInfo:
