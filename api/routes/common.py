@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -34,6 +35,13 @@ def data_headers(fresh: dict[str, Any]) -> dict[str, str]:
     headers): `X-Data-Through`, the newest snapshot it could show, from the answer's
     `data_through` (see :func:`frontwatch.coverage.freshness`)."""
     return {"X-Data-Through": fresh["data_through"]}
+
+
+def newest_headers(store: SqlStore, source: str | Sequence[str]) -> dict[str, str]:
+    """data_headers for an answer showing `source`'s data (several: a comparison, whose data
+    runs to the earliest of their newest snapshots): the same header, for the routes whose
+    body has no `data_through` of its own (OGC items, map pages and images, charts, feed)."""
+    return data_headers(coverage.freshness(store, source, None))
 
 
 def range_headers(span: coverage.Span) -> dict[str, str]:

@@ -16,7 +16,7 @@ from frontwatch.api.cache import make_entry
 from frontwatch.api.deps import SettingsDep, StoreDep
 from frontwatch.api.heavy import heavy_when
 from frontwatch.api.respond import DATED, cached, credit_headers
-from frontwatch.api.routes.common import SourceQ, source_of
+from frontwatch.api.routes.common import SourceQ, newest_headers, source_of
 
 ATOM = "application/atom+xml; charset=utf-8"
 
@@ -59,6 +59,7 @@ def changes_feed(request: Request, store: StoreDep, settings: SettingsDep,
             f"{src} data through {newest.date.isoformat()}",
             feed_key=(src, r.slug if r else "", near_front_km))
         return make_entry(body, ATOM, {"Cache-Control": DATED,
-                                       **credit_headers(src, newest.illustrative)})
+                                       **credit_headers(src, newest.illustrative),
+                                       **newest_headers(store, src)})
 
     return cached(request, store, build)

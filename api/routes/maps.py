@@ -11,13 +11,14 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
-from frontwatch import render, values
+from frontwatch import lookup, render, values
 from frontwatch.api import deps
 from frontwatch.api.deps import StoreDep
 from frontwatch.api.heavy import HEAVY, offload, on_render_threads
 from frontwatch.api.problems import Problem
+from frontwatch.api.routes.common import newest_headers
 from frontwatch.errors import InputError, echo
 from frontwatch.render import assets, embed
 from frontwatch.render.scene import title_for
@@ -71,6 +72,13 @@ def _send(request: Request, body: bytes, media_type: str, headers: dict[str, str
     return Response(body, media_type=media_type, headers={"ETag": tag, **headers})
 
 
+def _through(store: SqlStore, q: render.MapQuery) -> dict[str, str]:
+    """X-Data-Through of a map: its source's newest snapshot (with compare_source, the
+    earlier of the two sources' newest), as every dated data answer says it."""
+    src = lookup.default_source(store, q.source)
+    return newest_headers(store, [src, q.compare_source] if q.compare_source else src)
+
+
 def _map_params(request: Request) -> dict[str, str]:
     return {k: v for k, v in request.query_params.items() if k in embed.MAP_PARAMS}
 
@@ -84,15 +92,17 @@ def map_html(request: Request, q: Q, store: StoreDep) -> Response:
     oembed_url = _oembed_url(request, str(request.url))
     page = offload(request, store, render.map_page, q, request.app.state.settings.assets,
                    oembed_url)
-    return _send(request, page.encode(), "text/html; charset=utf-8", FRAMEABLE)
+    return _send(request, page.encode(), "text/html; charset=utf-8",
+                 {**FRAMEABLE, **_through(store, q)})
 
 
 def _image(request: Request, q: render.MapQuery, store: SqlStore, fmt: str,
            width: str | None, height: str | None, dpi: str | None) -> Response:
     size = render.parse_size(width, height, dpi)
-    data = offload(request, store, render.map_image, _source(request, q), fmt, size)
+    q = _source(request, q)
+    data = offload(request, store, render.map_image, q, fmt, size)
     return _send(request, data, "image/png" if fmt == "png" else "image/svg+xml",
-                 {"Cache-Control": "public, max-age=300"})
+                 {"Cache-Control": "public, max-age=300", **_through(store, q)})
 
 
 @router.get("/maps/{day}.png", summary="Static map image (PNG), 1200×800 by default",
@@ -138,7 +148,8 @@ def chart_image(request: Request, store: StoreDep, fmt: Literal["png", "svg"],
     data = offload(request, store, render.chart_image, q, fmt,
                    render.parse_size(width, height, dpi))
     return _send(request, data, "image/png" if fmt == "png" else "image/svg+xml",
-                 {"Cache-Control": "public, max-age=300"})
+                 {"Cache-Control": "public, max-age=300",
+                  **newest_headers(store, lookup.default_source(store, q.source))})
 
 
 @router.get("/embed/{day}", response_class=HTMLResponse,
@@ -156,7 +167,7 @@ def embed_snippet(request: Request, q: Q, store: StoreDep, width: str | None = N
             f'href="{html.escape(discover)}" title="{html.escape(title)}">')
     snippet = embed.iframe(src, title, w if width else None, h)
     return HTMLResponse(link + "\n" + snippet + "\n", headers={
-        "Cache-Control": "public, max-age=300",
+        "Cache-Control": "public, max-age=300", **_through(store, q),
         "Link": f'<{discover}>; rel="alternate"; type="application/json+oembed"'})
 
 
@@ -186,7 +197,8 @@ def oembed(request: Request, store: StoreDep, url: str, format: str = "json",
         want = (w if "width" in snippet else None, h)
     size = embed.oembed_size(mw, mh, *want)
     page = embed.map_page_url(str(request.base_url), day, params)  # never an iframe's iframe
-    return embed.oembed(page, title_for(store, q), str(request.base_url), size)
+    return JSONResponse(embed.oembed(page, title_for(store, q), str(request.base_url), size),
+                        headers=_through(store, q))
 
 
 @router.get("/assets/{name:path}", include_in_schema=False)

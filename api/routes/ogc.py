@@ -28,6 +28,7 @@ from frontwatch.api.heavy import heavy_when
 from frontwatch.api.ogc_query import Extensions
 from frontwatch.api.problems import PROBLEM
 from frontwatch.api.respond import GEOJSON, JSON, LATEST, cached, credit_headers, json_entry, send
+from frontwatch.api.routes.common import newest_headers
 from frontwatch.errors import InputError
 from frontwatch.geojson import feature_collection, rfc7946
 from frontwatch.providers import ItemQuery, Page, Provider
@@ -216,7 +217,7 @@ def items(request: Request, store: StoreDep, settings: SettingsDep,
                 "links": _page_links(request, p, q, page), **page.meta}
         return make_entry(
             feature_collection(ext.shape(page.features), meta, page.ids, ext.crs.decimals),
-            GEOJSON, {"Cache-Control": LATEST, **_credit(page), **ext.headers()})
+            GEOJSON, {"Cache-Control": LATEST, **_credit(store, page), **ext.headers()})
 
     return cached(request, store, ogc_html.negotiated(build, fmt, "items", request,
                                                       request.app.state.settings.assets))
@@ -234,8 +235,13 @@ def _select(p: Provider, q: ItemQuery, ext: Extensions) -> Page:
                    matched=len(feats))
 
 
-def _credit(page: Page) -> dict[str, str]:
-    return credit_headers(page.source, page.illustrative) if page.source else {}
+def _credit(store: SqlStore, page: Page) -> dict[str, str]:
+    """The provenance headers of a page showing a source's control data (control, front
+    line): its credit and X-Data-Through; none for places and regions."""
+    if not page.source:
+        return {}
+    return {**credit_headers(page.source, page.illustrative),
+            **newest_headers(store, page.source)}
 
 
 def _page_links(request: Request, p: Provider, q: ItemQuery, page: Page
@@ -281,7 +287,7 @@ def item(request: Request, store: StoreDep, settings: SettingsDep,
         body = (b'{"type":"Feature","id":' + orjson.dumps(page.ids[0]) + b',"geometry":'
                 + rfc7946([geom], ext.crs.decimals)[0] + b',"properties":'
                 + orjson.dumps(props) + b"," + orjson.dumps(doc)[1:])
-        return make_entry(body, GEOJSON, {"Cache-Control": LATEST, **_credit(page),
+        return make_entry(body, GEOJSON, {"Cache-Control": LATEST, **_credit(store, page),
                                           **ext.headers()})
 
     return cached(request, store, ogc_html.negotiated(build, fmt, "item", request,

@@ -36,7 +36,7 @@ from frontwatch.api.routes.common import (
 from frontwatch.model import SnapshotInfo
 from frontwatch.snapshots import snapshot_geojson
 from frontwatch.sources import attribution
-from frontwatch.store.base import SqlStore
+from frontwatch.store.base import SqlStore, iso
 
 router = APIRouter(prefix="/v1", tags=["v1"], dependencies=deps.READ)
 
@@ -133,7 +133,9 @@ def snapshot_revision(request: Request, store: StoreDep,
     def build():
         info = store.snapshot(snapshot_id)
         policy = IMMUTABLE if not region else "public, max-age=86400"
-        return _snapshot_entry(request, store, info, region, status, simplify, policy)
+        # immutable: the data it holds runs to its own moment, whatever came later
+        return _snapshot_entry(request, store, info, region, status, simplify, policy,
+                               more=data_headers({"data_through": iso(info.valid_at)}))
 
     return cached(request, store, build)
 
