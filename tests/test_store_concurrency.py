@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
        "FRONTWATCH_LOCK_TIMEOUT": "1"}
 
-# Holds a real write (delete every demo snapshot) uncommitted until a line arrives on stdin,
+# Holds a real write (delete every snapshot of a source, the demo by default) uncommitted until a line arrives on stdin,
 # then rolls it back, so the store ends as it began.
 WRITER = """
 import sys
@@ -39,7 +39,7 @@ from frontwatch.store import open_store
 from tests.helpers import OCC, deepstate_fc, dumps, square
 store = open_store(sys.argv[1])
 with store.transaction():
-    deleted = store.delete_source("demo")
+    deleted = store.delete_source(sys.argv[2] if len(sys.argv) > 2 else "demo")
     print(f"holding {deleted}", flush=True)
     sys.stdin.readline()
     raise SystemExit(0)  # rolls back
@@ -52,8 +52,8 @@ def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 
 @contextmanager
-def writer_holding_lock(url: str) -> Iterator[subprocess.Popen]:
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, url], stdin=subprocess.PIPE,
+def writer_holding_lock(url: str, source: str = "demo") -> Iterator[subprocess.Popen]:
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, url, source], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True, env=ENV)
     try:
         line = proc.stdout.readline()
@@ -115,6 +115,40 @@ def test_readers_answer_while_a_writer_holds_the_lock(demo_db, monkeypatch):
         assert str(demo_db) in r.stderr and "internal error" not in r.stderr
         assert writer.poll() is None
     with open_store(demo_db) as s:
+        assert s.snapshots() == before
+
+
+def test_a_duplicate_upload_is_answered_while_a_writer_holds_the_lock(tmp_path, monkeypatch):
+    """An upload of content already stored waited for the write lock (an import running)
+    before saying so: the duplicate is found on a read and answered at once, while new
+    content still needs the lock (503 store-locked here) and the store stays as it was."""
+    from frontwatch.api.app import create_app
+
+    db = tmp_path / "s.sqlite"
+    with open_store(db) as s:
+        ensure_places(s)
+    monkeypatch.setenv("FRONTWATCH_LOCK_TIMEOUT", "0.2")
+    client = TestClient(create_app(Settings(database_url=str(db), api_token="s3cret")))
+
+    def upload(ring: list) -> object:
+        return client.post("/v1/snapshots", params={"filename": "1719835200.geojson"},
+                           content=dumps(deepstate_fc((OCC, ring))),
+                           headers={"Authorization": "Bearer s3cret"})
+
+    first = upload(square())
+    assert first.status_code == 201, first.text
+    with open_store(db) as s:
+        before = s.snapshots()
+    with writer_holding_lock(str(db), "deepstate") as writer:
+        again = upload(square())
+        assert again.status_code == 200, again.text  # not 503: it never asked for the lock
+        assert again.json()["created"] is False
+        assert again.json()["snapshot"]["id"] == first.json()["snapshot"]["id"]
+        new = upload(square(0.2))
+        assert new.status_code == 503, new.text
+        assert new.json()["code"] == "store-locked"
+        assert writer.poll() is None
+    with open_store(db) as s:
         assert s.snapshots() == before
 
 

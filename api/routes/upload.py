@@ -195,6 +195,6 @@ def _notify(request: Request, info: SnapshotInfo) -> None:
 
 def _store(request: Request, file: BinaryIO, name: str, opts: ImportOptions):
     snap = parse_snapshot(decompress(file, name, opts.limits), name, opts)
-    with request.app.state.pool.store() as store, store.transaction():
+    with request.app.state.pool.store() as store:  # one transaction, once not a duplicate
         info, created = store_snapshot(store, snap)
     return info, created, snap.notes

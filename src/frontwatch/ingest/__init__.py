@@ -128,25 +128,62 @@ def store_snapshot(store: SqlStore, snap: Snapshot, *, derive: bool = True
     point — import, sync, upload — passes here); `snap.zones` and `snap.notes` are updated
     in place, so the caller reports what was dropped. A new revision's notes are recorded
     for `frontwatch check`. `derive=False` leaves the derived tables to the caller, who
-    announces its new revisions at once (:func:`import_paths` does, see :mod:`.hooks`)."""
+    announces its new revisions at once (:func:`import_paths` does, see :mod:`.hooks`).
+
+    The zones are confined and hashed before the write lock is taken, and a duplicate (the
+    same content as a stored revision of the same moment) is answered from a read: an
+    upload of something already stored does not wait for an import that holds the lock.
+    Under the lock the check is made again and decides (another writer may have stored or
+    deleted that revision meanwhile; a theatre changed meanwhile is confined against anew)."""
+    retire = not snap.illustrative and DEMO_SOURCE in store.sources()
+    # with the demo to retire, its regions must not confine real data: all under the lock
+    ready = None if retire else _Confined.of(store, snap)
+    if ready is not None:
+        existing = store.find_snapshot(snap.source, snap.valid_at, ready.hash)
+        if existing is not None:
+            ready.apply(snap)
+            return existing, False
     with store.transaction():
-        if not snap.illustrative and DEMO_SOURCE in store.sources():
+        if retire:
             retire_demo(store)  # first: the demo's regions must not confine real data
-        snap.zones, dropped = confine_to_theatre(snap.zones, _theatre(store, snap))
-        snap.notes.extend(dropped)
-        if not snap.zones:
-            raise InputError("no control zones within the theatre (Ukraine's outline)",
-                             origin=snap.origin)
-        wkbs = list(shapely.to_wkb([z.geometry for z in snap.zones]))
+        if ready is None or _theatre_id(store, snap) != ready.theatre_id:
+            ready = _Confined.of(store, snap)
+        ready.apply(snap)
         info, created = store.add_snapshot(
-            source=snap.source, valid_at=snap.valid_at, content_hash=content_hash(snap.zones, wkbs),
-            zones=snap.zones, layers=layers_of(snap.zones), origin=snap.origin, zone_wkbs=wkbs,
-            illustrative=snap.illustrative)
+            source=snap.source, valid_at=snap.valid_at, content_hash=ready.hash,
+            zones=snap.zones, layers=layers_of(snap.zones), origin=snap.origin,
+            zone_wkbs=ready.wkbs, illustrative=snap.illustrative)
         if created:
             store.add_import_notes(info.id, snap.notes)
             if derive:
                 SNAPSHOT_HOOKS.snapshots_stored(store, [info])
         return info, created
+
+
+@dataclass(slots=True)
+class _Confined:
+    """A snapshot's zones confined to the theatre of its date (read from the store, no lock),
+    their WKB and content hash, and which theatre version they were confined against."""
+
+    zones: list
+    dropped: list[str]
+    wkbs: list[bytes]
+    hash: str
+    theatre_id: int | None
+
+    @classmethod
+    def of(cls, store: SqlStore, snap: Snapshot) -> _Confined:
+        theatre_id = _theatre_id(store, snap)
+        zones, dropped = confine_to_theatre(snap.zones, _theatre(store, snap))
+        if not zones:
+            raise InputError("no control zones within the theatre (Ukraine's outline)",
+                             origin=snap.origin)
+        wkbs = list(shapely.to_wkb([z.geometry for z in zones]))
+        return cls(zones, dropped, wkbs, content_hash(zones, wkbs), theatre_id)
+
+    def apply(self, snap: Snapshot) -> None:
+        snap.zones = self.zones
+        snap.notes.extend(self.dropped)
 
 
 def delete_snapshot(store: SqlStore, snapshot_id: int) -> SnapshotInfo:
@@ -156,6 +193,11 @@ def delete_snapshot(store: SqlStore, snapshot_id: int) -> SnapshotInfo:
         store.delete_snapshot(info.id)
         SNAPSHOT_HOOKS.snapshot_deleted(store, info)
     return info
+
+
+def _theatre_id(store: SqlStore, snap: Snapshot) -> int | None:
+    """The id of the theatre version in force on the snapshot's date (None: no regions)."""
+    return store.region_version_id(THEATRE, snap.valid_at.date())
 
 
 def _theatre(store: SqlStore, snap: Snapshot) -> Any | None:
