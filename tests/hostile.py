@@ -166,3 +166,40 @@ def nested_json(depth: int) -> bytes:
 def values_bomb(n: int) -> bytes:
     """`[[],[],…]`: tiny on disk, ~60 bytes per element once parsed."""
     return b"[" + b"[]," * n + b"[]]"
+
+
+GRID_PROJ = f"+proj=longlat +datum=WGS84 +nadgrids={PASSWD}"
+
+
+def geojson_with_crs(name: str) -> bytes:
+    """A GeoJSON whose 2008 `crs` member names `name` (a PROJ string, a path, a WKT …)."""
+    import orjson
+
+    doc = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": name}},
+           "features": [{"type": "Feature", "properties": {"state": MARKER},
+                         "geometry": {"type": "Polygon", "coordinates": [square()]}}]}
+    return orjson.dumps(doc)
+
+
+def grid_wkt(version: str = "WKT2_2019") -> str:
+    """A WKT of lon/lat WGS 84 whose datum shift is a 'grid' at a server file."""
+    from pyproj import CRS
+
+    return CRS(GRID_PROJ).to_wkt(version)
+
+
+def esrijson_with_wkt(wkt: str) -> bytes:
+    import orjson
+
+    ring = [[x, y] for x, y in square()]
+    return orjson.dumps({"geometryType": "esriGeometryPolygon", "spatialReference": {
+        "wkt": wkt}, "features": [{"attributes": {"Control": "Russian", "note": MARKER},
+                                   "geometry": {"rings": [ring[::-1]]}}]})
+
+
+def shapefile_with_grid_prj() -> bytes:
+    """A zipped Shapefile whose .prj is a WKT naming a grid at a server file."""
+    with tempfile.TemporaryDirectory() as d:
+        frame().to_file(Path(d) / "zones.shp", engine="pyogrio")
+        (Path(d) / "zones.prj").write_text(grid_wkt("WKT1_GDAL"))
+        return zip_of(*((f.name, f.read_bytes()) for f in sorted(Path(d).iterdir())))

@@ -78,6 +78,18 @@ CASES = [
     Case("zip-two-shapefiles",
          lambda: h.shapefile_zip(h.frame(), (("other/zones.shp", b"\0" * 100),)),
          "zones.zip", 400, "more than one Shapefile", VECTOR),
+    # a CRS is taken by its identifier only: PROJ would open what a PROJ string or WKT names
+    Case("geojson-crs-proj-grid", lambda: h.geojson_with_crs(h.GRID_PROJ), "zones.geojson",
+         400, r"'crs' member names a PROJ string \(\d+ characters\): only a CRS identifier",
+         VECTOR),
+    Case("geojson-crs-file-path", lambda: h.geojson_with_crs(h.PASSWD), "zones.geojson", 400,
+         r"'crs' member names a file path", VECTOR),
+    Case("geojson-crs-wkt-grid", lambda: h.geojson_with_crs(h.grid_wkt("WKT1_GDAL")),
+         "zones.geojson", 400, r"'crs' member names a WKT", VECTOR),
+    Case("esrijson-wkt-grid", lambda: h.esrijson_with_wkt(h.grid_wkt()), "query.json", 400,
+         r"'spatialReference' names a CRS with no EPSG code", {"date": "2025-06-01"}),
+    Case("shapefile-prj-grid", h.shapefile_with_grid_prj, "zones.zip", 400,
+         r"its CRS is a CRS with no EPSG code", VECTOR),
     # formats Frontwatch does not document
     Case("csv-with-wkt", lambda: f'WKT,state\n"POLYGON((38 48,39 48,39 49,38 48))",'
          f'{h.MARKER}\n'.encode(), "zones.csv", 400, NOT_ACCEPTED, VECTOR),

@@ -77,6 +77,34 @@ def test_crs_member_in_web_mercator_is_reprojected(store, tmp_path, name):
     assert _km2(zone.geometry) == pytest.approx(_km2(shapely.Polygon(SQUARE)), rel=1e-6)
 
 
+def test_crs_is_read_by_identifier_and_registered_wkt_only(store, tmp_path):
+    """A CRS comes from the registry, by identifier (an OGC URL too); a WKT where a format
+    carries one (a Shapefile's .prj, Esri JSON's `wkt`) is used when PROJ identifies it
+    fully, as the registry's CRS. A PROJ string is refused (tests/test_hostile_uploads.py)."""
+    import geopandas as gpd
+
+    from frontwatch.ingest.crs import esri_crs, geojson_crs
+
+    url = {"crs": {"type": "name", "properties": {
+        "name": "http://www.opengis.net/def/crs/EPSG/0/3857"}}}
+    assert geojson_crs(url, "x").to_epsg() == 3857
+    esri_wkt = gpd.GeoSeries([], crs=3857).crs.to_wkt("WKT1_ESRI")
+    assert esri_crs({"wkt": esri_wkt}, "x").to_epsg() == 3857
+    with pytest.raises(InputError, match=r"names a PROJ string \(\d+ characters\)"):
+        geojson_crs({"crs": {"type": "name", "properties": {"name": "+proj=merc"}}}, "x")
+    shp = tmp_path / "shp"
+    shp.mkdir()
+    gpd.GeoDataFrame({"state": ["occupied"]}, geometry=[shapely.Polygon(SQUARE)],
+                     crs=4326).to_crs(3857).to_file(shp / "zones.shp", engine="pyogrio")
+    with zipfile.ZipFile(tmp_path / "zones.zip", "w") as z:
+        for f in shp.iterdir():
+            z.write(f, f.name)
+    report = import_paths(store, [tmp_path / "zones.zip"], ImportOptions(
+        date=WHEN, status=StatusMapping(status="occupied")))
+    zone, = store.zones(report.added[0].id)
+    assert zone.geometry.symmetric_difference(shapely.Polygon(SQUARE)).area < 1e-12
+
+
 def test_crs84_member_is_lon_lat_and_not_reported(store, tmp_path):
     path = tmp_path / "crs84.geojson"
     _write(path, _fc(_feature(square()), crs={"type": "name", "properties": {

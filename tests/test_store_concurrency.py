@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}",
        "FRONTWATCH_LOCK_TIMEOUT": "1"}
 
-# Holds a real write (delete every snapshot of a source, the demo by default) uncommitted until a line arrives on stdin,
-# then rolls it back, so the store ends as it began.
+# Holds a real write (delete every snapshot of a source, the demo by default) uncommitted
+# until a line arrives on stdin, then rolls it back, so the store ends as it began.
 WRITER = """
 import sys
 from frontwatch.store import open_store

@@ -6,10 +6,20 @@ another CRS in a top-level ``crs`` member, and QGIS still writes one
 ``spatialReference`` (``wkid`` 102100 is Esri's code for Web Mercator). Both are honoured:
 coordinates are reprojected with pyproj and the import says so; a CRS pyproj does not know is
 refused by name, never guessed.
+
+A CRS is only ever taken from a registry, by its identifier: `EPSG:n`, its OGC URN or URL
+(`urn:ogc:def:crs:EPSG::3857`, `http://www.opengis.net/def/crs/EPSG/0/3857`), CRS84, or
+Esri's `wkid`. A PROJ string, a WKT or a file path in the ``crs`` member is refused: PROJ
+would follow what they name (`+nadgrids=/etc/passwd` made it open a server file). A WKT an
+input carries in a place made for it (Esri JSON's ``wkt``, a Shapefile's ``.prj``, a
+GeoPackage's CRS table) is used only when PROJ identifies it with full confidence as a
+registered CRS, and then the registry's definition is used, never the file's text (so a grid
+or PROJ string named inside it is never opened).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -59,24 +69,82 @@ def esri_crs(reference: Any, origin: str) -> CRS | None:
         wkid = ESRI_ALIASES.get(wkid, wkid)
         name: object = f"EPSG:{wkid}" if wkid < 100000 else f"ESRI:{wkid}"
     elif isinstance(reference.get("wkt"), str):
-        name = reference["wkt"]
+        return _from_wkt(reference["wkt"], "'spatialReference' names", origin)
     else:
         raise InputError("'spatialReference' has neither a numeric 'wkid' nor a 'wkt'",
                          origin=origin)
     return _known(name, "'spatialReference' names", origin)
 
 
-def _known(name: object, what: str, origin: str) -> CRS | None:
-    if not isinstance(name, str) or not name.strip() or len(name) > 4000:
-        raise InputError(f"{what} no CRS", origin=origin)
+def _from_wkt(text: str, what: str, origin: str) -> CRS | None:
+    """A WKT (only a WKT: not a PROJ string, JSON or path), as the registered CRS it is."""
+    if len(text) > 20_000:
+        raise InputError(f"{what} a {len(text):,}-character WKT: too long", origin=origin)
     try:
-        crs = CRS.from_user_input(name.strip())
+        crs = CRS.from_wkt(text)
+    except CRSError:
+        raise InputError(f"{what} {_kind(text)} that is not a WKT PROJ can read",
+                         origin=origin) from None
+    return registered(crs, what, origin)
+
+
+# What a CRS may be named by: an authority and a code, as EPSG:n, an OGC URN or an OGC URL.
+IDENTIFIER = re.compile(
+    r"(?:(?P<a1>EPSG|ESRI):(?P<c1>[0-9]{1,6})"
+    r"|urn:ogc:def:crs:(?P<a2>EPSG|OGC):[0-9.]*:(?P<c2>[0-9]{1,6}|CRS84)"
+    r"|https?://www\.opengis\.net/def/crs/(?P<a3>EPSG|OGC)/[0-9.]+/(?P<c3>[0-9]{1,6}|CRS84)"
+    r"|(?P<a4>OGC):(?P<c4>CRS84)|(?P<c5>CRS84))", re.IGNORECASE)
+EXAMPLES = ("EPSG:3857, urn:ogc:def:crs:EPSG::3857 or "
+            "http://www.opengis.net/def/crs/EPSG/0/3857")
+
+
+def _known(name: object, what: str, origin: str) -> CRS | None:
+    """The registered CRS an identifier names (None for lon/lat WGS 84)."""
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(f"{what} no CRS", origin=origin)
+    m = IDENTIFIER.fullmatch(name.strip())
+    if m is None:
+        raise InputError(f"{what} {_kind(name)}: only a CRS identifier is read ({EXAMPLES}), "
+                         "never a PROJ string, a WKT or a file path", origin=origin)
+    auth = next((v for k, v in m.groupdict().items() if k[0] == "a" and v), "OGC").upper()
+    code = next(v for k, v in m.groupdict().items() if k[0] == "c" and v).upper()
+    try:
+        crs = WGS84 if code == "CRS84" else CRS.from_authority(auth, code)
     except CRSError:
         raise InputError(f"{what} an unknown CRS {brief(name, 60)}: save the file in lon/lat "
                          "(EPSG:4326) or a CRS with an EPSG code", origin=origin) from None
-    if crs.is_geographic and crs.equals(WGS84, ignore_axis_order=True):
+    return None if _is_lonlat(crs) else crs
+
+
+def _kind(text: str) -> str:
+    """What a CRS text that is no identifier looks like, without repeating it."""
+    t = text.strip()
+    kind = ("a PROJ string" if t.startswith("+") or "+proj" in t
+            else "a WKT" if re.match(r"[A-Z_]+[0-9]*\s*\[", t)
+            else "a file path" if t.startswith(("/", "\\", ".")) or ":\\" in t
+            else "text that is no CRS identifier")
+    return f"{kind} ({len(t):,} characters)"
+
+
+def registered(crs: CRS, what: str, origin: str) -> CRS | None:
+    """The registry's own definition of a CRS an input described (a WKT): used only when PROJ
+    identifies it with full confidence, so nothing the input says beyond "which CRS" (a grid
+    file, a PROJ string in an EXTENSION) reaches PROJ. None for lon/lat WGS 84."""
+    if _is_lonlat(crs):
         return None
-    return crs
+    try:
+        found = crs.list_authority(min_confidence=100)
+    except CRSError:
+        found = []
+    if not found:
+        raise InputError(f"{what} a CRS with no EPSG code: save the file in lon/lat "
+                         "(EPSG:4326) or a CRS with an EPSG code", origin=origin)
+    match = CRS.from_authority(found[0].auth_name, found[0].code)
+    return None if _is_lonlat(match) else match
+
+
+def _is_lonlat(crs: CRS) -> bool:
+    return crs.is_geographic and crs.equals(WGS84, ignore_axis_order=True)
 
 
 def to_lonlat(geoms: list[Any], crs: CRS, origin: str) -> tuple[list[Any], str]:

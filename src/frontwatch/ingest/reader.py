@@ -181,9 +181,12 @@ def read_vector(data: bytes, origin: str, limits: Limits):
         if fmt is GEOPACKAGE:
             check_geopackage_is_data(path, origin)
         df = _read_with_driver(fmt, path, origin, limits)
-    if df.crs is not None and df.crs.to_epsg() != 4326:
+    from frontwatch.ingest.crs import registered  # crs uses this module's brief()
+
+    target = registered(df.crs, "its CRS is", origin) if df.crs is not None else None
+    if target is not None:
         try:
-            df = df.to_crs(4326)
+            df = df.set_crs(target, allow_override=True).to_crs(4326)
         except Exception:
             raise InputError("cannot reproject its coordinate reference system to WGS 84 "
                              "lon/lat", origin=origin) from None
