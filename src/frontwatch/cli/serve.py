@@ -71,6 +71,7 @@ def run_server(settings: Settings) -> None:
     from uvicorn.supervisors import Multiprocess
 
     from frontwatch.api.factory import AppFactory
+    from frontwatch.api.wire import BoundedHttpTools  # limits on a request's head
 
     # a worker answers the supervisor's health pings once it has unpickled the factory: a
     # small object (api.factory), so it answers while it imports the app; 60 s rather than
@@ -81,7 +82,7 @@ def run_server(settings: Settings) -> None:
                else {})
     config = uvicorn.Config(AppFactory(settings), factory=True, host=settings.host,
                             port=settings.port, workers=settings.workers, log_level="warning",
-                            **patient)
+                            http=BoundedHttpTools, **patient)
     server = uvicorn.Server(config)
     try:
         if settings.workers > 1:
