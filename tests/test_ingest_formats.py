@@ -88,6 +88,9 @@ def test_crs_is_read_by_identifier_and_registered_wkt_only(store, tmp_path):
     url = {"crs": {"type": "name", "properties": {
         "name": "http://www.opengis.net/def/crs/EPSG/0/3857"}}}
     assert geojson_crs(url, "x").to_epsg() == 3857
+    for older in ("urn:x-ogc:def:crs:EPSG:6.6:3857", "http://www.opengis.net/gml/srs/epsg.xml#3857"):
+        named = {"crs": {"type": "name", "properties": {"name": older}}}
+        assert geojson_crs(named, "x").to_epsg() == 3857
     esri_wkt = gpd.GeoSeries([], crs=3857).crs.to_wkt("WKT1_ESRI")
     assert esri_crs({"wkt": esri_wkt}, "x").to_epsg() == 3857
     with pytest.raises(InputError, match=r"names a PROJ string \(\d+ characters\)"):

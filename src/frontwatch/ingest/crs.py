@@ -88,12 +88,14 @@ def _from_wkt(text: str, what: str, origin: str) -> CRS | None:
     return registered(crs, what, origin)
 
 
-# What a CRS may be named by: an authority and a code, as EPSG:n, an OGC URN or an OGC URL.
+# What a CRS may be named by: an authority and a code, as EPSG:n, an OGC URN or URL (and the
+# older spellings GeoServer and GML wrote), or CRS84.
 IDENTIFIER = re.compile(
     r"(?:(?P<a1>EPSG|ESRI):(?P<c1>[0-9]{1,6})"
-    r"|urn:ogc:def:crs:(?P<a2>EPSG|OGC):[0-9.]*:(?P<c2>[0-9]{1,6}|CRS84)"
+    r"|urn:(?:x-)?ogc:def:crs:(?P<a2>EPSG|OGC):[0-9.]*:(?P<c2>[0-9]{1,6}|CRS84)"
     r"|https?://www\.opengis\.net/def/crs/(?P<a3>EPSG|OGC)/[0-9.]+/(?P<c3>[0-9]{1,6}|CRS84)"
-    r"|(?P<a4>OGC):(?P<c4>CRS84)|(?P<c5>CRS84))", re.IGNORECASE)
+    r"|https?://www\.opengis\.net/gml/srs/(?P<a4>EPSG)\.xml#(?P<c4>[0-9]{1,6})"
+    r"|(?:OGC:)?(?P<c5>CRS84))", re.IGNORECASE)
 EXAMPLES = ("EPSG:3857, urn:ogc:def:crs:EPSG::3857 or "
             "http://www.opengis.net/def/crs/EPSG/0/3857")
 
