@@ -115,10 +115,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
+        headers = dict(exc.headers or {})
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no such resource: {echo(request.url.path)}"
-        return problem_response(exc.status_code, detail, request.url.path,
-                                dict(exc.headers or {}))
+        if exc.status_code == 405:
+            allowed = allowed_methods(request.app.routes, request.url.path)
+            headers["Allow"] = ", ".join(allowed)
+            detail = (f"method {echo(request.method)} is not allowed on "
+                      f"{echo(request.url.path)}; allowed: {', '.join(allowed)}")
+        return problem_response(exc.status_code, detail, request.url.path, headers)
 
     @app.exception_handler(NotImplementedError)
     async def not_implemented(request: Request, exc: NotImplementedError) -> Response:
@@ -131,3 +136,23 @@ def install(app: FastAPI) -> None:
         detail = "internal error" + (f": {exc!r}" if Settings().debug
                                      else "; the server log has the details")
         return problem_response(500, detail, request.url.path)
+
+
+def allowed_methods(routes: list, path: str, prefix: str = "") -> list[str]:
+    """Every method some route answers on `path` (HEAD wherever GET is: api.app.HeadAsGet).
+    Starlette's 405 named only the first matching route's (`Allow: GET` on /v1/snapshots,
+    which also takes POST)."""
+    from starlette.routing import compile_path
+
+    found: set[str] = set()
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:  # an included router: its routes under its prefix
+            found.update(allowed_methods(inner.routes, path,
+                                         prefix + route.include_context.prefix))
+        elif getattr(route, "methods", None) and compile_path(
+                prefix + route.path)[0].match(path):
+            found.update(route.methods)
+    if "GET" in found:
+        found.add("HEAD")
+    return sorted(found)

@@ -90,5 +90,10 @@ def test_a_huge_requested_method_is_not_echoed_whole(client):
 
 def test_options_without_a_preflight_is_a_405_problem(client):
     r = client.options("/v1/snapshots", headers={"Origin": ORIGIN})
-    assert _problem(r, 405)["code"] == "method-not-allowed"
-    assert "GET" in r.headers["allow"]
+    body = _problem(r, 405)
+    assert body["code"] == "method-not-allowed"
+    assert r.headers["allow"] == "GET, HEAD, POST"  # every route's on the path, not the first's
+    assert body["detail"] == ("method 'OPTIONS' is not allowed on '/v1/snapshots'; allowed: "
+                              "GET, HEAD, POST")
+    assert client.delete("/v1/sources").headers["allow"] == "GET, HEAD"
+    assert client.put("/maps/2025-06-30.png").headers["allow"] == "GET, HEAD"
