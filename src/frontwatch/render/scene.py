@@ -298,8 +298,8 @@ def map_layers(raw: dict[str, Any], ground, view, tolerance_m: float, decimals: 
                ) -> tuple[Any, Any, Any]:
     """(occupied, contested, land) as drawn, each valid and rounded. The control layers are
     cut to the view and simplified together as one coverage, so they share their edges; the
-    land (`ground`, from :func:`drawn_land`; drawn beneath them, reading as Ukrainian-held
-    where no zone covers it) is simplified on its own and joined with them, so no gap opens
+    land (`ground`, from :func:`drawn_land`; drawn beneath them, reading as the rest of the
+    region where no zone covers it) is simplified on its own and joined with them, so no gap opens
     where their edges were simplified differently. Keeping the land out of the coverage keeps
     the cleaning that coverage needs cheap: the country outline holds ten times the vertices
     of the zones."""
