@@ -82,7 +82,7 @@ TEXT: Final = {
         "age": "{n} days old",
         "description_sources": "Map of {where} comparing {a} and {b} on {d}, on the ground "
                                 "taken since 24 February 2022: {both} occupied per both, "
-                                "{only_a} only per {a}, {only_b} only per {b} ({agreement}); "
+                                "{only_a} only per {a}, {only_b} only per {b}; {agreement}; "
                                 "the grey zone is not compared.",
         "legend": "Legend and sources",
         "credit_data": "Control data: {source}",
@@ -147,7 +147,7 @@ TEXT: Final = {
         "age": "{n} дн. тому",
         "description_sources": "Карта: {where}, порівняння {a} і {b} на {d}, територія, "
                                 "захоплена після 24 лютого 2022: за обома {both}, лише за "
-                                "{a} {only_a}, лише за {b} {only_b} ({agreement}); сіра "
+                                "{a} {only_a}, лише за {b} {only_b}; {agreement}; сіра "
                                 "зона не порівнюється.",
         "legend": "Легенда і джерела",
         "credit_data": "Дані про контроль: {source}",
