@@ -4,6 +4,8 @@ Every function takes an open store, a region or place (a resolved model object, 
 user typed, resolved with :mod:`frontwatch.lookup`), dates and a source (None = the store's
 default source). Areas follow the convention of :mod:`frontwatch.geometry` (overlay in lon/lat,
 measure in the theatre's equal-area plane), so every figure agrees with ``pyproj.Geod``.
+The frames returned (and the diff's ``DiffResult.attrs``) say what they show in ``.attrs``, a
+:data:`frontwatch.provenance.Provenance`, as ``frontwatch.open()``'s frames do.
 
 Submodules (named apart from the functions the package re-exports) are imported lazily so
 that ``import frontwatch.analytics`` stays cheap:
