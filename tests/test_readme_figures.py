@@ -2,7 +2,7 @@
 
 Each case runs the real CLI on a store built the way *A first session* builds it (the
 oblasts, then the Donetsk and Luhansk raions, so an oblast is the union of its raions) with
-the DeepStateMap revisions and the NZZ map the figures come from, and checks that the README
+the DeepStateMap revisions and the NZZ maps the figures come from, and checks that the README
 carries the figure at the precision it prints. A figure that drifts (new data, a new region
 rule, a changed computation) fails here instead of staying wrong in the README."""
 
@@ -27,6 +27,13 @@ DS_FILES = (
     "1750801842.geojson.gz", "1751143690.geojson.gz", "1751314076.geojson.gz",  # 06-24/28/30
 )
 NZZ_FILES = ("2025-06-30.json.gz",)  # fetched on 2025-06-30: the map of 2025-06-28
+# the weekly comparison 2025-04-01 … 2025-06-24: the revision of each source in force on each
+# date (DeepStateMap's last of the day, NZZ's map of that day or before, fetched a day later)
+SERIES_DS = ("1743539135", "1744140832", "1744748582", "1745343683", "1745960528",
+             "1746529624", "1747162272", "1747771835", "1748376927", "1748983435",
+             "1749586438", "1750193110")  # 2025-04-01 … 06-17; 06-24's is in DS_FILES
+SERIES_NZZ = ("04-02", "04-09", "04-15", "04-23", "04-30", "05-06", "05-14", "05-20", "05-28",
+              "06-04", "06-11", "06-18", "06-25")
 
 DONETSK = ["--region", "Donetsk Oblast"]
 THEATRE = ["--region", "theatre"]
@@ -70,6 +77,13 @@ CASES: list[tuple[list[str], str]] = [
      "{nzz_km2:,.0f} km², both {both_km2:,.0f} km²: agreement {agreement:.4f}; "
      "{only_in_other_grey_zone_km2[nzz]:,.0f} of the {only_nzz_km2:,.0f} km² only NZZ calls "
      "occupied are DeepStateMap's grey zone"),
+    (["compare", "--sources", "deepstate,nzz", *DONETSK, "--from", "2025-04-01", "--to",
+      "2025-06-30", "--step", "7"],
+     "(weekly, 2025-04-01 … 2025-06-24, all {precomputed_pairs} dates read from the "
+     "precomputed table): agreement between {agreement@2025-06-17:.4f} and "
+     "{agreement@2025-04-29:.4f} ({agreement@2025-04-01:.4f} on 2025-04-01, "
+     "{agreement@2025-04-29:.4f} on 2025-04-29, {agreement@2025-06-03:.4f} on 2025-06-03, "
+     "{agreement@2025-06-17:.4f} on 2025-06-17, {agreement@2025-06-24:.4f} on 2025-06-24)"),
 ]
 
 
@@ -89,7 +103,10 @@ def figures_db(tmp_path_factory):
         import_regions(store, b / "donetska_oblast.geojson.gz", "raion")
         import_regions(store, b / "luhanska_oblast.geojson.gz", "raion")
         import_paths(store, [*(data / "deepstate-raw" / f for f in DS_FILES),
-                             *(data / "nzz" / f for f in NZZ_FILES)], ImportOptions())
+                             *(data / "deepstate-raw" / f"{t}.geojson.gz" for t in SERIES_DS),
+                             *(data / "nzz" / f for f in NZZ_FILES),
+                             *(data / "nzz" / f"2025-{d}.json.gz" for d in SERIES_NZZ)],
+                     ImportOptions())
     return path
 
 
