@@ -19,7 +19,7 @@ from fastapi.dependencies.utils import field_annotation_is_scalar_sequence
 from fastapi.routing import APIRoute
 
 from frontwatch.api.problems import Problem
-from frontwatch.errors import InputError, echo
+from frontwatch.errors import InputError, echo, echo_many
 from frontwatch.settings import Settings
 from frontwatch.store import open_store
 from frontwatch.store.base import SqlStore
@@ -106,14 +106,14 @@ def no_unknown_query(request: Request) -> None:
     unknown = sorted(set(request.query_params) - declared_query(route))
     if unknown:
         known = sorted(declared_query(route))
-        raise InputError(f"unknown query parameter(s) {', '.join(echo(u) for u in unknown)}; "
+        raise InputError(f"unknown query parameter(s) {echo_many(unknown)}; "
                          + (f"this route accepts: {', '.join(known)}" if known else
                             "this route takes no query parameters"))
     lists = repeatable_query(route)
     seen: set[str] = set()
     for name, _ in request.query_params.multi_items():
         if name in seen and name not in lists:
-            raise InputError(f"query parameter {name!r} given twice; it takes one value")
+            raise InputError(f"query parameter {echo(name)} given twice; it takes one value")
         seen.add(name)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from fastapi import FastAPI, Request
@@ -12,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from frontwatch.errors import FrontwatchError, echo, not_finite, reason
+from frontwatch.errors import FrontwatchError, echo, not_finite, reason, visible
 from frontwatch.settings import Settings
 
 PROBLEM = "application/problem+json"
@@ -48,12 +49,16 @@ def problem_response(status: int, detail: str, instance: str | None = None,
                      headers: dict[str, str] | None = None, *, code: str | None = None,
                      **extra: Any) -> Response:
     """The problem+json response; `type` is ``urn:frontwatch:error:<code>`` and `code` the
-    bare code (default: the code of the status, see CODES)."""
+    bare code (default: the code of the status, see CODES).
+
+    Messages quote a client's values through `errors.echo` (cut, escaped); as a last guard
+    the `detail` carries no raw control character whatever raised it (`errors.visible`), and
+    `instance`, the request's path, is percent-encoded and cut."""
     code = code or CODES.get(status, "error")
     body: dict[str, Any] = {"type": TYPE_PREFIX + code, "title": TITLES.get(status, "Error"),
-                            "status": status, "detail": detail, "code": code}
+                            "status": status, "detail": visible(detail), "code": code}
     if instance:  # the request's path: a 20,000-character one is not echoed whole either
-        body["instance"] = instance[:INSTANCE_CHARS]
+        body["instance"] = quote(instance, safe="/:@!$&'()*+,;=~")[:INSTANCE_CHARS]
     body.update({k: v for k, v in extra.items() if v})
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM,
                     headers=headers)
@@ -67,17 +72,25 @@ def _location(loc: tuple) -> str:
     name = ".".join(str(p) for p in rest) or str(where)
     kind = {"query": "query parameter", "path": "path parameter", "body": "body field",
             "header": "header"}.get(str(where), str(where))
-    return f"{kind} {name!r}"
+    return f"{kind} {echo(name)}"
 
 
 BOUNDS = frozenset({"less_than", "less_than_equal", "greater_than", "greater_than_equal"})
+# A bound this large guards a type (a 64-bit id, a 32-bit offset), not a range a user
+# chooses: "less than or equal to 4611686018427387904" tells them nothing.
+INTERNAL_BOUND = 10**9
 
 
 def _message(error: dict) -> str:
     """The reason of one validation error: NaN or infinity is "not a finite number" (pydantic
-    says "should be less than or equal to 1000000" for `nan`), and no "Value error, "."""
-    if error.get("type") in BOUNDS and not_finite(error.get("input")):
-        return f"must be a finite number, not {echo(error.get('input'))}"
+    says "should be less than or equal to 1000000" for `nan`), an internal bound is "too
+    large", and no "Value error, "."""
+    kind, given = error.get("type"), error.get("input")
+    if kind in BOUNDS and not_finite(given):
+        return f"must be a finite number, not {echo(given)}"
+    bound = next(iter((error.get("ctx") or {}).values()), None)
+    if kind in BOUNDS and isinstance(bound, int | float) and abs(bound) >= INTERNAL_BOUND:
+        return f"{echo(given)} is too {'large' if kind.startswith('less') else 'small'}"
     return reason(str(error.get("msg", "")))
 
 

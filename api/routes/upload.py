@@ -26,7 +26,7 @@ from frontwatch.api.heavy import HEAVY
 from frontwatch.api.problems import Problem
 from frontwatch.api.respond import json_entry, send
 from frontwatch.api.routes.common import snapshot_row
-from frontwatch.errors import FrontwatchError, InputError, echo
+from frontwatch.errors import ECHO_CHARS, FrontwatchError, InputError, echo
 from frontwatch.ingest import ImportOptions, parse_date, parse_snapshot, store_snapshot
 from frontwatch.ingest.formats import CHOICES, REGISTRY
 from frontwatch.ingest.limits import Limits, decompress
@@ -87,7 +87,7 @@ async def _receive(request: Request, limit: int, filename: str | None
         if not isinstance(part, UploadFile):
             await form.close()
             raise InputError("body: multipart upload needs a file field named 'file'")
-        return part, filename or part.filename or "upload.geojson"
+        return part, _file_name(filename or part.filename or "upload.geojson")
     spool = UploadFile(SpooledTemporaryFile(max_size=SPOOL_BYTES), size=0)  # noqa: SIM115
     try:  # the caller closes it once read
         async for chunk in body:
@@ -98,7 +98,17 @@ async def _receive(request: Request, limit: int, filename: str | None
         await spool.close()
         raise
     await spool.seek(0)
-    return spool, filename or "upload.geojson"
+    return spool, _file_name(filename or "upload.geojson")
+
+
+def _file_name(name: str) -> str:
+    """The upload's file name (query `filename`, else the multipart part's): every message
+    about the file leads with it, so it must be short enough to be shown whole and hold
+    nothing a terminal or log would act on (errors.ECHO_CHARS, SECURITY.md)."""
+    if len(name) > ECHO_CHARS or not name.isprintable():
+        raise InputError(f"filename={echo(name)}: a file name of at most {ECHO_CHARS} "
+                         "printable characters, such as 1719835200.geojson")
+    return name
 
 
 # The importer's messages name `frontwatch import`'s options; an HTTP client gets its own
@@ -160,6 +170,8 @@ async def upload_snapshot(
                           ] = None,
 ) -> Response:
     settings = request.app.state.settings
+    if filename is not None:
+        _file_name(filename)  # before the body is read
     with _in_http_words():
         opts = ImportOptions(format=format, source=source,
                              date=parse_date(date, "date") if date else None,

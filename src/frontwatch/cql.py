@@ -19,13 +19,19 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, NoReturn, TypeAlias
 
 import numpy as np
 import pandas as pd
 import shapely
-from lark.exceptions import LarkError
+from lark.exceptions import (
+    LarkError,
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedToken,
+    VisitError,
+)
 from numpy.typing import NDArray
 from pygeofilter import ast, values
 from pygeofilter.backends.evaluator import Evaluator, handle
@@ -123,9 +129,10 @@ def parse(text: str, lang: str | None = None, name: str = "filter") -> ast.Node:
     from pygeofilter.parsers.cql2_json import parse as parse_json
     from pygeofilter.parsers.cql2_text import parse as parse_text
 
+    _quiet_text_parser()
     lang = language(lang)
     if len(text) > MAX_FILTER_CHARS:
-        raise InputError(f"{name}: longer than {MAX_FILTER_CHARS} characters")
+        raise InputError(f"{name}: longer than {MAX_FILTER_CHARS:,} characters")
     try:
         node = (parse_text(text) if lang == "cql2-text"  # type: ignore[no-untyped-call]
                 else parse_json(_standard_json(json.loads(text))))
@@ -242,7 +249,7 @@ def mask(node: ast.Node, props: Sequence[dict[str, Any]], geoms: Sequence[Any],
     n = len(props)
     if isinstance(out, _Col):
         if out.q.type != "boolean":
-            raise InputError(f"{name}: property {out.q.name!r} is not a predicate")
+            raise InputError(f"{name}: property {echo(out.q.name)} is not a predicate")
         out = out.values
     if isinstance(out, bool | np.bool_):
         return np.full(n, bool(out))
@@ -278,7 +285,8 @@ def properties(node: ast.Node) -> set[str]:
         n = todo.pop()
         if isinstance(n, ast.Attribute):
             if not isinstance(n.name, str):
-                raise InputError(f"filter: a property is named by a string, not {n.name!r}"[:200])
+                raise InputError(f"filter: a property is named by a string, not "
+                                 f"{_literal(n.name)}")
             found.add(n.name)
         elif hasattr(n, "get_sub_nodes"):
             subs = n.get_sub_nodes()
@@ -368,9 +376,84 @@ def like_matcher(pattern: str, nocase: bool = False) -> Callable[[str], bool]:
     return match
 
 
-def _reason(exc: Exception) -> str:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return first[:200]
+def _quiet_text_parser() -> None:
+    """pygeofilter builds its cql2-text parser with lark's `debug`, which prints the whole
+    parser state (~10 KB) to stdout on every syntax error: a flood any client could cause."""
+    from pygeofilter.parsers.cql2_text import parser as text_parser
+
+    lalr = getattr(getattr(getattr(text_parser.parser, "parser", None), "parser", None),
+                   "parser", None)
+    if getattr(lalr, "debug", False):
+        lalr.debug = False
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a filter does not parse, in its writer's terms: what was found where (character
+    N), never the parser's internals (lark's token names such as ``__ANON_5``, its list of
+    expected terminals, a Python error about operand types).
+
+    >>> _reason(TypeError("bad operand type for unary -: 'str'"))
+    'a minus sign (-) can only precede a number'
+    """
+    if isinstance(exc, VisitError):
+        return _reason(exc.orig_exc)
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken)
+                                          and exc.token.type == "$END"):
+        return "the filter ends too early: an operand or a closing parenthesis is missing"
+    if isinstance(exc, UnexpectedToken):
+        return f"unexpected {echo(str(exc.token), 40)} {_where(exc.line, exc.column)}"
+    if isinstance(exc, UnexpectedCharacters):
+        return f"unexpected character {echo(exc.char)} {_where(exc.line, exc.column)}"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not JSON ({exc.msg} at character {exc.pos + 1})"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if isinstance(exc, KeyError):
+        missing = exc.args[0] if exc.args else ""
+        return f"a member or operator is missing or unknown: {echo(missing)}"
+    text = str(exc)
+    if "unary -" in text:
+        return "a minus sign (-) can only precede a number"
+    if "digits" in text and "int" in text:  # Python's limit on converting long integers
+        return "a number with too many digits"
+    if "Unable to parse expression node" in text:
+        return 'an object that is no CQL2 JSON expression (an unknown "op", or no "property"'\
+            ' or literal)'
+    if "positional argument" in text:
+        return "an operator with the wrong number of operands"
+    return "not a valid expression (see the CQL2 grammar at /conformance)"
+
+
+def _where(line: int, column: int) -> str:
+    return f"at character {column}" if line <= 1 else f"at line {line}, character {column}"
+
+
+def _literal(value: Any) -> str:
+    """A filter's literal as CQL2 writes it, for a message (strings cut by `echo`).
+
+    >>> from datetime import datetime, timezone
+    >>> _literal(datetime(2020, 1, 1, tzinfo=timezone.utc)), _literal("x" * 3), _literal(True)
+    ("TIMESTAMP('2020-01-01T00:00:00Z')", "'xxx'", 'TRUE')
+    """
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime):
+        utc = value.astimezone(UTC) if value.tzinfo else value
+        return f"TIMESTAMP('{utc:%Y-%m-%dT%H:%M:%SZ}')"
+    if isinstance(value, date):
+        return f"DATE('{value.isoformat()}')"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, int):
+        digits = str(value)  # at most 4,300 digits: Python refuses longer literals
+        return digits if len(digits) <= 20 else echo(digits)
+    if isinstance(value, str):
+        return echo(value)
+    if isinstance(value, _Col):
+        return f"the property {echo(value.q.name)}"
+    if isinstance(value, shapely.Geometry):
+        return f"a {value.geom_type} literal"
+    return f"a {_literal_type(value)} value"
 
 
 @dataclass(slots=True)
@@ -390,10 +473,10 @@ class _Table:
     def column(self, prop: str) -> _Col:
         if not isinstance(prop, str):
             raise InputError(f"{self.name}: a property is named by a string, not "
-                             f"{echo(repr(prop))}")
+                             f"{_literal(prop)}")
         q = self.queryables.get(prop)
         if q is None:
-            raise InputError(f"{self.name}: unknown property {prop!r}; queryables are "
+            raise InputError(f"{self.name}: unknown property {echo(prop)}; queryables are "
                              f"{', '.join(sorted(self.queryables))}")
         if prop not in self._cols:
             self._cols[prop] = _Col(q, self._typed(q))
@@ -422,7 +505,7 @@ def _compatible(q: Queryable, value: Any) -> Any:
     kind = _literal_type(value)
     want = {"integer": "number", "date": "date-time"}.get(q.type, q.type)
     if kind != want:
-        raise TypeError(f"property {q.name!r} is {q.type}, compared with {value!r}")
+        raise TypeError(f"property {q.name!r} is {q.type}, compared with {_literal(value)}")
     if want == "date-time":
         ts = pd.Timestamp(value)
         return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
@@ -457,7 +540,7 @@ class _Eval(Evaluator):
         try:
             return self.to_crs84(shapely.geometry.shape(node.geometry))
         except (ValueError, TypeError, AttributeError, shapely.errors.ShapelyError) as exc:
-            return self._fail(f"invalid geometry literal: {exc}")
+            return self._fail(f"invalid geometry literal ({type(exc).__name__})")
 
     @handle(values.Envelope)
     def envelope(self, node: values.Envelope) -> shapely.Geometry:
@@ -482,7 +565,7 @@ class _Eval(Evaluator):
             try:
                 return bool(_OPS[op](lhs, rhs))
             except TypeError:
-                return self._fail(f"cannot compare {lhs!r} with {rhs!r}")
+                return self._fail(f"cannot compare {_literal(lhs)} with {_literal(rhs)}")
         self._scalar(lhs)
         if isinstance(rhs, _Col):
             if {lhs.q.type, rhs.q.type} - {"integer", "number"} and lhs.q.type != rhs.q.type:
@@ -511,7 +594,7 @@ class _Eval(Evaluator):
     def like(self, node: ast.Like, lhs: Value) -> pd.Series:
         col = self._column(lhs, "LIKE")
         if col.q.type != "string":
-            self._fail(f"LIKE needs a string property; {col.q.name!r} is {col.q.type}")
+            self._fail(f"LIKE needs a string property; {echo(col.q.name)} is {col.q.type}")
         if not isinstance(node.pattern, str):
             self._fail("LIKE needs a string pattern")
         like = like_matcher(node.pattern, node.nocase)
@@ -541,7 +624,7 @@ class _Eval(Evaluator):
             if isinstance(arg, str):
                 return arg.lower()
             self._fail("CASEI takes a string property or literal")
-        return self._fail(f"unknown function {node.name!r}")
+        return self._fail(f"unknown function {echo(node.name)}")
 
     @handle(ast.SpatialComparisonPredicate, subclasses=True)
     def spatial(self, node: ast.SpatialComparisonPredicate, lhs: Value, rhs: Value
@@ -573,7 +656,7 @@ class _Eval(Evaluator):
             column: pd.Series = value.values  # a boolean property's nullable Series
             return column
         if not isinstance(value, pd.Series):
-            self._fail(f"{value!r} is not a predicate")
+            self._fail(f"{_literal(value)} is not a predicate")
         return value
 
     def _column(self, value: Value, op: str) -> _Col:

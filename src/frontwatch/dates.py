@@ -20,7 +20,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from frontwatch.errors import FutureDate, InputError, NotFound, echo
 
@@ -195,8 +195,8 @@ def instant(text: str, name: str = "date", *, day_start: bool = False,
         if not _INSTANT.fullmatch(t):
             raise ValueError
         parsed = datetime.fromisoformat(t)
-        value = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-    except (ValueError, OverflowError):
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except ValueError:
         why = INSTANT_HINT
         if _INSTANT.fullmatch(t):  # the format is right: is the day part a day?
             try:
@@ -204,6 +204,14 @@ def instant(text: str, name: str = "date", *, day_start: bool = False,
             except ValueError:
                 why = _not_a_day(t[:10])
         raise InputError(f"{name}={echo(text)}: invalid date-time, {why}") from None
+    try:
+        value = parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is in the year 10000 in UTC
+        late = (parsed.utcoffset() or timedelta(0)) < timedelta(0)
+        edge = "after the last" if late else "before the first"
+        limit = "9999-12-31T23:59:59Z" if late else "0001-01-01T00:00:00Z"
+        raise InputError(f"{name}={echo(text)}: in UTC this is {edge} instant a date-time "
+                         f"can hold ({limit})") from None
     _year_ok(value, text, name)
     if not future:
         not_future(value, name, text)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 
 EXIT_INPUT = 1
 EXIT_USAGE = 2
@@ -33,23 +34,105 @@ def printable(text: str | bytes | os.PathLike) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+def visible(text: str | bytes | os.PathLike) -> str:
+    """`text` with nothing a terminal or a log would act on: every character that is not
+    printable (controls such as ESC, newline or NUL, bidi overrides, lone surrogates) is
+    written as its Python escape (``\\x1b``, ``\\n``, ``\\u202e``); bytes that are not
+    UTF-8 as ``\\xNN`` (see `printable`).
+
+    >>> visible("a\\x1b[31mb\\nc")
+    'a\\\\x1b[31mb\\\\nc'
+    """
+    name = printable(text) if not isinstance(text, str) else text
+    if name.isprintable():
+        return name
+    return "".join(c if c.isprintable() else _escaped_char(c) for c in name)
+
+
+def _escaped_char(c: str) -> str:
+    code = ord(c)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8, as os.fsdecode escapes it
+        return f"\\x{code - 0xDC00:02x}"
+    return repr(c)[1:-1]
+
+
+# How much of what a client sent a message may repeat (README, SECURITY.md): a value is cut
+# to ECHO_CHARS as shown; a value from a file's content is quoted only whole, up to
+# CONTENT_CHARS; a file name up to NAME_CHARS (it is the user's own path on the command line;
+# an upload's `filename` is refused beyond ECHO_CHARS).
 ECHO_CHARS = 80
+CONTENT_CHARS = 40
+NAME_CHARS = 255
+ECHO_MANY = 5
 
 
 def echo(value: object, width: int = ECHO_CHARS) -> str:
-    """A value the user gave, quoted for an error message: printable (see `printable`) and
-    cut to `width` characters with its length said, so that a huge query value or file field
-    never comes back whole in a problem's `detail` or on the terminal.
+    """A value the user gave, quoted for an error message — the one way a message repeats
+    one: escaped as Python's repr does (no raw control character, newline or bidi override
+    comes back; see `visible`) and cut to `width` characters *as shown*, with the value's
+    length said, so that a huge query value or file field never comes back whole in a
+    problem's `detail` or on the terminal.
 
     >>> echo("donbas")
     "'donbas'"
     >>> echo("x" * 1000, width=5)
     "'xxxxx'… (1,000 characters)"
+    >>> echo("\\x1b[2J" * 100, width=12)
+    "'\\\\x1b[2J\\\\x1b['… (400 characters)"
     """
-    text = printable(value) if isinstance(value, (str, bytes)) else str(value)
-    if len(text) <= width:
+    text = printable(value) if isinstance(value, bytes | os.PathLike) else str(value)
+    shown = repr(text)
+    if len(shown) - 2 <= width:
+        return shown
+    head = text[:width]
+    while len(repr(head)) - 2 > width:  # escapes take several characters each
+        head = head[:-1 - (len(repr(head)) - 2 - width) // 10]
+    return f"{head!r}… ({len(text):,} characters)"
+
+
+def brief(value: object, width: int = CONTENT_CHARS) -> str:
+    """A value from an input file's *content* (a status, a field name), quoted only when it
+    is short and printable — the user needs it to write ``--status-map`` — and otherwise
+    described by its length: a file's content is never repeated (SECURITY.md).
+
+    >>> brief("purple"), brief("x" * 50)
+    ("'purple'", '(a 50-character value)')
+    """
+    text = str(value)
+    if len(text) <= width and text.isprintable():
         return repr(text)
-    return f"{text[:width]!r}… ({len(text):,} characters)"
+    return f"(a {len(text):,}-character value)"
+
+
+def echo_name(name: str | bytes | os.PathLike, width: int = NAME_CHARS) -> str:
+    """A file name, path or URL as a message shows it (unquoted, it leads the message):
+    escaped (see `visible`) and, beyond `width` characters, its end (where the file's own
+    name is) after an ellipsis, with its length.
+
+    >>> echo_name("data/\\x1b]0;owned\\x07.geojson")
+    'data/\\\\x1b]0;owned\\\\x07.geojson'
+    >>> echo_name("d/" * 10 + "1719835200.geojson", width=20)
+    '…/1719835200.geojson (38 characters)'
+    """
+    shown = visible(name)
+    if len(shown) <= width:
+        return shown
+    length = len(name if isinstance(name, str) else os.fsdecode(name))
+    return f"…{shown[-(width - 1):]} ({length:,} characters)"
+
+
+def echo_many(values: Sequence[object], most: int = ECHO_MANY) -> str:
+    """Several values the user gave (unknown parameter names, statuses), each through
+    `echo`, at most `most` of them and then how many more: 200 made-up names do not come
+    back as a 20,000-character list.
+
+    >>> echo_many(["a", "b"])
+    "'a', 'b'"
+    >>> echo_many([str(i) for i in range(9)], most=2)
+    "'0', '1' and 7 more"
+    """
+    listed = ", ".join(echo(v) for v in list(values)[:most])
+    return listed + (f" and {len(values) - most:,} more" if len(values) > most else "")
 
 
 PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
@@ -93,7 +176,7 @@ class InputError(FrontwatchError):
 
     def __init__(self, message: str, *, origin: str | None = None):
         self.origin = origin
-        super().__init__(f"{origin}: {message}" if origin else message)
+        super().__init__(f"{echo_name(origin)}: {message}" if origin else message)
 
 
 class FutureDate(InputError):
@@ -145,7 +228,7 @@ class SourceUnreachable(FrontwatchError):
 
     def __init__(self, message: str, *, origin: str | None = None):
         self.origin = origin  # the URL that failed
-        super().__init__(f"{origin}: {message}" if origin else message)
+        super().__init__(f"{echo_name(origin)}: {message}" if origin else message)
 
 
 class PortUnavailable(FrontwatchError):

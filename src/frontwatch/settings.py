@@ -170,7 +170,7 @@ def _choice_env(name: str, choices: tuple[str, ...]) -> str:
     not pages that fail for every reader later."""
     text = os.environ.get(name) or choices[0]
     if text not in choices:
-        raise InputError(f"{name}={text[:40]!r}: expected one of {', '.join(choices)}")
+        raise InputError(f"{name}={echo(text)}: expected one of {', '.join(choices)}")
     return text
 
 

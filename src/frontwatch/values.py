@@ -21,7 +21,8 @@ def number(text: str | float | int, name: str, lo: float, hi: float) -> float:
         raise InputError(f"invalid {name} {echo(text)}: expected a number from {lo:g} to {hi:g}")
     v = float(s)
     if not (math.isfinite(v) and lo <= v <= hi):
-        raise InputError(f"{name} {s} out of range: {lo:g} to {hi:g}")
+        shown = f"{v:g}" if math.isfinite(v) else echo(s)  # 1e999: not its 5,000 digits
+        raise InputError(f"{name} {shown} out of range: {lo:g} to {hi:g}")
     return v
 
 

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from frontwatch.cli.commands import build
 from frontwatch.cli.common import err
-from frontwatch.errors import EXIT_INTERNAL, EXIT_STORE, FrontwatchError, printable
+from frontwatch.errors import EXIT_INTERNAL, EXIT_STORE, FrontwatchError, echo_name, visible
 from frontwatch.settings import debug_enabled
 
 __all__ = ["app", "main"]
@@ -52,8 +52,10 @@ def _is_click_error(exc: Exception) -> bool:
 
 
 def fail(message: str, code: int) -> None:
-    """One line on stderr (the message is text, never rich markup), then exit `code`."""
-    err.print(Text.assemble(("error: ", "bold red"), " ".join(printable(message).splitlines())),
+    """One line on stderr (the message is text, never rich markup, and carries no control
+    character a terminal would act on: errors.visible), then exit `code`."""
+    err.print(Text.assemble(("error: ", "bold red"),
+                            " ".join(visible(line) for line in message.splitlines())),
               highlight=False)
     sys.exit(code)
 
@@ -63,5 +65,5 @@ def os_message(exc: OSError) -> str:
     reason = exc.strerror or (errno.errorcode.get(exc.errno or 0) if exc.errno else None) \
         or str(exc)
     if exc.filename is not None:
-        return f"{printable(exc.filename)}: {reason}"
+        return f"{echo_name(exc.filename)}: {reason}"
     return reason

@@ -27,7 +27,7 @@ from frontwatch.cli.common import (
 from frontwatch.cli.context import Cli
 from frontwatch.cli.output import OutputFormat, print_rows
 from frontwatch.dates import iso
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, echo
 from frontwatch.ingest.formats import CHOICES, REGISTRY
 from frontwatch.settings import Settings
 
@@ -75,7 +75,7 @@ def import_cmd(
         status=StatusMapping(status=status, field=status_field,
                              mapping=parse_mapping(status_map or [])))
     if status and status.lower() not in VOCABULARY:
-        raise InputError(f"--status {status!r}: unknown status; accepted: "
+        raise InputError(f"--status {echo(status)}: unknown status; accepted: "
                          f"{', '.join(sorted(VOCABULARY))}")
     files = iter_files(paths)
     priority.lower(cli.settings.import_nice)  # a server's reads on this machine come first
@@ -263,7 +263,7 @@ def show_cmd(
 
     for s in status or []:
         if s not in STATUS_CHOICES:
-            raise InputError(f"--status {s!r}: choose from {', '.join(STATUS_CHOICES)}")
+            raise InputError(f"--status {echo(s)}: choose from {', '.join(STATUS_CHOICES)}")
     on = None if day == "latest" else parse_day(day)
     known_at = dates.instant(as_of, "--as-of") if as_of else None
     store = cli.store()

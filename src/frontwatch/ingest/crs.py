@@ -27,8 +27,7 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
-from frontwatch.errors import InputError
-from frontwatch.ingest.reader import brief
+from frontwatch.errors import InputError, brief
 
 WGS84 = CRS.from_epsg(4326)
 # Esri's own codes for CRSs that EPSG later numbered.

@@ -13,10 +13,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from frontwatch import dates
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, brief, echo
 from frontwatch.ingest.base import Input
 from frontwatch.ingest.prepare import build_snapshot
-from frontwatch.ingest.reader import brief
 from frontwatch.ingest.vector import StatusMapping, check_field, with_statuses
 from frontwatch.model import Snapshot
 
@@ -34,7 +33,7 @@ def snapshots(features: list[Feature], origin: str, *, source: str, status: Stat
     if date_field:
         if when is not None:
             raise InputError("--date and --date-field exclude each other: the dates come "
-                             f"from the {date_field!r} property", origin=origin)
+                             f"from the {echo(date_field)} property", origin=origin)
         fields = sorted({str(k) for p, _ in features for k in p})
         check_field(date_field, fields, origin)
         by_day: dict[datetime, list[Feature]] = {}
@@ -79,7 +78,7 @@ def _feature_date(value: Any, field: str, i: int, origin: str) -> datetime:
         try:
             return datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
-            raise InputError(f"feature {i} has an invalid {field!r} {brief(value)}",
+            raise InputError(f"feature {i} has an invalid {echo(field)} {brief(value)}",
                              origin=origin) from None
     if hasattr(value, "to_pydatetime"):  # pandas Timestamp from a date field
         value = value.to_pydatetime()
@@ -88,12 +87,12 @@ def _feature_date(value: Any, field: str, i: int, origin: str) -> datetime:
     if isinstance(value, date):
         return datetime.combine(value, datetime.min.time(), UTC)
     if not isinstance(value, str) or not value.strip():
-        raise InputError(f"feature {i} has no {field!r} date", origin=origin)
+        raise InputError(f"feature {i} has no {echo(field)} date", origin=origin)
     try:
         # The future is refused later, with a day's tolerance (prepare.check_valid_at).
         return dates.instant(value.strip()[:40], field, day_start=True, future=True)
     except InputError:
-        raise InputError(f"feature {i} has an invalid {field!r} {brief(value)}: expected "
+        raise InputError(f"feature {i} has an invalid {echo(field)} {brief(value)}: expected "
                          "YYYY-MM-DD or an ISO 8601 date-time", origin=origin) from None
 
 
@@ -115,7 +114,8 @@ def layout_hint(features: list[Feature]) -> str:
         return ""
     key, shown = found
     one_per_day = len(shown) == len(features)
-    return (f"; the features carry {len(shown)} dates in {key!r} ({shown[0]} … {shown[-1]})"
+    return (f"; the features carry {len(shown)} dates in {key!r} ({brief(shown[0])} … "
+            f"{brief(shown[-1])})"
             + (", one feature per day like the daily archive's one-file layout" if one_per_day
                else "") + f": e.g. --status occupied --date-field {key}")
 

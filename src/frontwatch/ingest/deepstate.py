@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, brief
 from frontwatch.ingest.base import Format, Input
 from frontwatch.ingest.prepare import RawZone, build_snapshot
-from frontwatch.ingest.reader import brief
 from frontwatch.ingest.vector import geojson_zones
 from frontwatch.model import Publisher, Snapshot, Status
 

@@ -28,7 +28,7 @@ import defusedxml.ElementTree as SafeET
 import shapely
 from defusedxml import DefusedXmlException
 
-from frontwatch.errors import FrontwatchError, InputError
+from frontwatch.errors import FrontwatchError, InputError, brief
 from frontwatch.ingest import dated, deepstate
 from frontwatch.ingest.base import Format, Input
 from frontwatch.ingest.limits import (
@@ -38,7 +38,7 @@ from frontwatch.ingest.limits import (
     check_vertices,
     read_capped,
 )
-from frontwatch.ingest.reader import brief, check_zip_directory, strip_bom
+from frontwatch.ingest.reader import check_zip_directory, strip_bom
 from frontwatch.model import Snapshot
 
 LABEL = "KML/KMZ"

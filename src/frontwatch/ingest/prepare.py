@@ -132,6 +132,16 @@ def confine_to_theatre(zones: list[Zone], theatre: Any | None,
     return kept, notes
 
 
+def _deg(value: float) -> str:
+    """A coordinate for a message: one decimal, or three significant digits when huge (1e308
+    written with one decimal is 311 characters).
+
+    >>> _deg(38.04), _deg(-1e308)
+    ('38.0', '-1e+308')
+    """
+    return f"{value:.1f}" if abs(value) < 1e9 else f"{value:.3g}"
+
+
 def _check_coordinates(geoms: np.ndarray, origin: str) -> None:
     coords = shapely.get_coordinates(geoms)
     if not len(coords):
@@ -142,7 +152,8 @@ def _check_coordinates(geoms: np.ndarray, origin: str) -> None:
     maxx, maxy = coords.max(axis=0)
     if abs(minx) > 180 or abs(maxx) > 180 or abs(miny) > 90 or abs(maxy) > 90:
         raise InputError(
-            f"coordinates out of lon/lat range (x {minx:.1f}..{maxx:.1f}, y {miny:.1f}..{maxy:.1f})"
+            f"coordinates out of lon/lat range (x {_deg(minx)}..{_deg(maxx)}, "
+            f"y {_deg(miny)}..{_deg(maxy)})"
             "; expected WGS84 degrees (EPSG:4326) — reproject projected data first",
             origin=origin)
     if geometry.looks_swapped((minx, miny, maxx, maxy)):

@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from frontwatch.errors import FrontwatchError, InputError
+from frontwatch.errors import FrontwatchError, InputError, brief
 from frontwatch.ingest.limits import (
     Limits,
     check_features,
@@ -109,15 +109,6 @@ def unaccepted(data: bytes, origin: str, accepted: str = ACCEPTED) -> InputError
     """The refusal for content that is no accepted format, saying what it looks like."""
     what = known_other(data) or "unrecognised content"
     return InputError(f"not a format Frontwatch reads ({what}); {accepted}", origin=origin)
-
-
-def brief(value: object, width: int = 40) -> str:
-    """A value from the input, quoted for an error message only when it is short and
-    printable (a status or field name the user needs to see); otherwise its kind."""
-    text = str(value)
-    if len(text) <= width and text.isprintable():
-        return repr(text)
-    return f"(a {len(text):,}-character value)"
 
 
 def read_bytes(path: Path, limits: Limits | None = None) -> bytes:

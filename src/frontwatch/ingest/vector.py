@@ -12,11 +12,11 @@ import numpy as np
 import orjson
 import shapely
 
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, brief, echo
 from frontwatch.ingest.crs import geojson_crs, to_lonlat
 from frontwatch.ingest.limits import Limits, check_features, check_vertices
 from frontwatch.ingest.prepare import RawZone
-from frontwatch.ingest.reader import brief, read_vector
+from frontwatch.ingest.reader import read_vector
 from frontwatch.model import Status
 
 # Accepted spellings of each status (case-insensitive), with the zone kind they imply.
@@ -74,10 +74,10 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for pair in pairs:
         if "=" not in pair:
-            raise InputError(f"--status-map {pair!r}: expected VALUE=STATUS")
+            raise InputError(f"--status-map {echo(pair)}: expected VALUE=STATUS")
         value, target = (s.strip() for s in pair.split("=", 1))
         if target.lower() not in VOCABULARY and target.lower() != IGNORE:
-            raise InputError(f"--status-map {pair!r}: unknown status {target!r}; accepted: "
+            raise InputError(f"--status-map {echo(pair)}: unknown status {echo(target)}; accepted: "
                              f"{', '.join(sorted(VOCABULARY))}, or {IGNORE} to skip the "
                              "features")
         out[value.lower()] = target.lower()
@@ -101,7 +101,7 @@ def check_field(name: str | None, fields: list[str], origin: str) -> None:
     """Refuse a status or date field the features do not have, listing the ones they do."""
     if name and name not in fields:
         shown = [brief(c, 30) for c in fields]
-        raise InputError(f"no field {name!r}; fields are: {', '.join(shown[:12]) or '(none)'}"
+        raise InputError(f"no field {echo(name)}; fields are: {', '.join(shown[:12]) or '(none)'}"
                          + (" …" if len(shown) > 12 else ""), origin=origin)
 
 
@@ -125,14 +125,14 @@ def with_statuses(features: list[tuple[dict, Any]], status: StatusMapping, origi
             raise InputError(
                 f"unknown status{'es' if len(unknown) > 1 else ''} "
                 f"{', '.join(brief(v) for v in unknown[:8])}{' …' if len(unknown) > 8 else ''}"
-                f" in {status.field!r}: map each with --status-map VALUE=STATUS or "
+                f" in {echo(status.field)}: map each with --status-map VALUE=STATUS or "
                 f"VALUE=ignore (accepted: {', '.join(sorted(VOCABULARY))})", origin=origin)
     out: list[RawZone] = []
     ignored: dict[str, int] = {}
     for i, props, geom in polygons:
         value = status.status if not status.field else props.get(status.field)
         if _missing(value):
-            raise InputError(f"feature {i} has no {status.field!r} property", origin=origin)
+            raise InputError(f"feature {i} has no {echo(status.field)} property", origin=origin)
         meaning = status.resolve(value, f"{origin} (feature {i})")
         if meaning is None:
             ignored[str(value)] = ignored.get(str(value), 0) + 1
@@ -159,8 +159,9 @@ def _refuse_single_status_over_many(polygons: list[tuple[int, dict, Any]], statu
     for key, found in values.items():
         if len(found) > 1:
             shown = sorted(found)
+            given = status if status in VOCABULARY else echo(status)
             raise InputError(
-                f"--status {status} would mark every feature {status}, but their {key!r} "
+                f"--status {given} would mark every feature {given}, but their {brief(key)} "
                 f"holds {len(found)} different values ({', '.join(brief(v) for v in shown[:6])}"
                 f"{' …' if len(shown) > 6 else ''}): give --status-field {key} with "
                 "--status-map VALUE=STATUS (or VALUE=ignore) for each", origin=origin)

@@ -30,7 +30,7 @@ def other_snapshot(store: SqlStore, info: SnapshotInfo, name: str, on, as_of
                          f"{', '.join(s for s in known if s != info.source)}")
     if name == info.source:
         others = [s for s in known if s != info.source]
-        raise InputError(f"compare_source={name!r} is the map's own source: name another "
+        raise InputError(f"compare_source={echo(name)} is the map's own source: name another "
                          + (f"one ({', '.join(others)})" if others else
                             "(the store holds no other source)"))
     try:
@@ -45,7 +45,7 @@ def layers(store: SqlStore, a: SnapshotInfo, b: SnapshotInfo) -> dict[str, Any]:
     try:
         la, lb = layer_of(store, a, SINCE_2022), layer_of(store, b, SINCE_2022)
     except InputError as exc:
-        raise InputError(f"compare_source={b.source!r}: {exc}") from None
+        raise InputError(f"compare_source={echo(b.source)}: {exc}") from None
     compared = geometry.union([la, lb])
     occupied = geometry.union([store.layer(a.id, "occupied"), store.layer(b.id, "occupied")])
     return {"both": geometry.polygonal(shapely.intersection(la, lb)),

@@ -7,7 +7,7 @@ import html
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from frontwatch.errors import InputError, NotFound, echo
+from frontwatch.errors import InputError, NotFound, echo, echo_many
 from frontwatch.render.query import MapQuery, parse_query
 
 PROVIDER = "Frontwatch"
@@ -23,7 +23,7 @@ def query_from_params(day: str, params: dict[str, str]) -> MapQuery:
     """A MapQuery from a map page's URL parameters (unknown ones are refused)."""
     unknown = sorted(set(params) - set(MAP_PARAMS))
     if unknown:
-        raise InputError(f"unknown map parameter(s): {', '.join(unknown)}")
+        raise InputError(f"unknown map parameter(s): {echo_many(unknown)}")
     return parse_query(
         day, source=params.get("source"), as_of=params.get("as_of"),
         region=params.get("region"), place=params.get("place"),

@@ -138,7 +138,7 @@ def parse_query(on: str | None, *, source: str | None = None, as_of: str | None 
                  "from"), step_days=parse_step(step), lang=lang, tiles=tiles,
                  compare_source=compare_source or None)
     if q.compare_source and (q.compare or q.start):
-        raise InputError(f"compare_source={q.compare_source!r} draws two sources on one date: "
+        raise InputError(f"compare_source={echo(q.compare_source)} draws two sources on one date: "
                          f"it cannot be combined with {'compare=' if q.compare else 'from='}")
     if q.compare and q.start:
         raise InputError("compare= and from= cannot be combined: a map either compares two "
