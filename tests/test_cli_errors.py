@@ -264,3 +264,47 @@ def test_a_keyword_connection_string_never_shows_its_password(tmp_path):
     r = run("snapshots", "--db", "host=127.0.0.1 port=1 password=s3cretpw")
     line = one_line_error(r, 1, "no store at", "password=***")
     assert "s3cretpw" not in line
+
+
+# A value, an option or a file name the user gave, repeated by the CLI's one-line error: at
+# most 80 characters of it (errors.echo; a file name's end, up to 255: errors.echo_name), and
+# nothing a terminal would act on (ESC sequences, newlines: errors.visible).
+_TEXT = "0123456789abcdefghijklmnopqrstuvwxyz" * 80
+HOSTILE = _TEXT[:2500] + "\x1b[31m\n\r\x07\x7f\u202e'\"\\%" + _TEXT[:2490]  # argv holds no NUL
+ZONES = '{"type": "FeatureCollection", "features": []}'
+
+
+@pytest.mark.parametrize("args", [
+    ["area", "--region", HOSTILE, "--date", "2025-06-01"],
+    ["area", "--region", "demo-donetsk", "--date", HOSTILE],
+    ["place", HOSTILE],
+    ["map", HOSTILE],
+    ["map", "2025-06-01", "--bbox", HOSTILE],
+    ["chart", "--region", HOSTILE],
+    ["frontline", "--date", HOSTILE],
+    ["diff", HOSTILE, "2025-06-01"],
+    ["import", "--status", HOSTILE, "--date", "2025-06-01", "{file}"],
+    ["import", "--status-map", HOSTILE, "{file}"],
+    ["import", "--status-field", HOSTILE, "--date", "2025-06-01", "{file}"],
+    ["import", "{escaped}"],
+    ["import", "{long}"],
+], ids=lambda a: " ".join(x[:12].encode("unicode_escape").decode() for x in a[:2]))
+def test_hostile_values_come_back_cut_and_escaped(demo_db, tmp_path, args):
+    escaped = tmp_path / "zones\x1b]0;owned\x07\x1b[2J.geojson"
+    escaped.write_text(ZONES)
+    (tmp_path / "zones.geojson").write_text(ZONES)
+    names = {"{file}": str(tmp_path / "zones.geojson"), "{escaped}": str(escaped),
+             "{long}": f"{tmp_path}/{('x' * 250 + '/') * 20}zones.geojson"}
+    r = run(*(names.get(a, a) for a in args), db=demo_db)
+    assert r.returncode in (1, 2), (r.returncode, r.stderr[:300])
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+    assert all(line.isprintable() for line in r.stderr.splitlines()), r.stderr[:500]
+    most = 255 if args[1] == "{long}" else 80  # a file name is shown by its end
+    assert not any(HOSTILE[i:i + most + 1] in r.stderr for i in range(len(HOSTILE) - most))
+    long = names["{long}"]
+    assert not any(long[i:i + 256] in r.stderr for i in range(len(long) - 255)), r.stderr[:500]
+    if r.returncode == 1:
+        line = one_line_error(r, 1)
+        assert len(line) < 600, line
+        if args[1] == "{escaped}":
+            assert r"zones\x1b]0;owned\x07\x1b[2J.geojson" in line, line

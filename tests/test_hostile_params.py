@@ -241,3 +241,156 @@ def test_stale_map_titles_itself_with_the_snapshots_date(client, real_store):
     assert f"as of {day} · no newer data" in title and asked.strftime("%B %Y") not in title
     page = client.get(f"/maps/{asked}.html", params={"region": "donetsk-oblast"}).text
     assert "no newer data" in page
+
+
+# --- the sweep: every route, every parameter, a hostile value -------------------------------
+# What a message may repeat of a client's value (errors.echo): 80 characters as shown, control
+# characters escaped. Every GET route of the app (OpenAPI's and the map, chart, embed, oEmbed
+# and asset routes, which it may not list) and every query and path parameter of each is sent
+# a 5,000-character value holding ESC, newline, NUL, a bidi override, quotes and a backslash,
+# and 200 made-up parameters with 100-character names: never a 5xx, a 4xx is problem+json,
+# and no message carries more than 80 characters of any one value or a raw control character.
+_TEXT = "0123456789abcdefghijklmnopqrstuvwxyz" * 80
+HOSTILE = _TEXT[:2500] + "\x1b[31m\n\r\x00\x07\x7f\u202e\u0085'\"\\%" + _TEXT[:2490]
+NAMES = [f"{i:03d}{_TEXT[i:i + 97]}" for i in range(200)]
+# A value for what a route requires, and what makes a parameter count (radius_km is read
+# around a place, step in a time-lapse, filter-crs with a filter …)
+SAMPLES = {"from": "2025-06-01", "to": "2025-06-30", "date": "2025-06-30",
+           "region": "donetsk-oblast", "url": "http://testserver/maps/2025-06-30.html"}
+CONTEXT = {"radius_km": {"place": "kramatorsk"}, "step": {"from": "2025-06-01"},
+           "filter-crs": {"filter": "S_INTERSECTS(geometry, POINT(38 48))"},
+           "filter-lang": {"filter": "name_en = 'x'"}, "bbox-crs": {"bbox": "37,47,39,49"}}
+MAP_URL = "http://testserver/maps/2025-06-30.html"
+
+
+def _repeats(text: str, sent: str, most: int = 80) -> bool:
+    """Whether `text` holds more than `most` consecutive characters of `sent`."""
+    return any(sent[i:i + most + 1] in text for i in range(len(sent) - most))
+
+
+def assert_nothing_echoed(r, *sent: str) -> None:
+    """The rule of errors.echo, checked on a response: no 5xx (but oEmbed's 501 for a format
+    it does not offer, as its spec says); a 4xx is problem+json whose title, detail and
+    validation messages are printable (no raw control character) and hold at most 80
+    consecutive characters of any value the client sent."""
+    assert r.status_code < 500 or r.status_code == 501, (r.request.url, r.text[:300])
+    if r.status_code < 400:
+        return
+    assert r.headers["content-type"] == "application/problem+json", r.request.url
+    body = r.json()
+    texts = [body["title"], body["detail"], *(e["msg"] for e in body.get("errors", []))]
+    for text in texts:
+        assert text.isprintable(), (r.request.url, text[:300])
+        assert not any(_repeats(text, s) for s in sent), (str(r.request.url)[:100], text[:300])
+    assert len(body["detail"]) <= 1000, body["detail"][:300]
+    assert len(r.content) <= 4000
+
+
+def _swept_routes(app) -> list[tuple[str, list[str], list[str]]]:
+    """(path, path parameters, query parameters) of every GET route, through included routers
+    and route dependencies."""
+    from tests.test_api_ogc import get_routes
+
+    out = []
+    for path, route in get_routes(app.routes):
+        dep = getattr(route, "dependant", None)
+        if dep is None or "GET" not in route.methods:
+            continue
+        names, todo = set(), [dep]
+        while todo:
+            d = todo.pop()
+            names |= {q.alias for q in d.query_params}
+            todo.extend(d.dependencies)
+        params = [p.split("}")[0] for p in path.split("{")[1:]]
+        out.append((path, params, sorted(names)))
+    return out
+
+
+def _url(path: str, params: list[str], given: dict[str, str] | None = None) -> str:
+    from urllib.parse import quote
+
+    from tests.test_api_ogc import PATH_VALUES
+
+    for name in params:
+        value = (given or {}).get(name, PATH_VALUES[name])
+        path = path.replace("{" + name + "}", quote(value, safe=""))
+    return path
+
+
+@pytest.fixture(scope="module")
+def sweep_client(real_db):
+    from frontwatch.api.app import create_app
+    app = create_app(Settings(database_url=str(real_db), source="deepstate", assets="local",
+                              render_processes=0))
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_every_parameter_of_every_route_echoes_at_most_80_characters(sweep_client):
+    client = sweep_client
+    routes = _swept_routes(client.app)
+    assert len(routes) > 30
+    spec = client.get("/openapi.json").json()
+    swept = {(p, n) for p, params, query in routes for n in (*params, *query)}
+    for path, ops in spec["paths"].items():  # what OpenAPI documents is swept
+        for param in ops.get("get", {}).get("parameters", []):
+            assert (path, param["name"]) in swept, (path, param["name"])
+    refused = 0
+    for path, params, query in routes:
+        base = {k: SAMPLES[k] for k in query if k in SAMPLES}
+        for name in params:
+            assert_nothing_echoed(client.get(_url(path, params, {name: HOSTILE}),
+                                             params=base), HOSTILE)
+        for name in query:
+            for value in (HOSTILE, f"1,{HOSTILE}"):
+                given = {**base, **CONTEXT.get(name, {}), name: value}
+                assert_nothing_echoed(client.get(_url(path, params), params=given), value)
+        made_up = "&".join(f"{n}=1" for n in NAMES)
+        r = client.get(f"{_url(path, params)}?{made_up}")
+        assert_nothing_echoed(r, *NAMES)
+        if r.status_code == 400:  # the docs pages, /healthz and the favicon ignore a query
+            assert "and 195 more" in r.json()["detail"], r.json()["detail"][:300]
+            refused += 1
+    assert refused > 25
+    assert client.get("/conformance").status_code == 200
+
+
+def test_map_parameters_inside_an_oembed_url_echo_at_most_80_characters(sweep_client):
+    from urllib.parse import quote
+
+    from frontwatch.render.embed import MAP_PARAMS
+
+    for name in MAP_PARAMS:
+        url = f"{MAP_URL}?{name}={quote(HOSTILE, safe='')}"
+        assert_nothing_echoed(sweep_client.get("/oembed", params={"url": url}), HOSTILE)
+    made_up = "&".join(f"{n}=1" for n in NAMES)
+    r = sweep_client.get("/oembed", params={"url": f"{MAP_URL}?{made_up}"})
+    assert r.status_code == 400 and "and 195 more" in r.json()["detail"], r.text[:300]
+    assert_nothing_echoed(r, *NAMES)
+
+
+@pytest.mark.parametrize(("url", "says"), [
+    # beyond the instants a date-time can hold in UTC: said plainly, naming the parameter
+    ("/v1/snapshots/9999-12-31T23:59:59-14:00",
+     "date='9999-12-31T23:59:59-14:00': in UTC this is after the last instant"),
+    ("/v1/snapshots/2025-06-30?as_of=0001-01-01T00:00:00%2B14:00",
+     "as_of='0001-01-01T00:00:00+14:00': in UTC this is before the first instant"),
+    # a type's bound is no user's range: "too large", not "≤ 4611686018427387904"
+    ("/v1/snapshots/revisions/99999999999999999999",
+     "'snapshot_id': '99999999999999999999' is too large"),
+    ("/collections/places/items?offset=99999999999999999999", "'offset': '9999"),
+    # CQL2 in its writer's terms: what was found where, no parser internals
+    ("/collections/places/items?filter=population%20%3E", "the filter ends too early"),
+    ("/collections/places/items?filter=popul@tion%3E1", "unexpected character '@' at "
+     "character 6"),
+    ("/collections/places/items?filter=-population%3E1", "a minus sign (-) can only precede"),
+    ("/collections/places/items?filter=population%3ETIMESTAMP('2020-01-01T00:00:00Z')",
+     "property 'population' is integer, compared with TIMESTAMP('2020-01-01T00:00:00Z')"),
+    (f"{MAP}.html?place=kramatorsk&radius_km={'9' * 400}", "radius_km '999"),
+])
+def test_messages_say_what_is_wrong_in_the_clients_terms(sweep_client, url, says):
+    r = sweep_client.get(url)
+    assert 400 <= r.status_code < 500 and says in r.json()["detail"], r.text
+    detail = r.json()["detail"]
+    for internal in ("4611686018427387904", "2147483648", "datetime.datetime", "Token(",
+                     "__ANON", "unary", "Expected one of"):
+        assert internal not in detail, detail

@@ -421,6 +421,75 @@ def test_upload_errors_name_the_uploads_parameters(api, seeded_db, tmp_path, mon
     assert _fingerprint(seeded_db) == before
 
 
+# What an upload's error repeats of the request (errors.echo): at most 80 characters of any
+# value, no raw control character — whichever query parameter, file name or file carries it.
+def _geojson(coordinates: list | None = None) -> bytes:
+    """A generic GeoJSON zone (a `state` property, no publisher's format)."""
+    return orjson.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"state": "occupied"},
+        "geometry": {"type": "Polygon", "coordinates": [coordinates or square()]}}]})
+
+
+def test_every_upload_parameter_echoes_at_most_80_characters(api, seeded_db):
+    from tests.test_hostile_params import HOSTILE, NAMES, assert_nothing_echoed
+
+    before = _fingerprint(seeded_db)
+    params = {"filename": "zones.geojson", "status_field": "state", "date": "2025-06-01"}
+    names = [p["name"] for p in api.app.openapi()["paths"]["/v1/snapshots"]["post"]
+             ["parameters"]]
+    assert {"filename", "status_map", "status_field", "status"} <= set(names)
+    for name in names:
+        for value in (HOSTILE, f"x={HOSTILE}"):
+            given = {**params, name: value}
+            if name == "status":
+                del given["status_field"]
+            r = api.post("/v1/snapshots", content=_geojson(), headers=AUTH, params=given)
+            assert 400 <= r.status_code < 500, (name, r.text[:300])
+            assert_nothing_echoed(r, value)
+    made_up = "&".join(f"{n}=1" for n in NAMES)
+    r = api.post(f"/v1/snapshots?{made_up}", content=_geojson(), headers=AUTH)
+    assert r.status_code == 400 and "and 195 more" in r.json()["detail"], r.text[:300]
+    assert_nothing_echoed(r, *NAMES)
+    assert _fingerprint(seeded_db) == before
+    _still_answering(api)
+
+
+@pytest.mark.parametrize("name", ["zones\x1b[2J\x1b]0;owned\x07.geojson", "a\nb.geojson",
+                                  "1719835200" + "9" * 200 + ".geojson"],
+                         ids=["escapes", "newline", "long"])
+def test_upload_file_names_are_short_and_printable(api, seeded_db, name):
+    """A file name leads every message about its file: one with control characters or over
+    80 characters is refused (400 naming `filename`), shown escaped and cut — given as the
+    query parameter or as the multipart part's name (which a client may percent-encode)."""
+    before = _fingerprint(seeded_db)
+    r = api.post("/v1/snapshots", content=h.deepstate_json(), headers=AUTH,
+                 params={"filename": name})
+    detail = _refused(r, 400, "^filename=.*a file name of at most 80 printable")
+    assert detail.isprintable(), detail
+    assert r"\x1b" in detail or r"\n" in detail or "(218 characters)" in detail, detail
+    r = api.post("/v1/snapshots", files={"file": (name, h.deepstate_json())}, headers=AUTH)
+    assert r.status_code == 400 and r.json()["detail"].isprintable(), r.text
+    assert len(r.json()["detail"]) < 300, r.text
+    assert _fingerprint(seeded_db) == before
+
+
+@pytest.mark.parametrize("doc", ["deepstate", "geojson"])
+def test_a_1e308_coordinate_is_refused_in_a_short_message(api, seeded_db, doc):
+    """Breaker trial: 1e308 written with one decimal was a 1,300-character detail."""
+    before = _fingerprint(seeded_db)
+    ring = [[1e308, y] for _, y in square()]
+    if doc == "deepstate":
+        r = api.post("/v1/snapshots", content=h.deepstate_json((OCC, ring)), headers=AUTH,
+                     params={"filename": "1719835200.geojson"})
+    else:
+        r = api.post("/v1/snapshots", content=_geojson(ring), headers=AUTH,
+                     params={"filename": "zones.geojson", "status_field": "state",
+                             "date": "2025-06-01"})
+    detail = _refused(r, 400, r"out of lon/lat range \(x 1e\+308\.\.1e\+308, y 48\.6\.\.48\.7\)")
+    assert len(detail) < 250, detail
+    assert _fingerprint(seeded_db) == before
+
+
 # --- the CLI -------------------------------------------------------------------------------
 def _cli(args: list[str], monkeypatch, capsys) -> tuple[int, str]:
     """`frontwatch ARGS` in this process (its real entry point): exit code and stderr."""

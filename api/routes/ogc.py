@@ -29,7 +29,7 @@ from frontwatch.api.ogc_query import Extensions
 from frontwatch.api.problems import PROBLEM
 from frontwatch.api.respond import GEOJSON, JSON, LATEST, cached, credit_headers, json_entry, send
 from frontwatch.api.routes.common import newest_headers
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, echo
 from frontwatch.geojson import feature_collection, rfc7946
 from frontwatch.providers import ItemQuery, Page, Provider
 from frontwatch.settings import Settings
@@ -190,7 +190,7 @@ class ItemsParams:
         pins = {"snapshot": self.snapshot, "rev": self.rev}
         for name, value in pins.items():
             if value is not None and name != p.pin_param:
-                raise InputError(f"query parameter {name!r}: not a parameter of collection "
+                raise InputError(f"query parameter {echo(name)}: not a parameter of collection "
                                  f"{p.id!r}")
         return ItemQuery(offset=self.offset, limit=min(self.limit, MAX_LIMIT),
                          bbox=ext.bbox(self.bbox),

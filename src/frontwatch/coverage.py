@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from frontwatch import dates
-from frontwatch.errors import NotFound
+from frontwatch.errors import NotFound, echo
 from frontwatch.model import SnapshotInfo
 from frontwatch.store.base import SqlStore, iso
 
@@ -80,7 +80,7 @@ def span(store: SqlStore, source: str, rng: dates.DayRange) -> Span:
     """`rng` clamped to the source's days (see :func:`dates.clamp`)."""
     held = store.snapshot_span(source)
     if held is None:
-        raise NotFound(f"no snapshots from source {source!r}", suggestions=store.sources())
+        raise NotFound(f"no snapshots from source {echo(source)}", suggestions=store.sources())
     first, newest = held
-    start, end = dates.clamp(rng, first.date(), newest.date(), f"{source!r} snapshot")
+    start, end = dates.clamp(rng, first.date(), newest.date(), f"{echo(source)} snapshot")
     return Span(start, end, rng, newest)

@@ -61,7 +61,7 @@ def zones_frame(store: SqlStore, source: str, region=None, start: date | None = 
     """One feature per status and period of unchanged geometry, [valid_from, valid_to)."""
     revs = day_revisions(store, source, start, end)
     if not revs:
-        raise NotFound(f"no {source!r} snapshots in the range")
+        raise NotFound(f"no {echo(source)} snapshots in the range")
     last_to = _last_valid_to(store, source, end)
     rows = []
     for st in STATUSES:
@@ -174,7 +174,7 @@ def export(store: SqlStore, fmt: str, path: Path, region: str | None = None,
     """Write zones, places and areas; returns the data files written (zones, places, areas),
     then their sidecars. The output folder must exist (as for every `-o`)."""
     if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        raise InputError(f"unknown format {echo(fmt)}; choose one of {', '.join(FORMATS)}")
     if start and end and end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")
     path = Path(path)
@@ -185,7 +185,7 @@ def export(store: SqlStore, fmt: str, path: Path, region: str | None = None,
     r = region_of(store, region, end) if region else None
     revs = day_revisions(store, src, start, end)
     if not revs:
-        raise NotFound(f"no {src!r} snapshots between {start} and {end}")
+        raise NotFound(f"no {echo(src)} snapshots between {start} and {end}")
     a_start, a_end = start or revs[0].date, end or revs[-1].date
     regions = [r] if r else [x for x in store.regions(on=a_end) if x.level in ("group",
                                                                                "oblast")]

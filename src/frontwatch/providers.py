@@ -162,8 +162,8 @@ class Control(Provider):
                 raise StateChanged(f"snapshot={pinned}: that revision was deleted since this "
                                    "walk started; start again from the first page") from None
             if info.source != source:
-                raise InputError(f"snapshot={pinned}: a revision of {info.source!r}, not of "
-                                 f"{source!r} (the source this collection serves)")
+                raise InputError(f"snapshot={pinned}: a revision of {echo(info.source)}, not of "
+                                 f"{echo(source)} (the source this collection serves)")
             return info
         try:
             return self.store.resolve(source, q.end)

@@ -23,7 +23,7 @@ from frontwatch.analytics.common import region_of, source_of
 from frontwatch.analytics.incremental import RegionSet
 from frontwatch.analytics.results import AreaFigures
 from frontwatch.dates import iso
-from frontwatch.errors import InputError, NotFound
+from frontwatch.errors import InputError, NotFound, echo
 from frontwatch.model import CONTROL_STATUSES, Region, SnapshotInfo
 from frontwatch.provenance import of_range, shown
 from frontwatch.settings import cache_bytes
@@ -137,12 +137,12 @@ def series(store: SqlStore, region: Region | str, start: date, end: date,
     rows = store.stats_series(slug, src)
     if not rows:
         if not store.snapshots(src):
-            raise NotFound(f"no snapshots from source {src!r}", suggestions=store.sources())
-        raise NotFound(f"no area statistics for {slug!r} from {src!r}: run "
+            raise NotFound(f"no snapshots from source {echo(src)}", suggestions=store.sources())
+        raise NotFound(f"no area statistics for {echo(slug)} from {echo(src)}: run "
                        "`frontwatch stats rebuild`")
     first = date.fromisoformat(rows[0][0][:10])
     if end < first:
-        raise NotFound(f"no {src!r} snapshot on or before {end}; its history starts {first}")
+        raise NotFound(f"no {echo(src)} snapshot on or before {end}; its history starts {first}")
     begin = max(start, first)
     # Days before `start` feed the change and rolling columns; trimmed in _derive.
     grid = np.arange(np.datetime64(begin - timedelta(days=30)), np.datetime64(end + timedelta(1)))

@@ -196,7 +196,7 @@ def layer_parts(store: SqlStore, info: SnapshotInfo, layer: str) -> list | None:
     dissolving them (point tests need no union); InputError saying why when the revision
     cannot give the layer."""
     if layer not in LAYERS:
-        raise InputError(f"layer={layer!r}: choose from {', '.join(LAYERS)}")
+        raise InputError(f"layer={echo(layer)}: choose from {', '.join(LAYERS)}")
     zones = store.zones(info.id, ["occupied"])
     kinds = {z.kind for z in zones}
     terms = publisher(info.source)
@@ -322,7 +322,7 @@ def compare_series(store: SqlStore, sources: tuple[str, str], region: Region | s
     if step < 1:
         raise InputError(f"step={step}: expected a whole number of days ≥ 1")
     if layer not in LAYERS:
-        raise InputError(f"layer={layer!r}: choose from {', '.join(LAYERS)}")
+        raise InputError(f"layer={echo(layer)}: choose from {', '.join(LAYERS)}")
     a_src, b_src = sources
     wanted = region if region is not None else THEATRE
     # The region's geometry only for pairs the table lacks: a year's read needs its slug.
@@ -407,7 +407,7 @@ def in_force(store: SqlStore, sources: tuple[str, str], ords: np.ndarray
     lists = [store.snapshot_times(s) for s in sources]
     for s, revs in zip(sources, lists):
         if not revs:
-            raise NotFound(f"no snapshots from source {s!r}", suggestions=store.sources())
+            raise NotFound(f"no snapshots from source {echo(s)}", suggestions=store.sources())
     days = [[_ordinal(t) for _, t in revs] for revs in lists]
     picks = [np.searchsorted(np.asarray(d, dtype=np.int64), ords, side="right") - 1
              for d in days]

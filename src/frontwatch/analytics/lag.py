@@ -32,7 +32,7 @@ from frontwatch.analytics.piece_lag import (
 )
 from frontwatch.analytics.places import places_in_region
 from frontwatch.coverage import freshness
-from frontwatch.errors import InputError, NotFound
+from frontwatch.errors import InputError, NotFound, echo
 from frontwatch.model import Place, Region
 from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
@@ -98,7 +98,7 @@ def lag(store: SqlStore, sources: tuple[str, str], region: Region | str, start: 
     if end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")
     if layer not in LAYERS:
-        raise InputError(f"layer={layer!r}: choose from {', '.join(LAYERS)}")
+        raise InputError(f"layer={echo(layer)}: choose from {', '.join(LAYERS)}")
     if not SMALLEST <= min_km2 <= LARGEST:  # also refuses nan and inf
         raise InputError(f"min_km2={min_km2}: expected {SMALLEST} to {LARGEST:g} km²")
     if (end - start).days > MAX_DAYS:
@@ -168,7 +168,7 @@ def revisions_used(store: SqlStore, source: str, start: date, end: date) -> dict
     as if nothing changed)."""
     days = [t[:10] for _, t in store.snapshot_times(source)]
     if not days:
-        raise NotFound(f"no snapshots from source {source!r}", suggestions=store.sources())
+        raise NotFound(f"no snapshots from source {echo(source)}", suggestions=store.sources())
     first, last = start.isoformat(), end.isoformat()
     read = [d for d in days if first < d <= last]
     base = max((d for d in days if d <= first), default=None)

@@ -16,7 +16,7 @@ from frontwatch.analytics.common import place_of, region_of, source_of
 from frontwatch.analytics.front import line_of
 from frontwatch.analytics.geo import distances_km, point_status
 from frontwatch.analytics.results import PlaceNearFront, StatusPeriod
-from frontwatch.errors import InputError, NotFound
+from frontwatch.errors import InputError, NotFound, echo
 from frontwatch.model import DERIVED_UKRAINIAN, Place, Region, SnapshotInfo
 from frontwatch.oblasts import BY_KATOTTG, GROUPS, OBLASTS, THEATRE
 from frontwatch.provenance import of_range, shown
@@ -155,7 +155,7 @@ def place_timeline(store: SqlStore, place: Place | str, start: date | None = Non
         with contextlib.suppress(NotFound):  # the state in force on `start`, if any
             snaps.insert(0, store.resolve(src, start))
     if not snaps:
-        raise NotFound(f"no {src!r} snapshots between {start} and {end}")
+        raise NotFound(f"no {echo(src)} snapshots between {start} and {end}")
     by_day: dict[date, SnapshotInfo] = {}
     for s in snaps:
         by_day[s.date] = s  # each day's last revision
@@ -301,7 +301,7 @@ def places_near_front(store: SqlStore, km: float, on: date, source: str | None =
         an unknown source, or a date before the source's history.
     """
     if not km >= 0:
-        raise InputError(f"distance must be a non-negative number of km, not {km!r}")
+        raise InputError(f"distance must be a non-negative number of km, not {echo(km)}")
     src = source_of(store, source)
     info = store.resolve(src, on)
     places = store.places(on)

@@ -40,7 +40,7 @@ from frontwatch import geometry, memo
 from frontwatch.analytics.common import source_of
 from frontwatch.analytics.geo import distances_km, point_status
 from frontwatch.analytics.incremental import change_boxes
-from frontwatch.errors import InputError, NotFound, NotReady
+from frontwatch.errors import InputError, NotFound, NotReady, echo
 from frontwatch.model import DERIVED_UKRAINIAN, Place, SnapshotInfo
 from frontwatch.settings import cache_bytes
 from frontwatch.store.base import SqlStore, end_of_day, iso
@@ -584,7 +584,7 @@ def covers(store: SqlStore, source: str) -> bool:
 def _need(store: SqlStore, source: str) -> None:
     """NotReady unless the table covers the source (rather than a partial answer)."""
     if not covers(store, source):
-        raise NotReady(f"the place-status table does not cover source {source!r} yet (a store "
+        raise NotReady(f"the place-status table does not cover source {echo(source)} yet (a store "
                        "from before it): run `frontwatch stats rebuild`, or import into it")
 
 

@@ -10,7 +10,7 @@ a publisher's own format, its :class:`~frontwatch.model.Publisher`), then add it
 
 from __future__ import annotations
 
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, echo
 from frontwatch.ingest import archive, deepstate, esrijson, generic, kml, nzz, reader
 from frontwatch.ingest.base import Format, Input
 from frontwatch.model import DEMO_PUBLISHER, Publisher
@@ -49,7 +49,7 @@ def check_choice(name: str) -> Format | None:
     if name == AUTO:
         return None
     if name not in BY_NAME:
-        raise InputError(f"unknown format {name!r}; choose one of {', '.join(CHOICES)}")
+        raise InputError(f"unknown format {echo(name)}; choose one of {', '.join(CHOICES)}")
     return BY_NAME[name]
 
 

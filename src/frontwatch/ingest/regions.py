@@ -19,7 +19,7 @@ from pathlib import Path
 import shapely
 
 from frontwatch import geometry, oblasts
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, echo
 from frontwatch.ingest.hooks import SNAPSHOT_HOOKS
 from frontwatch.ingest.limits import Limits
 from frontwatch.ingest.reader import read_bytes, read_vector
@@ -74,7 +74,7 @@ def read_regions(path: Path, level: str | None, valid_from: date | None = None,
     name and code fields are given. `level` None: inferred from the file, refused when it
     cannot be."""
     if level is not None and level not in LEVELS:
-        raise InputError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
+        raise InputError(f"unknown level {echo(level)}; choose one of {', '.join(LEVELS)}")
     # Boundary files come from the operator and are large by nature (every hromada of a
     # country): held to the size limit, not to the per-snapshot feature and vertex limits.
     limits = dataclasses.replace(Limits.from_settings(), features=None, vertices=None)

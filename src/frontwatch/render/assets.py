@@ -56,7 +56,7 @@ def node_modules() -> Path:
 
 def check_mode(mode: str) -> str:
     if mode not in MODES:
-        raise InputError(f"FRONTWATCH_ASSETS={mode!r}: expected one of {', '.join(MODES)}")
+        raise InputError(f"FRONTWATCH_ASSETS={echo(mode)}: expected one of {', '.join(MODES)}")
     return mode
 
 

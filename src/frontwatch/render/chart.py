@@ -194,7 +194,7 @@ def build(store: SqlStore, q: ChartQuery) -> Chart:
     region = lookup.resolve_region(store, q.region, end)
     frame = series(store, region, start, end, src)
     if len(frame) < 2:
-        raise InputError(f"from {start} to {end} is a single day of {src!r} data: a chart "
+        raise InputError(f"from {start} to {end} is a single day of {echo(src)} data: a chart "
                          "needs at least two")
     where = region.name_uk if q.lang == "uk" else region.name_en
     return Chart(frame, region.slug, where, src, q.lang, latest.illustrative, latest.content_hash,

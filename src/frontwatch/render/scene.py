@@ -15,7 +15,7 @@ import shapely
 
 from frontwatch import coverage, dates, geometry, lookup
 from frontwatch.analytics.compare import SINCE_2022, agreement_text
-from frontwatch.errors import InputError, NotFound
+from frontwatch.errors import InputError, NotFound, echo
 from frontwatch.model import Claims, SnapshotInfo, claims
 from frontwatch.render import labels, simplify
 from frontwatch.render.query import MapQuery, check_frames
@@ -167,7 +167,7 @@ def clamp_timelapse(store: SqlStore, q: MapQuery) -> tuple[MapQuery, bool]:
     src = lookup.default_source(store, q.source)
     s = coverage.span(store, src, dates.DayRange(q.start, q.on))
     if s.start >= s.end:
-        raise InputError(f"from {q.start} to {q.on}: {src!r} data covers only {s.start} "
+        raise InputError(f"from {q.start} to {q.on}: {echo(src)} data covers only {s.start} "
                          "of that range; a time-lapse needs two dates")
     cut = dataclasses.replace(q, start=s.start, on=s.end)
     check_frames(cut, q)

@@ -21,7 +21,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.transforms import Bbox
 
 from frontwatch import geometry
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, echo
 from frontwatch.render import labels, style
 from frontwatch.render.query import ImageSize
 from frontwatch.render.scene import Scene
@@ -151,7 +151,7 @@ def save(fig: Figure, fmt: str, size: ImageSize, title: str, subtitle: str,
     """PNG or SVG bytes with the title and the one-sentence description (the image's text
     alternative) in its metadata."""
     if fmt not in FORMATS:
-        raise InputError(f"unknown image format {fmt!r}: expected png or svg")
+        raise InputError(f"unknown image format {echo(fmt)}: expected png or svg")
     buf = io.BytesIO()
     meta = {"Title": f"{title} — {subtitle}" if fmt == "png" else title,
             "Description": description}
@@ -268,7 +268,7 @@ def _legend(ax, scene: Scene, fs: float):
 
 def render_image(scene: Scene, fmt: str = "png", size: ImageSize | None = None) -> Image:
     if fmt not in FORMATS:
-        raise InputError(f"unknown image format {fmt!r}: expected png or svg")
+        raise InputError(f"unknown image format {echo(fmt)}: expected png or svg")
     size = size or ImageSize()
     fig, pixel, placed = figure(scene, size)
     data = save(fig, fmt, size, scene.title, scene.subtitle, scene.description)

@@ -17,7 +17,7 @@ from typing import Any
 import shapely
 
 from frontwatch.dates import iso
-from frontwatch.errors import NotFound, StoreError, StoreReadOnly, printable
+from frontwatch.errors import NotFound, StoreError, StoreReadOnly, echo, printable
 from frontwatch.model import Place, Region, SnapshotInfo, SourceSummary, Status, Zone
 from frontwatch.settings import Settings
 from frontwatch.store.derived import DerivedTables
@@ -389,9 +389,9 @@ class SqlStore(DerivedTables):
         if not rows:
             first = self._query("SELECT min(valid_at) FROM snapshots WHERE source=?", (source,))
             if first[0][0] is None:
-                raise NotFound(f"no snapshots from source {source!r}",
+                raise NotFound(f"no snapshots from source {echo(source)}",
                                suggestions=self.sources())
-            raise NotFound(f"no {source!r} snapshot on or before {on}"
+            raise NotFound(f"no {echo(source)} snapshot on or before {on}"
                            + (f" recorded by {iso(as_of)}" if as_of else "")
                            + f"; its history starts {first[0][0][:10]}")
         return self._snap(rows[0])
@@ -653,7 +653,7 @@ class SqlStore(DerivedTables):
         sql, params = self._current_regions_sql(on)
         rows = self._query(sql + " AND slug=?", [*params, slug])
         if not rows:
-            raise NotFound(f"no region {slug!r}" + (f" on {on}" if on else ""))
+            raise NotFound(f"no region {echo(slug)}" + (f" on {on}" if on else ""))
         geom = shapely.from_wkb(bytes(self._query("SELECT geom FROM regions WHERE id=?",
                                                   (rows[0][-1],))[0][0]))
         return self._region(rows[0][:-1], geom)
@@ -748,7 +748,7 @@ class SqlStore(DerivedTables):
         for p in self.places(on):
             if p.slug == slug:
                 return p
-        raise NotFound(f"no place {slug!r}")
+        raise NotFound(f"no place {echo(slug)}")
 
     def places_named(self, slugs: Sequence[str], on: date | None = None) -> dict[str, Place]:
         """slug → Place (as named on `on`) for a few slugs, without reading the gazetteer."""

@@ -26,6 +26,7 @@ from frontwatch.errors import (
     StoreFull,
     StoreLocked,
     StoreReadOnly,
+    echo,
     redact_secrets,
 )
 from frontwatch.store.base import SqlStore, lock_timeout_ms
@@ -183,7 +184,7 @@ class PostgisStore(SqlStore):
         sql, params = self._current_regions_sql(on)
         rows = self._query(sql + " AND slug=?", [*params, region_slug])
         if not rows:
-            raise NotFound(f"no region {region_slug!r}" + (f" on {on}" if on else ""))
+            raise NotFound(f"no region {echo(region_slug)}" + (f" on {on}" if on else ""))
         row = self._query(
             "WITH r AS (SELECT geom_g AS g FROM regions WHERE id=?), "
             "a AS (SELECT coalesce((SELECT geom_g FROM snapshot_layers WHERE snapshot_id=? "
