@@ -135,6 +135,27 @@ def echo_many(values: Sequence[object], most: int = ECHO_MANY) -> str:
     return listed + (f" and {len(values) - most:,} more" if len(values) > most else "")
 
 
+_QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'" + r'|"(?:[^"\\\n]|\\.)*"')
+_PARTIAL_ESCAPE = re.compile(r"\\(?:x[0-9a-f]?|u[0-9a-f]{0,3}|U[0-9a-f]{0,7}|N\{[^}]*)?$")
+
+
+def cut_quoted(message: str, width: int = ECHO_CHARS) -> str:
+    """A message a library wrote (click's "Invalid value for '--format': '…' is not one of
+    …"), with each quoted value longer than `width` cut as `echo` cuts: such libraries
+    quote the value whole.
+
+    >>> cut_quoted("'" + "x" * 100 + "' is not one of 'a', 'b'", width=3)
+    "'xxx'… (100 characters) is not one of 'a', 'b'"
+    """
+    def cut(m: re.Match) -> str:
+        quote, inner = m[0][0], m[0][1:-1]
+        if len(inner) <= width:
+            return m[0]
+        head = _PARTIAL_ESCAPE.sub("", inner[:width])
+        return f"{quote}{head}{quote}… ({len(inner):,} characters)"
+    return _QUOTED.sub(cut, message)
+
+
 PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
 
 

@@ -7,7 +7,8 @@ click's message naming the option).
   (`--json --json` asks for the same thing twice), counters and options declared `multiple`
   may repeat.
 - A number option given NaN or ±infinity (`--min-km2 nan` kept every piece).
-- Typer's conversion messages lose pydantic's "Value error, " prefix.
+- Typer's conversion messages lose pydantic's "Value error, " prefix, and a value
+  click quotes whole is cut to 80 characters (errors.cut_quoted).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from frontwatch.errors import reason
+from frontwatch.errors import cut_quoted, reason
 
 
 def refuse_repeats(command: Any, ctx: Any, args: list[str]) -> None:
@@ -53,7 +54,7 @@ def _strict_parse(command: Any, parse: Any, ctx: Any, args: list[str]) -> list[s
         rest = parse(ctx, args)
     except Exception as exc:
         if isinstance(getattr(exc, "message", None), str):  # click's usage errors
-            exc.message = reason(exc.message)  # type: ignore[attr-defined]
+            exc.message = cut_quoted(reason(exc.message))  # type: ignore[attr-defined]
         raise
     refuse_non_finite(command, ctx)
     return rest
