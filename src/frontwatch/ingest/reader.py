@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 
 from frontwatch.errors import FrontwatchError, InputError, brief
+from frontwatch.ingest.crs import registered
 from frontwatch.ingest.limits import (
     Limits,
     check_features,
@@ -172,8 +173,6 @@ def read_vector(data: bytes, origin: str, limits: Limits):
         if fmt is GEOPACKAGE:
             check_geopackage_is_data(path, origin)
         df = _read_with_driver(fmt, path, origin, limits)
-    from frontwatch.ingest.crs import registered  # crs uses this module's brief()
-
     target = registered(df.crs, "its CRS is", origin) if df.crs is not None else None
     if target is not None:
         try:
