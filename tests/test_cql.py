@@ -137,3 +137,13 @@ def test_like_patterns_cannot_backtrack():
 def test_malformed_cql2_json_is_a_clear_400_not_a_crash(doc):
     with pytest.raises(InputError, match="filter"):
         rows(json.dumps(doc), "cql2-json")
+
+
+def test_a_syntax_error_prints_nothing(capfd):
+    """pygeofilter's text parser is built in lark's debug mode, which printed its whole state
+    (~10 KB) to the server's stdout on every bad filter: any client could flood the log."""
+    for bad in ("population >", "popul@tion > 1", "x ==  1"):
+        with pytest.raises(InputError, match="not valid cql2-text"):
+            rows(bad)
+    out, err = capfd.readouterr()
+    assert out == "" and err == "", out[:300]
