@@ -3,8 +3,10 @@
 Typer ≥ 0.2x (with its own copy of click) labels every parameter in `--help` with its Python
 type: ``<bool>`` after each flag, ``<str>`` after each option, ``<str>`` after arguments.
 Click shows nothing for flags and arguments and TEXT/INTEGER/FLOAT/PATH or the choices for
-options; this restores that. Older typer versions (which used click itself) lack these hooks
-and are left alone.
+options; this restores that. The usage line too: typer 0.29 writes a required argument in
+braces (``{paths}...``, read as a set of choices); click writes ``PATHS...``, and ``[NAME]``
+for an optional one. Older typer versions (which used click itself) lack these hooks and are
+left alone.
 """
 
 from __future__ import annotations
@@ -42,7 +44,17 @@ def install() -> None:
     def argument_type(self: Any, ctx: Any) -> str | None:
         return None
 
+    def argument_usage(self: Any) -> str:
+        """click's own usage piece: the metavar, else the name in capitals; `[…]` when
+        optional, `...` when it takes several values."""
+        name = self.metavar if self.metavar is not None else (self.name or "").upper()
+        if not self.required:
+            name = f"[{name}]"
+        return f"{name}..." if self.nargs != 1 else name
+
     option_type._frontwatch = True  # type: ignore[attr-defined]
     TyperOption.display_type_rich = option_type  # type: ignore[method-assign]
     if hasattr(TyperArgument, "display_type_rich"):
         TyperArgument.display_type_rich = argument_type  # type: ignore[method-assign]
+    if hasattr(TyperArgument, "_usage_display_name"):
+        TyperArgument._usage_display_name = argument_usage  # type: ignore[method-assign]
