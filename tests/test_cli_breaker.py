@@ -9,8 +9,14 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
-from tests.test_cli_errors import ROOT
+import pytest
+
+from tests.helpers import OCC, deepstate_fc, dumps, square
+from tests.test_cli_errors import ROOT, one_line_error
+
+pytest_plugins = ["tests.pg"]  # pg_cluster / pg_url: a throwaway PostGIS (skips when absent)
 
 # Every command's --help from the real entry point (one interpreter for all of them: the
 # sweep stays quick; click's exits are caught, so each page is the one a user sees).
@@ -55,3 +61,76 @@ def test_every_commands_help_is_in_clicks_style():
     assert "Usage: frontwatch import [OPTIONS] PATHS..." in pages["import"][1]
     assert "Usage: frontwatch diff [OPTIONS] D1 D2" in pages["diff"][1]
     assert "Usage: frontwatch map [OPTIONS] DATE" in pages["map"][1]
+
+
+def _cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "frontwatch", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=600,
+                          env=_env(COLUMNS="100", FRONTWATCH_WARM="0", **env))
+
+
+# --- stores named by a connection string --------------------------------------------------
+def _keyword_string(url: str) -> str:
+    """The same PostgreSQL database as libpq's keyword string (`host=… dbname=…`)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    return make_conninfo(**conninfo_to_dict(url))
+
+
+@pytest.mark.postgis
+@pytest.mark.parametrize("form", ["postgresql", "keywords"])
+def test_db_takes_what_the_database_url_takes(pg_url, tmp_path, form):
+    """`--db` with a PostgreSQL URL or a keyword string opens PostGIS, as
+    FRONTWATCH_DATABASE_URL does; nothing is created in the working folder (a keyword string
+    was a file name)."""
+    db = pg_url if form == "postgresql" else _keyword_string(pg_url)
+    work = tmp_path / "work"
+    work.mkdir()
+    zones = tmp_path / "1719835200.geojson"
+    zones.write_text(dumps(deepstate_fc((OCC, square()))))
+    r = _cli("--db", db, "import", str(zones), "--output-format", "json", cwd=work)
+    assert r.returncode == 0, r.stderr
+    listed = _cli("snapshots", "--db", db, "--json", cwd=work)
+    assert listed.returncode == 0 and len(json.loads(listed.stdout)) == 1, listed.stderr
+    again = _cli("snapshots", "--json", cwd=work, FRONTWATCH_DATABASE_URL=db)
+    assert json.loads(again.stdout) == json.loads(listed.stdout)
+    assert not any(work.iterdir())
+
+
+@pytest.mark.parametrize("db", [
+    "postgresql://fw:SuperSecretPw@127.0.0.1:1/fw",
+    "postgres://fw:SuperSecretPw@127.0.0.1:1/fw",
+    "host=127.0.0.1 port=1 dbname=fw user=fw password=SuperSecretPw",
+])
+def test_an_unreachable_server_is_one_line_without_the_password(tmp_path, db):
+    pytest.importorskip("psycopg")
+    named = {"FRONTWATCH_DATABASE_URL": db}
+    for args, env in ((["--db", db, "snapshots"], {}), (["snapshots"], named),
+                      (["import", str(tmp_path)], named)):
+        r = _cli(*args, cwd=tmp_path, **env)
+        line = one_line_error(r, 1, "cannot connect to PostgreSQL", "127.0.0.1",
+                              "[store-error]")
+        assert "SuperSecretPw" not in r.stderr + r.stdout, line
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(("db", "says"), [
+    ("mysql://fw:SuperSecretPw@h/fw", "unsupported store URL scheme 'mysql'"),
+    ("postgresql:/fw", "unsupported store URL scheme 'postgresql'"),
+    ("sqlite://relative.sqlite", "unsupported SQLite URL"),
+    ("sqlite:///x.sqlite?mode=rw", "unsupported SQLite URL option 'mode=rw'"),
+    ("postgresql://fw:SuperSecretPw@[::1/fw", "malformed PostgreSQL connection"),
+    ("host=h bogus=1 password=SuperSecretPw", 'invalid connection option "bogus"'),
+])
+def test_a_malformed_store_url_is_a_usage_mistake(tmp_path, db, says):
+    """Exit 2 before anything is opened or created, from --db (click's usage message) and
+    from FRONTWATCH_DATABASE_URL (one line, `store-url-invalid`); never the password."""
+    if "PostgreSQL" in says or "bogus" in says:
+        pytest.importorskip("psycopg")  # libpq parses them
+    r = _cli("--db", db, "snapshots", cwd=tmp_path)
+    assert r.returncode == 2 and "'--db'" in r.stderr and "Usage:" in r.stderr, r.stderr
+    assert says in " ".join(re.sub(r"[│╭╰─╮╯]", " ", r.stderr).split()), r.stderr
+    env = _cli("import", str(tmp_path), cwd=tmp_path, FRONTWATCH_DATABASE_URL=db)
+    one_line_error(env, 2, says, "[store-url-invalid]")
+    assert "SuperSecretPw" not in r.stderr + env.stderr
+    assert not any(tmp_path.iterdir())

@@ -268,6 +268,15 @@ class StoreError(FrontwatchError):
     exit_code = EXIT_STORE
 
 
+class StoreUrlInvalid(StoreError):
+    """A store URL that names no store Frontwatch can open: an unknown scheme (``mysql://``),
+    a malformed PostgreSQL URL or connection string, an unknown SQLite option. A usage
+    mistake (exit 2), found before anything is opened or created."""
+
+    code = "store-url-invalid"
+    exit_code = EXIT_USAGE
+
+
 class StoreLocked(StoreError):
     """Another process holds the store's write lock for longer than we wait."""
 

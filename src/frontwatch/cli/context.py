@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from frontwatch.store import SqlStore
 
 
+def shown(db: str) -> str:
+    """A store name as an error message quotes it: printable, without its password."""
+    return repr(printable(redact_secrets(db)))
+
+
 @dataclass(eq=False)
 class Cli:
     """What every command of one invocation shares.
@@ -55,9 +60,16 @@ class Cli:
             raise typer.BadParameter("empty: name a store (a path, sqlite:///path or "
                                      "postgresql://…), or leave --db out for the default",
                                      param_hint="'--db'")
+        from frontwatch.errors import StoreUrlInvalid
+        from frontwatch.store import store_kind
+
+        try:
+            store_kind(db)  # an unknown scheme or a malformed URL: before anything opens
+        except StoreUrlInvalid as exc:
+            raise typer.BadParameter(str(exc), param_hint="'--db'") from None
         if self.db is not None:
-            raise typer.BadParameter(f"two different stores ({printable(self.db)!r} before "
-                                     f"the command, {printable(db)!r} {where}): give one",
+            raise typer.BadParameter(f"two different stores ({shown(self.db)} before the "
+                                     f"command, {shown(db)} {where}): give one",
                                      param_hint="'--db'")
         self.db = db
         self.__dict__.pop("settings", None)  # computed again with this store

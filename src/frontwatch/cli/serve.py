@@ -10,7 +10,7 @@ import typer
 
 from frontwatch.cli.common import err, warn
 from frontwatch.cli.context import Cli
-from frontwatch.errors import PortUnavailable
+from frontwatch.errors import PortUnavailable, redact_secrets
 from frontwatch.settings import Settings, max_workers
 
 WORKER_HEALTHCHECK_S = 60  # seconds a worker may take to answer uvicorn's supervisor
@@ -42,7 +42,8 @@ def serve_cmd(
     warn(startup_warning(settings.assets))  # a fresh clone without `npm ci`: maps say so
     check_port(settings.host, settings.port)
     warming = "; each warms up (a few seconds) before it answers" if settings.warm else ""
-    err.print(f"serving {settings.database_url} on http://{settings.host}:{settings.port} with "
+    err.print(f"serving {redact_secrets(settings.database_url)} on "
+              f"http://{settings.host}:{settings.port} with "
               f"{settings.workers} worker{'s' if settings.workers > 1 else ''}{warming}",
               highlight=False)
     run_server(settings)

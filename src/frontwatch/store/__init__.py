@@ -1,26 +1,89 @@
 """Persistence of snapshots, regions and places behind one small interface.
 
 `open_store(url)` picks the backend from the URL: a path or ``sqlite:///path`` opens the
-embedded SQLite store (the default), ``postgresql://…`` the PostGIS one.
+embedded SQLite store (the default); a PostgreSQL URL (``postgresql://…``, ``postgres://…``)
+or a libpq keyword connection string (``host=… dbname=…``) the PostGIS one. Anything else
+that looks like a URL is refused (StoreUrlInvalid) rather than taken as a file name.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Literal
 
-from frontwatch.errors import StoreError, echo
+from frontwatch.errors import StoreError, StoreUrlInvalid, echo, redact_secrets
 from frontwatch.store.base import SqlStore
 
-__all__ = ["SqlStore", "open_store", "sqlite_path"]
+__all__ = ["SqlStore", "open_store", "sqlite_path", "store_kind"]
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+# libpq's connection keywords a keyword string starts with (`host=db dbname=fw …`): a store
+# name whose first word is one of these is a connection string, not a file name
+LIBPQ_KEYWORDS = frozenset({
+    "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "service",
+    "sslmode", "connect_timeout", "options", "application_name", "target_session_attrs"})
+_KEYWORD = re.compile(r"\s*([a-z_]+)\s*=")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):/")  # one letter: a Windows drive, a path
+USE = "use a path, sqlite:///path, postgresql://… or a keyword string (host=… dbname=…)"
+
+
+def store_kind(url: str | Path) -> Literal["sqlite", "postgis"]:
+    """Which backend `url` names, checked before anything is opened or created.
+
+    Raises StoreUrlInvalid (a usage mistake, exit 2; never showing a password) for an
+    unknown scheme, a malformed PostgreSQL URL or keyword string (parsed by libpq when
+    psycopg is installed) or an unknown SQLite option."""
+    text = str(url)
+    keyword = _KEYWORD.match(text)
+    if text.startswith(POSTGRES_SCHEMES) or (keyword and keyword[1] in LIBPQ_KEYWORDS):
+        _check_conninfo(text)
+        return "postgis"
+    if text.startswith("sqlite:"):
+        rest, _, query = text.partition("?")
+        if not rest.startswith("sqlite:///") or rest == "sqlite:///":
+            raise StoreUrlInvalid(f"unsupported SQLite URL {echo(redact_secrets(text))}: use "
+                                  "sqlite:///path/to/file.sqlite")
+        if query not in ("", "mode=ro"):
+            raise StoreUrlInvalid(f"unsupported SQLite URL option {echo(query)}: the only "
+                                  "one is ?mode=ro (open read-only)")
+        return "sqlite"
+    scheme = _SCHEME.match(text)
+    if scheme:
+        raise StoreUrlInvalid(f"unsupported store URL scheme {echo(scheme[1])}: {USE}")
+    return "sqlite"
+
+
+def _check_conninfo(text: str) -> None:
+    """libpq's own parse of a PostgreSQL URL or keyword string (offline: nothing is
+    contacted); without psycopg, open_store says what to install."""
+    try:
+        from psycopg import ProgrammingError
+        from psycopg.conninfo import conninfo_to_dict
+    except ImportError:  # pragma: no cover - depends on the optional extra
+        return
+    try:
+        conninfo_to_dict(postgres_conninfo(text))
+    except ProgrammingError as exc:
+        reason = " ".join(str(exc).split())
+        raise StoreUrlInvalid(redact_secrets(f"malformed PostgreSQL connection "
+                                             f"{echo(redact_secrets(text))}: {reason}")
+                              ) from None
+
+
+def postgres_conninfo(text: str) -> str:
+    """A PostgreSQL URL or keyword string as libpq reads it (``postgres://`` and
+    SQLAlchemy's ``postgresql+psycopg://`` spelled ``postgresql://``)."""
+    return re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", text)
 
 
 def sqlite_path(url: str | Path) -> Path | None:
-    """The file a SQLite store URL or path names (None for a server URL): callers that must
-    not create a store check that it exists before `open_store`."""
-    text = str(url)
-    if "://" in text and not text.startswith("sqlite:///"):
+    """The file a SQLite store URL or path names (None for a PostgreSQL one): callers that
+    must not create a store check that it exists before `open_store`. StoreUrlInvalid as
+    `store_kind`."""
+    if store_kind(url) == "postgis":
         return None
-    return Path(text.removeprefix("sqlite:///").split("?", 1)[0]).expanduser()
+    return Path(str(url).removeprefix("sqlite:///").split("?", 1)[0]).expanduser()
 
 
 def open_store(url: str | Path) -> SqlStore:
@@ -30,7 +93,7 @@ def open_store(url: str | Path) -> SqlStore:
     written (read-only media, no write permission, or ``sqlite:///path?mode=ro``) opens
     read-only: it answers every read, and writes raise StoreReadOnly."""
     text = str(url)
-    if text.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+    if store_kind(text) == "postgis":
         try:
             from frontwatch.store.postgis import PostgisStore
         except ImportError as exc:  # pragma: no cover - depends on the optional extra
@@ -41,16 +104,7 @@ def open_store(url: str | Path) -> SqlStore:
     from frontwatch.store.sqlite import SqliteStore
 
     readonly = None  # decided by the file's permissions
-    if "://" in text.split("?", 1)[0] and not text.startswith("sqlite:"):
-        scheme = text.split("://", 1)[0]
-        raise StoreError(f"unsupported store URL scheme {echo(scheme)}: use a path, "
-                         "sqlite:///path or postgresql://…")
     if text.startswith("sqlite:///"):
         text, _, query = text[len("sqlite:///"):].partition("?")
-        if query not in ("", "mode=ro"):
-            raise StoreError(f"unsupported SQLite URL option {echo(query)}: the only one is "
-                             "?mode=ro (open read-only)")
         readonly = True if query else None
-    elif text.startswith("sqlite://"):
-        raise StoreError(f"unsupported SQLite URL {echo(text)}: use sqlite:///path/to/file.sqlite")
     return SqliteStore(Path(text).expanduser(), readonly=readonly)

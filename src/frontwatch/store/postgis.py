@@ -29,6 +29,7 @@ from frontwatch.errors import (
     echo,
     redact_secrets,
 )
+from frontwatch.store import postgres_conninfo
 from frontwatch.store.base import SqlStore, lock_timeout_ms
 
 # Key of the advisory lock every writing transaction holds (any constant; "frontwtc").
@@ -57,13 +58,13 @@ class PostgisStore(SqlStore):
     def __init__(self, url: str):
         super().__init__()
         self.url = url
-        conninfo = re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", url)
         try:
-            self.conn = psycopg.connect(conninfo, autocommit=False, connect_timeout=10,
-                                        application_name="frontwatch")
+            self.conn = psycopg.connect(postgres_conninfo(url), autocommit=False,
+                                        connect_timeout=10, application_name="frontwatch")
         except psycopg.Error as exc:
-            raise StoreError(_redact(f"cannot connect to PostgreSQL at {url}: "
-                                     f"{str(exc).strip()}")) from None
+            # each part on its own: a keyword string's password would swallow the ':'
+            raise StoreError(f"cannot connect to PostgreSQL at {_redact(url)}: "
+                             f"{_redact(str(exc).strip())}") from None
         try:
             self._ensure_postgis()
             self._migrate()
