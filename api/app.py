@@ -218,7 +218,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pool = StorePool(settings.database_url)
     bounds = settings.cache_bounds()
     memo.configure(bounds)
-    app.state.cache = memo.Cache("responses", bounds["responses"], register=False)
+    app.state.cache = memo.Cache("response", bounds["response"], register=False)
     app.state.heavy = HeavyLimiter(settings.heavy_jobs, settings.heavy_queue,
                                    settings.heavy_wait_s)
     # geometry reads (api.heavy.heavy_when) run beside the renders, one more at a time
@@ -249,7 +249,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "worker": os.getpid(),
                 "data_threads": to_thread.current_default_thread_limiter().total_tokens,
                 "assets": assets.health(settings.assets),
-                "caches": {"responses": app.state.cache.stats(), **memo.stats()},
+                "caches": memo.stats(app.state.cache),
                 "heavy": app.state.heavy.stats(), "geometry": app.state.geometry.stats(),
                 "render_processes": app.state.render_processes.stats()
                 if app.state.render_processes is not None else {"processes": 0},

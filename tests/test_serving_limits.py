@@ -357,15 +357,15 @@ def test_every_cache_has_a_byte_bound_from_the_settings(monkeypatch):
                    "frontwatch.feed"):  # importing them registers their caches
         importlib.import_module(module)
 
-    assert set(memo.stats()) == set(CACHES) - {"responses"}
+    assert set(memo.stats()) == set(CACHES) - {"response"}
     monkeypatch.setenv("FRONTWATCH_RENDER_CACHE_MB", "3")
-    assert Settings().cache_bounds()["renders"] == 3 * 2**20
+    assert Settings().cache_bounds()["render"] == 3 * 2**20
 
 
 def test_healthz_reports_cache_sizes(store):
-    importlib.import_module("frontwatch.render")  # registers "renders"
+    importlib.import_module("frontwatch.render")  # registers "render"
     settings = Settings(database_url=str(store.path))
-    settings = dataclasses.replace(settings, cache_mb=(*settings.cache_mb, ("responses", 2)))
+    settings = dataclasses.replace(settings, cache_mb=(*settings.cache_mb, ("response", 2)))
     app = create_app(settings)
     from fastapi.testclient import TestClient
 
@@ -373,7 +373,11 @@ def test_healthz_reports_cache_sizes(store):
         assert client.get("/collections/places/items?limit=2").status_code == 200
         caches = client.get("/healthz").json()["caches"]
     assert set(caches) >= set(CACHES)
-    responses = caches["responses"]
+    # one naming: each key is the cache FRONTWATCH_<KEY>_CACHE_MB bounds, and says so
+    for name, (variable, _) in CACHES.items():
+        assert variable == f"FRONTWATCH_{name.upper()}_CACHE_MB"
+        assert caches[name]["setting"] == variable
+    responses = caches["response"]
     assert responses["max_bytes"] == 2 * 2**20
     assert responses["entries"] >= 1 and 0 < responses["bytes"] <= responses["max_bytes"]
     for stats in caches.values():

@@ -173,7 +173,7 @@ def near_front_entries(store: SqlStore, source: str, km: float, start: date, end
 
 # Distances (km, float32) of every place to a revision's front line, by (the revision's
 # content, the theatre in force, the gazetteer): ~22 KB each, ~1 s of geometry to make.
-_DISTANCES: memo.Cache[np.ndarray] = memo.Cache("feed distances", cache_bytes("feed distances"),
+_DISTANCES: memo.Cache[np.ndarray] = memo.Cache("feed", cache_bytes("feed"),
                                                 lambda a: a.nbytes)
 
 

@@ -47,7 +47,7 @@ def geometry_object(geom, decimals: int = 6) -> dict[str, Any]:
 # function of those. Revisions repeat most zones of the one before (the 104 DeepStateMap
 # revisions of 2025 hold 9,969 zones but 879 distinct geometries), so snapshots and OGC pages
 # of a new date mostly reuse texts instead of snap-rounding and writing them again.
-_texts: memo.Cache[bytes] = memo.Cache("geometry texts", cache_bytes("geometry texts"))
+_texts: memo.Cache[bytes] = memo.Cache("geojson", cache_bytes("geojson"))
 
 
 def rfc7946(geoms: Sequence[Any], decimals: int = 6) -> list[bytes]:

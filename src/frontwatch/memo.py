@@ -114,9 +114,14 @@ class Cache(Generic[V]):
             self.evictions += 1
 
 
-def stats() -> dict[str, dict[str, int]]:
-    """Entries, bytes and bound of every registered cache, by name."""
-    return {name: cache.stats() for name, cache in sorted(_REGISTRY.items())}
+def stats(*others: Cache) -> dict[str, dict[str, int | str]]:
+    """Entries, bytes and bound of every registered cache (and of `others`), by name, with
+    the setting that bounds it (`setting`: FRONTWATCH_<NAME>_CACHE_MB, settings.CACHES)."""
+    from frontwatch.settings import CACHES
+
+    caches = {**{cache.name: cache for cache in others}, **_REGISTRY}
+    return {name: {**cache.stats(), **({"setting": CACHES[name][0]} if name in CACHES else {})}
+            for name, cache in sorted(caches.items())}
 
 
 def configure(bounds: dict[str, int]) -> None:

@@ -48,15 +48,16 @@ from frontwatch.errors import InputError, echo
 
 DEEPSTATE_URL = "https://deepstatemap.live/api"
 
-# cache name → (variable, default MB). Per worker process; /healthz reports them.
+# cache name → (variable, default MB). Per worker process; /healthz reports them under the
+# same name: `name` is bounded by FRONTWATCH_<NAME>_CACHE_MB (one naming; a test checks it).
 CACHES = {
-    "responses": ("FRONTWATCH_RESPONSE_CACHE_MB", 128.0),  # serialized, compressed API bodies
-    "renders": ("FRONTWATCH_RENDER_CACHE_MB", 64.0),  # map pages, PNG/SVG, charts
-    "regions": ("FRONTWATCH_REGION_CACHE_MB", 64.0),  # prepared region sets for area stats
-    "front lines": ("FRONTWATCH_FRONTLINE_CACHE_MB", 16.0),  # lengths, theatre outline zone
-    "place gazetteer": ("FRONTWATCH_GAZETTEER_CACHE_MB", 64.0),  # prepared places for status
-    "feed distances": ("FRONTWATCH_FEED_CACHE_MB", 16.0),  # places' distances to a front line
-    "geometry texts": ("FRONTWATCH_GEOJSON_CACHE_MB", 32.0),  # GeoJSON of published geometries
+    "response": ("FRONTWATCH_RESPONSE_CACHE_MB", 128.0),  # serialized, compressed API bodies
+    "render": ("FRONTWATCH_RENDER_CACHE_MB", 64.0),  # map pages, PNG/SVG, charts
+    "region": ("FRONTWATCH_REGION_CACHE_MB", 64.0),  # prepared region sets for area stats
+    "frontline": ("FRONTWATCH_FRONTLINE_CACHE_MB", 16.0),  # lengths, theatre outline zone
+    "gazetteer": ("FRONTWATCH_GAZETTEER_CACHE_MB", 64.0),  # prepared places for status
+    "feed": ("FRONTWATCH_FEED_CACHE_MB", 16.0),  # places' distances to a front line
+    "geojson": ("FRONTWATCH_GEOJSON_CACHE_MB", 32.0),  # GeoJSON of published geometries
 }
 
 

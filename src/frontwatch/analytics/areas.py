@@ -204,7 +204,7 @@ def _derive(days: np.ndarray, values: np.ndarray, start: date) -> pd.DataFrame:
 # Prepared region sets by (store, regions signature, thread): a new region version is a new
 # key. Per thread because GEOS prepares geometries lazily, which is not safe to share.
 _CACHE: memo.Cache[RegionSet] = memo.Cache(
-    "regions", cache_bytes("regions"), lambda rs: memo.geometry_bytes(rs.geoms), largest=1.0)
+    "region", cache_bytes("region"), lambda rs: memo.geometry_bytes(rs.geoms), largest=1.0)
 
 
 def region_set(store: SqlStore, only: set[int] | None = None) -> RegionSet:

@@ -37,7 +37,7 @@ MIN_PIECE_KM = 1.0
 # content hash: new data is new keys. Front-line lengths need no cache: they are measured at
 # import (the `frontline_lengths` table).
 _CACHE: memo.Cache[Any] = memo.Cache(
-    "front lines", cache_bytes("front lines"), memo.geometry_bytes)
+    "frontline", cache_bytes("frontline"), memo.geometry_bytes)
 
 
 def _outline_zone(theatre_wkb: bytes) -> Any:

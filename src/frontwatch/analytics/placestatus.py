@@ -82,8 +82,7 @@ COLUMNS = [f.name for f in dataclasses.fields(PlaceChange)]
 
 # --- the places, prepared -----------------------------------------------------------------
 # Prepared gazetteers, keyed by the versions of the places and outlines they were built from.
-_GAZETTEERS: memo.Cache[Gazetteer] = memo.Cache("place gazetteer",
-                                                       cache_bytes("place gazetteer"))
+_GAZETTEERS: memo.Cache[Gazetteer] = memo.Cache("gazetteer", cache_bytes("gazetteer"))
 
 
 class Gazetteer:

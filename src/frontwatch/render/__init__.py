@@ -23,7 +23,7 @@ __all__ = ["ChartQuery", "ImageSize", "MapQuery", "cache", "chart_image", "map_i
 
 # Rendered bytes/text keyed by (what was asked, content hashes of what is drawn): new data
 # means new keys, so nothing stale is served; old entries age out of the byte bound.
-cache: memo.Cache[Any] = memo.Cache("renders", cache_bytes("renders"))
+cache: memo.Cache[Any] = memo.Cache("render", cache_bytes("render"))
 
 
 def _hashes(store: SqlStore, q: MapQuery) -> tuple[str, ...]:
