@@ -134,3 +134,60 @@ def test_a_malformed_store_url_is_a_usage_mistake(tmp_path, db, says):
     one_line_error(env, 2, says, "[store-url-invalid]")
     assert "SuperSecretPw" not in r.stderr + env.stderr
     assert not any(tmp_path.iterdir())
+
+
+# --- tables when piped --------------------------------------------------------------------
+LONG_SOURCE = "a-long-source-name-that-no-terminal-column-should-ever-cut-short"
+
+
+@pytest.fixture(scope="module")
+def table_db(cmp_db, tmp_path_factory):
+    """The comparison store (oblasts; DeepStateMap and NZZ) plus one snapshot of a source
+    whose name is as long as a source name may be."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("tables")
+    db = folder / "t.sqlite"
+    shutil.copy(cmp_db, db)
+    zones = folder / "1719835200.geojson"
+    zones.write_text(dumps(deepstate_fc((OCC, square()))))
+    r = _cli("--db", str(db), "import", str(zones), "--source", LONG_SOURCE, cwd=folder)
+    assert r.returncode == 0, r.stderr
+    return db
+
+
+def _cells(stdout: str) -> list[str]:
+    """The text of a rich table's cells (the lines drawn with │/┃), stripped."""
+    return [c.strip() for line in stdout.splitlines() if "│" in line or "┃" in line
+            for c in re.split(r"[│┃]", line)]
+
+
+@pytest.mark.parametrize("args", [
+    ["snapshots", "--source", LONG_SOURCE], ["snapshots", "--source", "nzz"], ["sources"],
+    ["places"], ["regions", "list"],
+    ["area", "-r", "donetsk-oblast", "--date", "2025-06-01", "--source", "nzz"],
+    ["series", "-r", "donetsk-oblast", "--from", "2025-04-01", "--to", "2025-06-01"],
+    ["changelog", "-r", "donetsk-oblast", "--from", "2025-04-01", "--to", "2025-06-01"],
+    ["frontline", "--from", "2025-04-01", "--to", "2025-06-01"],
+    ["places", "changed", "--from", "2025-04-01", "--to", "2025-06-01"],
+    ["diff", "2025-04-01", "2025-06-01"],
+    ["compare", "--date", "2025-06-01"],
+    ["compare", "lag", "-r", "donetsk-oblast", "--from", "2025-01-01", "--to", "2025-06-01"],
+])
+def test_tables_are_never_cut_when_piped(table_db, tmp_path, args):
+    """COLUMNS=80 and stdout a pipe (a cron job, `| grep`): rich cut the source name to
+    'deeps…' (breaker trial). A piped table is as wide as its content: no cell ends in '…',
+    and every identifying value the JSON answer holds is in the table whole."""
+    r = _cli("--db", str(table_db), *args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    cells = _cells(r.stdout)
+    assert cells, r.stdout
+    assert not [c for c in cells if "…" in c], r.stdout
+    keys = {"snapshots": ("source",), "sources": ("source",), "places": ("slug", "name"),
+            "regions": ("slug", "name")}.get(args[0]) if len(args) < 4 else None
+    if keys:
+        doc = json.loads(_cli("--db", str(table_db), *args, "--json", cwd=tmp_path).stdout)
+        names = {row[k] for row in doc for k in keys if isinstance(row.get(k), str)}
+        assert names
+        for name in names:
+            assert any(name in c for c in cells), (name, r.stdout)

@@ -22,6 +22,7 @@ import orjson
 import pandas as pd
 import typer
 from rich import box
+from rich.measure import Measurement
 from rich.table import Table
 
 from frontwatch.cli.common import emit_json, out
@@ -85,6 +86,7 @@ class Output:
 ROWS = Output(rows=True)
 REPORT = Output()
 
+UNBOUNDED = 100_000  # columns a piped table may take (its content's width, in practice)
 _NUMBER = re.compile(r"^[+\-−]?[\d,]*\.?\d+(e[+\-]?\d+)?\s*%?$")
 _WHEN = re.compile(r"^\d{4}-\d\d-\d\d([T ][\d:.]+Z?)?$")  # an ISO date or date-time
 
@@ -93,8 +95,12 @@ def print_table(columns: Sequence[str], rows: Iterable[Sequence[str]],
                 title: str | None = None, *, compact: bool = False) -> None:
     """A rich table on stdout. Columns whose cells are all numbers (or empty) are
     right-aligned, the others left-aligned; numbers and ISO dates are never wrapped or cut
-    (text columns give way). `compact`: no outer border, headers broken at spaces, for wide
-    tables that must fit 80 columns."""
+    (text columns give way). No cell is ever cut short with '…': on a terminal, text wraps
+    at spaces and a word too long for its column folds onto the next line; piped or
+    redirected (not a terminal), the table is as wide as its content, one line per row, so
+    that a source, slug or place name arrives whole at grep or awk whatever COLUMNS says.
+    `compact`: no outer border, headers broken at spaces, for wide tables that must fit 80
+    columns."""
     cells = [tuple(r) for r in rows]
     t = (Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
          if compact else Table(title=title))
@@ -105,10 +111,16 @@ def print_table(columns: Sequence[str], rows: Iterable[Sequence[str]],
         header = col.replace(" ", "\n") if compact else col
         widest = max((len(w) for w in header.split("\n")), default=0)
         t.add_column(header, justify="right" if numeric else "left", no_wrap=whole,
+                     overflow="fold",
                      min_width=max([widest, *map(len, values)]) if whole else None)
     for r in cells:
         t.add_row(*r)
-    out.print(t)
+    if out.is_terminal:
+        out.print(t)
+    else:  # as wide as the content (its width when nothing wraps), at least the console's
+        natural = Measurement.get(out, out.options.update_width(UNBOUNDED), t).maximum
+        # a console of that width (Console.print never goes wider than its console)
+        type(out)(soft_wrap=True, width=max(out.width, natural)).print(t)
 
 
 def write_csv(rows: pd.DataFrame | Sequence[Mapping[str, Any]],
