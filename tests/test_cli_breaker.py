@@ -191,3 +191,70 @@ def test_tables_are_never_cut_when_piped(table_db, tmp_path, args):
         assert names
         for name in names:
             assert any(name in c for c in cells), (name, r.stdout)
+
+
+# --- export's output path -----------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["csv", "fgb", "parquet", "gpkg"])
+def test_export_refuses_special_files_and_names_up_front(demo_db, tmp_path, fmt):
+    """`-o` names the zones file: a regular file (new or replaced) ending in the format's
+    extension; the single-layer formats write NAME_places/NAME_areas beside it. A device
+    (GDAL's FlatGeobuf driver deleted /dev/full and made a folder there), a FIFO, a folder,
+    a sibling that is a FIFO, or a name without the extension: one line naming the file,
+    exit 1 `output-failed`, and nothing written."""
+    import stat
+
+    fifo = tmp_path / f"pipe.{fmt}"
+    os.mkfifo(fifo)
+    folder = tmp_path / f"dir.{fmt}"
+    folder.mkdir()
+    cases = [(fifo, str(fifo), "not a regular file"), (folder, str(folder), "not a regular file"),
+             (tmp_path / "zones", str(tmp_path / "zones"), f"end the name in .{fmt}")]
+    if fmt != "gpkg":
+        os.mkfifo(tmp_path / f"z_places.{fmt}")
+        cases.append((tmp_path / f"z.{fmt}", str(tmp_path / f"z_places.{fmt}"),
+                      "not a regular file"))
+    if os.path.exists("/dev/full"):
+        cases.append((Path("/dev/full"), "/dev/full", "not a regular file"))
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for target, named, reason in cases:
+        r = _cli("--db", str(demo_db), "export", "--format", fmt, "-o", str(target),
+                 cwd=tmp_path)
+        one_line_error(r, 1, f"{named}: cannot write", reason, "[output-failed]")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    if os.path.exists("/dev/full"):
+        assert stat.S_ISCHR(os.stat("/dev/full").st_mode)  # still the device
+
+
+FULL_DISK = r"""
+mount -t tmpfs -o size=96k tmpfs "$0" || exit 99
+printf precious > "$0/z.$1"
+shift
+"$@"
+rc=$?
+ls -A "$0" > "$0.after"
+cat "$0/z.$FMT" > "$0.old"
+exit $rc
+"""
+
+
+@pytest.mark.parametrize("fmt", ["csv", "fgb", "parquet", "gpkg"])
+def test_export_onto_a_full_disk_leaves_nothing_half_written(demo_db, tmp_path, fmt):
+    """A real full file system (a 96 KiB tmpfs in a private mount namespace; root only):
+    exit 1 naming the file and the reason, no file of the export left behind, and the
+    file it would have replaced as it was."""
+    import shutil
+
+    if os.geteuid() != 0 or not shutil.which("unshare") or subprocess.run(
+            ["unshare", "-m", "true"], capture_output=True).returncode:
+        pytest.skip("needs root and mount namespaces to mount a small tmpfs")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    cmd = ["unshare", "-m", "sh", "-c", FULL_DISK, str(disk), fmt, sys.executable, "-m",
+           "frontwatch", "--db", str(demo_db), "export", "--format", fmt, "-o",
+           str(disk / f"z.{fmt}")]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, timeout=600,
+                       env=_env(FMT=fmt, FRONTWATCH_WARM="0"))
+    line = one_line_error(r, 1, f"{disk / f'z.{fmt}'}: cannot write", "[output-failed]")
+    assert "space" in line.lower() or "full" in line.lower(), line
+    assert (tmp_path / "disk.after").read_text().split() == [f"z.{fmt}"]
+    assert (tmp_path / "disk.old").read_text() == "precious"

@@ -19,6 +19,9 @@ metadata: WKB encoding, PROJJSON CRS, bbox, geometry types).
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -172,15 +175,21 @@ def export(store: SqlStore, fmt: str, path: Path, region: str | None = None,
            start: date | None = None, end: date | None = None, source: str | None = None
            ) -> list[Path]:
     """Write zones, places and areas; returns the data files written (zones, places, areas),
-    then their sidecars. The output folder must exist (as for every `-o`)."""
+    then their sidecars.
+
+    `path` names the zones file (the GeoPackage): a regular file, new or replaced, whose
+    name ends in the format's extension, in a folder that exists; the single-layer formats
+    put their other files beside it (`output_files`). Anything else is refused before any
+    work: OutputError (exit 1, `output-failed`) naming the file and the reason. Everything
+    is written in a private folder beside them and moved into place only when all of it is
+    written: a failure (disk full, say) leaves no file half-written and the old ones as
+    they were."""
     if fmt not in FORMATS:
         raise InputError(f"unknown format {echo(fmt)}; choose one of {', '.join(FORMATS)}")
     if start and end and end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")
     path = Path(path)
-    folder = path.parent
-    if not folder.is_dir():  # before any work, like every other -o
-        raise OutputError(f"{printable(path)}: cannot write: no folder {printable(folder)}")
+    check_output(fmt, path)
     src = source_of(store, source)
     r = region_of(store, region, end) if region else None
     revs = day_revisions(store, src, start, end)
@@ -195,40 +204,80 @@ def export(store: SqlStore, fmt: str, path: Path, region: str | None = None,
     try:
         return _write(fmt, path, zones, places, areas)
     except OSError as exc:  # disk full, permission, read-only: name the file
-        raise OutputError(f"{printable(exc.filename or path)}: cannot write: "
+        raise OutputError(f"{printable(path)}: cannot write: "
                           f"{exc.strerror or exc}") from exc
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        # GDAL's own open/create failures (a read-only or special folder): its reason, with
-        # the GeoPackage's temporary name replaced by the file the user asked for
-        reason = str(exc).replace(str(_partial(path)), str(path)).strip()
+        # GDAL's own open/create/write failures (a read-only or special folder, a full
+        # disk): its reason, with the private folder's name replaced by the user's
+        reason = re.sub(re.escape(str(path.parent / STAGING)) + r"\w+", str(path.parent),
+                        str(exc)).strip()
         raise OutputError(f"{printable(path)}: cannot write: {echo(reason)}") from exc
 
 
-def _partial(path: Path) -> Path:
-    """Where a GeoPackage is written before it is moved into place."""
-    return path.with_name(f".{path.stem}.partial.gpkg")
+STAGING = ".frontwatch-export-"  # prefix of the private folder an export is written in
+
+
+def output_files(fmt: str, path: Path) -> list[Path]:
+    """Every file an export to `path` writes, data files first (zones, places, areas), then
+    the sidecars: GeoPackage one file; the others `NAME_places.EXT` and `NAME_areas.EXT`
+    (CSV for FlatGeobuf's areas), CSV with GDAL's `.csvt` (and `.prj` with a geometry)."""
+    if fmt == "gpkg":
+        return [path]
+    ext = FORMATS[fmt]
+    places = path.with_name(f"{path.stem}_places{ext}")
+    areas = path.with_name(f"{path.stem}_areas{'.csv' if fmt == 'fgb' else ext}")
+    sidecars = {"csv": [path.with_suffix(".csvt"), path.with_suffix(".prj"),
+                        places.with_suffix(".csvt"), places.with_suffix(".prj"),
+                        areas.with_suffix(".csvt")],
+                "fgb": [areas.with_suffix(".csvt")], "parquet": []}[fmt]
+    return [path, places, areas, *sidecars]
+
+
+def check_output(fmt: str, path: Path) -> None:
+    """Refuse, before any work, an output that cannot be a file of this format: a missing
+    or unwritable folder, a name without the format's extension (GDAL's FlatGeobuf driver
+    makes a folder of such a name), or a file of the export that exists and is not a regular
+    file (a device such as /dev/full, a FIFO, a socket, a folder: GDAL would delete or
+    follow it)."""
+    folder = path.parent
+    if not folder.is_dir():  # like every other -o
+        raise OutputError(f"{printable(path)}: cannot write: no folder {printable(folder)}")
+    for target in output_files(fmt, path):
+        if (target.exists() or target.is_symlink()) and not target.is_file():
+            raise OutputError(f"{printable(target)}: cannot write: not a regular file (a "
+                              "device, FIFO, socket or folder); name a file to write")
+    if path.suffix.lower() != FORMATS[fmt]:
+        raise OutputError(f"{printable(path)}: cannot write: --format {fmt} writes a "
+                          f"{FORMATS[fmt]} file: end the name in {FORMATS[fmt]}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{printable(path)}: cannot write: permission denied on the "
+                          f"folder {printable(folder)}")
 
 
 def _write(fmt: str, path: Path, zones: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
            areas: pd.DataFrame) -> list[Path]:
-    ext = FORMATS[fmt]
-    if fmt == "gpkg":  # a GeoPackage is a database file: start from none
-        if path.exists() and not path.is_file():
-            raise OutputError(f"{printable(path)}: cannot write a GeoPackage there: not a "
-                              "regular file")
-        # written beside it and moved into place: a failed export leaves the old file
-        # (ending .gpkg, or GDAL warns of a GeoPackage with a non-conformant extension)
-        part = _partial(path)
-        part.unlink(missing_ok=True)
-        try:
-            zones.to_file(part, layer="zones", driver="GPKG", engine="pyogrio")
-            places.to_file(part, layer="places", driver="GPKG", engine="pyogrio", mode="a")
-            pyogrio.write_dataframe(areas, part, layer="areas", driver="GPKG", append=True)
-            os.replace(part, path)
-        finally:
-            part.unlink(missing_ok=True)
+    """Write the files of `output_files` in a private folder beside `path`, then move them
+    into place (the same file system: each move is a rename); the private folder is removed
+    whatever happens."""
+    staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=path.parent))
+    try:
+        written = _write_files(fmt, staging / path.name, zones, places, areas)
+        for file in written:
+            os.replace(file, path.parent / file.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [path.parent / f.name for f in written]
+
+
+def _write_files(fmt: str, path: Path, zones: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
+                 areas: pd.DataFrame) -> list[Path]:
+    if fmt == "gpkg":
+        zones.to_file(path, layer="zones", driver="GPKG", engine="pyogrio")
+        places.to_file(path, layer="places", driver="GPKG", engine="pyogrio", mode="a")
+        pyogrio.write_dataframe(areas, path, layer="areas", driver="GPKG", append=True)
         return [path]
-    sib = {k: path.with_name(f"{path.stem}_{k}{ext}") for k in ("places", "areas")}
+    files = output_files(fmt, path)
+    sib = {"places": files[1], "areas": files[2]}
     sidecars: list[Path] = []
     if fmt == "parquet":  # GeoParquet 1.1 (geopandas writes the `geo` metadata)
         zones.to_parquet(path, index=False)
@@ -237,7 +286,6 @@ def _write(fmt: str, path: Path, zones: gpd.GeoDataFrame, places: gpd.GeoDataFra
     elif fmt == "fgb":
         zones.to_file(path, driver="FlatGeobuf", engine="pyogrio")
         places.to_file(sib["places"], driver="FlatGeobuf", engine="pyogrio")
-        sib["areas"] = path.with_name(f"{path.stem}_areas.csv")
         sidecars += write_csv(areas, sib["areas"])
     else:
         sidecars += write_csv(zones, path)
