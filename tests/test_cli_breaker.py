@@ -4,6 +4,7 @@ when piped, bounded shutdown."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -258,3 +259,123 @@ def test_export_onto_a_full_disk_leaves_nothing_half_written(demo_db, tmp_path, 
     assert "space" in line.lower() or "full" in line.lower(), line
     assert (tmp_path / "disk.after").read_text().split() == [f"z.{fmt}"]
     assert (tmp_path / "disk.old").read_text() == "precious"
+
+
+# --- bounded shutdown ---------------------------------------------------------------------
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _spawned(pid: int) -> list[int]:
+    """`pid`'s children started by multiprocessing (workers, render processes)."""
+    out = []
+    for child in _children(pid):
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                out.append(child)
+        except OSError:
+            pass
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def _serve(db: Path, tmp_path: Path, workers: int):
+    import socket
+
+    from tests.helpers import wait_until_serving
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "frontwatch", "serve", "--db", str(db), "--port", str(port),
+         "--workers", str(workers)], stdout=subprocess.DEVNULL, stderr=log,
+        env=_env(FRONTWATCH_WARM="0", FRONTWATCH_SHUTDOWN_GRACE_S="1",
+                 FRONTWATCH_RENDER_PROCESSES="1"))
+    base = f"http://127.0.0.1:{port}"
+    wait_until_serving(proc, base)
+    return proc, base
+
+
+def _renders_of(pid: int, count: int) -> list[int]:
+    import time
+
+    for _ in range(1200):  # a worker starts its render process as it starts
+        found = _spawned(pid)
+        if len(found) >= count:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"no render process under {pid}")
+
+
+def _stop_and_check(proc: subprocess.Popen, stuck: list[int], tmp_path: Path) -> None:
+    """SIGTERM `serve`: it must exit (bounded: FRONTWATCH_SHUTDOWN_GRACE_S=1 plus the kill
+    margin; the 120 s here is only the test's own guard) and take `stuck` with it."""
+    import signal
+
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        for pid in [proc.pid, *stuck]:
+            os.kill(pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        pytest.fail("serve did not stop after SIGTERM")
+    finally:
+        for pid in stuck:  # never leave a stopped process behind, whatever happened
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    log = (tmp_path / "serve.log").read_text()
+    assert "killed" in log and "FRONTWATCH_SHUTDOWN_GRACE_S" in log, log
+    assert "Traceback" not in log, log
+
+
+def test_serve_kills_a_worker_that_does_not_stop(demo_db, tmp_path):
+    """Two workers; one cannot act on SIGTERM (stopped, as one stuck in a native GDAL call
+    never returns to the interpreter): uvicorn's supervisor joined it for ever. Now it is
+    killed with its render process once the grace has passed."""
+    import signal
+
+    proc, _ = _serve(demo_db, tmp_path, workers=2)
+    workers = _spawned(proc.pid)
+    assert len(workers) == 2
+    stuck = [workers[0], *_renders_of(workers[0], 1)]
+    for pid in stuck:
+        os.kill(pid, signal.SIGSTOP)
+    _stop_and_check(proc, stuck, tmp_path)
+    assert not any(_alive(pid) for pid in [*workers, *stuck])
+
+
+def test_serve_with_one_worker_stops_with_a_request_stuck_in_its_render_process(demo_db,
+                                                                               tmp_path):
+    """One worker (in `serve`'s own process); a map render is in flight in a render process
+    that does not return (stopped): the worker's shutdown waited on it for ever. Now the
+    watchdog armed by SIGTERM kills the render process and exits."""
+    import signal
+    import threading
+
+    import httpx
+
+    proc, base = _serve(demo_db, tmp_path, workers=1)
+    render = _renders_of(proc.pid, 1)
+    for pid in render:
+        os.kill(pid, signal.SIGSTOP)
+    def ask() -> None:  # answered or cut off by the shutdown: either is fine here
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(f"{base}/maps/latest.png", timeout=60)
+
+    asked = threading.Thread(target=ask, daemon=True)
+    asked.start()
+    _stop_and_check(proc, render, tmp_path)
+    assert not any(_alive(pid) for pid in render)

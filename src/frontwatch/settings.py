@@ -27,6 +27,7 @@
 | FRONTWATCH_IMPORT_NICE | CPU priority steps `import` and `sync` give up to a server's reads | 10 |
 | FRONTWATCH_DATA_THREADS | threads running data requests at once, per worker | 4 |
 | FRONTWATCH_WARM | workers read a few requests and freeze the GC before taking traffic | 1 |
+| FRONTWATCH_SHUTDOWN_GRACE_S | seconds `serve` waits on SIGTERM before killing busy workers | 10 |
 | FRONTWATCH_*_CACHE_MB | byte bound of each in-process cache, per worker (CACHES) | see CACHES |
 | FRONTWATCH_WEBHOOK_URL | POSTed the places that changed after each import (webhooks) | unset |
 | FRONTWATCH_WEBHOOK_SECRET | HMAC-SHA256 key of X-Frontwatch-Signature | unset |
@@ -249,6 +250,11 @@ class Settings:
     # the garbage collector's long-lived objects (api.warm): cold first requests and the first
     # full collections made most of the load benchmark's slow data requests
     warm: bool = field(default_factory=lambda: _flag_env("FRONTWATCH_WARM", True))
+    # on SIGTERM/SIGINT, `serve` lets requests in flight finish for this long, then kills the
+    # workers (and their render processes) still running: one stuck in a native call (GDAL)
+    # never notices a signal, and a supervisor (systemd, Docker) must not wait forever
+    shutdown_grace_s: float = field(default_factory=lambda: _number_env(
+        "FRONTWATCH_SHUTDOWN_GRACE_S", 10, zero=True, most=3600))
     # renders and diffs run in child processes: off the worker's GIL (api.heavy.offload)
     render_processes: int = field(default_factory=lambda: _int_env(
         "FRONTWATCH_RENDER_PROCESSES", 1, zero=True, most=max_workers()))

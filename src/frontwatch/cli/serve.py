@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import os
+import signal
 import socket
+import threading
+import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -67,7 +73,12 @@ def run_server(settings: Settings) -> None:
 
     The settings travel to the worker processes with the app factory (pickled by uvicorn's
     process supervisor; api.factory says why it is a small object), not through this
-    process's environment: what `serve` was given is what every worker runs with."""
+    process's environment: what `serve` was given is what every worker runs with.
+
+    Shutdown is bounded (SIGTERM or SIGINT): requests in flight get
+    FRONTWATCH_SHUTDOWN_GRACE_S (uvicorn's graceful shutdown), then a worker still running
+    KILL_MARGIN_S later (one stuck in a native call never sees the signal) is killed with
+    its render processes."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
@@ -83,17 +94,95 @@ def run_server(settings: Settings) -> None:
                else {})
     config = uvicorn.Config(AppFactory(settings), factory=True, host=settings.host,
                             port=settings.port, workers=settings.workers, log_level="warning",
-                            http=BoundedHttpTools, **patient)
-    server = uvicorn.Server(config)
+                            http=BoundedHttpTools,
+                            timeout_graceful_shutdown=settings.shutdown_grace_s, **patient)
+    server = _bounded(uvicorn.Server)(config)
+    server.grace_s = settings.shutdown_grace_s
     try:
         if settings.workers > 1:
             # uvicorn < 0.46 takes the target; later versions make it themselves
             target = ({"target": server.run}
                       if "target" in inspect.signature(Multiprocess).parameters else {})
-            Multiprocess(config, sockets=[config.bind_socket()], **target).run()
+            supervisor = _bounded(Multiprocess)(config, sockets=[config.bind_socket()],
+                                                **target)
+            supervisor.grace_s = settings.shutdown_grace_s
+            supervisor.run()
         else:
             server.run()
     except KeyboardInterrupt:
         return
     if settings.workers == 1 and not server.started:
         raise SystemExit(3)  # uvicorn logged why (a port in use, say), as uvicorn.run does
+
+
+KILL_MARGIN_S = 3.0  # after the grace: a worker's own shutdown (lifespan, pools) may take this
+
+
+def _bounded(base: type) -> type:
+    """uvicorn's Server (one worker: a watchdog armed by the first SIGTERM/SIGINT) or
+    Multiprocess supervisor (several: joining the workers has a deadline) whose shutdown
+    ends `grace_s` + KILL_MARGIN_S after the signal, killing what still runs."""
+
+    class Bounded(base):  # type: ignore[valid-type, misc]
+        grace_s: float = 10.0
+        _armed = False
+
+        def handle_exit(self, sig: int, frame: object) -> None:  # uvicorn.Server's
+            if not self._armed:
+                self._armed = True
+                threading.Thread(target=_watchdog, args=(self.grace_s + KILL_MARGIN_S,),
+                                 daemon=True, name="shutdown-watchdog").start()
+            super().handle_exit(sig, frame)
+
+        def join_all(self) -> None:  # Multiprocess's, after it sent every worker SIGTERM
+            deadline = time.monotonic() + self.grace_s + KILL_MARGIN_S
+            for worker in self.processes:
+                worker.process.join(max(0.0, deadline - time.monotonic()))
+            for worker in self.processes:
+                if worker.process.exitcode is None and worker.pid is not None:
+                    _say_killed(worker.pid, self.grace_s + KILL_MARGIN_S)
+                    kill_tree(worker.pid)
+                    worker.process.join()
+
+    Bounded.__name__ = Bounded.__qualname__ = f"Bounded{base.__name__}"
+    return Bounded
+
+
+def _watchdog(after_s: float) -> None:
+    """One worker's last resort: still running `after_s` after the signal (a request stuck
+    in a native call keeps the interpreter from exiting), kill its children and exit."""
+    time.sleep(after_s)
+    _say_killed(os.getpid(), after_s)
+    for child in descendants(os.getpid()):
+        _kill(child)
+    os._exit(1)
+
+
+def _say_killed(pid: int, after_s: float) -> None:
+    err.print(f"worker {pid} still running {after_s:g} s after the signal "
+              "(FRONTWATCH_SHUTDOWN_GRACE_S + 3 s): killed", style="yellow", highlight=False)
+
+
+def descendants(pid: int) -> list[int]:
+    """The process ids of `pid`'s children, grandchildren…, from /proc (every thread's
+    children: a process pool starts its processes from a thread); [] where /proc lacks it."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            found += [child, *descendants(child)]
+    return found
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL `pid` and its descendants (found first: a killed parent's children move)."""
+    for victim in [pid, *descendants(pid)]:
+        _kill(victim)
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)
