@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -41,6 +42,13 @@ def write(path: Path, doc: object, gz: bool = False) -> Path:
 
 def dumps(doc: object) -> str:
     return json.dumps(doc)
+
+
+def free_port() -> int:
+    """A loopback TCP port free at this moment (the OS picks it; closed again at once)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def wait_until_serving(proc: subprocess.Popen, base: str, within_s: float = 180) -> None:

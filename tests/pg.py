@@ -16,7 +16,6 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -25,6 +24,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+
+from tests.helpers import free_port
 
 INSTALL_HINT = "apt-get install postgresql postgresql-postgis; pip install 'psycopg[binary]'"
 
@@ -53,12 +54,6 @@ def _has_postgis(bindir: Path) -> bool:
     patterns = [f"{sharedir}/extension/postgis.control"] if sharedir else []
     patterns.append(f"/usr/share/postgresql/{bindir.parts[-2]}/extension/postgis.control")
     return any(glob.glob(p) for p in patterns)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Cluster:
@@ -115,7 +110,7 @@ def start_cluster() -> Cluster:
     stack.callback(shutil.rmtree, root, ignore_errors=True)
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
-    data, log, port = root / "data", root / "server.log", _free_port()
+    data, log, port = root / "data", root / "server.log", free_port()
     try:
         r = _run_as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
                               "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"])

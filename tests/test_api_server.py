@@ -6,20 +6,13 @@ default page size, by bbox and by date."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 
 import httpx
 import pytest
 
-from tests.helpers import wait_until_serving
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.helpers import free_port, wait_until_serving
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ server; `cdn` is the opt-in that names the public CDNs; anything else stops at s
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from fastapi.testclient import TestClient
 from frontwatch.api.app import create_app
 from frontwatch.settings import Settings
 from tests.conftest import REPO
+from tests.helpers import free_port
 
 
 def _scripts(html: str) -> list[str]:
@@ -76,9 +76,7 @@ def test_missing_assets_are_named_at_start_and_on_healthz(tmp_path, demo_db):
 
     empty = tmp_path / "node_modules"
     empty.mkdir()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}:{REPO}",
            "FRONTWATCH_NODE_MODULES": str(empty)}
     env.pop("FRONTWATCH_ASSETS", None)

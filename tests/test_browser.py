@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ import numpy as np
 import pytest
 
 from frontwatch.render import assets, style
-from tests.helpers import wait_until_serving
+from tests.helpers import free_port, wait_until_serving
 
 pytestmark = pytest.mark.browser
 CHROMIUM = os.environ.get("FRONTWATCH_CHROMIUM", "/usr/bin/chromium")
@@ -27,12 +26,6 @@ REPO = Path(__file__).resolve().parents[1]
 DONETSK, KRAMATORSK = (48.023, 37.802 - 0.08), (48.731, 37.568 - 0.08)  # lat, lon
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(real_db, tmp_path_factory):
     if not Path(CHROMIUM).exists():
@@ -40,7 +33,7 @@ def server(real_db, tmp_path_factory):
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     if assets.missing_local():
         pytest.skip("node_modules assets absent: run `npm ci` in the repository")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "FRONTWATCH_ASSETS": "local", "FRONTWATCH_DATABASE_URL": str(real_db)}
     exe = shutil.which("frontwatch") or sys.executable
     cmd = ([exe] if exe.endswith("frontwatch") else [exe, "-m", "frontwatch"]) + [

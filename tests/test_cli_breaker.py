@@ -290,13 +290,9 @@ def _alive(pid: int) -> bool:
 
 
 def _serve(db: Path, tmp_path: Path, workers: int):
-    import socket
+    from tests.helpers import free_port, wait_until_serving
 
-    from tests.helpers import wait_until_serving
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     log = (tmp_path / "serve.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "frontwatch", "serve", "--db", str(db), "--port", str(port),

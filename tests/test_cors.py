@@ -12,6 +12,7 @@ from starlette.middleware.cors import ALL_METHODS
 from frontwatch.api.app import create_app
 from frontwatch.settings import Settings
 from tests.test_api_ogc import PATH_VALUES, get_routes
+from tests.test_api_v1 import problem
 
 ORIGIN = "https://newsroom.example"
 
@@ -38,14 +39,6 @@ def _preflight(client, url: str, method: str, headers: str | None = None):
     return client.options(url, headers=asked)
 
 
-def _problem(r, status: int) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == "application/problem+json"
-    body = r.json()
-    assert body["status"] == status and body["detail"]
-    return body
-
-
 def test_every_route_answers_every_preflight_by_the_policy(client):
     urls = _urls(client.app)
     assert len(urls) > 30 and "/v1/snapshots" in urls
@@ -57,7 +50,7 @@ def test_every_route_answers_every_preflight_by_the_policy(client):
                 assert r.headers["access-control-allow-origin"] == "*"
                 assert r.headers["access-control-allow-methods"] == "GET, HEAD"
                 continue
-            body = _problem(r, 403)
+            body = problem(r, 403)
             assert body["code"] == "cors-refused", (url, method)
             assert f"'Access-Control-Request-Method': '{method}' is not allowed" in \
                 body["detail"], (url, method)
@@ -65,7 +58,7 @@ def test_every_route_answers_every_preflight_by_the_policy(client):
 
 
 def test_a_cross_origin_upload_is_refused_with_the_reason(client):
-    body = _problem(_preflight(client, "/v1/snapshots", "POST", "Authorization"), 403)
+    body = problem(_preflight(client, "/v1/snapshots", "POST", "Authorization"), 403)
     assert "a write needs the token" in body["detail"]
     assert "GET, HEAD" in body["detail"]
 
@@ -74,23 +67,23 @@ def test_request_headers_a_reader_sends_are_allowed_others_are_named(client):
     ok = _preflight(client, "/v1/snapshots/latest", "GET", "If-None-Match, Accept-Encoding")
     assert ok.status_code == 204
     assert "If-None-Match" in ok.headers["access-control-allow-headers"]
-    body = _problem(_preflight(client, "/v1/snapshots/latest", "GET",
+    body = problem(_preflight(client, "/v1/snapshots/latest", "GET",
                                "if-none-match, Authorization, X-Secret"), 403)
     assert "'Authorization, X-Secret' are not allowed cross-origin" in body["detail"]
     private = client.options("/v1/sources", headers={
         "Origin": ORIGIN, "Access-Control-Request-Method": "GET",
         "Access-Control-Request-Private-Network": "true"})
-    assert "private network" in _problem(private, 403)["detail"]
+    assert "private network" in problem(private, 403)["detail"]
 
 
 def test_a_huge_requested_method_is_not_echoed_whole(client):
-    body = _problem(_preflight(client, "/v1/sources", "X" * 5000), 403)
+    body = problem(_preflight(client, "/v1/sources", "X" * 5000), 403)
     assert "5,000 characters" in body["detail"] and len(body["detail"]) < 600
 
 
-def test_options_without_a_preflight_is_a_405_problem(client):
+def test_options_without_a_preflight_is_a_405problem(client):
     r = client.options("/v1/snapshots", headers={"Origin": ORIGIN})
-    body = _problem(r, 405)
+    body = problem(r, 405)
     assert body["code"] == "method-not-allowed"
     assert r.headers["allow"] == "GET, HEAD, POST"  # every route's on the path, not the first's
     assert body["detail"] == ("method 'OPTIONS' is not allowed on '/v1/snapshots'; allowed: "

@@ -68,7 +68,6 @@ def test_coordinates_are_written_with_at_most_6_decimals():
     assert not geometry_problems(feature_collection([(line, {})]))
 
 
-
 def test_geometry_texts_are_reused_by_content_and_equal_to_a_fresh_write():
     """A geometry already written (the same zone in the next revision) is not snap-rounded
     again: its text comes from the cache, byte-equal to writing it anew, per precision."""

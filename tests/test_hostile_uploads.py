@@ -28,7 +28,15 @@ from fastapi.testclient import TestClient
 from frontwatch.settings import Settings
 from frontwatch.store import open_store
 from tests import hostile as h
-from tests.helpers import GREY, OCC, cli_in_process, deepstate_fc, square, wait_until_serving
+from tests.helpers import (
+    GREY,
+    OCC,
+    cli_in_process,
+    deepstate_fc,
+    free_port,
+    square,
+    wait_until_serving,
+)
 
 TOKEN = "s3cret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -618,13 +626,10 @@ def test_real_server_refuses_bombs_within_100_mb(seeded_db, tmp_path):
     bomb and a 60 MB chunked body are refused (413) while the server's peak RSS grows by
     less than 100 MB, and it answers afterwards."""
     import shutil
-    import socket
 
     db = tmp_path / "served.sqlite"
     shutil.copy(seeded_db, db)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTWATCH_MAX")}
     env["FRONTWATCH_API_TOKEN"] = TOKEN
     proc = subprocess.Popen([sys.executable, "-m", "frontwatch", "serve", "--db", str(db),

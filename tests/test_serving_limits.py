@@ -30,6 +30,7 @@ from frontwatch.api.deps import StoreDep
 from frontwatch.api.heavy import HEAVY, HeavyLimiter, offload, on_render_threads
 from frontwatch.errors import InputError, LimitExceeded, NotFound
 from frontwatch.settings import CACHES, Settings, cores
+from tests.helpers import free_port
 
 GEOMETRY_READS = ("/v1/snapshots/latest?simplify=100", "/v1/snapshots/latest?region=x",
                   "/collections/control/items?bbox=30,45,40,50", "/v1/places?near_front_km=5")
@@ -174,7 +175,6 @@ def test_every_heavy_route_runs_on_lowered_render_threads(store):
         assert client.get("/test/where?n=x").status_code == 400  # parameters still validated
     assert seen["thread"].startswith("frontwatch-render")
     assert seen["nice"] >= min(19, os.getpriority(os.PRIO_PROCESS, 0) + 1)
-
 
 
 def where_it_ran(store, n: int) -> dict[str, Any]:
@@ -395,11 +395,8 @@ def test_settings_default_to_one_worker_per_core_and_share_the_cores(monkeypatch
 
 def test_serve_starts_one_worker_per_core(store, tmp_path):
     """The real `frontwatch serve`, no --workers: as many worker processes as cores."""
-    import socket
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "FRONTWATCH_WORKERS"}
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1] / "src"),
                                          str(Path(__file__).parents[1])])
@@ -439,16 +436,13 @@ def test_serve_hands_its_settings_to_the_workers_not_the_environment(store, tmp_
     """`serve --db X --workers 2`: both workers serve X with the cores shared out between
     them, though neither the serving process nor its workers have the store in their
     environment (the settings travel with the app factory)."""
-    import socket
 
     from frontwatch.ingest import ImportOptions, import_paths
     from tests.helpers import OCC, deepstate_fc, square, wait_until_serving, write
 
     import_paths(store, [write(tmp_path / "1735732800.geojson", deepstate_fc((OCC, square())))],
                  ImportOptions())
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items()
            if k not in ("FRONTWATCH_WORKERS", "FRONTWATCH_HEAVY_JOBS", "FRONTWATCH_DATABASE_URL")}
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1] / "src"),

@@ -305,7 +305,6 @@ def test_unreachable_postgres_is_a_clear_error(tmp_path):
     assert "secret" not in str(info.value)
 
 
-
 def test_migration_numbers_are_unique():
     """A store that applied one of two migrations sharing a number would skip the other."""
     from frontwatch.store.base import _migrations

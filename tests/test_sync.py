@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ import pytest
 from frontwatch.errors import InputError, SourceUnreachable
 from frontwatch.ingest import ImportOptions, import_paths
 from frontwatch.ingest.sync import sync_deepstate
+from tests.helpers import free_port
 
 pytest_plugins = ["tests.pg"]  # the `backend` fixture: SQLite and PostGIS
 
@@ -215,9 +215,7 @@ def test_wrong_api_root_and_unreachable_server(store, api):
     with pytest.raises(SourceUnreachable, match="404 Not Found: is the API root right") as info:
         sync_deepstate(store, api.base + "/v2", None, None, retry_wait=0.01)
     assert f"{api.base}/v2/history/public" in str(info.value)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again: nothing listens there
+    port = free_port()  # closed again: nothing listens there
     with pytest.raises(SourceUnreachable, match="download failed after 4 attempts: ConnectError"
                        ) as info:
         sync_deepstate(store, f"http://127.0.0.1:{port}/api", None, None, retry_wait=0.01)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -28,6 +27,7 @@ import pytest
 
 from frontwatch.render import assets
 from tests.conftest import REPO
+from tests.helpers import free_port
 from tests.test_dockerfile import instructions
 
 NOBODY = 65534
@@ -154,12 +154,6 @@ def _as_user_prefix(python: Path) -> list[str]:
     pytest.skip("cannot run as an unprivileged user here (no working setpriv or runuser)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _same_origin_refs(html: str, origin: str) -> list[str]:
     """Every script src and link href of a page (stylesheets, icons, the oEmbed and feed
     discovery links), asserted same-origin."""
@@ -243,7 +237,7 @@ def test_served_from_the_wheel_as_a_non_root_user(installed: dict) -> None:
     assert all(re.match(r"https?://", r) for r in refs), f"not loadable from a file: {refs}"
     assert refs or "Leaflet" in html  # the scripts inlined, or named by URL
 
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [*installed["prefix"], exe, "serve", "--db", str(db), "--port", str(port),
          "--workers", "2"], cwd=installed["root"] / "work", env=installed["env"],

@@ -16,18 +16,12 @@ import orjson
 import pytest
 
 from frontwatch.api.wire import MAX_HEADER_BYTES, MAX_HEADER_FIELDS, MAX_TARGET_BYTES
-from tests.helpers import wait_until_serving
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.helpers import free_port, wait_until_serving
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     db = tmp_path_factory.mktemp("wire") / "empty.sqlite"
     env = {**os.environ, "FRONTWATCH_WARM": "0"}
     proc = subprocess.Popen([sys.executable, "-m", "frontwatch", "serve", "--db", str(db),
