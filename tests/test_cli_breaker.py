@@ -375,3 +375,24 @@ def test_serve_with_one_worker_stops_with_a_request_stuck_in_its_render_process(
     asked.start()
     _stop_and_check(proc, render, tmp_path)
     assert not any(_alive(pid) for pid in render)
+
+
+# --- text from files and stores is printed as text, never as rich markup ------------------
+def test_names_that_look_like_markup_print_as_they_are(tmp_path, capsys):
+    """A path or a name holding '[/b]' or '[red]' (rich's markup) is printed as it is: it
+    was an internal error (MarkupError) after the file had been written, and a table cell
+    '[red]x' would have been restyled."""
+    from frontwatch.cli.output import print_table
+    from tests.helpers import OCC, deepstate_fc, square, write
+
+    src = write(tmp_path / "1735732800.geojson", deepstate_fc((OCC, square())))
+    db = tmp_path / "s.sqlite"
+    assert _cli("--db", str(db), "import", str(src), cwd=tmp_path).returncode == 0
+    (tmp_path / "a[").mkdir()
+    r = _cli("--db", str(db), "show", "2025-01-01", "-o", "a[/b][red]c.geojson", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "wrote a[/b][red]c.geojson" in r.stderr
+    assert json.loads((tmp_path / "a[" / "b][red]c.geojson").read_text())["features"]
+    print_table(["name"], [["x[/b]y"], ["[red]r"]])  # piped: not a terminal
+    printed = capsys.readouterr().out
+    assert "x[/b]y" in printed and "[red]r" in printed

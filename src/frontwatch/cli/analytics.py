@@ -55,7 +55,7 @@ def area_cmd(cli: Cli, region: Region,
                  ("region", f"{res['region_km2']:,.1f}", "100.00")],
                 f"{res['region_name']} on {res['date']} ({res['source']}{through})")
     warn(res["note"])
-    err.print(f"[dim]{res['attribution']}[/dim]", highlight=False)
+    err.print(res["attribution"], style="dim", highlight=False)
 
 
 def series_cmd(cli: Cli, region: Region, start: From, end: To, source: Source = None) -> None:
@@ -308,7 +308,7 @@ def place_cmd(cli: Cli,
                  "days before" if _distance(abs(delta)) != "0.0" else
                  ", as far as 90 days before")
     out.print(line, highlight=False)
-    err.print(f"[dim]{doc['attribution']}[/dim]", highlight=False)
+    err.print(doc["attribution"], style="dim", highlight=False)
 
 
 def export_cmd(cli: Cli,

@@ -28,7 +28,14 @@ from frontwatch.settings import Settings
 
 class _Console(Console):
     """A rich Console that shows the bytes of file names that are not UTF-8 as \\xNN
-    (they arrive as surrogate escapes, which a terminal cannot print)."""
+    (they arrive as surrogate escapes, which a terminal cannot print), and reads no rich
+    markup: what the CLI prints carries names from files and stores (a region called
+    'x[/b]', an output path 'map[red].png'), which markup would restyle or refuse with
+    MarkupError. Styles are given as `style=`, never inside the text."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("markup", False)
+        super().__init__(*args, **kwargs)
 
     def _render_buffer(self, buffer: Any) -> str:
         return printable(super()._render_buffer(buffer))
@@ -135,7 +142,8 @@ def stale_note(doc: dict, on: object) -> None:
 
 def progress_bar() -> Progress:
     """Bars on stderr, on a terminal only (nothing at all when stderr is a file or pipe)."""
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    return Progress(TextColumn("{task.description}", markup=False), BarColumn(),
+                    MofNCompleteColumn(),
                     TimeRemainingColumn(), console=err, transient=True,
                     disable=not err.is_terminal)
 

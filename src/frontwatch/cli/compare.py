@@ -108,8 +108,8 @@ def _print_one(s: dict[str, Any], features: list, pair: tuple[str, str]) -> None
         out.print(f"  {p['rank']:>2}. only {p['claimed_by']}: {p['description']}",
                   highlight=False)
     grey = ", ".join(f"{k} {v:,.1f} km²" for k, v in s["grey_zone_km2_not_compared"].items())
-    err.print(f"[dim]layer {s['layer']}: {s['layer_meaning']}; {s['rule']} (grey zone: "
-              f"{grey})\n{_sources_line(s)}\n{s['attribution']}[/dim]", highlight=False)
+    err.print(f"layer {s['layer']}: {s['layer_meaning']}; {s['rule']} (grey zone: "
+              f"{grey})\n{_sources_line(s)}\n{s['attribution']}", style="dim", highlight=False)
 
 
 def _print_series(rows: list[dict[str, Any]], doc: dict[str, Any], pair: tuple[str, str],
@@ -127,10 +127,9 @@ def _print_series(rows: list[dict[str, Any]], doc: dict[str, Any], pair: tuple[s
     if fmt is OutputFormat.json:
         return
     notes = [f"left out {x['dates']} date(s): {x['reason']}" for x in doc["left_out"]]
-    err.print("[dim]" + "\n".join([f"layer {doc['layer']}: {doc['layer_meaning']}; "
-                                   f"{doc['rule']}", doc["agreement_meaning"], *notes,
-                                   doc["attribution"]]) + "[/dim]",
-              highlight=False)
+    err.print("\n".join([f"layer {doc['layer']}: {doc['layer_meaning']}; "
+                         f"{doc['rule']}", doc["agreement_meaning"], *notes,
+                         doc["attribution"]]), style="dim", highlight=False)
 
 
 def rebuild_cmd(cli: Cli) -> None:
@@ -210,7 +209,7 @@ def lag_cmd(
     used = "; ".join(f"{x['source']}: {x['revisions']} revision(s), baseline "
                      + (x["baseline"] or f"none (its history starts {x['history_starts']})")
                      + f", last {x['last']}" for x in res["sources"])
-    err.print(f"[dim]{res['note']}\n{used}\n{res['attribution']}[/dim]", highlight=False)
+    err.print(f"{res['note']}\n{used}\n{res['attribution']}", style="dim", highlight=False)
 
 
 def _print_lead(summary: dict[str, Any], what: str) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from frontwatch.cli.output import OutputFormat
-from frontwatch.errors import NotFound, printable, redact_secrets
+from frontwatch.errors import NAME_CHARS, NotFound, echo, printable, redact_secrets
 from frontwatch.settings import Settings
 
 if TYPE_CHECKING:
@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 
 def shown(db: str) -> str:
-    """A store name as an error message quotes it: printable, without its password."""
-    return repr(printable(redact_secrets(db)))
+    """A store name as an error message quotes it: escaped, without its password, and cut
+    like a file name (errors.echo, at most NAME_CHARS characters shown)."""
+    return echo(printable(redact_secrets(db)), width=NAME_CHARS)
 
 
 @dataclass(eq=False)
