@@ -105,7 +105,9 @@ def install(app: FastAPI) -> None:
             log.error("store error on %s: %s", request.url.path, exc)
         # A writer's lock is released when its import ends: worth retrying.
         headers = {"Retry-After": "10"} if exc.code == "store-locked" else None
-        return problem_response(status, str(exc), request.url.path, headers, code=exc.code,
+        # exc.detail, not str(exc): a store error's path, URL and driver words stay in the
+        # log (StoreError); the client gets what is wrong and what to do.
+        return problem_response(status, exc.detail, request.url.path, headers, code=exc.code,
                                 suggestions=getattr(exc, "suggestions", None),
                                 limit=getattr(exc, "limit", None))
 

@@ -152,6 +152,77 @@ def test_a_duplicate_upload_is_answered_while_a_writer_holds_the_lock(tmp_path, 
         assert s.snapshots() == before
 
 
+def _upload(url: str) -> object:
+    from frontwatch.api.app import create_app
+
+    client = TestClient(create_app(Settings(database_url=url, api_token="s3cret")))
+    return client.post("/v1/snapshots", params={"filename": "1719835200.geojson"},
+                       content=dumps(deepstate_fc((OCC, square(0.3)))),
+                       headers={"Authorization": "Bearer s3cret"})
+
+
+def _shown(response: object) -> str:
+    """Everything an HTTP client sees: the body and every header."""
+    return response.text + "".join(f"\n{k}: {v}" for k, v in response.headers.items())
+
+
+def test_an_http_store_error_never_shows_where_the_store_is(demo_db, monkeypatch):
+    """SECURITY.md: a problem never shows server paths. A locked or read-only store is a 503
+    saying what is wrong; its path (and the folder's name) stays in the CLI's message and
+    the server log (new-user trial: the detail led with the store's file)."""
+    monkeypatch.setenv("FRONTWATCH_LOCK_TIMEOUT", "0.2")
+    hidden = (str(demo_db), demo_db.parent.name, demo_db.name)
+    with writer_holding_lock(str(demo_db)) as writer:
+        locked = _upload(str(demo_db))
+        assert writer.poll() is None
+    readonly = _upload(f"sqlite:///{demo_db}?mode=ro")
+    for r, code, says in ((locked, "store-locked", "locked by another writer"),
+                          (readonly, "store-readonly", "read-only")):
+        assert r.status_code == 503 and r.json()["code"] == code, r.text
+        assert says in r.json()["detail"], r.text
+        assert not [h for h in hidden if h in _shown(r)], _shown(r)
+
+
+def test_a_store_error_names_the_store_only_outside_http(tmp_path):
+    """Every store error class keeps its location and the driver's words apart from what
+    is wrong: str() (CLI, log) has all, `detail` (HTTP) neither, also after crossing a
+    process boundary (pickled back from api.heavy's workers). A real SQLite 'disk full'."""
+    import pickle
+    import sqlite3
+
+    from frontwatch.errors import StoreError, StoreFull
+
+    db = tmp_path / "full.sqlite"
+    with open_store(db) as s:
+        ensure_places(s)
+        pages = s.conn.execute("PRAGMA page_count").fetchone()[0]
+        s.conn.execute(f"PRAGMA max_page_count={pages}")  # no room for one more page
+        with pytest.raises(StoreFull) as full:
+            load_demo(s)
+    assert isinstance(full.value.__cause__, sqlite3.Error)
+    for exc in (full.value, pickle.loads(pickle.dumps(full.value))):
+        assert type(exc) is StoreFull and str(db) in str(exc) and exc.cause in str(exc)
+        assert exc.detail == "the disk holding the store is full; nothing was written"
+    for cls in {StoreError, *StoreError.__subclasses__()}:
+        exc = pickle.loads(pickle.dumps(cls("what is wrong", store=str(db), cause="why")))
+        assert (str(exc), exc.detail) == (f"{db}: what is wrong (why)", "what is wrong")
+
+
+def test_postgis_store_error_over_http_never_shows_the_url(pg_url, monkeypatch):
+    with open_store(pg_url) as s:
+        ensure_places(s)
+        load_demo(s)
+    monkeypatch.setenv("FRONTWATCH_LOCK_TIMEOUT", "0.2")
+    with writer_holding_lock(pg_url):
+        r = _upload(pg_url)
+    assert r.status_code == 503 and r.json()["code"] == "store-locked", r.text
+    from urllib.parse import urlsplit
+    parts = urlsplit(pg_url)
+    hidden = [pg_url, *(p for p in (parts.hostname, parts.path.strip("/"), parts.query)
+                        if p)]
+    assert not [h for h in hidden if h in _shown(r)], _shown(r)
+
+
 def test_postgis_open_takes_no_lock(pg_url):
     with open_store(pg_url) as s:
         ensure_places(s)

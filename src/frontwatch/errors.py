@@ -189,6 +189,12 @@ class FrontwatchError(Exception):
     status_code = 400
     exit_code = EXIT_INPUT
 
+    @property
+    def detail(self) -> str:
+        """What an HTTP client is told (problem+json `detail`): the whole message, unless
+        part of it is the server's own business (StoreError)."""
+        return str(self)
+
 
 class InputError(FrontwatchError):
     """A file or value the user gave us cannot be used as it is."""
@@ -261,11 +267,37 @@ class PortUnavailable(FrontwatchError):
 
 
 class StoreError(FrontwatchError):
-    """The store cannot be opened or is in a state we cannot use."""
+    """The store cannot be opened or is in a state we cannot use.
+
+    `message` says what is wrong in words any client may read. `store` (the store's path,
+    or its URL without the password) and `cause` (the driver's own words, which can quote
+    the path, host or DSN) lead and end the CLI's one-line message and the server log,
+    never an HTTP problem's `detail` (SECURITY.md): the server's layout is not a client's
+    business."""
 
     code = "store-error"
     status_code = 500
     exit_code = EXIT_STORE
+
+    def __init__(self, message: str, *, store: str | None = None, cause: object = None):
+        self.store, self._detail = store, message
+        self.cause = str(cause).strip() if cause is not None else ""
+        text = f"{store}: {message}" if store else message
+        super().__init__(f"{text} ({self.cause})" if self.cause else text)
+
+    @property
+    def detail(self) -> str:
+        return self._detail
+
+    def __reduce__(self) -> tuple:
+        # Pickled across processes (api.heavy's workers): rebuilt with its parts, not from
+        # args (which would make the whole message, path included, the HTTP detail).
+        return _rebuild_store_error, (type(self), self._detail, self.store, self.cause)
+
+
+def _rebuild_store_error(cls: type[StoreError], message: str, store: str | None,
+                         cause: str) -> StoreError:
+    return cls(message, store=store, cause=cause or None)
 
 
 class StoreUrlInvalid(StoreError):

@@ -129,9 +129,9 @@ class SqlStore(DerivedTables):
             return
         if self.readonly:
             raise StoreReadOnly(
-                f"{self.label}: the store is read-only and its schema lacks migration(s) "
+                f"the store is read-only and its schema lacks migration(s) "
                 f"{', '.join(str(v) for v, _ in pending)} of this Frontwatch; open it once "
-                "where it is writable to upgrade it")
+                "where it is writable to upgrade it", store=self.label)
         with self.transaction():
             self._execute(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
@@ -162,8 +162,9 @@ class SqlStore(DerivedTables):
                 self._depth -= 1
             return
         if self.readonly:
-            raise StoreReadOnly(f"{self.label}: the store is read-only (opened from read-only "
-                                "media or without write permission); it cannot be changed")
+            raise StoreReadOnly("the store is read-only (opened from read-only media or "
+                                "without write permission); it cannot be changed",
+                                store=self.label)
         try:
             self._begin(wait)
         except Exception as exc:

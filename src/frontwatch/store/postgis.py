@@ -63,8 +63,8 @@ class PostgisStore(SqlStore):
                                         connect_timeout=10, application_name="frontwatch")
         except psycopg.Error as exc:
             # each part on its own: a keyword string's password would swallow the ':'
-            raise StoreError(f"cannot connect to PostgreSQL at {_redact(url)}: "
-                             f"{_redact(str(exc).strip())}") from None
+            raise StoreError("cannot connect to PostgreSQL", store=_redact(url),
+                             cause=_redact(str(exc).strip())) from None
         try:
             self._ensure_postgis()
             self._migrate()
@@ -102,8 +102,8 @@ class PostgisStore(SqlStore):
         elif not self.conn.execute("SELECT pg_try_advisory_xact_lock(%s)",
                                    (_WRITE_LOCK,)).fetchone()[0]:
             self.conn.rollback()
-            raise StoreLocked(f"{self.label}: the store is locked by another writer (an "
-                              "import or upload still running?)")
+            raise StoreLocked("the store is locked by another writer (an import or upload "
+                              "still running?)", store=self.label)
 
     @property
     def label(self) -> str:
@@ -114,15 +114,16 @@ class PostgisStore(SqlStore):
 
     def _store_error(self, exc: BaseException) -> StoreError | None:
         if isinstance(exc, psycopg.errors.LockNotAvailable):
-            return StoreLocked(f"{self.label}: the store is locked by another writer")
+            return StoreLocked("the store is locked by another writer", store=self.label)
         if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
-            return StoreReadOnly(f"{self.label}: the database is read-only (a standby or "
-                                 f"a read-only role): {str(exc).strip()}")
+            return StoreReadOnly("the database is read-only (a standby or a read-only role)",
+                                 store=self.label, cause=_redact(str(exc)))
         if isinstance(exc, psycopg.errors.DiskFull):
-            return StoreFull(f"{self.label}: the database server's disk is full; nothing "
-                             "was written")
+            return StoreFull("the database server's disk is full; nothing was written",
+                             store=self.label, cause=_redact(str(exc)))
         if isinstance(exc, psycopg.OperationalError):
-            return StoreError(_redact(f"{self.label}: {str(exc).strip()}"))
+            return StoreError("the database cannot be read or written", store=self.label,
+                              cause=_redact(str(exc)))
         return None
 
     def _dialect_script(self, script: str) -> list[str]:
@@ -142,9 +143,9 @@ class PostgisStore(SqlStore):
                 self.conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
             except psycopg.Error as exc:
                 raise StoreError(
-                    f"the PostGIS extension is missing in {_redact(self.url)} and could not "
-                    f"be created ({str(exc).strip()}); install PostGIS on the server and run "
-                    "CREATE EXTENSION postgis as a privileged user") from exc
+                    "the PostGIS extension is missing and could not be created; install "
+                    "PostGIS on the server and run CREATE EXTENSION postgis as a privileged "
+                    "user", store=self.label, cause=_redact(str(exc))) from exc
 
     def _add_geometry_columns(self) -> None:
         """Generated `geom_g` geometry columns with GIST indexes (PostGIS dialect only)."""

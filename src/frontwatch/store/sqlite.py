@@ -47,8 +47,8 @@ class SqliteStore(SqlStore):
                 try:
                     path.parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
-                    raise StoreError(f"{self.label}: cannot create the store's folder: "
-                                     f"{exc.strerror or exc}") from exc
+                    raise StoreError("cannot create the store's folder", store=self.label,
+                                     cause=exc.strerror or exc) from exc
                 self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
                 # Setting WAL writes the header: only when it is not set yet.
                 if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -60,7 +60,7 @@ class SqliteStore(SqlStore):
             self.conn.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
         except sqlite3.Error as exc:
             raise self._store_error(exc) or StoreError(
-                f"{self.label}: cannot open the SQLite store: {exc}") from exc
+                "cannot open the SQLite store", store=self.label, cause=exc) from exc
         try:
             self._migrate()
         except BaseException:
@@ -73,7 +73,8 @@ class SqliteStore(SqlStore):
 
     def _connect_readonly(self) -> sqlite3.Connection:
         if not self.path.exists():
-            raise StoreError(f"{self.label}: no store there (a read-only store is not created)")
+            raise StoreError("no store there (a read-only store is not created)",
+                             store=self.label)
         target = quote(os.fsdecode(self.path.absolute()))
         wal = Path(f"{self.path}-wal")
         # mode=ro reads a left-over WAL (it needs -shm too, or a folder to create it in);
@@ -111,17 +112,18 @@ class SqliteStore(SqlStore):
         code = getattr(exc, "sqlite_errorcode", None)
         primary = code & 0xFF if code is not None else None
         if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-            return StoreLocked(f"{self.label}: the store is locked by another writer (an "
-                               "import or upload still running?); try again when it has "
-                               "finished")
+            return StoreLocked("the store is locked by another writer (an import or upload "
+                               "still running?); try again when it has finished",
+                               store=self.label)
         if primary == sqlite3.SQLITE_READONLY:
-            return StoreReadOnly(f"{self.label}: the store is read-only: {exc}")
+            return StoreReadOnly("the store is read-only", store=self.label, cause=exc)
         if primary == sqlite3.SQLITE_FULL:
-            return StoreFull(f"{self.label}: the disk holding the store is full ({exc}); "
-                             "nothing was written")
+            return StoreFull("the disk holding the store is full; nothing was written",
+                             store=self.label, cause=exc)
         if primary in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM, sqlite3.SQLITE_IOERR,
                        sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
-            return StoreError(f"{self.label}: {exc}")
+            return StoreError("the store cannot be read or written", store=self.label,
+                              cause=exc)
         return None
 
     def _dialect_script(self, script: str) -> list[str]:
