@@ -286,6 +286,32 @@ def test_read_only_store_is_readable(demo_db, left_over_wal):
     assert sorted(p.name for p in demo_db.parent.iterdir()) == before
 
 
+@pytest.mark.parametrize("unwritable", ["file", "folder"])
+def test_a_store_with_no_write_bit_opens_read_only_even_for_root(demo_db, tmp_path,
+                                                                unwritable):
+    """`chmod a-w` on the store's file or its folder makes it read-only also when the import
+    runs as root, whom permission bits do not stop (new-user trial: root's import exited 0
+    and changed the file). As anyone else the permissions alone refuse it."""
+    import hashlib
+
+    upload = tmp_path / "in" / "1719835200.geojson"
+    upload.parent.mkdir()
+    upload.write_text(dumps(deepstate_fc((OCC, square(0.3)))))
+    target = demo_db if unwritable == "file" else demo_db.parent
+    before = hashlib.sha256(demo_db.read_bytes()).hexdigest()
+    mode = target.stat().st_mode
+    target.chmod(mode & ~0o222)
+    try:
+        r = cli("import", str(upload), "--db", str(demo_db))
+        listed = cli("snapshots", "--json", "--db", str(demo_db))
+    finally:
+        target.chmod(mode)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert r.stderr.strip().endswith("[store-readonly]") and str(demo_db) in r.stderr
+    assert hashlib.sha256(demo_db.read_bytes()).hexdigest() == before
+    assert listed.returncode == 0 and orjson.loads(listed.stdout), listed.stderr
+
+
 def test_mode_ro_url(demo_db):
     with open_store(f"sqlite:///{demo_db}?mode=ro") as s:
         assert s.readonly and s.snapshots()

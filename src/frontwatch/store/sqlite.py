@@ -5,11 +5,12 @@ state), and opening a store is a plain read unless its schema is behind. Only wr
 transactions (`BEGIN IMMEDIATE`) wait for another writer, up to FRONTWATCH_LOCK_TIMEOUT
 (10 s), and then fail with StoreLocked.
 
-Read-only media: a store whose file or folder is not writable (a read-only mount, chmod -w,
-or ``sqlite:///path?mode=ro``) opens read-only. A read-only WAL database needs its ``-wal``
-and ``-shm`` files or the ``immutable`` flag: when a ``-wal`` file is present (a store not
-closed cleanly) it opens with ``mode=ro``, which reads the committed transactions still in the
-WAL; otherwise with ``immutable=1`` (nothing can change the file underneath). Writes on a
+Read-only media: a store whose file or folder is not writable (a read-only mount, chmod -w;
+for root, who may write anyway, no write bit for anyone) or opened as
+``sqlite:///path?mode=ro`` opens read-only. A read-only WAL database needs its ``-wal`` and
+``-shm`` files or the ``immutable`` flag: when a ``-wal`` file is present (a store not closed
+cleanly) it opens with ``mode=ro``, which reads the committed transactions still in the WAL;
+otherwise with ``immutable=1`` (nothing can change the file underneath). Writes on a
 read-only store raise StoreReadOnly.
 """
 
@@ -17,17 +18,24 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 from pathlib import Path
 from urllib.parse import quote
 
 from frontwatch.errors import StoreError, StoreFull, StoreLocked, StoreReadOnly, printable
 from frontwatch.store.base import SqlStore, lock_timeout_ms
 
+WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+
 
 def _writable(path: Path) -> bool:
-    """Whether the store (file and folder: WAL creates files next to it) can be written."""
+    """Whether the store (file and folder: WAL creates files next to it) can be written.
+
+    By the mode bits too: root ignores permissions (os.access says yes), so a file or folder
+    with no write bit for anyone (``chmod a-w``) is taken as the owner's "do not write"."""
     folder = path.parent if str(path.parent) else Path(".")
-    return os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+    targets = [folder, *([path] if path.exists() else [])]
+    return all(os.access(p, os.W_OK) and p.stat().st_mode & WRITE_BITS for p in targets)
 
 
 class SqliteStore(SqlStore):
