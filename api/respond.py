@@ -3,7 +3,7 @@ bytes with ETag, conditional GET and precomputed compression (see api.cache)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import orjson
@@ -64,9 +64,12 @@ def cached(request: Request, store: SqlStore, build: Callable[[], Entry]) -> Res
     return response
 
 
-def credit_headers(source: str, illustrative: bool = False) -> dict[str, str]:
-    """Attribution in a header too, for clients that only look at the body's geometry."""
-    out = {"X-Data-Attribution": attribution(source)}
+def credit_headers(source: str | Sequence[str], illustrative: bool = False
+                   ) -> dict[str, str]:
+    """Attribution in a header too, for clients that only look at the body's geometry;
+    several sources (a comparison): their credits joined by "; ", as the body's."""
+    names = [source] if isinstance(source, str) else list(dict.fromkeys(source))
+    out = {"X-Data-Attribution": "; ".join(attribution(s) for s in names)}
     if illustrative:
         out["X-Data-Notice"] = DEMO_NOTICE
     return out

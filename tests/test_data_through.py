@@ -1,8 +1,10 @@
-"""X-Data-Through on every GET route that shows control data (issue 11's rule: every dated
-answer says the newest data it holds). It was missing on the OGC API items and single items,
-the map pages and images, charts, embeds, the feed and revisions. The routes are taken from
-the app itself: each is either listed here as showing no control data (with why) or asked
-for with a sample URL, so a new route must be classified to pass."""
+"""X-Data-Through and X-Data-Attribution on every GET route that shows control data (issue
+11's rule: every dated answer says the newest data it holds; and whose data it is). Through
+was missing on the OGC API items and single items, the map pages and images, charts, embeds,
+the feed and revisions; the credit was then missing on map pages and images, charts, embeds
+and oEmbed (issue 9's trial): both now come from one helper (api.routes.common.data_headers).
+The routes are taken from the app itself: each is either listed here as showing no control
+data (with why) or asked for with a sample URL, so a new route must be classified to pass."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from frontwatch.settings import Settings
+from frontwatch.sources import attribution
 from frontwatch.store.base import iso
 from tests.test_api_ogc import get_routes
 
@@ -81,12 +84,15 @@ def test_every_data_route_says_how_far_its_data_runs(client, rstore):
     newest = rstore.resolve("deepstate")
     through = {"one": iso(newest.valid_at), "own": iso(newest.valid_at),
                "pair": iso(min(newest.valid_at, rstore.resolve("deepstate-archive").valid_at))}
+    credit = {"one": attribution("deepstate"), "own": attribution("deepstate"),
+              "pair": f"{attribution('deepstate')}; {attribution('deepstate-archive')}"}
     for urls in DATA.values():
         for url, which in urls:
             url = url.format(newest=newest.id)
             r = client.get(url)
             assert r.status_code == 200, (url, r.text[:300])
             assert r.headers.get("x-data-through") == through[which], url
+            assert r.headers.get("x-data-attribution") == credit[which], url
 
 
 def test_a_revision_says_its_own_moment_and_places_carry_none(client, rstore):
@@ -95,4 +101,6 @@ def test_a_revision_says_its_own_moment_and_places_carry_none(client, rstore):
     assert r.headers["x-data-through"] == iso(first.valid_at)  # immutable: never moves
     assert "immutable" in r.headers["cache-control"]
     for url in ("/collections/places/items?limit=1", "/collections/regions/items?limit=1"):
-        assert "x-data-through" not in client.get(url).headers, url  # no control data
+        headers = client.get(url).headers
+        assert "x-data-through" not in headers, url  # no control data
+        assert "Control data" not in headers.get("x-data-attribution", ""), url

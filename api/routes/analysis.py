@@ -23,7 +23,6 @@ from frontwatch.api.respond import (
     GEOJSON,
     cached,
     credit,
-    credit_headers,
     csv_entry,
     json_entry,
 )
@@ -130,8 +129,7 @@ def _table_entry(frame, doc: dict[str, Any], format: str, name: str, info: Snaps
     """A table-shaped answer: CSV (`name`.csv), or JSON `doc` + `columns` + `series` (one
     object per row); credited to the source of `info`, the latest revision it shows. Its
     range (clamped to the data) is in the headers too, for CSV readers."""
-    headers = {"Cache-Control": DATED, **credit_headers(info.source, info.illustrative),
-               **range_headers(span)}
+    headers = {"Cache-Control": DATED, **range_headers(span, info.source, info.illustrative)}
     if doc.get("note"):  # for CSV readers, who never see the JSON member
         headers["X-Data-Note"] = doc["note"]
     frame = round_table(frame)
@@ -168,8 +166,8 @@ def diff(request: Request, store: StoreDep, settings: SettingsDep,
         info = store.resolve(src, b)
         meta = credit(coverage.freshness(store, src, b), src, info.illustrative)
         body = offload(request, store, diff_geojson, region, a, b, src, min_km2, meta)
-        return make_entry(body, GEOJSON, {"Cache-Control": DATED, **data_headers(meta),
-                                          **credit_headers(src, info.illustrative)})
+        return make_entry(body, GEOJSON, {"Cache-Control": DATED, **data_headers(meta, src,
+                                                                     info.illustrative)})
 
     return cached(request, store, build)
 
@@ -193,8 +191,8 @@ def frontline(request: Request, store: StoreDep, settings: SettingsDep,
         meta = credit({"date": day.isoformat(), "length_km": props["length_km"], **fresh},
                       src, info.illustrative)
         return make_entry(feature_collection([(line, props)], meta, [day.isoformat()]),
-                          GEOJSON, {"Cache-Control": DATED, **data_headers(fresh),
-                                    **credit_headers(src, info.illustrative)})
+                          GEOJSON, {"Cache-Control": DATED,
+                                    **data_headers(fresh, src, info.illustrative)})
 
     return cached(request, store, build)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Query
 
 from frontwatch import coverage, lookup
-from frontwatch.api.respond import GEOJSON
+from frontwatch.api.respond import GEOJSON, credit_headers
 from frontwatch.model import Place, SnapshotInfo
 from frontwatch.settings import Settings
 from frontwatch.store.base import SqlStore, iso
@@ -30,24 +30,29 @@ DateQ = Annotated[str | None, Query(alias="date", description="YYYY-MM-DD (defau
                                     examples=["2025-06-30"])]
 
 
-def data_headers(fresh: dict[str, Any]) -> dict[str, str]:
-    """What a dated answer says in its headers too (for CSV readers and clients reading only
-    headers): `X-Data-Through`, the newest snapshot it could show, from the answer's
-    `data_through` (see :func:`frontwatch.coverage.freshness`)."""
-    return {"X-Data-Through": fresh["data_through"]}
+def data_headers(fresh: dict[str, Any], source: str | Sequence[str],
+                 illustrative: bool = False) -> dict[str, str]:
+    """What an answer showing `source`'s control data says in its headers too (for CSV
+    readers, images and clients reading only headers): whose data it is
+    (`X-Data-Attribution`, with `X-Data-Notice` for demo data) and `X-Data-Through`, the
+    newest snapshot it could show, from the answer's `data_through` (see
+    :func:`frontwatch.coverage.freshness`). The one place both are set, so that no route
+    carries one without the other."""
+    return {**credit_headers(source, illustrative), "X-Data-Through": fresh["data_through"]}
 
 
 def newest_headers(store: SqlStore, source: str | Sequence[str]) -> dict[str, str]:
     """data_headers for an answer showing `source`'s data (several: a comparison, whose data
-    runs to the earliest of their newest snapshots): the same header, for the routes whose
+    runs to the earliest of their newest snapshots): the same headers, for the routes whose
     body has no `data_through` of its own (OGC items, map pages and images, charts, feed)."""
-    return data_headers(coverage.freshness(store, source, None))
+    return data_headers(coverage.freshness(store, source, None), source)
 
 
-def range_headers(span: coverage.Span) -> dict[str, str]:
+def range_headers(span: coverage.Span, source: str, illustrative: bool = False
+                  ) -> dict[str, str]:
     """The newest snapshot a range answer could use and, when `to` was cut to it, what was
     asked: headers, so that CSV readers see them too."""
-    out = data_headers(span.members())
+    out = data_headers(span.members(), source, illustrative)
     if span.clamped:
         out["X-Range-Clamped"] = f"to={span.end}; requested={span.requested.end}"
     return out

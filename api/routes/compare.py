@@ -44,11 +44,10 @@ StepQ = Annotated[int, Query(ge=1, le=3660, description="days between sampled da
                              examples=[7])]
 
 
-def _headers(doc: dict) -> dict[str, str]:
+def _headers(doc: dict, pair: tuple[str, str]) -> dict[str, str]:
     """Both sources' credits and, as every data answer, the newest data it holds (the
     earlier of the two sources' newest snapshots: `data_through` of `doc`)."""
-    return {"Cache-Control": DATED, "X-Data-Attribution": doc["attribution"],
-            **data_headers(doc)}
+    return {"Cache-Control": DATED, **data_headers(doc, pair)}
 
 
 @router.get("/compare", responses=TABLE_RESPONSE,
@@ -80,21 +79,21 @@ def compare(request: Request, store: StoreDep, sources: SourcesQ = "deepstate,nz
             res = cmp.compare(store, pair, region, d, layer)
             return json_entry({"summary": res.summary,
                                "pieces": [p for _, p in res.features]},
-                              _headers(res.summary))
+                              _headers(res.summary, pair))
         if d is not None:  # one date as CSV: the one row of a series on that date
             rows, doc = cmp.compare_series(store, pair, region, d, d, 1, layer)
-            return _csv(pd.DataFrame(rows), f"compare-{doc['region']}-{d}", doc)
+            return _csv(pd.DataFrame(rows), f"compare-{doc['region']}-{d}", doc, pair)
         rows, doc = cmp.compare_series(store, pair, region, a, b, step, layer)
         if format == "csv":
-            return _csv(pd.DataFrame(rows), f"compare-{doc['region']}", doc)
+            return _csv(pd.DataFrame(rows), f"compare-{doc['region']}", doc, pair)
         return json_entry({**doc, "columns": list(rows[0]), "series": rows},
-                          _headers(doc))
+                          _headers(doc, pair))
 
     return cached(request, store, build)
 
 
-def _csv(frame: pd.DataFrame, name: str, doc: dict):
-    return csv_entry(frame, name, _headers(doc))
+def _csv(frame: pd.DataFrame, name: str, doc: dict, pair: tuple[str, str]):
+    return csv_entry(frame, name, _headers(doc, pair))
 
 
 @router.get("/compare/pieces", responses=GEOJSON_RESPONSE,
@@ -116,7 +115,7 @@ def compare_pieces(request: Request, store: StoreDep,
     def build():
         pair = cmp.parse_sources(sources, store.sources())
         res = cmp.compare(store, pair, region, d, layer, min_km2)
-        return make_entry(res.to_geojson(), GEOJSON, _headers(res.summary))
+        return make_entry(res.to_geojson(), GEOJSON, _headers(res.summary, pair))
 
     return cached(request, store, build)
 
@@ -149,7 +148,7 @@ def compare_lag(request: Request, store: StoreDep,
         res = lag_mod.lag(store, pair, region, a, b, layer, min_km2)
         res.pop("piece_features")
         if format == "csv":
-            return _csv(lag_mod.table(res, pair), f"compare-lag-{res['region']}", res)
-        return json_entry(res, _headers(res))
+            return _csv(lag_mod.table(res, pair), f"compare-lag-{res['region']}", res, pair)
+        return json_entry(res, _headers(res, pair))
 
     return cached(request, store, build)

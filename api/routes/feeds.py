@@ -59,7 +59,7 @@ def changes_feed(request: Request, store: StoreDep, settings: SettingsDep,
             f"{src} data through {newest.date.isoformat()}",
             feed_key=(src, r.slug if r else "", near_front_km))
         return make_entry(body, ATOM, {"Cache-Control": DATED,
-                                       **credit_headers(src, newest.illustrative),
-                                       **newest_headers(store, src)})
+                                       **newest_headers(store, src),
+                                       **credit_headers(src, newest.illustrative)})
 
     return cached(request, store, build)

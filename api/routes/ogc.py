@@ -240,8 +240,8 @@ def _credit(store: SqlStore, page: Page) -> dict[str, str]:
     line): its credit and X-Data-Through; none for places and regions."""
     if not page.source:
         return {}
-    return {**credit_headers(page.source, page.illustrative),
-            **newest_headers(store, page.source)}
+    return {**newest_headers(store, page.source),
+            **credit_headers(page.source, page.illustrative)}  # with the demo notice
 
 
 def _page_links(request: Request, p: Provider, q: ItemQuery, page: Page

@@ -15,7 +15,7 @@ from frontwatch.analytics import placestatus
 from frontwatch.api import deps, params
 from frontwatch.api.deps import SettingsDep, StoreDep
 from frontwatch.api.heavy import heavy_when
-from frontwatch.api.respond import DATED, ORJSON_OPTS, cached, credit, credit_headers, json_entry
+from frontwatch.api.respond import DATED, ORJSON_OPTS, cached, credit, json_entry
 from frontwatch.api.routes.analysis import TABLE_RESPONSE, FormatQ, _table_entry
 from frontwatch.api.routes.common import (
     DateQ,
@@ -68,7 +68,7 @@ def list_places(request: Request, store: StoreDep, settings: SettingsDep, on: Da
                           "source": src, "snapshot_id": info.id,
                           **coverage.freshness(store, src, d)}, src, info.illustrative)
             doc["places_attribution"] = PLACES_CREDIT
-            headers.update(credit_headers(src, info.illustrative), **data_headers(doc))
+            headers.update(data_headers(doc, src, info.illustrative))
         return json_entry({"places": rows, "count": len(rows), **doc}, headers)
 
     return cached(request, store, build)
@@ -122,9 +122,9 @@ def get_place(request: Request, store: StoreDep, settings: SettingsDep, slug: Sl
         place = lookup.resolve_place(store, slug, d)
         situation = _situation(store, settings, place, d, source)
         doc = {**place_row(place), **situation, "places_attribution": PLACES_CREDIT}
-        return json_entry(doc, {"Cache-Control": DATED, **data_headers(situation),
-                                **credit_headers(situation["source"],
-                                                 situation.get("illustrative", False))})
+        return json_entry(doc, {"Cache-Control": DATED,
+                                **data_headers(situation, situation["source"],
+                                               situation.get("illustrative", False))})
 
     return cached(request, store, build)
 
@@ -158,7 +158,6 @@ def place_timeline(request: Request, store: StoreDep, settings: SettingsDep, slu
         doc = {"place": place_row(place), "source": src, **span.members(),
                "timeline": _plain(periods)}
         return json_entry(credit(doc, src, info.illustrative),
-                          {"Cache-Control": DATED, **credit_headers(src, info.illustrative),
-                           **range_headers(span)})
+                          {"Cache-Control": DATED, **range_headers(span, src, info.illustrative)})
 
     return cached(request, store, build)

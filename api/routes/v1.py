@@ -135,7 +135,8 @@ def snapshot_revision(request: Request, store: StoreDep,
         policy = IMMUTABLE if not region else "public, max-age=86400"
         # immutable: the data it holds runs to its own moment, whatever came later
         return _snapshot_entry(request, store, info, region, status, simplify, policy,
-                               more=data_headers({"data_through": iso(info.valid_at)}))
+                               more=data_headers({"data_through": iso(info.valid_at)},
+                                                 info.source, info.illustrative))
 
     return cached(request, store, build)
 
@@ -164,6 +165,7 @@ def snapshot_on(request: Request, store: StoreDep, settings: SettingsDep,
         fresh = coverage.freshness(store, src, on)
         return _snapshot_entry(request, store, info, region, status, simplify,
                                LATEST if on is None else DATED,
-                               fresh if fresh["stale_days"] else None, data_headers(fresh))
+                               fresh if fresh["stale_days"] else None,
+                               data_headers(fresh, src, info.illustrative))
 
     return cached(request, store, build)
