@@ -269,6 +269,18 @@ def test_typos_are_suggested_and_namesakes_listed() -> None:
     assert len({p.slug for p in namesakes}) == len(namesakes)
 
 
+def test_suggestions_are_the_close_matches_only() -> None:
+    """Issue 9's trial: "kramatorks" suggested "kramatorsk, baltazarivka, sofiivka", the
+    last two by alternate names that barely pass the cutoff. Equally close ones all stay."""
+    from frontwatch.placenames import NameIndex
+
+    index = NameIndex(load_bundled_places())
+    assert index.suggest("kramatorks") == ["kramatorsk"]
+    assert index.suggest("Bakhmutt") == ["bakhmut"]
+    near = index.suggest("Mykolaivk")
+    assert near[0] == "mykolaivka" and "mykolaiv" in near and "novomykolaivka" not in near
+
+
 def test_nearest_place_anywhere_in_ukraine() -> None:
     """A diff's description names the nearest settlement of all Ukraine (STRtree picks the
     candidates; checked against the geodesic nearest of every place)."""

@@ -55,6 +55,10 @@ def test_theatre_from_all_oblasts(store, shared):
 def test_unknown_region_suggests(regions_store):
     with pytest.raises(NotFound, match=r"did you mean: .*donetsk-oblast"):
         resolve_region(regions_store, "Donetsk Oblst")
+    # the close match only, not donetskyi-raion or luhansk-oblast too (issue 9's trial)
+    with pytest.raises(NotFound) as lost:
+        resolve_region(regions_store, "Luhansk Oblst")
+    assert lost.value.suggestions == ["luhansk-oblast"]
 
 
 def test_reimport_is_a_no_op_and_wrong_level_is_refused(regions_store, shared):

@@ -47,13 +47,32 @@ def resolve_region(store: SqlStore, text: str, on: date | None = None,
         if r.level == "oblast" and slugify(wanted) in (r.slug.removesuffix("-oblast"),):
             return store.region(r.slug, on) if with_geometry else r
     names = {n: r.slug for r in regions for n in (r.slug, r.name_en, r.name_uk)}
-    close = difflib.get_close_matches(wanted, [n.lower() for n in names], n=5, cutoff=0.5)
-    suggestions = sorted({names[n] for n in names if n.lower() in close})
+    suggestions = _closest_regions(wanted, names)
     if not regions:
         raise NotFound(f"unknown region {echo(text)}: the store holds no regions yet "
                        "(frontwatch regions import FILE --level …)")
     raise NotFound(f"unknown region {echo(text)}", suggestions=suggestions or
                    [r.slug for r in regions if r.level in ("group", "oblast")][:5])
+
+
+def _closest_regions(wanted: str, names: dict[str, str]) -> list[str]:
+    """Slugs of the regions whose names (`names`: name → slug) are spelled closest to
+    `wanted`, best first, and only those within 0.1 (difflib ratio) of the best: a strong
+    match is not followed by weak ones that merely pass the cutoff."""
+    lowered: dict[str, str] = {}
+    for n, slug in names.items():
+        if n:
+            lowered.setdefault(n.lower(), slug)
+    close = difflib.get_close_matches(wanted, list(lowered), n=15, cutoff=0.5)
+    if not close:
+        return []
+    top = difflib.SequenceMatcher(None, wanted, close[0]).ratio()
+    out: list[str] = []
+    for n in close:
+        if difflib.SequenceMatcher(None, wanted, n).ratio() >= top - 0.1 \
+                and lowered[n] not in out:
+            out.append(lowered[n])
+    return out[:5]
 
 
 def resolve_place(store: SqlStore, text: str, on: date | None = None) -> Place:

@@ -14,6 +14,7 @@ from frontwatch.model import Place
 
 _DROP = re.compile(r"['’ʼ`´‘\u0301]")
 _SPACE = re.compile(r"[\s\-_.,]+")
+SUGGEST_MARGIN = 10  # rapidfuzz ratio points (0-100) a suggestion may trail the best by
 
 
 def fold(text: str) -> str:
@@ -68,14 +69,17 @@ class NameIndex:
 
     def suggest(self, text: str, limit: int = 5) -> list[str]:
         """Slugs of places whose names are spelled closest to `text` (typos, transliteration
-        variants), best first."""
+        variants), best first; only those within SUGGEST_MARGIN points of the best, so a
+        strong match ("kramatorks" → kramatorsk, 91) is not followed by weak ones that
+        merely pass the cutoff (baltazarivka, by an alternate name at 70)."""
         hits = process.extract(fold(text), self._keys, scorer=fuzz.ratio, limit=limit * 3,
                                score_cutoff=70)
         best = [(score, self.matches(key)[0]) for key, score, _ in hits]
         best.sort(key=lambda h: (-h[0], -(h[1].population or 0)))  # ties: the bigger place
         out: list[str] = []
-        for _, place in best:
-            slug = place.slug
-            if slug not in out:
-                out.append(slug)
+        for score, place in best:
+            if score < best[0][0] - SUGGEST_MARGIN:
+                break
+            if place.slug not in out:
+                out.append(place.slug)
         return out[:limit]
