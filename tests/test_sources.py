@@ -219,3 +219,19 @@ def test_api_sources_and_consistency_after_removal(tmp_path):
     assert client.get(url).status_code == 404
     assert orjson.loads(client.get("/v1/snapshots/latest", params={"source": "nzz"}).content
                         )["attribution"] == attribution("nzz")
+
+
+def test_an_empty_store_says_so(tmp_path):
+    """Issue 9's trial: /v1/snapshots on an empty store answered `"attribution": {}` with no
+    word why; both catalogues now say the store holds no snapshots yet, as the data routes'
+    404 does."""
+    from frontwatch.api.app import create_app
+
+    db = tmp_path / "empty.sqlite"
+    open_store(db).close()
+    client = TestClient(create_app(Settings(database_url=str(db), render_processes=0)))
+    snaps = client.get("/v1/snapshots").json()
+    assert snaps["count"] == 0 and snaps["note"] == lookup.NO_SNAPSHOTS
+    assert client.get("/v1/sources").json()["note"] == lookup.NO_SNAPSHOTS
+    missing = client.get("/v1/snapshots/latest")
+    assert missing.status_code == 404 and lookup.NO_SNAPSHOTS in missing.json()["detail"]

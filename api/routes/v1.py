@@ -4,7 +4,7 @@ Thin: parse parameters, call frontwatch, answer from the response cache (api.res
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
@@ -73,6 +73,8 @@ def list_snapshots(request: Request, store: StoreDep, source: SourceQ = None,
         if any(s.illustrative for s in infos):
             credit(doc, "demo", True)
             doc["attribution"] = {src: attribution(src) for src in sources}
+        if not store.sources():  # no source to credit: say why, not a bare {}
+            doc["note"] = lookup.NO_SNAPSHOTS
         return json_entry(doc, {"Cache-Control": LATEST})
 
     return cached(request, store, build)
@@ -88,7 +90,10 @@ def list_snapshots(request: Request, store: StoreDep, source: SourceQ = None,
 def list_sources(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     def build():
         rows = sources.describe(store, settings.source)
-        return json_entry({"sources": rows, "count": len(rows)}, {"Cache-Control": LATEST})
+        doc: dict[str, Any] = {"sources": rows, "count": len(rows)}
+        if not rows:
+            doc["note"] = lookup.NO_SNAPSHOTS
+        return json_entry(doc, {"Cache-Control": LATEST})
 
     return cached(request, store, build)
 

@@ -55,6 +55,10 @@ def resolve_region(store: SqlStore, text: str, on: date | None = None,
                    [r.slug for r in regions if r.level in ("group", "oblast")][:5])
 
 
+NO_SNAPSHOTS = ("the store holds no snapshots yet: run `frontwatch import PATH` "
+                "(or `frontwatch demo load` for illustrative data)")
+
+
 def _closest_regions(wanted: str, names: dict[str, str]) -> list[str]:
     """Slugs of the regions whose names (`names`: name → slug) are spelled closest to
     `wanted`, best first, and only those within 0.1 (difflib ratio) of the best: a strong
@@ -112,5 +116,4 @@ def default_source(store: SqlStore, preferred: str | None = None) -> str:
             return s
     if available:
         return available[0]
-    raise NotFound("the store holds no snapshots yet: run `frontwatch import PATH` "
-                   "(or `frontwatch demo load` for illustrative data)")
+    raise NotFound(NO_SNAPSHOTS)
