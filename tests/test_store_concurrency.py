@@ -223,6 +223,27 @@ def test_postgis_store_error_over_http_never_shows_the_url(pg_url, monkeypatch):
     assert not [h for h in hidden if h in _shown(r)], _shown(r)
 
 
+@pytest.mark.parametrize("bad", ["passwd", "pipe.geojson"])
+def test_a_bad_file_fails_with_its_own_message_while_a_writer_holds_the_lock(demo_db, tmp_path,
+                                                                             bad):
+    """Files are read and parsed before the write lock is asked for: a text file or a FIFO
+    imported while another import writes is refused for what it is, not reported as
+    `store-locked` after the lock timeout (new-user trial)."""
+    path = tmp_path / bad
+    if bad == "passwd":
+        path.write_text("root:x:0:0:root:/root:/bin/bash\n")
+        says = "not a format Frontwatch reads"
+    else:
+        os.mkfifo(path)
+        says = "not a regular file"
+    with writer_holding_lock(str(demo_db)) as writer:
+        r = cli("import", str(path), "--db", str(demo_db))
+        assert writer.poll() is None
+    assert r.returncode == 1, r.stderr
+    assert says in r.stderr and r.stderr.strip().endswith("[input-invalid]"), r.stderr
+    assert "locked" not in r.stderr
+
+
 def test_postgis_open_takes_no_lock(pg_url):
     with open_store(pg_url) as s:
         ensure_places(s)
