@@ -18,7 +18,8 @@ from frontwatch.settings import Settings
 
 PROBLEM = "application/problem+json"
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-          405: "Method Not Allowed", 406: "Not Acceptable", 409: "Conflict",
+          405: "Method Not Allowed", 406: "Not Acceptable", 408: "Request Timeout",
+          409: "Conflict",
           413: "Content Too Large", 414: "URI Too Long", 415: "Unsupported Media Type",
           422: "Unprocessable Content", 431: "Request Header Fields Too Large",
           500: "Internal Server Error", 501: "Not Implemented",
@@ -26,7 +27,8 @@ TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not F
 # The stable code of a problem the API layer raises itself, by status (domain errors carry
 # their own: frontwatch.errors). The `type` member is TYPE_PREFIX + code.
 CODES = {400: "input-invalid", 401: "unauthorized", 403: "forbidden", 404: "not-found",
-         405: "method-not-allowed", 406: "not-acceptable", 409: "conflict",
+         405: "method-not-allowed", 406: "not-acceptable", 408: "timeout",
+         409: "conflict",
          413: "limit-exceeded", 414: "limit-exceeded", 415: "media-unsupported",
          422: "input-invalid", 431: "limit-exceeded",
          500: "internal", 501: "not-implemented", 503: "unavailable"}

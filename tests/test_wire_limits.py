@@ -92,3 +92,56 @@ def test_heads_within_the_limits_reach_the_application(server):
                                b"Connection: close\r\n\r\n")
     assert code == 400 and "unknown query parameter(s) 'q'" in orjson.loads(body)["detail"]
     assert "x-frame-options" in headers  # the application's own answer
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory):
+    """A server with a 1 s head timeout and room for 3 connections (api.wire)."""
+    port = free_port()
+    db = tmp_path_factory.mktemp("wire") / "empty.sqlite"
+    env = {**os.environ, "FRONTWATCH_WARM": "0", "FRONTWATCH_HEAD_TIMEOUT_S": "1",
+           "FRONTWATCH_MAX_CONNECTIONS": "3"}
+    proc = subprocess.Popen([sys.executable, "-m", "frontwatch", "serve", "--db", str(db),
+                             "--port", str(port), "--workers", "1"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_until_serving(proc, f"http://127.0.0.1:{port}")
+        yield port, proc
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=30)
+        assert b"Traceback" not in stderr and b"write_eof" not in stderr, stderr[-3000:]
+
+
+@pytest.mark.parametrize("head", [b"", b"GET / HTTP/1.1\r\nX: "], ids=["silent", "half-head"])
+def test_a_slow_head_is_a_408(strict_server, head):
+    """Slowloris: a head that stops (or never starts) is answered 408 and closed, not held."""
+    doc = _problem(_raw(strict_server[0], head), 408, "not complete within 1 s")
+    assert doc["code"] == "timeout"
+
+
+def test_a_connection_over_the_limit_is_a_503(strict_server):
+    port = strict_server[0]
+    held = [socket.create_connection(("127.0.0.1", port), timeout=60) for _ in range(3)]
+    try:
+        code, headers, body = _raw(port, b"")
+        assert code == 503 and headers["retry-after"] == "1"
+        assert "3 connections open" in orjson.loads(body)["detail"]
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_a_refusal_pipelined_after_a_good_request_follows_its_answer(strict_server):
+    """The first answer arrives whole, then the refusal; nothing is written after end of
+    stream (the server's stderr is checked for tracebacks when it stops)."""
+    port = strict_server[0]
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /" + b"a" * 70_000
+                  + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while chunk := s.recv(1 << 16):
+            data += chunk
+    first, second = data.split(b"HTTP/1.1 ")[1:]
+    assert first.startswith(b"200 ") and second.startswith(b"414 "), data[:2000]
+    assert b"application/problem+json" in second

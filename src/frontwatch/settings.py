@@ -255,6 +255,14 @@ class Settings:
     # never notices a signal, and a supervisor (systemd, Docker) must not wait forever
     shutdown_grace_s: float = field(default_factory=lambda: _number_env(
         "FRONTWATCH_SHUTDOWN_GRACE_S", 10, zero=True, most=3600))
+    # a request's head (request line and headers) must be complete this long after its first
+    # byte (or the connection's start), else 408 and close: a slow head (slowloris) holds a
+    # connection, a file descriptor, for no longer (api.wire)
+    head_timeout_s: float = field(default_factory=lambda: _number_env(
+        "FRONTWATCH_HEAD_TIMEOUT_S", 10, most=3600))
+    # open connections one worker keeps; one more is answered 503 and closed at once (api.wire)
+    max_connections: int = field(default_factory=lambda: _int_env(
+        "FRONTWATCH_MAX_CONNECTIONS", 1000, most=100_000))
     # renders and diffs run in child processes: off the worker's GIL (api.heavy.offload)
     render_processes: int = field(default_factory=lambda: _int_env(
         "FRONTWATCH_RENDER_PROCESSES", 1, zero=True, most=max_workers()))

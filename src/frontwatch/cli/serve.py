@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import os
 import signal
@@ -94,7 +95,9 @@ def run_server(settings: Settings) -> None:
                else {})
     config = uvicorn.Config(AppFactory(settings), factory=True, host=settings.host,
                             port=settings.port, workers=settings.workers, log_level="warning",
-                            http=BoundedHttpTools,
+                            http=functools.partial(  # type: ignore[arg-type]
+                                BoundedHttpTools, head_timeout_s=settings.head_timeout_s,
+                                max_connections=settings.max_connections),
                             timeout_graceful_shutdown=settings.shutdown_grace_s, **patient)
     server = _bounded(uvicorn.Server)(config)
     server.grace_s = settings.shutdown_grace_s
