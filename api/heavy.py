@@ -35,7 +35,7 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import CancelledError, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
@@ -227,6 +227,9 @@ class RenderProcesses:
                 raise Problem(503, f"busy: the render did not finish within "
                               f"{self.deadline_s:g} s; retry in 10 s",
                               headers={"Retry-After": "10"}) from None
+        except CancelledError:  # close(): the server stops before the job started
+            raise Problem(503, "busy: the server is shutting down; retry in 5 s",
+                          headers={"Retry-After": "5"}) from None
         except BrokenProcessPool:
             self.failures += 1
             with self._lock:

@@ -18,6 +18,7 @@ import importlib
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -38,7 +39,14 @@ _lock = threading.Lock()
 
 def start(cache_bounds: dict[str, int], nice: int) -> None:
     """Initialize a child: lower its OS priority by `nice` (so the web workers' cheap reads
-    get the cores first), bound its caches like the parent's, import the renderers."""
+    get the cores first), bound its caches like the parent's, import the renderers.
+
+    SIGINT and SIGTERM are ignored, as by a worker pool's processes: Ctrl-C reaches the
+    whole process group and cut the render in flight (a KeyboardInterrupt sent back to the
+    worker, answered 500) instead of letting the worker's graceful shutdown finish it; the
+    child ends with its pool, with its parent (below), or killed after the grace."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     priority.lower(nice)  # not allowed: it keeps its priority
     for module in WARM:
         importlib.import_module(module)
