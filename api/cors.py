@@ -28,6 +28,7 @@ class ReadOnlyCors(CORSMiddleware):
     """CORSMiddleware whose preflight answers are a 204 or a 403 problem+json."""
 
     def preflight_response(self, request_headers: Headers) -> Response:
+        request_headers = _without_empty_elements(request_headers)
         answer = super().preflight_response(request_headers)
         headers = {k: v for k, v in answer.headers.items()
                    if k.lower().startswith("access-control-") or k.lower() == "vary"}
@@ -35,6 +36,20 @@ class ReadOnlyCors(CORSMiddleware):
             return Response(status_code=204, headers=headers)
         detail = _refusal(request_headers, self)
         return problem_response(403, detail, code="cors-refused", headers=headers)
+
+
+def _without_empty_elements(asked: Headers) -> Headers:
+    """`asked` with the empty elements of Access-Control-Request-Headers dropped (`,,,`:
+    a list's empty elements are ignored, RFC 9110 5.6.1), and the header with them when
+    nothing is left; Starlette took an empty element for a header name it does not allow."""
+    requested = asked.get("access-control-request-headers")
+    if requested is None:
+        return asked
+    names = ", ".join(h.strip() for h in requested.split(",") if h.strip())
+    raw = [(k, v) for k, v in asked.raw if k.lower() != b"access-control-request-headers"]
+    if names:
+        raw.append((b"access-control-request-headers", names.encode("latin-1")))
+    return Headers(raw=raw)
 
 
 def _refusal(asked: Headers, cors: CORSMiddleware) -> str:

@@ -70,6 +70,9 @@ def test_request_headers_a_reader_sends_are_allowed_others_are_named(client):
     body = problem(_preflight(client, "/v1/snapshots/latest", "GET",
                                "if-none-match, Authorization, X-Secret"), 403)
     assert "'Authorization, X-Secret' are not allowed cross-origin" in body["detail"]
+    for empty in (",,,", " , ", ""):  # a list's empty elements are ignored, not refused
+        assert _preflight(client, "/v1/sources", "GET", empty).status_code == 204, empty
+    assert _preflight(client, "/v1/sources", "GET", ",If-None-Match,").status_code == 204
     private = client.options("/v1/sources", headers={
         "Origin": ORIGIN, "Access-Control-Request-Method": "GET",
         "Access-Control-Request-Private-Network": "true"})
