@@ -95,9 +95,10 @@ CASES = [
     Case("geojson-crs-wkt-grid", lambda: h.geojson_with_crs(h.grid_wkt("WKT1_GDAL")),
          "zones.geojson", 400, r"'crs' member names a WKT", VECTOR),
     Case("esrijson-wkt-grid", lambda: h.esrijson_with_wkt(h.grid_wkt()), "query.json", 400,
-         r"'spatialReference' names a CRS with no EPSG code", {"date": "2025-06-01"}),
+         r"'spatialReference' names a CRS definition that refers to a grid file",
+         {"date": "2025-06-01"}),
     Case("shapefile-prj-grid", h.shapefile_with_grid_prj, "zones.zip", 400,
-         r"its CRS is a CRS with no EPSG code", VECTOR),
+         r"its \.prj holds a CRS definition that refers to a grid file", VECTOR),
     # formats Frontwatch does not document
     Case("csv-with-wkt", lambda: f'WKT,state\n"POLYGON((38 48,39 48,39 49,38 48))",'
          f'{h.MARKER}\n'.encode(), "zones.csv", 400, NOT_ACCEPTED, VECTOR),

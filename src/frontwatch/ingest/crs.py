@@ -68,17 +68,38 @@ def esri_crs(reference: Any, origin: str) -> CRS | None:
         wkid = ESRI_ALIASES.get(wkid, wkid)
         name: object = f"EPSG:{wkid}" if wkid < 100000 else f"ESRI:{wkid}"
     elif isinstance(reference.get("wkt"), str):
-        return _from_wkt(reference["wkt"], "'spatialReference' names", origin)
+        return from_wkt(reference["wkt"], "'spatialReference' names", origin)
     else:
         raise InputError("'spatialReference' has neither a numeric 'wkid' nor a 'wkt'",
                          origin=origin)
     return _known(name, "'spatialReference' names", origin)
 
 
-def _from_wkt(text: str, what: str, origin: str) -> CRS | None:
-    """A WKT (only a WKT: not a PROJ string, JSON or path), as the registered CRS it is."""
+# What in a CRS definition makes PROJ open a file or fetch a URL: an EXTENSION (GDAL's
+# PROJ4 / PROJ4_GRIDS), a WKT2 PARAMETERFILE or GEOIDMODEL, a PROJ string's grids or +init.
+# GDAL follows them while it parses the definition, before any check of ours on its result.
+GRID_REFERENCE = re.compile(
+    rb"EXTENSION\s*[\[(]|PROJ4|PARAMETERFILE|GEOIDMODEL|grids|\+\s*(?:proj|init)\b|/vsi",
+    re.IGNORECASE)
+
+
+def check_no_grids(text: str | bytes, what: str, origin: str) -> None:
+    """Refuse a CRS definition an input carries that names a grid file, a PROJ string or a
+    GDAL virtual path, before GDAL or PROJ reads it (its text is never repeated)."""
+    raw = text.encode("utf-8", "replace") if isinstance(text, str) else text
+    if GRID_REFERENCE.search(raw):
+        raise InputError(f"{what} a CRS definition that refers to a grid file, PROJ string "
+                         f"or GDAL path ({len(raw):,} characters): only a registered CRS (an "
+                         "EPSG code) is read", origin=origin)
+
+
+def from_wkt(text: str, what: str, origin: str) -> CRS | None:
+    """A WKT (only a WKT: not a PROJ string, JSON or path), as the registered CRS it is
+    (None for lon/lat WGS 84). PROJ only parses it here (it opens no grid to build a CRS);
+    what is used is the registry's definition."""
     if len(text) > 20_000:
         raise InputError(f"{what} a {len(text):,}-character WKT: too long", origin=origin)
+    check_no_grids(text, what, origin)
     try:
         crs = CRS.from_wkt(text)
     except CRSError:

@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 
 from frontwatch.errors import FrontwatchError, InputError, brief
-from frontwatch.ingest.crs import registered
+from frontwatch.ingest.crs import check_no_grids, from_wkt, geojson_crs, registered
 from frontwatch.ingest.limits import (
     Limits,
     check_features,
@@ -166,14 +166,23 @@ def read_vector(data: bytes, origin: str, limits: Limits):
         raise unaccepted(data, origin)
     with tempfile.TemporaryDirectory(prefix="frontwatch-input-") as tmp:
         path = Path(tmp) / f"input{fmt.suffix}"
+        prj = None
         if fmt is SHAPEFILE:
             unzip_shapefile(data, path, origin, limits)
+            prj = take_prj(path, origin)
         else:
             path.write_bytes(data)
         if fmt is GEOPACKAGE:
             check_geopackage_is_data(path, origin)
+        elif fmt is FLATGEOBUF:
+            check_no_grids(flatgeobuf_header(data), "its header holds", origin)
+        elif fmt is GEOJSON:
+            geojson_crs(load_json(data, origin), origin)  # GDAL reads only an identifier
         df = _read_with_driver(fmt, path, origin, limits)
-    target = registered(df.crs, "its CRS is", origin) if df.crs is not None else None
+    if fmt is SHAPEFILE:
+        target = prj
+    else:
+        target = registered(df.crs, "its CRS is", origin) if df.crs is not None else None
     if target is not None:
         try:
             df = df.set_crs(target, allow_override=True).to_crs(4326)
@@ -181,6 +190,30 @@ def read_vector(data: bytes, origin: str, limits: Limits):
             raise InputError("cannot reproject its coordinate reference system to WGS 84 "
                              "lon/lat", origin=origin) from None
     return df
+
+
+def take_prj(shp: Path, origin: str):
+    """The registered CRS a Shapefile's .prj describes (None for lon/lat or no .prj), read by
+    us and then removed, so that GDAL never parses the input's CRS text (GDAL follows a grid
+    named in an EXTENSION while it reads a .prj, before any check on its result)."""
+    prj = shp.with_suffix(".prj")
+    if not prj.exists():
+        return None
+    with prj.open("rb") as f:
+        text = f.read(20_001)
+    prj.unlink()
+    if not text.strip():
+        return None
+    return from_wkt(strip_bom(text).decode("utf-8", "replace"), "its .prj holds", origin)
+
+
+def flatgeobuf_header(data: bytes) -> bytes:
+    """A FlatGeobuf's header (after the 8-byte magic, a little-endian uint32 size): where its
+    CRS (code and WKT) is."""
+    if len(data) < 12:
+        return b""
+    (size,) = struct.unpack_from("<I", data, 8)
+    return data[12:12 + size]
 
 
 def check_geopackage_is_data(path: Path, origin: str) -> None:
@@ -194,11 +227,18 @@ def check_geopackage_is_data(path: Path, origin: str) -> None:
                                                 uri=True)) as db:
             views = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'view'"
                                ).fetchone()[0]
+            # The CRS definitions GDAL parses when it opens the file: checked first.
+            definitions = db.execute("SELECT * FROM gpkg_spatial_ref_sys LIMIT 1000"
+                                     ).fetchall()
     except sqlite3.Error:
         raise InputError("not a readable GeoPackage file", origin=origin) from None
     if views:
         raise InputError("a GeoPackage holding SQL views is not accepted: only tables of "
                          "features", origin=origin)
+    for row in definitions:
+        for value in row:
+            if isinstance(value, (str, bytes)):
+                check_no_grids(value, "its CRS table holds", origin)
 
 
 def _read_with_driver(fmt: VectorFormat, path: Path, origin: str, limits: Limits):
