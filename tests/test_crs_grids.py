@@ -152,3 +152,19 @@ def test_pyproj_alone_builds_such_a_crs_without_opening_the_grid(tmp_path, fifo)
             "print(c.list_authority(min_confidence=100))")
     done = _run(["-c", code, grid_wkt(fifo)])
     assert done.returncode == 0 and done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", ["EPSG:5703", "EPSG:4979", "EPSG:4978", "EPSG:9705"])
+def test_only_a_2d_horizontal_crs_is_read(name):
+    """A vertical (heights), 3D, geocentric or compound CRS named by a GeoJSON is refused, not
+    taken for lon/lat; 2D ones (EPSG:3857, Esri's 102100) are reprojected."""
+    from frontwatch.errors import InputError
+    from frontwatch.ingest.crs import geojson_crs
+
+    def member(n):
+        return {"crs": {"type": "name", "properties": {"name": n}}}
+
+    with pytest.raises(InputError, match="not a 2D horizontal CRS"):
+        geojson_crs(member(name), "x")
+    assert geojson_crs(member("EPSG:3857"), "x").is_projected
+    assert geojson_crs(member("ESRI:102100"), "x").is_projected

@@ -135,7 +135,17 @@ def _known(name: object, what: str, origin: str) -> CRS | None:
     except CRSError:
         raise InputError(f"{what} an unknown CRS {brief(name, 60)}: save the file in lon/lat "
                          "(EPSG:4326) or a CRS with an EPSG code", origin=origin) from None
-    return None if _is_lonlat(crs) else crs
+    return None if _is_lonlat(crs) else horizontal(crs, what, origin)
+
+
+def horizontal(crs: CRS, what: str, origin: str) -> CRS:
+    """The CRS when it is 2D horizontal (lon/lat or projected x/y); a vertical, compound,
+    3D or geocentric one is refused (its coordinates would be taken for lon/lat)."""
+    if len(crs.axis_info) != 2 or not (crs.is_geographic or crs.is_projected):
+        raise InputError(f"{what} {crs.name}, which is not a 2D horizontal CRS (vertical, "
+                         "compound, 3D or geocentric): save the file in lon/lat (EPSG:4326)",
+                         origin=origin)
+    return crs
 
 
 def _kind(text: str) -> str:
@@ -162,7 +172,7 @@ def registered(crs: CRS, what: str, origin: str) -> CRS | None:
         raise InputError(f"{what} a CRS with no EPSG code: save the file in lon/lat "
                          "(EPSG:4326) or a CRS with an EPSG code", origin=origin)
     match = CRS.from_authority(found[0].auth_name, found[0].code)
-    return None if _is_lonlat(match) else match
+    return None if _is_lonlat(match) else horizontal(match, what, origin)
 
 
 def _is_lonlat(crs: CRS) -> bool:
