@@ -1,7 +1,7 @@
 """Ctrl-C during a render (breaker trial): SIGINT reaches the whole process group, so the
 render process got it too, and the render in flight came back to the worker as a
 KeyboardInterrupt, answered text/plain 500 with a traceback. Render processes now ignore
-SIGINT and SIGTERM, as a worker pool's do: the worker's graceful shutdown lets the render in
+SIGINT, as a worker pool's do: the worker's graceful shutdown lets the render in
 flight finish (or answers 503 problem+json), never a 500."""
 
 from __future__ import annotations
@@ -48,10 +48,10 @@ def test_ctrl_c_during_a_render_is_never_a_500(demo_db, tmp_path):
         wait_until_serving(proc, base)
         render = _renders_of(proc.pid, 1)
         for _ in range(1200):  # the render process's initializer runs after its spawn
-            if _ignores(render[0], signal.SIGINT, signal.SIGTERM):
+            if _ignores(render[0], signal.SIGINT):
                 break
             time.sleep(0.1)
-        assert _ignores(render[0], signal.SIGINT, signal.SIGTERM), hex(_ignored(render[0]))
+        assert _ignores(render[0], signal.SIGINT), hex(_ignored(render[0]))
         answers: list[httpx.Response] = []
 
         def ask() -> None:

@@ -41,12 +41,12 @@ def start(cache_bounds: dict[str, int], nice: int) -> None:
     """Initialize a child: lower its OS priority by `nice` (so the web workers' cheap reads
     get the cores first), bound its caches like the parent's, import the renderers.
 
-    SIGINT and SIGTERM are ignored, as by a worker pool's processes: Ctrl-C reaches the
-    whole process group and cut the render in flight (a KeyboardInterrupt sent back to the
-    worker, answered 500) instead of letting the worker's graceful shutdown finish it; the
-    child ends with its pool, with its parent (below), or killed after the grace."""
+    SIGINT is ignored, as by a worker pool's processes: Ctrl-C reaches the whole process
+    group and cut the render in flight (a KeyboardInterrupt sent back to the worker,
+    answered 500) instead of letting the worker's graceful shutdown finish it. SIGTERM is
+    not: the pool ends a child still starting with it at shutdown (ignored, the stop waited
+    for the watchdog's kill)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     priority.lower(nice)  # not allowed: it keeps its priority
     for module in WARM:
         importlib.import_module(module)
