@@ -11,7 +11,7 @@ from frontwatch import dates, values
 from frontwatch.errors import InputError, NotFound, echo
 from frontwatch.snapshots import STATUS_CHOICES
 
-MAX_SIMPLIFY_M = 50_000.0
+MAX_SIMPLIFY_M = float(values.SIMPLIFY_M.hi)
 
 
 def day(text: str, name: str) -> date:

@@ -396,3 +396,129 @@ def test_names_that_look_like_markup_print_as_they_are(tmp_path, capsys):
     print_table(["name"], [["x[/b]y"], ["[red]r"]])  # piped: not a terminal
     printed = capsys.readouterr().out
     assert "x[/b]y" in printed and "[red]r" in printed
+
+
+# --- numbers: every numeric option has the API's bounds -----------------------------------
+# Every numeric option of every command (from the click command tree, as the help sweep), given
+# a number past any bound, on the real entry point: one interpreter for all of them.
+NUMBER_SWEEP = r"""
+import contextlib, io, json, sys
+import typer
+from frontwatch.cli import app, main
+from frontwatch.cli.commands import COMMANDS
+values = sys.argv[1:]
+root = typer.main.get_command(app)
+found = {}
+for path in [""] + [v.path for v in COMMANDS]:
+    cmd = root
+    for part in path.split():
+        cmd = cmd.commands[part]
+    for p in cmd.params:
+        ann = getattr(getattr(p, "type_descriptor", None), "annotation", None)
+        if getattr(p, "param_type_name", "") == "option" and ann in (int, float):
+            found[f"{path} {p.opts[0]}".strip()] = (path, p.opts[0])
+runs = {}
+for key, (path, opt) in found.items():
+    for value in values:
+        sys.argv = ["frontwatch", *path.split(), opt, value]
+        buf = io.StringIO()
+        code = 0
+        with contextlib.redirect_stderr(buf):
+            try:
+                main()
+            except SystemExit as exc:
+                code = exc.code
+        runs[f"{key} {value}"] = [code, buf.getvalue()]
+print(json.dumps(runs))
+"""
+
+
+def test_every_number_option_refuses_a_number_past_its_bound_as_a_usage_mistake(tmp_path):
+    """`snapshots delete --id 99999999999999999999999` was `internal error: OverflowError`
+    (exit 70); `frontline --step 99999999999999999999999` was accepted while the API caps the
+    step at 3660. Every numeric option of every command: exit 2, naming the option, "too
+    large"/"too small" (breaker trial)."""
+    r = subprocess.run([sys.executable, "-c", NUMBER_SWEEP, "99999999999999999999999",
+                        "9223372036854775808", "-99999999999999999999999"],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=600,
+                       env=_env(COLUMNS="200", FRONTWATCH_DATABASE_URL=str(tmp_path / "x.db")))
+    assert r.returncode == 0, r.stderr
+    runs = json.loads(r.stdout)
+    options = {k.rsplit(" ", 1)[0] for k in runs}
+    assert {"snapshots delete --id", "frontline --step", "compare --step", "map --width",
+            "map --radius-km", "show --simplify", "compare lag --min-km2"} <= options, options
+    for key, (code, stderr) in runs.items():
+        opt = key.split()[-2]
+        assert code == 2, (key, code, stderr)
+        assert "internal error" not in stderr and "Traceback" not in stderr, (key, stderr)
+        assert f"'{opt}'" in stderr, (key, stderr)
+        assert re.search(r"too (large|small)", stderr), (key, stderr)
+    assert not (tmp_path / "x.db").exists()  # refused before the store is opened
+
+
+@pytest.mark.parametrize("args, says", [
+    (["snapshots", "delete", "--id", "99999999999999999999999", "--yes"], "too large"),
+    (["frontline", "--from", "2025-01-01", "--to", "2025-02-01", "--step", "3661"],
+     "too large: at most 3660"),
+    (["compare", "--from", "2025-01-01", "--to", "2025-02-01", "--step", "0"],
+     "too small: at least 1"),
+    (["frontline", "--from", "2025-06-01", "--to", "2025-06-02", "--step", "0"],
+     "too small: at least 1"),
+    (["map", "latest", "--png", "--width", "4001"], "too large: at most 4000"),
+    (["map", "latest", "--png", "--width", "abc"], "valid integer"),
+    (["map", "latest", "--radius-km", "1000"], "too large: at most 300"),
+    (["map", "latest", "--radius-km", "abc"], "valid number"),
+    (["chart", "-r", "donetsk", "--dpi", "601"], "too large: at most 600"),
+])
+def test_a_bad_number_is_a_usage_mistake_whatever_the_option(tmp_path, args, says):
+    """A malformed or out-of-range number exits 2 (usage) for every option: `--width 99999`
+    exited 1 (input-invalid) while `--radius-km abc` exited 2."""
+    r = _cli(*args, cwd=tmp_path, FRONTWATCH_DATABASE_URL=str(tmp_path / "x.db"))
+    assert r.returncode == 2, r.stderr
+    assert says in r.stderr and "internal error" not in r.stderr
+
+
+def test_the_api_and_the_cli_share_their_bounds():
+    """The CLI's bounds are the API's, from one place (frontwatch.values): the step of
+    `frontline`/`compare` and of /v1/frontline/series, /v1/compare."""
+    import inspect
+    import typing
+
+    from frontwatch import values
+    from frontwatch.api.routes import analysis
+    from frontwatch.api.routes import compare as compare_routes
+    from frontwatch.cli import analytics as cli_analytics
+
+    def bounds(fn, name):
+        meta = typing.get_type_hints(fn, include_extras=True)[name].__metadata__[0]
+        found = {}
+        for m in getattr(meta, "metadata", []):
+            found.update({k: getattr(m, k) for k in ("ge", "le") if hasattr(m, k)})
+        if not found:  # a typer option
+            found = {"ge": meta.min, "le": meta.max}
+        return found["ge"], found["le"]
+
+    assert bounds(analysis.frontline_series, "step") == tuple(values.STEP_DAYS)
+    assert typing.get_args(compare_routes.StepQ)[1].metadata  # the compare routes' step
+    assert bounds(cli_analytics.frontline_cmd, "step") == tuple(values.STEP_DAYS)
+    assert inspect.signature(cli_analytics.frontline_cmd).parameters["step"].default == 7
+
+
+@pytest.mark.parametrize("args", [
+    ["map", "latest", "--png"], ["map", "2025-01-01"], ["chart", "-r", "donetsk"],
+    ["show", "latest"], ["diff", "2025-01-01", "2025-02-01"],
+    ["frontline", "--date", "2025-01-01"], ["compare", "--date", "2025-01-01"],
+    ["compare", "lag", "--from", "2025-01-01", "--to", "2025-02-01"],
+    ["export", "--format", "csv"],
+])
+def test_every_output_is_checked_before_any_work(tmp_path, args):
+    """`map … -o /nonexistent/dir/map.png` rendered for 16 s before failing: every command
+    writing a file refuses a path in a missing folder, or a folder, before opening the store
+    (the rule export uses: outfile.check_writable)."""
+    db = tmp_path / "x.db"  # never created: the refusal comes first
+    suffix = ".csv" if "export" in args else ".png" if args[0] in ("map", "chart") else ".json"
+    for target, reason in ((tmp_path / "missing" / f"out{suffix}", "no folder"),
+                           (tmp_path, "not a regular file")):
+        r = _cli(*args, "-o", str(target), cwd=tmp_path, FRONTWATCH_DATABASE_URL=str(db))
+        one_line_error(r, 1, f"{target}: cannot write", reason, "[output-failed]")
+    assert not db.exists()

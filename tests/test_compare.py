@@ -415,7 +415,8 @@ def test_lag_who_showed_a_place_first(tmp_path):
     assert table[2]["lag_days"] == "5" and table[2]["km2"]
     bad = run("compare", "lag", "-r", "UA14", "--from", "2025-01-01", "--to", "2025-01-31",
               "--min-km2", "0", db=tmp_path / "lag.sqlite", check=False)
-    assert bad.returncode == 1 and "--min-km2" in bad.stderr
+    # below the API's bound (frontwatch.values.MIN_CHANGE_KM2): a usage mistake, exit 2
+    assert bad.returncode == 2 and "--min-km2" in bad.stderr and "too small" in bad.stderr
     # over HTTP: the same rows and pieces, CSV with both kinds, bad values are problems
     from fastapi.testclient import TestClient
 

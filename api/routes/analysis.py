@@ -11,7 +11,7 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from frontwatch import analytics, coverage, dates, lookup
+from frontwatch import analytics, coverage, dates, lookup, values
 from frontwatch.analytics.changes import diff_geojson
 from frontwatch.analytics.front import line_of
 from frontwatch.api import deps, params
@@ -157,7 +157,8 @@ def diff(request: Request, store: StoreDep, settings: SettingsDep,
          end: Annotated[str, Query(alias="to", description="later date",
                                    examples=["2025-06-30"])],
          region: RegionQ = None, source: SourceQ = None,
-         min_km2: Annotated[float, Query(ge=0, le=1e6, description="drop smaller pieces",
+         min_km2: Annotated[float, Query(ge=values.MIN_KM2.lo, le=values.MIN_KM2.hi,
+                                         description="drop smaller pieces",
                                          examples=[0.01])] = 0.01) -> Response:
     a, b = params.interval(start, end)
 
@@ -231,8 +232,9 @@ def changelog(request: Request, store: StoreDep, settings: SettingsDep,
             "`step` (raise it, or shorten the range). `format=csv` for spreadsheets.")
 def frontline_series(request: Request, store: StoreDep, settings: SettingsDep,
                      start: FromQ = None, end: ToQ = None,
-                     step: Annotated[int, Query(ge=1, le=3660, description="days between "
-                                                "sampled dates", examples=[7])] = 7,
+                     step: Annotated[int, Query(ge=values.STEP_DAYS.lo, le=values.STEP_DAYS.hi,
+                                                description="days between sampled dates",
+                                                examples=[7])] = 7,
                      source: SourceQ = None, format: FormatQ = "json") -> Response:
     a, b = params.interval(start, end)
 

@@ -9,6 +9,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from frontwatch import values
 from frontwatch.analytics import compare as cmp
 from frontwatch.analytics import lag as lag_mod
 from frontwatch.api import deps, params
@@ -40,8 +41,8 @@ def _layer(layer: LayerQ = cmp.SINCE_2022) -> str:
 Layer = Annotated[str, Depends(_layer)]
 OnQ = Annotated[str | None, Query(alias="date", description="one date (YYYY-MM-DD)",
                                   examples=["2025-06-01"])]
-StepQ = Annotated[int, Query(ge=1, le=3660, description="days between sampled dates",
-                             examples=[7])]
+StepQ = Annotated[int, Query(ge=values.STEP_DAYS.lo, le=values.STEP_DAYS.hi,
+                             description="days between sampled dates", examples=[7])]
 
 
 def _headers(doc: dict, pair: tuple[str, str]) -> dict[str, str]:
@@ -107,8 +108,9 @@ def compare_pieces(request: Request, store: StoreDep,
                                             examples=["2025-06-01"])],
                    sources: SourcesQ = "deepstate,nzz", region: RegionQ = None,
                    layer: Layer = cmp.SINCE_2022,
-                   min_km2: Annotated[float, Query(ge=0, le=1e6, description="drop smaller "
-                                                   "pieces", examples=[0.01])] = 0.01
+                   min_km2: Annotated[float, Query(
+                       ge=values.MIN_KM2.lo, le=values.MIN_KM2.hi, description="drop smaller "
+                       "pieces", examples=[0.01])] = 0.01
                    ) -> Response:
     d = params.day(on, "date")
 
@@ -138,8 +140,9 @@ def compare_lag(request: Request, store: StoreDep,
                 end: Annotated[str, Query(alias="to", description="last day",
                                           examples=["2025-06-30"])],
                 sources: SourcesQ = "deepstate,nzz", layer: Layer = cmp.SINCE_2022,
-                min_km2: Annotated[float, Query(ge=0.01, le=1e6, description="smallest change "
-                                                "piece followed (km²)", examples=[1.0])] = 1.0,
+                min_km2: Annotated[float, Query(
+                    ge=values.MIN_CHANGE_KM2.lo, le=values.MIN_CHANGE_KM2.hi,
+                    description="smallest change piece followed (km²)", examples=[1.0])] = 1.0,
                 format: FormatQ = "json") -> Response:
     a, b = params.interval(start, end)
 

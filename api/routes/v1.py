@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from frontwatch import coverage, lookup, sources
+from frontwatch import coverage, lookup, sources, values
 from frontwatch.api import deps, params
 from frontwatch.api.cache import make_entry
 from frontwatch.api.deps import SettingsDep, StoreDep
@@ -132,7 +132,8 @@ def _canonical(info: SnapshotInfo, region: str | None, st: list[str] | None,
             "`Cache-Control: immutable`; clipped ones are cached for a day (boundaries can be "
             "re-imported).")
 def snapshot_revision(request: Request, store: StoreDep,
-                      snapshot_id: Annotated[int, Path(ge=1, le=2**62, examples=[1])],
+                      snapshot_id: Annotated[int, Path(ge=values.SNAPSHOT_ID.lo,
+                                                       le=values.SNAPSHOT_ID.hi, examples=[1])],
                       region: RegionQ = None, status: StatusQ = None,
                       simplify: SimplifyQ = None) -> Response:
     def build():

@@ -36,6 +36,7 @@ from frontwatch import geometry
 from frontwatch.analytics.common import region_of, source_of
 from frontwatch.errors import InputError, NotFound, OutputError, echo, printable
 from frontwatch.model import SnapshotInfo
+from frontwatch.outfile import check_writable
 from frontwatch.precision import round_table
 from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
@@ -239,19 +240,11 @@ def check_output(fmt: str, path: Path) -> None:
     makes a folder of such a name), or a file of the export that exists and is not a regular
     file (a device such as /dev/full, a FIFO, a socket, a folder: GDAL would delete or
     follow it)."""
-    folder = path.parent
-    if not folder.is_dir():  # like every other -o
-        raise OutputError(f"{printable(path)}: cannot write: no folder {printable(folder)}")
-    for target in output_files(fmt, path):
-        if (target.exists() or target.is_symlink()) and not target.is_file():
-            raise OutputError(f"{printable(target)}: cannot write: not a regular file (a "
-                              "device, FIFO, socket or folder); name a file to write")
+    for target in output_files(fmt, path):  # the rule of every -o (outfile)
+        check_writable(target)
     if path.suffix.lower() != FORMATS[fmt]:
         raise OutputError(f"{printable(path)}: cannot write: --format {fmt} writes a "
                           f"{FORMATS[fmt]} file: end the name in {FORMATS[fmt]}")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{printable(path)}: cannot write: permission denied on the "
-                          f"folder {printable(folder)}")
 
 
 def _write(fmt: str, path: Path, zones: gpd.GeoDataFrame, places: gpd.GeoDataFrame,

@@ -7,8 +7,26 @@ from __future__ import annotations
 
 import math
 import re
+from typing import NamedTuple
 
 from frontwatch.errors import InputError, echo
+
+
+class Limit(NamedTuple):
+    """The accepted range of one number a user types, shared by its URL parameter and its CLI
+    option so both refuse the same values."""
+    lo: float
+    hi: float
+
+
+STEP_DAYS = Limit(1, 3660)  # days between sampled dates of a series (10 years: one step)
+MIN_KM2 = Limit(0, 1e6)  # smallest piece kept, km² (Ukraine is ~0.6 million km²)
+MIN_CHANGE_KM2 = Limit(0.01, 1e6)  # smallest change piece a lag measure counts, km²
+SIMPLIFY_M = Limit(0, 50_000)  # simplification tolerance, metres
+RADIUS_KM = Limit(0.5, 300)  # a map around a place
+PIXELS = Limit(200, 4000)  # image width or height
+DPI = Limit(50, 600)
+SNAPSHOT_ID = Limit(1, 2**62)  # a revision's id (SQLite and PostgreSQL store 64-bit ints)
 
 _INT = re.compile(r"[+-]?[0-9]{1,19}")
 _FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?")

@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
+from frontwatch import values
 from frontwatch.cli.common import (
     Source,
+    checked_output,
     clamped_span,
     date_or_series,
     emit_json,
@@ -129,9 +131,12 @@ def diff_cmd(cli: Cli,
              d2: Annotated[str, typer.Argument(metavar="D2")],
              region: Annotated[str | None, typer.Option("--region", "-r", help="Region "
                                "(default: the whole theatre).")] = None,
-             output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the "
+             output: Annotated[Path | None, typer.Option(
+                 "-o", "--output", callback=checked_output, help="Write the "
                                "changed polygons as GeoJSON.")] = None,
-             min_km2: Annotated[float, typer.Option(help="Leave out smaller pieces.")] = 0.01,
+             min_km2: Annotated[float, typer.Option(help="Leave out smaller pieces.",
+                                                    min=values.MIN_KM2.lo,
+                                                    max=values.MIN_KM2.hi)] = 0.01,
              source: Source = None) -> None:
     """Polygons gained and lost by each side between two dates, and places that changed."""
     from frontwatch.analytics import diff
@@ -172,8 +177,10 @@ def frontline_cmd(cli: Cli,
                   end: Annotated[str | None, typer.Option("--to", help="Last day of the "
                                  "series.")] = None,
                   step: Annotated[int, typer.Option("--step", help="Days between sampled "
-                                  "dates of the series.")] = 7,
-                  output: Annotated[Path | None, typer.Option("-o", "--output", help="Write "
+                                  "dates of the series.", min=values.STEP_DAYS.lo,
+                                  max=values.STEP_DAYS.hi)] = 7,
+                  output: Annotated[Path | None, typer.Option(
+                      "-o", "--output", callback=checked_output, help="Write "
                                     "the line as GeoJSON (with --date).")] = None,
                   source: Source = None) -> None:
     """The line of contact on a date (no international border, no coast) and its length, or
@@ -313,7 +320,8 @@ def place_cmd(cli: Cli,
 
 def export_cmd(cli: Cli,
                fmt: Annotated[str, typer.Option("--format", help="gpkg | parquet | fgb | csv")],
-               output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
+               output: Annotated[Path, typer.Option(
+                   "-o", "--output", callback=checked_output, help="File to write.")],
                region: Annotated[str | None, typer.Option("--region", "-r", help="Clip to a "
                                  "region.")] = None,
                start: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,

@@ -23,6 +23,7 @@ from rich.progress import (
 
 from frontwatch import dates
 from frontwatch.errors import OutputError, printable
+from frontwatch.outfile import check_writable
 from frontwatch.settings import Settings
 
 
@@ -52,6 +53,14 @@ def _source_or_setting(value: str | None) -> str | None:
 Source = Annotated[str | None, typer.Option(
     "--source", callback=_source_or_setting, help="Control-data source (default: "
     "FRONTWATCH_SOURCE, else the best one in the store).")]
+
+
+def checked_output(value: Path | None) -> Path | None:
+    """The callback of every `-o`: refused before any work (a render, a query) unless it can be
+    written, by the rule export uses (outfile.check_writable)."""
+    if value is not None:
+        check_writable(value)
+    return value
 
 
 def write_output(path: Path, data: bytes) -> None:

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
+from frontwatch import values
 from frontwatch.cli.common import (
+    checked_output,
     date_or_series,
     emit_json,
     err,
@@ -35,13 +37,17 @@ def compare_cmd(
                                                   "this day.")] = None,
         end: Annotated[str | None, typer.Option("--to", help="Last day of the series.")] = None,
         step: Annotated[int, typer.Option("--step", help="Days between sampled dates of the "
-                                          "series.")] = 7,
+                                          "series.", min=values.STEP_DAYS.lo,
+                                          max=values.STEP_DAYS.hi)] = 7,
         layer: Annotated[str, typer.Option("--layer", help="since-2022 (ground taken since "
                                            "24 Feb 2022, default) or all.")] = "since-2022",
-        output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the "
+        output: Annotated[Path | None, typer.Option(
+            "-o", "--output", callback=checked_output, help="Write the "
                                                     "disagreement pieces as GeoJSON (with "
                                                     "--date).")] = None,
-        min_km2: Annotated[float, typer.Option(help="Leave out smaller pieces.")] = 0.01,
+        min_km2: Annotated[float, typer.Option(help="Leave out smaller pieces.",
+                                               min=values.MIN_KM2.lo,
+                                               max=values.MIN_KM2.hi)] = 0.01,
         ) -> None:
     """km² each of two sources calls occupied, by both, by only one, their agreement
     (intersection over union) and the pieces they disagree on; compares like with like (the
@@ -159,8 +165,10 @@ def lag_cmd(
         layer: Annotated[str, typer.Option("--layer", help="since-2022 (default) or "
                                            "all.")] = "since-2022",
         min_km2: Annotated[float, typer.Option("--min-km2", help="Change pieces at least "
-                                               "this large (km²).")] = 1.0,
-        output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the change "
+                                               "this large (km²).", min=values.MIN_CHANGE_KM2.lo,
+                                               max=values.MIN_CHANGE_KM2.hi)] = 1.0,
+        output: Annotated[Path | None, typer.Option(
+            "-o", "--output", callback=checked_output, help="Write the change "
                                                     "pieces as GeoJSON.")] = None,
         ) -> None:
     """Who showed it first: for the places of a region and the change pieces of at least

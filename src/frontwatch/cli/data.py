@@ -12,9 +12,10 @@ from typing import Annotated, Any
 
 import typer
 
-from frontwatch import lookup, priority
+from frontwatch import lookup, priority, values
 from frontwatch.cli.common import (
     Source,
+    checked_output,
     emit_json,
     err,
     out,
@@ -252,8 +253,11 @@ def show_cmd(
     as_of: Annotated[str | None, typer.Option(help="What was known at this time.")] = None,
     region: Annotated[str | None, typer.Option(help="Clip to a region.")] = None,
     status: Annotated[list[str] | None, typer.Option(help="Only these statuses.")] = None,
-    simplify: Annotated[float | None, typer.Option(help="Tolerance in metres.")] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")
+    simplify: Annotated[float | None, typer.Option(help="Tolerance in metres.",
+                                                   min=values.SIMPLIFY_M.lo,
+                                                   max=values.SIMPLIFY_M.hi)] = None,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", callback=checked_output, help="Write to a file.")
                       ] = None,
 ) -> None:
     """Print the control zones on DATE as GeoJSON."""

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from frontwatch import lookup
+from frontwatch import lookup, values
 from frontwatch.cli.common import emit_json, err
 from frontwatch.cli.context import Cli
 from frontwatch.cli.output import OutputFormat, print_rows
@@ -74,7 +74,9 @@ def sources_remove(
 def snapshots_delete(
     cli: Cli,
     snapshot_id: Annotated[int, typer.Option("--id", help="Id of the revision (see "
-                                             "`frontwatch snapshots`).", min=1)],
+                                             "`frontwatch snapshots`).",
+                                             min=values.SNAPSHOT_ID.lo,
+                                             max=values.SNAPSHOT_ID.hi)],
     yes: Yes = False,
 ) -> None:
     """Delete one revision with its area stats; the file that made it can be imported again."""

@@ -8,15 +8,28 @@ from typing import Annotated
 
 import typer
 
-from frontwatch.cli.common import Source, emit_json, err, stale_note, warn, write_output
+from frontwatch import values
+from frontwatch.cli.common import (
+    Source,
+    checked_output,
+    emit_json,
+    err,
+    stale_note,
+    warn,
+    write_output,
+)
 from frontwatch.cli.context import Cli
 from frontwatch.coverage import freshness
 from frontwatch.errors import InputError
 
 Lang = Annotated[str, typer.Option(help="en or uk.")]
-Width = Annotated[int | None, typer.Option(help="Image width, px (1200).")]
-Height = Annotated[int | None, typer.Option(help="Image height, px (800).")]
-Dpi = Annotated[int | None, typer.Option(help="Image dpi (100).")]
+# the bounds are the API's (frontwatch.values): the same number is refused the same way
+Width = Annotated[int | None, typer.Option(help="Image width, px (1200).",
+                                           min=values.PIXELS.lo, max=values.PIXELS.hi)]
+Height = Annotated[int | None, typer.Option(help="Image height, px (800).",
+                                            min=values.PIXELS.lo, max=values.PIXELS.hi)]
+Dpi = Annotated[int | None, typer.Option(help="Image dpi (100).", min=values.DPI.lo,
+                                         max=values.DPI.hi)]
 SUFFIXES = {".png": "png", ".svg": "svg", ".html": "html", ".htm": "html"}
 
 
@@ -36,14 +49,17 @@ def _format(output: Path | None, png: bool, svg: bool, default: str) -> str:
 def map_cmd(
     cli: Cli,
     day: Annotated[str, typer.Argument(metavar="DATE", help="YYYY-MM-DD or latest.")],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write; its "
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", callback=checked_output, help="File to write; its "
                       ".html/.png/.svg suffix picks the format.")] = None,
     png: Annotated[bool, typer.Option("--png", help="Write a PNG image.")] = False,
     svg: Annotated[bool, typer.Option("--svg", help="Write an SVG image.")] = False,
     region: Annotated[str | None, typer.Option(help="Focus on a region (name/code/slug).")]
     = None,
     place: Annotated[str | None, typer.Option(help="Focus on a place.")] = None,
-    radius_km: Annotated[float | None, typer.Option("--radius-km", help="With --place.")]
+    radius_km: Annotated[float | None, typer.Option(
+        "--radius-km", help="With --place (15).", min=values.RADIUS_KM.lo,
+        max=values.RADIUS_KM.hi)]
     = None,
     bbox: Annotated[str | None, typer.Option(help="minlon,minlat,maxlon,maxlat")] = None,
     compare: Annotated[str | None, typer.Option(help="Show changes since this date.")]
@@ -120,7 +136,8 @@ def chart_cmd(
                      "source's first snapshot).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day (default: its latest).")]
     = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write; "
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", callback=checked_output, help="File to write; "
                       ".png or .svg picks the format.")] = None,
     svg: Annotated[bool, typer.Option("--svg", help="Write SVG (default PNG).")] = False,
     lang: Lang = "en",

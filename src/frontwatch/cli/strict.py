@@ -8,12 +8,15 @@ click's message naming the option).
   may repeat.
 - A number option given NaN or ±infinity (`--min-km2 nan` kept every piece).
 - Typer's conversion messages lose pydantic's "Value error, " prefix, and a value
-  click quotes whole is cut to 80 characters (errors.cut_quoted).
+  click quotes whole is cut to 80 characters (errors.cut_quoted). A number past its bound
+  (the API's, frontwatch.values) is "too large: at most N" / "too small: at least N"; a
+  bound that guards a type (a 64-bit id) is not named, as in the API's problems.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from typing import Any
 
@@ -46,6 +49,27 @@ def refuse_non_finite(command: Any, ctx: Any) -> None:
                                      param=param)
 
 
+_BOUND = re.compile(r"Input should be (less|greater) than( or equal to)? (\S+)")
+INTERNAL_BOUND = 10**9  # as api.problems: a bound this large guards a type, not a choice
+
+
+def bound_words(message: str) -> str:
+    """pydantic's "Input should be less than or equal to 3660" → "too large: at most 3660"."""
+    def say(m: re.Match) -> str:
+        large = m.group(1) == "less"
+        word = "too large" if large else "too small"
+        try:
+            internal = abs(float(m.group(3))) >= INTERNAL_BOUND
+        except ValueError:
+            internal = False
+        if internal:
+            return word
+        limit = ("at most " if large else "at least ") if m.group(2) else \
+            ("below " if large else "above ")
+        return f"{word}: {limit}{m.group(3)}"
+    return _BOUND.sub(say, message)
+
+
 def _strict_parse(command: Any, parse: Any, ctx: Any, args: list[str]) -> list[str]:
     if ctx.resilient_parsing:  # shell completion: parse as click does
         return parse(ctx, args)
@@ -54,7 +78,7 @@ def _strict_parse(command: Any, parse: Any, ctx: Any, args: list[str]) -> list[s
         rest = parse(ctx, args)
     except Exception as exc:
         if isinstance(getattr(exc, "message", None), str):  # click's usage errors
-            exc.message = cut_quoted(reason(exc.message))  # type: ignore[attr-defined]
+            exc.message = bound_words(cut_quoted(reason(exc.message)))  # type: ignore[attr-defined]
         raise
     refuse_non_finite(command, ctx)
     return rest

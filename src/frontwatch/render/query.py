@@ -13,8 +13,8 @@ from frontwatch.geometry import UKRAINE_BOUNDS
 from frontwatch.render.style import LANGS
 
 MAX_FRAMES = 60
-MAX_PIXELS = 4000
-MAX_STEP_DAYS = 3660
+MAX_PIXELS = int(values.PIXELS.hi)
+MAX_STEP_DAYS = int(values.STEP_DAYS.hi)
 _STEP = re.compile(r"\s*([0-9]{1,5})\s*([dwm]?)\s*")
 
 
@@ -127,8 +127,8 @@ def parse_query(on: str | None, *, source: str | None = None, as_of: str | None 
     focus = [n for n, v in (("region", region), ("place", place), ("bbox", bbox)) if v]
     if len(focus) > 1:
         raise InputError(f"give only one of region=, place=, bbox= (got {', '.join(focus)})")
-    radius = values.number(radius_km, "radius_km", 0.5, 300) if radius_km not in (None, "") \
-        else 15.0
+    radius = values.number(radius_km, "radius_km", *values.RADIUS_KM) \
+        if radius_km not in (None, "") else 15.0
     lang = lang or "en"
     if lang not in LANGS:
         raise InputError(f"invalid lang {echo(lang)}: expected one of {', '.join(LANGS)}")
@@ -157,8 +157,8 @@ def parse_query(on: str | None, *, source: str | None = None, as_of: str | None 
 def parse_size(width: int | str | None, height: int | str | None, dpi: int | str | None
                ) -> ImageSize:
     vals = {}
-    for name, value, default, lo, hi in (("width", width, 1200, 200, MAX_PIXELS),
-                                         ("height", height, 800, 200, MAX_PIXELS),
-                                         ("dpi", dpi, 100, 50, 600)):
+    for name, value, default, lo, hi in (("width", width, 1200, *values.PIXELS),
+                                         ("height", height, 800, *values.PIXELS),
+                                         ("dpi", dpi, 100, *values.DPI)):
         vals[name] = values.whole(value, name, lo, hi) if value not in (None, "") else default
     return ImageSize(**vals)
