@@ -5,6 +5,7 @@ when piped, bounded shutdown."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -40,6 +41,25 @@ print(json.dumps(pages))
 """
 
 
+def _no_broken_sentences(path: str, page: str) -> None:
+    """Text in help's boxes goes on to the next line only where the next word would not fit
+    (`frontline  … and its length, or` / `(--from/--to) the series` kept a docstring's line
+    break in the list of commands)."""
+    rows = [line for line in page.splitlines() if line.startswith("│") and line.endswith("│")]
+    for before, after in itertools.pairwise(rows):
+        inner, nxt = before[1:-1].rstrip(), after[1:-1]
+        cells = re.match(r"( +)(\S.*)", nxt)
+        if cells is None or len(cells.group(1)) < 5:  # a new row, not a continued one
+            continue
+        start = len(cells.group(1))
+        if inner[:start].strip() and inner[start:start + 1] == " ":
+            continue  # the name column's own continuation
+        word = cells.group(2).split()[0]
+        if word.startswith("["):  # rich puts [required] / [default: …] on a line of its own
+            continue
+        assert len(inner) + 1 + len(word) > len(before) - 3, (path, before, after)
+
+
 def _env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}", **extra}
 
@@ -58,7 +78,9 @@ def test_every_commands_help_is_in_clicks_style():
         assert code in (0, None) and "Usage:" in page, (path, code, page)
         usage = next(line for line in page.splitlines() if "Usage:" in line)
         assert "{" not in usage and "}" not in usage, (path, usage)
-        assert not re.search(r"<\w+(\|\w+)*>|list\[", page), (path, page)
+        assert not re.search(r"<\w+(\|\w+)*>|list\[|\[str\]|\bINT\b|\bSTR\b", page,
+                             re.IGNORECASE), (path, page)
+        _no_broken_sentences(path, page)
     assert "Usage: frontwatch import [OPTIONS] PATHS..." in pages["import"][1]
     assert "Usage: frontwatch diff [OPTIONS] D1 D2" in pages["diff"][1]
     assert "Usage: frontwatch map [OPTIONS] DATE" in pages["map"][1]
@@ -130,7 +152,8 @@ def test_a_malformed_store_url_is_a_usage_mistake(tmp_path, db, says):
         pytest.importorskip("psycopg")  # libpq parses them
     r = _cli("--db", db, "snapshots", cwd=tmp_path)
     assert r.returncode == 2 and "'--db'" in r.stderr and "Usage:" in r.stderr, r.stderr
-    assert says in " ".join(re.sub(r"[│╭╰─╮╯]", " ", r.stderr).split()), r.stderr
+    said = " ".join(re.sub(r"[│╭╰─╮╯]", " ", r.stderr).split())
+    assert says in said and said.endswith("[store-url-invalid]"), r.stderr
     env = _cli("import", str(tmp_path), cwd=tmp_path, FRONTWATCH_DATABASE_URL=db)
     one_line_error(env, 2, says, "[store-url-invalid]")
     assert "SuperSecretPw" not in r.stderr + env.stderr

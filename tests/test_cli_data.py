@@ -47,6 +47,10 @@ def test_errors_are_one_line_without_traceback(tmp_path):
     assert proc.returncode == 1 and "date='2024-02-30': invalid date" in proc.stderr
     proc = run("import", str(tmp_path / "missing.geojson"), db=db, check=False)
     assert proc.returncode == 1 and "no such file" in proc.stderr
+    assert proc.stderr.rstrip().endswith("[not-found]")  # README: a file that does not exist
+    for args in (["places", "import"], ["regions", "import"]):
+        proc = run(*args, str(tmp_path / "missing.geojson"), db=db, check=False)
+        assert proc.returncode == 1 and proc.stderr.rstrip().endswith("[not-found]"), proc.stderr
 
 
 def test_show_before_history_starts(tmp_path):

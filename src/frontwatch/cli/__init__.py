@@ -32,7 +32,7 @@ def main() -> None:
     except FrontwatchError as exc:
         fail(f"{exc} [{exc.code}]", exc.exit_code)
     except OSError as exc:  # the file system or a device: name the file and the reason
-        fail(os_message(exc), EXIT_STORE)
+        fail(f"{os_message(exc)} [{os_code(exc)}]", EXIT_STORE)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:
@@ -58,6 +58,12 @@ def fail(message: str, code: int) -> None:
                             " ".join(visible(line) for line in message.splitlines())),
               highlight=False)
     sys.exit(code)
+
+
+def os_code(exc: OSError) -> str:
+    """The README's code for an OSError no domain error took: a missing file is `not-found`,
+    any other file that cannot be read or used `input-invalid`."""
+    return "not-found" if isinstance(exc, FileNotFoundError) else "input-invalid"
 
 
 def os_message(exc: OSError) -> str:

@@ -93,12 +93,20 @@ def build() -> typer.Typer:
                    typer.Typer(no_args_is_help=True, help=verb.help, cls=StrictGroup))
             if func:
                 sub.callback()(func)
-            groups[parent].add_typer(sub, name=name)
+            groups[parent].add_typer(sub, name=name, short_help=short_help(func))
             groups[verb.path] = sub
         else:
             assert func is not None, verb.path
-            groups[parent].command(name, cls=StrictCommand)(func)
+            groups[parent].command(name, cls=StrictCommand, short_help=short_help(func))(func)
     return app
+
+
+def short_help(func: Callable[..., Any] | None) -> str | None:
+    """The first paragraph of a command's docstring on one line: the list of commands in
+    `--help` kept the docstring's line breaks, cutting sentences ("and its length, or" /
+    "(--from/--to) the series")."""
+    doc = inspect.getdoc(func) if func is not None else None
+    return " ".join(doc.split("\n\n")[0].split()) if doc else None
 
 
 def _load(target: str) -> Callable[..., Any]:

@@ -67,7 +67,8 @@ class Cli:
         try:
             store_kind(db)  # an unknown scheme or a malformed URL: before anything opens
         except StoreUrlInvalid as exc:
-            raise typer.BadParameter(str(exc), param_hint="'--db'") from None
+            # click's usage message, ending in the code as from FRONTWATCH_DATABASE_URL
+            raise typer.BadParameter(f"{exc} [{exc.code}]", param_hint="'--db'") from None
         if self.db is not None:
             raise typer.BadParameter(f"two different stores ({shown(self.db)} before the "
                                      f"command, {shown(db)} {where}): give one",

@@ -14,17 +14,21 @@ from __future__ import annotations
 from typing import Any
 
 CLICK_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "path": "PATH",
-               "bool": "BOOLEAN", "datetime": "DATETIME", "uuid": "UUID"}
+               "bool": "BOOLEAN", "datetime": "DATETIME", "uuid": "UUID",
+               "int range": "INTEGER RANGE", "float range": "FLOAT RANGE"}
 
 
 def _label(typed: str | None) -> str | None:
-    """`<str>` → TEXT, `<int>` → INTEGER, `<a|b>` → [a|b]."""
+    """`<str>` → TEXT, `<int>` → INTEGER, `<a|b>` → [a|b], `<list[str]>` → TEXT (click names
+    the type of one value of a repeatable option), `int range` → INTEGER RANGE."""
     if not typed:
         return typed
     inner = typed[1:-1] if typed.startswith("<") and typed.endswith(">") else typed
+    if inner.lower().startswith("list[") and inner.endswith("]"):
+        inner = inner[5:-1].lower()
     if "|" in inner:
         return f"[{inner}]"
-    return CLICK_NAMES.get(inner, inner.upper())
+    return CLICK_NAMES.get(inner.lower(), inner.upper())
 
 
 def install() -> None:

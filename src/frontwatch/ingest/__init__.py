@@ -17,7 +17,7 @@ from typing import Any
 import shapely
 
 from frontwatch import dates
-from frontwatch.errors import InputError, NotFound, echo
+from frontwatch.errors import InputError, NotFound, echo, echo_name
 from frontwatch.ingest import formats, vector
 from frontwatch.ingest.base import Input
 from frontwatch.ingest.hooks import SNAPSHOT_HOOKS, Progress
@@ -94,7 +94,7 @@ def iter_files(paths: Iterable[Path]) -> list[Path]:
         elif p.exists():
             out.append(p)
         else:
-            raise InputError("no such file or directory", origin=str(p))
+            raise NotFound(f"{echo_name(str(p))}: no such file or directory")
     return out
 
 

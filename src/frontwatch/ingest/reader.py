@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from frontwatch.errors import FrontwatchError, InputError, brief
+from frontwatch.errors import FrontwatchError, InputError, NotFound, brief, echo_name
 from frontwatch.ingest.crs import check_no_grids, from_wkt, geojson_crs, registered
 from frontwatch.ingest.limits import (
     Limits,
@@ -128,6 +128,8 @@ def read_bytes(path: Path, limits: Limits | None = None) -> bytes:
             raise limits.too_large(str(path))
         with path.open("rb") as f:
             return decompress(f, str(path), limits)
+    except FileNotFoundError as exc:  # README: a file that does not exist is `not-found`
+        raise NotFound(f"{echo_name(str(path))}: no such file or directory") from exc
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", origin=str(path)) from exc
 
