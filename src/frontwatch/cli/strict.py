@@ -70,15 +70,37 @@ def bound_words(message: str) -> str:
     return _BOUND.sub(say, message)
 
 
+def _given(param: Any, args: list[str]) -> str | None:
+    """The value `args` give the option `param` (None if not found)."""
+    for i, arg in enumerate(args):
+        for opt in getattr(param, "opts", ()) or ():
+            if arg == opt and i + 1 < len(args):
+                return args[i + 1]
+            if arg.startswith(opt + "="):
+                return arg[len(opt) + 1:]
+    return None
+
+
+def _not_finite(text: str) -> bool:
+    try:
+        return not math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
 def _strict_parse(command: Any, parse: Any, ctx: Any, args: list[str]) -> list[str]:
     if ctx.resilient_parsing:  # shell completion: parse as click does
         return parse(ctx, args)
     refuse_repeats(command, ctx, args)  # a group: its own options only (parsing stops at
-    try:                                # the command's name)
+    typed = list(args)                  # the command's name); click's parse consumes args
+    try:
         rest = parse(ctx, args)
     except Exception as exc:
         if isinstance(getattr(exc, "message", None), str):  # click's usage errors
-            exc.message = bound_words(cut_quoted(reason(exc.message)))  # type: ignore[attr-defined]
+            given = _given(getattr(exc, "param", None), typed)
+            exc.message = (f"must be a finite number, not {given.strip().lower()}"
+                           if given is not None and _not_finite(given)
+                           else bound_words(cut_quoted(reason(exc.message))))  # type: ignore[attr-defined]
         raise
     refuse_non_finite(command, ctx)
     return rest
