@@ -346,9 +346,116 @@ class OutputError(FrontwatchError):
     exit_code = EXIT_STORE
 
 
-def redact_secrets(text: str) -> str:
-    """A store URL, or a message quoting one (libpq repeats the conninfo), without its
-    password: neither the user-info form (user:secret@host) nor a ``password=`` parameter
-    (URL query or keyword connection string)."""
-    text = re.sub(r"(://[^:/@\s\"']*:)[^@\s\"']*@", r"\1***@", text)
-    return re.sub(r"(password\s*=\s*)('[^']*'|[^&\s\"']*)", r"\1***", text, flags=re.I)
+_PG_SCHEME = re.compile(r"postgres(?:ql)?(?:\+psycopg)?://", re.I | re.ASCII)
+_PASSWORD_MARK = re.compile(r"password\s*=", re.I | re.ASCII)
+_FIRST_KEYWORD = re.compile(r"\s*([a-z_]+)\s*=", re.ASCII)
+HIDDEN = "***"
+
+
+def redact_secrets(text: str, *, conninfo: str | None = None) -> str:
+    """A store URL or keyword string, or a message quoting one, without its password.
+
+    A whole PostgreSQL URL is taken apart as a URL (the user-info runs to the *last* '@',
+    a ``password`` query parameter is hidden too); a keyword string (``host=… password=…``)
+    is parsed by libpq (psycopg's conninfo); what cannot be parsed shows nothing after a
+    password marker. In a message (libpq's own words, which may quote the connection
+    string or pieces of it) everything after a password marker up to the quote ends is
+    hidden; with `conninfo` (the string the message is about) its password is hidden
+    wherever it appears, and when that string cannot be parsed each double-quoted piece
+    libpq quoted is dropped unless the redacted string shows it anyway."""
+    stripped = text.strip()
+    if _PG_SCHEME.match(stripped):
+        return _redact_url(stripped)
+    first = _FIRST_KEYWORD.match(stripped)
+    if first and first[1] in LIBPQ_KEYWORDS:
+        return _redact_keywords(stripped)
+    message = _redact_message(text)
+    if conninfo is not None:
+        password, parsed = _password_of(conninfo)
+        if password:
+            message = message.replace(password, HIDDEN)
+        if not parsed:  # keep only what libpq quoted from the part shown anyway
+            safe = redact_secrets(conninfo)
+            message = re.sub(r'"([^"]*)"',
+                             lambda m: m[0] if m[1] and m[1] in safe else '"…"', message)
+    return message
+
+
+# libpq's connection keywords a keyword string starts with (`host=db dbname=fw …`)
+LIBPQ_KEYWORDS = frozenset({
+    "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "service",
+    "sslmode", "connect_timeout", "options", "application_name", "target_session_attrs"})
+
+
+def _redact_url(url: str) -> str:
+    scheme = _PG_SCHEME.match(url)
+    assert scheme is not None
+    head, rest = url[:scheme.end()], url[scheme.end():]
+    if "@" in rest:  # the user-info runs to the last '@' (a password may hold '@' or '/')
+        userinfo, _, rest = rest.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        head += (f"{user}:{HIDDEN}" if colon else user) + "@"
+    path, question, query = rest.partition("?")
+    if not _PASSWORD_MARK.search(query):
+        return head + rest
+    from urllib.parse import parse_qsl, urlencode
+
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        return head + path + "?<parameters>"
+    hidden = [(k, HIDDEN if k.strip().lower() == "password" else v) for k, v in pairs]
+    return head + path + question + urlencode(hidden, safe="*/:")
+
+
+def _redact_keywords(text: str) -> str:
+    try:
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+        params = conninfo_to_dict(text)
+    except Exception:  # no psycopg, or libpq cannot parse it: show nothing after the marker
+        mark = _PASSWORD_MARK.search(text)
+        return text if mark is None else f"{text[:mark.start()]}password={HIDDEN}"
+    if "password" in params:
+        params["password"] = HIDDEN
+    return make_conninfo("", **params)
+
+
+def _password_of(conninfo: str) -> tuple[str | None, bool]:
+    """The password `conninfo` carries (None: none) and whether it could be parsed."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        text = re.sub(r"^postgres(ql)?(\+psycopg)?://", "postgresql://", conninfo.strip())
+        password = conninfo_to_dict(text).get("password")
+    except Exception:
+        return None, False
+    return (str(password) if password else None), True
+
+
+def _redact_message(text: str) -> str:
+    def url(m: re.Match) -> str:
+        end = text.find('"', m.end())
+        span = text[m.end():end if end >= 0 else len(text)]
+        return m[0] + (f"{HIDDEN}@" if "@" in span else "")
+
+    def past_at(m: re.Match) -> int:
+        end = text.find('"', m.end())
+        span = text[m.end():end if end >= 0 else len(text)]
+        return m.end() + (span.rfind("@") + 1 if "@" in span else 0)
+
+    out, pos = [], 0
+    for m in _PG_SCHEME.finditer(text):
+        if m.start() < pos:
+            continue
+        out.append(text[pos:m.start()] + url(m))
+        pos = past_at(m)
+    text = "".join(out) + text[pos:]
+    out, pos = [], 0
+    for m in _PASSWORD_MARK.finditer(text):
+        if m.start() < pos:
+            continue
+        end = text.find('"', m.end())
+        out.append(text[pos:m.end()] + HIDDEN)
+        pos = end if end >= 0 else len(text)
+    return "".join(out) + text[pos:]

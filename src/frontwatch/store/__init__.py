@@ -12,17 +12,12 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from frontwatch.errors import StoreError, StoreUrlInvalid, echo, redact_secrets
+from frontwatch.errors import LIBPQ_KEYWORDS, StoreError, StoreUrlInvalid, echo, redact_secrets
 from frontwatch.store.base import SqlStore
 
 __all__ = ["SqlStore", "open_store", "sqlite_path", "store_kind"]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
-# libpq's connection keywords a keyword string starts with (`host=db dbname=fw …`): a store
-# name whose first word is one of these is a connection string, not a file name
-LIBPQ_KEYWORDS = frozenset({
-    "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "service",
-    "sslmode", "connect_timeout", "options", "application_name", "target_session_attrs"})
 _KEYWORD = re.compile(r"\s*([a-z_]+)\s*=")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):/")  # one letter: a Windows drive, a path
 USE = "use a path, sqlite:///path, postgresql://… or a keyword string (host=… dbname=…)"
@@ -66,9 +61,8 @@ def _check_conninfo(text: str) -> None:
         conninfo_to_dict(postgres_conninfo(text))
     except ProgrammingError as exc:
         reason = " ".join(str(exc).split())
-        raise StoreUrlInvalid(redact_secrets(f"malformed PostgreSQL connection "
-                                             f"{echo(redact_secrets(text))}: {reason}")
-                              ) from None
+        raise StoreUrlInvalid(f"malformed PostgreSQL connection {echo(redact_secrets(text))}"
+                              f": {redact_secrets(reason, conninfo=text)}") from None
 
 
 def postgres_conninfo(text: str) -> str:

@@ -64,7 +64,7 @@ class PostgisStore(SqlStore):
         except psycopg.Error as exc:
             # each part on its own: a keyword string's password would swallow the ':'
             raise StoreError("cannot connect to PostgreSQL", store=_redact(url),
-                             cause=_redact(str(exc).strip())) from None
+                             cause=_redact(str(exc).strip(), conninfo=url)) from None
         try:
             self._ensure_postgis()
             self._migrate()
@@ -117,13 +117,13 @@ class PostgisStore(SqlStore):
             return StoreLocked("the store is locked by another writer", store=self.label)
         if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
             return StoreReadOnly("the database is read-only (a standby or a read-only role)",
-                                 store=self.label, cause=_redact(str(exc)))
+                                 store=self.label, cause=_redact(str(exc), conninfo=self.url))
         if isinstance(exc, psycopg.errors.DiskFull):
             return StoreFull("the database server's disk is full; nothing was written",
-                             store=self.label, cause=_redact(str(exc)))
+                             store=self.label, cause=_redact(str(exc), conninfo=self.url))
         if isinstance(exc, psycopg.OperationalError):
             return StoreError("the database cannot be read or written", store=self.label,
-                              cause=_redact(str(exc)))
+                              cause=_redact(str(exc), conninfo=self.url))
         return None
 
     def _dialect_script(self, script: str) -> list[str]:
@@ -145,7 +145,7 @@ class PostgisStore(SqlStore):
                 raise StoreError(
                     "the PostGIS extension is missing and could not be created; install "
                     "PostGIS on the server and run CREATE EXTENSION postgis as a privileged "
-                    "user", store=self.label, cause=_redact(str(exc))) from exc
+                    "user", store=self.label, cause=_redact(str(exc), conninfo=self.url)) from exc
 
     def _add_geometry_columns(self) -> None:
         """Generated `geom_g` geometry columns with GIST indexes (PostGIS dialect only)."""
