@@ -34,7 +34,7 @@ def wants_html(accept: str) -> bool:
             name, _, value = p.strip().partition("=")
             if name.strip() == "q":
                 try:
-                    q = float(value)
+                    q = float(value) if value.strip().isascii() else 0.0
                 except ValueError:
                     q = 0.0
         if kind in ("text/html", "application/xhtml+xml"):

@@ -135,6 +135,13 @@ CASES = [
          VECTOR),
     Case("topojson", lambda: orjson.dumps({"type": "Topology", "objects": {}, "arcs": []}),
          "zones.json", 400, "not a GeoJSON FeatureCollection", VECTOR),
+    # a name of non-ASCII digits is no publication time (int() would read them)
+    Case("fullwidth-digits-name", lambda: gzip.compress(h.deepstate_json((OCC, square()))),
+         "\uff11\uff17\uff15\uff11\uff13\uff11\uff14\uff10\uff17\uff16.geojson.gz", 400,
+         "no publication time"),
+    Case("math-bold-digits-name", lambda: h.deepstate_json((OCC, square())),
+         "".join(chr(0x1D7CE + int(c)) for c in "1751314076") + ".geojson", 400,
+         "no publication time"),
     # bombs and sizes
     Case("gzip-bomb", lambda: h.gzip_bomb(64 << 20), "1719835200.geojson.gz", 413,
          "larger than 2 MB uncompressed.*FRONTWATCH_MAX_UNCOMPRESSED_MB"),

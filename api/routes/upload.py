@@ -62,7 +62,7 @@ async def _limited_stream(request: Request, limit: int) -> AsyncIterator[bytes]:
     too_big = Problem(413, f"request body larger than the {limit / 2**20:g} MB limit "
                       "(FRONTWATCH_MAX_UPLOAD_MB)")
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise too_big
     size = 0
     async for chunk in request.stream():

@@ -87,8 +87,8 @@ ROWS = Output(rows=True)
 REPORT = Output()
 
 UNBOUNDED = 100_000  # columns a piped table may take (its content's width, in practice)
-_NUMBER = re.compile(r"^[+\-−]?[\d,]*\.?\d+(e[+\-]?\d+)?\s*%?$")
-_WHEN = re.compile(r"^\d{4}-\d\d-\d\d([T ][\d:.]+Z?)?$")  # an ISO date or date-time
+_NUMBER = re.compile(r"^[+\-−]?[\d,]*\.?\d+(e[+\-]?\d+)?\s*%?$", re.ASCII)
+_WHEN = re.compile(r"^\d{4}-\d\d-\d\d([T ][\d:.]+Z?)?$", re.ASCII)  # an ISO date or date-time
 
 
 def print_table(columns: Sequence[str], rows: Iterable[Sequence[str]],

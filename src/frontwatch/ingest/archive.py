@@ -18,7 +18,7 @@ PUBLISHER = Publisher(
     "cyterat/deepstate-map-data (GPL-3.0)",
     "GPL-3.0 (the archive); DeepStateMap licence agreement (the maps)", "all", preference=1,
     note="one polygon per day: Crimea and the areas held since 2014 are not told apart")
-_NAME = re.compile(r"deepstatemap_data_(\d{8})")
+_NAME = re.compile(r"deepstatemap_data_([0-9]{8})")  # ASCII: strptime reads '２０２４' too
 
 
 def date_from_name(name: str, origin: str | None = None) -> datetime | None:

@@ -142,14 +142,15 @@ def _envelope_time(doc: dict, origin: str) -> datetime:
                              origin=origin) from exc
         return t if t.tzinfo else t.replace(tzinfo=UTC)
     ident = doc.get("id")
-    if isinstance(ident, int | float) or (isinstance(ident, str) and ident.isdigit()):
+    if isinstance(ident, int | float) or (isinstance(ident, str) and ident.isascii()
+                                            and ident.isdigit()):
         return datetime.fromtimestamp(int(ident), UTC)
     raise InputError("envelope has neither 'datetime' nor a numeric 'id'", origin=origin)
 
 
 def time_from_name(stem: str) -> datetime | None:
     """Publication time from a file named `<unix-seconds>.geojson[.gz]`."""
-    if re.fullmatch(r"\d{9,11}", stem):
+    if re.fullmatch(r"[0-9]{9,11}", stem):  # ASCII only: int() reads '１７５…' too
         return datetime.fromtimestamp(int(stem), UTC)
     return None
 

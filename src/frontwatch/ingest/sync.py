@@ -79,7 +79,7 @@ def _listed_ids(doc: Any, url: str) -> list[int]:
     ids = []
     for i, item in enumerate(doc):
         ident = item.get("id") if isinstance(item, dict) else None
-        if isinstance(ident, str) and ident.isdigit():
+        if isinstance(ident, str) and ident.isascii() and ident.isdigit():
             ident = int(ident)
         if not isinstance(ident, int) or isinstance(ident, bool) or ident <= 0:
             raise InputError(f"entry {i} has no numeric 'id'", origin=url)
