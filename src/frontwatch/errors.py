@@ -437,7 +437,10 @@ def _redact_message(text: str) -> str:
     def url(m: re.Match) -> str:
         end = text.find('"', m.end())
         span = text[m.end():end if end >= 0 else len(text)]
-        return m[0] + (f"{HIDDEN}@" if "@" in span else "")
+        if "@" not in span:
+            return m[0]
+        user, colon, _ = span[:span.rfind("@")].partition(":")
+        return m[0] + (f"{user}:{HIDDEN}@" if colon else f"{HIDDEN}@")
 
     def past_at(m: re.Match) -> int:
         end = text.find('"', m.end())
