@@ -383,7 +383,7 @@ def _quiet_text_parser() -> None:
 
     lalr = getattr(getattr(getattr(text_parser.parser, "parser", None), "parser", None),
                    "parser", None)
-    if getattr(lalr, "debug", False):
+    if lalr is not None and getattr(lalr, "debug", False):
         lalr.debug = False
 
 
@@ -452,7 +452,8 @@ def _literal(value: Any) -> str:
     if isinstance(value, _Col):
         return f"the property {echo(value.q.name)}"
     if isinstance(value, shapely.Geometry):
-        return f"a {value.geom_type} literal"
+        kind: str = getattr(value, "geom_type", "geometry")
+        return f"a {kind} literal"
     return f"a {_literal_type(value)} value"
 
 
