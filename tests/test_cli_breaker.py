@@ -20,23 +20,32 @@ from tests.test_cli_errors import ROOT, one_line_error
 
 pytest_plugins = ["tests.pg"]  # pg_cluster / pg_url: a throwaway PostGIS (skips when absent)
 
-# Every command's --help from the real entry point (one interpreter for all of them: the
-# sweep stays quick; click's exits are caught, so each page is the one a user sees).
-HELP_SWEEP = r"""
+# What both sweeps run for each command line: the real entry point, click's exit caught, the
+# page written to `stream` captured.
+RUN_ONE = r"""
 import contextlib, io, json, sys
 from frontwatch.cli import main
-from frontwatch.cli.commands import COMMANDS
-pages = {}
-for path in [""] + [v.path for v in COMMANDS]:
-    sys.argv = ["frontwatch", *path.split(), "--help"]
+
+
+def run_one(argv, redirect):
+    sys.argv = ["frontwatch", *argv]
     buf = io.StringIO()
     code = 0
-    with contextlib.redirect_stdout(buf):
+    with redirect(buf):
         try:
             main()
         except SystemExit as exc:
             code = exc.code
-    pages[path] = [code, buf.getvalue()]
+    return [code, buf.getvalue()]
+"""
+
+# Every command's --help from the real entry point (one interpreter for all of them: the
+# sweep stays quick; click's exits are caught, so each page is the one a user sees).
+HELP_SWEEP = RUN_ONE + r"""
+from frontwatch.cli.commands import COMMANDS
+pages = {}
+for path in [""] + [v.path for v in COMMANDS]:
+    pages[path] = run_one([*path.split(), "--help"], contextlib.redirect_stdout)
 print(json.dumps(pages))
 """
 
@@ -424,10 +433,9 @@ def test_names_that_look_like_markup_print_as_they_are(tmp_path, capsys):
 # --- numbers: every numeric option has the API's bounds -----------------------------------
 # Every numeric option of every command (from the click command tree, as the help sweep), given
 # a number past any bound, on the real entry point: one interpreter for all of them.
-NUMBER_SWEEP = r"""
-import contextlib, io, json, sys
+NUMBER_SWEEP = RUN_ONE + r"""
 import typer
-from frontwatch.cli import app, main
+from frontwatch.cli import app
 from frontwatch.cli.commands import COMMANDS
 values = sys.argv[1:]
 root = typer.main.get_command(app)
@@ -443,15 +451,7 @@ for path in [""] + [v.path for v in COMMANDS]:
 runs = {}
 for key, (path, opt) in found.items():
     for value in values:
-        sys.argv = ["frontwatch", *path.split(), opt, value]
-        buf = io.StringIO()
-        code = 0
-        with contextlib.redirect_stderr(buf):
-            try:
-                main()
-            except SystemExit as exc:
-                code = exc.code
-        runs[f"{key} {value}"] = [code, buf.getvalue()]
+        runs[f"{key} {value}"] = run_one([*path.split(), opt, value], contextlib.redirect_stderr)
 print(json.dumps(runs))
 """
 
