@@ -46,18 +46,22 @@ def shapefile(prj: str) -> bytes:
 
 
 def geopackage(definition: str, tmp_path: Path) -> bytes:
+    """A GeoPackage whose CRS is `definition` alone (no organisation: GDAL would parse it;
+    with an EPSG code GDAL reads the code, see test_crs_carried)."""
     path = tmp_path / "crs.gpkg"
     path.write_bytes(h.vector_bytes(h.frame(), ".gpkg"))
     with sqlite3.connect(path) as db:
-        db.execute("UPDATE gpkg_spatial_ref_sys SET definition = ? WHERE srs_id = 4326",
-                   (definition,))
+        db.execute("UPDATE gpkg_spatial_ref_sys SET definition = ?, organization = 'NONE' "
+                   "WHERE srs_id = 4326", (definition,))
     return path.read_bytes()
 
 
 def flatgeobuf(wkt: str) -> bytes:
-    """A FlatGeobuf whose header's CRS WKT is `wkt` (padded into GDAL's own WKT's place)."""
-    data = h.vector_bytes(h.frame(), ".fgb")
-    at = data.find(b"GEOGCRS[")
+    """A FlatGeobuf whose header's CRS is the WKT `wkt` alone (code 0: GDAL would parse it),
+    padded into the place of GDAL's WKT of a CRS with no authority."""
+    data = h.vector_bytes(h.frame().to_crs("+proj=longlat +ellps=clrk66 +towgs84=1,2,3"),
+                          ".fgb")
+    at = data.find(b"BOUNDCRS[")
     (size,) = struct.unpack_from("<I", data, at - 4)
     assert len(wkt) <= size
     return data[:at] + wkt.encode().ljust(size) + data[at + size:]

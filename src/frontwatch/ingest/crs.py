@@ -38,6 +38,10 @@ def geojson_crs(doc: Any, origin: str) -> CRS | None:
     """The CRS a GeoJSON document's 2008 ``crs`` member names; None when it has none or it
     names lon/lat WGS 84 (CRS84, EPSG:4326 — written by tools in lon/lat order)."""
     member = doc.get("crs") if isinstance(doc, dict) else None
+    if isinstance(doc, dict) and any(isinstance(k, str) and k != "crs" and k.lower() == "crs"
+                                     for k in doc):  # GDAL would read it; we would not
+        raise InputError("a CRS member spelt other than 'crs' is not read (GeoJSON member "
+                         "names are case-sensitive): name it 'crs'", origin=origin)
     if member is None:
         return None
     props = member.get("properties") if isinstance(member, dict) else None
@@ -52,7 +56,7 @@ def geojson_crs(doc: Any, origin: str) -> CRS | None:
         raise InputError(f"the 'crs' member has type {brief(member.get('type'))}: only named "
                          "CRSs (type 'name') are read; linked ones are not fetched",
                          origin=origin)
-    return _known(name, "the 'crs' member names", origin)
+    return known(name, "the 'crs' member names", origin)
 
 
 def esri_crs(reference: Any, origin: str) -> CRS | None:
@@ -72,7 +76,7 @@ def esri_crs(reference: Any, origin: str) -> CRS | None:
     else:
         raise InputError("'spatialReference' has neither a numeric 'wkid' nor a 'wkt'",
                          origin=origin)
-    return _known(name, "'spatialReference' names", origin)
+    return known(name, "'spatialReference' names", origin)
 
 
 # What in a CRS definition makes PROJ open a file or fetch a URL: an EXTENSION (GDAL's
@@ -120,7 +124,7 @@ EXAMPLES = ("EPSG:3857, urn:ogc:def:crs:EPSG::3857 or "
             "http://www.opengis.net/def/crs/EPSG/0/3857")
 
 
-def _known(name: object, what: str, origin: str) -> CRS | None:
+def known(name: object, what: str, origin: str) -> CRS | None:
     """The registered CRS an identifier names (None for lon/lat WGS 84)."""
     if not isinstance(name, str) or not name.strip():
         raise InputError(f"{what} no CRS", origin=origin)

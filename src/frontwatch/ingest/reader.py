@@ -11,10 +11,8 @@ content, since that text can quote it.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
-import sqlite3
 import stat
 import struct
 import tempfile
@@ -27,7 +25,12 @@ from typing import Any
 import orjson
 
 from frontwatch.errors import FrontwatchError, InputError, NotFound, brief, echo_name
-from frontwatch.ingest.crs import check_no_grids, from_wkt, geojson_crs, registered
+from frontwatch.ingest.carried_crs import (
+    replace_flatgeobuf_crs,
+    replace_geojson_crs,
+    replace_geopackage_crs,
+)
+from frontwatch.ingest.crs import from_wkt, registered
 from frontwatch.ingest.limits import (
     Limits,
     check_features,
@@ -168,29 +171,29 @@ def read_vector(data: bytes, origin: str, limits: Limits):
         raise unaccepted(data, origin)
     with tempfile.TemporaryDirectory(prefix="frontwatch-input-") as tmp:
         path = Path(tmp) / f"input{fmt.suffix}"
-        prj = None
+        # No CRS text of the input's reaches GDAL: the CRS is read here and the copy GDAL
+        # opens carries the registry's definition or none (ingest/carried_crs.py).
+        target = None
         if fmt is SHAPEFILE:
             unzip_shapefile(data, path, origin, limits)
-            prj = take_prj(path, origin)
-        else:
+            target = take_prj(path, origin)
+        elif fmt is GEOPACKAGE:
             path.write_bytes(data)
-        if fmt is GEOPACKAGE:
-            check_geopackage_is_data(path, origin)
+            replace_geopackage_crs(path, origin)
         elif fmt is FLATGEOBUF:
-            check_no_grids(flatgeobuf_header(data), "its header holds", origin)
-        elif fmt is GEOJSON:
-            geojson_crs(load_json(data, origin), origin)  # GDAL reads only an identifier
+            copy, target = replace_flatgeobuf_crs(data, origin)
+            path.write_bytes(copy)
+        else:
+            copy, target = replace_geojson_crs(load_json(data, origin), origin)
+            path.write_bytes(copy)
         df = _read_with_driver(fmt, path, origin, limits)
-    if fmt is SHAPEFILE:
-        target = prj
-    else:
-        target = registered(df.crs, "its CRS is", origin) if df.crs is not None else None
-    if target is not None:
-        try:
-            df = df.set_crs(target, allow_override=True).to_crs(4326)
-        except Exception:
-            raise InputError("cannot reproject its coordinate reference system to WGS 84 "
-                             "lon/lat", origin=origin) from None
+    if fmt is GEOPACKAGE and df.crs is not None:  # the registry's definition we wrote
+        target = registered(df.crs, "its CRS is", origin)
+    try:
+        df = df.set_crs(target or 4326, allow_override=True).to_crs(4326)
+    except Exception:
+        raise InputError("cannot reproject its coordinate reference system to WGS 84 "
+                         "lon/lat", origin=origin) from None
     return df
 
 
@@ -207,40 +210,6 @@ def take_prj(shp: Path, origin: str):
     if not text.strip():
         return None
     return from_wkt(strip_bom(text).decode("utf-8", "replace"), "its .prj holds", origin)
-
-
-def flatgeobuf_header(data: bytes) -> bytes:
-    """A FlatGeobuf's header (after the 8-byte magic, a little-endian uint32 size): where its
-    CRS (code and WKT) is."""
-    if len(data) < 12:
-        return b""
-    (size,) = struct.unpack_from("<I", data, 8)
-    return data[12:12 + size]
-
-
-def check_geopackage_is_data(path: Path, origin: str) -> None:
-    """Refuse a GeoPackage with SQL views: a view is a query GDAL runs when it reads the
-    layer (a 96 KB file's recursive view ran for minutes, another's `zeroblob` took 2 GB).
-    Read with SQLite itself, read-only and immutable, before GDAL opens it. Triggers stay
-    (GDAL writes its spatial index with them, and a file opened read-only never fires one).
-    """
-    try:
-        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1",
-                                                uri=True)) as db:
-            views = db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'view'"
-                               ).fetchone()[0]
-            # The CRS definitions GDAL parses when it opens the file: checked first.
-            definitions = db.execute("SELECT * FROM gpkg_spatial_ref_sys LIMIT 1000"
-                                     ).fetchall()
-    except sqlite3.Error:
-        raise InputError("not a readable GeoPackage file", origin=origin) from None
-    if views:
-        raise InputError("a GeoPackage holding SQL views is not accepted: only tables of "
-                         "features", origin=origin)
-    for row in definitions:
-        for value in row:
-            if isinstance(value, (str, bytes)):
-                check_no_grids(value, "its CRS table holds", origin)
 
 
 def _read_with_driver(fmt: VectorFormat, path: Path, origin: str, limits: Limits):
