@@ -10,7 +10,7 @@ import importlib
 import pytest
 
 PURE = ("frontwatch.geometry", "frontwatch.dates", "frontwatch.text", "frontwatch.precision",
-        "frontwatch.cql", "frontwatch.model")
+        "frontwatch.cql", "frontwatch.model", "frontwatch.canonical")
 # pure functions of modules that are not pure as a whole
 PURE_FUNCTIONS = ("frontwatch.analytics.compare.agreement_text",)
 

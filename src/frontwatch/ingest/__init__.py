@@ -16,17 +16,13 @@ from typing import Any
 
 import shapely
 
-from frontwatch import dates
+from frontwatch import canonical, dates
 from frontwatch.errors import InputError, NotFound, echo, echo_name
 from frontwatch.ingest import formats, vector
 from frontwatch.ingest.base import Input
 from frontwatch.ingest.hooks import SNAPSHOT_HOOKS, Progress
 from frontwatch.ingest.limits import Limits, decompress
-from frontwatch.ingest.prepare import (
-    confine_to_theatre,
-    content_hash,
-    layers_of,
-)
+from frontwatch.ingest.prepare import confine_to_theatre, layers_of
 from frontwatch.ingest.reader import read_bytes, strip_suffixes
 from frontwatch.model import DEMO_SOURCE, ImportReport, Snapshot, SnapshotInfo
 from frontwatch.oblasts import THEATRE
@@ -131,15 +127,16 @@ def store_snapshot(store: SqlStore, snap: Snapshot, *, derive: bool = True
     announces its new revisions at once (:func:`import_paths` does, see :mod:`.hooks`).
 
     The zones are confined and hashed before the write lock is taken, and a duplicate (the
-    same content as a stored revision of the same moment) is answered from a read: an
-    upload of something already stored does not wait for an import that holds the lock.
-    Under the lock the check is made again and decides (another writer may have stored or
-    deleted that revision meanwhile; a theatre changed meanwhile is confined against anew)."""
+    same claim as a stored revision of the same moment, in any format: see
+    :mod:`frontwatch.canonical`) is answered from a read: an upload of something already
+    stored does not wait for an import that holds the lock. Under the lock the check is made
+    again and decides (another writer may have stored or deleted that revision meanwhile; a
+    theatre changed meanwhile is confined against anew)."""
     retire = not snap.illustrative and DEMO_SOURCE in store.sources()
     # with the demo to retire, its regions must not confine real data: all under the lock
     ready = None if retire else _Confined.of(store, snap)
     if ready is not None:
-        existing = store.find_snapshot(snap.source, snap.valid_at, ready.hash)
+        existing = ready.stored(store, snap)
         if existing is not None:
             ready.apply(snap)
             return existing, False
@@ -149,6 +146,9 @@ def store_snapshot(store: SqlStore, snap: Snapshot, *, derive: bool = True
         if ready is None or _theatre_id(store, snap) != ready.theatre_id:
             ready = _Confined.of(store, snap)
         ready.apply(snap)
+        existing = ready.stored(store, snap)
+        if existing is not None:
+            return existing, False
         info, created = store.add_snapshot(
             source=snap.source, valid_at=snap.valid_at, content_hash=ready.hash,
             zones=snap.zones, layers=layers_of(snap.zones), origin=snap.origin,
@@ -163,11 +163,13 @@ def store_snapshot(store: SqlStore, snap: Snapshot, *, derive: bool = True
 @dataclass(slots=True)
 class _Confined:
     """A snapshot's zones confined to the theatre of its date (read from the store, no lock),
-    their WKB and content hash, and which theatre version they were confined against."""
+    their WKB, canonical claim and content hash, and which theatre version they were
+    confined against."""
 
     zones: list
     dropped: list[str]
     wkbs: list[bytes]
+    claim: canonical.Canonical
     hash: str
     theatre_id: int | None
 
@@ -179,7 +181,20 @@ class _Confined:
             raise InputError("no control zones within the theatre (Ukraine's outline)",
                              origin=snap.origin)
         wkbs = list(shapely.to_wkb([z.geometry for z in zones]))
-        return cls(zones, dropped, wkbs, content_hash(zones, wkbs), theatre_id)
+        claim = canonical.canonical(zones)
+        return cls(zones, dropped, wkbs, claim, canonical.hash_canonical(claim), theatre_id)
+
+    def stored(self, store: SqlStore, snap: Snapshot) -> SnapshotInfo | None:
+        """The stored revision of the same source and moment that makes the same claim: the
+        same hash, or (a text format that wrote fewer digits, e.g. KML) the same groups,
+        parts and vertices within canonical.SAME_VERTEX_DEG. Newest first; None if none."""
+        found = store.find_snapshot(snap.source, snap.valid_at, self.hash)
+        if found is not None:
+            return found
+        for info in reversed(store.snapshots_at(snap.source, snap.valid_at)):
+            if canonical.same_claim(self.claim, canonical.canonical(store.zones(info.id))):
+                return info
+        return None
 
     def apply(self, snap: Snapshot) -> None:
         snap.zones = self.zones

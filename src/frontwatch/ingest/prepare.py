@@ -1,10 +1,9 @@
 """Turn parsed features into a clean snapshot: 2-D, valid, inside Ukraine's extent (then,
 with the store's theatre, inside the theatre), and hashed by content. Every repair or skip
-becomes a note for the import report."""
+becomes a note for the import report. The content hash is :mod:`frontwatch.canonical`'s."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import numpy as np
 import shapely
 
 from frontwatch import geometry
+from frontwatch.canonical import content_hash as content_hash  # re-exported
 from frontwatch.errors import FutureDate, InputError
 from frontwatch.model import Snapshot, Status, Zone
 
@@ -172,15 +172,3 @@ def layers_of(zones: list[Zone]) -> dict[Status, Any]:
     if not contested.is_empty and not occupied.is_empty:
         contested = geometry.polygonal(shapely.difference(contested, occupied))
     return {Status.OCCUPIED: occupied, Status.CONTESTED: contested}
-
-
-def content_hash(zones: list[Zone], wkbs: list[bytes] | None = None) -> str:
-    """Hash of what a snapshot claims (status, kind and geometry), independent of feature
-    order, labels and the envelope it came in."""
-    if wkbs is None:
-        wkbs = list(shapely.to_wkb([z.geometry for z in zones]))
-    items = sorted((f"{z.status}|{z.kind}|{z.since}|".encode(), w) for z, w in zip(zones, wkbs))
-    h = hashlib.sha256()
-    for head, wkb in items:
-        h.update(head + wkb.hex().encode() + b"\n")
-    return h.hexdigest()

@@ -25,6 +25,10 @@ from frontwatch.store.derived import DerivedTables
 SCHEMA_VERSION = 1
 Bbox = tuple[float, float, float, float]  # minlon, minlat, maxlon, maxlat
 _THEN = re.compile(r"^-- then: (_\w+)$", re.M)  # a migration's Python follow-up step
+# A Python step run once every pending script has run (same transaction): for a step that
+# goes through the current code (e.g. the derived tables' handlers), whose tables a later
+# migration may have changed.
+_FINALLY = re.compile(r"^-- finally: (_\w+)$", re.M)
 
 
 def lock_timeout_ms() -> int:
@@ -136,12 +140,16 @@ class SqlStore(DerivedTables):
             self._execute(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
             )
+            last: list[str] = []
             for version, script in self._pending_migrations():
                 for statement in self._dialect_script(script):
                     self._execute(statement)
                 for hook in _THEN.findall(script):  # data steps SQL cannot do (WKB → bounds)
                     getattr(self, hook)()
+                last += _FINALLY.findall(script)
                 self._execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+            for hook in last:
+                getattr(self, hook)()
 
     def _dialect_script(self, script: str) -> list[str]:
         lines = [ln for ln in script.splitlines() if not ln.strip().startswith("--")]
@@ -228,6 +236,12 @@ class SqlStore(DerivedTables):
             f"SELECT {self._SNAP_COLS} FROM snapshots WHERE source=? AND valid_at=? "
             "AND content_hash=?", (source, iso(valid_at), content_hash))
         return self._snap(rows[0]) if rows else None
+
+    def snapshots_at(self, source: str, valid_at: datetime) -> list[SnapshotInfo]:
+        """The revisions of one source for one moment, oldest recorded first."""
+        rows = self._query(f"SELECT {self._SNAP_COLS} FROM snapshots WHERE source=? AND "
+                           "valid_at=? ORDER BY recorded_at, id", (source, iso(valid_at)))
+        return [self._snap(r) for r in rows]
 
     def add_snapshot(self, *, source: str, valid_at: datetime, content_hash: str,
                      zones: Sequence[Zone], layers: dict[Status, Any], origin: str = "",
@@ -501,6 +515,21 @@ class SqlStore(DerivedTables):
                     f"UPDATE {table} SET minx=?, miny=?, maxx=?, maxy=? WHERE id=?"),
                     [(*b, r[0]) for r, b in zip(rows, bounds)])
                 last = rows[-1][0]
+
+    def _rehash_claims(self) -> None:
+        """Migration step (0013): content hashes of the canonical claim; see its module."""
+        from frontwatch.ingest.rehash import rehash_store  # ingest imports the store
+
+        rehash_store(self)
+
+    def set_content_hash(self, snapshot_id: int, content_hash: str) -> None:
+        """Replace a revision's content hash (only a migration recomputing them does)."""
+        self._execute("UPDATE snapshots SET content_hash=? WHERE id=?",
+                      (content_hash, snapshot_id))
+
+    def move_inputs(self, from_id: int, to_id: int) -> None:
+        """Point the inputs remembered for one revision at another (a merge of the two)."""
+        self._execute("UPDATE inputs SET snapshot_id=? WHERE snapshot_id=?", (to_id, from_id))
 
     def delete_source(self, source: str) -> int:
         """Remove every revision of a source and all that derives from it (see

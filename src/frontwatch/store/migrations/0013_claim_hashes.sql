@@ -1,0 +1,5 @@
+-- Content hashes of the canonical claim (frontwatch.canonical): the same claim in another
+-- file format (ring start, orientation, part order, feature split) is the same hash. Every
+-- stored revision's hash is recomputed from its zones once all pending scripts have run;
+-- revisions of one moment that claimed nothing new are merged (frontwatch.ingest.rehash).
+-- finally: _rehash_claims
