@@ -20,6 +20,7 @@ import pytest
 import shapely
 
 from frontwatch import canonical
+from frontwatch.analytics.check import check
 from frontwatch.ingest import ImportOptions, import_paths, input_key, parse_snapshot
 from frontwatch.ingest.hooks import SNAPSHOT_HOOKS
 from frontwatch.ingest.prepare import confine_to_theatre, layers_of
@@ -270,6 +271,7 @@ def test_migration_merges_what_claimed_nothing_new(tmp_path):
         assert store.known_input(input_key(shp.read_bytes(), str(shp), _opts())).id == kept
         assert store._query("SELECT id FROM deleted_snapshots") == [(merged,)]
         assert {i: _derived_rows(store, i) for i in (kept, moved)} == before
+        assert check(store, SOURCE, frontline=False)["summary"]["import"]["merged"] == 1
         assert store.resolve(SOURCE).id == moved
     finally:
         store.close()
@@ -299,7 +301,7 @@ def test_migration_keeps_a_claim_that_came_back(tmp_path):
         assert len(infos) == 3 and store.resolve(SOURCE).id == again
         fresh = canonical.content_hash(store.zones(a))
         assert (infos[a].content_hash, infos[again].content_hash) == (f"{fresh}~r1", fresh)
-        assert store.import_notes(SOURCE)[a][-1][0] == "kept"
+        assert store.import_notes(SOURCE)[a][-1][0] == "marked"
         report = import_paths(store, [_write(_zones(), tmp_path / "f", "FlatGeobuf",
                                              "zones.fgb")], _opts())
         assert report.added == []

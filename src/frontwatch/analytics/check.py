@@ -33,8 +33,10 @@ MAX_KM2_PER_DAY = 250.0
 LENGTH_TOLERANCE = 0.25
 NEIGHBOURS = 4
 # Import notes that say the stored revision differs from the file (`kept` notes — markers
-# left out of the control layer — are routine and not listed).
-NOTE_KINDS = ("repaired", "dropped", "excluded", "skipped")
+# left out of the control layer — are routine and not listed), or, written by migration 0013
+# (frontwatch.ingest.rehash), that it stands for a revision merged into it or that its hash
+# was marked.
+NOTE_KINDS = ("repaired", "dropped", "excluded", "skipped", "merged", "marked")
 
 Row = tuple[datetime, int, float, float]  # (valid_at, snapshot id, occupied km², contested km²)
 

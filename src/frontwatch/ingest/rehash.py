@@ -14,7 +14,7 @@ one revision per (source, moment, hash):
   import as "unchanged"), and the revision kept gets a "merged" import note saying so;
 - an earlier revision whose claim came back after a different one (A, B, A') stays, as what
   was known then, and so does the later one, which is the state of that moment: the earlier
-  one's hash gets the suffix ``~r<revision>`` (and a "kept" note), the later one keeps the
+  one's hash gets the suffix ``~r<revision>`` (and a "marked" note), the later one keeps the
   plain hash, so a re-import finds it.
 
 It runs inside the migration's transaction: killed halfway, the store is as it was.
@@ -101,6 +101,6 @@ def _mark_returns(store: SqlStore, revisions: list[SnapshotInfo], fresh: dict[in
             fresh[info.id] = f"{h}~r{info.revision}"
             out.marked.append(info.id)
             store.add_import_notes(info.id, [
-                f"kept as revision {info.revision}: revision {latest[h].revision} recorded "
-                "later claims the same after a different one; this one's hash is marked "
-                f"~r{info.revision}"])
+                f"marked this revision's hash ~r{info.revision}: revision "
+                f"{latest[h].revision}, recorded later, claims the same again after a "
+                "different one, and holds the hash"])
