@@ -32,6 +32,8 @@ from tests.helpers import write
 from tests.test_cli_data import run
 from tests.test_hooks import OBLAST
 
+pytest_plugins = ["tests.pg"]  # the `pg_url` fixture
+
 WHEN = "2025-06-01"
 SOURCE = "mapper"
 STATUS = StatusMapping(field="state", mapping={"grey": "contested"})
@@ -85,13 +87,13 @@ def _every_format(gdf: gpd.GeoDataFrame, folder: Path) -> list[Path]:
             for driver, name in FORMATS]
 
 
-def _region_store(path: Path):
+def _region_store(url: Path | str, folder: Path):
     """A store with a small oblast (so the derived tables have rows) and the places."""
     from frontwatch.bootstrap import ensure_places
 
-    store = open_store(path)
+    store = open_store(url)
     ensure_places(store)
-    import_regions(store, write(path.parent / "oblast.geojson", OBLAST), "oblast")
+    import_regions(store, write(folder / "oblast.geojson", OBLAST), "oblast")
     return store
 
 
@@ -140,7 +142,7 @@ def test_fewer_digits_are_the_same_claim_a_moved_vertex_is_not():
 # --- import: CLI and upload -----------------------------------------------------------------
 def test_cli_every_format_is_one_revision_a_change_is_another(tmp_path):
     db = tmp_path / "s.sqlite"
-    _region_store(db).close()
+    _region_store(db, tmp_path).close()
     first, *others = _every_format(_zones(), tmp_path / "same")
     assert len(_import_cli([first], db)["added"]) == 1
     report = _import_cli(others, db)
@@ -169,7 +171,7 @@ def test_upload_every_format_is_one_revision(tmp_path):
     from frontwatch.settings import Settings
 
     db = tmp_path / "s.sqlite"
-    _region_store(db).close()
+    _region_store(db, tmp_path).close()
     params = {"source": SOURCE, "date": WHEN, "status_field": "state",
               "status_map": "grey=contested"}
     auth = {"Authorization": "Bearer t0ken-for-tests"}
@@ -215,10 +217,21 @@ def _store_old_way(store, path: Path, opts: ImportOptions) -> int:
     return info.id
 
 
-def _as_before_0013(db: Path) -> None:
+def _as_before_0013(url: Path | str) -> None:
     """Mark the store as one whose hashes migration 0013 has not recomputed yet."""
-    with closing(sqlite3.connect(db)) as conn, conn:
-        conn.execute("DELETE FROM schema_version WHERE version=13")
+    store = open_store(url)
+    try:
+        with store.transaction():
+            store._execute("DELETE FROM schema_version WHERE version=13")
+    finally:
+        store.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def store_url(request, tmp_path) -> Path | str:
+    """Where a store is made, on each backend (tests.pg: a throwaway PostGIS schema)."""
+    return tmp_path / "old.sqlite" if request.param == "sqlite" else \
+        request.getfixturevalue("pg_url")
 
 
 def _copy(db: Path, to: Path) -> None:
@@ -228,26 +241,23 @@ def _copy(db: Path, to: Path) -> None:
 
 
 def _derived_rows(store, snapshot_id: int) -> dict:
-    """The derived rows of one revision (ids left out, as two stores number them apart)."""
-    q = store._query
+    """The derived rows of one revision (figures to 6 decimals)."""
+    def rows(sql: str) -> list:
+        return sorted(tuple(round(v, 6) if isinstance(v, float) else v for v in r)
+                      for r in store._query(sql + " WHERE snapshot_id=?", (snapshot_id,)))
     return {
-        "stats": sorted(q("SELECT region_id, round(occupied_km2, 6), round(contested_km2, 6) "
-                          "FROM region_stats WHERE snapshot_id=?", (snapshot_id,))),
-        "front": [round(r[0], 6) for r in q("SELECT length_km FROM frontline_lengths WHERE "
-                                            "snapshot_id=?", (snapshot_id,))],
-        "places": sorted(q("SELECT slug, status FROM place_status WHERE snapshot_id=?",
-                           (snapshot_id,))),
-        "changes": sorted(q("SELECT region_id, base_id, round(occupied_gained_km2, 6), "
-                            "round(occupied_lost_km2, 6) FROM region_changes WHERE "
-                            "snapshot_id=?", (snapshot_id,))),
-        "bounds": sorted(tuple(round(v, 9) for v in r) for r in q(
-            "SELECT minx, miny, maxx, maxy FROM zones WHERE snapshot_id=?", (snapshot_id,))),
+        "stats": rows("SELECT region_id, occupied_km2, contested_km2 FROM region_stats"),
+        "front": rows("SELECT length_km FROM frontline_lengths"),
+        "places": rows("SELECT slug, status FROM place_status"),
+        "changes": rows("SELECT region_id, base_id, occupied_gained_km2, occupied_lost_km2 "
+                        "FROM region_changes"),
+        "bounds": rows("SELECT minx, miny, maxx, maxy FROM zones"),
     }
 
 
-def test_migration_merges_what_claimed_nothing_new(tmp_path):
-    db = tmp_path / "old.sqlite"
-    store = _region_store(db)
+def test_migration_merges_what_claimed_nothing_new(tmp_path, store_url):
+    db = store_url
+    store = _region_store(db, tmp_path)
     gpkg, shp, fgb = (_write(_zones(), tmp_path / d, driver, name) for d, driver, name in [
         ("g", "GPKG", "zones.gpkg"), ("s", "ESRI Shapefile", "zones.zip"),
         ("f", "FlatGeobuf", "zones.fgb")])
@@ -287,7 +297,7 @@ def test_migration_keeps_a_claim_that_came_back(tmp_path):
     """A, then B, then A again in another format: the last is the state of that moment and
     keeps the hash; the first stays in the history under a marked hash."""
     db = tmp_path / "old.sqlite"
-    store = _region_store(db)
+    store = _region_store(db, tmp_path)
     a = _store_old_way(store, _write(_zones(), tmp_path / "g", "GPKG", "zones.gpkg"), _opts())
     _store_old_way(store, _write(_zones(moved=True), tmp_path / "m", "GPKG", "zones.gpkg"),
                    _opts())
@@ -311,7 +321,7 @@ def test_migration_keeps_a_claim_that_came_back(tmp_path):
 
 def test_a_failed_migration_leaves_the_store_as_it_was(tmp_path, monkeypatch):
     db = tmp_path / "old.sqlite"
-    store = _region_store(db)
+    store = _region_store(db, tmp_path)
     for d, driver, name in [("g", "GPKG", "zones.gpkg"), ("s", "ESRI Shapefile", "zones.zip")]:
         _store_old_way(store, _write(_zones(), tmp_path / d, driver, name), _opts())
     store.close()
