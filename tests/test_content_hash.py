@@ -28,11 +28,14 @@ from frontwatch.ingest.regions import import_regions
 from frontwatch.ingest.vector import StatusMapping
 from frontwatch.model import Status, Zone
 from frontwatch.store import open_store
+from frontwatch.store.base import _migrations
 from tests.helpers import write
 from tests.test_cli_data import run
 from tests.test_hooks import OBLAST
 
 pytest_plugins = ["tests.pg"]  # the `pg_url` fixture
+# The number of the migration that recomputes the hashes (0013 when written).
+REHASH = next(v for v, script in _migrations() if "_rehash_claims" in script)
 
 WHEN = "2025-06-01"
 SOURCE = "mapper"
@@ -217,12 +220,12 @@ def _store_old_way(store, path: Path, opts: ImportOptions) -> int:
     return info.id
 
 
-def _as_before_0013(url: Path | str) -> None:
+def _as_before_rehash(url: Path | str) -> None:
     """Mark the store as one whose hashes migration 0013 has not recomputed yet."""
     store = open_store(url)
     try:
         with store.transaction():
-            store._execute("DELETE FROM schema_version WHERE version=13")
+            store._execute("DELETE FROM schema_version WHERE version=?", (REHASH,))
     finally:
         store.close()
 
@@ -268,7 +271,7 @@ def test_migration_merges_what_claimed_nothing_new(tmp_path, store_url):
     assert len({i.content_hash for i in store.snapshots()}) == 3  # the old code's duplicate
     before = {i: _derived_rows(store, i) for i in (kept, moved)}
     store.close()
-    _as_before_0013(db)
+    _as_before_rehash(db)
 
     store = open_store(db)  # migrates
     try:
@@ -304,7 +307,7 @@ def test_migration_keeps_a_claim_that_came_back(tmp_path):
     again = _store_old_way(store, _write(_zones(), tmp_path / "s", "ESRI Shapefile",
                                          "zones.zip"), _opts())
     store.close()
-    _as_before_0013(db)
+    _as_before_rehash(db)
     store = open_store(db)
     try:
         infos = {i.id: i for i in store.snapshots(SOURCE)}
@@ -325,7 +328,7 @@ def test_a_failed_migration_leaves_the_store_as_it_was(tmp_path, monkeypatch):
     for d, driver, name in [("g", "GPKG", "zones.gpkg"), ("s", "ESRI Shapefile", "zones.zip")]:
         _store_old_way(store, _write(_zones(), tmp_path / d, driver, name), _opts())
     store.close()
-    _as_before_0013(db)
+    _as_before_rehash(db)
     copy = tmp_path / "copy.sqlite"
     _copy(db, copy)
 
@@ -361,7 +364,7 @@ def test_migration_on_the_real_store(real_db, shared, tmp_path):
         for info in infos:
             store.set_content_hash(info.id, old_hash(store.zones(info.id)))
     store.close()
-    _as_before_0013(db)
+    _as_before_rehash(db)
     store = open_store(db)
     try:
         after = store.snapshots()
