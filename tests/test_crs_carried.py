@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import struct
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,25 +29,7 @@ from tests import hostile as h
 from tests.test_crs_grids import UPLOAD, _run, grid_wkt
 
 GEOD = Geod(ellps="WGS84")
-# A custom CRS (UTM 37N on WGS 84 with a null datum shift, no authority): GDAL writes its
-# WKT with code 0 into a FlatGeobuf, the case where GDAL would parse the header's WKT.
-CUSTOM = CRS.from_proj4("+proj=tmerc +lat_0=0 +lon_0=39 +k=0.9996 +x_0=500000 +y_0=0 "
-                        "+ellps=WGS84 +towgs84=0,0,0 +units=m +no_defs")
-_UTM = CRS.from_epsg(32637).to_wkt()
-# UTM 37N without its ID and with a remark naming a grid: no word the deny-list knows, and
-# PROJ identifies it as EPSG:32637 with full confidence.
-ODD_UTM = _UTM[:_UTM.rindex(',ID["EPSG"')] + f',REMARK["{h.MARKER} ntv2_0.gsb"]]'
-# NAD27 bound to WGS 84 by an NTv2 grid named as a plain parameter value (no PARAMETERFILE,
-# no EXTENSION): not deny-listed, and no registered CRS.
-_GEOG = ('GEOGCRS["{0}",DATUM["{1}",ELLIPSOID["{2}",{3}]],CS[ellipsoidal,2],'
-         'AXIS["longitude",east],AXIS["latitude",north],ANGLEUNIT["degree",0.0174532925199433]]')
-BOUND_NTV2 = ("BOUNDCRS[SOURCECRS["
-              + _GEOG.format("NAD27", "North American Datum 1927", "Clarke 1866",
-                             "6378206.4,294.978698213898") + "],TARGETCRS["
-              + _GEOG.format("WGS 84", "World Geodetic System 1984", "WGS 84",
-                             "6378137,298.257223563") + f'],ABRIDGEDTRANSFORMATION["{h.MARKER}",'
-              'METHOD["NTv2",ID["EPSG",9615]],PARAMETER["Latitude and longitude difference '
-              'file","conus",ID["EPSG",8656]]]]')
+ODD_UTM, BOUND_NTV2, CUSTOM = h.ODD_UTM, h.BOUND_NTV2, h.CUSTOM
 NO_CODE = "a CRS with no EPSG code"
 
 
@@ -63,33 +44,7 @@ def areas(geoms) -> list[float]:
     return [abs(GEOD.geometry_area_perimeter(g)[0]) for g in geoms]
 
 
-def geopackage(df: gpd.GeoDataFrame, definition: str | None = None,
-               organization: str | None = None) -> bytes:
-    """`df` as a GeoPackage; its CRS row's definition and organisation replaced if given."""
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "zones.gpkg"
-        path.write_bytes(h.vector_bytes(df, ".gpkg"))
-        srs = df.crs.to_epsg() or 100000
-        with sqlite3.connect(path) as db:
-            if definition is not None:
-                db.execute("UPDATE gpkg_spatial_ref_sys SET definition = ? WHERE srs_id = ?",
-                           (definition, srs))
-            if organization is not None:
-                db.execute("UPDATE gpkg_spatial_ref_sys SET organization = ? WHERE "
-                           "srs_id = ?", (organization, srs))
-        return path.read_bytes()
-
-
-def flatgeobuf(df: gpd.GeoDataFrame, wkt: str | None = None) -> bytes:
-    """`df` as a FlatGeobuf; the header's WKT replaced by `wkt` (padded into its place)."""
-    data = h.vector_bytes(df, ".fgb")
-    if wkt is None:
-        return data
-    at = min(i for i in (data.find(b"BOUNDCRS["), data.find(b"PROJCRS["),
-                         data.find(b"GEOGCRS[")) if i > 0)
-    (size,) = struct.unpack_from("<I", data, at - 4)
-    assert len(wkt) <= size
-    return data[:at] + wkt.encode().ljust(size) + data[at + size:]
+geopackage, flatgeobuf = h.geopackage_with_crs, h.flatgeobuf_with_wkt
 
 
 @pytest.fixture

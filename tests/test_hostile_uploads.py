@@ -99,6 +99,17 @@ CASES = [
          {"date": "2025-06-01"}),
     Case("shapefile-prj-grid", h.shapefile_with_grid_prj, "zones.zip", 400,
          r"its \.prj holds a CRS definition that refers to a grid file", VECTOR),
+    # a CRS a file carries is read by Frontwatch, never parsed by GDAL (test_crs_carried)
+    Case("gpkg-crs-bound-to-a-grid", lambda: h.geopackage_with_crs(
+        h.frame().to_crs(32637), h.BOUND_NTV2, "NONE"), "zones.gpkg", 400,
+         "its CRS table holds a CRS with no EPSG code", VECTOR),
+    Case("fgb-crs-bound-to-a-grid", lambda: h.flatgeobuf_with_wkt(
+        h.frame().to_crs(h.CUSTOM), h.BOUND_NTV2), "zones.fgb", 400,
+         "its header holds a CRS with no EPSG code", VECTOR),
+    Case("geojson-crs-other-case", lambda: h.geojson_with_crs("EPSG:3857").replace(
+        b'"crs"', b'"CRS"'), "zones.geojson", 400, "spelt other than 'crs'", VECTOR),
+    Case("gpkg-generated-column", h.gpkg_with_generated_column, "zones.gpkg", 400,
+         "generated columns is not accepted", VECTOR),
     # formats Frontwatch does not document
     Case("csv-with-wkt", lambda: f'WKT,state\n"POLYGON((38 48,39 48,39 49,38 48))",'
          f'{h.MARKER}\n'.encode(), "zones.csv", 400, NOT_ACCEPTED, VECTOR),
