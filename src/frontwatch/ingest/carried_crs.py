@@ -85,6 +85,9 @@ def _harden(db: sqlite3.Connection) -> None:
 
 
 def _check_schema(schema: list[tuple[str, str, str | None]], origin: str) -> None:
+    if not all(isinstance(name, str) and isinstance(sql, str | None)
+               for _, name, sql in schema):
+        raise InputError("not a readable GeoPackage file", origin=origin)
     if len(schema) > _MAX_SCHEMA_ENTRIES:
         raise InputError(f"a GeoPackage with more than {_MAX_SCHEMA_ENTRIES:,} tables, "
                          "indexes and triggers is not accepted", origin=origin)
