@@ -4,7 +4,9 @@ and opened by the one GDAL driver each needs.
 JSON (DeepStateMap, the archive, GeoJSON) is parsed by orjson, never by GDAL, for snapshots.
 Binary formats are copied into a private temporary folder under a name we choose and opened
 there with their driver: nothing in an input (a VRT, a `/vsicurl/` path, a Shapefile sidecar
-or a zip member) can make GDAL read another file, fetch a URL or switch drivers. Errors name
+or a zip member) can make GDAL read another file, fetch a URL or switch drivers, and the CRS
+a file carries is read by Frontwatch and replaced in that copy, never parsed by GDAL
+(ingest/carried_crs.py). Errors name
 the file and a generic reason; they never repeat what GDAL or the parser said about the
 content, since that text can quote it.
 """
