@@ -352,6 +352,13 @@ _FIRST_KEYWORD = re.compile(r"\s*([a-z_]+)\s*=", re.ASCII)
 HIDDEN = "***"
 
 
+def is_keyword_string(text: str) -> bool:
+    """Whether `text` reads as a libpq keyword connection string (``host=… dbname=…``): its
+    first ``name=`` is one of libpq's keywords (a file called ``x=1.sqlite`` is not)."""
+    first = _FIRST_KEYWORD.match(text)
+    return bool(first) and first[1] in LIBPQ_KEYWORDS
+
+
 def redact_secrets(text: str, *, conninfo: str | None = None) -> str:
     """A store URL or keyword string, or a message quoting one, without its password.
 
@@ -366,8 +373,7 @@ def redact_secrets(text: str, *, conninfo: str | None = None) -> str:
     stripped = text.strip()
     if _PG_SCHEME.match(stripped):
         return _redact_url(stripped)
-    first = _FIRST_KEYWORD.match(stripped)
-    if first and first[1] in LIBPQ_KEYWORDS:
+    if is_keyword_string(stripped):
         return _redact_keywords(stripped)
     message = _redact_message(text)
     if conninfo is not None:

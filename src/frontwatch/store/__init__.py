@@ -12,13 +12,18 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from frontwatch.errors import LIBPQ_KEYWORDS, StoreError, StoreUrlInvalid, echo, redact_secrets
+from frontwatch.errors import (
+    StoreError,
+    StoreUrlInvalid,
+    echo,
+    is_keyword_string,
+    redact_secrets,
+)
 from frontwatch.store.base import SqlStore
 
 __all__ = ["SqlStore", "open_store", "sqlite_path", "store_kind"]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
-_KEYWORD = re.compile(r"\s*([a-z_]+)\s*=")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):/")  # one letter: a Windows drive, a path
 USE = "use a path, sqlite:///path, postgresql://… or a keyword string (host=… dbname=…)"
 
@@ -30,8 +35,7 @@ def store_kind(url: str | Path) -> Literal["sqlite", "postgis"]:
     unknown scheme, a malformed PostgreSQL URL or keyword string (parsed by libpq when
     psycopg is installed) or an unknown SQLite option."""
     text = str(url)
-    keyword = _KEYWORD.match(text)
-    if text.startswith(POSTGRES_SCHEMES) or (keyword and keyword[1] in LIBPQ_KEYWORDS):
+    if text.startswith(POSTGRES_SCHEMES) or is_keyword_string(text):
         _check_conninfo(text)
         return "postgis"
     if text.startswith("sqlite:"):
