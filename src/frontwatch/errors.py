@@ -34,19 +34,22 @@ def printable(text: str | bytes | os.PathLike) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def visible(text: str | bytes | os.PathLike) -> str:
+def visible(text: str | bytes | os.PathLike, keep: str = "") -> str:
     """`text` with nothing a terminal or a log would act on: every character that is not
     printable (controls such as ESC, newline or NUL, bidi overrides, lone surrogates) is
     written as its Python escape (``\\x1b``, ``\\n``, ``\\u202e``); bytes that are not
-    UTF-8 as ``\\xNN`` (see `printable`).
+    UTF-8 as ``\\xNN`` (see `printable`). The characters of `keep` stay as they are (the
+    CLI's console keeps its own line breaks, ``keep="\\n"``).
 
     >>> visible("a\\x1b[31mb\\nc")
     'a\\\\x1b[31mb\\\\nc'
+    >>> visible("a\\u202eb\\nc", keep="\\n")
+    'a\\\\u202eb\\nc'
     """
     name = printable(text) if not isinstance(text, str) else text
     if name.isprintable():
         return name
-    return "".join(c if c.isprintable() else _escaped_char(c) for c in name)
+    return "".join(c if c.isprintable() or c in keep else _escaped_char(c) for c in name)
 
 
 def _escaped_char(c: str) -> str:

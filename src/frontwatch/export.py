@@ -18,10 +18,10 @@ metadata: WKB encoding, PROJJSON CRS, bbox, geometry types).
 
 from __future__ import annotations
 
+import contextlib
 import os
-import re
-import shutil
-import tempfile
+import warnings
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -32,9 +32,9 @@ import pyogrio
 import pyogrio.errors
 import shapely
 
-from frontwatch import geometry
+from frontwatch import geometry, staging
 from frontwatch.analytics.common import region_of, source_of
-from frontwatch.errors import InputError, NotFound, OutputError, echo, printable
+from frontwatch.errors import InputError, NotFound, OutputError, echo, echo_name, visible
 from frontwatch.model import SnapshotInfo
 from frontwatch.outfile import check_writable
 from frontwatch.precision import round_table
@@ -173,8 +173,8 @@ def _last_valid_to(store: SqlStore, source: str, end: date | None) -> date | Non
 
 
 def export(store: SqlStore, fmt: str, path: Path, region: str | None = None,
-           start: date | None = None, end: date | None = None, source: str | None = None
-           ) -> list[Path]:
+           start: date | None = None, end: date | None = None, source: str | None = None,
+           notes: list[str] | None = None) -> list[Path]:
     """Write zones, places and areas; returns the data files written (zones, places, areas),
     then their sidecars.
 
@@ -184,7 +184,8 @@ def export(store: SqlStore, fmt: str, path: Path, region: str | None = None,
     work: OutputError (exit 1, `output-failed`) naming the file and the reason. Everything
     is written in a private folder beside them and moved into place only when all of it is
     written: a failure (disk full, say) leaves no file half-written and the old ones as
-    they were."""
+    they were. What GDAL warns about while writing is appended to `notes` as one line naming
+    the user's file (never the private folder), not printed."""
     if fmt not in FORMATS:
         raise InputError(f"unknown format {echo(fmt)}; choose one of {', '.join(FORMATS)}")
     if start and end and end < start:
@@ -202,20 +203,7 @@ def export(store: SqlStore, fmt: str, path: Path, region: str | None = None,
     zones = zones_frame(store, src, r, start, end)
     places = places_frame(store, src, r, start, end)
     areas = areas_frame(store, src, regions, a_start, a_end)
-    try:
-        return _write(fmt, path, zones, places, areas)
-    except OSError as exc:  # disk full, permission, read-only: name the file
-        raise OutputError(f"{printable(path)}: cannot write: "
-                          f"{exc.strerror or exc}") from exc
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        # GDAL's own open/create/write failures (a read-only or special folder, a full
-        # disk): its reason, with the private folder's name replaced by the user's
-        reason = re.sub(re.escape(str(path.parent / STAGING)) + r"\w+", str(path.parent),
-                        str(exc)).strip()
-        raise OutputError(f"{printable(path)}: cannot write: {echo(reason)}") from exc
-
-
-STAGING = ".frontwatch-export-"  # prefix of the private folder an export is written in
+    return _write(fmt, path, zones, places, areas, [] if notes is None else notes)
 
 
 def output_files(fmt: str, path: Path) -> list[Path]:
@@ -243,23 +231,72 @@ def check_output(fmt: str, path: Path) -> None:
     for target in output_files(fmt, path):  # the rule of every -o (outfile)
         check_writable(target)
     if path.suffix.lower() != FORMATS[fmt]:
-        raise OutputError(f"{printable(path)}: cannot write: --format {fmt} writes a "
+        raise OutputError(f"{echo_name(path)}: cannot write: --format {fmt} writes a "
                           f"{FORMATS[fmt]} file: end the name in {FORMATS[fmt]}")
 
 
+STAGED = "export"  # the name every export is written under in its private folder
+
+
 def _write(fmt: str, path: Path, zones: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
-           areas: pd.DataFrame) -> list[Path]:
-    """Write the files of `output_files` in a private folder beside `path`, then move them
-    into place (the same file system: each move is a rename); the private folder is removed
-    whatever happens."""
-    staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=path.parent))
+           areas: pd.DataFrame, notes: list[str]) -> list[Path]:
+    """Write the files of `output_files` in a private folder beside `path` under a fixed name
+    GDAL reads as nothing but a file name (`STAGED`: the user's name may hold ';', which
+    GDAL's drivers cut at, a newline, a leading '-', bytes that are not UTF-8), then move
+    each onto the user's name (the same file system: a rename). The folder is reached
+    through its descriptor (/proc/self/fd/N on Linux), so a parent folder with such a
+    character in its name is not passed to GDAL either. Stale private folders of killed
+    exports there are removed first; this one is removed whatever happens. OSError and
+    GDAL's own failures become OutputError naming `path`; GDAL's warnings become `notes`."""
+    staging.remove_stale(path.parent, (staging.EXPORT,))
+    private: tuple[Path, ...] = ()
+    caught: list[warnings.WarningMessage] = []
     try:
-        written = _write_files(fmt, staging / path.name, zones, places, areas)
-        for file in written:
-            os.replace(file, path.parent / file.name)
+        with staging.private_folder(staging.EXPORT, path.parent) as folder, \
+                _reachable(folder) as where, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            private = (where, folder)
+            staged = where / f"{STAGED}{FORMATS[fmt]}"
+            written = _write_files(fmt, staged, zones, places, areas)
+            moved = []
+            for file, target in zip(output_files(fmt, staged), output_files(fmt, path),
+                                    strict=True):
+                if file in written:
+                    os.replace(folder / file.name, target)
+                    moved.append(target)
+            return moved
+    except OSError as exc:  # disk full, permission, read-only: name the file
+        raise OutputError(f"{echo_name(path)}: cannot write: "
+                          f"{exc.strerror or exc}") from exc
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        # GDAL's own open/create/write failures (a read-only or special folder, a full
+        # disk): its reason, with the private folder's name replaced by the user's
+        reason = _as_users(str(exc), private, path).strip()
+        raise OutputError(f"{echo_name(path)}: cannot write: {echo(reason)}") from exc
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return [path.parent / f.name for f in written]
+        notes.extend(f"{echo_name(path)}: {w.category.__name__}: "
+                     f"{visible(_as_users(str(w.message), private, path))}" for w in caught)
+
+
+@contextlib.contextmanager
+def _reachable(folder: Path) -> Iterator[Path]:
+    """`folder` as a path of safe characters only: /proc/self/fd/N of an open descriptor of
+    it where the system has one (Linux), else the folder's own path."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        via = Path(f"/proc/self/fd/{fd}")
+        yield via if via.is_dir() else folder
+    finally:
+        os.close(fd)
+
+
+def _as_users(message: str, private: tuple[Path, ...], path: Path) -> str:
+    """GDAL's message with the private folder's files named as the user's (`path`'s
+    folder): GDAL names what it was given."""
+    for folder in private:
+        message = message.replace(f"{folder}/{STAGED}", str(path.parent / path.stem))
+        message = message.replace(str(folder), str(path.parent))
+    return message
 
 
 def _write_files(fmt: str, path: Path, zones: gpd.GeoDataFrame, places: gpd.GeoDataFrame,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from frontwatch.errors import OutputError, printable
+from frontwatch.errors import OutputError, echo_name
 
 
 def check_writable(path: Path) -> None:
@@ -16,10 +16,10 @@ def check_writable(path: Path) -> None:
     follow)."""
     folder = path.parent
     if not folder.is_dir():
-        raise OutputError(f"{printable(path)}: cannot write: no folder {printable(folder)}")
+        raise OutputError(f"{echo_name(path)}: cannot write: no folder {echo_name(folder)}")
     if (path.exists() or path.is_symlink()) and not path.is_file():
-        raise OutputError(f"{printable(path)}: cannot write: not a regular file (a device, "
+        raise OutputError(f"{echo_name(path)}: cannot write: not a regular file (a device, "
                           "FIFO, socket or folder); name a file to write")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{printable(path)}: cannot write: permission denied on the folder "
-                          f"{printable(folder)}")
+        raise OutputError(f"{echo_name(path)}: cannot write: permission denied on the folder "
+                          f"{echo_name(folder)}")

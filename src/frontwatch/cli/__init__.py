@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import errno
 import sys
+import warnings
+from typing import Any
 
 from rich.text import Text
 
+from frontwatch import staging
 from frontwatch.cli.commands import build
 from frontwatch.cli.common import err
 from frontwatch.errors import EXIT_INTERNAL, EXIT_STORE, FrontwatchError, echo_name, visible
@@ -28,7 +31,9 @@ def main() -> None:
     """Entry point. Typer/click handle their own usage errors (message, exit 2), help and
     --version (exit 0); our errors and the operating system's become one line on stderr."""
     try:
-        app()  # standalone: click's own handling of usage errors and exits
+        with warnings.catch_warnings():  # restored on the way out (main runs in tests too)
+            warnings.showwarning = show_warning
+            app()  # standalone: click's own handling of usage errors and exits
     except FrontwatchError as exc:
         fail(f"{exc} [{exc.code}]", exc.exit_code)
     except OSError as exc:  # the file system or a device: name the file and the reason
@@ -49,6 +54,17 @@ def main() -> None:
 def _is_click_error(exc: Exception) -> bool:
     return any(c.__name__ == "ClickException" for c in type(exc).__mro__) and \
         isinstance(getattr(exc, "exit_code", None), int)
+
+
+def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: Any = None, line: str | None = None) -> None:
+    """A library's warning (GDAL's through pyogrio, say) as one line on stderr, the way the
+    CLI prints notes: `note: <category>: <message>`, no source line, nothing a terminal
+    would act on (errors.visible; a newline shown as \\n), and no private staging folder's
+    path (the commands turn the warnings they expect into notes naming the user's file)."""
+    text = staging.without_private_paths(str(message))
+    err.print(Text.assemble(("note: ", "yellow"), f"{category.__name__}: {visible(text)}"),
+              highlight=False)
 
 
 def fail(message: str, code: int) -> None:

@@ -26,7 +26,7 @@ from frontwatch.cli.common import (
 )
 from frontwatch.cli.context import Cli
 from frontwatch.cli.output import OutputFormat, print_rows, print_table
-from frontwatch.errors import InputError, NotFound
+from frontwatch.errors import InputError, NotFound, echo_name
 from frontwatch.precision import KM, round_values
 
 Region = Annotated[str, typer.Option("--region", "-r", help="Region: name (en/uk), code or "
@@ -151,7 +151,8 @@ def diff_cmd(cli: Cli,
     stale_note(fresh, later)
     if output:
         write_output(output, res.to_geojson())
-        err.print(f"wrote {len(res.features)} changed polygon(s) to {output}", highlight=False)
+        err.print(f"wrote {len(res.features)} changed polygon(s) to {echo_name(output)}",
+                  highlight=False)
     if cli.json:
         emit_json({"summary": res.summary, "places_changed": res.places_changed,
                    "changes": [p for _, p in res.features], **fresh})
@@ -205,7 +206,7 @@ def frontline_cmd(cli: Cli,
     if output:
         write_output(output, feature_collection([(line, {"length_km": meta["length_km"]})],
                                                 meta))
-        err.print(f"wrote the front line to {output}", highlight=False)
+        err.print(f"wrote the front line to {echo_name(output)}", highlight=False)
     if cli.json:
         emit_json({**meta, "parts": len(line.geoms)})
         return
@@ -335,15 +336,19 @@ def export_cmd(cli: Cli,
     store = cli.store()
     if d2 is not None:
         d2 = clamped_span(store, source, d1, d2).end
-    files = export(store, fmt, output, region, d1, d2, source)
+    notes: list[str] = []
+    files = export(store, fmt, output, region, d1, d2, source, notes=notes)
+    for note in notes:  # GDAL's warnings, each one line naming the user's file
+        warn(f"note: {note}")
     if cli.json:
         emit_json({"format": fmt, "files": [str(f) for f in files]})
         return
+    shown = [echo_name(f) for f in files]
     if len(files) > 1:
-        err.print(f"{fmt} holds one layer per file: zones in {files[0]}, places in "
-                  f"{files[1]}, areas in {files[2]}", highlight=False)
+        err.print(f"{fmt} holds one layer per file: zones in {shown[0]}, places in "
+                  f"{shown[1]}, areas in {shown[2]}", highlight=False)
     else:
-        err.print(f"wrote layers zones, places and areas to {files[0]}", highlight=False)
+        err.print(f"wrote layers zones, places and areas to {shown[0]}", highlight=False)
 
 
 def stats_rebuild(cli: Cli, source: Annotated[str | None, typer.Option(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -20,26 +21,36 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.segment import Segment
 
 from frontwatch import dates
-from frontwatch.errors import OutputError, printable
+from frontwatch.errors import OutputError, echo_name, printable, visible
 from frontwatch.outfile import check_writable
 from frontwatch.settings import Settings
 
 
 class _Console(Console):
-    """A rich Console that shows the bytes of file names that are not UTF-8 as \\xNN
-    (they arrive as surrogate escapes, which a terminal cannot print), and reads no rich
-    markup: what the CLI prints carries names from files and stores (a region called
-    'x[/b]', an output path 'map[red].png'), which markup would restyle or refuse with
-    MarkupError. Styles are given as `style=`, never inside the text."""
+    """A rich Console that prints data as text a terminal shows and never acts on, and reads
+    no rich markup.
+
+    Every character of the printed text that is not printable is escaped (errors.visible:
+    ESC sequences, \\r, BEL, bidi overrides such as U+202E, NUL; a file name's bytes that
+    are not UTF-8 as \\xNN), whatever carries it: a success line, a table cell, a note, a
+    progress bar's description. Only the console's own layout stays: its line breaks and
+    rich's control segments (a progress bar's cursor moves) and styles. A name that holds a
+    newline is escaped where the name is put into the line (errors.echo_name), since a line
+    break is layout here. No markup: what the CLI prints carries names from files and stores
+    (a region called 'x[/b]', an output path 'map[red].png'), which markup would restyle or
+    refuse with MarkupError. Styles are given as `style=`, never inside the text."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("markup", False)
         super().__init__(*args, **kwargs)
 
-    def _render_buffer(self, buffer: Any) -> str:
-        return printable(super()._render_buffer(buffer))
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return super()._render_buffer(
+            s if s.control or s.text.isprintable() else
+            Segment(visible(s.text, keep="\n"), s.style, s.control) for s in buffer)
 
 
 out = _Console(soft_wrap=True)
@@ -74,7 +85,7 @@ def write_output(path: Path, data: bytes) -> None:
     except OSError as exc:
         if opened and path.is_file():
             path.unlink(missing_ok=True)
-        raise OutputError(f"{printable(path)}: cannot write: {exc.strerror or exc}") from exc
+        raise OutputError(f"{echo_name(path)}: cannot write: {exc.strerror or exc}") from exc
 
 
 def emit_json(doc: Any) -> None:
@@ -83,9 +94,33 @@ def emit_json(doc: Any) -> None:
         body = orjson.dumps(doc, option=options)
     except orjson.JSONEncodeError:  # a file name that is not UTF-8: its bytes as \xNN
         body = orjson.dumps(_printable_doc(doc), option=options)
-    sys.stdout.buffer.write(body)
+    sys.stdout.buffer.write(shown_json(body))
     sys.stdout.buffer.write(b"\n")
     sys.stdout.flush()
+
+
+_NOT_ASCII_TEXT = re.compile(r"[^\x20-\x7e\n]+")
+
+
+def shown_json(body: bytes) -> bytes:
+    """JSON as printed on stdout: each character of a string that is not printable and that
+    orjson writes raw (DEL, C1 controls, bidi overrides such as U+202E, zero-width
+    characters) as its JSON escape ``\\uXXXX`` — the same document, which a terminal shows
+    without acting on it."""
+    if body.isascii() and b"\x7f" not in body:
+        return body
+
+    def escaped(m: re.Match) -> str:
+        return "".join(c if c.isprintable() else _json_escape(c) for c in m[0])
+    return _NOT_ASCII_TEXT.sub(escaped, body.decode()).encode()
+
+
+def _json_escape(c: str) -> str:
+    code = ord(c)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a UTF-16 surrogate pair, as JSON spells characters past the BMP
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def _printable_doc(doc: Any) -> Any:

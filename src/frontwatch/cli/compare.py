@@ -21,7 +21,7 @@ from frontwatch.cli.common import (
 )
 from frontwatch.cli.context import Cli
 from frontwatch.cli.output import OutputFormat, print_rows, print_table, write_csv
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, echo_name
 from frontwatch.precision import AGREEMENT
 
 
@@ -78,7 +78,7 @@ def compare_cmd(
     stale_note(res.summary, on)
     if output:
         write_output(output, res.to_geojson())
-        err.print(f"wrote {len(res.features)} disagreement piece(s) to {output}",
+        err.print(f"wrote {len(res.features)} disagreement piece(s) to {echo_name(output)}",
                   highlight=False)
     if cli.output is OutputFormat.csv:
         return
@@ -190,7 +190,8 @@ def lag_cmd(
     if output:
         head = {k: v for k, v in res.items() if k not in ("rows", "pieces")}
         write_output(output, feature_collection(features, head))
-        err.print(f"wrote {len(features)} change piece(s) to {output}", highlight=False)
+        err.print(f"wrote {len(features)} change piece(s) to {echo_name(output)}",
+                  highlight=False)
     if cli.json:
         emit_json(res)
         return

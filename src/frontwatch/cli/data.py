@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from frontwatch import lookup, priority, values
+from frontwatch import lookup, priority, staging, values
 from frontwatch.cli.common import (
     Source,
     checked_output,
@@ -21,6 +21,7 @@ from frontwatch.cli.common import (
     out,
     parse_day,
     progress_bar,
+    shown_json,
     stale_note,
     tables_progress,
     write_output,
@@ -28,7 +29,7 @@ from frontwatch.cli.common import (
 from frontwatch.cli.context import Cli
 from frontwatch.cli.output import OutputFormat, print_rows
 from frontwatch.dates import iso
-from frontwatch.errors import InputError, echo
+from frontwatch.errors import InputError, echo, echo_name
 from frontwatch.ingest.formats import CHOICES, REGISTRY
 from frontwatch.settings import Settings
 
@@ -79,6 +80,7 @@ def import_cmd(
         raise InputError(f"--status {echo(status)}: unknown status; accepted: "
                          f"{', '.join(sorted(VOCABULARY))}")
     files = iter_files(paths)
+    staging.remove_stale()  # private folders of imports killed (SIGKILL) before they ended
     priority.lower(cli.settings.import_nice)  # a server's reads on this machine come first
     store = cli.store(create=True)
     with tables_progress() as progress:
@@ -279,9 +281,9 @@ def show_cmd(
     stale_note(fresh, on)
     if output:
         write_output(output, body)
-        err.print(f"wrote {output} ({len(body):,} bytes)", highlight=False)
+        err.print(f"wrote {echo_name(output)} ({len(body):,} bytes)", highlight=False)
     else:
-        sys.stdout.buffer.write(body + b"\n")
+        sys.stdout.buffer.write(shown_json(body) + b"\n")
 
 
 def places_cmd(

@@ -20,7 +20,7 @@ from frontwatch.cli.common import (
 )
 from frontwatch.cli.context import Cli
 from frontwatch.coverage import freshness
-from frontwatch.errors import InputError
+from frontwatch.errors import InputError, echo_name
 
 Lang = Annotated[str, typer.Option(help="en or uk.")]
 # the bounds are the API's (frontwatch.values): the same number is refused the same way
@@ -42,7 +42,8 @@ def _format(output: Path | None, png: bool, svg: bool, default: str) -> str:
     allowed = {k: v for k, v in SUFFIXES.items() if v in ("png", "svg", default)}
     fmt = allowed.get(output.suffix.lower())
     if fmt is None:
-        raise InputError(f"{output}: unknown suffix; use {', '.join(sorted(allowed))}")
+        raise InputError(f"{echo_name(output)}: unknown suffix; use "
+                         f"{', '.join(sorted(allowed))}")
     return fmt
 
 
@@ -111,7 +112,8 @@ def map_cmd(
     write_output(output, data)
     said = " compared with ".join(f"{i.source} snapshot of {i.valid_at:%Y-%m-%d %H:%M} UTC "
                                   f"({(day - i.date).days} days old)" for i in shown)
-    err.print(f"wrote {output} ({len(data) / 1024:.0f} KB), {said}", highlight=False)
+    err.print(f"wrote {echo_name(output)} ({len(data) / 1024:.0f} KB), {said}",
+              highlight=False)
     if q.timelapse and fresh["stale_days"]:
         warn(f"note: DATE {q.on} is after the newest snapshot ({fresh['data_through']}): "
              f"the time-lapse ends {info.date}")
@@ -159,7 +161,8 @@ def chart_cmd(
     data = render.chart_image(store, q, fmt, size)
     output = output or Path(f"areas-{c.slug}.{fmt}")
     write_output(output, data)
-    err.print(f"wrote {output} ({len(data) / 1024:.0f} KB): {c.title}, {c.subtitle}",
+    err.print(f"wrote {echo_name(output)} ({len(data) / 1024:.0f} KB): {c.title}, "
+              f"{c.subtitle}",
               highlight=False)
     if c.no_newer:
         warn(f"note: --to {q.end} is after the newest snapshot: the chart ends {c.last}")

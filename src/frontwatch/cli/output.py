@@ -26,6 +26,7 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from frontwatch.cli.common import emit_json, out
+from frontwatch.errors import visible
 from frontwatch.precision import round_table, round_values
 
 
@@ -99,9 +100,11 @@ def print_table(columns: Sequence[str], rows: Iterable[Sequence[str]],
     at spaces and a word too long for its column folds onto the next line; piped or
     redirected (not a terminal), the table is as wide as its content, one line per row, so
     that a source, slug or place name arrives whole at grep or awk whatever COLUMNS says.
+    A cell's characters that are not printable (a name's newline, ESC, U+202E) are shown
+    escaped (errors.visible) before the table is laid out, so columns stay aligned.
     `compact`: no outer border, headers broken at spaces, for wide tables that must fit 80
     columns."""
-    cells = [tuple(r) for r in rows]
+    cells = [tuple(visible(c) if isinstance(c, str) else c for c in r) for r in rows]
     t = (Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
          if compact else Table(title=title))
     for i, col in enumerate(columns):

@@ -41,9 +41,11 @@ def serve_cmd(
     (renders, diffs, front lines, uploads: FRONTWATCH_HEAVY_JOBS running, by default the
     cores shared out between the workers, and FRONTWATCH_HEAVY_QUEUE waiting; more get 503
     with Retry-After)."""
+    from frontwatch import staging
     from frontwatch.render.assets import startup_warning
 
     settings = cli.settings.serving(workers, host, port)
+    staging.remove_stale()  # uploads' private folders left by a killed server
     cli.store(create=True)  # create, migrate and bootstrap once before workers start
     cli.close()
     warn(startup_warning(settings.assets))  # a fresh clone without `npm ci`: maps say so

@@ -253,7 +253,7 @@ def import_paths(store: SqlStore, paths: Iterable[Path], opts: ImportOptions,
                 report.unchanged.append(str(path))
                 continue
             parsed.append((path, key, parse_snapshots(data, str(path), opts)))
-        except InputError as exc:
+        except (InputError, NotFound) as exc:  # NotFound: a file gone since it was listed
             if not opts.skip_invalid:
                 raise
             report.notes.append(f"skipped {exc}")
@@ -274,7 +274,7 @@ def import_paths(store: SqlStore, paths: Iterable[Path], opts: ImportOptions,
                     added += 1
                     if progress:
                         progress(REVISIONS_STORED, len(report.added), None)
-                report.notes.extend(f"{path.name}: {n}" for n in snap.notes)
+                report.notes.extend(f"{echo_name(path.name)}: {n}" for n in snap.notes)
             if len(snaps) == 1:  # an input of several dates maps to no one snapshot
                 store.remember_input(key, info.id, path.name)
             if not added:

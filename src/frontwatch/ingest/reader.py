@@ -17,7 +17,6 @@ import io
 import re
 import stat
 import struct
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from frontwatch import staging
 from frontwatch.errors import FrontwatchError, InputError, NotFound, brief, echo_name
 from frontwatch.ingest.carried_crs import (
     replace_flatgeobuf_crs,
@@ -171,8 +171,8 @@ def read_vector(data: bytes, origin: str, limits: Limits):
     fmt = sniff(data)
     if fmt is None:
         raise unaccepted(data, origin)
-    with tempfile.TemporaryDirectory(prefix="frontwatch-input-") as tmp:
-        path = Path(tmp) / f"input{fmt.suffix}"
+    with staging.private_folder(staging.INPUT) as tmp:
+        path = tmp / f"input{fmt.suffix}"
         # No CRS text of the input's reaches GDAL: the CRS is read here and the copy GDAL
         # opens carries the registry's definition or none (ingest/carried_crs.py).
         target = None
