@@ -146,14 +146,15 @@ def places_frame(store: SqlStore, source: str, region=None, start: date | None =
 def areas_frame(store: SqlStore, source: str, regions, start: date, end: date
                 ) -> pd.DataFrame:
     """The daily area series of each region, in long form (a `region` column)."""
-    from frontwatch.analytics.areas import series
+    from frontwatch.analytics.areas import SERIES_COLUMNS, series
 
     parts = []
     for r in regions:
         df = series(store, r, start, end, source)
         df.insert(0, "region", r.slug)
         parts.append(df)
-    out = pd.concat(parts, ignore_index=True)
+    out = (pd.concat(parts, ignore_index=True) if parts  # no regions imported: no rows
+           else pd.DataFrame(columns=["region", *SERIES_COLUMNS]))
     out["date"] = utc_days(out["date"])
     return round_table(out)
 

@@ -128,11 +128,12 @@ def print_table(columns: Sequence[str], rows: Iterable[Sequence[str]],
 
 def write_csv(rows: pd.DataFrame | Sequence[Mapping[str, Any]],
               fields: Sequence[str] | None = None) -> None:
-    """CSV on stdout: a DataFrame's every column (its own writer: NaN as empty, floats as
-    they are), or dict rows with `fields` (default: the first row's keys; others ignored;
-    nested members as JSON text)."""
+    """CSV on stdout (text cells as `_cell` shows them): a DataFrame's every column (its own
+    writer: NaN as empty, floats as they are), or dict rows with `fields` (default: the first
+    row's keys; others ignored; nested members as JSON text)."""
     if isinstance(rows, pd.DataFrame):
-        rows.to_csv(sys.stdout, index=False)
+        text = rows.select_dtypes(include="object").columns
+        rows.assign(**{c: rows[c].map(_cell) for c in text}).to_csv(sys.stdout, index=False)
         return
     names = list(fields) if fields is not None else list(rows[0]) if rows else []
     w = csvlib.DictWriter(sys.stdout, fieldnames=names, lineterminator="\n",
@@ -142,8 +143,12 @@ def write_csv(rows: pd.DataFrame | Sequence[Mapping[str, Any]],
 
 
 def _cell(value: Any) -> Any:
-    """A nested member (a source's kinds, say) as compact JSON text, not a Python repr."""
-    return orjson.dumps(value).decode() if isinstance(value, dict | list | tuple) else value
+    """A nested member (a source's kinds, say) as compact JSON text, not a Python repr; text
+    with characters a terminal would act on (ESC, a newline, U+202E) escaped as a table
+    shows them (errors.visible)."""
+    if isinstance(value, dict | list | tuple):
+        return orjson.dumps(value).decode()
+    return visible(value) if isinstance(value, str) else value
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:

@@ -80,8 +80,9 @@ def parse_date(text: str, what: str = "date") -> datetime:
     return dates.instant(text, what, day_start=True, future=True)
 
 
-def iter_files(paths: Iterable[Path]) -> list[Path]:
-    """Files to import, folders walked recursively, in a stable order."""
+def iter_files(paths: Iterable[Path], gone: list[Path] | None = None) -> list[Path]:
+    """Files to import, folders walked recursively, in a stable order. A path that does not
+    exist is NotFound, or (with a `gone` list) appended to `gone`."""
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
@@ -89,9 +90,16 @@ def iter_files(paths: Iterable[Path]) -> list[Path]:
                               and f.name.lower().endswith(formats.SUFFIXES)))
         elif p.exists():
             out.append(p)
+        elif gone is not None:
+            gone.append(p)
         else:
-            raise NotFound(f"{echo_name(str(p))}: no such file or directory")
+            raise NotFound(missing(p))
     return out
+
+
+def missing(path: Path) -> str:
+    """The message for a file that is not there (any more)."""
+    return f"{echo_name(str(path))}: no such file or directory"
 
 
 def parse_snapshot(data: bytes, name: str, opts: ImportOptions) -> Snapshot:
@@ -240,10 +248,12 @@ def import_paths(store: SqlStore, paths: Iterable[Path], opts: ImportOptions,
     stored first and the derived tables filled once for all of them (see :mod:`.hooks`).
     `progress(table, done, total)` follows each phase: FILES_READ, REVISIONS_STORED, then
     each derived table."""
-    files = iter_files(paths)
-    if not files:
+    gone: list[Path] = []  # with skip_invalid: files listed by the caller, deleted since
+    files = iter_files(paths, gone if opts.skip_invalid else None)
+    if not files and not gone:
         raise InputError(f"no importable files found ({', '.join(formats.SUFFIXES)})")
     report = ImportReport()
+    report.notes.extend(f"skipped {missing(p)}" for p in gone)
     parsed: list[tuple[Path, str, list[Snapshot]]] = []
     for done, path in enumerate(files, 1):
         try:
