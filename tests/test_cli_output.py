@@ -70,7 +70,7 @@ SWEEP = [
     ["series", "-r", "{slug}", "--from", "2025-06-01", "--to", "2025-06-08"],
     ["series", "-r", "{slug}", "--from", "2025-06-01", "--to", "2025-06-08", "--csv"],
     ["changelog", "-r", "{slug}", "--from", "2025-06-01", "--to", "2025-06-08"],
-    ["show", "latest", "-r", "{slug}"],
+    ["show", "latest", "--region", "{slug}"],
     ["show", "latest", "-o", "{out}.geojson"],
     ["diff", "2025-06-01", "2025-06-08", "-o", "{out}.geojson"],
     ["frontline", "--date", "2025-06-08", "-o", "{out}.geojson"],
@@ -92,7 +92,8 @@ def test_every_command_shows_odd_names_escaped(evil_db, evil_slug, tmp_path, arg
     """A region named EVIL (from a boundary file), output files named EVIL: no raw control
     character reaches the terminal from any command, and a name shown in a line (wrote …,
     an error) carries its newline as \\n, so the line stays one line naming the file."""
-    argv = [a.format(slug=evil_slug, out=EVIL, missing="missing", evil=EVIL) for a in args]
+    argv = [a.format(slug=evil_slug, out=EVIL, missing="missing", evil=f"{EVIL}-none")
+            for a in args]
     r = _cli("--db", str(evil_db), *argv, cwd=tmp_path)
     assert_shown_clean(r)
     if "{missing}" in " ".join(args):
