@@ -171,15 +171,15 @@ def test_export_writes_any_file_name(evil_db, tmp_path, fmt):
                  cwd=tmp_path)
         assert r.returncode == 0, (name, r.stderr)
         assert_shown_clean(r)
-        assert "Warning" not in r.stderr or r.stderr.count("\n") == len(
-            r.stderr.splitlines()), r.stderr
-        assert str(folder) not in r.stderr.replace(r"\n", "") or "/." not in r.stderr
+        assert len(r.stderr.splitlines()) == 1, r.stderr  # the success line, no warning
+        assert ".frontwatch-export-" not in r.stderr, r.stderr
         assert target.is_file(), (name, sorted(os.listdir(folder)))
         if fmt in ("gpkg", "fgb"):
-            assert len(pyogrio.read_dataframe(target)) > 0
+            check = shutil.copy(target, tmp_path / f"check.{fmt}")  # GDAL cuts at ';'
+            assert len(pyogrio.read_dataframe(check)) > 0
             if fmt == "gpkg":
-                assert {n for n, _ in pyogrio.list_layers(target)} == {"zones", "places",
-                                                                       "areas"}
+                assert {n for n, _ in pyogrio.list_layers(check)} == {"zones", "places",
+                                                                      "areas"}
         elif fmt == "csv":
             assert target.read_text().startswith("status,")
             assert target.with_suffix(".csvt").is_file()
