@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from frontwatch import memo
 from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's hooks)
-from frontwatch.api import openapi30, problems, warm
+from frontwatch.api import openapi30, problems, warm, wire
 from frontwatch.api.cache import ready, render
 from frontwatch.api.cors import READ_HEADERS, READ_METHODS, ReadOnlyCors
 from frontwatch.api.deps import StorePool
@@ -243,9 +243,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, Any]:
-        """Liveness, plus this worker's caches (entries, bytes, bound) and heavy-request
-        queue, and the map assets (what is missing, the fix: the service runs without them);
-        on the event loop, so it answers even when every thread is busy."""
+        """Liveness, plus this worker's caches (entries, bytes, bound), heavy-request queue
+        and connections (open, the limit, refused so far: api.wire; null outside `frontwatch
+        serve`), and the map assets (what is missing, the fix: the service runs without
+        them); on the event loop, so it answers even when every thread is busy."""
         return {"status": "ok", "worker": os.getpid(),
                 "data_threads": to_thread.current_default_thread_limiter().total_tokens,
                 "assets": assets.health(settings.assets),
@@ -253,7 +254,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "heavy": app.state.heavy.stats(), "geometry": app.state.geometry.stats(),
                 "render_processes": app.state.render_processes.stats()
                 if app.state.render_processes is not None else {"processes": 0},
-                "warm": app.state.warm}
+                "connections": wire.connection_stats(), "warm": app.state.warm}
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(GZipMiddleware, minimum_size=1024)

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from frontwatch.errors import FrontwatchError, echo, not_finite, reason, visible
 from frontwatch.settings import Settings
+from frontwatch.values import past_bound
 
 PROBLEM = "application/problem+json"
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
@@ -78,21 +79,20 @@ def _location(loc: tuple) -> str:
 
 
 BOUNDS = frozenset({"less_than", "less_than_equal", "greater_than", "greater_than_equal"})
-# A bound this large guards a type (a 64-bit id, a 32-bit offset), not a range a user
-# chooses: "less than or equal to 4611686018427387904" tells them nothing.
-INTERNAL_BOUND = 10**9
 
 
 def _message(error: dict) -> str:
     """The reason of one validation error: NaN or infinity is "not a finite number" (pydantic
-    says "should be less than or equal to 1000000" for `nan`), an internal bound is "too
-    large", and no "Value error, "."""
+    says "should be less than or equal to 1000000" for `nan`), a number past a bound is said
+    as the CLI says it (values.past_bound: "too large: at most 1000", not pydantic's "Input
+    should be less than or equal to 1000"; a bound that guards a type is not named), and no
+    "Value error, "."""
     kind, given = error.get("type"), error.get("input")
     if kind in BOUNDS and not_finite(given):
         return f"must be a finite number, not {echo(given)}"
     bound = next(iter((error.get("ctx") or {}).values()), None)
-    if kind in BOUNDS and isinstance(bound, int | float) and abs(bound) >= INTERNAL_BOUND:
-        return f"{echo(given)} is too {'large' if kind.startswith('less') else 'small'}"
+    if kind in BOUNDS and isinstance(bound, int | float) and not isinstance(bound, bool):
+        return past_bound(kind, bound)
     return reason(str(error.get("msg", "")))
 
 

@@ -14,30 +14,65 @@ a `text/plain` "Invalid HTTP request received." Here, as the bytes arrive:
   connection opened or the head's first byte arrived is a **408** (a slow head, one byte at
   a time, held a connection and a file descriptor for as long as it kept sending);
 - a connection beyond `max_connections` open on the worker (FRONTWATCH_MAX_CONNECTIONS,
-  1000) is answered **503** at once and closed, before anything is read.
+  1000) is answered **503** at once and closed, before anything is read;
+- a method httptools does not know (`FOO`, `get`: methods are case-sensitive) is a **501**,
+  as RFC 9110 §9.1 asks of a method the server does not implement (a method it knows but a
+  route does not take, `PUT`, is the application's 405 with `Allow`);
+- a WebSocket handshake (`Upgrade: websocket`, on any path) is a **400** naming the
+  `Upgrade` header: Frontwatch serves no WebSocket. It is refused here, before uvicorn's
+  WebSocket protocol parses it, so that every handshake, well-formed or not, gets the same
+  answer (uvicorn answered a well-formed one with an empty `text/plain` 403 and one without
+  `Sec-WebSocket-Key` with the websockets library's plain-text 400). Another `Upgrade`
+  (`h2c`) is ignored, as RFC 9110 §7.8 allows: the request is answered over HTTP/1.1 and the
+  connection closed after it (the parser reads nothing after an upgrade request).
 
-Each is a problem+json body (`code` limit-exceeded or input-invalid) with `Connection:
-close`. A refusal that comes while an earlier request on the connection (pipelined) is still
-being answered waits for that answer to be written, then follows it. The connection then
-stops being read: the server shuts its side, discards what the
-client is still sending for at most LINGER_S seconds (so the client reads the answer
-instead of a reset), and closes. SECURITY.md and the README say what a client sees.
+Each is a problem+json body (`code` limit-exceeded, input-invalid, timeout, unavailable or
+not-implemented) with `Connection: close`. A refusal that comes while an earlier request on
+the connection (pipelined) is still being answered waits for that answer to be written, then
+follows it. Once the refusal is written the connection stops counting toward
+`max_connections` (a burst of refused clients that are slow to hang up kept new clients out)
+and stops being read: the server shuts its side, discards what the client is still sending
+for at most LINGER_S seconds (so the client reads the answer instead of a reset), closes,
+and LINGER_S later drops the connection if the client has still not taken the answer.
+SECURITY.md and the README say what a client sees; /healthz reports the counts
+(`connection_stats`).
 """
 
 from __future__ import annotations
 
+import re
 from asyncio import TimerHandle
 from typing import Any
 
+import httptools
 import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from frontwatch.api.problems import CODES, TITLES, TYPE_PREFIX
+from frontwatch.errors import echo
 
 MAX_TARGET_BYTES = 64_000  # httptools cannot split a longer URL (16-bit offsets) anyway
 MAX_HEADER_BYTES = 64_000
 MAX_HEADER_FIELDS = 100
 LINGER_S = 2.0
+WEBSOCKET_REFUSED = ("header 'Upgrade': websocket is not served: Frontwatch has no WebSocket "
+                     "endpoint; request the resource over plain HTTP, without 'Upgrade'")
+UNKNOWN_METHOD = ("request line: method {} is not one this server implements (it answers "
+                  "GET and HEAD, and POST where a route takes uploads)")
+METHOD = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+) ")  # a token, then the target (RFC 9110)
+
+# This worker's connections as BoundedHttpTools counts them, for /healthz: uvicorn's set of
+# open connections (the one `max_connections` is checked against), the limit, and how many
+# connections were refused for it since the worker started.
+_seen: dict[str, Any] = {"open": None, "max": None, "refused": 0}
+
+
+def connection_stats() -> dict[str, int] | None:
+    """{"open", "max", "refused"} for this worker; None when it is not served by
+    `frontwatch serve` (a test client, another server)."""
+    if _seen["open"] is None:
+        return None
+    return {"open": len(_seen["open"]), "max": _seen["max"], "refused": _seen["refused"]}
 
 
 class HeadTooLarge(Exception):
@@ -68,11 +103,14 @@ class BoundedHttpTools(HttpToolsProtocol):
         self._in_head = True  # until the current request's headers are complete
         self._head_bytes = self._target_bytes = self._header_bytes = self._fields = 0
         self._draining = False
+        self._begun, self._mid_message = 0, False  # messages begun in a chunk; one still open
 
     # --- the connection ---------------------------------------------------------------------
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
+        _seen.update(open=self.connections, max=self.max_connections)
         if len(self.connections) > self.max_connections:
+            _seen["refused"] += 1
             self._answer(503, f"the server has {self.max_connections:,} connections open, "
                          "its limit: retry shortly", wait=False, retry_after=True)
             return
@@ -100,6 +138,8 @@ class BoundedHttpTools(HttpToolsProtocol):
     # --- counting, as httptools reports the head ----------------------------------------
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._begun += 1
+        self._mid_message = True
         self._in_head = True
         self._head_bytes = self._target_bytes = self._header_bytes = self._fields = 0
 
@@ -121,10 +161,16 @@ class BoundedHttpTools(HttpToolsProtocol):
                          "together, the server's limit")
         super().on_header(name, value)
 
+    def on_message_complete(self) -> None:
+        self._mid_message = False
+        super().on_message_complete()
+
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._disarm_head_timer()
         super().on_headers_complete()
+        if self.parser.should_upgrade() and not self._is_websocket():
+            self.cycle.keep_alive = False  # h2c & co.: answered, then closed (see _parse)
 
     def _refuse(self, status: int, detail: str) -> None:
         self._refusal = (status, detail)
@@ -135,7 +181,7 @@ class BoundedHttpTools(HttpToolsProtocol):
         if self._draining:
             return  # the answer is sent: what the client still sends is dropped
         in_head = self._in_head
-        super().data_received(data)
+        self._parse(data)
         if self.transport.is_closing() or self._draining:
             return
         if self._in_head:
@@ -149,6 +195,35 @@ class BoundedHttpTools(HttpToolsProtocol):
             self._answer(431, f"request head: larger than {MAX_TARGET_BYTES:,} bytes of "
                          f"request line and {MAX_HEADER_BYTES:,} bytes of headers, the "
                          "server's limits")
+
+    def _parse(self, data: bytes) -> None:
+        """uvicorn's data_received, with the parser's outcomes told apart: an unknown method
+        (501), any other parse error or a limit of ours (send_400_response), a WebSocket
+        handshake (400), another upgrade (ignored: see on_headers_complete)."""
+        self._unset_keepalive_if_required()
+        fresh, self._begun = not self._mid_message, 0
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserInvalidMethodError:
+            # the message refused is the last begun; the first began here unless one was open
+            method = _refused_method(data, self._begun - 1 if fresh else self._begun)
+            if method is not None:
+                self._answer(501, UNKNOWN_METHOD.format(echo(method.decode("latin-1"), 40)))
+            else:  # not a method at all (a TLS handshake, binary): malformed
+                self.send_400_response("")
+        except httptools.HttpParserError:
+            self.send_400_response("")
+        except httptools.HttpParserUpgrade:
+            if self._is_websocket():
+                self._answer(400, WEBSOCKET_REFUSED)
+
+    def _is_websocket(self) -> bool:
+        return self._get_upgrade() == b"websocket"
+
+    def _should_upgrade(self) -> bool:
+        """uvicorn's question "hand this request to the WebSocket protocol?": a WebSocket
+        handshake is kept from the application (no cycle starts) and refused in _parse."""
+        return self._is_websocket()
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to a head httptools refused (or our callbacks did)."""
@@ -184,12 +259,20 @@ class BoundedHttpTools(HttpToolsProtocol):
                 self._write_and_close(answer)
 
     def _write_and_close(self, answer: bytes) -> None:
+        """Write the refusal and end the connection, bounded: it stops counting toward
+        `max_connections` now; the client gets LINGER_S to hang up, and LINGER_S more to
+        take the answer before the connection is dropped."""
+        self.connections.discard(self)
         self.transport.write(answer)
         if self.transport.can_write_eof():
             self.transport.write_eof()  # the client sees the answer, then end of stream
-            self.loop.call_later(LINGER_S, self.transport.close)
+            self.loop.call_later(LINGER_S, self._close_bounded)
         else:
-            self.transport.close()
+            self._close_bounded()
+
+    def _close_bounded(self) -> None:
+        self.transport.close()  # after what is still buffered is sent…
+        self.loop.call_later(LINGER_S, self.transport.abort)  # …which a client may never read
 
     def eof_received(self) -> bool | None:
         if self._draining:
@@ -198,3 +281,12 @@ class BoundedHttpTools(HttpToolsProtocol):
             self.transport.close()
             return None
         return super().eof_received()
+
+
+def _refused_method(data: bytes, nth: int) -> bytes | None:
+    """The method httptools refused, opening the `nth` message (from 0) that begins in
+    `data`, the messages before it being heads without a body (pipelined GETs); None when
+    that is no token followed by a space (a TLS handshake, binary) or cannot be found."""
+    heads = data.split(b"\r\n\r\n")
+    m = METHOD.match(heads[nth]) if 0 <= nth < len(heads) else None
+    return m.group(1) if m else None

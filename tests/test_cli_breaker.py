@@ -527,6 +527,28 @@ def test_the_api_and_the_cli_share_their_bounds():
     assert inspect.signature(cli_analytics.frontline_cmd).parameters["step"].default == 7
 
 
+@pytest.mark.parametrize(("step", "says"), [
+    ("3661", "too large: at most 3660"), ("0", "too small: at least 1")])
+def test_the_api_and_the_cli_say_a_bound_in_the_same_words(tmp_path, step, says):
+    """One wording for a number past its bound (values.past_bound): the API said pydantic's
+    "Input should be less than or equal to 3660" where the CLI said "too large: at most
+    3660", for the same bound."""
+    from fastapi.testclient import TestClient
+
+    from frontwatch.api.app import create_app
+    from frontwatch.settings import Settings
+
+    db = tmp_path / "x.db"
+    cli = _cli("frontline", "--date", "2025-01-01", "--step", step, cwd=tmp_path,
+               FRONTWATCH_DATABASE_URL=str(db))
+    assert cli.returncode == 2 and says in cli.stderr, cli.stderr
+    api = TestClient(create_app(Settings(database_url=str(db), render_processes=0)))
+    r = api.get("/v1/frontline/series", params={"step": step})
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"] == f"query parameter 'step': {says}", r.json()
+    assert r.json()["errors"][0]["msg"] == says
+
+
 @pytest.mark.parametrize("args", [
     ["map", "latest", "--png"], ["map", "2025-01-01"], ["chart", "-r", "donetsk"],
     ["show", "latest"], ["diff", "2025-01-01", "2025-02-01"],

@@ -93,3 +93,21 @@ def test_options_without_a_preflight_is_a_405problem(client):
                               "GET, HEAD, POST")
     assert client.delete("/v1/sources").headers["allow"] == "GET, HEAD"
     assert client.put("/maps/2025-06-30.png").headers["allow"] == "GET, HEAD"
+
+
+def test_every_route_answers_options_head_and_an_odd_method_properly(client):
+    """Every route, asked OPTIONS without an Origin, HEAD, and a method it does not take
+    (PROPFIND, FOO: a method the wire layer lets through reaches the app): never a 5xx; an
+    error is problem+json, and a 405 carries `Allow` naming what the path takes (a method
+    httptools does not know is the wire's 501: tests/test_wire_limits.py)."""
+    urls = _urls(client.app)
+    assert len(urls) > 25
+    for url in urls:
+        for method in ("OPTIONS", "HEAD", "PROPFIND", "FOO"):
+            r = client.request(method, url)
+            assert r.status_code < 500, (method, url, r.text[:200])
+            if r.status_code >= 400 and method != "HEAD":
+                assert r.headers["content-type"] == "application/problem+json", (method, url)
+            if r.status_code == 405:
+                assert r.headers["allow"] and method not in r.headers["allow"], (method, url)
+                assert f"allowed: {r.headers['allow']}" in r.json()["detail"]

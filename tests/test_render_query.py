@@ -27,7 +27,7 @@ def test_defaults_and_frames():
     ({"on": "2025-06-01", "bbox": "-74,40,-73,41"}, "outside Ukraine"),
     ({"on": "2025-06-01", "region": "donbas", "place": "Kramatorsk"}, "only one of"),
     ({"on": "2025-06-01", "lang": "ru"}, "invalid lang"),
-    ({"on": "2025-06-01", "radius_km": "-3"}, "out of range"),
+    ({"on": "2025-06-01", "radius_km": "-3"}, "radius_km -3 is too small: at least 0.5"),
     ({"on": "2025-06-01", "radius_km": "far"}, "expected a number"),
     ({"on": "2025-06-01", "compare": "2025-07-01"}, "must be before"),
     ({"on": "2025-06-01", "start": "2025-07-01"}, "must be before"),
@@ -43,7 +43,7 @@ def test_bad_queries_are_named(kwargs, message):
 
 def test_image_size_limits():
     assert parse_size(None, None, None).width == 1200
-    with pytest.raises(InputError, match="width 10 out of range"):
+    with pytest.raises(InputError, match="width 10 is too small: at least 200"):
         parse_size(10, None, None)
     with pytest.raises(InputError, match="dpi"):
         parse_size(None, None, "x")

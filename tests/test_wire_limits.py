@@ -145,3 +145,163 @@ def test_a_refusal_pipelined_after_a_good_request_follows_its_answer(strict_serv
     first, second = data.split(b"HTTP/1.1 ")[1:]
     assert first.startswith(b"200 ") and second.startswith(b"414 "), data[:2000]
     assert b"application/problem+json" in second
+
+
+# --- what the server does not speak: WebSocket, unknown methods, other upgrades ------------
+HANDSHAKE = (b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+             b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")
+
+
+@pytest.mark.parametrize("head", [
+    b"GET /v1/areas HTTP/1.1\r\nHost: x\r\n" + HANDSHAKE + b"\r\n",
+    b"GET /no/such/path HTTP/1.1\r\nHost: x\r\n" + HANDSHAKE + b"\r\n",
+    # not a valid handshake (no key): was the websockets library's text/plain 400
+    b"GET /v1/areas HTTP/1.1\r\nHost: x\r\nupgrade: WebSocket\r\n"
+    b"connection: keep-alive, Upgrade\r\n\r\n",
+], ids=["route", "no-such-path", "no-key"])
+def test_a_websocket_handshake_is_refused_as_a_problem(server, head):
+    """Frontwatch serves no WebSocket: a handshake, on any path, was uvicorn's empty
+    text/plain 403; now a 400 problem+json naming the Upgrade header."""
+    doc = _problem(_raw(server, head), 400, "header 'Upgrade': websocket is not served")
+    assert doc["code"] == "input-invalid"
+    ok = httpx.get(f"http://127.0.0.1:{server}/healthz", timeout=30)
+    assert ok.status_code == 200
+
+
+@pytest.mark.parametrize(("method", "named"), [
+    (b"FOO", "method 'FOO' is"), (b"get", "method 'get' is"),
+    (b"M" * 200, "method '" + "M" * 40 + "'… (200 characters) is")])
+def test_a_method_the_server_does_not_know_is_a_501_problem(server, method, named):
+    """httptools refuses a method it does not know before the app sees it: that was the
+    wire's "malformed request" 400; RFC 9110 §9.1 asks a 501 (a method it knows that the
+    route does not take is the app's 405 with Allow, tests/test_cors.py). A TLS handshake
+    or binary is still a malformed request (400, above)."""
+    doc = _problem(_raw(server, method + b" /v1/areas HTTP/1.1\r\nHost: x\r\n\r\n"), 501,
+                   f"request line: {named} not one this server implements")
+    assert doc["code"] == "not-implemented" and doc["title"] == "Not Implemented"
+
+
+def test_a_refusal_pipelined_after_a_good_request_is_each_kind(server):
+    for second, status in ((b"FOO / HTTP/1.1\r\nHost: x\r\n\r\n", b"501 "),
+                           (b"GET / HTTP/1.1\r\nHost: x\r\n" + HANDSHAKE + b"\r\n", b"400 ")):
+        with socket.create_connection(("127.0.0.1", server), timeout=60) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + second)
+            data = b""
+            while chunk := s.recv(1 << 16):
+                data += chunk
+        first, refusal = data.split(b"HTTP/1.1 ")[1:]
+        assert first.startswith(b"200 ") and refusal.startswith(status), data[-600:]
+
+
+def test_another_upgrade_is_ignored_and_the_connection_closed_after_the_answer(server):
+    """`Upgrade: h2c` (curl --http2 over http://) may be ignored (RFC 9110 §7.8): the app
+    answers over HTTP/1.1; the parser reads nothing after an upgrade request, so the
+    answer says Connection: close and the server closes (a request pipelined after it
+    waited for the keep-alive timeout, unanswered)."""
+    code, headers, body = _raw(server, b"GET /v1/sources HTTP/1.1\r\nHost: x\r\n"
+                               b"Upgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                               b"HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n"
+                               b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert code == 200 and headers["connection"] == "close" and b'"sources"' in body
+    assert b"HTTP/1.1" not in body  # the pipelined request was not answered after close
+
+
+# --- refused connections stop counting -------------------------------------------------
+LIMIT = 3
+
+
+@pytest.fixture(scope="module")
+def lingering_server(tmp_path_factory):
+    """A server with room for LIMIT connections whose refused connections linger 120 s
+    (api.wire.LINGER_S, 2 s in production, set in the server process): long enough that a
+    refused client still holding its socket is certainly there when the next client comes,
+    whatever the machine's load."""
+    port = free_port()
+    tmp = tmp_path_factory.mktemp("wire")
+    env = {**os.environ, "FRONTWATCH_WARM": "0", "FRONTWATCH_MAX_CONNECTIONS": str(LIMIT),
+           "FRONTWATCH_HEAD_TIMEOUT_S": "1"}
+    launch = ("import sys; import frontwatch.api.wire as wire; wire.LINGER_S = 120.0; "
+              "from frontwatch.cli import main; sys.argv[0] = 'frontwatch'; main()")
+    log = (tmp / "serve.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-c", launch, "serve", "--db",
+                             str(tmp / "empty.sqlite"), "--port", str(port), "--workers", "1"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        wait_until_serving(proc, f"http://127.0.0.1:{port}")
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        text = (tmp / "serve.log").read_text()
+        assert "Traceback" not in text and "write_eof" not in text, text[-3000:]
+
+
+def _connections(port: int, open_: int, within_s: float = 120) -> dict:
+    """/healthz's connection counts once `open_` are open (itself included): a client's
+    close reaches the server a moment after the client made it (bounded wait)."""
+    import time
+
+    deadline = time.monotonic() + within_s
+    while True:
+        r = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
+        counts = r.json()["connections"] if r.status_code == 200 else None
+        if counts and counts["open"] == open_:
+            return counts
+        assert time.monotonic() < deadline, (r.status_code, counts)
+        time.sleep(0.1)
+
+
+def _refused(port: int) -> socket.socket:
+    """A connection over the limit: its 503 read, the socket kept open (a slow client)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    answer = s.recv(1 << 16)
+    assert answer.startswith(b"HTTP/1.1 503 "), answer[:300]
+    assert b"application/problem+json" in answer and b"retry-after: 1" in answer
+    return s
+
+
+def test_refused_connections_stop_counting_once_answered(lingering_server):
+    """LIMIT + k connections: k refusals. With the refused clients still holding their
+    sockets, one held connection closed is room for a new client, served at once; bursts
+    again and again never ratchet the count (it was len(open connections): a refused one
+    counted until it closed, up to 2 s, and a burst kept clients out)."""
+    port = lingering_server
+    before = _connections(port, 1)
+    refused_so_far = before["refused"]
+    assert before["max"] == LIMIT
+    for _ in range(3):
+        held = [socket.create_connection(("127.0.0.1", port), timeout=60)
+                for _ in range(LIMIT)]
+        slow = [_refused(port) for _ in range(4)]
+        refused_so_far += 4
+        held.pop().close()
+        # room for one: the refused clients, still connected, do not count
+        counts = _connections(port, LIMIT)
+        assert counts["refused"] >= refused_so_far
+        refused_so_far = counts["refused"]
+        for s in held:
+            s.close()
+        _connections(port, 1)  # nothing left counted: no ratchet
+        for s in slow:
+            s.close()
+
+
+def test_a_refusal_that_times_out_or_is_reset_stops_counting(lingering_server):
+    """A 408 (slow head) and a 503 whose client resets the connection: the count goes back
+    to what it was, never below (it is the set of open connections, a refused one taken
+    out once)."""
+    import struct
+
+    port = lingering_server
+    _connections(port, 1)
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as slow:
+        slow.sendall(b"GET / HTTP/1.1\r\nX: ")
+        assert slow.recv(1 << 16).startswith(b"HTTP/1.1 408 ")
+        held = [socket.create_connection(("127.0.0.1", port), timeout=60)
+                for _ in range(LIMIT)]
+        reset = _refused(port)
+        reset.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        reset.close()  # RST
+        for s in held:
+            s.close()
+        assert _connections(port, 1)["open"] == 1  # the 408 still open, not counted

@@ -9,8 +9,9 @@ click's message naming the option).
 - A number option given NaN or ±infinity (`--min-km2 nan` kept every piece).
 - Typer's conversion messages lose pydantic's "Value error, " prefix, and a value
   click quotes whole is cut to 80 characters (errors.cut_quoted). A number past its bound
-  (the API's, frontwatch.values) is "too large: at most N" / "too small: at least N"; a
-  bound that guards a type (a 64-bit id) is not named, as in the API's problems.
+  (the API's, frontwatch.values) is said as the API says it (values.past_bound: "too
+  large: at most N", "too small: at least N"; a bound that guards a type, a 64-bit id,
+  is not named).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from frontwatch.errors import cut_quoted, reason
+from frontwatch.values import past_bound
 
 
 def refuse_repeats(command: Any, ctx: Any, args: list[str]) -> None:
@@ -50,23 +52,17 @@ def refuse_non_finite(command: Any, ctx: Any) -> None:
 
 
 _BOUND = re.compile(r"Input should be (less|greater) than( or equal to)? (\S+)")
-INTERNAL_BOUND = 10**9  # as api.problems: a bound this large guards a type, not a choice
 
 
 def bound_words(message: str) -> str:
-    """pydantic's "Input should be less than or equal to 3660" → "too large: at most 3660"."""
+    """pydantic's "Input should be less than or equal to 3660" → "too large: at most 3660"
+    (values.past_bound, the API's words)."""
     def say(m: re.Match) -> str:
-        large = m.group(1) == "less"
-        word = "too large" if large else "too small"
         try:
-            internal = abs(float(m.group(3))) >= INTERNAL_BOUND
-        except ValueError:
-            internal = False
-        if internal:
-            return word
-        limit = ("at most " if large else "at least ") if m.group(2) else \
-            ("below " if large else "above ")
-        return f"{word}: {limit}{m.group(3)}"
+            bound = float(m.group(3))
+        except ValueError:  # not a number pydantic would print: left as it is
+            return m.group(0)
+        return past_bound(f"{m.group(1)}_than{'_equal' * bool(m.group(2))}", bound)
     return _BOUND.sub(say, message)
 
 
