@@ -375,9 +375,9 @@ def test_map_parameters_inside_an_oembed_url_echo_at_most_80_characters(sweep_cl
     ("/v1/snapshots/2025-06-30?as_of=0001-01-01T00:00:00%2B14:00",
      "as_of='0001-01-01T00:00:00+14:00': in UTC this is before the first instant"),
     # a type's bound is no user's range: "too large", not "≤ 4611686018427387904"
-    ("/v1/snapshots/revisions/99999999999999999999",
-     "'snapshot_id': too large"),
-    ("/collections/places/items?offset=99999999999999999999", "'offset': '9999"),
+    ("/v1/snapshots/revisions/99999999999999999999", "path parameter 'snapshot_id': too large"),
+    ("/collections/places/items?offset=99999999999999999999",
+     "query parameter 'offset': too large"),
     # CQL2 in its writer's terms: what was found where, no parser internals
     ("/collections/places/items?filter=population%20%3E", "the filter ends too early"),
     ("/collections/places/items?filter=popul@tion%3E1", "unexpected character '@' at "

@@ -121,6 +121,7 @@ def run_server(settings: Settings) -> None:
 
 
 KILL_MARGIN_S = 3.0  # after the grace: a worker's own shutdown (lifespan, pools) may take this
+PING_SLICE_S = 0.25  # the supervisor's health ping of a worker waits in slices this long
 
 
 def _bounded(base: type) -> type:
@@ -138,6 +139,32 @@ def _bounded(base: type) -> type:
                 threading.Thread(target=_watchdog, args=(self.grace_s + KILL_MARGIN_S,),
                                  daemon=True, name="shutdown-watchdog").start()
             super().handle_exit(sig, frame)
+
+        def keep_subprocess_alive(self) -> None:  # Multiprocess's, every 0.5 s
+            """uvicorn's health check, but a stop comes first. uvicorn waits up to
+            WORKER_HEALTHCHECK_S for each worker's answer while a SIGTERM that came meanwhile
+            waits in its queue: a stop asked while a hung worker was being pinged took a
+            minute, and the hung worker was killed without its render processes and replaced
+            first. Here the wait is cut in slices that end on a stop (join_all then deals
+            with the hung worker); a worker silent for WORKER_HEALTHCHECK_S is killed with
+            its descendants, and uvicorn replaces it."""
+            replace = False
+            for process in self.processes:
+                deadline = time.monotonic() + getattr(self.config, "timeout_worker_healthcheck", 5)
+                while not process.is_alive(timeout=PING_SLICE_S):
+                    if self._stop_asked():
+                        return
+                    if not process.process.is_alive() or time.monotonic() > deadline:
+                        if process.pid is not None:
+                            kill_tree(process.pid)
+                        process.process.join(KILL_MARGIN_S)
+                        replace = True
+                        break
+            if replace and not self._stop_asked():
+                super().keep_subprocess_alive()  # replaces the dead (the others answer at once)
+
+        def _stop_asked(self) -> bool:
+            return any(sig in (signal.SIGINT, signal.SIGTERM) for sig in self.signal_queue)
 
         def join_all(self) -> None:  # Multiprocess's, after it sent every worker SIGTERM
             deadline = time.monotonic() + self.grace_s + KILL_MARGIN_S
