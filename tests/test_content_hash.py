@@ -29,7 +29,7 @@ from frontwatch.ingest.vector import StatusMapping
 from frontwatch.model import Status, Zone
 from frontwatch.store import open_store
 from frontwatch.store.base import _migrations
-from tests.helpers import write
+from tests.helpers import GREY, OCC, write
 from tests.test_cli_data import run
 from tests.test_hooks import OBLAST
 
@@ -193,6 +193,50 @@ def test_upload_every_format_is_one_revision(tmp_path):
     assert answers == [(201, True)] + [(200, False)] * (len(paths) - 1)
 
 
+def _esri_json(gdf: gpd.GeoDataFrame) -> dict:
+    """`gdf` as an ArcGIS REST answer: every ring of a feature in one list, shells clockwise
+    and holes anticlockwise (Esri's rule), each ring starting at its second vertex."""
+    def rings(geom) -> list:
+        out = []
+        for part in shapely.get_parts(shapely.orient_polygons(geom, exterior_cw=True)):
+            for ring in [part.exterior, *part.interiors]:
+                xy = [list(c) for c in ring.coords[1:]]
+                out.append([*xy, xy[0]])
+        return out
+    return {"geometryType": "esriGeometryPolygon", "spatialReference": {"wkid": 4326},
+            "features": [{"attributes": {"state": st}, "geometry": {"rings": rings(g)}}
+                         for st, g in zip(gdf["state"], gdf.geometry)]}
+
+
+def _deepstate_json(gdf: gpd.GeoDataFrame) -> dict:
+    """`gdf` as DeepStateMap's API serves it: one feature per polygon part, named by status."""
+    names = {"occupied": OCC, "grey": GREY}
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": names[st]},
+         "geometry": shapely.geometry.mapping(part)}
+        for st, g in zip(gdf["state"], gdf.geometry) for part in shapely.get_parts(g)]}
+
+
+def test_publishers_formats_are_the_same_claim(tmp_path):
+    """Esri JSON (rings clockwise, all parts in one list) and DeepStateMap's API JSON (one
+    feature per part) hold the same claim as a GeoPackage of the same zones."""
+    store = _region_store(tmp_path / "s.sqlite", tmp_path)
+    try:
+        gdf = _zones()
+        esri = write(tmp_path / "query.json", _esri_json(gdf))
+        gpkg = _write(gdf, tmp_path / "g", "GPKG", "zones.gpkg")
+        assert len(import_paths(store, [gpkg], _opts()).added) == 1
+        assert import_paths(store, [esri], _opts(format="esrijson")).added == []
+        ds = write(tmp_path / "1748736000.geojson", _deepstate_json(gdf))  # 2025-06-01 00:00Z
+        assert len(import_paths(store, [ds], ImportOptions()).added) == 1
+        again = ImportOptions(source="deepstate", date=datetime(2025, 6, 1, tzinfo=UTC),
+                              status=STATUS)
+        assert import_paths(store, [gpkg], again).added == []
+        assert len(store.snapshots()) == 2
+    finally:
+        store.close()
+
+
 # --- migration 0013 -------------------------------------------------------------------------
 def old_hash(zones: list[Zone]) -> str:
     """The content hash before migration 0013 (frozen): the geometry's WKB as read."""
@@ -354,8 +398,8 @@ def test_a_failed_migration_leaves_the_store_as_it_was(tmp_path, monkeypatch):
 
 def test_migration_on_the_real_store(real_db, shared, tmp_path):
     """Every real revision rehashed from an old-hash copy of the real store: each stored hash
-    is then the hash of its stored zones, and a real snapshot written as a GeoPackage and a
-    zipped Shapefile is "unchanged"."""
+    is then the hash of its stored zones, and a real snapshot written by GDAL in each format
+    is "unchanged"."""
     db = tmp_path / "real.sqlite"
     _copy(real_db, db)
     store = open_store(db)
@@ -377,7 +421,7 @@ def test_migration_on_the_real_store(real_db, shared, tmp_path):
                                geometry=[z.geometry for z in zones], crs="EPSG:4326")
         opts = ImportOptions(source="deepstate", date=ds.valid_at,
                              status=StatusMapping(field="state"))
-        for driver, name in FORMATS[1:3]:
+        for driver, name in FORMATS:
             path = _write(gdf, tmp_path / driver.split()[-1], driver, name)
             report = import_paths(store, [path], opts)
             assert (report.added, len(report.unchanged)) == ([], 1), name
