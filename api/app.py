@@ -8,6 +8,7 @@ then the routes: OGC API – Features at the root, domain endpoints under /v1, m
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 import time
@@ -26,7 +27,7 @@ from frontwatch.api import openapi30, problems, warm, wire
 from frontwatch.api.cache import ready, render
 from frontwatch.api.cors import READ_HEADERS, READ_METHODS, ReadOnlyCors
 from frontwatch.api.deps import StorePool
-from frontwatch.api.heavy import HeavyLimiter, RenderProcesses
+from frontwatch.api.heavy import Flights, HeavyLimiter, RenderProcesses, SingleFlight
 from frontwatch.api.respond import request_key
 from frontwatch.errors import FrontwatchError
 from frontwatch.lookup import default_source
@@ -199,9 +200,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # uncached reads queues (first come, first served) instead of sharing the interpreter
         # lock thirty ways and starving the event loop that answers everything else
         to_thread.current_default_thread_limiter().total_tokens = settings.data_threads
+        follower = None
         if settings.warm:
-            app.state.warm = await warm.warm(app, _warm_paths(app))
+            try:
+                version = app.fast_path.version()
+            except Exception:  # unreadable now: the first readable version warms
+                version = ()
+            paths = _warm_paths(app)
+            app.state.warm = {**await warm.warm(app, paths), "data_version": list(version),
+                              "round": 1}
+            # new data (an import by another process) warms again, in the background
+            follower = asyncio.create_task(warm.follow(
+                app, app.fast_path.version, lambda: _warm_paths(app), version,
+                frozen=warm.has_data(paths)))
         yield
+        if follower is not None:
+            follower.cancel()
         app.state.pool.close()
         app.fast_path.close()
         if app.state.render_processes is not None:
@@ -227,6 +241,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.render_processes = (RenderProcesses(
         settings.render_processes, bounds, settings.render_deadline_s)
         if settings.render_processes > 0 else None)  # None: renders on the render threads
+    # identical heavy requests share one job (api.heavy.SingleFlight): each job holds at most
+    # one heavy slot, so twice the limiter's places bound the table; a requester waits for
+    # as long as a job can take (a slot, then a render) before its own 503
+    app.state.flights = Flights(2 * (settings.heavy_jobs + settings.heavy_queue),
+                                settings.heavy_wait_s + settings.render_deadline_s + 5)
     app.fast_path = FastPath(app.state)
     problems.install(app)
 
@@ -252,11 +271,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "assets": assets.health(settings.assets),
                 "caches": memo.stats(app.state.cache),
                 "heavy": app.state.heavy.stats(), "geometry": app.state.geometry.stats(),
+                "flights": app.state.flights.stats(),
                 "render_processes": app.state.render_processes.stats()
                 if app.state.render_processes is not None else {"processes": 0},
                 "connections": wire.connection_stats(), "warm": app.state.warm}
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    # innermost: replays the routes' answers (problem+json included) before gzip and CORS
+    app.add_middleware(SingleFlight, flights=app.state.flights, version=app.fast_path.version)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(FramingPolicy)
     app.add_middleware(ReadOnlyCors, allow_origins=["*"], allow_methods=READ_METHODS,

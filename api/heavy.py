@@ -22,6 +22,10 @@ held meanwhile, so admission and 503s are unchanged.
 Geometry reads asked for through a parameter (`heavy_when`: clipping a snapshot to a region,
 simplifying, an OGC `bbox`, `near_front_km`) are data requests: they have their own, smaller
 limiter (`app.state.geometry`) with a short wait, so they never queue behind a render.
+
+Identical heavy requests arriving together are one job (`SingleFlight`, `Flights`): the
+first starts it, the others wait for it and get the same answer, so twenty clients asking for
+the same new map cost one render and one slot, not twenty.
 """
 
 from __future__ import annotations
@@ -31,10 +35,11 @@ import contextvars
 import functools
 import math
 import multiprocessing
+import re
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from concurrent.futures import CancelledError, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -42,9 +47,13 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+from starlette.routing import compile_path, get_route_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from frontwatch import jobs, priority
-from frontwatch.api.problems import Problem
+from frontwatch.api.problems import Problem, problem_response
+from frontwatch.api.respond import request_key
 from frontwatch.store.base import SqlStore
 
 
@@ -258,3 +267,152 @@ def offload(request: Request, store: SqlStore, func: Callable[..., T], *args: An
     if procs is None:
         return func(store, *args)
     return procs.call(request.app.state.settings.database_url, func, *args)
+
+
+# --- single flight ------------------------------------------------------------------------
+# Request headers a heavy route's answer depends on besides the URL (host: absolute links;
+# accept: an OGC page's HTML variant; accept-encoding and if-none-match: api.cache.render).
+# Origin is not one: CORS is applied outside, per request.
+KEYED_HEADERS = (b"accept", b"accept-encoding", b"if-none-match")
+
+
+class Flights:
+    """The heavy jobs in flight in one worker, by request key: at most `max_flights` (a
+    request beyond that runs on its own, still bounded by the heavy limiter), each removed
+    when its job ends, however it ends. A requester waits at most `wait_s` for a job (then
+    503 + Retry-After; the job goes on and fills the caches). Event-loop thread only."""
+
+    def __init__(self, max_flights: int, wait_s: float):
+        if max_flights < 1 or wait_s <= 0:
+            raise ValueError("single flight: max_flights ≥ 1, wait_s > 0")
+        self.max_flights, self.wait_s = max_flights, wait_s
+        self._jobs: dict[Hashable, asyncio.Task[list[Message]]] = {}
+        self.leaders = self.followers = self.unmerged = self.gave_up = 0
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def join(self, key: Hashable, start: Callable[[], Any]
+             ) -> asyncio.Task[list[Message]] | None:
+        """The job in flight for `key`, or a new one (`start()`, a coroutine, as its own
+        task: no requester's cancellation reaches it); None when the table is full."""
+        job = self._jobs.get(key)
+        if job is not None:
+            self.followers += 1
+            return job
+        if len(self._jobs) >= self.max_flights:
+            self.unmerged += 1
+            return None
+        self.leaders += 1
+        job = self._jobs[key] = asyncio.get_running_loop().create_task(start())
+        job.add_done_callback(functools.partial(self._ended, key))
+        return job
+
+    def _ended(self, key: Hashable, job: asyncio.Task) -> None:
+        if self._jobs.get(key) is job:
+            del self._jobs[key]
+        if not job.cancelled():
+            job.exception()  # retrieved here: a job whose requesters all left logs nothing
+
+    def stats(self) -> dict[str, float]:
+        return {"in_flight": len(self._jobs), "max_flights": self.max_flights,
+                "leaders": self.leaders, "followers": self.followers,
+                "unmerged": self.unmerged, "gave_up": self.gave_up, "wait_s": self.wait_s}
+
+
+class SingleFlight:
+    """ASGI middleware (innermost, just outside the routes' error handlers): a GET to a
+    route that takes a heavy slot (HEAVY) joins the job in flight for the same request —
+    same data version, URL, host and KEYED_HEADERS — or starts it. The job runs the rest of
+    the app in a task of its own, its response (problem+json errors included) captured and
+    replayed to every requester; an exception it raises is raised for each (a 500 each).
+    HEAD arrives here as GET (api.app.HeadAsGet) and shares the job too.
+
+    `version()` is the store's data version (api.app.FastPath.version: re-read at most every
+    0.1 s), so a request made after an import never joins a job reading the data before it.
+    """
+
+    def __init__(self, app: ASGIApp, flights: Flights, version: Callable[[], Hashable]):
+        self.app, self.flights, self.version = app, flights, version
+        self._heavy: list[APIRoute] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or not self._is_heavy(scope):
+            await self.app(scope, receive, send)
+            return
+        try:
+            key = (request_key(scope, self.version()), scope.get("root_path", ""),
+                   tuple(h for h in scope["headers"] if h[0] in KEYED_HEADERS))
+        except Exception:  # the store cannot be read: the route says why, on its own
+            await self.app(scope, receive, send)
+            return
+        job = self.flights.join(key, functools.partial(self._run, dict(scope)))
+        if job is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            async with asyncio.timeout(self.flights.wait_s):
+                messages = await asyncio.shield(job)  # a requester leaving: not the job
+        except TimeoutError:
+            self.flights.gave_up += 1
+            wait = 10
+            response = problem_response(
+                503, f"busy: the same request has been computing for over "
+                f"{self.flights.wait_s:g} s; retry in {wait} s", scope.get("path"),
+                {"Retry-After": str(wait)})
+            await response(scope, receive, send)
+            return
+        for message in messages:  # copies: outer layers edit the headers they are sent
+            await send({**message, "headers": list(message["headers"])}
+                       if "headers" in message else dict(message))
+
+    def _is_heavy(self, scope: Scope) -> bool:
+        if self._heavy is None:  # the routes are all registered by the first request
+            self._heavy = heavy_get_paths(scope["app"].routes)
+        path = get_route_path(scope)
+        return any(pattern.match(path) for pattern in self._heavy)
+
+    async def _run(self, scope: Scope) -> list[Message]:
+        """The app's answer to a GET, captured: it reads no body, and is never told of a
+        disconnect (it answers whoever still waits)."""
+        messages: list[Message] = []
+        asked = False
+
+        async def receive() -> Message:
+            nonlocal asked
+            if not asked:
+                asked = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await asyncio.Event().wait()  # no more body, no disconnect: until cancelled
+            raise AssertionError("unreachable")
+
+        async def capture(message: Message) -> None:
+            messages.append(message)
+
+        await self.app(scope, receive, capture)
+        return messages
+
+
+def heavy_get_paths(routes: list, prefix: str = "") -> list[re.Pattern[str]]:
+    """The path patterns of the GET routes taking a heavy slot, included routers' too
+    (FastAPI keeps them nested, under their prefix)."""
+    found: list[re.Pattern[str]] = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            found += heavy_get_paths(inner.routes, prefix + route.include_context.prefix)
+        elif isinstance(route, APIRoute) and "GET" in route.methods and _takes_heavy_slot(
+                route):
+            found.append(compile_path(prefix + route.path)[0])
+    return found
+
+
+def _takes_heavy_slot(route: APIRoute) -> bool:
+    """Whether `heavy_slot` is among the route's dependencies (its router's included)."""
+    todo = [route.dependant]
+    while todo:
+        dependant = todo.pop()
+        if dependant.call is heavy_slot:
+            return True
+        todo.extend(dependant.dependencies)
+    return False

@@ -14,6 +14,13 @@ longer walked by every full collection, which then only visits what requests all
 
 Warming never stops a worker from starting: a failure or a slow store is logged and skipped
 (bounded by `budget_s`). `FRONTWATCH_WARM=0` turns it off.
+
+Warming follows the data (:func:`follow`): a worker notices when the store's data version
+changes — an import by another process, or the first one into a store that was empty when
+the server started — and warms again in the background for the new version, one read at a
+time, once the version has stopped changing. Only the first warm-up that read data freezes
+the collector's objects (the imports a store with data brings in); later ones leave what
+requests allocate to the collector.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import asyncio
 import gc
 import logging
 import time
+from collections.abc import Callable, Hashable
 from datetime import timedelta
 from typing import Any
 
@@ -31,13 +39,15 @@ from frontwatch.store.base import SqlStore
 
 log = logging.getLogger("frontwatch.warm")
 MAP_REGION = "donbas"  # the maps' default region (render.scene), clipped by most requests
+LANDING = ("/", "/collections", "/v1/sources")  # all an empty store gives to read
+CHECK_S = 2.0  # how often a worker looks at the data version to warm again (follow)
 
 
 def warm_paths(store: SqlStore, source: str) -> list[str]:
     """The reads sent to warm a worker, built from what the store holds: `source`'s newest
     snapshot (whole, clipped to the Donbas or else the first region), an OGC items page and a
     30-day area series for that region. An empty store gives only the landing pages."""
-    paths = ["/", "/collections", "/v1/sources"]
+    paths = list(LANDING)
     snaps = [s for s in store.snapshots(source) if not s.illustrative] or store.snapshots()
     if not snaps:
         return paths
@@ -51,9 +61,10 @@ def warm_paths(store: SqlStore, source: str) -> list[str]:
     return paths
 
 
-async def warm(app: Any, paths: list[str], budget_s: float = 30.0) -> dict[str, Any]:
-    """GET each of `paths` through `app` (ASGI, no socket), then collect and freeze the
-    garbage collector's current objects.
+async def warm(app: Any, paths: list[str], budget_s: float = 30.0, freeze: bool = True
+               ) -> dict[str, Any]:
+    """GET each of `paths` through `app` (ASGI, no socket, one at a time), then collect
+    and, with `freeze`, freeze the garbage collector's current objects.
 
     Returns
     -------
@@ -78,8 +89,49 @@ async def warm(app: Any, paths: list[str], budget_s: float = 30.0) -> dict[str, 
         report["error"] = f"{type(exc).__name__}: {exc}"[:200]
     if "error" in report:
         log.warning("warm-up incomplete: %s", report["error"])
-    gc.collect()
-    gc.freeze()
+    if freeze:
+        gc.collect()
+        gc.freeze()
     report.update(requests=len(statuses), seconds=round(time.monotonic() - started, 2),
                   frozen_objects=gc.get_freeze_count())
     return report
+
+
+def has_data(paths: list[str]) -> bool:
+    """Whether a warm-up's reads went beyond the landing pages (the store had snapshots)."""
+    return len(paths) > len(LANDING)
+
+
+async def follow(app: Any, version: Callable[[], Hashable],
+                 paths: Callable[[], list[str]], warmed: Hashable, frozen: bool,
+                 budget_s: float = 30.0, check_s: float = CHECK_S) -> None:
+    """Warm `app` again whenever the data version moves away from `warmed` (what the last
+    warm-up read), once two looks `check_s` apart agree (an import still writing is not
+    waited on twice); forever, until cancelled (the app's shutdown). Each warm-up's report
+    replaces `app.state.warm`, with the `data_version` it read and its `round`.
+
+    `version()` is cheap and runs here, on the event loop (api.app.FastPath.version);
+    `paths()` reads the store, on a thread. A failure is logged and tried again at the next
+    change: warming never takes a worker down."""
+    seen, rounds = warmed, 1
+    while True:
+        await asyncio.sleep(check_s)
+        try:
+            now = version()
+        except Exception as exc:  # a store being replaced, a locked database: look later
+            log.warning("data version unreadable: %s", exc)
+            continue
+        if now == warmed or now != seen:
+            seen = now
+            continue
+        try:
+            todo = await asyncio.to_thread(paths)
+        except Exception as exc:
+            log.warning("warm-up for new data skipped: %s", exc)
+            todo = list(LANDING)
+        report = await warm(app, todo, budget_s, freeze=not frozen and has_data(todo))
+        frozen = frozen or has_data(todo)
+        rounds += 1
+        app.state.warm = {**report, "data_version": list(now), "round": rounds}
+        warmed = now
+        log.info("warmed again for data version %s in %.2f s", now, report["seconds"])

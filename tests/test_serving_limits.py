@@ -65,13 +65,14 @@ def test_full_queue_answers_503_with_retry_after_and_cheap_requests_flow(store):
     async def scenario() -> None:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            first = asyncio.create_task(http.get("/test/slow"))
+            # distinct URLs: identical ones would share one job (api.heavy.SingleFlight)
+            first = asyncio.create_task(http.get("/test/slow?n=1"))
             await anyio.to_thread.run_sync(started.wait, 30)  # running, holding the slot
-            second = asyncio.create_task(http.get("/test/slow"))
+            second = asyncio.create_task(http.get("/test/slow?n=2"))
             await _until(lambda: limiter.admitted == 2, "the second job queued")
 
             # the queue is full: a third heavy request is refused at once...
-            refused = await http.get("/test/slow")
+            refused = await http.get("/test/slow?n=3")
             assert refused.status_code == 503
             assert refused.headers["content-type"] == "application/problem+json"
             assert int(refused.headers["retry-after"]) >= 1
@@ -108,9 +109,9 @@ def test_a_request_that_cannot_get_a_slot_in_time_is_refused(store):
     async def scenario() -> None:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            first = asyncio.create_task(http.get("/test/slow"))
+            first = asyncio.create_task(http.get("/test/slow?n=1"))
             await anyio.to_thread.run_sync(started.wait, 30)
-            late = await http.get("/test/slow")  # the slot is held until release: must give up
+            late = await http.get("/test/slow?n=2")  # the slot is held until release: must give up
             assert late.status_code == 503 and int(late.headers["retry-after"]) >= 1
             assert "no heavy-request slot came free" in late.json()["detail"]
             release.set()
@@ -324,7 +325,7 @@ def test_queued_heavy_jobs_run_one_at_a_time(store):
     async def scenario() -> None:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            tasks = [asyncio.create_task(http.get("/test/count")) for _ in range(4)]
+            tasks = [asyncio.create_task(http.get(f"/test/count?n={i}")) for i in range(4)]
             await _until(lambda: app.state.heavy.admitted == 4, "four jobs admitted")
             release.set()
             answers = await asyncio.gather(*tasks)

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -13,6 +19,9 @@ from frontwatch.api import warm
 from frontwatch.api.app import create_app
 from frontwatch.errors import InputError
 from frontwatch.settings import Settings
+from tests.helpers import OCC, deepstate_fc, free_port, square, wait_until_serving, write
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -72,3 +81,48 @@ def test_a_malformed_switch_is_named(monkeypatch):
     monkeypatch.setenv("FRONTWATCH_WARM", "perhaps")
     with pytest.raises(InputError, match="FRONTWATCH_WARM='perhaps' should be 1 or 0"):
         Settings()
+
+
+def test_a_server_started_on_an_empty_store_warms_when_data_arrives(store, tmp_path):
+    """The real `frontwatch serve` on a store with no snapshots, then `frontwatch import` in
+    another process: the worker notices the new data version and warms again for it, in
+    the background (polled with a bounded deadline, no sleeps asserted)."""
+    port, base = free_port(), ""
+    env = {**os.environ, "FRONTWATCH_WORKERS": "1", "FRONTWATCH_WARM": "1",
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    env.pop("FRONTWATCH_SOURCE", None)
+    proc = subprocess.Popen([sys.executable, "-m", "frontwatch", "serve", "--db",
+                             str(store.path), "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(proc, base)
+        first = httpx.get(f"{base}/healthz", timeout=10).json()["warm"]
+        assert first["round"] == 1 and set(first["statuses"]) <= set(warm.LANDING)
+
+        zones = write(tmp_path / "1719835200.geojson", deepstate_fc((OCC, square())))
+        done = subprocess.run([sys.executable, "-m", "frontwatch", "--db", str(store.path),
+                               "import", str(zones)], env=env, capture_output=True,
+                              text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        version = list(store.data_version())
+        assert version != first["data_version"]
+
+        deadline = time.monotonic() + 180
+        while True:
+            health = httpx.get(f"{base}/healthz", timeout=10).json()
+            if health["warm"].get("data_version") == version:
+                break
+            assert time.monotonic() < deadline, f"never warmed for {version}: {health['warm']}"
+            time.sleep(0.5)
+        report = health["warm"]
+        assert report["round"] >= 2 and "error" not in report
+        assert report["statuses"]["/v1/snapshots/2024-07-01"] == 200
+        assert set(report["statuses"].values()) == {200}
+        # the reads filled the worker's caches for the new version (the response cache
+        # keys hold the host, so the geometry texts are what a client's first read reuses)
+        caches = health["caches"]
+        assert caches["response"]["entries"] >= 5 and caches["geojson"]["entries"] >= 1, caches
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
