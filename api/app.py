@@ -27,7 +27,13 @@ from frontwatch.api import openapi30, problems, warm, wire
 from frontwatch.api.cache import ready, render
 from frontwatch.api.cors import READ_HEADERS, READ_METHODS, ReadOnlyCors
 from frontwatch.api.deps import StorePool
-from frontwatch.api.heavy import Flights, HeavyLimiter, RenderProcesses, SingleFlight
+from frontwatch.api.heavy import (
+    STARTUP_S,
+    Flights,
+    HeavyLimiter,
+    RenderProcesses,
+    SingleFlight,
+)
 from frontwatch.api.respond import request_key
 from frontwatch.errors import FrontwatchError
 from frontwatch.lookup import default_source
@@ -243,9 +249,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.render_processes > 0 else None)  # None: renders on the render threads
     # identical heavy requests share one job (api.heavy.SingleFlight): each job holds at most
     # one heavy slot, so twice the limiter's places bound the table; a requester waits for
-    # as long as a job can take (a slot, then a render) before its own 503
+    # as long as a job can take (a slot, a render process starting, a render) before a 503
     app.state.flights = Flights(2 * (settings.heavy_jobs + settings.heavy_queue),
-                                settings.heavy_wait_s + settings.render_deadline_s + 5)
+                                settings.heavy_wait_s + STARTUP_S + settings.render_deadline_s
+                                + 5)
     app.fast_path = FastPath(app.state)
     problems.install(app)
 

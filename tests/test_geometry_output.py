@@ -85,6 +85,21 @@ def test_geometry_texts_are_reused_by_content_and_equal_to_a_fresh_write():
     moved = rfc7946([shapely.affinity.translate(zone, 0.5)])[0]
     assert moved != fresh and orjson.loads(moved)["type"] == "Polygon"
 
+
+def test_polygon_coordinates_are_those_shapely_maps():
+    """`mapping` cuts all rings' vertices out of one array: the same nesting as shapely's
+    own `mapping` (tuples there, lists here: the same JSON), holes and parts included."""
+    from frontwatch.geojson import mapping
+
+    holed = shapely.Polygon(SHELL, [HOLE, [(37.07, 48.06), (37.08, 48.06), (37.08, 48.07),
+                                           (37.07, 48.06)]])
+    plain = shapely.affinity.translate(shapely.Polygon(SHELL), 0.5)
+    for geom in (holed, plain, shapely.MultiPolygon([holed, plain]),
+                 shapely.MultiPolygon([plain, holed, shapely.affinity.translate(holed, 1)])):
+        ours = mapping(geom)
+        assert orjson.dumps(ours) == orjson.dumps(shapely.geometry.mapping(geom))
+        assert isinstance(ours["coordinates"], list)
+
 def test_map_layers_that_are_not_a_coverage_are_simplified_valid():
     # The right box has a vertex on the shared edge that the left one lacks: an overlay
     # leaves exactly this, and coverage simplification of it gives broken rings.
