@@ -204,7 +204,7 @@ def export(store: SqlStore, fmt: str, path: Path, region: str | None = None,
     zones = zones_frame(store, src, r, start, end)
     places = places_frame(store, src, r, start, end)
     areas = areas_frame(store, src, regions, a_start, a_end)
-    return _write(fmt, path, zones, places, areas, [] if notes is None else notes)
+    return _write(fmt, path, zones, places, areas, notes)
 
 
 def output_files(fmt: str, path: Path) -> list[Path]:
@@ -240,7 +240,7 @@ STAGED = "export"  # the name every export is written under in its private folde
 
 
 def _write(fmt: str, path: Path, zones: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
-           areas: pd.DataFrame, notes: list[str]) -> list[Path]:
+           areas: pd.DataFrame, notes: list[str] | None = None) -> list[Path]:
     """Write the files of `output_files` in a private folder beside `path` under a fixed name
     GDAL reads as nothing but a file name (`STAGED`: the user's name may hold ';', which
     GDAL's drivers cut at, a newline, a leading '-', bytes that are not UTF-8), then move
@@ -250,6 +250,7 @@ def _write(fmt: str, path: Path, zones: gpd.GeoDataFrame, places: gpd.GeoDataFra
     exports there are removed first; this one is removed whatever happens. OSError and
     GDAL's own failures become OutputError naming `path`; GDAL's warnings become `notes`."""
     staging.remove_stale(path.parent, (staging.EXPORT,))
+    notes = [] if notes is None else notes
     private: tuple[Path, ...] = ()
     caught: list[warnings.WarningMessage] = []
     try:
