@@ -267,3 +267,64 @@ def gpkg_with_generated_column() -> bytes:
             con.execute("ALTER TABLE zones ADD COLUMN big GENERATED ALWAYS AS "
                         "(zeroblob(2000000000))")
         return path.read_bytes()
+
+
+def _fc(*props: dict, ring: list | None = None, **members: object) -> bytes:
+    import orjson
+
+    return orjson.dumps({"type": "FeatureCollection", **members, "features": [
+        {"type": "Feature", "properties": p,
+         "geometry": {"type": "Polygon", "coordinates": [ring or square(0.01 * i)]}}
+        for i, p in enumerate(props)]})
+
+
+def _kml(coordinates: str) -> bytes:
+    return (f'<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>a'
+            f'</name><Polygon><outerBoundaryIs><LinearRing><coordinates>{coordinates}'
+            '</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark></Document>'
+            '</kml>').encode()
+
+
+def _dated_frame(value: str) -> gpd.GeoDataFrame:
+    df = frame()
+    df["date"] = value
+    return df
+
+
+_RING = " ".join(f"{x},{y}" for x, y in square())
+_VECTOR = {"status": "occupied", "date": "2025-06-01"}
+_BY_DATE = {"status": "occupied", "date_field": "date"}
+# (where, build, upload name, message pattern, options): MARKER in a field of the content
+# that reaches an error (neither a status value nor a field name, the two quoted short).
+# Those read with --date-field are imports only (the upload has no date_field).
+MARKER_IN_CONTENT = [
+    ("kml-coordinate", lambda: _kml(f"{MARKER},48.6 {_RING}"), "zones.kml",
+     r"placemark 0: coordinate 0 is not lon,lat\[,alt\] \(a 24-character value\)", _VECTOR),
+    ("kml-coordinate-commas", lambda: _kml(f"{_RING} 38,48.6,,,,,,{MARKER}"), "zones.kml",
+     "coordinate 5 is not lon,lat", _VECTOR),
+    ("geojson-mixed-dates", lambda: _fc({"date": MARKER}, {"date": "2025-06-01"}),
+     "zones.geojson", r"2 different dates in 'date' \(2025-06-01, \(a 19-character", _VECTOR),
+    ("geojson-type", lambda: _fc({"state": "occupied"}, type=MARKER), "zones.geojson",
+     "not", _VECTOR),
+    ("geojson-crs-type", lambda: _fc({"state": "occupied"}, crs={
+        "type": MARKER, "properties": {"name": "EPSG:4326"}}),
+     "zones.geojson", r"'crs' member has type \(a 19-character value\)", _VECTOR),
+    ("deepstate-envelope-datetime", lambda: __import__("orjson").dumps(
+        {"id": 1, "datetime": MARKER, "map": deepstate_fc((OCC, square()))}), "envelope.json",
+     r"invalid 'datetime' \(a 19-character value\)", {}),
+    ("nzz-date", lambda: __import__("orjson").dumps({"value": {
+        "type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
+            "date": MARKER, "type": "nochange", "view": "daily"}, "geometry": {
+            "type": "Polygon", "coordinates": [square()]}}]}}), "map.json",
+     r"invalid properties.date \(a 19-character value\)", {}),
+]
+MARKER_IN_DATE_FIELD = [
+    ("geojson-date", lambda: _fc({"date": MARKER}), "zones.geojson",
+     r"feature 0 has an invalid 'date' \(a 19-character value\)", _BY_DATE),
+    ("gpkg-date", lambda: vector_bytes(_dated_frame(MARKER), ".gpkg"), "zones.gpkg",
+     r"invalid 'date' \(a 19-character value\)", _BY_DATE),
+    ("fgb-date", lambda: vector_bytes(_dated_frame(MARKER), ".fgb"), "zones.fgb",
+     r"invalid 'date' \(a 19-character value\)", _BY_DATE),
+    ("shapefile-date", lambda: shapefile_zip(_dated_frame(MARKER)), "zones.zip",
+     r"invalid 'date' \(a 19-character value\)", _BY_DATE),
+]

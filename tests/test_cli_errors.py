@@ -94,6 +94,41 @@ def test_a_missing_store_named_by_the_environment_is_not_created(tmp_path):
     assert made.returncode == 0 and typo.exists(), made.stderr
 
 
+@pytest.mark.parametrize("args", [
+    ["snapshots"], ["area", "--region", "donbas", "--date", "2025-06-30"],
+    ["changelog", "-r", "donbas", "--from", "2025-06-01", "--to", "2025-06-30"],
+    ["sources", "--json"], ["place", "kramatorsk"], ["show", "latest"],
+    ["frontline", "--date", "2025-06-30"], ["diff", "2025-06-01", "2025-06-30"],
+])
+def test_a_reading_command_leaves_an_empty_file_untouched(tmp_path, args):
+    """A 0-byte file (`truncate -s 0`) holds no store: a reading command refuses it as it
+    refuses a missing one, and the file stays 0 bytes (it was given schema and places)."""
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    one_line_error(run(*args, db=empty), 1, f"no store at {empty}", "--db", "[not-found]")
+    assert empty.stat().st_size == 0 and sorted(p.name for p in tmp_path.iterdir()) == [
+        "empty.sqlite"]
+
+
+def test_a_database_without_our_schema_is_not_given_one_by_a_reader(tmp_path):
+    """Another program's SQLite file: refused by a reader, byte for byte unchanged (no WAL
+    header, no tables added); a read-only server on a 0-byte file starts no store either."""
+    import sqlite3
+
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (x)")
+    conn.close()
+    before = other.read_bytes()
+    one_line_error(run("snapshots", db=other), 1, "no Frontwatch store in", "[not-found]")
+    assert other.read_bytes() == before
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    one_line_error(run("--db", f"sqlite:///{empty}?mode=ro", "serve", "--port", "1"), 1,
+                   "no store there")
+    assert empty.stat().st_size == 0
+
+
 def test_version_and_bare_command():
     r = run("--version")
     assert r.returncode == 0 and r.stdout.strip() == f"frontwatch {version('frontwatch')}"

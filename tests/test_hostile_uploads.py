@@ -204,7 +204,21 @@ CASES = [
          "not valid JSON"),
     Case("empty-file", lambda: b"", "1719835200.geojson", 400, "empty"),
     Case("whitespace-only", lambda: b" \n\t " * 1000, "zones.gpkg", 400, "empty", VECTOR),
+    # breaker trial 7: the parser's words and the file's content stay out of every message
+    Case("json-number-too-large", lambda: h.deepstate_json().replace(b"38.0", b"1e400", 1),
+         "1719835200.geojson", 400, r"not valid JSON at line 1, column \d+: a number too large"),
+    Case("json-lone-surrogate", lambda: h.deepstate_json().replace(
+        b'"properties":{', b'"properties":{"note":"\\ud800",', 1), "1719835200.geojson",
+         400, r"not valid JSON at line 1, column \d+: an invalid \\u escape"),
+    Case("json-not-utf8", lambda: h.deepstate_json().replace(
+        b'"properties":{', b'"properties":{"note":"\xed\xa0\x80",', 1), "1719835200.geojson",
+         400, r"not valid JSON at line 1, column \d+: not UTF-8 text"),
+    *[Case(f"marker-in-{where}", build, name, 400, message, params)
+      for where, build, name, message, params in h.MARKER_IN_CONTENT],
 ]
+# Reached by `import --date-field` only (the upload has no date_field)
+IMPORT_ONLY = [Case(f"marker-in-{where}", build, name, 400, message, params)
+               for where, build, name, message, params in h.MARKER_IN_DATE_FIELD]
 
 
 def _no_content_echoed(text: str) -> None:
@@ -312,7 +326,7 @@ MULTIPART = {**AUTH, "Content-Type": "multipart/form-data; boundary=xyz"}
      "needs a file field named 'file'"),
     (_multipart([("file", "a.geojson", h.deepstate_json()),
                  ("file", "b.geojson", h.deepstate_json())]), MULTIPART, 400,
-     "malformed multipart.*Too many files"),
+     "malformed multipart.*only one file part is accepted"),
     (b"--xyz\r\nContent-Disposition: form-data\r\n\r\n" + h.MARKER.encode(), MULTIPART, 400,
      "malformed multipart"),
     (_multipart([("file", "1719835200.geojson", b"")]), MULTIPART, 400, "empty"),
@@ -448,6 +462,34 @@ def test_upload_errors_name_the_uploads_parameters(api, seeded_db, tmp_path, mon
     assert _fingerprint(seeded_db) == before
 
 
+CONFLICTS = [
+    ({"status": "occupied", "status_field": "state", "date": "2025-06-01"},
+     "status and status_field exclude each other", "--status and --status-field exclude each"),
+    ({"status_field": "", "status": "occupied", "status_map": "a=occupied",
+      "date": "2025-06-01"}, "status_map needs status_field", "--status-map needs --status-field"),
+]
+
+
+@pytest.mark.parametrize(("params", "http", "cli"), CONFLICTS, ids=["status+field", "map-alone"])
+def test_contradictory_options_are_a_usage_error(api, seeded_db, tmp_path, monkeypatch, capsys,
+                                                 params, http, cli):
+    """Two options of which one would be ignored: 400 naming both parameters on upload,
+    exit 2 naming both options on import; nothing stored either way."""
+    params = {k: v for k, v in params.items() if v}
+    before = _fingerprint(seeded_db)
+    data = h.vector_bytes(h.frame(), ".gpkg")
+    r = api.post("/v1/snapshots", content=data, headers=AUTH,
+                 params={"filename": "zones.gpkg", **params})
+    _refused(r, 400, re.escape(http))
+    assert r.json()["type"].endswith("options-conflict"), r.json()
+    path = tmp_path / "zones.gpkg"
+    path.write_bytes(data)
+    code, err = _cli(["import", str(path), "--db", str(seeded_db), *_flags(params)],
+                     monkeypatch, capsys)
+    assert code == 2 and cli in err and "[options-conflict]" in err, err
+    assert _fingerprint(seeded_db) == before
+
+
 # What an upload's error repeats of the request (errors.echo): at most 80 characters of any
 # value, no raw control character — whichever query parameter, file name or file carries it.
 def _geojson(coordinates: list | None = None) -> bytes:
@@ -530,7 +572,7 @@ def _flags(params: dict[str, str]) -> list[str]:
     return [x for k, v in params.items() for x in (f"--{k.replace('_', '-')}", v)]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", CASES + IMPORT_ONLY, ids=[c.id for c in CASES + IMPORT_ONLY])
 def test_cli_import_refused(seeded_db, tmp_path, monkeypatch, capsys, case):
     before = _fingerprint(seeded_db)
     path = tmp_path / case.name

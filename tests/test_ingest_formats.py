@@ -143,8 +143,8 @@ def _archive_in_one_file(tmp_path):
 
 def test_many_dates_in_one_file_are_never_merged_silently(store, tmp_path):
     path, _ = _archive_in_one_file(tmp_path)
-    with pytest.raises(InputError, match=r"3 different dates in 'date' \('2025-06-01', "
-                       r"'2025-06-02', '2025-06-03'\).*--date-field date.*--merge-dates"):
+    with pytest.raises(InputError, match=r"3 different dates in 'date' \(2025-06-01, "
+                       r"2025-06-02, 2025-06-03\).*--date-field date.*--merge-dates"):
         import_paths(store, [path], ImportOptions(date=WHEN, status=StatusMapping(
             status="occupied")))
     with pytest.raises(InputError, match=r"one feature per day.*--status occupied "
@@ -168,7 +168,7 @@ def test_date_field_is_one_transaction(store, tmp_path):
     doc = orjson.loads(path.read_bytes())
     doc["features"][2]["properties"]["date"] = "2025-13-45"
     _write(path, doc)
-    with pytest.raises(InputError, match="feature 2 has an invalid 'date' '2025-13-45'"):
+    with pytest.raises(InputError, match=r"feature 2 has an invalid 'date' \(a 10-character "):
         import_paths(store, [path], ImportOptions(status=StatusMapping(status="occupied"),
                                                   date_field="date"))
     assert store.snapshots() == []

@@ -30,7 +30,7 @@ from frontwatch.errors import ECHO_CHARS, FrontwatchError, InputError, echo
 from frontwatch.ingest import ImportOptions, parse_date, parse_snapshot, store_snapshot
 from frontwatch.ingest.formats import CHOICES, REGISTRY
 from frontwatch.ingest.limits import Limits, decompress
-from frontwatch.ingest.vector import StatusMapping, parse_mapping
+from frontwatch.ingest.vector import StatusMapping
 from frontwatch.model import SnapshotInfo
 from frontwatch.sources import attribution
 
@@ -72,6 +72,18 @@ async def _limited_stream(request: Request, limit: int) -> AsyncIterator[bytes]:
         yield chunk
 
 
+def _multipart_reason(exc: Exception) -> str:
+    """What is wrong with a multipart body, in our words (the parser's are never shown)."""
+    text = str(exc).lower()
+    if "too many files" in text:
+        return "only one file part is accepted"
+    if "too many fields" in text:
+        return "too many form fields"
+    if "boundary" in text:
+        return "no valid boundary"
+    return "a part is not well formed"
+
+
 async def _receive(request: Request, limit: int, filename: str | None
                    ) -> tuple[UploadFile, str]:
     """The uploaded file, spooled (a multipart field `file`, or the raw body), and its name
@@ -82,7 +94,8 @@ async def _receive(request: Request, limit: int, filename: str | None
             form = await MultiPartParser(request.headers, body, max_files=1,
                                          max_fields=10).parse()
         except (MultiPartException, ValueError) as exc:
-            raise InputError(f"body: malformed multipart/form-data ({exc})") from None
+            raise InputError(f"body: malformed multipart/form-data ({_multipart_reason(exc)})"
+                             ) from None
         part = form.get("file")
         if not isinstance(part, UploadFile):
             await form.close()
@@ -175,8 +188,7 @@ async def upload_snapshot(
     with _in_http_words():
         opts = ImportOptions(format=format, source=source,
                              date=parse_date(date, "date") if date else None,
-                             status=StatusMapping(status=status, field=status_field,
-                                                  mapping=parse_mapping(status_map or [])),
+                             status=StatusMapping.of(status, status_field, status_map),
                              limits=Limits.from_settings(settings))
     if format not in CHOICES:
         raise InputError(f"format={echo(format)}: choose one of {', '.join(CHOICES)}")

@@ -107,6 +107,16 @@ def brief(value: object, width: int = CONTENT_CHARS) -> str:
     return f"(a {len(text):,}-character value)"
 
 
+def described(value: object) -> str:
+    """A value from an input file's content that is neither a status nor a field name (a
+    coordinate, a date, a type): described by its length only, never quoted (SECURITY.md).
+
+    >>> described("SECRET,48.6")
+    '(a 11-character value)'
+    """
+    return f"(a {len(str(value)):,}-character value)"
+
+
 def echo_name(name: str | bytes | os.PathLike, width: int = NAME_CHARS) -> str:
     """A file name, path or URL as a message shows it (unquoted, it leads the message):
     escaped (see `visible`) and, beyond `width` characters, its end (where the file's own
@@ -207,6 +217,22 @@ class InputError(FrontwatchError):
     def __init__(self, message: str, *, origin: str | None = None):
         self.origin = origin
         super().__init__(f"{echo_name(origin)}: {message}" if origin else message)
+
+
+class OptionConflict(InputError):
+    """Two options that contradict each other (one would be ignored): a usage mistake, CLI
+    exit 2 naming both options; HTTP 400 naming both parameters."""
+
+    code = "options-conflict"
+    exit_code = EXIT_USAGE
+
+
+def exclusive(**given: object) -> None:
+    """OptionConflict when more than one of the options `given` (CLI spelling, ``date_field``
+    → ``--date-field``) is set: each would make the others meaningless."""
+    named = [f"--{k.replace('_', '-')}" for k, v in given.items() if v not in (None, False, [])]
+    if len(named) > 1:
+        raise OptionConflict(f"{' and '.join(named)} exclude each other: give one")
 
 
 class FutureDate(InputError):

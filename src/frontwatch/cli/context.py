@@ -104,11 +104,12 @@ class Cli:
         named = "--db" if self.db is not None else (
             None if self.settings.is_default_database else "FRONTWATCH_DATABASE_URL")
         path = sqlite_path(url) if named and not create else None
-        if path is not None and not path.exists():
+        if path is not None and (not path.exists() or (
+                path.is_file() and not path.stat().st_size)):  # 0 bytes: no store either
             shown = printable(redact_secrets(str(path)))
             raise NotFound(f"no store at {shown}: check {named} (a command that only reads "
                            "never creates a store; `frontwatch import` does)")
-        store = open_store(url)
+        store = open_store(url, create=create or not named)
         try:
             prepare_default_store(store, self.settings.is_default_database)
         except BaseException:

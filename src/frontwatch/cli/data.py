@@ -29,7 +29,7 @@ from frontwatch.cli.common import (
 from frontwatch.cli.context import Cli
 from frontwatch.cli.output import OutputFormat, print_rows
 from frontwatch.dates import iso
-from frontwatch.errors import InputError, echo, echo_name
+from frontwatch.errors import InputError, echo, echo_name, exclusive
 from frontwatch.ingest.formats import CHOICES, REGISTRY
 from frontwatch.settings import Settings
 
@@ -65,17 +65,15 @@ def import_cmd(
                                           "routine ones included.")] = False,
 ) -> None:
     from frontwatch.ingest import ImportOptions, import_paths, iter_files, parse_date
-    from frontwatch.ingest.vector import VOCABULARY, StatusMapping, parse_mapping
+    from frontwatch.ingest.vector import VOCABULARY, StatusMapping
 
-    if date_ and date_field:
-        err.print("--date and --date-field exclude each other", highlight=False)
-        raise typer.Exit(2)
+    exclusive(date=date_, date_field=date_field)
+    exclusive(date_field=date_field, merge_dates=merge_dates)
     opts = ImportOptions(
         format=format.value, source=source, skip_invalid=skip_invalid,
         date=parse_date(date_) if date_ else None, date_field=date_field,
         merge_dates=merge_dates,
-        status=StatusMapping(status=status, field=status_field,
-                             mapping=parse_mapping(status_map or [])))
+        status=StatusMapping.of(status, status_field, status_map))
     if status and status.lower() not in VOCABULARY:
         raise InputError(f"--status {echo(status)}: unknown status; accepted: "
                          f"{', '.join(sorted(VOCABULARY))}")

@@ -27,7 +27,7 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
-from frontwatch.errors import InputError, brief
+from frontwatch.errors import InputError, brief, described
 
 WGS84 = CRS.from_epsg(4326)
 # Esri's own codes for CRSs that EPSG later numbered.
@@ -53,7 +53,7 @@ def geojson_crs(doc: Any, origin: str) -> CRS | None:
     elif member.get("type") == "name":
         name = props.get("name")
     else:
-        raise InputError(f"the 'crs' member has type {brief(member.get('type'))}: only named "
+        raise InputError(f"the 'crs' member has type {described(member.get('type'))}: only named "
                          "CRSs (type 'name') are read; linked ones are not fetched",
                          origin=origin)
     return known(name, "the 'crs' member names", origin)

@@ -9,11 +9,11 @@ for the union (`--merge-dates`).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from frontwatch import dates
-from frontwatch.errors import InputError, brief, echo
+from frontwatch.errors import InputError, described, echo
 from frontwatch.ingest.base import Input
 from frontwatch.ingest.prepare import build_snapshot
 from frontwatch.ingest.vector import StatusMapping, check_field, with_statuses
@@ -78,7 +78,7 @@ def _feature_date(value: Any, field: str, i: int, origin: str) -> datetime:
         try:
             return datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
-            raise InputError(f"feature {i} has an invalid {echo(field)} {brief(value)}",
+            raise InputError(f"feature {i} has an invalid {echo(field)}: a number out of range",
                              origin=origin) from None
     if hasattr(value, "to_pydatetime"):  # pandas Timestamp from a date field
         value = value.to_pydatetime()
@@ -92,7 +92,7 @@ def _feature_date(value: Any, field: str, i: int, origin: str) -> datetime:
         # The future is refused later, with a day's tolerance (prepare.check_valid_at).
         return dates.instant(value.strip()[:40], field, day_start=True, future=True)
     except InputError:
-        raise InputError(f"feature {i} has an invalid {echo(field)} {brief(value)}: expected "
+        raise InputError(f"feature {i} has an invalid {echo(field)} {described(value)}: expected "
                          "YYYY-MM-DD or an ISO 8601 date-time", origin=origin) from None
 
 
@@ -106,6 +106,16 @@ def _date_values(features: list[Feature]) -> tuple[str, list[str]] | None:
     return next(((k, sorted(v)) for k, v in values.items() if len(v) > 1), None)
 
 
+def _date_shown(value: str) -> str:
+    """A date from the content as we read it (ISO 8601, our own spelling), or described by
+    its length when it is not one: the raw text is never repeated."""
+    try:
+        t = dates.instant(value.strip(), "date", day_start=True, future=True)
+    except (InputError, ValueError, OverflowError):
+        return described(value)
+    return t.date().isoformat() if t.time() == time() else t.isoformat()
+
+
 def layout_hint(features: list[Feature]) -> str:
     """For a refusal: the daily archive's one-file layout, when the features look like it
     (one feature per day, a date property), and how to import it."""
@@ -114,8 +124,8 @@ def layout_hint(features: list[Feature]) -> str:
         return ""
     key, shown = found
     one_per_day = len(shown) == len(features)
-    return (f"; the features carry {len(shown)} dates in {key!r} ({brief(shown[0])} … "
-            f"{brief(shown[-1])})"
+    return (f"; the features carry {len(shown)} dates in {key!r} ({_date_shown(shown[0])} … "
+            f"{_date_shown(shown[-1])})"
             + (", one feature per day like the daily archive's one-file layout" if one_per_day
                else "") + f": e.g. --status occupied --date-field {key}")
 
@@ -125,8 +135,8 @@ def _refuse_mixed_dates(features: list[Feature], origin: str) -> None:
     if found is None:
         return
     key, shown = found
-    listed = ", ".join(brief(v) for v in shown[:5]) + (
-        f" … {brief(shown[-1])}" if len(shown) > 5 else "")
+    listed = ", ".join(_date_shown(v) for v in shown[:5]) + (
+        f" … {_date_shown(shown[-1])}" if len(shown) > 5 else "")
     raise InputError(
         f"the features carry {len(shown)} different dates in {key!r} ({listed}): pass "
         f"--date-field {key} for one revision per date, or --merge-dates to store their "

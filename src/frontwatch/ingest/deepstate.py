@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from frontwatch.errors import InputError, brief
+from frontwatch.errors import InputError, described
 from frontwatch.ingest.base import Format, Input
 from frontwatch.ingest.prepare import RawZone, build_snapshot
 from frontwatch.ingest.vector import geojson_zones
@@ -138,7 +138,7 @@ def _envelope_time(doc: dict, origin: str) -> datetime:
         try:
             t = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError as exc:
-            raise InputError(f"envelope has an invalid 'datetime' {brief(value)}",
+            raise InputError(f"envelope has an invalid 'datetime' {described(value)}",
                              origin=origin) from exc
         return t if t.tzinfo else t.replace(tzinfo=UTC)
     ident = doc.get("id")

@@ -28,7 +28,7 @@ import defusedxml.ElementTree as SafeET
 import shapely
 from defusedxml import DefusedXmlException
 
-from frontwatch.errors import FrontwatchError, InputError, brief
+from frontwatch.errors import FrontwatchError, InputError, described
 from frontwatch.ingest import dated, deepstate
 from frontwatch.ingest.base import Format, Input
 from frontwatch.ingest.limits import (
@@ -192,14 +192,14 @@ def _coordinates(elem: Element | None, i: int, vertices: list[int], origin: str,
     vertices[0] += len(tuples)
     check_vertices(vertices[0], origin, limits)
     out = []
-    for t in tuples:
+    for n, t in enumerate(tuples):
         parts = t.split(",")
         try:
             if len(parts) not in (2, 3):
                 raise ValueError
             out.append((float(parts[0]), float(parts[1])))
         except ValueError:
-            raise InputError(f"placemark {i}: coordinate {brief(t)} is not lon,lat[,alt]",
+            raise InputError(f"placemark {i}: coordinate {n} is not lon,lat[,alt] {described(t)}",
                              origin=origin) from None
     return out
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import shapely
 
-from frontwatch.errors import InputError, brief
+from frontwatch.errors import InputError, described
 from frontwatch.ingest.base import Format, Input
 from frontwatch.ingest.prepare import RawZone, build_snapshot
 from frontwatch.ingest.vector import geojson_zones
@@ -90,7 +90,7 @@ def _map_date(value: Any, i: int, origin: str) -> date:
     try:
         return date.fromisoformat(value[:10])
     except ValueError:
-        raise InputError(f"feature {i} has an invalid properties.date {brief(value)}: expected "
+        raise InputError(f"feature {i} has an invalid properties.date {described(value)}: expected "
                          "YYYY-MM-DD", origin=origin) from None
 
 

@@ -151,8 +151,29 @@ def load_json(data: bytes, origin: str) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON ({exc.msg} at line {exc.lineno}, column "
-                         f"{exc.colno})", origin=origin) from None
+        raise InputError(f"not valid JSON at line {exc.lineno}, column {exc.colno}: "
+                         f"{json_reason(exc.msg)}", origin=origin) from None
+
+
+# The parser's message → our words (its text is never shown: SECURITY.md); first match wins.
+JSON_REASONS = (
+    ("utf-8", "not UTF-8 text"),
+    ("surrogate", "an invalid \\u escape"),
+    ("infinity", "a number too large"),
+    ("depth", "nested too deeply"),
+    ("end of data", "the text ends too early"),
+    ("escape", "an invalid escape in a string"),
+    ("control character", "a control character in a string"),
+    ("after document", "more text after the JSON value"),
+    ("number", "an invalid number"),
+    ("digit", "an invalid number"),
+)
+
+
+def json_reason(message: str) -> str:
+    """What is wrong, in our own words, from orjson's message."""
+    low = message.lower()
+    return next((ours for key, ours in JSON_REASONS if key in low), "an unexpected character")
 
 
 def strip_suffixes(name: str) -> str:

@@ -12,7 +12,7 @@ import numpy as np
 import orjson
 import shapely
 
-from frontwatch.errors import InputError, brief, echo
+from frontwatch.errors import InputError, OptionConflict, brief, described, echo, exclusive
 from frontwatch.ingest.crs import geojson_crs, to_lonlat
 from frontwatch.ingest.limits import Limits, check_features, check_vertices
 from frontwatch.ingest.prepare import RawZone
@@ -47,6 +47,20 @@ class StatusMapping:
     status: str | None = None
     field: str | None = None
     mapping: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, status: str | None, field: str | None, pairs: list[str] | None
+           ) -> StatusMapping:
+        """The mapping `frontwatch import` and the upload are given, refused (OptionConflict)
+        when its options contradict: --status (one status for every feature) with
+        --status-field (each feature's own), or --status-map without the field it maps."""
+        mapping = parse_mapping(pairs or [])  # a malformed pair is named first
+        exclusive(status=status, status_field=field)
+        if mapping and not field:
+            raise OptionConflict("--status-map needs --status-field (the field whose values "
+                                 "it maps)" + (": --status gives every feature one status"
+                                               if status else ""))
+        return cls(status=status, field=field, mapping=mapping)
 
     def resolve(self, value: str, origin: str) -> tuple[Status, str, int | None] | None:
         """The status a value stands for; None for a value mapped to `ignore`."""
@@ -186,7 +200,7 @@ def geojson_zones(doc: Any, origin: str, limits: Limits | None = None,
             raise InputError("FeatureCollection has no 'features' list", origin=origin)
     else:
         raise InputError("JSON is not a GeoJSON FeatureCollection (type "
-                         f"{brief(doc['type'])})", origin=origin)
+                         f"{described(doc['type'])})", origin=origin)
     limits = limits or Limits.from_settings()
     check_features(len(feats), origin, limits)
     props: list[dict] = []

@@ -84,8 +84,12 @@ def sqlite_path(url: str | Path) -> Path | None:
     return Path(str(url).removeprefix("sqlite:///").split("?", 1)[0]).expanduser()
 
 
-def open_store(url: str | Path) -> SqlStore:
+def open_store(url: str | Path, create: bool = True) -> SqlStore:
     """Open (creating and migrating if needed) the store at `url`.
+
+    With ``create=False`` (a command that only reads) a place that holds no Frontwatch
+    store yet (no SQLite file, an empty 0-byte file, a database without our schema) is
+    refused with NotFound and left exactly as it was.
 
     Opening is a plain read unless the schema is behind. A SQLite store that cannot be
     written (read-only media, no write permission, or ``sqlite:///path?mode=ro``) opens
@@ -98,11 +102,11 @@ def open_store(url: str | Path) -> SqlStore:
             raise StoreError(
                 "the PostGIS backend needs psycopg: pip install 'frontwatch[postgis]'"
             ) from exc
-        return PostgisStore(text)
+        return PostgisStore(text, create=create)
     from frontwatch.store.sqlite import SqliteStore
 
     readonly = None  # decided by the file's permissions
     if text.startswith("sqlite:///"):
         text, _, query = text[len("sqlite:///"):].partition("?")
         readonly = True if query else None
-    return SqliteStore(Path(text).expanduser(), readonly=readonly)
+    return SqliteStore(Path(text).expanduser(), readonly=readonly, create=create)

@@ -62,6 +62,7 @@ class SqlStore(DerivedTables):
     paramstyle = "qmark"
     dialect = "sqlite"
     readonly = False  # True: opened read-only (read-only media); every transaction refused
+    create = True  # False: a reader; a database without our schema is refused, not created
 
     @property
     def label(self) -> str:
@@ -115,6 +116,17 @@ class SqlStore(DerivedTables):
 
     def _has_table(self, name: str) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _refuse_if_new(self, empty: bool = False) -> None:
+        """NotFound when opened with ``create=False`` on a database that holds no Frontwatch
+        schema: a command that only reads never creates a store (checked by a read, before
+        anything is written)."""
+        if not self.create and (empty or not self._has_table("schema_version")):
+            from frontwatch.errors import NotFound
+
+            raise NotFound(f"no Frontwatch store in {self.label} (it holds no Frontwatch "
+                           "schema): a command that only reads never creates a store; "
+                           "`frontwatch import` does")
 
     def _pending_migrations(self) -> list[tuple[int, str]]:
         """Migrations not applied yet; a plain read (no lock), so readers never wait."""

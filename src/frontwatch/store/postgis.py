@@ -55,9 +55,10 @@ class PostgisStore(SqlStore):
     paramstyle = "format"
     dialect = "postgis"
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, create: bool = True):
         super().__init__()
         self.url = url
+        self.create = create
         try:
             self.conn = psycopg.connect(postgres_conninfo(url), autocommit=False,
                                         connect_timeout=10, application_name="frontwatch")
@@ -66,6 +67,7 @@ class PostgisStore(SqlStore):
             raise StoreError("cannot connect to PostgreSQL", store=_redact(url),
                              cause=_redact(str(exc).strip(), conninfo=url)) from None
         try:
+            self._refuse_if_new()
             self._ensure_postgis()
             self._migrate()
             self._add_geometry_columns()

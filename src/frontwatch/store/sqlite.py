@@ -41,10 +41,13 @@ def _writable(path: Path) -> bool:
 class SqliteStore(SqlStore):
     dialect = "sqlite"
 
-    def __init__(self, path: Path, readonly: bool | None = None):
+    def __init__(self, path: Path, readonly: bool | None = None, create: bool = True):
         super().__init__()
         self.path = path
         self.url = f"sqlite:///{path}"
+        self.create = create
+        if not create and (not path.exists() or (path.is_file() and not path.stat().st_size)):
+            self._refuse_if_new(empty=True)  # no file or a 0-byte one: nothing opened
         if readonly is None:
             readonly = path.exists() and not _writable(path)
         self.readonly = readonly
@@ -58,6 +61,12 @@ class SqliteStore(SqlStore):
                     raise StoreError("cannot create the store's folder", store=self.label,
                                      cause=exc.strerror or exc) from exc
                 self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+                if not create:  # before the WAL header is written
+                    try:
+                        self._refuse_if_new()
+                    except BaseException:
+                        self.conn.close()
+                        raise
                 # Setting WAL writes the header: only when it is not set yet.
                 if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                     self.conn.execute("PRAGMA journal_mode=WAL")
@@ -70,6 +79,7 @@ class SqliteStore(SqlStore):
             raise self._store_error(exc) or StoreError(
                 "cannot open the SQLite store", store=self.label, cause=exc) from exc
         try:
+            self._refuse_if_new()
             self._migrate()
         except BaseException:
             self.conn.close()
@@ -80,7 +90,7 @@ class SqliteStore(SqlStore):
         return printable(self.path)
 
     def _connect_readonly(self) -> sqlite3.Connection:
-        if not self.path.exists():
+        if not self.path.exists() or (self.path.is_file() and not self.path.stat().st_size):
             raise StoreError("no store there (a read-only store is not created)",
                              store=self.label)
         target = quote(os.fsdecode(self.path.absolute()))
