@@ -378,3 +378,19 @@ def test_bounds_of_rows_written_before_the_migration(tmp_path):
         s._backfill_bounds()
     assert s._query("SELECT minx, miny, maxx, maxy FROM zones") == [(38.0, 48.6, 38.1, 48.7)]
     s.close()
+
+
+@pytest.mark.postgis
+def test_a_reader_leaves_a_database_without_our_schema_as_it_was(pg_url):
+    """A PostgreSQL schema without Frontwatch's tables: a reader (`create=False`, as every
+    command that only reads opens its store) is refused, and no table is created."""
+    import psycopg
+
+    with pytest.raises(NotFound, match="no Frontwatch store in"):
+        open_store(pg_url, create=False)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        tables = conn.execute("SELECT count(*) FROM information_schema.tables WHERE "
+                              "table_schema = current_schema()").fetchone()[0]
+    assert tables == 0
+    open_store(pg_url).close()  # a writer creates it
+    open_store(pg_url, create=False).close()  # and then a reader opens it
