@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -70,6 +74,37 @@ def wait_until_serving(proc: subprocess.Popen, base: str, within_s: float = 180)
             _, err = proc.communicate(timeout=30)
             raise RuntimeError(f"server did not start: {(err or b'').decode()}")
         time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def serving(args: list[str], env: dict[str, str], *, stderr: Any = subprocess.PIPE,
+            launch: list[str] | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
+    """A real `frontwatch serve ARGS` on a free loopback port for the `with` block:
+    (process, base URL) once /healthz answers; stopped (SIGTERM, bounded wait) after.
+    `launch` replaces `python -m frontwatch` (e.g. `python -c CODE` that patches a module
+    first)."""
+    port = free_port()
+    command = launch or [sys.executable, "-m", "frontwatch"]
+    proc = subprocess.Popen([*command, "serve", *args, "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_serving(proc, base)
+        yield proc, base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+async def until(predicate: Callable[[], bool], what: str) -> None:
+    """Yield to the event loop until `predicate()` holds (bounded by steps, not timed)."""
+    import asyncio
+
+    for _ in range(100_000):
+        if predicate():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"never happened: {what}")
 
 
 def cli_in_process(args: list[str], monkeypatch, capsys) -> subprocess.CompletedProcess:

@@ -6,30 +6,19 @@ default page size, by bbox and by date."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import httpx
 import pytest
 
-from tests.helpers import free_port, wait_until_serving
+from tests.helpers import serving
 
 
 @pytest.fixture(scope="module")
 def server(real_db):
-    port = free_port()
     env = {**os.environ, "FRONTWATCH_SOURCE": "deepstate"}
     env.pop("FRONTWATCH_API_TOKEN", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "frontwatch", "serve", "--db", str(real_db), "--port",
-         str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(proc, base)
+    with serving(["--db", str(real_db)], env) as (_, base):
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def test_snapshot_over_the_wire(server):

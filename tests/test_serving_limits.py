@@ -30,7 +30,7 @@ from frontwatch.api.deps import StoreDep
 from frontwatch.api.heavy import HEAVY, HeavyLimiter, offload, on_render_threads
 from frontwatch.errors import InputError, LimitExceeded, NotFound
 from frontwatch.settings import CACHES, Settings, cores
-from tests.helpers import free_port
+from tests.helpers import free_port, until
 
 GEOMETRY_READS = ("/v1/snapshots/latest?simplify=100", "/v1/snapshots/latest?region=x",
                   "/collections/control/items?bbox=30,45,40,50", "/v1/places?near_front_km=5")
@@ -49,15 +49,6 @@ def _app(store_path: Path, **overrides):
     return app, started, release
 
 
-async def _until(predicate, what: str) -> None:
-    """Yield to the event loop until `predicate()` holds (bounded, not timed)."""
-    for _ in range(100_000):
-        if predicate():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError(f"never happened: {what}")
-
-
 def test_full_queue_answers_503_with_retry_after_and_cheap_requests_flow(store):
     app, started, release = _app(store.path, heavy_jobs=1, heavy_queue=1)
     limiter = app.state.heavy
@@ -69,7 +60,7 @@ def test_full_queue_answers_503_with_retry_after_and_cheap_requests_flow(store):
             first = asyncio.create_task(http.get("/test/slow?n=1"))
             await anyio.to_thread.run_sync(started.wait, 30)  # running, holding the slot
             second = asyncio.create_task(http.get("/test/slow?n=2"))
-            await _until(lambda: limiter.admitted == 2, "the second job queued")
+            await until(lambda: limiter.admitted == 2, "the second job queued")
 
             # the queue is full: a third heavy request is refused at once...
             refused = await http.get("/test/slow?n=3")
@@ -326,7 +317,7 @@ def test_queued_heavy_jobs_run_one_at_a_time(store):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
             tasks = [asyncio.create_task(http.get(f"/test/count?n={i}")) for i in range(4)]
-            await _until(lambda: app.state.heavy.admitted == 4, "four jobs admitted")
+            await until(lambda: app.state.heavy.admitted == 4, "four jobs admitted")
             release.set()
             answers = await asyncio.gather(*tasks)
         assert [r.json()["peak"] for r in answers] == [1, 1, 1, 1]

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from frontwatch.api.app import create_app
 from frontwatch.api.heavy import HEAVY
 from frontwatch.errors import NotFound
 from frontwatch.settings import Settings
-from tests.helpers import free_port, wait_until_serving
+from tests.helpers import serving, until
 
 
 class Job:
@@ -45,14 +43,6 @@ def _app(store_path: Path, **overrides):
         Settings(database_url=str(store_path), render_processes=0, warm=False), **overrides))
 
 
-async def _until(predicate, what: str) -> None:
-    for _ in range(100_000):
-        if predicate():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError(f"never happened: {what}")
-
-
 def test_identical_requests_share_one_job_and_its_answer(store):
     app = _app(store.path)
     ok, bad = Job(app, "/test/job"), Job(app, "/test/bad", fail=True)
@@ -64,7 +54,7 @@ def test_identical_requests_share_one_job_and_its_answer(store):
             same = [asyncio.create_task(http.get("/test/job?n=1")) for _ in range(6)]
             other = asyncio.create_task(http.get("/test/job?n=2"))  # another URL: its own
             head = asyncio.create_task(http.head("/test/job?n=1"))  # HEAD joins the GETs
-            await _until(lambda: flights.followers == 6, "six requests joined")
+            await until(lambda: flights.followers == 6, "six requests joined")
             assert len(flights) == 2 and flights.leaders == 2
             ok.release.set()
             answers = await asyncio.gather(*same)
@@ -78,7 +68,7 @@ def test_identical_requests_share_one_job_and_its_answer(store):
 
             # an error is everyone's: the same problem+json for each requester
             failing = [asyncio.create_task(http.get("/test/bad?n=7")) for _ in range(5)]
-            await _until(lambda: flights.followers == 10, "five more joined")
+            await until(lambda: flights.followers == 10, "five more joined")
             bad.release.set()
             errors = await asyncio.gather(*failing)
             assert {r.status_code for r in errors} == {404} and bad.runs == 1
@@ -103,14 +93,14 @@ def test_a_leader_that_leaves_does_not_cancel_the_job(store):
             leader = asyncio.create_task(http.get("/test/job?n=3"))
             await anyio.to_thread.run_sync(job.started.wait, 30)
             follower = asyncio.create_task(http.get("/test/job?n=3"))
-            await _until(lambda: app.state.flights.followers == 1, "the follower joined")
+            await until(lambda: app.state.flights.followers == 1, "the follower joined")
             leader.cancel()  # the first client disconnects
             with pytest.raises(asyncio.CancelledError):
                 await leader
             job.release.set()
             answer = await follower
             assert answer.status_code == 200 and answer.json() == {"n": 3, "run": 1}
-            await _until(lambda: not app.state.flights, "the job left the table")
+            await until(lambda: not app.state.flights, "the job left the table")
 
     anyio.run(scenario)
 
@@ -137,7 +127,7 @@ def test_waiting_is_bounded_and_the_table_too(store):
             third = await http.get("/test/job?n=3")
             assert third.status_code == 503 and flights.stats()["unmerged"] == 1
             job.release.set()
-            await _until(lambda: not flights, "the slow job ended and left the table")
+            await until(lambda: not flights, "the slow job ended and left the table")
             assert flights.stats()["gave_up"] == 1 and job.runs == 1
 
     anyio.run(scenario)
@@ -146,21 +136,12 @@ def test_waiting_is_bounded_and_the_table_too(store):
 # --- over the wire --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def server(real_db):
-    port = free_port()
     # one worker (one table of flights); a render process's first render on a loaded
     # machine can take longer than the default deadline: what is counted is not the time
     env = {**os.environ, "FRONTWATCH_SOURCE": "deepstate", "FRONTWATCH_WORKERS": "1",
            "FRONTWATCH_WARM": "0", "FRONTWATCH_RENDER_DEADLINE_S": "600"}
-    proc = subprocess.Popen([sys.executable, "-m", "frontwatch", "serve", "--db",
-                             str(real_db), "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(proc, base)
+    with serving(["--db", str(real_db)], env) as (_, base):
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 async def _together(base: str, url: str, n: int) -> tuple[dict, list[httpx.Response], dict]:

@@ -6,33 +6,43 @@ server closes, and the server answers the next client."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
-import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
 
 import httpx
 import orjson
 import pytest
 
 from frontwatch.api.wire import MAX_HEADER_BYTES, MAX_HEADER_FIELDS, MAX_TARGET_BYTES
-from tests.helpers import free_port, wait_until_serving
+from tests.helpers import serving
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = free_port()
     db = tmp_path_factory.mktemp("wire") / "empty.sqlite"
     env = {**os.environ, "FRONTWATCH_WARM": "0"}
-    proc = subprocess.Popen([sys.executable, "-m", "frontwatch", "serve", "--db", str(db),
-                             "--port", str(port), "--workers", "1"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_until_serving(proc, f"http://127.0.0.1:{port}")
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with serving(["--db", str(db), "--workers", "1"], env) as (_, base):
+        yield _port(base)
+
+
+def _port(base: str) -> int:
+    return int(base.rsplit(":", 1)[1])
+
+
+@contextlib.contextmanager
+def _clean_log(tmp: Path) -> Iterator[IO[bytes]]:
+    """A server's stderr file, checked when the server has stopped: no traceback, and no
+    `write_eof` error (a refused connection closed twice)."""
+    path = tmp / "serve.log"
+    with path.open("wb") as log:
+        yield log
+    text = path.read_text(errors="replace")
+    assert "Traceback" not in text and "write_eof" not in text, text[-3000:]
 
 
 def _raw(port: int, head: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -97,20 +107,12 @@ def test_heads_within_the_limits_reach_the_application(server):
 @pytest.fixture(scope="module")
 def strict_server(tmp_path_factory):
     """A server with a 1 s head timeout and room for 3 connections (api.wire)."""
-    port = free_port()
-    db = tmp_path_factory.mktemp("wire") / "empty.sqlite"
+    tmp = tmp_path_factory.mktemp("wire")
     env = {**os.environ, "FRONTWATCH_WARM": "0", "FRONTWATCH_HEAD_TIMEOUT_S": "1",
            "FRONTWATCH_MAX_CONNECTIONS": "3"}
-    proc = subprocess.Popen([sys.executable, "-m", "frontwatch", "serve", "--db", str(db),
-                             "--port", str(port), "--workers", "1"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_until_serving(proc, f"http://127.0.0.1:{port}")
-        yield port, proc
-    finally:
-        proc.terminate()
-        _, stderr = proc.communicate(timeout=30)
-        assert b"Traceback" not in stderr and b"write_eof" not in stderr, stderr[-3000:]
+    with _clean_log(tmp) as log, serving(["--db", str(tmp / "empty.sqlite"), "--workers",
+                                          "1"], env, stderr=log) as (proc, base):
+        yield _port(base), proc
 
 
 @pytest.mark.parametrize("head", [b"", b"GET / HTTP/1.1\r\nX: "], ids=["silent", "half-head"])
@@ -216,24 +218,15 @@ def lingering_server(tmp_path_factory):
     (api.wire.LINGER_S, 2 s in production, set in the server process): long enough that a
     refused client still holding its socket is certainly there when the next client comes,
     whatever the machine's load."""
-    port = free_port()
     tmp = tmp_path_factory.mktemp("wire")
     env = {**os.environ, "FRONTWATCH_WARM": "0", "FRONTWATCH_MAX_CONNECTIONS": str(LIMIT),
            "FRONTWATCH_HEAD_TIMEOUT_S": "1"}
     launch = ("import sys; import frontwatch.api.wire as wire; wire.LINGER_S = 120.0; "
               "from frontwatch.cli import main; sys.argv[0] = 'frontwatch'; main()")
-    log = (tmp / "serve.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-c", launch, "serve", "--db",
-                             str(tmp / "empty.sqlite"), "--port", str(port), "--workers", "1"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=log)
-    try:
-        wait_until_serving(proc, f"http://127.0.0.1:{port}")
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        text = (tmp / "serve.log").read_text()
-        assert "Traceback" not in text and "write_eof" not in text, text[-3000:]
+    with _clean_log(tmp) as log, serving(["--db", str(tmp / "empty.sqlite"), "--workers", "1"],
+                                         env, stderr=log,
+                                         launch=[sys.executable, "-c", launch]) as (_, base):
+        yield _port(base)
 
 
 def _connections(port: int, open_: int, within_s: float = 120) -> dict:
