@@ -159,8 +159,9 @@ def _in_http_words() -> Iterator[None]:
              description="Multipart (field `file`) or the raw file as the body; any format "
              "`frontwatch import` reads (" + ", ".join(f.label for f in REGISTRY) + "; those "
              "of no publisher with `status`/`status_field`; each optionally .gz). 201 with the "
-             "new revision; 200 when identical content is already stored.",
-             responses={200: {"description": "identical content already stored"},
+             "new revision; 200 when the same claim is already stored (compared normalized: "
+             "the same zones from another format are not a new revision).",
+             responses={200: {"description": "the same claim already stored"},
                         201: {"description": "new revision stored"},
                         401: {"description": "missing or wrong token"},
                         403: {"description": "writes disabled (no token configured)"},
