@@ -9,6 +9,7 @@ then the routes: OGC API – Features at the root, domain endpoints under /v1, m
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib.util
 import os
 import time
@@ -213,12 +214,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             except Exception:  # unreadable now: the first readable version warms
                 version = ()
             paths = _warm_paths(app)
-            app.state.warm = {**await warm.warm(app, paths), "data_version": list(version),
-                              "round": 1}
+            fill = functools.partial(warm.prefill, app.state.pool)  # geometry texts
+            app.state.warm = {**await warm.warm(app, paths, prefill=fill),
+                              "data_version": list(version), "round": 1}
             # new data (an import by another process) warms again, in the background
             follower = asyncio.create_task(warm.follow(
                 app, app.fast_path.version, lambda: _warm_paths(app), version,
-                frozen=warm.has_data(paths)))
+                frozen=warm.has_data(paths), prefill=fill))
         yield
         if follower is not None:
             follower.cancel()

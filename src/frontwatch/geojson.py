@@ -68,21 +68,69 @@ def geometry_object(geom, decimals: int = 6) -> dict[str, Any]:
 _texts: memo.Cache[bytes] = memo.Cache("geojson", cache_bytes("geojson"))
 
 
+def _keys(geoms: Sequence[Any], decimals: int) -> list[tuple[bytes, int] | None]:
+    """The text cache's keys of `geoms` (None for a missing geometry, written `null`)."""
+    wkbs = shapely.to_wkb(np.array(geoms, dtype=object)) if len(geoms) else []
+    return [None if w is None else (hashlib.blake2b(w, digest_size=16).digest(), decimals)
+            for w in wkbs]
+
+
+def _texts_of(geoms: Sequence[Any], decimals: int) -> list[bytes]:
+    """Snap-round, repair and write `geoms` (the work a cache miss costs)."""
+    return [b"null" if g.is_empty else orjson.dumps(mapping(g))
+            for g in geometry.publishable(list(geoms), decimals)]
+
+
 def rfc7946(geoms: Sequence[Any], decimals: int = 6) -> list[bytes]:
     """GeoJSON geometry texts: valid, counter-clockwise shells, at most `decimals` decimals.
     A geometry that is empty once rounded (a sliver thinner than the grid) is `null`, an
     unlocated feature (RFC 7946 §3.2), rather than an empty coordinate array."""
     geoms = list(geoms)
-    wkbs = shapely.to_wkb(np.array(geoms, dtype=object)) if geoms else []
-    keys = [None if w is None else (hashlib.blake2b(w, digest_size=16).digest(), decimals)
-            for w in wkbs]
+    keys = _keys(geoms, decimals)
     out = [b"null" if k is None else _texts.get(k) for k in keys]
     todo = [i for i, t in enumerate(out) if t is None]
     if todo:
-        for i, g in zip(todo, geometry.publishable([geoms[i] for i in todo], decimals)):
-            out[i] = b"null" if g.is_empty else orjson.dumps(mapping(g))
-            _texts.put(keys[i], out[i])
+        for i, text in zip(todo, _texts_of([geoms[i] for i in todo], decimals)):
+            out[i] = text
+            _texts.put(keys[i], text)
     return out  # type: ignore[return-value]
+
+
+def cache_stats() -> dict[str, int]:
+    """The geometry-text cache's entries, bytes, bound, hits and misses."""
+    return _texts.stats()
+
+
+def prefill_room(share: float = 0.5) -> int:
+    """Bytes the text cache may hold before a prefill stops: `share` of its bound, leaving
+    the rest to what requests make (clipped, simplified or reprojected geometries)."""
+    return int(_texts.max_bytes * share)
+
+
+def prefill(geoms: Sequence[Any], room: int, decimals: int = 6) -> tuple[int, bool]:
+    """Write and keep the texts of those of `geoms` not cached yet — the same keys and bytes
+    as :func:`rfc7946`, so a later request is a hit — while the cache holds at most `room`
+    bytes. Looking does not count as a hit or a miss (the stats stay the requests').
+
+    Returns
+    -------
+    (int, bool)
+        texts added, and whether `room` was reached (a text that did not fit is not kept).
+    """
+    keys = _keys(list(geoms), decimals)
+    seen: set[tuple[bytes, int]] = set()
+    todo = []
+    for i, k in enumerate(keys):
+        if k is not None and k not in seen and k not in _texts:
+            seen.add(k)
+            todo.append(i)
+    added = 0
+    for i, text in zip(todo, _texts_of([geoms[i] for i in todo], decimals)):
+        if _texts.bytes + _texts.sizeof(text) > room:
+            return added, True
+        _texts.put(keys[i], text)
+        added += 1
+    return added, _texts.bytes >= room
 
 
 def feature_collection(features: Iterable[tuple[Any, dict[str, Any]]],

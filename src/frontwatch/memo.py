@@ -55,6 +55,10 @@ class Cache(Generic[V]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def __contains__(self, key: Hashable) -> bool:
+        """Whether `key` is held: a peek, counted neither as a hit nor a miss."""
+        return key in self._items
+
     @property
     def bytes(self) -> int:
         return self._bytes
