@@ -120,6 +120,9 @@ def test_a_server_started_on_an_empty_store_warms_when_data_arrives(store, tmp_p
         assert report["round"] >= 2 and "error" not in report
         assert report["statuses"]["/v1/snapshots/2024-07-01"] == 200
         assert set(report["statuses"].values()) == {200}
+        # the round's prefill (api.warm.prefill) ran too: the zone's text was already
+        # written by the reads, so it found nothing more to write
+        assert report["prefill"]["stopped"] == "done" and report["prefill"]["texts"] == 0
         # the reads filled the worker's caches for the new version (the response cache
         # keys hold the host, so the geometry texts are what a client's first read reuses)
         caches = health["caches"]

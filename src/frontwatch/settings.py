@@ -26,7 +26,7 @@
 | FRONTWATCH_RENDER_DEADLINE_S | a render process's answer later than this: 503 + Retry-After | 20 |
 | FRONTWATCH_IMPORT_NICE | CPU priority steps `import` and `sync` give up to a server's reads | 10 |
 | FRONTWATCH_DATA_THREADS | threads running data requests at once, per worker | 4 |
-| FRONTWATCH_WARM | workers read a few requests and freeze the GC before taking traffic | 1 |
+| FRONTWATCH_WARM | workers read a few requests, prefill geometry texts, freeze the GC | 1 |
 | FRONTWATCH_SHUTDOWN_GRACE_S | seconds `serve` waits on SIGTERM before killing busy workers | 10 |
 | FRONTWATCH_*_CACHE_MB | byte bound of each in-process cache, per worker (CACHES) | see CACHES |
 | FRONTWATCH_WEBHOOK_URL | POSTed the places that changed after each import (webhooks) | unset |
