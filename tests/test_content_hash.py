@@ -193,6 +193,45 @@ def test_upload_every_format_is_one_revision(tmp_path):
     assert answers == [(201, True)] + [(200, False)] * (len(paths) - 1)
 
 
+def test_an_earlier_claim_again_is_stored_once_and_says_what_stays_current(tmp_path):
+    """A → B → A again for one moment: a claim is stored once per source and moment (so a
+    folder re-import never adds revisions), B stays current, and the import says so and how
+    to make A current again (CLI, from a new file and from the same file; upload)."""
+    from fastapi.testclient import TestClient
+
+    from frontwatch.api.app import create_app
+    from frontwatch.settings import Settings
+
+    db = tmp_path / "s.sqlite"
+    _region_store(db, tmp_path).close()
+    a = _write(_zones(), tmp_path / "a", "GeoJSON", "zones.geojson")
+    b = _write(_zones(moved=True), tmp_path / "b", "GeoJSON", "zones.geojson")
+    assert len(_import_cli([a], db)["added"]) == len(_import_cli([b], db)["added"]) == 1
+    again = _write(_zones(), tmp_path / "again", "GPKG", "zones.gpkg")  # A, another format
+    for path in (again, a):  # a new file, and the very file imported first
+        report = _import_cli([path], db)
+        assert report["added"] == [] and report["unchanged"] == [str(path)]
+        note = " ".join(report["notes"])
+        assert "the same claim as revision 1" in note and "revision 2" in note, note
+        assert "frontwatch snapshots delete --id" in note
+    same_as_newest = _import_cli([b], db)
+    assert not any("superseded" in n for n in same_as_newest["notes"])
+    params = {"source": SOURCE, "date": WHEN, "status_field": "state",
+              "status_map": "grey=contested"}
+    auth = {"Authorization": "Bearer t0ken-for-tests"}
+    with TestClient(create_app(Settings(database_url=str(db),
+                                        api_token="t0ken-for-tests"))) as api:
+        r = api.post("/v1/snapshots", params=params, headers=auth,
+                     files={"file": (a.name, a.read_bytes())})
+    assert r.status_code == 200 and r.json()["snapshot"]["revision"] == 1
+    assert any("superseded" in n for n in r.json()["notes"]), r.json()["notes"]
+    store = open_store(db)
+    try:
+        assert [i.revision for i in store.snapshots(SOURCE)] == [1, 2]
+    finally:
+        store.close()
+
+
 def _esri_json(gdf: gpd.GeoDataFrame) -> dict:
     """`gdf` as an ArcGIS REST answer: every ring of a feature in one list, shells clockwise
     and holes anticlockwise (Esri's rule), each ring starting at its second vertex."""

@@ -147,6 +147,7 @@ def store_snapshot(store: SqlStore, snap: Snapshot, *, derive: bool = True
         existing = ready.stored(store, snap)
         if existing is not None:
             ready.apply(snap)
+            snap.notes.extend(superseded_note(store, existing))
             return existing, False
     with store.transaction():
         if retire:
@@ -156,6 +157,7 @@ def store_snapshot(store: SqlStore, snap: Snapshot, *, derive: bool = True
         ready.apply(snap)
         existing = ready.stored(store, snap)
         if existing is not None:
+            snap.notes.extend(superseded_note(store, existing))
             return existing, False
         info, created = store.add_snapshot(
             source=snap.source, valid_at=snap.valid_at, content_hash=ready.hash,
@@ -209,6 +211,20 @@ class _Confined:
         snap.notes.extend(self.dropped)
 
 
+def superseded_note(store: SqlStore, stored: SnapshotInfo) -> list[str]:
+    """A note when an input's claim is already stored as a revision that a later one of the
+    same moment superseded: nothing is stored (a claim is stored once per source and moment,
+    so re-importing a folder never adds revisions), and the newer revision stays current —
+    say so, and how to make the earlier claim current again. [] when `stored` is the newest."""
+    newest = store.snapshots_at(stored.source, stored.valid_at)[-1:]
+    if not newest or newest[0].id == stored.id:
+        return []
+    return [f"the same claim as revision {stored.revision} (id {stored.id}) of this moment, "
+            f"which revision {newest[0].revision} (id {newest[0].id}) superseded: nothing "
+            "stored, the newer one stays current; to make this claim current again, delete "
+            f"the newer revision(s) (frontwatch snapshots delete --id {newest[0].id})"]
+
+
 def delete_snapshot(store: SqlStore, snapshot_id: int) -> SnapshotInfo:
     """Delete one revision and announce it (the derived tables follow), in one transaction."""
     with store.transaction():
@@ -259,8 +275,11 @@ def import_paths(store: SqlStore, paths: Iterable[Path], opts: ImportOptions,
         try:
             data = read_bytes(path, opts.limits)
             key = input_key(data, str(path), opts)
-            if store.known_input(key) is not None:  # a read: no lock
+            known = store.known_input(key)  # a read: no lock
+            if known is not None:
                 report.unchanged.append(str(path))
+                report.notes.extend(f"{echo_name(path.name)}: {n}"
+                                    for n in superseded_note(store, known))
                 continue
             parsed.append((path, key, parse_snapshots(data, str(path), opts)))
         except (InputError, NotFound) as exc:  # NotFound: a file gone since it was listed
