@@ -214,7 +214,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             except Exception:  # unreadable now: the first readable version warms
                 version = ()
             paths = _warm_paths(app)
-            fill = functools.partial(warm.prefill, app.state.pool)  # geometry texts
+            fill = functools.partial(warm.prefill, app.state.pool, done=set())  # texts
             app.state.warm = {**await warm.warm(app, paths, prefill=fill),
                               "data_version": list(version), "round": 1}
             # new data (an import by another process) warms again, in the background

@@ -111,12 +111,15 @@ async def warm(app: Any, paths: list[str], budget_s: float = 30.0, freeze: bool 
 
 
 async def prefill(pool: Any, deadline: float, share: float = PREFILL_SHARE,
-                  batch: int = PREFILL_BATCH) -> dict[str, Any]:
+                  batch: int = PREFILL_BATCH, done: set[int] | None = None) -> dict[str, Any]:
     """Fill the geometry-text cache (:func:`frontwatch.geojson.prefill`) with the texts of
     the zones of `pool`'s stored revisions, newest first, until `share` of its bound is held
     or `deadline` (time.monotonic) passes. Reads and writes run on a thread, `batch`
     geometries at a time, so the event loop (serving, when this follows new data) keeps
-    its turns. Never raises: a failure ends it and is reported.
+    its turns. Never raises: a failure ends it and is reported. `done` (kept by the caller
+    across rounds) holds the revisions already walked to the end: a round that follows new
+    data writes only the new revisions' texts instead of re-reading the whole history (a
+    re-walk of the benchmark's 104 cached revisions cost 0.8 s CPU).
 
     Returns
     -------
@@ -128,6 +131,8 @@ async def prefill(pool: Any, deadline: float, share: float = PREFILL_SHARE,
     report: dict[str, Any] = {"stopped": "done"}
     try:
         for sid in await asyncio.to_thread(_newest_first, pool):
+            if done is not None and sid in done:
+                continue
             geoms = await asyncio.to_thread(_zone_geometries, pool, sid)
             for at in range(0, len(geoms), batch):
                 if time.monotonic() >= deadline:
@@ -141,6 +146,8 @@ async def prefill(pool: Any, deadline: float, share: float = PREFILL_SHARE,
                     break
             if report["stopped"] != "done":
                 break
+            if done is not None:
+                done.add(sid)
     except Exception as exc:  # like the reads: never keeps a worker from starting
         report.pop("stopped")
         report["error"] = f"{type(exc).__name__}: {exc}"[:200]

@@ -90,3 +90,18 @@ def test_no_prefill_when_warming_is_off(real_db, monkeypatch, cold_texts):
                     ) as client:
         assert client.get("/healthz").json()["warm"] is None
         assert len(cold_texts) == 0
+
+
+def test_a_later_round_walks_only_new_revisions(real_db, cold_texts):
+    cold_texts.resize(2**30)  # room for every revision's texts: the walk ends, not the bound
+    pool, done = StorePool(str(real_db)), set()
+    first = asyncio.run(warm.prefill(pool, time.monotonic() + 120, done=done))
+    assert first["stopped"] == "done" and first["texts"] > 0 and done
+    newest = max(done)
+    done.discard(newest)  # as if this revision had just been imported
+    geojson._texts.clear()
+    again = asyncio.run(warm.prefill(pool, time.monotonic() + 120, done=done))
+    with pool.store() as store:
+        zones = store.zones(newest)
+    assert again["stopped"] == "done" and 0 < again["texts"] <= len(zones)
+    assert newest in done and len(cold_texts) == again["texts"]
