@@ -59,12 +59,47 @@ def one_line_error(r: subprocess.CompletedProcess, code: int, *needles: str) -> 
     (["diff", "2025-06-01", "2025-06-30", "--min-km2", "nan"],
      "'--min-km2': must be a finite number, not nan"),
     (["show", "latest", "--simplify", "inf"], "'--simplify': must be a finite number, not inf"),
+    # every choice option refuses an unknown value the same way (cli.strict.one_of)
+    (["export", "--format", "xlsx", "-o", "out.xlsx"],
+     "'--format': 'xlsx' is not one of 'gpkg', 'parquet', 'fgb', 'csv'"),
+    (["import", "--format", "bogus", "x.geojson"], "'--format': 'bogus' is not one of 'auto'"),
+    (["import", "--status", "ocupied", "x.geojson"], "'--status': 'ocupied' is not one of"),
+    (["show", "latest", "--status", "ocupied"], "'--status': 'ocupied' is not one of"),
+    (["compare", "--layer", "everything", "--date", "2025-06-01"],
+     "'--layer': 'everything' is not one of 'since-2022', 'all'"),
+    (["compare", "lag", "-r", "donbas", "--from", "2025-06-01", "--to", "2025-06-30",
+      "--layer", "x"], "'--layer': 'x' is not one of"),
+    (["regions", "list", "--level", "county"], "'--level': 'county' is not one of 'country'"),
+    (["map", "latest", "--lang", "de"], "'--lang': 'de' is not one of 'en', 'uk'"),
 ])
 def test_usage_errors_exit_2_with_clicks_message(args, message):
     r = run(*args)
     assert r.returncode == 2, r.stderr
     assert message in r.stderr and "Usage:" in r.stderr and "Value error" not in r.stderr
     assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("args, named", [
+    (["frontline", "--date", "2025-06-01", "--from", "2025-01-01", "--to", "2025-02-01"],
+     ("--date", "--from/--to")),
+    (["compare", "--date", "2025-06-01", "--from", "2025-01-01", "--to", "2025-02-01"],
+     ("--date", "--from/--to")),
+    (["frontline", "--date", "2025-06-01", "--csv"], ("CSV", "--from/--to")),
+    (["frontline", "--from", "2025-01-01", "--to", "2025-02-01", "-o", "x.geojson"],
+     ("-o", "--date")),
+    (["map", "latest", "--png", "--svg"], ("--png", "--svg")),
+    (["map", "latest", "--region", "donbas", "--bbox", "37,47,38,48"], ("--region", "--bbox")),
+    (["map", "latest", "--compare", "2025-01-01", "--from", "2024-12-01"],
+     ("--compare", "--from")),
+    (["map", "latest", "--compare-source", "nzz", "--from", "2024-12-01"],
+     ("--compare-source", "--from")),
+])
+def test_options_that_exclude_each_other_are_a_usage_mistake(args, named):
+    """README's error table: contradicting options exit 2 `[options-conflict]` naming both,
+    before any store is opened (new-user trial: `frontline --date … --from … --to …` exited
+    1 `[input-invalid]`)."""
+    line = one_line_error(run(*args), 2, *named)
+    assert line.endswith("[options-conflict]"), line
 
 
 def test_flags_and_list_options_may_repeat(demo_db):

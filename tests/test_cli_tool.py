@@ -129,7 +129,7 @@ def test_a_format_the_command_does_not_have_is_a_usage_mistake(demo_db, monkeypa
 def test_csv_of_one_front_line_is_refused_not_ignored(demo_db, monkeypatch, capsys):
     code, out, err = main(["frontline", "--date", "2025-01-01", "--csv", "--db", str(demo_db)],
                           monkeypatch, capsys)
-    assert code == 1 and out == ""  # it printed a table as if --csv had not been given
+    assert code == 2 and out == ""  # it printed a table as if --csv had not been given
     one_line(err, "CSV is the series' (--from/--to)")
 
 

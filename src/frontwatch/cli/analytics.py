@@ -26,6 +26,7 @@ from frontwatch.cli.common import (
 )
 from frontwatch.cli.context import Cli
 from frontwatch.cli.output import OutputFormat, print_rows, print_table
+from frontwatch.cli.strict import one_of
 from frontwatch.errors import InputError, NotFound, echo_name
 from frontwatch.precision import KM, round_values
 
@@ -319,8 +320,14 @@ def place_cmd(cli: Cli,
     err.print(doc["attribution"], style="dim", highlight=False)
 
 
+def _export_formats() -> list[str]:
+    from frontwatch.export import FORMATS
+    return list(FORMATS)
+
+
 def export_cmd(cli: Cli,
-               fmt: Annotated[str, typer.Option("--format", help="gpkg | parquet | fgb | csv")],
+               fmt: Annotated[str, typer.Option("--format", parser=one_of(_export_formats),
+                                                help="gpkg | parquet | fgb | csv")],
                output: Annotated[Path, typer.Option(
                    "-o", "--output", callback=checked_output, help="File to write.")],
                region: Annotated[str | None, typer.Option("--region", "-r", help="Clip to a "

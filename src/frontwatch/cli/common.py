@@ -143,21 +143,25 @@ def date_or_series(day: str | None, start: str | None, end: str | None, *,
     """Check the choice between one date (--date) and a series (--from and --to) of a
     command offering both; True for the series. `one` says what -o writes for one date
     (-o only goes with --date; CSV only with the series unless `csv_one`: the command then
-    writes one date's CSV as the series' row of that date). InputError otherwise."""
-    from frontwatch.errors import InputError
+    writes one date's CSV as the series' row of that date). OptionConflict (exit 2) for
+    options that exclude each other, InputError otherwise."""
+    from frontwatch.errors import InputError, OptionConflict
 
-    if (day is None) == (start is None and end is None):
-        raise InputError("give either --date D or --from D1 --to D2 (not both, not neither)")
+    if day is not None and (start is not None or end is not None):
+        raise OptionConflict("--date and --from/--to exclude each other: give either --date D "
+                             "or --from D1 --to D2")
+    if day is None and start is None and end is None:
+        raise InputError("give either --date D or --from D1 --to D2")
     if day is not None:
         if csv and not csv_one:
-            raise InputError("CSV is the series' (--from/--to); one date prints a table or "
-                             "JSON")
+            raise OptionConflict("CSV is the series' (--from/--to); one date prints a table "
+                                 "or JSON")
         return False
     if start is None or end is None:
         raise InputError(f"the series needs both --from and --to (missing "
                          f"{'--from' if start is None else '--to'})")
     if output:
-        raise InputError(f"-o writes {one}: use it with --date")
+        raise OptionConflict(f"-o writes {one}: use it with --date, not --from/--to")
     return True
 
 

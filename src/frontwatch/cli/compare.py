@@ -21,8 +21,14 @@ from frontwatch.cli.common import (
 )
 from frontwatch.cli.context import Cli
 from frontwatch.cli.output import OutputFormat, print_rows, print_table, write_csv
+from frontwatch.cli.strict import one_of
 from frontwatch.errors import InputError, echo_name
 from frontwatch.precision import AGREEMENT
+
+
+def _layers() -> list[str]:
+    from frontwatch.analytics.compare import LAYERS
+    return list(LAYERS)
 
 
 def compare_cmd(
@@ -39,7 +45,8 @@ def compare_cmd(
         step: Annotated[int, typer.Option("--step", help="Days between sampled dates of the "
                                           "series.", min=values.STEP_DAYS.lo,
                                           max=values.STEP_DAYS.hi)] = 7,
-        layer: Annotated[str, typer.Option("--layer", help="since-2022 (ground taken since "
+        layer: Annotated[str, typer.Option("--layer", parser=one_of(_layers),
+                                           help="since-2022 (ground taken since "
                                            "24 Feb 2022, default) or all.")] = "since-2022",
         output: Annotated[Path | None, typer.Option(
             "-o", "--output", callback=checked_output, help="Write the "
@@ -162,7 +169,8 @@ def lag_cmd(
         end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
         sources: Annotated[str, typer.Option("--sources", help="Two sources, e.g. "
                                              "deepstate,nzz.")] = "deepstate,nzz",
-        layer: Annotated[str, typer.Option("--layer", help="since-2022 (default) or "
+        layer: Annotated[str, typer.Option("--layer", parser=one_of(_layers),
+                                           help="since-2022 (default) or "
                                            "all.")] = "since-2022",
         min_km2: Annotated[float, typer.Option("--min-km2", help="Change pieces at least "
                                                "this large (km²).", min=values.MIN_CHANGE_KM2.lo,

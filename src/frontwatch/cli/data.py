@@ -6,7 +6,6 @@ import dataclasses
 import re
 import sys
 from collections import Counter
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,24 +27,39 @@ from frontwatch.cli.common import (
 )
 from frontwatch.cli.context import Cli
 from frontwatch.cli.output import OutputFormat, print_rows
+from frontwatch.cli.strict import one_of
 from frontwatch.dates import iso
-from frontwatch.errors import InputError, echo, echo_name, exclusive
+from frontwatch.errors import InputError, echo_name, exclusive
 from frontwatch.ingest.formats import CHOICES, REGISTRY
 from frontwatch.settings import Settings
 
-# The input formats `import --format` accepts, from the format registry: an unknown name is
-# a usage mistake (click lists the choices, exit 2).
-InputFormat = StrEnum("InputFormat", {name: name for name in CHOICES})  # type: ignore[misc]
+
+# The choices of options below, read when a value is parsed (cli.strict.one_of): an unknown
+# one is a usage mistake (exit 2). `import --format` takes the format registry's names.
+def _levels() -> tuple[str, ...]:
+    from frontwatch.ingest.regions import LEVELS
+    return LEVELS
+
+
+def _vocabulary() -> list[str]:
+    from frontwatch.ingest.vector import VOCABULARY
+    return sorted(VOCABULARY)
+
+
+def _statuses() -> list[str]:
+    from frontwatch.snapshots import STATUS_CHOICES
+    return STATUS_CHOICES
 
 
 # --- import -------------------------------------------------------------------------------
 def import_cmd(
     cli: Cli,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursively); .gz ok.")],
-    format: Annotated[InputFormat, typer.Option(  # type: ignore[valid-type]
-        metavar="TEXT", help=" | ".join(CHOICES))] = InputFormat.auto,
+    format: Annotated[str, typer.Option(
+        parser=one_of(lambda: CHOICES), help=" | ".join(CHOICES))] = "auto",
     source: Annotated[str | None, typer.Option(help="Source name to store under.")] = None,
-    status: Annotated[str | None, typer.Option(help="Status of every feature (vector files): "
+    status: Annotated[str | None, typer.Option(parser=one_of(_vocabulary, fold=str.lower),
+                                               help="Status of every feature (vector files): "
                                                "occupied | contested | liberated …")] = None,
     status_field: Annotated[str | None, typer.Option(help="Field holding each feature's "
                                                      "status (vector files).")] = None,
@@ -65,18 +79,15 @@ def import_cmd(
                                           "routine ones included.")] = False,
 ) -> None:
     from frontwatch.ingest import ImportOptions, import_paths, iter_files, parse_date
-    from frontwatch.ingest.vector import VOCABULARY, StatusMapping
+    from frontwatch.ingest.vector import StatusMapping
 
     exclusive(date=date_, date_field=date_field)
     exclusive(date_field=date_field, merge_dates=merge_dates)
     opts = ImportOptions(
-        format=format.value, source=source, skip_invalid=skip_invalid,
+        format=format, source=source, skip_invalid=skip_invalid,
         date=parse_date(date_) if date_ else None, date_field=date_field,
         merge_dates=merge_dates,
         status=StatusMapping.of(status, status_field, status_map))
-    if status and status.lower() not in VOCABULARY:
-        raise InputError(f"--status {echo(status)}: unknown status; accepted: "
-                         f"{', '.join(sorted(VOCABULARY))}")
     files = iter_files(paths)
     staging.remove_stale()  # private folders of imports killed (SIGKILL) before they ended
     priority.lower(cli.settings.import_nice)  # a server's reads on this machine come first
@@ -150,7 +161,8 @@ def regions_import(
     cli: Cli,
     paths: Annotated[list[Path], typer.Argument(help="Boundary files or folders "
                                                 "(GeoJSON, GeoPackage …; .gz ok)")],
-    level: Annotated[str | None, typer.Option(help="country | oblast | raion | hromada "
+    level: Annotated[str | None, typer.Option(parser=one_of(_levels),
+                                              help="country | oblast | raion | hromada "
                                               "(default: from the file's COD-AB admN or "
                                               "OSM admin_level fields)")] = None,
     valid_from: Annotated[str | None, typer.Option(help="Date these boundaries took effect.")
@@ -180,7 +192,8 @@ def regions_import(
 
 def regions_list(
     cli: Cli,
-    level: Annotated[str | None, typer.Option(help="Only this level.")] = None,
+    level: Annotated[str | None, typer.Option(parser=one_of(_levels),
+                                              help="Only this level.")] = None,
     on: Annotated[str | None, typer.Option("--date", help="Boundaries in force on.")] = None,
 ) -> None:
     """List regions (slug, level, names, code, km²)."""
@@ -252,7 +265,8 @@ def show_cmd(
     source: Source = None,
     as_of: Annotated[str | None, typer.Option(help="What was known at this time.")] = None,
     region: Annotated[str | None, typer.Option(help="Clip to a region.")] = None,
-    status: Annotated[list[str] | None, typer.Option(help="Only these statuses.")] = None,
+    status: Annotated[list[str] | None, typer.Option(parser=one_of(_statuses),
+                                                     help="Only these statuses.")] = None,
     simplify: Annotated[float | None, typer.Option(help="Tolerance in metres.",
                                                    min=values.SIMPLIFY_M.lo,
                                                    max=values.SIMPLIFY_M.hi)] = None,
@@ -263,11 +277,8 @@ def show_cmd(
     """Print the control zones on DATE as GeoJSON."""
     from frontwatch import dates
     from frontwatch.coverage import freshness
-    from frontwatch.snapshots import STATUS_CHOICES, snapshot_geojson
+    from frontwatch.snapshots import snapshot_geojson
 
-    for s in status or []:
-        if s not in STATUS_CHOICES:
-            raise InputError(f"--status {echo(s)}: choose from {', '.join(STATUS_CHOICES)}")
     on = None if day == "latest" else parse_day(day)
     known_at = dates.instant(as_of, "--as-of") if as_of else None
     store = cli.store()

@@ -19,10 +19,17 @@ from frontwatch.cli.common import (
     write_output,
 )
 from frontwatch.cli.context import Cli
+from frontwatch.cli.strict import one_of
 from frontwatch.coverage import freshness
-from frontwatch.errors import InputError, echo_name
+from frontwatch.errors import InputError, echo_name, exclusive
 
-Lang = Annotated[str, typer.Option(help="en or uk.")]
+
+def _langs() -> tuple[str, ...]:
+    from frontwatch.render.style import LANGS
+    return LANGS
+
+
+Lang = Annotated[str, typer.Option(parser=one_of(_langs), help="en or uk.")]
 # the bounds are the API's (frontwatch.values): the same number is refused the same way
 Width = Annotated[int | None, typer.Option(help="Image width, px (1200).",
                                            min=values.PIXELS.lo, max=values.PIXELS.hi)]
@@ -83,6 +90,11 @@ def map_cmd(
     from frontwatch import render
     from frontwatch.render import assets
 
+    exclusive(png=png, svg=svg)
+    exclusive(region=region, place=place, bbox=bbox)
+    exclusive(compare=compare, compare_source=compare_source)
+    exclusive(compare=compare, **{"from": start})
+    exclusive(compare_source=compare_source, **{"from": start})
     fmt = _format(output, png, svg, "html")
     settings = cli.settings
     q = render.parse_query(day, source=source or settings.source, region=region, place=place,

@@ -19,12 +19,13 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from frontwatch.errors import cut_quoted, reason
+from frontwatch.errors import cut_quoted, echo, reason
 from frontwatch.values import past_bound
 
 
@@ -110,3 +111,19 @@ class StrictCommand(TyperCommand):
 class StrictGroup(TyperGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         return _strict_parse(self, super().parse_args, ctx, args)
+
+
+def one_of(choices: Callable[[], Iterable[str]], *,
+           fold: Callable[[str], str] | None = None) -> Callable[[str], str]:
+    """The `parser` of a choice option (a format, a layer, a status, a level): a value not
+    among `choices()` is a usage mistake (typer's BadParameter: click's message naming the
+    option, exit 2), as click.Choice says it. `choices` is called only when a value is
+    parsed, so that the command line does not import the module holding them (geopandas…)
+    before it is needed; `fold` (str.lower) compares without case."""
+    def parse(value: str) -> str:
+        allowed = list(choices())
+        if (fold(value) if fold else value) not in allowed:
+            raise typer.BadParameter(f"{echo(value)} is not one of "
+                                     + ", ".join(repr(c) for c in allowed) + ".")
+        return value
+    return parse

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
 from frontwatch import dates, values
-from frontwatch.errors import InputError, echo
+from frontwatch.errors import InputError, OptionConflict, echo
 from frontwatch.geometry import UKRAINE_BOUNDS
 from frontwatch.render.style import LANGS
 
@@ -126,7 +126,7 @@ def parse_query(on: str | None, *, source: str | None = None, as_of: str | None 
     as_of_t = dates.instant(as_of, "as_of") if as_of else None
     focus = [n for n, v in (("region", region), ("place", place), ("bbox", bbox)) if v]
     if len(focus) > 1:
-        raise InputError(f"give only one of region=, place=, bbox= (got {', '.join(focus)})")
+        raise OptionConflict(f"give only one of region=, place=, bbox= (got {', '.join(focus)})")
     radius = values.number(radius_km, "radius_km", *values.RADIUS_KM) \
         if radius_km not in (None, "") else 15.0
     lang = lang or "en"
@@ -138,11 +138,12 @@ def parse_query(on: str | None, *, source: str | None = None, as_of: str | None 
                  "from"), step_days=parse_step(step), lang=lang, tiles=tiles,
                  compare_source=compare_source or None)
     if q.compare_source and (q.compare or q.start):
-        raise InputError(f"compare_source={echo(q.compare_source)} draws two sources on one date: "
-                         f"it cannot be combined with {'compare=' if q.compare else 'from='}")
+        raise OptionConflict(f"compare_source={echo(q.compare_source)} draws two sources on "
+                             "one date: it cannot be combined with "
+                             + ("compare=" if q.compare else "from="))
     if q.compare and q.start:
-        raise InputError("compare= and from= cannot be combined: a map either compares two "
-                         "dates or animates a range")
+        raise OptionConflict("compare= and from= cannot be combined: a map either compares two "
+                             "dates or animates a range")
     if q.start:
         if q.on is None:
             raise InputError("a time-lapse needs an end date: to=YYYY-MM-DD (or the map date)")
