@@ -44,7 +44,7 @@ def test_errors_are_one_line_without_traceback(tmp_path):
     assert str(bad) in proc.stderr and "not valid JSON" in proc.stderr
     assert "Traceback" not in proc.stderr
     proc = run("show", "2024-02-30", db=db, check=False)
-    assert proc.returncode == 1 and "date='2024-02-30': invalid date" in proc.stderr
+    assert proc.returncode == 1 and "DATE='2024-02-30': invalid date" in proc.stderr
     proc = run("import", str(tmp_path / "missing.geojson"), db=db, check=False)
     assert proc.returncode == 1 and "no such file" in proc.stderr
     assert proc.stderr.rstrip().endswith("[not-found]")  # README: a file that does not exist

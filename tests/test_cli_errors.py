@@ -102,6 +102,20 @@ def test_options_that_exclude_each_other_are_a_usage_mistake(args, named):
     assert line.endswith("[options-conflict]"), line
 
 
+@pytest.mark.parametrize("args, named", [
+    (["frontline", "--date", "30/06/2025"], "--date='30/06/2025'"),
+    (["frontline", "--from", "2025-06-01", "--to", "30/06/2025"], "--to='30/06/2025'"),
+    (["show", "30/06/2025"], "DATE='30/06/2025'"),
+    (["diff", "2025-06-01", "30/06/2025"], "D2='30/06/2025'"),
+    (["map", "latest", "--compare", "30/06/2025"], "--compare='30/06/2025'"),
+    (["chart", "-r", "donbas", "--from", "30/06/2025"], "--from='30/06/2025'"),
+    (["import", "--date", "30/06/2025", "x.geojson"], "--date='30/06/2025'"),
+])
+def test_a_bad_date_names_the_option_as_the_command_line_spells_it(args, named):
+    """Not the API's parameter (`date='30/06/2025'`, new-user trial)."""
+    one_line_error(run(*args), 1, named, "[input-invalid]")
+
+
 def test_flags_and_list_options_may_repeat(demo_db):
     """Only single-valued options are refused twice: a flag asks for the same thing again,
     a list option (`show --status`) takes each value."""

@@ -179,7 +179,7 @@ def test_series_uses_the_revision_in_force_and_skips_what_cannot_compare(cstore,
     assert doc["left_out"][0]["dates"] == 384
     assert "occupied-ordlo" in doc["left_out"][0]["reason"]
     # A range no date of which can be compared is refused like one date (400), with why.
-    with pytest.raises(InputError, match="can be compared on layer=all: nzz maps only"):
+    with pytest.raises(InputError, match="can be compared on the 'all' layer: nzz maps only"):
         cmp.compare_series(cstore, PAIR, "UA14", date(2025, 4, 1), DAY, 30, layer=cmp.ALL)
     monkeypatch.setattr(cmp, "MAX_DATES", 10)
     with pytest.raises(InputError, match="samples 62 dates"):

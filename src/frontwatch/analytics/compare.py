@@ -212,11 +212,11 @@ def layer_parts(store: SqlStore, info: SnapshotInfo, layer: str) -> list | None:
         if covers != SINCE_2022 and not tells_apart and zones:
             raise InputError(f"{info.source} on {day}: its occupied layer includes Crimea and "
                              "the areas held since 2014 without telling them apart, so it has "
-                             "no since-2022 layer; compare it with layer=all")
+                             "no since-2022 layer; compare it on the 'all' layer")
         return [z.geometry for z in zones if z.kind == "occupied"]
     if covers == SINCE_2022:
         raise InputError(f"{info.source} maps only ground taken since 24 February 2022 (never "
-                         "Crimea): it has no 'all' layer; compare on layer=since-2022")
+                         "Crimea): it has no 'all' layer; compare on the since-2022 layer")
     if covers not in (ALL, "illustrative") and not tells_apart:
         raise InputError(f"{info.source} does not say whether its layer holds the ground "
                          "taken before 2022: it has no 'all' layer")
@@ -381,7 +381,7 @@ def compare_series(store: SqlStore, sources: tuple[str, str], region: Region | s
                      ka[0]: a_id, ka[1]: a_at[:10], ka[2]: o - a_day[k[1]],
                      kb[0]: b_id, kb[1]: b_at[:10], kb[2]: o - b_day[k[2]], **got})
     if not rows:  # every date left out, for what one date would be refused for: a 400
-        raise InputError(f"no date from {start} to {end} can be compared on layer={layer}: "
+        raise InputError(f"no date from {start} to {end} can be compared on the {layer!r} layer: "
                          f"{next(iter(left_out))}")
     last = keys[-1]
     doc = {"region": r.slug, "region_name": r.name_en, "from": start.isoformat(),

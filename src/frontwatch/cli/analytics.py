@@ -144,8 +144,8 @@ def diff_cmd(cli: Cli,
     from frontwatch.analytics.common import source_of
     from frontwatch.coverage import freshness
 
-    later = parse_day(d2)
-    earlier = parse_day(d1)
+    later = parse_day(d2, "D2")
+    earlier = parse_day(d1, "D1")
     store = cli.store()
     res = diff(store, region, earlier, later, source, min_km2=min_km2)
     fresh = freshness(store, source_of(store, source), later)

@@ -133,8 +133,10 @@ def _printable_doc(doc: Any) -> Any:
     return doc
 
 
-def parse_day(text: str, what: str = "date", *, future: bool = False) -> date:
-    """A day typed on the command line (frontwatch.dates: not after today unless `future`)."""
+def parse_day(text: str, what: str = "--date", *, future: bool = False) -> date:
+    """A day typed on the command line (frontwatch.dates: not after today unless `future`);
+    an error names the option (`what`: ``--date``, ``--from``) or the argument (``DATE``)
+    as the command line spells it, not the API's parameter."""
     return dates.day(text, what, future=future)
 
 

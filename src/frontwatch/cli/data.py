@@ -85,7 +85,7 @@ def import_cmd(
     exclusive(date_field=date_field, merge_dates=merge_dates)
     opts = ImportOptions(
         format=format, source=source, skip_invalid=skip_invalid,
-        date=parse_date(date_) if date_ else None, date_field=date_field,
+        date=parse_date(date_, "--date") if date_ else None, date_field=date_field,
         merge_dates=merge_dates,
         status=StatusMapping.of(status, status_field, status_map))
     files = iter_files(paths)
@@ -279,7 +279,7 @@ def show_cmd(
     from frontwatch.coverage import freshness
     from frontwatch.snapshots import snapshot_geojson
 
-    on = None if day == "latest" else parse_day(day)
+    on = None if day == "latest" else parse_day(day, "DATE")
     known_at = dates.instant(as_of, "--as-of") if as_of else None
     store = cli.store()
     src = lookup.default_source(store, source or cli.settings.source)

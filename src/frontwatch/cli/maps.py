@@ -14,6 +14,7 @@ from frontwatch.cli.common import (
     checked_output,
     emit_json,
     err,
+    parse_day,
     stale_note,
     warn,
     write_output,
@@ -52,6 +53,14 @@ def _format(output: Path | None, png: bool, svg: bool, default: str) -> str:
         raise InputError(f"{echo_name(output)}: unknown suffix; use "
                          f"{', '.join(sorted(allowed))}")
     return fmt
+
+
+def _days_named(**given: str | None) -> None:
+    """The days given checked as the command line names them (``--from='30/06/2025'``):
+    render's parsers name the API's parameters (``from=``) and refuse the future."""
+    for what, text in given.items():
+        if text and text != "latest":
+            parse_day(text, what, future=True)
 
 
 def map_cmd(
@@ -95,6 +104,7 @@ def map_cmd(
     exclusive(compare=compare, compare_source=compare_source)
     exclusive(compare=compare, **{"from": start})
     exclusive(compare_source=compare_source, **{"from": start})
+    _days_named(DATE=day, **{"--compare": compare, "--from": start})
     fmt = _format(output, png, svg, "html")
     settings = cli.settings
     q = render.parse_query(day, source=source or settings.source, region=region, place=place,
@@ -164,6 +174,7 @@ def chart_cmd(
     from frontwatch import render
     from frontwatch.render import chart
 
+    _days_named(**{"--from": start, "--to": end})
     fmt = _format(output, False, svg, "png")
     q = render.parse_chart_query(region, start=start, end=end, lang=lang,
                                  source=source or cli.settings.source)
