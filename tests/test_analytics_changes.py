@@ -64,7 +64,9 @@ def test_changelog_adds_up_to_the_series(real_store):
     log = changelog(real_store, "donetsk-oblast", date(2024, 8, 1), date(2024, 8, 31),
                     "deepstate-archive")
     assert len(log) > 15 and (log["occupied_gained_km2"] >= 0).all()
-    a = area(real_store, "donetsk-oblast", date(2024, 8, 1), "deepstate-archive")
+    # `from` starts at 00:00 UTC: the log runs from the state at the end of the day before
+    assert log["date"].iloc[0] == date(2024, 8, 1)
+    a = area(real_store, "donetsk-oblast", date(2024, 7, 31), "deepstate-archive")
     b = area(real_store, "donetsk-oblast", date(2024, 8, 31), "deepstate-archive")
     assert log["occupied_net_km2"].sum() == pytest.approx(b["occupied_km2"] - a["occupied_km2"],
                                                           abs=0.01)

@@ -67,15 +67,17 @@ def test_changelog_rows_are_the_diffs_measured_from_geometry(real_store):
         prev = real_store.snapshot(row.snapshot_id)
     june = changelog(real_store, "donetsk-oblast", date(2025, 6, 1), date(2025, 6, 30),
                      "deepstate")
-    a = analytics.area(real_store, "donetsk-oblast", date(2025, 6, 1), "deepstate")
+    # `from` starts at 00:00 UTC: June's log includes 2025-06-01, from the end-of-May state
+    assert june["date"].iloc[0] == date(2025, 6, 1)
+    a = analytics.area(real_store, "donetsk-oblast", date(2025, 5, 31), "deepstate")
     b = analytics.area(real_store, "donetsk-oblast", date(2025, 6, 30), "deepstate")
     net = float(june["occupied_net_km2"].sum())
-    assert round(net, 1) == 394.8
+    assert round(net, 2) == 402.29
     assert net == pytest.approx(b["occupied_km2"] - a["occupied_km2"], abs=0.01)
     # A raion of the stats table has its rows too, and they add up to its area change.
     kr = changelog(real_store, "kramatorskyi-raion", date(2025, 1, 6), date(2025, 6, 30),
                    "deepstate")
-    ka = analytics.area(real_store, "kramatorskyi-raion", date(2025, 1, 6), "deepstate")
+    ka = analytics.area(real_store, "kramatorskyi-raion", date(2025, 1, 5), "deepstate")
     kb = analytics.area(real_store, "kramatorskyi-raion", date(2025, 6, 30), "deepstate")
     assert float(kr["occupied_net_km2"].sum()) == pytest.approx(
         kb["occupied_km2"] - ka["occupied_km2"], abs=0.01)

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.shared
 DS_FILES = (
     "1735595194.geojson.gz", "1736197748.geojson.gz",  # 2024-12-30, 2025-01-06
     "1740434128.geojson.gz", DS_FILE,  # 2025-02-24 (the state of 2025-03-01), 2025-06-01
+    "1748723682.geojson.gz",  # 2025-05-31: the base of June's change log
     "1750801842.geojson.gz", "1751143690.geojson.gz", "1751314076.geojson.gz",  # 06-24/28/30
 )
 NZZ_FILES = ("2025-06-30.json.gz",)  # fetched on 2025-06-30: the map of 2025-06-28
@@ -61,6 +62,13 @@ CASES: list[tuple[list[str], str]] = [
      "gives {length_km@2025-01-01:,.0f} km on 2025-01-01 (the revision of 2024-12-30), "
      "{length_km@2025-01-08:,.0f} km on 2025-01-08 … {length_km@2025-06-25:,.0f} km on "
      "2025-06-25"),
+    # the change log of June starts from the state at the end of May (`from` is 00:00 UTC)
+    (["changelog", *DONETSK, "--from", "2025-06-01", "--to", "2025-06-30", "--source",
+      "deepstate"], "Donetsk oblast gained a net {occupied_net_km2:,.2f} km² in June 2025"),
+    (["area", *DONETSK, "--date", "2025-05-31", "--source", "deepstate"],
+     "(`deepstate`: {occupied_km2:,.2f} km² at the end of May →"),
+    (["area", *DONETSK, "--date", "2025-06-30", "--source", "deepstate"],
+     "→ {occupied_km2:,.2f} km² on 2025-06-30)"),
     (["area", *DONETSK, "--date", "2025-03-01", "--source", "deepstate"],
      "Donetsk Oblast, 1 March – 30 June 2025: {occupied_km2:,.0f} →"),
     (["area", *DONETSK, "--date", "2025-06-30", "--source", "deepstate"],

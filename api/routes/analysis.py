@@ -203,8 +203,9 @@ def frontline(request: Request, store: StoreDep, settings: SettingsDep,
             description="One row per day on which the source published a new state: km² "
             "gained and lost by the occupied area and by the grey zone (contested) inside the "
             "region, against the day before, and the occupied net change. Days without a new "
-            "snapshot are left out; the rows add up to the change of `/v1/areas` between "
-            "`from` and `to`, and `totals` holds those sums. `from`/`to` default to the "
+            "snapshot are left out; `from` starts at 00:00 UTC, so the rows add up to the "
+            "change of `/v1/areas` from the day before `from` to `to`, and `totals` holds "
+            "those sums. `from`/`to` default to the "
             "source's whole history. The figures are precomputed at import (a table read). "
             "`format=csv` for spreadsheets.")
 def changelog(request: Request, store: StoreDep, settings: SettingsDep,

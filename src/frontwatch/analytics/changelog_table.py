@@ -34,9 +34,10 @@ COLUMNS = ["date", "snapshot_id", *(f"{c}_km2" for c in CHANGES), "occupied_net_
 def changelog(store: SqlStore, region: Region | str, start: date, end: date,
               source: str | None = None) -> pd.DataFrame:
     """Daily km² gained and lost in a region, one row per day with a new state (days without
-    a change of revision are left out). The rows add up to the change of `area` from `start`
-    to `end`. Read from the table filled at import; a day it lacks (a store from before the
-    table) is measured from the geometry.
+    a change of revision are left out). The rows add up to the change of `area` from the day
+    before `start` (the source's first day if `start` is not after it) to `end`. Read from
+    the table filled at import; a day it lacks (a store from before the table) is measured
+    from the geometry.
 
     Parameters
     ----------
@@ -73,12 +74,17 @@ def changelog(store: SqlStore, region: Region | str, start: date, end: date,
     start, end = span.bounds
     r = region_of(store, region, end)
     snaps = store.snapshots(src)
-    if snaps and start < snaps[0].date <= end:
-        start = snaps[0].date  # like `series`: the log starts where the history does
-    prev = store.resolve(src, start)
+    if snaps and start <= snaps[0].date <= end:
+        # like `series`: the log starts where the history does, its first day the base
+        start = base_day = snaps[0].date
+    else:
+        # `from` starts at 00:00 UTC: its day's changes belong to the range, measured
+        # from the state in force at the end of the day before
+        base_day = start - timedelta(days=1)
+    prev = store.resolve(src, base_day)
     by_day: dict[date, SnapshotInfo] = {}
     for s in snaps:
-        if start < s.date <= end:
+        if base_day < s.date <= end:
             by_day[s.date] = s  # the day's last revision
     rid = version_ids(store, r.slug, [end])[0]
     stored = store.region_changes(rid, [s.id for s in by_day.values()]) if rid else {}
