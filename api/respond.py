@@ -13,6 +13,7 @@ from starlette.responses import Response
 from frontwatch.api import negotiate
 from frontwatch.api.cache import Entry, make_entry, render
 from frontwatch.model import DEMO_NOTICE
+from frontwatch.precision import fixed_point
 from frontwatch.sources import attribution
 from frontwatch.store.base import SqlStore
 
@@ -85,8 +86,10 @@ def credit(doc: dict[str, Any], source: str, illustrative: bool = False) -> dict
 
 
 def csv_entry(frame: Any, name: str, headers: dict[str, str] | None = None) -> Entry:
-    """A DataFrame as `name`.csv (shown inline, named for a save), without its index."""
-    return make_entry(frame.to_csv(index=False).encode(), "text/csv; charset=utf-8",
+    """A DataFrame as `name`.csv (shown inline, named for a save), without its index, its
+    quantities fixed-point with their decimals (frontwatch.precision.fixed_point)."""
+    return make_entry(fixed_point(frame).to_csv(index=False).encode(),
+                      "text/csv; charset=utf-8",
                       {**(headers or {}), "Content-Disposition": f'inline; filename="{name}.csv"'})
 
 

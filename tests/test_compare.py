@@ -7,6 +7,7 @@ import csv
 import gzip
 import io
 import json
+import re
 from datetime import date
 
 import numpy as np
@@ -235,6 +236,10 @@ def test_api_one_date_range_csv_and_pieces(client, cstore):
     assert r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert len(rows) == 3 and rows[-1]["deepstate_snapshot"]
+    # CSV is text: each figure fixed-point with its documented decimals (0.9330, not 0.933)
+    for row in rows:
+        assert re.fullmatch(r"0\.\d{4}|1\.0000", row["agreement"]), row["agreement"]
+        assert re.fullmatch(r"\d+\.\d{2}", row["nzz_km2"]), row["nzz_km2"]
     r = client.get("/v1/compare/pieces", params={"region": "UA14", "date": "2025-06-01"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/geo+json"
     assert r.json()["features"][0]["properties"]["claimed_by"] in PAIR

@@ -104,3 +104,28 @@ def test_a_revision_says_its_own_moment_and_places_carry_none(client, rstore):
         headers = client.get(url).headers
         assert "x-data-through" not in headers, url  # no control data
         assert "Control data" not in headers.get("x-data-attribution", ""), url
+
+
+# Every route that cuts a range to the data, asked for one reaching past it (the test store's
+# newest day is 2025-06-30): README's clamping rule, one helper (api.routes.common.clamp_header).
+CLAMPING = [
+    f"/v1/areas?region={REGION}&from=2025-06-01&to=2025-07-31",
+    f"/v1/changelog?region={REGION}&from=2025-06-01&to=2025-07-31",
+    f"/v1/changelog?region={REGION}&from=2025-06-01&to=2025-07-31&format=csv",
+    "/v1/frontline/series?from=2025-06-01&to=2025-07-31&step=10",
+    "/v1/places/changes?from=2025-06-01&to=2025-07-31",
+    f"/charts/areas.png?region={REGION}&from=2025-06-01&to=2025-07-31&width=400&height=300",
+    f"/charts/areas.svg?region={REGION}&from=2021-01-01&to=2025-07-31&width=400&height=300",
+    "/maps/2025-07-31.html?place=Bakhmut&from=2025-06-01&step=1m",
+]
+
+
+@pytest.mark.parametrize("url", CLAMPING)
+def test_every_clamped_range_says_so(client, rstore, url):
+    newest = rstore.resolve("deepstate")
+    r = client.get(url)
+    assert r.status_code == 200, (url, r.text[:300])
+    assert r.headers.get("x-range-clamped") == f"to={newest.date}; requested=2025-07-31", url
+    assert r.headers.get("x-data-through") == iso(newest.valid_at), url
+    inside = client.get(url.replace("2025-07-31", "2025-06-30"))
+    assert inside.status_code == 200 and "x-range-clamped" not in inside.headers, url

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Query
 
-from frontwatch import coverage, lookup
+from frontwatch import coverage, dates, lookup
 from frontwatch.api.respond import GEOJSON, credit_headers
 from frontwatch.model import Place, SnapshotInfo
 from frontwatch.settings import Settings
@@ -52,10 +53,23 @@ def range_headers(span: coverage.Span, source: str, illustrative: bool = False
                   ) -> dict[str, str]:
     """The newest snapshot a range answer could use and, when `to` was cut to it, what was
     asked: headers, so that CSV readers see them too."""
-    out = data_headers(span.members(), source, illustrative)
-    if span.clamped:
-        out["X-Range-Clamped"] = f"to={span.end}; requested={span.requested.end}"
-    return out
+    return {**data_headers(span.members(), source, illustrative), **clamp_header(span)}
+
+
+def clamp_header(span: coverage.Span) -> dict[str, str]:
+    """`X-Range-Clamped: to=<newest day>; requested=<to asked for>` when `to` was cut to the
+    data, else nothing: the one place the header is written, for every route that clamps
+    a range (tables, charts, time-lapses)."""
+    if not span.clamped:
+        return {}
+    return {"X-Range-Clamped": f"to={span.end}; requested={span.requested.end}"}
+
+
+def range_clamp_header(store: SqlStore, source: str, start: date | None, end: date | None
+                       ) -> dict[str, str]:
+    """clamp_header of [start, end] cut to `source`'s data, for an answer whose body does
+    not carry its span (an image, a page)."""
+    return clamp_header(coverage.span(store, source, dates.DayRange(start, end)))
 
 
 def source_of(store: SqlStore, settings: Settings, source: str | None) -> str:

@@ -29,18 +29,21 @@ def decimals_for(name: str) -> int | None:
     Parameters
     ----------
     name : str
-        a column or member name: `*_km2`, `km2`, `*_rate_7d` (km²/day), `*_pct`, `*_km`.
+        a column or member name: `*_km2`, `km2`, `*_rate_7d` (km²/day), `*_pct`, `*_km`,
+        `agreement`.
 
     Returns
     -------
     int or None
-        KM2, PCT or KM; None for anything else (ids, counts, coordinates).
+        KM2, PCT, KM or AGREEMENT; None for anything else (ids, counts, coordinates).
 
     Examples
     --------
     >>> decimals_for("occupied_km2"), decimals_for("occupied_pct"), decimals_for("snapshot_id")
     (2, 2, None)
     """
+    if name == "agreement":
+        return AGREEMENT
     if name.endswith("_pct"):
         return PCT
     if name.endswith("_km2") or name == "km2" or "_rate_" in name:
@@ -111,3 +114,25 @@ def round_values(doc: Mapping[str, Any]) -> dict[str, Any]:
         if dec is not None and isinstance(value, float | np.floating) and value == value:
             out[key] = round(float(value), dec) + 0.0
     return out
+
+
+def fixed(name: str, value: Any) -> Any:
+    """A CSV cell: a float quantity as fixed-point text with its decimals (`0.9330`, not
+    `0.933`: CSV is text, and its digits say how precise the figure is), NaN empty;
+    anything else as it is."""
+    dec = decimals_for(name)
+    if dec is None or not isinstance(value, float | np.floating):
+        return value
+    return "" if value != value else f"{round(float(value), dec) + 0.0:.{dec}f}"
+
+
+def fixed_point(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` for a CSV writer: each float quantity column (see
+    :func:`decimals_for`) as fixed-point text (:func:`fixed`); other columns as they are."""
+    cols = {}
+    for col in frame.columns:
+        kind = frame[col].dtype
+        if decimals_for(str(col)) is not None and (pd.api.types.is_float_dtype(kind)
+                                                   or pd.api.types.is_object_dtype(kind)):
+            cols[col] = [fixed(str(col), v) for v in frame[col].to_numpy()]
+    return frame.assign(**cols) if cols else frame

@@ -27,7 +27,7 @@ from rich.table import Table
 
 from frontwatch.cli.common import emit_json, out
 from frontwatch.errors import visible
-from frontwatch.precision import round_table, round_values
+from frontwatch.precision import fixed, fixed_point, round_table, round_values
 
 
 class OutputFormat(StrEnum):
@@ -128,18 +128,20 @@ def print_table(columns: Sequence[str], rows: Iterable[Sequence[str]],
 
 def write_csv(rows: pd.DataFrame | Sequence[Mapping[str, Any]],
               fields: Sequence[str] | None = None) -> None:
-    """CSV on stdout (text cells as `_cell` shows them): a DataFrame's every column (its own
-    writer: NaN as empty, floats as they are), or dict rows with `fields` (default: the first
-    row's keys; others ignored; nested members as JSON text)."""
+    """CSV on stdout (text cells as `_cell` shows them, quantities fixed-point with their
+    decimals: frontwatch.precision.fixed): a DataFrame's every column (its own writer: NaN
+    as empty), or dict rows with `fields` (default: the first row's keys; others ignored;
+    nested members as JSON text)."""
     if isinstance(rows, pd.DataFrame):
         text = rows.select_dtypes(include="object").columns
-        rows.assign(**{c: rows[c].map(_cell) for c in text}).to_csv(sys.stdout, index=False)
+        fixed_point(rows.assign(**{c: rows[c].map(_cell) for c in text})).to_csv(
+            sys.stdout, index=False)
         return
     names = list(fields) if fields is not None else list(rows[0]) if rows else []
     w = csvlib.DictWriter(sys.stdout, fieldnames=names, lineterminator="\n",
                           extrasaction="ignore")
     w.writeheader()
-    w.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+    w.writerows({k: fixed(k, _cell(v)) for k, v in row.items()} for row in rows)
 
 
 def _cell(value: Any) -> Any:
