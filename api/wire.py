@@ -18,7 +18,8 @@ a `text/plain` "Invalid HTTP request received." Here, as the bytes arrive:
 - a method httptools does not know (`FOO`, `get`: methods are case-sensitive) is a **501**,
   as RFC 9110 §9.1 asks of a method the server does not implement (a method it knows but a
   route does not take, `PUT`, is the application's 405 with `Allow`);
-- a WebSocket handshake (`Upgrade: websocket`, on any path) is a **400** naming the
+- a WebSocket handshake (`websocket` among the protocols an `Upgrade` field lists, in any
+  case or with a version, on any path, whatever `Connection` says) is a **400** naming the
   `Upgrade` header: Frontwatch serves no WebSocket. It is refused here, before uvicorn's
   WebSocket protocol parses it, so that every handshake, well-formed or not, gets the same
   answer (uvicorn answered a well-formed one with an empty `text/plain` 403 and one without
@@ -168,8 +169,10 @@ class BoundedHttpTools(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._disarm_head_timer()
+        if self._is_websocket():  # before a cycle starts: the application never sees it
+            self._refuse(400, WEBSOCKET_REFUSED)
         super().on_headers_complete()
-        if self.parser.should_upgrade() and not self._is_websocket():
+        if self.parser.should_upgrade():
             self.cycle.keep_alive = False  # h2c & co.: answered, then closed (see _parse)
 
     def _refuse(self, status: int, detail: str) -> None:
@@ -218,7 +221,12 @@ class BoundedHttpTools(HttpToolsProtocol):
                 self._answer(400, WEBSOCKET_REFUSED)
 
     def _is_websocket(self) -> bool:
-        return self._get_upgrade() == b"websocket"
+        """Whether any protocol the request's `Upgrade` fields list is websocket (`WebSocket`,
+        `foo, websocket`, `websocket/13`), whatever `Connection` says: every handshake,
+        well-formed or not (uvicorn compared the whole field with b"websocket", so
+        `websocket, foo` went to the application as plain HTTP)."""
+        return any(t.split(b"/", 1)[0].rstrip() == b"websocket"
+                   for t in header_tokens(self.headers, b"upgrade"))
 
     def _should_upgrade(self) -> bool:
         """uvicorn's question "hand this request to the WebSocket protocol?": a WebSocket
@@ -281,6 +289,14 @@ class BoundedHttpTools(HttpToolsProtocol):
             self.transport.close()
             return None
         return super().eof_received()
+
+
+def header_tokens(headers: list[tuple[bytes, bytes]], name: bytes) -> list[bytes]:
+    """The elements of a list-valued header (`Upgrade`, `Connection`) as RFC 9110 §5.6.1
+    defines them: every field named `name` (lower-case, as uvicorn keeps the names) split at
+    commas, trimmed, lower-cased (its tokens are case-insensitive), empty elements left out."""
+    return [t for n, v in headers if n == name
+            for t in (e.strip().lower() for e in v.split(b",")) if t]
 
 
 def _refused_method(data: bytes, nth: int) -> bytes | None:

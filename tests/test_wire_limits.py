@@ -160,10 +160,26 @@ HANDSHAKE = (b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
     # not a valid handshake (no key): was the websockets library's text/plain 400
     b"GET /v1/areas HTTP/1.1\r\nHost: x\r\nupgrade: WebSocket\r\n"
     b"connection: keep-alive, Upgrade\r\n\r\n",
-], ids=["route", "no-such-path", "no-key"])
+    # Upgrade is a list of protocols (RFC 9110 §7.8): websocket anywhere in it, in any case,
+    # with a version, in a second field; these were answered as plain HTTP (200, 404)
+    *(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n" + upgrade + b"\r\nConnection: Upgrade\r\n"
+      b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+      for path, upgrade in (
+          (b"/v1/sources", b"Upgrade: WebSocket, foo"), (b"/x", b"Upgrade: WebSocket, foo"),
+          (b"/v1/sources", b"Upgrade: foo, websocket"), (b"/x", b"Upgrade: h2c, websocket"),
+          (b"/v1/sources", b"Upgrade: websocket/13"),
+          (b"/v1/sources", b"Upgrade: h2c\r\nUpgrade: WEBSOCKET"))),
+    # no Connection: Upgrade: not a well-formed handshake, refused all the same
+    b"GET /v1/sources HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n",
+    b"GET /v1/sources HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+    b"Connection: keep-alive\r\nConnection: upgrade\r\n\r\n",
+], ids=["route", "no-such-path", "no-key", "listed-first", "listed-first-no-path",
+        "listed-last", "after-h2c", "versioned", "second-field", "no-connection",
+        "two-connection-fields"])
 def test_a_websocket_handshake_is_refused_as_a_problem(server, head):
     """Frontwatch serves no WebSocket: a handshake, on any path, was uvicorn's empty
-    text/plain 403; now a 400 problem+json naming the Upgrade header."""
+    text/plain 403; now a 400 problem+json naming the Upgrade header, whichever way the
+    Upgrade and Connection fields list their tokens."""
     doc = _problem(_raw(server, head), 400, "header 'Upgrade': websocket is not served")
     assert doc["code"] == "input-invalid"
     ok = httpx.get(f"http://127.0.0.1:{server}/healthz", timeout=30)
@@ -206,6 +222,15 @@ def test_another_upgrade_is_ignored_and_the_connection_closed_after_the_answer(s
                                b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
     assert code == 200 and headers["connection"] == "close" and b'"sources"' in body
     assert b"HTTP/1.1" not in body  # the pipelined request was not answered after close
+
+
+def test_an_upgrade_that_names_no_websocket_is_not_refused(server):
+    """Only the websocket token counts: `websocketx` or `foo/websocket` (a version, not a
+    protocol) is another upgrade, ignored like h2c."""
+    for upgrade in (b"websocketx", b"foo/websocket, h2c"):
+        code, headers, _ = _raw(server, b"GET /v1/sources HTTP/1.1\r\nHost: x\r\nUpgrade: "
+                                + upgrade + b"\r\nConnection: Upgrade\r\n\r\n")
+        assert code == 200 and headers["connection"] == "close", (upgrade, code)
 
 
 # --- refused connections stop counting -------------------------------------------------
