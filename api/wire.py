@@ -105,6 +105,7 @@ class BoundedHttpTools(HttpToolsProtocol):
         self._head_bytes = self._target_bytes = self._header_bytes = self._fields = 0
         self._draining = False
         self._begun, self._mid_message = 0, False  # messages begun in a chunk; one still open
+        self._cycles: list[Any] = []  # the requests begun and not yet answered (pipelined)
 
     # --- the connection ---------------------------------------------------------------------
     def connection_made(self, transport: Any) -> None:
@@ -119,7 +120,41 @@ class BoundedHttpTools(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()
+        for cycle in self._cycles:  # uvicorn marks only the newest cycle: a pipelined one
+            self._gone(cycle)       # being answered went on writing to the closed transport
+        self._cycles.clear()
         super().connection_lost(exc)
+
+    # --- a client gone mid-response ------------------------------------------------------
+    def _track(self, cycle: Any) -> None:
+        """Keep `cycle` for connection_lost and route its writes through a guard: a client
+        that hangs up while an answer is written (a pipelined one, a slow reader) is a
+        disconnect, not an application error. uvloop refuses a write to a closed transport
+        with a RuntimeError, which uvicorn logged as `ERROR: Exception in ASGI application`
+        with its traceback, once per connection, for any client to provoke."""
+        self._cycles = [c for c in self._cycles if not c.response_complete]
+        self._cycles.append(cycle)
+        send = cycle.send
+
+        async def guarded(message: Any) -> None:
+            if self.transport.is_closing():
+                self._gone(cycle)  # uvicorn's send then drops the message
+            try:
+                await send(message)
+            except RuntimeError:
+                if not self.transport.is_closing():
+                    raise  # not the transport: an application's mistake, logged as such
+                self._gone(cycle)
+        cycle.send = guarded  # before its task first runs (scheduled, not started)
+
+    def _gone(self, cycle: Any) -> None:
+        """`cycle`'s client is gone: its further writes are dropped and its app's receive()
+        answers http.disconnect (a streaming response stops)."""
+        if not cycle.response_complete and not cycle.disconnected:
+            self.logger.debug("client gone before its answer was written: %s %s",
+                              cycle.scope.get("method"), echo(cycle.scope.get("path", "")))
+            cycle.disconnected = True
+            cycle.message_event.set()
 
     def _arm_head_timer(self) -> None:
         if self._head_timer is None:
@@ -171,7 +206,10 @@ class BoundedHttpTools(HttpToolsProtocol):
         self._disarm_head_timer()
         if self._is_websocket():  # before a cycle starts: the application never sees it
             self._refuse(400, WEBSOCKET_REFUSED)
+        previous = self.cycle
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle is not previous:
+            self._track(self.cycle)
         if self.parser.should_upgrade():
             self.cycle.keep_alive = False  # h2c & co.: answered, then closed (see _parse)
 
