@@ -19,9 +19,10 @@ from tests.helpers import OCC, deepstate_fc, square, write
 from tests.test_cli_breaker import _cli, _env
 from tests.test_cli_errors import one_line_error
 
-# A name holding each kind of character a terminal would act on, and a newline
-EVIL = "Ev\x1b[31mil\x1b]0;owned\x07\r\u202eX\nY"
-SHOWN = r"Ev\x1b[31mil\x1b]0;owned\x07\r\u202eX\nY"  # as the CLI shows it
+# A name holding each kind of character a terminal would act on (C0, ESC, BEL, \r, a bidi
+# override, a C1 CSI), and a newline
+EVIL = "Ev\x1b[31mil\x1b]0;owned\x07\r\u202eX\nY\x9b31mZ"
+SHOWN = r"Ev\x1b[31mil\x1b]0;owned\x07\r\u202eX\nY\x9b31mZ"  # as the CLI shows it
 RAW = ("\x1b", "\r", "\x07", "\u202e", "\x00", "\x9b")
 
 
@@ -113,6 +114,41 @@ def test_every_command_shows_odd_names_escaped(evil_db, evil_slug, tmp_path, arg
     if "--json" in argv:
         json.loads(r.stdout)  # still one JSON document
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".frontwatch-")]
+
+
+TITLED = [
+    ["area", "-r", "{slug}", "--date", "2025-06-08"],
+    ["changelog", "-r", "{slug}", "--from", "2025-06-01", "--to", "2025-06-08"],
+    ["places", "changed", "-r", "{slug}", "--from", "2025-06-01", "--to", "2025-06-08"],
+]
+
+
+@pytest.mark.parametrize("args", TITLED, ids=lambda a: " ".join(a[:2]))
+def test_a_name_in_a_table_title_is_escaped_on_one_line(evil_db, evil_slug, tmp_path, args):
+    """rich lays a table's title out itself (a newline became a real line break there, \\r
+    and BEL were dropped): the region's name in a title comes out whole and escaped."""
+    argv = [a.format(slug=evil_slug) for a in args]
+    r = _cli("--db", str(evil_db), *argv, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert_shown_clean(r)
+    assert [line for line in r.stdout.splitlines() if SHOWN in line], r.stdout
+
+
+def test_a_name_in_the_compare_title_is_escaped_on_one_line(evil_db, evil_slug, tmp_path):
+    """`compare` titles its tables with the region's name too (a copy of the store, with a
+    second source to compare with)."""
+    db = tmp_path / "two.sqlite"
+    shutil.copyfile(evil_db, db)
+    other = write(tmp_path / "other.geojson", deepstate_fc((OCC, square(0.1))))
+    r = _cli("--db", str(db), "import", str(other), "--date", "2025-06-08", "--source",
+             "other", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    for when in (["--date", "2025-06-08"], ["--from", "2025-06-01", "--to", "2025-06-08"]):
+        r = _cli("--db", str(db), "compare", "--sources", "deepstate,other", "--layer", "all",
+                 "-r", evil_slug, *when, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert_shown_clean(r)
+        assert [line for line in r.stdout.splitlines() if SHOWN in line], r.stdout
 
 
 def test_progress_bars_and_notes_on_a_terminal_are_escaped(tmp_path):

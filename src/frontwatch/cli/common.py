@@ -22,6 +22,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.segment import Segment
+from rich.text import Text
 
 from frontwatch import dates
 from frontwatch.errors import OutputError, echo_name, printable, visible
@@ -46,6 +47,10 @@ class _Console(Console):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("markup", False)
         super().__init__(*args, **kwargs)
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        # before rich's Text, which drops \r, BEL and other C0 controls silently
+        return super().render_str(visible(text, keep="\n"), **kwargs)
 
     def _render_buffer(self, buffer: Iterable[Segment]) -> str:
         return super()._render_buffer(
@@ -190,9 +195,22 @@ def stale_note(doc: dict, on: object) -> None:
     warn(stale_warning(doc, on))
 
 
+class _Progress(Progress):
+    """Progress whose task descriptions (a file or table name) are escaped (errors.visible)
+    before rich sees them: its Text would drop \\r and BEL and break the bar at a newline."""
+
+    def add_task(self, description: str, *args: Any, **kwargs: Any) -> TaskID:
+        return super().add_task(visible(description), *args, **kwargs)
+
+    def update(self, task_id: TaskID, **kwargs: Any) -> None:
+        if kwargs.get("description") is not None:
+            kwargs["description"] = visible(kwargs["description"])
+        super().update(task_id, **kwargs)
+
+
 def progress_bar() -> Progress:
     """Bars on stderr, on a terminal only (nothing at all when stderr is a file or pipe)."""
-    return Progress(TextColumn("{task.description}", markup=False), BarColumn(),
+    return _Progress(TextColumn("{task.description}", markup=False), BarColumn(),
                     MofNCompleteColumn(),
                     TimeRemainingColumn(), console=err, transient=True,
                     disable=not err.is_terminal)

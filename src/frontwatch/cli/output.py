@@ -100,18 +100,20 @@ def print_table(columns: Sequence[str], rows: Iterable[Sequence[str]],
     at spaces and a word too long for its column folds onto the next line; piped or
     redirected (not a terminal), the table is as wide as its content, one line per row, so
     that a source, slug or place name arrives whole at grep or awk whatever COLUMNS says.
-    A cell's characters that are not printable (a name's newline, ESC, U+202E) are shown
-    escaped (errors.visible) before the table is laid out, so columns stay aligned.
+    The characters of a cell, a header or the title that are not printable (a name's
+    newline, \\r, BEL, ESC, U+202E, C1 controls) are shown escaped (errors.visible) before
+    rich sees them: rich would lay a newline out as a line and drop \\r and BEL silently.
     `compact`: no outer border, headers broken at spaces, for wide tables that must fit 80
     columns."""
     cells = [tuple(visible(c) if isinstance(c, str) else c for c in r) for r in rows]
+    title = None if title is None else visible(title)
     t = (Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
          if compact else Table(title=title))
     for i, col in enumerate(columns):
         values = [r[i] for r in cells if r[i]]
         numeric = bool(values) and all(_NUMBER.match(v) for v in values)
         whole = bool(values) and all(_NUMBER.match(v) or _WHEN.match(v) for v in values)
-        header = col.replace(" ", "\n") if compact else col
+        header = visible(col).replace(" ", "\n") if compact else visible(col)
         widest = max((len(w) for w in header.split("\n")), default=0)
         t.add_column(header, justify="right" if numeric else "left", no_wrap=whole,
                      overflow="fold",
