@@ -178,6 +178,31 @@ def test_a_database_without_our_schema_is_not_given_one_by_a_reader(tmp_path):
     assert empty.stat().st_size == 0
 
 
+@pytest.mark.parametrize("args", [["sources"], ["serve", "--port", "1"], ["import", "{file}"]],
+                         ids=["reader", "server", "import"])
+def test_another_applications_database_is_refused_by_readers_and_writers(tmp_path, args):
+    """A SQLite file whose `schema_version` table is another tool's (Flyway's): no command,
+    reading or writing, migrates into it; `not-found`, exit 1, the file byte for byte as it
+    was and no -wal/-shm beside it."""
+    import sqlite3
+
+    other = tmp_path / "db" / "f2.sqlite"
+    other.parent.mkdir()
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE schema_version (version INTEGER, description TEXT)")
+    conn.execute("INSERT INTO schema_version VALUES (1, 'init')")
+    conn.execute("CREATE TABLE customers (id, name)")
+    conn.commit()
+    conn.close()
+    before = other.read_bytes()
+    (tmp_path / "zones.geojson").write_text(ZONES)
+    args = [a.replace("{file}", str(tmp_path / "zones.geojson")) for a in args]
+    one_line_error(run(*args, db=other), 1, f"no Frontwatch store in {other}",
+                   "another application's database", "[not-found]")
+    assert other.read_bytes() == before and [p.name for p in other.parent.iterdir()] == [
+        "f2.sqlite"]
+
+
 def test_version_and_bare_command():
     r = run("--version")
     assert r.returncode == 0 and r.stdout.strip() == f"frontwatch {version('frontwatch')}"

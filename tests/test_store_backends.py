@@ -394,3 +394,92 @@ def test_a_reader_leaves_a_database_without_our_schema_as_it_was(pg_url):
     assert tables == 0
     open_store(pg_url).close()  # a writer creates it
     open_store(pg_url, create=False).close()  # and then a reader opens it
+
+
+# Another application's database: a `schema_version` table is a common name (Flyway's).
+FLYWAY = ["CREATE TABLE schema_version (version INTEGER, description TEXT)",
+          "INSERT INTO schema_version VALUES (1, 'init')",
+          "CREATE TABLE customers (id INTEGER, name TEXT)"]
+# Our own schema_version (same columns, migration 1 recorded) but no `snapshots` of ours.
+LOOKALIKE = ["CREATE TABLE schema_version (version INTEGER NOT NULL)",
+             "INSERT INTO schema_version VALUES (1)",
+             "CREATE TABLE snapshots (id INTEGER, title TEXT)"]
+
+
+@pytest.mark.parametrize("tables", [FLYWAY, LOOKALIKE], ids=["flyway", "lookalike"])
+@pytest.mark.parametrize("create", [False, True], ids=["reader", "writer"])
+def test_another_applications_sqlite_database_is_refused_byte_for_byte(tmp_path, tables,
+                                                                       create):
+    """A SQLite file with tables that are not a Frontwatch store's is refused by readers and
+    writers alike (`not-found`), before anything is written: same bytes, no -wal/-shm left,
+    not switched to WAL."""
+    import hashlib
+    import sqlite3
+
+    path = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(path)
+    for statement in tables:
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
+    before = hashlib.md5(path.read_bytes()).hexdigest()
+    with pytest.raises(NotFound, match="no Frontwatch store in"):
+        open_store(path, create=create)
+    assert hashlib.md5(path.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.sqlite"]
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    conn.close()
+
+
+def test_a_sqlite_file_without_tables_is_a_new_store_for_a_writer(tmp_path):
+    """No tables at all (a file with only a header, as `sqlite3 f 'PRAGMA user_version=0'`
+    leaves) is a new store for a writer and none for a reader; a store once made is ours."""
+    import sqlite3
+
+    path = tmp_path / "new.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 7")
+    conn.close()
+    assert path.stat().st_size > 0
+    with pytest.raises(NotFound, match="holds no Frontwatch schema"):
+        open_store(path, create=False)
+    open_store(path).close()
+    open_store(path, create=False).close()
+
+
+@pytest.mark.postgis
+@pytest.mark.parametrize("tables", [FLYWAY, LOOKALIKE], ids=["flyway", "lookalike"])
+def test_another_applications_postgresql_database_is_refused_as_it_was(pg_cluster, tables):
+    """A PostgreSQL database holding another application's tables (no PostGIS): refused by
+    readers and writers alike, and no table, column or extension is added to it."""
+    import uuid
+
+    import psycopg
+
+    name = f"foreign_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_cluster.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = psycopg.conninfo.make_conninfo(pg_cluster.url, dbname=name)
+
+    def state() -> tuple:
+        with psycopg.connect(url, autocommit=True) as conn:
+            return (conn.execute("SELECT table_schema, table_name, column_name FROM "
+                                 "information_schema.columns WHERE table_schema NOT IN "
+                                 "('pg_catalog', 'information_schema') ORDER BY 1, 2, 3"
+                                 ).fetchall(),
+                    conn.execute("SELECT extname FROM pg_extension ORDER BY 1").fetchall())
+
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            for statement in tables:
+                conn.execute(statement)
+        before = state()
+        assert ("postgis",) not in before[1]
+        for create in (False, True):
+            with pytest.raises(NotFound, match="no Frontwatch store in"):
+                open_store(url, create=create)
+        assert state() == before
+    finally:
+        with psycopg.connect(pg_cluster.url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE {name} WITH (FORCE)")

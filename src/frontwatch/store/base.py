@@ -23,6 +23,9 @@ from frontwatch.settings import Settings
 from frontwatch.store.derived import DerivedTables
 
 SCHEMA_VERSION = 1
+# Columns migration 0001 gives `snapshots`: with our schema_version, what marks a store ours.
+SNAPSHOT_COLUMNS = frozenset({"id", "source", "valid_at", "recorded_at", "content_hash",
+                              "revision"})
 Bbox = tuple[float, float, float, float]  # minlon, minlat, maxlon, maxlat
 _THEN = re.compile(r"^-- then: (_\w+)$", re.M)  # a migration's Python follow-up step
 # A Python step run once every pending script has run (same transaction): for a step that
@@ -117,13 +120,40 @@ class SqlStore(DerivedTables):
     def _has_table(self, name: str) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _refuse_if_new(self, empty: bool = False) -> None:
-        """NotFound when opened with ``create=False`` on a database that holds no Frontwatch
-        schema: a command that only reads never creates a store (checked by a read, before
-        anything is written)."""
-        if not self.create and (empty or not self._has_table("schema_version")):
-            from frontwatch.errors import NotFound
+    def _tables(self) -> set[str]:  # pragma: no cover - abstract
+        """Names of the tables and views in the store's schema (not the engine's own, nor
+        an extension's such as PostGIS's spatial_ref_sys)."""
+        raise NotImplementedError
 
+    def _columns(self, table: str) -> set[str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _is_ours(self, tables: set[str]) -> bool:
+        """Whether `tables` are a Frontwatch store's: our ``schema_version (version)`` table
+        with migration 1 applied, and our ``snapshots`` table. A table merely named
+        ``schema_version`` (Flyway's, another tool's) is not enough."""
+        if not {"schema_version", "snapshots"} <= tables:
+            return False
+        if self._columns("schema_version") != {"version"} or \
+                not self._columns("snapshots") >= SNAPSHOT_COLUMNS:
+            return False
+        return bool(self._query("SELECT 1 FROM schema_version WHERE version = 1"))
+
+    def _refuse_if_new(self, empty: bool = False) -> None:
+        """Decide, by reads only and before anything is written, whether this database is
+        ours: a Frontwatch store is opened; one with no tables at all is a new store for a
+        writer (``create=True``) and none for a reader; any other database (another
+        application's tables) is refused with NotFound, by readers and writers alike, so
+        our schema is never mixed into another application's database."""
+        tables = set() if empty else self._tables()
+        if tables and self._is_ours(tables):
+            return
+        if tables:
+            raise NotFound(f"no Frontwatch store in {self.label}: it holds {len(tables)} "
+                           "table(s) that are not a Frontwatch store's; Frontwatch never adds "
+                           "its schema to another application's database (use an empty "
+                           "database or a new file)")
+        if not self.create:
             raise NotFound(f"no Frontwatch store in {self.label} (it holds no Frontwatch "
                            "schema): a command that only reads never creates a store; "
                            "`frontwatch import` does")

@@ -114,6 +114,19 @@ class PostgisStore(SqlStore):
     def _has_table(self, name: str) -> bool:
         return self._query("SELECT to_regclass(?) IS NOT NULL", (name,))[0][0]
 
+    def _tables(self) -> set[str]:
+        # relations of the current schema, but not an extension's (PostGIS's spatial_ref_sys)
+        return {r[0] for r in self._query(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'v', 'm', 'p', 'f')"
+            " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass"
+            " AND d.objid = c.oid AND d.deptype = 'e')")}
+
+    def _columns(self, table: str) -> set[str]:
+        return {r[0] for r in self._query(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+            "current_schema() AND table_name = ?", (table,))}
+
     def _store_error(self, exc: BaseException) -> StoreError | None:
         if isinstance(exc, psycopg.errors.LockNotAvailable):
             return StoreLocked("the store is locked by another writer", store=self.label)

@@ -61,12 +61,11 @@ class SqliteStore(SqlStore):
                     raise StoreError("cannot create the store's folder", store=self.label,
                                      cause=exc.strerror or exc) from exc
                 self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-                if not create:  # before the WAL header is written
-                    try:
-                        self._refuse_if_new()
-                    except BaseException:
-                        self.conn.close()
-                        raise
+                try:  # ours, new or foreign: decided before the WAL header is written
+                    self._refuse_if_new()
+                except BaseException:
+                    self.conn.close()
+                    raise
                 # Setting WAL writes the header: only when it is not set yet.
                 if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                     self.conn.execute("PRAGMA journal_mode=WAL")
@@ -79,7 +78,8 @@ class SqliteStore(SqlStore):
             raise self._store_error(exc) or StoreError(
                 "cannot open the SQLite store", store=self.label, cause=exc) from exc
         try:
-            self._refuse_if_new()
+            if readonly:
+                self._refuse_if_new()
             self._migrate()
         except BaseException:
             self.conn.close()
@@ -113,6 +113,14 @@ class SqliteStore(SqlStore):
     def _has_table(self, name: str) -> bool:
         return bool(self._query(
             "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)))
+
+    def _tables(self) -> set[str]:
+        return {r[0] for r in self._query(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")}
+
+    def _columns(self, table: str) -> set[str]:
+        return {r[0] for r in self._query("SELECT name FROM pragma_table_info(?)", (table,))}
 
     def _begin(self, wait: bool = True) -> None:
         if wait:
