@@ -432,9 +432,9 @@ def test_a_killed_imports_private_folder_is_removed_by_the_next_import(tmp_path)
         proc.stderr.close()
     assert left.is_dir()  # SIGKILL: nothing cleaned up
     live = staging.make(staging.INPUT)  # this (live) process's own folder
-    other = tmp / "frontwatch-inputx-1-kept"
+    other = tmp / "frontwatch-inputx-1-keptkept"
     other.mkdir(exist_ok=True)
-    link = tmp / f"{staging.INPUT}{proc.pid}-link"
+    link = tmp / f"{staging.INPUT}{proc.pid}-linklink"
     link.symlink_to(tmp_path)
     try:
         r = _cli("--db", str(tmp_path / "s.sqlite"), "import", str(gpkg), "--status",
