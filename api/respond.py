@@ -10,6 +10,7 @@ import orjson
 from fastapi import Request
 from starlette.responses import Response
 
+from frontwatch import dates
 from frontwatch.api import negotiate
 from frontwatch.api.cache import Entry, make_entry, render
 from frontwatch.model import DEMO_NOTICE
@@ -27,10 +28,11 @@ ORJSON_OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 def request_key(scope: dict[str, Any], version: Hashable) -> Hashable:
     """Everything a cached body depends on: the data, the URL as the client wrote it (the
-    host appears in absolute links) and, for OGC resources, whether a browser asked (HTML)."""
+    host appears in absolute links), for OGC resources whether a browser asked (HTML), and
+    today's UTC date (a `latest` answer says how old its snapshot is today)."""
     host = next((v for k, v in scope["headers"] if k == b"host"), b"")
-    return (version, scope.get("scheme"), host, scope["path"], scope.get("query_string", b""),
-            negotiate.variant(scope))
+    return (version, dates.today(), scope.get("scheme"), host, scope["path"],
+            scope.get("query_string", b""), negotiate.variant(scope))
 
 
 class Prebuilt(Response):

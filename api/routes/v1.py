@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from frontwatch import coverage, lookup, sources, values
+from frontwatch import coverage, dates, lookup, sources, values
 from frontwatch.api import deps, params
 from frontwatch.api.cache import make_entry
 from frontwatch.api.deps import SettingsDep, StoreDep
@@ -172,6 +172,8 @@ def snapshot_on(request: Request, store: StoreDep, settings: SettingsDep,
         return _snapshot_entry(request, store, info, region, status, simplify,
                                LATEST if on is None else DATED,
                                fresh if fresh["stale_days"] else None,
-                               data_headers(fresh, src, info.illustrative))
+                               {**data_headers(fresh, src, info.illustrative),
+                                # how old the revision is on the date asked (latest: today)
+                                "X-Snapshot-Age-Days": str(dates.age_days(info.date, on))})
 
     return cached(request, store, build)

@@ -27,17 +27,35 @@ def freshness(store: SqlStore, source: str | Sequence[str], on: date | datetime 
     requested date lies past it; 0 when it does not): members of every dated answer. An
     answer drawing on several sources (a comparison) holds data only up to the earliest of
     their newest snapshots: that one is its `data_through`."""
-    names = [source] if isinstance(source, str) else list(source)
-    last = min((newest(store, s) for s in names), key=lambda info: info.valid_at)
+    last = data_through(store, source)
     return {"data_through": iso(last.valid_at), "stale_days": dates.stale_days(on, last.date)}
 
 
-def stale_warning(doc: dict[str, Any], on: date | datetime | str | None) -> str | None:
-    """The one-line warning for an answer past the newest snapshot (None when it is not)."""
+def data_through(store: SqlStore, source: str | Sequence[str]) -> SnapshotInfo:
+    """The newest snapshot an answer drawing on `source` (one or several) can show: of
+    several, the earliest of their newest (the one its `data_through` names)."""
+    names = [source] if isinstance(source, str) else list(source)
+    return min((newest(store, s) for s in names), key=lambda info: info.valid_at)
+
+
+def snapshot_said(source: str, valid_at: datetime, on: date | datetime | None) -> str:
+    """How an output names the snapshot it shows and its age on the date it shows (`on`;
+    None: the latest state, as of today): "deepstate snapshot of 2023-05-29 08:00 UTC,
+    2 days old"."""
+    return (f"{source} snapshot of {valid_at:%Y-%m-%d %H:%M} UTC, "
+            f"{dates.age_days(valid_at.date(), on)} days old")
+
+
+def stale_warning(doc: dict[str, Any], on: date | datetime | str | None,
+                  source: str | None = None) -> str | None:
+    """The one-line warning for an answer past the newest snapshot (None when it is not);
+    `source` (else the doc's ``source``) names whose newest snapshot that is."""
     if not doc.get("stale_days"):
         return None
+    src = source or doc.get("source")
+    of = f"{src} of " if isinstance(src, str) else ""
     return (f"warning: no newer data: {on} is {doc['stale_days']} day(s) after the newest "
-            f"snapshot ({doc['data_through']}); showing that snapshot's state")
+            f"snapshot ({of}{doc['data_through']}); showing that snapshot's state")
 
 
 @dataclass(frozen=True, slots=True)

@@ -363,3 +363,19 @@ def stale_days(on: date | datetime | None, newest: date) -> int:
         return 0
     d = on.date() if isinstance(on, datetime) else on
     return max((d - newest).days, 0)
+
+
+def age_days(snapshot_day: date, on: date | datetime | None) -> int:
+    """How old a snapshot is on the date an output shows: `on`, the date asked for (None:
+    the latest state, which is shown as of today UTC). Every output's "N days old" and
+    ``age_days`` is this, so a map of a date past the data never calls its snapshot new.
+
+    Examples
+    --------
+    >>> age_days(date(2025, 6, 30), date(2026, 11, 30))
+    518
+    >>> age_days(date(2023, 5, 29), date(2023, 5, 31))
+    2
+    """
+    d = today() if on is None else on.date() if isinstance(on, datetime) else on
+    return max((d - snapshot_day).days, 0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -48,7 +48,6 @@ def area_cmd(cli: Cli, region: Region,
     if cli.json:
         emit_json(round_values(res))
         return
-    through = f", data through {res['data_through'][:10]}" if res["stale_days"] else ""
     # A source mapping only ground taken since 2022 leaves a rest that is not Ukrainian-held.
     rest = "not mapped as taken since 2022" if res["note"] else "ukrainian"
     print_table(("status", "km²", "%"),
@@ -56,9 +55,18 @@ def area_cmd(cli: Cli, region: Region,
                    for st, label in (("occupied", "occupied"), ("contested", "contested"),
                                      ("ukrainian", rest))),
                  ("region", f"{res['region_km2']:,.1f}", "100.00")],
-                f"{res['region_name']} on {res['date']} ({res['source']}{through})")
+                f"{res['region_name']} on {res['date']} "
+                f"({_said(res['source'], res['valid_at'], on)})")
     warn(res["note"])
     err.print(res["attribution"], style="dim", highlight=False)
+
+
+def _said(source: str, valid_at: str | datetime, on: date) -> str:
+    """The snapshot a table shows and its age on `on` (valid_at: or the JSON's ISO text)."""
+    from frontwatch.coverage import snapshot_said
+
+    when = datetime.fromisoformat(valid_at) if isinstance(valid_at, str) else valid_at
+    return snapshot_said(source, when, on)
 
 
 def series_cmd(cli: Cli, region: Region, start: From, end: To, source: Source = None) -> None:
@@ -149,7 +157,7 @@ def diff_cmd(cli: Cli,
     store = cli.store()
     res = diff(store, region, earlier, later, source, min_km2=min_km2)
     fresh = freshness(store, source_of(store, source), later)
-    stale_note(fresh, later)
+    stale_note(fresh, later, res.summary["source"])
     if output:
         write_output(output, res.to_geojson())
         err.print(f"wrote {len(res.features)} changed polygon(s) to {echo_name(output)}",
@@ -163,7 +171,9 @@ def diff_cmd(cli: Cli,
                 [(key.replace("_", " "), f"{s[f'{key}_km2']:,.1f}")
                  for key in ("occupied_gained", "occupied_lost", "contested_gained",
                              "contested_lost", "occupied_net")],
-                f"{s['region_name']}: {s['from']} → {s['to']} ({s['source']})")
+                f"{s['region_name']}: {s['from']} "
+                f"({_said(s['source'], s['from_valid_at'], earlier)}) → {s['to']} "
+                f"({_said(s['source'], s['to_valid_at'], later)})")
     for _, p in res.features[:10]:
         out.print(f"  {p['rank']:>2}. {p['change'].replace('_', ' ')}: {p['description']}",
                   highlight=False)
@@ -194,7 +204,7 @@ def frontline_cmd(cli: Cli,
         return
     from frontwatch.analytics.common import snapshot_on
     from frontwatch.analytics.front import line_of
-    from frontwatch.coverage import freshness
+    from frontwatch.coverage import freshness, snapshot_said
     from frontwatch.geojson import feature_collection, snapshot_meta
 
     on = parse_day(day)
@@ -203,7 +213,7 @@ def frontline_cmd(cli: Cli,
     line, km = line_of(store, info)
     fresh = freshness(store, info.source, on)
     meta = {**snapshot_meta(info), "date": on.isoformat(), "length_km": round(km, KM), **fresh}
-    stale_note(fresh, on)
+    stale_note(fresh, on, info.source)
     if output:
         write_output(output, feature_collection([(line, {"length_km": meta["length_km"]})],
                                                 meta))
@@ -211,8 +221,8 @@ def frontline_cmd(cli: Cli,
     if cli.json:
         emit_json({**meta, "parts": len(line.geoms)})
         return
-    out.print(f"front line on {day} ({info.source}): {km:,.1f} km in {len(line.geoms)} "
-              "part(s)", highlight=False)
+    out.print(f"front line on {on} ({snapshot_said(info.source, info.valid_at, on)}): "
+              f"{km:,.1f} km in {len(line.geoms)} part(s)", highlight=False)
 
 
 def _frontline_series(cli: Cli, d1: date, d2: date, step: int, source: str | None) -> None:
@@ -228,8 +238,10 @@ def _frontline_series(cli: Cli, d1: date, d2: date, step: int, source: str | Non
         task = bar.add_task("front lines", total=None)
         df = frontline_series(store, d1, d2, src, step, progress=lambda done, total:
                               bar.update(task, completed=done, total=total))
+    valid = {i: store.snapshot(i).valid_at for i in dict.fromkeys(df["snapshot_id"].tolist())}
     print_rows(cli.output, df, ("date", "snapshot", "length km"),
-               lambda r: (str(r.date), str(r.snapshot_id), f"{r.length_km:,.1f}"),
+               lambda r: (str(r.date), f"{r.snapshot_id}: "
+                          + _said(src, valid[r.snapshot_id], r.date), f"{r.length_km:,.1f}"),
                title=f"front-line length, {d1} → {span.end} every {step} day(s) ({src})",
                doc={"source": src, **span.members(), "step": step})
 

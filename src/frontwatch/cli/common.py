@@ -188,11 +188,11 @@ def clamped_span(store, source: str | None, start: date | None, end: date | None
     return span
 
 
-def stale_note(doc: dict, on: object) -> None:
-    """The one-line stderr warning for an answer past the newest snapshot."""
+def stale_note(doc: dict, on: object, source: str | None = None) -> None:
+    """The one-line stderr warning for an answer past the newest snapshot (of `source`)."""
     from frontwatch.coverage import stale_warning
 
-    warn(stale_warning(doc, on))
+    warn(stale_warning(doc, on, source))
 
 
 class _Progress(Progress):

@@ -22,6 +22,7 @@ from frontwatch.cli.common import (
 from frontwatch.cli.context import Cli
 from frontwatch.cli.output import OutputFormat, print_rows, print_table, write_csv
 from frontwatch.cli.strict import one_of
+from frontwatch.coverage import data_through
 from frontwatch.errors import InputError, echo_name
 from frontwatch.precision import AGREEMENT
 
@@ -68,21 +69,22 @@ def compare_cmd(
 
     store = cli.store()
     pair = cmp.parse_sources(sources, store.sources())
+    behind = data_through(store, pair).source  # whose newest snapshot ends the data
     if series:
         rows, doc = cmp.compare_series(store, pair, region, parse_day(start, "--from"),
                                        parse_day(end, "--to"), step, layer)
-        stale_note(doc, doc["to"])
+        stale_note(doc, doc["to"], behind)
         _print_series(rows, doc, pair, cli.output)
         return
     on = parse_day(day)
     if cli.output is OutputFormat.csv:  # one date's CSV: the series' row of it (as the API)
         rows, doc = cmp.compare_series(store, pair, region, on, on, 1, layer)
-        stale_note(doc, on)
+        stale_note(doc, on, behind)
         _print_series(rows, doc, pair, cli.output)
         if not output:
             return
     res = cmp.compare(store, pair, region, on, layer, min_km2)
-    stale_note(res.summary, on)
+    stale_note(res.summary, on, behind)
     if output:
         write_output(output, res.to_geojson())
         err.print(f"wrote {len(res.features)} disagreement piece(s) to {echo_name(output)}",
@@ -193,7 +195,7 @@ def lag_cmd(
     store = cli.store()
     pair = cmp.parse_sources(sources, store.sources())
     res = lag(store, pair, region, d1, d2, layer, min_km2)
-    stale_note(res, d2)
+    stale_note(res, d2, data_through(store, pair).source)
     features = res.pop("piece_features")
     if output:
         head = {k: v for k, v in res.items() if k not in ("rows", "pieces")}

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from frontwatch import values
+from frontwatch import dates, values
 from frontwatch.cli.common import (
     Source,
     checked_output,
@@ -21,7 +21,7 @@ from frontwatch.cli.common import (
 )
 from frontwatch.cli.context import Cli
 from frontwatch.cli.strict import one_of
-from frontwatch.coverage import freshness
+from frontwatch.coverage import data_through, freshness
 from frontwatch.errors import InputError, echo_name, exclusive
 
 
@@ -122,7 +122,7 @@ def map_cmd(
         data = render.map_image(store, q, fmt, render.parse_size(width, height, dpi))
     info = render.scene.resolve_snapshot(store, q)
     # the date the map is titled with (its snapshot's own when past the data), which the
-    # ages count from and the other source's revision is picked for, as on the map
+    # other source's revision is picked for, as on the map; ages count to the date asked
     day = info.date if render.scene.is_stale(store, info, q.on) else (q.on or info.date)
     other = None
     if q.compare_source:
@@ -133,23 +133,24 @@ def map_cmd(
     fresh = freshness(store, [i.source for i in shown], q.on)
     write_output(output, data)
     said = " compared with ".join(f"{i.source} snapshot of {i.valid_at:%Y-%m-%d %H:%M} UTC "
-                                  f"({(day - i.date).days} days old)" for i in shown)
+                                  f"({dates.age_days(i.date, q.on)} days old)" for i in shown)
     err.print(f"wrote {echo_name(output)} ({len(data) / 1024:.0f} KB), {said}",
               highlight=False)
     if q.timelapse and fresh["stale_days"]:
         warn(f"note: DATE {q.on} is after the newest snapshot ({fresh['data_through']}): "
              f"the time-lapse ends {info.date}")
     else:
-        stale_note(fresh, q.on)
+        stale_note(fresh, q.on, data_through(store, [i.source for i in shown]).source)
     if cli.json:
         emit_json({"output": str(output), "format": fmt, "bytes": len(data),
                    "source": info.source, "valid_at": info.valid_at.isoformat(),
                    "content_hash": info.content_hash, "illustrative": info.illustrative,
-                   "age_days": (day - info.date).days,
+                   "age_days": dates.age_days(info.date, q.on),
                    **({"compare_source": {
                        "source": other.source, "valid_at": other.valid_at.isoformat(),
                        "content_hash": other.content_hash,
-                       "age_days": (day - other.date).days}} if other is not None else {}),
+                       "age_days": dates.age_days(other.date, q.on)}}
+                      if other is not None else {}),
                    **fresh})
 
 

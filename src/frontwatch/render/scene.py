@@ -87,9 +87,11 @@ class Scene:
             s += f" · {t['no_newer']}"
         if self.query.compare:
             s += " · " + t["changes_since"].format(d=long_date(self.query.compare, lang))
-        for info in ((self.info, self.other) if self.other is not None else ()):
-            s += " · " + t["source_age"].format(src=info.source, d=info.date.isoformat(),
-                                                n=(self.day - info.date).days)
+        for info in ((self.info, self.other) if self.other is not None else (self.info,)):
+            n = dates.age_days(info.date, self.query.on)
+            if n or self.other is not None:  # one source's map of its own day needs no age
+                s += " · " + t["source_age"].format(src=info.source, d=info.date.isoformat(),
+                                                    n=n)
         return s
 
     @property
@@ -102,7 +104,8 @@ class Scene:
             text = credit(i.source, self.query.lang) + f", {i.valid_at:%Y-%m-%d %H:%M} UTC"
             if self.other is None:
                 return text
-            return text + " (" + self.t["age"].format(n=(self.day - i.date).days) + ")"
+            return text + " (" + self.t["age"].format(n=dates.age_days(i.date, self.query.on)) \
+                + ")"
 
         return [*(line(i) for i in shown), self.t["credit_osm"], self.t["credit_places"]]
 
@@ -155,8 +158,9 @@ def title_words(t: dict[str, str], claims: Claims, timelapse: bool = False) -> s
 
 
 def is_stale(store: SqlStore, info: SnapshotInfo, on: date | None) -> bool:
-    """True when `on` lies after the newest snapshot of `info`'s source."""
-    return on is not None and dates.stale_days(on, coverage.newest(store, info.source).date) > 0
+    """True when `on` (None: the latest state, as of today UTC) lies after the newest
+    snapshot of `info`'s source: the map then says there is no newer data."""
+    return dates.stale_days(on or dates.today(), coverage.newest(store, info.source).date) > 0
 
 
 def clamp_timelapse(store: SqlStore, q: MapQuery) -> tuple[MapQuery, bool]:
