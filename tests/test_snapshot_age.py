@@ -26,16 +26,19 @@ def test_map_age_counts_to_the_date_asked_and_latest_to_today(real_db, real_stor
 def test_tables_name_the_snapshot_shown_and_its_age(real_db, real_store):
     """`area` on a day between revisions is headed with the revision it shows, not only
     the day asked for; so are `diff` (both ends) and `frontline`."""
-    on = real_store.resolve("deepstate", dates.day("2023-05-31"))
-    assert on.date < dates.day("2023-05-31")  # the day has no revision of its own
+    first = real_store.resolve("deepstate", dates.day("2025-02-01")).date
+    day = next(first + timedelta(days=k) for k in range(1, 150)
+               if real_store.resolve("deepstate", first + timedelta(days=k)).date
+               < first + timedelta(days=k))  # a day without a revision of its own
+    on = real_store.resolve("deepstate", day)
     said = (f"deepstate snapshot of {on.valid_at:%Y-%m-%d %H:%M} UTC, "
-            f"{(dates.day('2023-05-31') - on.date).days} days old")
-    area = run("area", "--region", "UA14", "--date", "2023-05-31", db=real_db).stdout
-    assert f"Donetsk Oblast on 2023-05-31 ({said})" in " ".join(area.split())
-    diff = run("diff", "2023-05-01", "2023-05-31", "-r", "UA14", db=real_db).stdout
-    assert f"→ 2023-05-31 ({said})" in " ".join(diff.split())
-    front = run("frontline", "--date", "2023-05-31", db=real_db).stdout
-    assert f"front line on 2023-05-31 ({said})" in front
+            f"{(day - on.date).days} days old")
+    area = run("area", "--region", "UA14", "--date", str(day), db=real_db).stdout
+    assert f"Donetsk Oblast on {day} ({said})" in " ".join(area.split())
+    diff = run("diff", str(first), str(day), "-r", "UA14", db=real_db).stdout
+    assert f"→ {day} ({said})" in " ".join(diff.split())
+    front = run("frontline", "--date", str(day), db=real_db).stdout
+    assert f"front line on {day} ({said})" in front
 
 
 def test_api_latest_says_its_age(real_db, real_store):
