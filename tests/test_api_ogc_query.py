@@ -162,6 +162,7 @@ def test_bbox_crs(client):
     ({"filter": "status = "}, "filter"),
     ({"filter": "colour = 'red'"}, "filter"),
     ({"filter": "area_km2 > 'big'"}, "filter"),
+    ({"filter": "status = 'ocupied'"}, "filter"),  # not one of the queryable's enum
     ({"filter": "{\"op\": 1}", "filter-lang": "cql2-json"}, "filter"),
     ({"filter": "status = 'occupied'", "filter-lang": "ecql"}, "filter-lang"),
     ({"filter-crs": "EPSG:2000"}, "filter-crs"),

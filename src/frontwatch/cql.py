@@ -674,9 +674,13 @@ class _Eval(Evaluator):
         if isinstance(value, _Col):
             self._fail(f"expected a literal to compare {q.name!r} with")
         try:
-            return _compatible(q, value)
+            typed = _compatible(q, value)
         except TypeError as exc:
             return self._fail(str(exc))
+        if q.enum and typed not in q.enum:  # a misspelt status matched nothing, silently
+            self._fail(f"{echo(value)} is not a value of {q.name!r}; the queryables allow "
+                       f"{', '.join(repr(v) for v in q.enum)}")
+        return typed
 
     @staticmethod
     def _known(result: Value, *operands: Value) -> pd.Series:
