@@ -222,7 +222,8 @@ def test_export_writes_any_file_name(evil_db, tmp_path, fmt):
         else:
             import geopandas as gpd
 
-            assert len(gpd.read_parquet(target)) > 0
+            # pyarrow takes no file name that is not UTF-8: read a plain copy
+            assert len(gpd.read_parquet(shutil.copy(target, tmp_path / "check.parquet"))) > 0
     leftovers = [n for n in os.listdir(folder) if n.startswith(".")]
     assert not leftovers, leftovers
     stems = {n.split(".")[0].removesuffix("_places").removesuffix("_areas")
