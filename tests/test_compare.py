@@ -211,7 +211,7 @@ def test_cli_one_date_series_and_errors(cmp_db, tmp_path):
     assert "Traceback" not in bad.stderr
     both = run("compare", "--date", "2025-06-01", "--from", "2025-04-01", db=cmp_db,
                check=False)
-    assert both.returncode == 1 and "either --date" in both.stderr
+    assert both.returncode == 2 and "either --date" in both.stderr  # options-conflict
 
 
 @pytest.fixture(scope="module")
