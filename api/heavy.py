@@ -31,6 +31,7 @@ the same new map cost one render and one slot, not twenty.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import math
@@ -361,6 +362,20 @@ class SingleFlight:
                 f"{self.flights.wait_s:g} s; retry in {wait} s", scope.get("path"),
                 {"Retry-After": str(wait)})
             await response(scope, receive, send)
+            return
+        except asyncio.CancelledError:
+            # only uvicorn's graceful-shutdown timeout cancels a request's task (a client
+            # that leaves is told by receive()); the shielded job goes on until the server
+            # stops. Answered like a render refused at shutdown rather than raised: uvicorn
+            # logged a traceback for each such request
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            response = problem_response(
+                503, "busy: the server is shutting down; retry in 5 s", scope.get("path"),
+                {"Retry-After": "5"})
+            with contextlib.suppress(Exception):  # the connection may be gone already
+                await response(scope, receive, send)
             return
         for message in messages:  # copies: outer layers edit the headers they are sent
             await send({**message, "headers": list(message["headers"])}

@@ -370,6 +370,18 @@ def age_days(snapshot_day: date, on: date | datetime | None) -> int:
     the latest state, which is shown as of today UTC). Every output's "N days old" and
     ``age_days`` is this, so a map of a date past the data never calls its snapshot new.
 
+    Parameters
+    ----------
+    snapshot_day : date
+        The day of the snapshot shown (the revision in force on `on`).
+    on : date, datetime or None
+        The date the output shows; a datetime counts by its date; None: today (UTC).
+
+    Returns
+    -------
+    int
+        Whole days from `snapshot_day` to `on`, never negative.
+
     Examples
     --------
     >>> age_days(date(2025, 6, 30), date(2026, 11, 30))

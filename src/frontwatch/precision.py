@@ -119,7 +119,25 @@ def round_values(doc: Mapping[str, Any]) -> dict[str, Any]:
 def fixed(name: str, value: Any) -> Any:
     """A CSV cell: a float quantity as fixed-point text with its decimals (`0.9330`, not
     `0.933`: CSV is text, and its digits say how precise the figure is), NaN empty;
-    anything else as it is."""
+    anything else as it is.
+
+    Parameters
+    ----------
+    name : str
+        The column's name; its decimals come from :func:`decimals_for`.
+    value : Any
+        The cell's value.
+
+    Returns
+    -------
+    Any
+        str for a float in a quantity column ("" for NaN), else `value` unchanged.
+
+    Examples
+    --------
+    >>> fixed("agreement", 0.933)
+    '0.9330'
+    """
     dec = decimals_for(name)
     if dec is None or not isinstance(value, float | np.floating):
         return value
@@ -128,7 +146,19 @@ def fixed(name: str, value: Any) -> Any:
 
 def fixed_point(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` for a CSV writer: each float quantity column (see
-    :func:`decimals_for`) as fixed-point text (:func:`fixed`); other columns as they are."""
+    :func:`decimals_for`) as fixed-point text (:func:`fixed`); other columns as they are.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Any table; it is not changed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        `frame` itself when no column is a float quantity, else a copy with those columns
+        as str.
+    """
     cols = {}
     for col in frame.columns:
         kind = frame[col].dtype

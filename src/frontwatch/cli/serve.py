@@ -148,6 +148,8 @@ def _bounded(base: type) -> type:
             first. Here the wait is cut in slices that end on a stop (join_all then deals
             with the hung worker); a worker silent for WORKER_HEALTHCHECK_S is killed with
             its descendants, and uvicorn replaces it."""
+            if self._stop_asked():
+                return  # shutdown (join_all) deals with every worker
             replace = False
             for process in self.processes:
                 deadline = time.monotonic() + getattr(self.config, "timeout_worker_healthcheck", 5)
@@ -164,7 +166,12 @@ def _bounded(base: type) -> type:
                 super().keep_subprocess_alive()  # replaces the dead (the others answer at once)
 
         def _stop_asked(self) -> bool:
-            return any(sig in (signal.SIGINT, signal.SIGTERM) for sig in self.signal_queue)
+            """A stop is asked: a SIGINT/SIGTERM waits in the queue, or one was handled
+            already (uvicorn's run loop handles the queue just before it calls the health
+            check: pinging the hung worker then took the whole health-check time, and the
+            worker was killed silently, without the "killed" line)."""
+            return self.should_exit.is_set() or any(
+                sig in (signal.SIGINT, signal.SIGTERM) for sig in self.signal_queue)
 
         def join_all(self) -> None:  # Multiprocess's, after it sent every worker SIGTERM
             deadline = time.monotonic() + self.grace_s + KILL_MARGIN_S
