@@ -79,7 +79,7 @@ class FastPath:
         now = time.monotonic()
         if now - self._checked > self.RECHECK:
             if self._store is None:
-                self._store = open_store(self.state.settings.database_url)
+                self._store = open_store(self.state.settings.database_url, create=False)
             self._version, self._checked = self._store.data_version(), now
         return self._version
 

@@ -2,13 +2,16 @@
 settings, the check that refuses query parameters a route does not declare, and the write
 token. Routers name them in `APIRouter(dependencies=...)`; errors go through api.problems.
 
-SQLite connections are cheap but opening a store runs its migration check (a write
-transaction), so stores are pooled: a request checks one out for its whole duration and
-returns it, so no connection is ever used by two threads at once."""
+SQLite connections are cheap but opening a store reads its schema (and migrates one that is
+behind), so stores are pooled: a request checks one out for its whole duration and returns
+it, so no connection is ever used by two threads at once. Reading never creates anything: a
+read request finds no store where none is (404, the path stays in the log); only a write
+(an upload) creates one, as `frontwatch import` would."""
 
 from __future__ import annotations
 
 import hmac
+import logging
 import queue
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,10 +22,13 @@ from fastapi.dependencies.utils import field_annotation_is_scalar_sequence
 from fastapi.routing import APIRoute
 
 from frontwatch.api.problems import Problem
-from frontwatch.errors import InputError, echo, echo_many
+from frontwatch.errors import InputError, NotFound, echo, echo_many
 from frontwatch.settings import Settings
 from frontwatch.store import open_store
 from frontwatch.store.base import SqlStore
+
+log = logging.getLogger("frontwatch.api")
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class StorePool:
@@ -34,11 +40,13 @@ class StorePool:
         self.max_idle = max_idle
 
     @contextmanager
-    def store(self) -> Iterator[SqlStore]:
+    def store(self, create: bool = False) -> Iterator[SqlStore]:
+        """A store for one request; `create` (a write) creates a new store where none is,
+        a read never does (NotFound)."""
         try:
             s = self._idle.get_nowait()
         except queue.Empty:
-            s = open_store(self.url)
+            s = self._open(create)
         try:
             yield s  # errors inside are rolled back by SqlStore.transaction: reusable
         finally:
@@ -46,6 +54,14 @@ class StorePool:
                 self._idle.put(s)
             else:
                 s.close()
+
+    def _open(self, create: bool) -> SqlStore:
+        try:
+            return open_store(self.url, create=create)
+        except NotFound as exc:  # its message names the file: the log's business, not HTTP's
+            log.error("no store to serve: %s", exc)
+            raise NotFound("this server's store holds no Frontwatch data (it does not exist, "
+                           "or is not a Frontwatch store): nothing to read yet") from None
 
     def close(self) -> None:
         while True:
@@ -60,7 +76,7 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_store(request: Request) -> Iterator[SqlStore]:
-    with request.app.state.pool.store() as s:
+    with request.app.state.pool.store(create=request.method not in READ_METHODS) as s:
         yield s
 
 

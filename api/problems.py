@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from frontwatch.errors import FrontwatchError, echo, not_finite, reason, visible
+from frontwatch.errors import FrontwatchError, Merged, echo, not_finite, reason, visible
 from frontwatch.settings import Settings
 from frontwatch.values import past_bound
 
@@ -96,12 +96,41 @@ def _message(error: dict) -> str:
     return reason(str(error.get("msg", "")))
 
 
+# A merged id's pointer never changes (ids are never handed out again), but the revision kept
+# can still be deleted: a day, not forever.
+MOVED_CACHE = "public, max-age=86400"
+
+
+def merged_location(request: Request, exc: Merged) -> str | None:
+    """Where a read of a revision merged away (migration 0013) is redirected (308): the
+    same URL with the kept revision's id, when a path parameter IS the revision (the whole
+    revision, `/v1/snapshots/revisions/{id}`). None (a 404 naming the kept id) for a part
+    of it, an OGC feature `{id}-{n}` (the kept revision may split its features differently,
+    so the same `n` need not be the same feature), for a change, and for an id given
+    in the query."""
+    if request.method != "GET":
+        return None
+    old = str(exc.snapshot_id)
+    if old not in {str(v) for v in request.path_params.values()}:
+        return None
+    parts = request.url.path.split("/")
+    if old not in parts:  # spelt otherwise ("007"): say it, do not guess
+        return None
+    parts[len(parts) - 1 - parts[::-1].index(old)] = str(exc.kept)  # the last one
+    return str(request.url.replace(path="/".join(parts)))
+
+
 def install(app: FastAPI) -> None:
     """Map the domain's errors, our own, FastAPI's validation errors and any unexpected
     exception to problem+json (a bug is a 500 without a traceback unless FRONTWATCH_DEBUG)."""
 
     @app.exception_handler(FrontwatchError)
     async def domain_error(request: Request, exc: FrontwatchError) -> Response:
+        if isinstance(exc, Merged):
+            moved = merged_location(request, exc)
+            if moved:
+                return Response(status_code=308, headers={"Location": moved,
+                                                          "Cache-Control": MOVED_CACHE})
         status = exc.status_code
         if status >= 500:
             log.error("store error on %s: %s", request.url.path, exc)
@@ -111,7 +140,8 @@ def install(app: FastAPI) -> None:
         # log (StoreError); the client gets what is wrong and what to do.
         return problem_response(status, exc.detail, request.url.path, headers, code=exc.code,
                                 suggestions=getattr(exc, "suggestions", None),
-                                limit=getattr(exc, "limit", None))
+                                limit=getattr(exc, "limit", None),
+                                kept_id=getattr(exc, "kept", None))
 
     @app.exception_handler(Problem)
     async def api_problem(request: Request, exc: Problem) -> Response:

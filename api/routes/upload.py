@@ -220,6 +220,7 @@ def _notify(request: Request, info: SnapshotInfo) -> None:
 
 def _store(request: Request, file: BinaryIO, name: str, opts: ImportOptions):
     snap = parse_snapshot(decompress(file, name, opts.limits), name, opts)
-    with request.app.state.pool.store() as store:  # one transaction, once not a duplicate
+    # one transaction, once not a duplicate; an upload creates a new store, as import does
+    with request.app.state.pool.store(create=True) as store:
         info, created = store_snapshot(store, snap)
     return info, created, snap.notes

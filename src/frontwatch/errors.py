@@ -267,6 +267,21 @@ class NotFound(FrontwatchError):
         super().__init__(message)
 
 
+class Merged(NotFound):
+    """A revision id that migration 0013 merged into another (the same claim): not found,
+    with the id it lives on as (`kept`). HTTP redirects a request for the revision itself
+    to the kept one; anything else (a change, a part of it) names it."""
+
+    def __init__(self, snapshot_id: int, kept: int):
+        self.snapshot_id, self.kept = snapshot_id, kept
+        super().__init__(f"no snapshot with id {snapshot_id}: it was merged into revision id "
+                         f"{kept} (the same claim, when the store was upgraded; see that "
+                         f"revision's `merged` note); use id {kept}")
+
+    def __reduce__(self) -> tuple:  # pickled across processes (api.heavy's workers)
+        return Merged, (self.snapshot_id, self.kept)
+
+
 class StateChanged(FrontwatchError):
     """A page pinned to a state the store no longer holds (paging restarted): HTTP 409."""
 

@@ -71,7 +71,7 @@ def store_for(url: str) -> SqlStore:
     with _lock:
         store = _stores.get(url)
         if store is None:
-            store = _stores[url] = open_store(url)
+            store = _stores[url] = open_store(url, create=False)  # reads only
         return store
 
 

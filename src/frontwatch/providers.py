@@ -27,7 +27,7 @@ import shapely
 from frontwatch import coverage, dates, lookup
 from frontwatch.analytics.front import line_of
 from frontwatch.cql import GEOMETRY, Queryable
-from frontwatch.errors import InputError, NotFound, StateChanged, echo
+from frontwatch.errors import InputError, Merged, NotFound, StateChanged, echo
 from frontwatch.model import OSM_ATTRIBUTION, PLACES_CREDIT, SnapshotInfo
 from frontwatch.precision import KM, KM2
 from frontwatch.snapshots import STATUS_CHOICES, zone_features
@@ -158,8 +158,10 @@ class Control(Provider):
         if pinned is not None:
             try:
                 info = self.store.snapshot(pinned)
-            except NotFound:
-                raise StateChanged(f"snapshot={pinned}: that revision was deleted since this "
+            except NotFound as exc:
+                went = (f"merged into revision {exc.kept} (the same claim)"
+                        if isinstance(exc, Merged) else "deleted")
+                raise StateChanged(f"snapshot={pinned}: that revision was {went} since this "
                                    "walk started; start again from the first page") from None
             if info.source != source:
                 raise InputError(f"snapshot={pinned}: a revision of {echo(info.source)}, not of "

@@ -86,14 +86,15 @@ class Cli:
                                      "give one", param_hint="'--format'")
         self.asked = fmt
 
-    def store(self, *, create: bool = False) -> SqlStore:
+    def store(self, *, create: bool = False, new_folder: bool = True) -> SqlStore:
         """The store, opened on first call (the bundled places loaded on first use, the demo
         into a brand-new default store) and closed by `close` at exit.
 
         A command that only reads refuses a store named by --db or FRONTWATCH_DATABASE_URL
         that is a SQLite file that does not exist (NotFound, exit 1) instead of creating an
         empty store there; commands that write pass `create=True`. The default store is
-        created as always."""
+        created as always. ``new_folder=False`` (`serve`): a named store is created only
+        in a folder that exists (a mistyped path is refused, nothing made)."""
         if self._store is not None:
             return self._store
         from frontwatch.analytics import precompute  # noqa: F401  (registers ingest's hooks)
@@ -103,8 +104,13 @@ class Cli:
         url = self.settings.database_url
         named = "--db" if self.db is not None else (
             None if self.settings.is_default_database else "FRONTWATCH_DATABASE_URL")
-        path = sqlite_path(url) if named and not create else None
-        if path is not None and (not path.exists() or (
+        path = sqlite_path(url) if named and not (create and new_folder) else None
+        if create and path is not None and not path.exists() and not path.parent.is_dir():
+            raise NotFound(f"no store at {printable(redact_secrets(str(path)))}, and no folder "
+                           f"{printable(redact_secrets(str(path.parent)))} for a new one: "
+                           f"check {named} (`serve` creates a store only in an existing "
+                           "folder; `frontwatch import` creates both)")
+        if path is not None and not create and (not path.exists() or (
                 path.is_file() and not path.stat().st_size)):  # 0 bytes: no store either
             shown = printable(redact_secrets(str(path)))
             raise NotFound(f"no store at {shown}: check {named} (a command that only reads "

@@ -46,7 +46,8 @@ def serve_cmd(
 
     settings = cli.settings.serving(workers, host, port)
     staging.remove_stale()  # uploads' private folders left by a killed server
-    cli.store(create=True)  # create, migrate and bootstrap once before workers start
+    # create (in an existing folder), migrate and bootstrap once before workers start
+    cli.store(create=True, new_folder=False)
     cli.close()
     warn(startup_warning(settings.assets))  # a fresh clone without `npm ci`: maps say so
     check_port(settings.host, settings.port)

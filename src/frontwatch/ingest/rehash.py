@@ -88,6 +88,7 @@ def _merge(store: SqlStore, dup: SnapshotInfo, into: SnapshotInfo) -> None:
         "orientation or feature split differed)"
         + (f"; {len(labels)} zone label(s) of it not kept" if labels else "")])
     delete_snapshot(store, dup.id)
+    store.record_merge(dup.id, into.id)  # its old id points at the kept one
 
 
 def _mark_returns(store: SqlStore, revisions: list[SnapshotInfo], fresh: dict[int, str],

@@ -17,7 +17,7 @@ from typing import Any
 import shapely
 
 from frontwatch.dates import iso
-from frontwatch.errors import NotFound, StoreError, StoreReadOnly, echo, printable
+from frontwatch.errors import Merged, NotFound, StoreError, StoreReadOnly, echo, printable
 from frontwatch.model import Place, Region, SnapshotInfo, SourceSummary, Status, Zone
 from frontwatch.settings import Settings
 from frontwatch.store.derived import DerivedTables
@@ -32,6 +32,10 @@ _THEN = re.compile(r"^-- then: (_\w+)$", re.M)  # a migration's Python follow-up
 # goes through the current code (e.g. the derived tables' handlers), whose tables a later
 # migration may have changed.
 _FINALLY = re.compile(r"^-- finally: (_\w+)$", re.M)
+# A migration whose absence does not stop anything that reads (a data step such as 0013's
+# rehash, a column readers look for first): a read-only store lacking only such migrations
+# is served as it is; it runs the next time the store is opened writable.
+_READERS_SKIP = re.compile(r"^-- readers: not needed\b", re.M)
 
 
 def lock_timeout_ms() -> int:
@@ -174,10 +178,8 @@ class SqlStore(DerivedTables):
         if not pending:
             return
         if self.readonly:
-            raise StoreReadOnly(
-                f"the store is read-only and its schema lacks migration(s) "
-                f"{', '.join(str(v) for v, _ in pending)} of this Frontwatch; open it once "
-                "where it is writable to upgrade it", store=self.label)
+            self._refuse_unreadable(pending)
+            return
         with self.transaction():
             self._execute(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
@@ -192,6 +194,23 @@ class SqlStore(DerivedTables):
                 self._execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
             for hook in last:
                 getattr(self, hook)()
+
+    def _refuse_unreadable(self, pending: list[tuple[int, str]]) -> None:
+        """A read-only store that is behind: read as it is when every missing migration is
+        one readers do without (``-- readers: not needed``), else StoreReadOnly naming the
+        store's schema version, the one needed and what to do (it cannot be upgraded here)."""
+        needed = [v for v, script in pending if not _READERS_SKIP.search(script)]
+        if not needed:
+            return
+        have = {r[0] for r in self._query("SELECT version FROM schema_version")} \
+            if self._has_table("schema_version") else set()
+        raise StoreReadOnly(
+            f"the store is read-only and its schema is at version {max(have, default=0)}; "
+            f"this Frontwatch's is {_migrations()[-1][0]} and it cannot read the store "
+            f"without migration(s) {', '.join(str(v) for v in needed)}: open it once where "
+            "it is writable (or a writable copy) with this version, which upgrades it "
+            "(`frontwatch snapshots --db STORE`), or read it with the version that wrote it",
+            store=self.label)
 
     def _dialect_script(self, script: str) -> list[str]:
         lines = [ln for ln in script.splitlines() if not ln.strip().startswith("--")]
@@ -406,8 +425,34 @@ class SqlStore(DerivedTables):
     def snapshot(self, snapshot_id: int) -> SnapshotInfo:
         rows = self._query(f"SELECT {self._SNAP_COLS} FROM snapshots WHERE id=?", (snapshot_id,))
         if not rows:
+            kept = self.merged_into(snapshot_id)
+            if kept is not None:
+                raise Merged(snapshot_id, kept)
             raise NotFound(f"no snapshot with id {snapshot_id}")
         return self._snap(rows[0])
+
+    def merged_into(self, snapshot_id: int) -> int | None:
+        """The stored revision a revision merged away (migration 0013) now lives on as,
+        following merges of merges; None when the id was never merged (deleted on purpose,
+        never given, or the kept revision deleted since) or the store predates the record."""
+        if "merged_into" not in self._columns("deleted_snapshots"):
+            return None  # a read-only store behind migration 0014: nothing recorded
+        seen = {snapshot_id}
+        current = snapshot_id
+        while True:
+            rows = self._query("SELECT merged_into FROM deleted_snapshots WHERE id=?",
+                               (current,))
+            if not rows or rows[0][0] is None or rows[0][0] in seen:
+                return None
+            current = int(rows[0][0])
+            seen.add(current)
+            if self._query("SELECT 1 FROM snapshots WHERE id=?", (current,)):
+                return current
+
+    def record_merge(self, merged_id: int, kept_id: int) -> None:
+        """Remember that deleted revision `merged_id` was merged into `kept_id`."""
+        self._execute("UPDATE deleted_snapshots SET merged_into=? WHERE id=?",
+                      (kept_id, merged_id))
 
     def sources(self) -> list[str]:
         return [r[0] for r in self._query("SELECT DISTINCT source FROM snapshots ORDER BY 1")]
@@ -563,6 +608,24 @@ class SqlStore(DerivedTables):
         from frontwatch.ingest.rehash import rehash_store  # ingest imports the store
 
         rehash_store(self)
+
+    def _backfill_merged_into(self) -> None:
+        """Migration step (0014): the kept revision of the merges a store went through before
+        the column existed, from the `merged` import notes, where one kept revision of that
+        source and moment holds exactly as many notes as the moment has unrecorded deleted
+        ids (a revision also deleted by hand there leaves the moment without pointers)."""
+        moments: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        for sid, source, valid_at, n in self._query(
+                "SELECT s.id, s.source, s.valid_at, count(*) FROM import_notes n JOIN "
+                "snapshots s ON s.id=n.snapshot_id WHERE n.kind='merged' "
+                "GROUP BY s.id, s.source, s.valid_at"):
+            moments.setdefault((source, valid_at), []).append((int(sid), int(n)))
+        for (source, valid_at), kept in moments.items():
+            gone = self._query("SELECT id FROM deleted_snapshots WHERE source=? AND "
+                               "valid_at=? AND merged_into IS NULL", (source, valid_at))
+            if len(kept) == 1 and len(gone) == kept[0][1]:
+                for (old,) in gone:
+                    self.record_merge(int(old), kept[0][0])
 
     def set_content_hash(self, snapshot_id: int, content_hash: str) -> None:
         """Replace a revision's content hash (only a migration recomputing them does)."""

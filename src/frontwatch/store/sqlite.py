@@ -55,11 +55,13 @@ class SqliteStore(SqlStore):
             if readonly:
                 self.conn = self._connect_readonly()
             else:
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise StoreError("cannot create the store's folder", store=self.label,
-                                     cause=exc.strerror or exc) from exc
+                if create:  # a writer's new store; a reader never creates anything
+                    try:
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                    except OSError as exc:
+                        raise StoreError("cannot create the store's folder", store=self.label,
+                                         cause=exc.strerror or exc) from exc
+                self._probe_wal_file()
                 self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
                 try:  # ours, new or foreign: decided before the WAL header is written
                     self._refuse_if_new()
@@ -88,6 +90,26 @@ class SqliteStore(SqlStore):
     @property
     def label(self) -> str:
         return printable(self.path)
+
+    def _probe_wal_file(self) -> None:
+        """Whether a WAL-mode database with no ``-wal`` beside it is ours, decided through an
+        ``immutable`` connection, which creates nothing: a plain connection's first read
+        would create ``-wal`` and ``-shm`` beside another application's database before it
+        is refused. (Any other file: a plain read creates no side file.)"""
+        try:
+            with self.path.open("rb") as f:
+                header = f.read(20)
+        except OSError:
+            return  # not there or not readable: the connection says why
+        if len(header) < 20 or header[18:20] != b"\x02\x02" or \
+                Path(f"{self.path}-wal").exists():
+            return
+        self.conn = sqlite3.connect(f"file:{quote(os.fsdecode(self.path.absolute()))}"
+                                    "?immutable=1", uri=True, check_same_thread=False)
+        try:
+            self._refuse_if_new()
+        finally:
+            self.conn.close()
 
     def _connect_readonly(self) -> sqlite3.Connection:
         if not self.path.exists() or (self.path.is_file() and not self.path.stat().st_size):

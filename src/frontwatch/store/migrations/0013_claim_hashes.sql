@@ -2,4 +2,5 @@
 -- file format (ring start, orientation, part order, feature split) is the same hash. Every
 -- stored revision's hash is recomputed from its zones once all pending scripts have run;
 -- revisions of one moment that claimed nothing new are merged (frontwatch.ingest.rehash).
+-- readers: not needed (hashes matter to imports; the merged revisions read as before)
 -- finally: _rehash_claims
