@@ -22,11 +22,9 @@ time, once the version has stopped changing. Only the first warm-up that read da
 the collector's objects (the imports a store with data brings in); later ones leave what
 requests allocate to the collector.
 
-Each warm-up then prefills the geometry-text cache (:func:`prefill`): the GeoJSON texts of
-the stored zones, newest revisions first, until half the cache's bound or the warm-up's
-budget. Texts are cached by content and revisions repeat most zones, so the benchmark
-store's 104 revisions are 879 texts (5.3 MB); without this, a worker's first minute of OGC
-items and snapshots of older dates spent half its CPU writing them, request by request.
+Each warm-up then prefills the geometry-text cache (:func:`prefill`, the walk itself is
+:mod:`frontwatch.prefill`): the GeoJSON texts of the stored zones, newest revisions first,
+until half the cache's bound or the warm-up's budget.
 """
 
 from __future__ import annotations
@@ -41,15 +39,14 @@ from typing import Any
 
 import httpx
 
-from frontwatch import geojson, geometry
+from frontwatch import geojson
+from frontwatch import prefill as prefill_walk
 from frontwatch.store.base import SqlStore
 
 log = logging.getLogger("frontwatch.warm")
 MAP_REGION = "donbas"  # the maps' default region (render.scene), clipped by most requests
 LANDING = ("/", "/collections", "/v1/sources")  # all an empty store gives to read
 CHECK_S = 2.0  # how often a worker looks at the data version to warm again (follow)
-PREFILL_SHARE = 0.5  # of the text cache's bound: the rest is left to what requests make
-PREFILL_BATCH = 8  # geometries written per step (~2 ms each): short holds of the GIL
 Prefill = Callable[[float], Awaitable[dict[str, Any]]]  # deadline (monotonic) → its report
 
 
@@ -110,16 +107,14 @@ async def warm(app: Any, paths: list[str], budget_s: float = 30.0, freeze: bool 
     return report
 
 
-async def prefill(pool: Any, deadline: float, share: float = PREFILL_SHARE,
-                  batch: int = PREFILL_BATCH, done: set[int] | None = None) -> dict[str, Any]:
-    """Fill the geometry-text cache (:func:`frontwatch.geojson.prefill`) with the texts of
-    the zones of `pool`'s stored revisions, newest first, until `share` of its bound is held
-    or `deadline` (time.monotonic) passes. Reads and writes run on a thread, `batch`
-    geometries at a time, so the event loop (serving, when this follows new data) keeps
-    its turns. Never raises: a failure ends it and is reported. `done` (kept by the caller
-    across rounds) holds the revisions already walked to the end: a round that follows new
-    data writes only the new revisions' texts instead of re-reading the whole history (a
-    re-walk of the benchmark's 104 cached revisions cost 0.8 s CPU).
+async def prefill(pool: Any, deadline: float, share: float = prefill_walk.SHARE,
+                  batch: int = prefill_walk.BATCH, done: set[int] | None = None
+                  ) -> dict[str, Any]:
+    """Run the geometry-text prefill (:func:`frontwatch.prefill.walk`: the texts of the
+    zones of `pool`'s stored revisions, newest first, until `share` of the cache's bound or
+    `deadline`, time.monotonic) one step at a time on a thread, so the event loop (serving,
+    when this follows new data) keeps its turns. Never raises: a failure ends it and is
+    reported. `done` is the walk's, kept by the caller across rounds.
 
     Returns
     -------
@@ -127,48 +122,19 @@ async def prefill(pool: Any, deadline: float, share: float = PREFILL_SHARE,
         ``texts`` (added), ``bytes`` (the cache's, after), ``seconds`` (wall), ``stopped``
         ("done", "bound": the share reached, "budget": the deadline passed) or ``error``.
     """
-    started, room, texts = time.monotonic(), geojson.prefill_room(share), 0
-    report: dict[str, Any] = {"stopped": "done"}
+    started = time.monotonic()
+    report: dict[str, Any] = {"texts": 0}
+    steps = prefill_walk.walk(pool.store, deadline, report, share, batch, done)
     try:
-        for sid in await asyncio.to_thread(_newest_first, pool):
-            if done is not None and sid in done:
-                continue
-            geoms = await asyncio.to_thread(_zone_geometries, pool, sid)
-            for at in range(0, len(geoms), batch):
-                if time.monotonic() >= deadline:
-                    report["stopped"] = "budget"
-                    break
-                added, full = await asyncio.to_thread(geojson.prefill, geoms[at:at + batch],
-                                                      room)
-                texts += added
-                if full:
-                    report["stopped"] = "bound"
-                    break
-            if report["stopped"] != "done":
-                break
-            if done is not None:
-                done.add(sid)
+        while await asyncio.to_thread(next, steps, False) is not False:
+            pass
     except Exception as exc:  # like the reads: never keeps a worker from starting
-        report.pop("stopped")
+        report.pop("stopped", None)
         report["error"] = f"{type(exc).__name__}: {exc}"[:200]
         log.warning("geometry-text prefill stopped: %s", report["error"])
-    report.update(texts=texts, bytes=geojson.cache_stats()["bytes"],
+    report.update(bytes=geojson.cache_stats()["bytes"],
                   seconds=round(time.monotonic() - started, 2))
     return report
-
-
-def _newest_first(pool: Any) -> list[int]:
-    """The ids of every stored revision, the newest state first."""
-    with pool.store() as store:
-        infos = sorted(store.snapshots(), key=lambda s: (s.valid_at, s.recorded_at),
-                       reverse=True)
-    return [s.id for s in infos]
-
-
-def _zone_geometries(pool: Any, snapshot_id: int) -> list[Any]:
-    """A revision's zones as the routes publish them (providers/snapshots: polygonal)."""
-    with pool.store() as store:
-        return [geometry.polygonal(z.geometry) for z in store.zones(snapshot_id)]
 
 
 def has_data(paths: list[str]) -> bool:

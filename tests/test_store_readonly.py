@@ -124,9 +124,8 @@ def test_readers_create_nothing_where_no_store_is(tmp_path):
                        (["serve", "--port", "1"], "no folder")):
         one_line_error(cli(*args, "--db", str(missing)), 1, str(missing), says,
                        "[not-found]")
-    with pytest.raises(NotFound):
-        with StorePool(str(missing)).store():
-            pass
+    with pytest.raises(NotFound), StorePool(str(missing)).store():
+        pass
     api = TestClient(create_app(Settings(database_url=str(missing), warm=False,
                                          render_processes=0)))
     r = api.get("/v1/snapshots")
@@ -145,7 +144,6 @@ def test_another_applications_wal_database_gets_no_side_files(tmp_path):
     for create in (False, True):  # a reader, and a writer (which refuses it as well)
         with pytest.raises(NotFound, match="not a Frontwatch store"):
             open_store(foreign, create=create)
-    with pytest.raises(NotFound):
-        with StorePool(str(foreign)).store():
-            pass
+    with pytest.raises(NotFound), StorePool(str(foreign)).store():
+        pass
     assert _state(tmp_path) == before  # not even a -wal made and removed again
