@@ -1,7 +1,8 @@
 """CPU per cold request in a warmed worker, with and without the geometry-text prefill
-(api.warm.prefill): one app in-process on a COPY of a store (e.g. the load benchmark's),
-warmed as `frontwatch serve` warms it, then 40 URLs drawn as bench_load draws them (random
-2025 dates: each new to the response cache), timed one at a time by process CPU time.
+(frontwatch.prefill, run by api.warm.prefill): one app in-process on a COPY of a store (e.g.
+the load benchmark's), warmed as `frontwatch serve` warms it, then 40 URLs drawn as
+bench_load draws them (random 2025 dates: each new to the response cache), timed one at a
+time by process CPU time.
 Single-request CPU, not the load benchmark (bench_load measures that).
 
     python -m bench.bench_prefill STORE [--kind "ogc items"] [--seed 1] [--no-prefill]
