@@ -11,7 +11,11 @@ for root, who may write anyway, no write bit for anyone) or opened as
 ``-shm`` files or the ``immutable`` flag: when a ``-wal`` file is present (a store not closed
 cleanly) it opens with ``mode=ro``, which reads the committed transactions still in the WAL;
 otherwise with ``immutable=1`` (nothing can change the file underneath). Writes on a
-read-only store raise StoreReadOnly.
+read-only store raise StoreReadOnly; one behind the schema is read as it is when the
+migrations it lacks are ones readers do without (base.SqlStore._refuse_unreadable).
+
+A reader (``create=False``) creates nothing: no folder, no file, and no ``-wal``/``-shm``
+beside a database that turns out not to be ours (see _probe_wal_file).
 """
 
 from __future__ import annotations
