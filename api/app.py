@@ -36,7 +36,7 @@ from frontwatch.api.heavy import (
     SingleFlight,
 )
 from frontwatch.api.respond import request_key
-from frontwatch.errors import FrontwatchError
+from frontwatch.errors import FrontwatchError, NotFound
 from frontwatch.lookup import default_source
 from frontwatch.settings import Settings
 from frontwatch.store import open_store
@@ -79,7 +79,11 @@ class FastPath:
         now = time.monotonic()
         if now - self._checked > self.RECHECK:
             if self._store is None:
-                self._store = open_store(self.state.settings.database_url, create=False)
+                try:
+                    self._store = open_store(self.state.settings.database_url, create=False)
+                except NotFound:  # no store yet (reads see an empty one): no fast path
+                    self._version, self._checked = (), now
+                    return self._version
             self._version, self._checked = self._store.data_version(), now
         return self._version
 

@@ -5,8 +5,8 @@ token. Routers name them in `APIRouter(dependencies=...)`; errors go through api
 SQLite connections are cheap but opening a store reads its schema (and migrates one that is
 behind), so stores are pooled: a request checks one out for its whole duration and returns
 it, so no connection is ever used by two threads at once. Reading never creates anything: a
-read request finds no store where none is (404, the path stays in the log); only a write
-(an upload) creates one, as `frontwatch import` would."""
+read where no store is yet reads an empty one in memory; only a write (an upload) creates
+the store, as `frontwatch import` would."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import logging
 import queue
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -24,8 +25,9 @@ from fastapi.routing import APIRoute
 from frontwatch.api.problems import Problem
 from frontwatch.errors import InputError, NotFound, echo, echo_many
 from frontwatch.settings import Settings
-from frontwatch.store import open_store
+from frontwatch.store import open_store, sqlite_path
 from frontwatch.store.base import SqlStore
+from frontwatch.store.sqlite import SqliteStore
 
 log = logging.getLogger("frontwatch.api")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -41,12 +43,18 @@ class StorePool:
 
     @contextmanager
     def store(self, create: bool = False) -> Iterator[SqlStore]:
-        """A store for one request; `create` (a write) creates a new store where none is,
-        a read never does (NotFound)."""
+        """A store for one request; `create` (a write) creates a new store where none is.
+        A read never does: where no SQLite store is yet (no file, 0 bytes) it reads an
+        empty one in memory, so it answers as the empty store `serve` would have created
+        (parameters checked first, then "no snapshots"), and nothing is made on disk."""
         try:
             s = self._idle.get_nowait()
         except queue.Empty:
             s = self._open(create)
+        if s is None:
+            with SqliteStore(Path(":memory:")) as empty:  # not pooled: the file may come
+                yield empty
+            return
         try:
             yield s  # errors inside are rolled back by SqlStore.transaction: reusable
         finally:
@@ -55,13 +63,19 @@ class StorePool:
             else:
                 s.close()
 
-    def _open(self, create: bool) -> SqlStore:
+    def _open(self, create: bool) -> SqlStore | None:
+        """The store, or None for a read where no SQLite store is yet."""
         try:
             return open_store(self.url, create=create)
         except NotFound as exc:  # its message names the file: the log's business, not HTTP's
+            path = sqlite_path(self.url)
+            if not create and path is not None and (
+                    not path.exists() or (path.is_file() and not path.stat().st_size)):
+                log.warning("no store at %s yet: reads see an empty store", path)
+                return None
             log.error("no store to serve: %s", exc)
-            raise NotFound("this server's store holds no Frontwatch data (it does not exist, "
-                           "or is not a Frontwatch store): nothing to read yet") from None
+            raise NotFound("this server's database is not a Frontwatch store (see the "
+                           "server's log)") from None
 
     def close(self) -> None:
         while True:

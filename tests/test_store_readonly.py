@@ -124,13 +124,16 @@ def test_readers_create_nothing_where_no_store_is(tmp_path):
                        (["serve", "--port", "1"], "no folder")):
         one_line_error(cli(*args, "--db", str(missing)), 1, str(missing), says,
                        "[not-found]")
-    with pytest.raises(NotFound), StorePool(str(missing)).store():
-        pass
+    with StorePool(str(missing)).store() as empty:  # reads see an empty store
+        assert empty.snapshots() == []
     api = TestClient(create_app(Settings(database_url=str(missing), warm=False,
                                          render_processes=0)))
-    r = api.get("/v1/snapshots")
-    assert r.status_code == 404 and r.json()["code"] == "not-found", r.text
-    assert str(tmp_path) not in r.text  # the server's layout stays in its log
+    r = api.get("/v1/snapshots")  # as the empty store `serve` would have made
+    assert r.status_code == 200 and r.json()["count"] == 0, r.text
+    r = api.get("/v1/frontline/series", params={"step": "0"})  # the parameter first
+    assert r.status_code == 400 and "'step'" in r.json()["detail"], r.text
+    r = api.get("/v1/snapshots/latest")
+    assert r.status_code == 404 and str(tmp_path) not in r.text, r.text
     assert _state(tmp_path) == before
 
 
@@ -144,6 +147,7 @@ def test_another_applications_wal_database_gets_no_side_files(tmp_path):
     for create in (False, True):  # a reader, and a writer (which refuses it as well)
         with pytest.raises(NotFound, match="not a Frontwatch store"):
             open_store(foreign, create=create)
-    with pytest.raises(NotFound), StorePool(str(foreign)).store():
+    with pytest.raises(NotFound, match="not a Frontwatch store"), \
+            StorePool(str(foreign)).store():
         pass
     assert _state(tmp_path) == before  # not even a -wal made and removed again
