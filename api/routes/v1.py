@@ -125,7 +125,9 @@ def _canonical(info: SnapshotInfo, region: str | None, st: list[str] | None,
     return f"/v1/snapshots/revisions/{info.id}" + (f"?{urlencode(q)}" if q else "")
 
 
-@router.get("/snapshots/revisions/{snapshot_id}", responses=GEOJSON_RESPONSE,
+@router.get("/snapshots/revisions/{snapshot_id}", responses={**GEOJSON_RESPONSE, 308: {
+                "description": "a revision merged into another (the same claim, migration "
+                "0013): `Location` is this URL with the kept revision's id"}},
             dependencies=[heavy_when("region", "simplify")],
             summary="One snapshot revision (canonical, immutable URL)",
             description="A stored revision never changes: unclipped responses are "
