@@ -205,7 +205,8 @@ def test_cli_one_date_series_and_errors(cmp_db, tmp_path):
     rows = list(csv.DictReader(io.StringIO(run(
         "compare", "-r", "UA14", "--from", "2025-04-01", "--to", "2025-06-01", "--step", "30",
         "--csv", db=cmp_db).stdout)))
-    assert len(rows) == 3 and float(rows[0]["agreement"]) > 0.5
+    # cut to the pair's data (NZZ's map of 2025-05-27): 04-01 and 05-01, not 05-31
+    assert len(rows) == 2 and float(rows[0]["agreement"]) > 0.5
     bad = run("compare", "--date", "2025-06-01", "--layer", "all", db=cmp_db, check=False)
     assert bad.returncode == 1 and "since 24 February 2022" in bad.stderr
     assert "Traceback" not in bad.stderr
@@ -235,7 +236,8 @@ def test_api_one_date_range_csv_and_pieces(client, cstore):
                                           "to": "2025-06-01", "step": 30, "format": "csv"})
     assert r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert len(rows) == 3 and rows[-1]["deepstate_snapshot"]
+    assert len(rows) == 2 and rows[-1]["deepstate_snapshot"]  # cut to 2025-05-27, as the CLI
+    assert r.headers["x-range-clamped"] == "to=2025-05-27; requested=2025-06-01"
     # CSV is text: each figure fixed-point with its documented decimals (0.9330, not 0.933)
     for row in rows:
         assert re.fullmatch(r"0\.\d{4}|1\.0000", row["agreement"]), row["agreement"]
@@ -253,6 +255,50 @@ def test_cli_csv_of_one_date_is_the_apis(client, cmp_db):
                                             "format": "csv"}).text
     cli_rows, api_rows = (list(csv.DictReader(io.StringIO(t))) for t in (cli, api))
     assert len(cli_rows) == 1 and cli_rows == api_rows
+
+
+def test_a_series_past_the_pair_data_is_cut_to_it_and_says_so(client, cmp_db):
+    """A compare series was sampled to any `to`, past both sources' data, and never said it
+    was cut: it is clamped to the days both cover (from the later first snapshot to the
+    earlier newest: NZZ's map of 2025-05-27 here) and says so like /v1/areas (`clamped`,
+    `to_requested`, X-Range-Clamped; the CLI a note naming --to); a future `to` is refused
+    before any work, naming it."""
+    q = {"region": "UA14", "from": "2025-05-01", "to": "2026-01-31", "step": 1}
+    r = client.get("/v1/compare", params=q)
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert (doc["from"], doc["to"], doc["to_requested"], doc["clamped"]) == (
+        "2025-05-01", "2025-05-27", "2026-01-31", True)
+    assert [s["date"] for s in doc["series"]][-1] == "2025-05-27" and len(doc["series"]) == 27
+    assert r.headers["x-range-clamped"] == "to=2025-05-27; requested=2026-01-31"
+    assert doc["stale_days"] == (date(2026, 1, 31) - date(2025, 5, 27)).days
+    early = client.get("/v1/compare", params={**q, "from": "2020-01-01", "step": 30}).json()
+    assert early["from"] == "2024-03-04"  # both sources' first maps
+    csv_r = client.get("/v1/compare", params={**q, "format": "csv"})
+    assert csv_r.headers["x-range-clamped"] == r.headers["x-range-clamped"]
+    assert len(list(csv.DictReader(io.StringIO(csv_r.text)))) == 27
+    within = client.get("/v1/compare", params={**q, "to": "2025-05-20"})
+    assert "x-range-clamped" not in within.headers and "clamped" not in within.json()
+    future = client.get("/v1/compare", params={**q, "to": "4000-01-01"})
+    assert future.status_code == 400 and "to='4000-01-01'" in future.json()["detail"]
+    assert future.json()["type"].endswith("future-date")
+    after = client.get("/v1/compare", params={**q, "from": "2025-12-01"})
+    assert after.status_code == 404 and "from=2025-12-01" in after.json()["detail"]
+    # the CLI: the same rows, a note naming --to, the same refusals naming its options
+    cli = run("compare", "-r", "UA14", "--from", "2025-05-01", "--to", "2026-01-31",
+              "--step", "1", "--json", db=cmp_db)
+    got = json.loads(cli.stdout)
+    assert got["to"] == "2025-05-27" and got["clamped"] and got["rows"] == doc["series"]
+    assert "--to 2026-01-31 is after the newest snapshot" in cli.stderr
+    bad = run("compare", "-r", "UA14", "--from", "2025-05-01", "--to", "4000-01-01",
+              db=cmp_db, check=False)
+    assert bad.returncode == 1 and "--to='4000-01-01' is in the future" in bad.stderr
+    bad = run("compare", "-r", "UA14", "--from", "2025-12-01", "--to", "2026-01-31",
+              db=cmp_db, check=False)
+    assert bad.returncode == 1 and "--from=2025-12-01: no 'deepstate' and 'nzz'" in bad.stderr
+    bad = run("compare", "-r", "UA14", "--from", "2025-05-02", "--to", "2025-05-01",
+              db=cmp_db, check=False)
+    assert bad.returncode == 1 and "--from 2025-05-02 is after --to 2025-05-01" in bad.stderr
 
 
 @pytest.mark.parametrize("query,needle", [
@@ -709,7 +755,7 @@ def test_agreement_is_the_same_fraction_in_every_output(client, cmp_db):
     printed = [line.split()[-1] for line in table.stdout.splitlines()
                if line[:4] == "2025"]
     want = [r["agreement"] for r in doc["rows"]]
-    assert len(want) == 3 and all(0.5 < a < 1 for a in want)
+    assert len(want) == 2 and all(0.5 < a < 1 for a in want)  # the range cut to 2025-05-27
     assert printed == [f"{a:.4f}" for a in want]
     assert [float(r["agreement"]) for r in rows] == want
     assert [float(r["agreement"]) for r in api_csv] == want

@@ -63,7 +63,7 @@ def test_entries_are_the_status_tables_changes_newest_first(donetsk, real_store)
     doc = _parsed(donetsk)
     assert 0 < len(doc.entries) <= feed.MAX_ENTRIES
     newest = real_store.resolve("deepstate", None)
-    start = newest.date - timedelta(days=feed.WINDOW_DAYS)
+    start = newest.date - timedelta(days=feed.WINDOW_DAYS - 1)
     changes = placestatus.changes(real_store, start, newest.date, region="donetsk-oblast",
                                   source="deepstate")
     assert len(doc.entries) == min(len(changes), feed.MAX_ENTRIES)

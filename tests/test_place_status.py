@@ -116,9 +116,13 @@ def test_chasiv_yar_and_villages_around_pokrovsk_change_hands_in_spring_2025(rea
     assert {"uspenivka-donetsk", "shevchenko"} <= {c.slug for c in near}
     assert all(c.oblast == "donetsk-oblast" for c in near)
     assert [c.date for c in got] == sorted(c.date for c in got)
-    # The range starts after the state of `from` (like diff and changelog).
-    assert not [c for c in changes(real_store, date(2025, 5, 14), date(2025, 5, 20),
-                                   source="deepstate") if c.slug == "chasiv-yar"]
+    # A range covers every change made on its days, `from`'s own included (like changelog:
+    # from the state at the end of the day before): Chasiv Yar's change of 2025-05-14 is in
+    # 2025-05-14 … 05-20 and not in 2025-05-15 … 05-20.
+    assert [(c.slug, c.date) for c in changes(real_store, date(2025, 5, 14),
+                                              date(2025, 5, 20), source="deepstate")] == [
+        ("chasiv-yar", date(2025, 5, 14))]
+    assert not changes(real_store, date(2025, 5, 15), date(2025, 5, 20), source="deepstate")
     on = status_on(real_store, date(2025, 6, 30), source="deepstate")
     assert len(on) == len(real_store.places()) and on["chasiv-yar"][0] == "occupied"
     assert on["kramatorsk"][0] == "ukrainian" and on["donetsk"][0] == "occupied"
@@ -265,9 +269,16 @@ def test_places_changed_cli_json_csv_and_errors(real_db):
     rows = list(csv.DictReader(io.StringIO(text)))
     assert {"slug", "from_status", "to_status", "distance_to_front_km"} <= set(rows[0])
     assert len(rows) >= doc["count"]
+    # `--from`'s own day is in the range: Uspenivka's change of 2025-04-28 (it was left out)
+    doc = json.loads(run("places", "changed", "--from", "2025-04-28", "--to", "2025-05-14",
+                         "--source", "deepstate", "--json", db=real_db).stdout)
+    assert [(r["slug"], r["date"]) for r in doc["rows"]] == [
+        ("uspenivka-donetsk", "2025-04-28"), ("shevchenko", "2025-05-02"),
+        ("chasiv-yar", "2025-05-14")]
     bad = run("places", "changed", "--from", "2025-06-01", "--to", "2025-05-01", db=real_db,
               check=False)
-    assert bad.returncode == 1 and "--to" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 1 and "--from 2025-06-01 is after --to 2025-05-01" in bad.stderr
+    assert "Traceback" not in bad.stderr
     bad = run("places", "changed", "--from", "2025-05-01", "--to", "2025-06-01",
               "--region", "Atlantis", db=real_db, check=False)
     assert bad.returncode == 1 and "Atlantis" in bad.stderr
@@ -290,6 +301,10 @@ def test_places_changes_endpoint(client):
     assert "DeepStateMap" in doc["attribution"] and doc["count"] == len(doc["series"])
     assert any(s["slug"] == "chasiv-yar" and s["to_status"] == "occupied"
                for s in doc["series"])
+    # `from`'s own day is in the range, as on the CLI and in the change log
+    day = client.get("/v1/places/changes", params={"from": "2025-04-28", "to": "2025-04-28"})
+    assert [(s["slug"], s["date"]) for s in day.json()["series"]] == [
+        ("uspenivka-donetsk", "2025-04-28")]
     r = client.get("/v1/places/changes", params={"from": "2025-05-01", "to": "2025-06-30",
                                                  "format": "csv"})
     assert r.headers["content-type"].startswith("text/csv")

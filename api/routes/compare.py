@@ -9,7 +9,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from frontwatch import values
+from frontwatch import coverage, dates, values
 from frontwatch.analytics import compare as cmp
 from frontwatch.analytics import lag as lag_mod
 from frontwatch.api import deps, params
@@ -18,7 +18,14 @@ from frontwatch.api.deps import StoreDep
 from frontwatch.api.heavy import HEAVY, on_render_threads
 from frontwatch.api.respond import DATED, GEOJSON, cached, csv_entry, json_entry
 from frontwatch.api.routes.analysis import TABLE_RESPONSE, FormatQ
-from frontwatch.api.routes.common import GEOJSON_RESPONSE, FromQ, RegionQ, ToQ, data_headers
+from frontwatch.api.routes.common import (
+    GEOJSON_RESPONSE,
+    FromQ,
+    RegionQ,
+    ToQ,
+    clamp_header,
+    data_headers,
+)
 from frontwatch.errors import InputError, echo
 
 # every route here computes (or reads many precomputed pairs): all take a heavy slot
@@ -58,7 +65,9 @@ def _headers(doc: dict, pair: tuple[str, str]) -> dict[str, str]:
             "a fraction from 0 to 1 in JSON and CSV alike), "
             "with the revision of each source used and its date, and the disagreement "
             "pieces' descriptions (their polygons: /v1/compare/pieces). With `from`/`to` "
-            "(and `step`, days): the same figures on each sampled date. Only the occupied "
+            "(and `step`, days): the same figures on each sampled date, the range cut to "
+            "the days both sources cover (`clamped` and header `X-Range-Clamped` when `to` "
+            "was after the earlier of their newest snapshots). Only the occupied "
             "`layer` is compared, on the same ground for both (default since-2022); the grey "
             f"zone never is. At most {cmp.MAX_PAIRS} distinct pairs of revisions per request "
             "(400 naming `step` otherwise). `format=csv` for spreadsheets.")
@@ -84,11 +93,14 @@ def compare(request: Request, store: StoreDep, sources: SourcesQ = "deepstate,nz
         if d is not None:  # one date as CSV: the one row of a series on that date
             rows, doc = cmp.compare_series(store, pair, region, d, d, 1, layer)
             return _csv(pd.DataFrame(rows), f"compare-{doc['region']}-{d}", doc, pair)
-        rows, doc = cmp.compare_series(store, pair, region, a, b, step, layer)
+        span = coverage.span(store, pair, dates.DayRange(a, b))  # never past the data
+        rows, doc = cmp.compare_series(store, pair, region, *span.bounds, step, layer)
+        # the range as answered; stale_days: how far the `to` asked lies past the data
+        doc.update({**span.members(), **coverage.freshness(store, pair, b)})
+        headers = {**_headers(doc, pair), **clamp_header(span)}
         if format == "csv":
-            return _csv(pd.DataFrame(rows), f"compare-{doc['region']}", doc, pair)
-        return json_entry({**doc, "columns": list(rows[0]), "series": rows},
-                          _headers(doc, pair))
+            return csv_entry(pd.DataFrame(rows), f"compare-{doc['region']}", headers)
+        return json_entry({**doc, "columns": list(rows[0]), "series": rows}, headers)
 
     return cached(request, store, build)
 

@@ -81,8 +81,9 @@ def _plain(rows: list[dict]) -> list[dict[str, Any]]:
 
 @router.get("/places/changes", summary="Settlements whose status changed between two dates",
             responses=TABLE_RESPONSE,
-            description="Every change of status (occupied, contested, ukrainian) after the "
-            "state of `from` up to the end of `to` (default: the source's whole history), "
+            description="Every change of status (occupied, contested, ukrainian) made on any "
+            "day from `from` through `to` (measured from the state at the end of the day "
+            "before `from`; default: the source's whole history), "
             "oldest first: the place (names, KATOTTG code, oblast/raion/hromada, population, "
             "point), `from_status` → `to_status`, the revision's `date` and `snapshot_id`, "
             "the distance from the place to that revision's front line, and the shares of "

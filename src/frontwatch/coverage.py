@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from frontwatch import dates
@@ -66,6 +66,14 @@ class Span:
     end: date
     requested: dates.DayRange
     data_through: datetime  # the newest snapshot's valid_at
+    first: date | None = None  # the source's first day
+
+    @property
+    def base_day(self) -> date:
+        """The day whose end-of-day state the range's changes are counted from: `from`
+        starts at 00:00 UTC, so the day before `start` — or `start` itself when the history
+        begins on it (its first state is the base; nothing older to compare with)."""
+        return self.start if self.start == self.first else self.start - timedelta(days=1)
 
     @property
     def bounds(self) -> tuple[date, date]:
@@ -94,11 +102,21 @@ class Span:
                 f"({iso(self.data_through)}): the range ends {self.end}")
 
 
-def span(store: SqlStore, source: str, rng: dates.DayRange) -> Span:
-    """`rng` clamped to the source's days (see :func:`dates.clamp`)."""
-    held = store.snapshot_span(source)
-    if held is None:
-        raise NotFound(f"no snapshots from source {echo(source)}", suggestions=store.sources())
-    first, newest = held
-    start, end = dates.clamp(rng, first.date(), newest.date(), f"{echo(source)} snapshot")
-    return Span(start, end, rng, newest)
+def span(store: SqlStore, source: str | Sequence[str], rng: dates.DayRange,
+         names: tuple[str, str] = ("from", "to")) -> Span:
+    """`rng` clamped to the source's days (see :func:`dates.clamp`, whose errors name the
+    bound as `names` spell it); several sources (a comparison): to the days all of them
+    cover, from the latest first day to the earliest newest snapshot."""
+    srcs = [source] if isinstance(source, str) else list(source)
+    held = [store.snapshot_span(s) for s in srcs]
+    for s, h in zip(srcs, held):
+        if h is None:
+            raise NotFound(f"no snapshots from source {echo(s)}", suggestions=store.sources())
+    first = max(h[0] for h in held if h)
+    newest = min(h[1] for h in held if h)
+    what = " and ".join(echo(s) for s in srcs)
+    if first.date() > newest.date():
+        raise NotFound(f"{what} cover no day together: one's history ends before the other's "
+                       "starts")
+    start, end = dates.clamp(rng, first.date(), newest.date(), f"{what} snapshot", names)
+    return Span(start, end, rng, newest, first.date())

@@ -295,8 +295,8 @@ def day_range(start: str | None, end: str | None, start_name: str = "from",
     return DayRange(a, b)
 
 
-def clamp(rng: DayRange, first: date, newest: date, what: str = "the data"
-          ) -> tuple[date, date]:
+def clamp(rng: DayRange, first: date, newest: date, what: str = "the data",
+          names: tuple[str, str] = ("from", "to")) -> tuple[date, date]:
     """The days of `rng` that `what` covers: open ends become its first/newest day, a start
     before the data moves to its first day, an end after it to its newest. A range wholly
     outside the data is NotFound (saying where the data starts or ends).
@@ -308,6 +308,9 @@ def clamp(rng: DayRange, first: date, newest: date, what: str = "the data"
         the first and newest day `what` covers.
     what : str
         named in the error.
+    names : tuple of (str, str)
+        how the caller spells the start and the end (``from``/``to`` of the API, ``--from``/
+        ``--to`` of the CLI): the error names the bound that lies outside the data.
 
     Returns
     -------
@@ -330,9 +333,11 @@ def clamp(rng: DayRange, first: date, newest: date, what: str = "the data"
         raise InputError(f"the range is inverted: it starts {rng.start} and ends {rng.end}, "
                          "before it starts")
     if rng.end is not None and rng.end < first:
-        raise NotFound(f"no {what} on or before {rng.end}; its history starts {first}")
+        raise NotFound(f"{names[1]}={rng.end}: no {what} on or before {rng.end}; its history "
+                       f"starts {first}")
     if rng.start is not None and rng.start > newest:
-        raise NotFound(f"no {what} from {rng.start}: its newest snapshot is of {newest}")
+        raise NotFound(f"{names[0]}={rng.start}: no {what} from {rng.start}: its newest "
+                       f"snapshot is of {newest}")
     start = max(rng.start or first, first)
     end = min(rng.end or newest, newest)
     return start, end

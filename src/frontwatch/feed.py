@@ -129,8 +129,8 @@ def day_revisions(store: SqlStore, source: str, start: date, end: date) -> list[
 
 def change_entries(store: SqlStore, source: str, start: date, end: date,
                    region: str | None) -> list[Entry]:
-    """Entries for the settlements that changed status after the end of `start` and up to
-    the end of `end` (the status table: one call, no geometry)."""
+    """Entries for the settlements that changed status on any day from `start` through
+    `end` (the status table: one call, no geometry)."""
     from frontwatch.analytics import placestatus
 
     infos = {s.id: s for s in store.snapshots(source)}
@@ -197,8 +197,8 @@ def entries(store: SqlStore, source: str, *, region: str | None = None,
     places whose slugs are `wanted` (None: all)."""
     newest = store.resolve(source, None)
     end = newest.date
-    # placestatus.changes counts from the end of `start`: the window's days are the 90 after
-    out = change_entries(store, source, end - timedelta(days=WINDOW_DAYS), end, region)
+    # placestatus.changes covers its first day too: the window is the last WINDOW_DAYS days
+    out = change_entries(store, source, end - timedelta(days=WINDOW_DAYS - 1), end, region)
     if near_front_km is not None:
         out += near_front_entries(store, source, near_front_km,
                                   end - timedelta(days=NEAR_FRONT_DAYS - 1), end, wanted)

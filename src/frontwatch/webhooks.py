@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -153,9 +153,7 @@ def import_changes(store: SqlStore, added: Iterable[SnapshotInfo]) -> list[Any]:
     for source, infos in sorted(by_source.items()):
         ids = {i.id for i in infos}
         days = [i.date for i in infos]
-        # changes() counts from the end of its first day: start the day before the first
-        out += [c for c in placestatus.changes(store, min(days) - timedelta(days=1),
-                                               max(days), source=source)
+        out += [c for c in placestatus.changes(store, min(days), max(days), source=source)
                 if c.snapshot_id in ids]
     return out
 

@@ -74,13 +74,7 @@ def changelog(store: SqlStore, region: Region | str, start: date, end: date,
     start, end = span.bounds
     r = region_of(store, region, end)
     snaps = store.snapshots(src)
-    if snaps and start <= snaps[0].date <= end:
-        # like `series`: the log starts where the history does, its first day the base
-        start = base_day = snaps[0].date
-    else:
-        # `from` starts at 00:00 UTC: its day's changes belong to the range, measured
-        # from the state in force at the end of the day before
-        base_day = start - timedelta(days=1)
+    base_day = span.base_day  # `from`'s own changes are in (the history's first day: the base)
     prev = store.resolve(src, base_day)
     by_day: dict[date, SnapshotInfo] = {}
     for s in snaps:

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from frontwatch import geometry, memo
+from frontwatch import coverage, dates, geometry, memo
 from frontwatch.analytics.common import source_of
 from frontwatch.analytics.geo import distances_km, point_status
 from frontwatch.analytics.incremental import change_boxes
@@ -458,14 +458,18 @@ def rebuild(store: SqlStore, source: str | None = None,
 # --- reading -------------------------------------------------------------------------------
 def changes(store: SqlStore, start: date, end: date, *, region: Any = None,
             source: str | None = None) -> list[PlaceChange]:
-    """Every change of status from the state at the end of `start` to the end of `end`
-    (like `diff` and `changelog`: a change on `start` itself is before the range), oldest
-    first, of the places inside `region` (any level; None = all). A table read."""
+    """Every change of status made on any day from `start` through `end` (like
+    `changelog`: measured from the state at the end of the day before `start`, or of the
+    source's first day when the range starts on it), oldest first, of the places inside
+    `region` (any level; None = all). A table read; the range is clamped to the data
+    (NotFound when wholly outside it)."""
     if end < start:
         raise InputError(f"the range ends ({end}) before it starts ({start})")
     src = source_of(store, source)
     _need(store, src)
-    rows = store.place_status_rows(src, end_of_day(start), end_of_day(end), changes_only=True)
+    span = coverage.span(store, src, dates.DayRange(start, end))
+    rows = store.place_status_rows(src, end_of_day(span.base_day), end_of_day(span.end),
+                                   changes_only=True)
     if not rows:
         return []
     wanted = _slugs_in(store, region, end)

@@ -18,6 +18,7 @@ from frontwatch.cli.common import (
     err,
     out,
     parse_day,
+    parse_range,
     progress_bar,
     stale_note,
     tables_progress,
@@ -27,7 +28,7 @@ from frontwatch.cli.common import (
 from frontwatch.cli.context import Cli
 from frontwatch.cli.output import OutputFormat, print_rows, print_table
 from frontwatch.cli.strict import one_of
-from frontwatch.errors import InputError, NotFound, echo_name
+from frontwatch.errors import NotFound, echo_name
 from frontwatch.precision import KM, round_values
 
 Region = Annotated[str, typer.Option("--region", "-r", help="Region: name (en/uk), code or "
@@ -75,7 +76,7 @@ def series_cmd(cli: Cli, region: Region, start: From, end: To, source: Source = 
     from frontwatch.analytics.common import source_of
     from frontwatch.sources import remainder_note
 
-    d1, d2 = parse_day(start, "--from"), parse_day(end, "--to")
+    d1, d2 = parse_range(start, end)
     store = cli.store()
     span = clamped_span(store, source, d1, d2)
     df = series(store, region, d1, d2, source)
@@ -98,7 +99,7 @@ def changelog_cmd(cli: Cli, region: Region, start: From, end: To,
     from frontwatch.analytics import changelog
     from frontwatch.analytics.common import region_of, source_of
 
-    first, last = parse_day(start, "--from"), parse_day(end, "--to")
+    first, last = parse_range(start, end)
     store = cli.store()
     src = source_of(store, source)
     span = clamped_span(store, src, first, last)
@@ -199,8 +200,7 @@ def frontline_cmd(cli: Cli,
     (--from/--to) the series of its length."""
     if date_or_series(day, start, end, output=output, csv=cli.output is OutputFormat.csv,
                       one="one line"):
-        _frontline_series(cli, parse_day(start, "--from"), parse_day(end, "--to"), step,
-                          source)
+        _frontline_series(cli, *parse_range(start, end), step, source)
         return
     from frontwatch.analytics.common import snapshot_on
     from frontwatch.analytics.front import line_of
@@ -252,15 +252,13 @@ def places_changed_cmd(
                       "this region (any level: donbas, an oblast, a raion…).")] = None,
     source: Source = None,
 ) -> None:
-    """Places whose status changed between two dates (after the state of --from, up to the
-    end of --to): from → to, on which revision's date, with population and distance to the
-    front. A table read (computed at import)."""
+    """Places whose status changed on any day from --from through --to (from the state at
+    the end of the day before --from): from → to, on which revision's date, with population
+    and distance to the front. A table read (computed at import)."""
     from frontwatch.analytics import placestatus
     from frontwatch.analytics.common import region_of, source_of
 
-    d1, d2 = parse_day(start, "--from"), parse_day(end, "--to")
-    if d2 < d1:
-        raise InputError(f"--to {d2} is before --from {d1}")
+    d1, d2 = parse_range(start, end)
     store = cli.store()
     src = source_of(store, source)
     span = clamped_span(store, src, d1, d2)
@@ -288,10 +286,7 @@ def place_cmd(cli: Cli,
     from frontwatch.analytics.common import source_of
     from frontwatch.sources import attribution
 
-    d1 = parse_day(start, "--from") if start else None
-    d2 = parse_day(end, "--to") if end else None
-    if d1 and d2 and d2 < d1:
-        raise InputError(f"--to {d2} is before --from {d1}")
+    d1, d2 = parse_range(start, end)
     store = cli.store()
     src = source_of(store, source)
     fresh = coverage.freshness(store, src, d2)  # as GET /v1/places/{slug}: before clamping
@@ -350,8 +345,7 @@ def export_cmd(cli: Cli,
     """Zones with valid_from/valid_to, places with status periods and the area series."""
     from frontwatch.export import export
 
-    d1 = parse_day(start, "--from") if start else None
-    d2 = parse_day(end, "--to") if end else None
+    d1, d2 = parse_range(start, end)
     store = cli.store()
     if d2 is not None:
         d2 = clamped_span(store, source, d1, d2).end

@@ -145,6 +145,14 @@ def parse_day(text: str, what: str = "--date", *, future: bool = False) -> date:
     return dates.day(text, what, future=future)
 
 
+def parse_range(start: str | None, end: str | None) -> tuple[date | None, date | None]:
+    """--from/--to as typed (frontwatch.dates.day_range: None stays an open end): a
+    malformed or future day, or --from after --to, is an InputError naming the options as
+    the command line spells them."""
+    rng = dates.day_range(start, end, "--from", "--to")
+    return rng.start, rng.end
+
+
 def date_or_series(day: str | None, start: str | None, end: str | None, *,
                    output: Path | None, csv: bool, one: str, csv_one: bool = False) -> bool:
     """Check the choice between one date (--date) and a series (--from and --to) of a
@@ -178,12 +186,14 @@ def warn(message: str | None) -> None:
         err.print(message, style="yellow", markup=False, highlight=False)
 
 
-def clamped_span(store, source: str | None, start: date | None, end: date | None):
-    """The range of a command cut to the data (frontwatch.coverage.span), with a note on
-    stderr when --to was after the newest snapshot."""
+def clamped_span(store, source: str | tuple[str, ...] | None, start: date | None,
+                 end: date | None):
+    """The range of a command cut to the data (frontwatch.coverage.span; a tuple of sources:
+    the days all cover), with a note on stderr when --to was after the newest snapshot."""
     from frontwatch import coverage, lookup
 
-    span = coverage.span(store, lookup.default_source(store, source), dates.DayRange(start, end))
+    src = source if isinstance(source, tuple) else lookup.default_source(store, source)
+    span = coverage.span(store, src, dates.DayRange(start, end), ("--from", "--to"))
     warn(span.note("--to"))
     return span
 

@@ -10,11 +10,13 @@ import typer
 from frontwatch import values
 from frontwatch.cli.common import (
     checked_output,
+    clamped_span,
     date_or_series,
     emit_json,
     err,
     out,
     parse_day,
+    parse_range,
     progress_bar,
     stale_note,
     write_output,
@@ -22,7 +24,7 @@ from frontwatch.cli.common import (
 from frontwatch.cli.context import Cli
 from frontwatch.cli.output import OutputFormat, print_rows, print_table, write_csv
 from frontwatch.cli.strict import one_of
-from frontwatch.coverage import data_through
+from frontwatch.coverage import data_through, freshness
 from frontwatch.errors import InputError, echo_name
 from frontwatch.precision import AGREEMENT
 
@@ -71,9 +73,10 @@ def compare_cmd(
     pair = cmp.parse_sources(sources, store.sources())
     behind = data_through(store, pair).source  # whose newest snapshot ends the data
     if series:
-        rows, doc = cmp.compare_series(store, pair, region, parse_day(start, "--from"),
-                                       parse_day(end, "--to"), step, layer)
-        stale_note(doc, doc["to"], behind)
+        d1, d2 = parse_range(start, end)
+        span = clamped_span(store, pair, d1, d2)  # the days both cover; a note when cut
+        rows, doc = cmp.compare_series(store, pair, region, *span.bounds, step, layer)
+        doc.update({**span.members(), **freshness(store, pair, d2)})  # as the API's
         _print_series(rows, doc, pair, cli.output)
         return
     on = parse_day(day)
@@ -191,7 +194,7 @@ def lag_cmd(
 
     if not min_km2 >= SMALLEST:
         raise InputError(f"--min-km2 {min_km2}: expected a size of at least {SMALLEST} km²")
-    d1, d2 = parse_day(start, "--from"), parse_day(end, "--to")
+    d1, d2 = parse_range(start, end)
     store = cli.store()
     pair = cmp.parse_sources(sources, store.sources())
     res = lag(store, pair, region, d1, d2, layer, min_km2)

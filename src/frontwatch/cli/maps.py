@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,6 @@ from frontwatch.cli.common import (
     checked_output,
     emit_json,
     err,
-    parse_day,
     stale_note,
     warn,
     write_output,
@@ -55,12 +55,13 @@ def _format(output: Path | None, png: bool, svg: bool, default: str) -> str:
     return fmt
 
 
-def _days_named(**given: str | None) -> None:
-    """The days given checked as the command line names them (``--from='30/06/2025'``):
-    render's parsers name the API's parameters (``from=``) and refuse the future."""
-    for what, text in given.items():
-        if text and text != "latest":
-            parse_day(text, what, future=True)
+def _names():
+    """The dates as the command line spells them, for render's checks (format, future,
+    order, outside the data): the map's DATE argument (a time-lapse's end too), --from,
+    --compare, chart's --to."""
+    from frontwatch.render.query import DateNames
+
+    return DateNames(date="DATE", start="--from", end="DATE", compare="--compare")
 
 
 def map_cmd(
@@ -104,13 +105,12 @@ def map_cmd(
     exclusive(compare=compare, compare_source=compare_source)
     exclusive(compare=compare, **{"from": start})
     exclusive(compare_source=compare_source, **{"from": start})
-    _days_named(DATE=day, **{"--compare": compare, "--from": start})
     fmt = _format(output, png, svg, "html")
     settings = cli.settings
     q = render.parse_query(day, source=source or settings.source, region=region, place=place,
                            radius_km=radius_km, bbox=bbox, compare=compare, start=start,
                            end=day if start else None, step=step, lang=lang, tiles=tiles,
-                           compare_source=compare_source)
+                           compare_source=compare_source, names=_names())
     output = output or Path(f"map-{day}.{fmt}")
     store = cli.store()
     if fmt == "html":
@@ -175,10 +175,10 @@ def chart_cmd(
     from frontwatch import render
     from frontwatch.render import chart
 
-    _days_named(**{"--from": start, "--to": end})
     fmt = _format(output, False, svg, "png")
     q = render.parse_chart_query(region, start=start, end=end, lang=lang,
-                                 source=source or cli.settings.source)
+                                 source=source or cli.settings.source,
+                                 names=dataclasses.replace(_names(), end="--to"))
     size = render.parse_size(width, height, dpi)
     store = cli.store()
     c = chart.build(store, q)

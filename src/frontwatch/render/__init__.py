@@ -28,9 +28,13 @@ cache: memo.Cache[Any] = memo.Cache("render", cache_bytes("render"))
 
 def _hashes(store: SqlStore, q: MapQuery) -> tuple[str, ...]:
     """Content hashes of every snapshot the map draws: the cache's notion of 'same data'."""
-    days = q.frames() if q.timelapse else [q.on, *([q.compare] if q.compare else [])]
+    if q.timelapse:
+        infos = [resolve_snapshot(store, q, d) for d in q.frames()]
+    else:  # the dates asked for, checked against the data (errors name the input)
+        infos = [resolve_snapshot(store, q), *([resolve_snapshot(
+            store, q, q.compare, q.names.compare)] if q.compare else [])]
     other = (compared_snapshot(store, q).content_hash,) if q.compare_source else ()
-    return tuple(resolve_snapshot(store, q, d).content_hash for d in days) + other
+    return tuple(i.content_hash for i in infos) + other
 
 
 def map_page(store: SqlStore, q: MapQuery, assets_mode: str = "cdn",
@@ -59,7 +63,8 @@ def map_image(store: SqlStore, q: MapQuery, fmt: str = "png", size: ImageSize | 
     from frontwatch.render import static
 
     if q.timelapse:
-        raise InputError("a time-lapse (from=) has no static image; ask for one date")
+        raise InputError(f"a time-lapse ({q.names.start}) has no static image; ask for one "
+                         "date")
     size = size or ImageSize()
     key = ("img", fmt, q.key(), _hashes(store, q), size)
     return cache.get_or_make(key, lambda: static.render_image(build(store, q), fmt,

@@ -11,7 +11,7 @@ average in km²/day, where a few hundred km² are plain to see."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 
 import matplotlib.dates as mdates
@@ -25,7 +25,7 @@ from frontwatch.analytics import series
 from frontwatch.errors import InputError, echo
 from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION, Claims
 from frontwatch.render import static, style
-from frontwatch.render.query import ImageSize, parse_date
+from frontwatch.render.query import API_NAMES, DateNames, ImageSize, parse_date
 from frontwatch.sources import attribution, claims_of
 from frontwatch.store.base import SqlStore
 
@@ -82,24 +82,27 @@ class ChartQuery:
     end: date | None = None  # None: its latest
     source: str | None = None
     lang: str = "en"
+    names: DateNames = field(default=API_NAMES, compare=False)  # for errors, not the chart
 
     def key(self) -> tuple:
-        return tuple(sorted(asdict(self).items()))
+        return tuple(sorted((k, v) for k, v in asdict(self).items() if k != "names"))
 
 
 def parse_chart_query(region: str | None, *, start: str | None = None, end: str | None = None,
-                      source: str | None = None, lang: str | None = None) -> ChartQuery:
-    """Check a chart request (URL parameters or CLI options) with errors naming the input."""
+                      source: str | None = None, lang: str | None = None,
+                      names: DateNames = API_NAMES) -> ChartQuery:
+    """Check a chart request (URL parameters or CLI options) with errors naming the input
+    as `names` spell it."""
     if not region or not region.strip():
         raise InputError("region is required: a name, KATOTTG code or slug, e.g. donbas, "
                          "'Donetsk Oblast', UA14")
-    a, b = parse_date(start, "from"), parse_date(end, "to")
+    a, b = parse_date(start, names.start), parse_date(end, names.end)
     if a and b and a > b:
-        raise InputError(f"from {a} is after to {b}: the range is inverted")
+        raise InputError(f"{names.start} {a} is after {names.end} {b}: the range is inverted")
     lang = lang or "en"
     if lang not in WORDS:
         raise InputError(f"invalid lang {echo(lang)}: expected one of {', '.join(WORDS)}")
-    return ChartQuery(region.strip(), a, b, source or None, lang)
+    return ChartQuery(region.strip(), a, b, source or None, lang, names)
 
 
 @dataclass
@@ -188,7 +191,8 @@ def build(store: SqlStore, q: ChartQuery) -> Chart:
     """The series to draw: `q`'s range, defaulting to the source's whole history."""
     src = lookup.default_source(store, q.source)
     # nothing is known past the newest snapshot: the chart stops there, not at a later `to`
-    span = coverage.span(store, src, dates.DayRange(q.start, q.end))
+    span = coverage.span(store, src, dates.DayRange(q.start, q.end),
+                         (q.names.start, q.names.end))
     start, end = span.start, span.end
     latest = store.resolve(src, end)
     region = lookup.resolve_region(store, q.region, end)

@@ -4,7 +4,7 @@ a checked value with precise errors, so the API and the CLI accept exactly the s
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 
 from frontwatch import dates, values
@@ -16,6 +16,21 @@ MAX_FRAMES = 60
 MAX_PIXELS = int(values.PIXELS.hi)
 MAX_STEP_DAYS = int(values.STEP_DAYS.hi)
 _STEP = re.compile(r"\s*([0-9]{1,5})\s*([dwm]?)\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class DateNames:
+    """How the caller spells each date input, for the errors about it (malformed, future,
+    out of order, outside the data): the API's parameters by default; the CLI passes its
+    options and arguments (``DATE``, ``--from``), so that a message names what was typed."""
+
+    date: str = "date"
+    start: str = "from"
+    end: str = "to"
+    compare: str = "compare"
+
+
+API_NAMES = DateNames()
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +48,14 @@ class MapQuery:
     lang: str = "en"
     tiles: bool = False  # OpenStreetMap tiles shown on opening
     compare_source: str | None = None  # draw where this source and the map's source differ
+    names: DateNames = field(default=API_NAMES, compare=False)  # for errors, not the map
 
     @property
     def timelapse(self) -> bool:
         return self.start is not None
 
     def key(self) -> tuple:
-        return tuple(sorted(asdict(self).items()))
+        return tuple(sorted((k, v) for k, v in asdict(self).items() if k != "names"))
 
     def frames(self) -> list[date]:
         """The dates of a time-lapse, from start to `on` every step (the last always in)."""
@@ -118,11 +134,14 @@ def parse_query(on: str | None, *, source: str | None = None, as_of: str | None 
                 radius_km: float | str | None = None, bbox: str | None = None,
                 compare: str | None = None, start: str | None = None, end: str | None = None,
                 step: str | int | None = None, lang: str | None = None,
-                tiles: bool = False, compare_source: str | None = None) -> MapQuery:
-    """Check every parameter of a map request; the first problem is the error."""
-    day = parse_date(on, "date")
+                tiles: bool = False, compare_source: str | None = None,
+                names: DateNames = API_NAMES) -> MapQuery:
+    """Check every parameter of a map request; the first problem is the error, a date's
+    named as `names` spell it."""
+    n = names
+    day = parse_date(on, n.date)
     if end:
-        day = parse_date(end, "to")
+        day = parse_date(end, n.end)
     as_of_t = dates.instant(as_of, "as_of") if as_of else None
     focus = [n for n, v in (("region", region), ("place", place), ("bbox", bbox)) if v]
     if len(focus) > 1:
@@ -134,9 +153,9 @@ def parse_query(on: str | None, *, source: str | None = None, as_of: str | None 
         raise InputError(f"invalid lang {echo(lang)}: expected one of {', '.join(LANGS)}")
     q = MapQuery(on=day, source=source or None, as_of=as_of_t, region=region or None,
                  place=place or None, radius_km=radius, bbox=parse_bbox(bbox),
-                 compare=parse_date(compare, "compare"), start=parse_date(start,
-                 "from"), step_days=parse_step(step), lang=lang, tiles=tiles,
-                 compare_source=compare_source or None)
+                 compare=parse_date(compare, n.compare), start=parse_date(start, n.start),
+                 step_days=parse_step(step), lang=lang, tiles=tiles,
+                 compare_source=compare_source or None, names=n)
     if q.compare_source and (q.compare or q.start):
         raise OptionConflict(f"compare_source={echo(q.compare_source)} draws two sources on "
                              "one date: it cannot be combined with "
@@ -146,12 +165,14 @@ def parse_query(on: str | None, *, source: str | None = None, as_of: str | None 
                              "dates or animates a range")
     if q.start:
         if q.on is None:
-            raise InputError("a time-lapse needs an end date: to=YYYY-MM-DD (or the map date)")
+            raise InputError(f"a time-lapse needs an end date: {n.end}=YYYY-MM-DD"
+                             + (" (or the map date)" if n.end != n.date else ", not latest"))
         if q.start >= q.on:
-            raise InputError(f"from {q.start} must be before to {q.on}")
+            raise InputError(f"{n.start} {q.start} must be before {n.end} {q.on}")
         # the frame count is checked once the range is cut to the data (scene.clamp_timelapse)
     if q.compare and q.on and q.compare >= q.on:
-        raise InputError(f"compare date {q.compare} must be before the map date {q.on}")
+        raise InputError(f"{n.compare} {q.compare} must be before the map date ({n.date} "
+                         f"{q.on})")
     return q
 
 

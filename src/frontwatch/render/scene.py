@@ -169,18 +169,28 @@ def clamp_timelapse(store: SqlStore, q: MapQuery) -> tuple[MapQuery, bool]:
     if not q.timelapse:
         return q, False
     src = lookup.default_source(store, q.source)
-    s = coverage.span(store, src, dates.DayRange(q.start, q.on))
+    n = q.names
+    s = coverage.span(store, src, dates.DayRange(q.start, q.on), (n.start, n.end))
     if s.start >= s.end:
-        raise InputError(f"from {q.start} to {q.on}: {echo(src)} data covers only {s.start} "
-                         "of that range; a time-lapse needs two dates")
+        raise InputError(f"{n.start} {q.start} to {n.end} {q.on}: {echo(src)} data covers "
+                         f"only {s.start} of that range; a time-lapse needs two dates")
     cut = dataclasses.replace(q, start=s.start, on=s.end)
     check_frames(cut, q)
     return cut, s.clamped
 
 
-def resolve_snapshot(store: SqlStore, q: MapQuery, on: date | None = None) -> SnapshotInfo:
+def resolve_snapshot(store: SqlStore, q: MapQuery, on: date | None = None,
+                     name: str | None = None) -> SnapshotInfo:
+    """The revision `q` shows on `on` (default: its date). The map's date, or an `on` given
+    with the `name` of its input (the compare date), before the source's history is
+    NotFound naming that input as `q.names` spell it (404 `date=…`, CLI ``DATE=…``);
+    a time-lapse's frames, already cut to the data, are not checked again."""
     source = lookup.default_source(store, q.source)
-    return store.resolve(source, on if on is not None else q.on, q.as_of)
+    day = on if on is not None else q.on
+    if day is not None and (on is None or name is not None):
+        said = name or q.names.date
+        coverage.span(store, source, dates.DayRange(None, day), (said, said))
+    return store.resolve(source, day, q.as_of)
 
 
 def _circle(lon: float, lat: float, radius_km: float):
@@ -364,7 +374,8 @@ def add_changes(store: SqlStore, scene: Scene, raw: dict[str, Any], land_focus) 
     to the view, with their km² within the focus. Two overlays in lon/lat, then areas by
     the convention: exactly what the map draws."""
     q = scene.query
-    before = store.layer(resolve_snapshot(store, q, q.compare).id, "occupied")
+    before = store.layer(resolve_snapshot(store, q, q.compare, q.names.compare).id,
+                         "occupied")
     after = raw["occupied"]
     for key, geom in (("gained", shapely.difference(after, before)),
                       ("lost", shapely.difference(before, after))):
