@@ -418,6 +418,14 @@ def test_lag_who_showed_a_place_first(tmp_path):
     assert res["summary"]["deepstate"]["median_lead_days"] == 5
     assert res["summary"]["nzz"] == {"changes_shown": 2, "shown_first": 0,
                                      "median_lead_days": -5}
+    # a change made on `from` is in the range, as in the change log (it was 'before
+    # 2025-01-10', DeepStateMap's revision of that day taken as the baseline: no lag)
+    on_from = lag(store, PAIR, "Donetsk Oblast", date(2025, 1, 10), date(2025, 1, 31))
+    b = next(r for r in on_from["rows"] if r["place"] == "bakhmut")
+    assert (b["deepstate_date"], b["nzz_date"], b["lag_days"], b["first"]) == (
+        "2025-01-10", "2025-01-15", 5, "deepstate")
+    assert {x["source"]: x["baseline"] for x in on_from["sources"]} == {
+        "deepstate": "2025-01-01", "nzz": "2025-01-01"}
     # change pieces: each source's log has the town (gained) and the box east of it (lost)
     # on its date, NZZ's also Toretsk; the same observations from both logs count once
     pieces = {(p["nearest_place"], p["event"]): p for p in res["pieces"]}
@@ -426,10 +434,12 @@ def test_lag_who_showed_a_place_first(tmp_path):
     assert (town["deepstate_date"], town["nzz_date"], town["lag_days"], town["first"],
             town["listed_by"]) == ("2025-01-10", "2025-01-15", 5, "deepstate", "deepstate,nzz")
     assert town["km2"] == pytest.approx(_geod_km2(shapely.Polygon(over)), rel=1e-3)
-    # Which revisions each source's lag read: its baseline on `from` and the ones after.
+    # Which revisions each source's lag read: its baseline, in force before `from` (none:
+    # its history starts on `from`, whose revision is in the range), and the ones after.
     used = {x["source"]: x for x in res["sources"]}
     assert (used["deepstate"]["revisions"], used["deepstate"]["baseline"],
-            used["deepstate"]["last"]) == (2, "2025-01-01", "2025-01-10")
+            used["deepstate"]["history_starts"], used["deepstate"]["last"]) == (
+        2, None, "2025-01-01", "2025-01-10")
     assert (used["nzz"]["revisions"], used["nzz"]["last"]) == (2, "2025-01-15")
     assert "NZZ" in used["nzz"]["attribution"]
     # A range before a source's history reports that, not "nothing changed".
@@ -551,8 +561,12 @@ def test_piece_lag_on_the_shared_data_equals_the_files(shared, june_db):
     by_day = {}
     for f in nzz_files:
         by_day[date.fromisoformat(_read(f)["value"]["features"][0]["properties"]["date"])] = f
+    # each source's baseline is its map in force before `from` (a change made on `from` is
+    # in the range): NZZ's of 2025-05-27; DeepStateMap's history starts on `from` itself
+    base = max(d for d in by_day if d < start)
     layers["nzz"] = [(d, shapely.intersection(_nzz_occupied(f), region))
-                     for d, f in sorted(by_day.items()) if d >= date(2025, 6, 1)]
+                     for d, f in sorted(by_day.items()) if d >= base]
+    before = {"deepstate": f"on or before {start}", "nzz": f"before {start}"}
     biggest = sorted(res["piece_features"], key=lambda f: -f[1]["km2"])[:8]
     for geom, props in biggest:
         km2 = _geod_km2(geom)
@@ -563,7 +577,7 @@ def test_piece_lag_on_the_shared_data_equals_the_files(shared, june_db):
             shares = [(d, _geod_km2(shapely.intersection(geom, lay)) / km2)
                       for d, lay in layers[src]]
             want = _first_shown(shares, props["event"], on)
-            want = (f"before {start}" if want == "before" else
+            want = (before[src] if want == "before" else
                     want.isoformat() if want else None)
             assert props[f"{src}_date"] == want, (props, src, shares)
 

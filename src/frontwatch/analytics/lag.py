@@ -11,7 +11,6 @@ A lag can be no finer than the sources' cadence (NZZ's map every few days until 
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 from datetime import date
 from typing import Any
@@ -27,6 +26,7 @@ from frontwatch.analytics.piece_lag import (
     MIN_KM2,
     SMALLEST,
     piece_lag,
+    range_revisions,
     shown_label,
     who_first,
 )
@@ -61,13 +61,11 @@ def first_changes(store: SqlStore, source: str, places: list[Place], start: date
                                                     np.ndarray | None, date | None]:
     """(place index, event) → the date `source` first showed that event in [start, end],
     which places its baseline (the first revision with the layer, normally the one in force
-    on `start`) holds, and that baseline's date (None, None: no revision gives the layer;
-    a date after `start` when the source's history starts later)."""
+    at the end of the day before `start`) holds, and that baseline's date (None, None: no
+    revision gives the layer; `start` or later when the source's history starts then)."""
     lon = np.array([p.lon for p in places])
     lat = np.array([p.lat for p in places])
-    revisions = [s for s in store.snapshots(source) if start < s.date <= end]
-    with contextlib.suppress(NotFound):  # before the history: the first revision is the base
-        revisions.insert(0, store.resolve(source, start))
+    revisions = range_revisions(store, source, start, end)
     out: dict[tuple[int, str], date] = {}
     before: np.ndarray | None = None
     base: np.ndarray | None = None
@@ -152,8 +150,8 @@ def lag(store: SqlStore, sources: tuple[str, str], region: Region | str, start: 
                     "cadence. A change piece is ground one source's map gained or lost from "
                     f"one revision to the next, at least {min_km2:g} km²; a source shows it "
                     "on the first revision with at least half of it in (or out of) its layer. "
-                    f"'before {start}': the source's revision in force on {start} already "
-                    "showed it; 'on or before D': its history starts after "
+                    f"'before {start}': the source's revision in force before {start} "
+                    "already showed it; 'on or before D': its history starts on or after "
                     f"{start}, on D, and that first revision already showed it (no earlier "
                     "date is known, so no lag; first 'unknown' when the other source showed "
                     "it by D)",
@@ -161,17 +159,18 @@ def lag(store: SqlStore, sources: tuple[str, str], region: Region | str, start: 
 
 
 def revisions_used(store: SqlStore, source: str, start: date, end: date) -> dict[str, Any]:
-    """Which revisions of `source` a lag over [start, end] reads: the one in force on
-    `start` (the baseline; None when its history, `history_starts`, begins later) and
-    those dated after it up to `end`; NotFound naming the source
+    """Which revisions of `source` a lag over [start, end] reads: the one in force at the
+    end of the day before `start` (the baseline; None when its history, `history_starts`,
+    begins on `start` or later) and those dated from `start` to `end`; NotFound naming the
+    source
     when it has none by `end` (a lag of a source without revisions would report nothing
     as if nothing changed)."""
     days = [t[:10] for _, t in store.snapshot_times(source)]
     if not days:
         raise NotFound(f"no snapshots from source {echo(source)}", suggestions=store.sources())
     first, last = start.isoformat(), end.isoformat()
-    read = [d for d in days if first < d <= last]
-    base = max((d for d in days if d <= first), default=None)
+    read = [d for d in days if first <= d <= last]
+    base = max((d for d in days if d < first), default=None)
     if base is None and not read:
         raise NotFound(f"{source} has no revision by {last}: its history starts {days[0]}")
     return {"source": source, "revisions": len(read) + (base is not None),

@@ -8,10 +8,11 @@ it so in the revision before. The date reported for a piece is the start of the 
 revisions showing it that holds the piece's own date (the change the piece records), else
 the first such run after it: a change shown earlier by the other source is that source's
 lead, one it shows later its lag. A source that already showed the piece so on its baseline
-is reported as ``before <start>`` when that baseline was in force on the range's first day,
-and as ``on or before <baseline's date>`` when its history (or its first revision giving the
-layer) starts later: no earlier date is known, so no lag is claimed, and who was first is
-``unknown`` when the other source showed it by that date (:func:`who_first`).
+is reported as ``before <start>`` when that baseline was in force before the range's first
+day (a change made on `start` is in the range), and as ``on or before <baseline's date>``
+when its history (or its first revision giving the layer) starts on it or later: no
+earlier date is known, so no lag is claimed, and who was first is ``unknown`` when the
+other source showed it by that date (:func:`who_first`).
 
 Both sources' change logs give pieces; a piece of the second log that records the same
 observation as one already listed (same event, the same date for each source, overlapping
@@ -26,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import statistics
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -52,8 +53,9 @@ UNKNOWN = "unknown"  # `first` when the dates known cannot tell who showed it fi
 @dataclass
 class Track:
     """A source's layer inside a region through a range: the baseline (revision 0, in force
-    on the range's first day, or the first revision giving the layer) and, for revisions
-    1…n, their date and the lon/lat polygons gained and lost from the revision before."""
+    at the end of the day before the range, or the first revision giving the layer) and,
+    for revisions 1…n, their date and the lon/lat polygons gained and lost from the
+    revision before."""
 
     source: str
     base: Any
@@ -62,14 +64,24 @@ class Track:
     lost: list[np.ndarray]
 
 
+def range_revisions(store: SqlStore, source: str, start: date, end: date) -> list[Any]:
+    """The revisions a lag over [start, end] reads, oldest first: the baseline (the one in
+    force at the end of the day before `start`: `from` starts at 00:00 UTC, so a change
+    made on `start` is in the range, as in the change log) and each one after it up to the
+    end of `end`; before the source's history, its first revision is the baseline."""
+    before = start - timedelta(days=1)
+    revisions: list[Any] = [s for s in store.snapshots(source) if before < s.date <= end]
+    with contextlib.suppress(NotFound):  # before the history: the first revision is the base
+        revisions.insert(0, store.resolve(source, before))
+    return revisions
+
+
 def track(store: SqlStore, source: str, region, start: date, end: date,
           layer: str = SINCE_2022) -> Track | None:
     """The :class:`Track` of `source` inside `region` (a lon/lat polygon) over [start, end];
     None when no revision of the range gives the layer. Revisions that cannot give it (e.g.
     NZZ's maps mixing in ORDLO) are skipped, neither a change nor a baseline."""
-    revisions = [s for s in store.snapshots(source) if start < s.date <= end]
-    with contextlib.suppress(NotFound):  # before the history: the first revision is the base
-        revisions.insert(0, store.resolve(source, start))
+    revisions = range_revisions(store, source, start, end)
     shapely.prepare(region)
     t: Track | None = None
     before = None
@@ -211,11 +223,11 @@ def _same_as(i: int, kept: list[int], found: list, dates_of: list, pieces: np.nd
 
 def shown_label(d: date | str | None, start: date, base: date | None) -> str | None:
     """A source's date as reported: ISO; for one shown on the baseline already (BEFORE),
-    ``before <start>`` when that baseline (of date `base`) was in force on `start`, else
-    ``on or before <base>`` (the source's history starts after `start`: an earlier date
-    would be invented); None: never shown."""
+    ``before <start>`` when that baseline (of date `base`) was in force before `start`,
+    else ``on or before <base>`` (the source's history starts on or after `start`: an
+    earlier date would be invented); None: never shown."""
     if d == BEFORE:
-        later = base is not None and base > start
+        later = base is not None and base >= start
         return f"on or before {base}" if later else f"before {start.isoformat()}"
     return d.isoformat() if isinstance(d, date) else None
 
@@ -225,7 +237,7 @@ def who_first(sources: tuple[str, str], shown: dict[str, date | str | None],
     """(lag_days, first) from each source's date (a date, BEFORE or None) and baseline date:
     lag_days = second's date − first's when both are dates (positive: the first source
     led); otherwise no lag, and `first` the source that showed it already on a baseline in
-    force on `start`, or on a later baseline (its history starts after `start`) dated
+    force before `start`, or on a later baseline (its history starts on or after `start`) dated
     before the other's date or with no other date; UNKNOWN when the other showed it by
     then (or both already did); '<source> only' when only one showed it."""
     a_src, b_src = sources
@@ -239,7 +251,7 @@ def who_first(sources: tuple[str, str], shown: dict[str, date | str | None],
         other, base = shown[y], bases[x]
         if other == BEFORE or base is None:
             return None, UNKNOWN
-        if base <= start or other is None or (isinstance(other, date) and other > base):
+        if base < start or other is None or (isinstance(other, date) and other > base):
             return None, x
         return None, UNKNOWN
     return None, f"{a_src if da else b_src} only"
