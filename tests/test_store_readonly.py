@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from frontwatch.api.app import create_app
 from frontwatch.api.deps import StorePool
-from frontwatch.errors import NotFound, StoreReadOnly
+from frontwatch.errors import NotFound, StoreLocked, StoreReadOnly
 from frontwatch.settings import Settings
 from frontwatch.store import open_store
 from frontwatch.store.base import _migrations
@@ -151,3 +151,25 @@ def test_another_applications_wal_database_gets_no_side_files(tmp_path):
             StorePool(str(foreign)).store():
         pass
     assert _state(tmp_path) == before  # not even a -wal made and removed again
+
+
+def test_a_reader_does_not_wait_for_a_writer_to_run_migrations_it_can_do_without(demo_db,
+                                                                                 tmp_path,
+                                                                                 monkeypatch):
+    """A writable store behind only by migrations readers do without, while another
+    connection holds the write lock: a reader reads it as it is at once (it would otherwise
+    wait FRONTWATCH_LOCK_TIMEOUT and fail), a writer still waits; the next open migrates."""
+    monkeypatch.setenv("FRONTWATCH_LOCK_TIMEOUT", "0.5")
+    db = _old_store(demo_db, tmp_path / "rw", SKIPPABLE)
+    holder = sqlite3.connect(db, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # the write lock, held until we say
+        with open_store(db, create=False) as reader:
+            assert reader.snapshots() and reader._pending_migrations()
+        with pytest.raises(StoreLocked):
+            open_store(db, create=True)
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+    with open_store(db, create=False) as s:
+        assert not s._pending_migrations()

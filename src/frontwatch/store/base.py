@@ -17,7 +17,15 @@ from typing import Any
 import shapely
 
 from frontwatch.dates import iso
-from frontwatch.errors import Merged, NotFound, StoreError, StoreReadOnly, echo, printable
+from frontwatch.errors import (
+    Merged,
+    NotFound,
+    StoreError,
+    StoreLocked,
+    StoreReadOnly,
+    echo,
+    printable,
+)
 from frontwatch.model import Place, Region, SnapshotInfo, SourceSummary, Status, Zone
 from frontwatch.settings import Settings
 from frontwatch.store.derived import DerivedTables
@@ -173,14 +181,24 @@ class SqlStore(DerivedTables):
 
     def _migrate(self) -> None:
         """Bring the schema up to date. Only a store that is behind takes the write lock,
-        and it re-checks under the lock (another process may have migrated meanwhile)."""
+        and it re-checks under the lock (another process may have migrated meanwhile). A
+        reader (``create=False``) that lacks only migrations readers do without does not
+        wait for another writer's lock: it reads as it is, and a later open migrates."""
         pending = self._pending_migrations()
         if not pending:
             return
         if self.readonly:
             self._refuse_unreadable(pending)
             return
-        with self.transaction():
+        optional = not self.create and all(_READERS_SKIP.search(s) for _, s in pending)
+        try:
+            self._run_migrations(wait=not optional)
+        except StoreLocked:
+            if not optional:
+                raise
+
+    def _run_migrations(self, wait: bool) -> None:
+        with self.transaction(wait):
             self._execute(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
             )
