@@ -92,8 +92,8 @@ class FastPath:
                 FRAMEABLE_PREFIXES) or not len(self.state.cache):
             return False
         entry = self.state.cache.get(request_key(scope, self.version()))
-        if entry is None:
-            return False
+        if entry is None or not entry.holds():
+            return False  # not cached, or an earlier day's `latest`: the route rebuilds it
         headers = dict(scope["headers"])
         accept = headers.get(b"accept-encoding", b"").decode("latin-1")
         if not ready(entry, accept):

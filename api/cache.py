@@ -15,6 +15,9 @@ import functools
 import gzip
 import hashlib
 from dataclasses import dataclass, field
+from datetime import date
+
+from frontwatch import dates
 
 try:  # optional: brotli is ~20 % smaller than gzip on GeoJSON
     import brotli
@@ -34,11 +37,18 @@ class Entry:
     bodies: dict[str, bytes]
     tag: str  # content hash of the identity body
     status: int = 200
+    # the UTC day it holds for: set (dates.today_part) on an answer counting an age to
+    # today (the latest state); None: any day. The cache key itself has no date.
+    day: date | None = None
     size: int = field(init=False)
     _raw: dict[str, tuple[list, list]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.size = sum(len(b) for b in self.bodies.values())
+
+    def holds(self) -> bool:
+        """Whether it may still be served: not an answer of an earlier day's `latest`."""
+        return self.day is None or self.day == dates.today()
 
     @property
     def offered(self) -> tuple[str, ...]:

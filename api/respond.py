@@ -4,13 +4,13 @@ bytes with ETag, conditional GET and precomputed compression (see api.cache)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from datetime import date
 from typing import Any
 
 import orjson
 from fastapi import Request
 from starlette.responses import Response
 
-from frontwatch import dates
 from frontwatch.api import negotiate
 from frontwatch.api.cache import Entry, make_entry, render
 from frontwatch.model import DEMO_NOTICE
@@ -28,10 +28,11 @@ ORJSON_OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 def request_key(scope: dict[str, Any], version: Hashable) -> Hashable:
     """Everything a cached body depends on: the data, the URL as the client wrote it (the
-    host appears in absolute links), for OGC resources whether a browser asked (HTML), and
-    today's UTC date (a `latest` answer says how old its snapshot is today)."""
+    host appears in absolute links) and, for OGC resources, whether a browser asked (HTML).
+    Not the calendar: the few answers that count an age to today carry their day in their
+    entry instead (Entry.day, see :func:`cached`), so no other URL is cached once a day."""
     host = next((v for k, v in scope["headers"] if k == b"host"), b"")
-    return (version, dates.today(), scope.get("scheme"), host, scope["path"],
+    return (version, scope.get("scheme"), host, scope["path"],
             scope.get("query_string", b""), negotiate.variant(scope))
 
 
@@ -52,14 +53,22 @@ def send(request: Request, entry: Entry) -> Response:
     return Prebuilt(status, headers, body)
 
 
-def cached(request: Request, store: SqlStore, build: Callable[[], Entry]) -> Response:
-    """The response for this URL from the cache, built with `build()` on a miss."""
+def cached(request: Request, store: SqlStore, build: Callable[[], Entry],
+           day: date | None = None) -> Response:
+    """The response for this URL from the cache, built with `build()` on a miss.
+
+    `day`: the UTC day the answer holds for, ``dates.today_part(on)`` from a route that
+    counts the age of what it shows to the date asked for, `on` (the latest state: today,
+    so it is rebuilt tomorrow; a date: None). The one calendar rule of every cache; the
+    routes whose answer does not depend on today leave it None and are cached across days.
+    Taken by the caller before `build()` runs, so it is never later than the age counted."""
     cache = request.app.state.cache
     key = request_key(request.scope, store.data_version())
     entry = cache.get(key)
-    fresh = entry is None
+    fresh = entry is None or not entry.holds()
     if fresh:
         entry = build()
+        entry.day = day
     size = entry.size
     response = send(request, entry)
     if fresh or entry.size != size:

@@ -91,10 +91,15 @@ def test_defaults_to_the_whole_history_and_stops_at_the_newest_snapshot(rstore):
                                                      source="deepstate-archive"))
     first, newest = rstore.snapshots("deepstate-archive")[0], rstore.resolve("deepstate-archive")
     assert (c.first, c.last) == (first.date, newest.date)
-    assert c.no_newer and c.subtitle.endswith("· no newer data")
+    age = (date(2025, 12, 31) - newest.date).days  # to the end asked for, not the cut one
+    assert c.no_newer and c.subtitle.endswith(
+        f"· no newer data · deepstate-archive of {newest.date} ({age} days old)")
+    assert c.credits[0].endswith(f"newest snapshot {newest.valid_at:%Y-%m-%d %H:%M} UTC "
+                                 f"({age} days old)")
     assert c.window == 7 and not c.has_grey  # the archive has no grey zone: not "0 km²"
     assert "grey zone" not in c.description
     assert "daily archive" in c.credits[0] and "OpenStreetMap" in c.credits[1]
+    assert len(c.credits) == 2
 
 
 def test_cache_keys_on_parameters_and_data(rstore):

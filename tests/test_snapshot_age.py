@@ -58,3 +58,129 @@ def test_api_latest_says_its_age(real_db, real_store):
     if age:
         assert f"deepstate of {newest.date} ({age} days old)" in page.text
         assert "no newer data" in page.text
+
+
+# --- charts, time-lapses, embeds: the newest revision drawn and its age --------------------
+# A chart or a time-lapse draws many revisions: it names its newest and that one's age on the
+# range's end as asked (an open range: today UTC), in its caption and footer, its CLI line and
+# JSON, and over HTTP in X-Snapshot-Age-Days, as a map does for the one it shows.
+
+def _api(real_db):
+    from fastapi.testclient import TestClient
+
+    from frontwatch.api.app import create_app
+    from frontwatch.settings import Settings
+
+    return TestClient(create_app(Settings(database_url=str(real_db), source="deepstate")))
+
+
+def test_chart_cli_names_its_newest_snapshot_and_its_age(real_db, real_store, tmp_path):
+    from PIL import Image
+
+    newest = real_store.resolve("deepstate")
+    start, to = newest.date - timedelta(days=30), newest.date + timedelta(days=40)
+    proc = run("chart", "-r", "UA14", "--from", str(start), "--to", str(to), "-o",
+               str(tmp_path / "c.png"), "--json", db=real_db)
+    doc = json.loads(proc.stdout)
+    assert (doc["age_days"], doc["valid_at"], doc["content_hash"], doc["to"]) == (
+        40, newest.valid_at.isoformat(), newest.content_hash, str(newest.date))
+    said = f"deepstate snapshot of {newest.valid_at:%Y-%m-%d %H:%M} UTC (40 days old)"
+    assert f"newest: {said}" in " ".join(proc.stderr.split())
+    title = Image.open(tmp_path / "c.png").info["Title"]  # the caption, in the file itself
+    assert title.endswith(f"· no newer data · deepstate of {newest.date} (40 days old)")
+    # an open range: its age today
+    doc = json.loads(run("chart", "-r", "UA14", "--from", str(start), "--svg", "-o",
+                         str(tmp_path / "c.svg"), "--json", db=real_db).stdout)
+    assert doc["age_days"] == (dates.today() - newest.date).days
+
+
+def test_chart_footer_always_names_the_newest_snapshot(rstore):
+    from frontwatch import render
+    from frontwatch.render import chart
+
+    newest = rstore.resolve("deepstate")
+    c = chart.build(rstore, render.parse_chart_query(
+        "UA14", start=str(newest.date - timedelta(days=30)), end=str(newest.date)))
+    assert c.age_days == 0 and "days old" not in c.subtitle  # ends on its snapshot's day
+    assert c.credits[0].endswith(f", newest snapshot {newest.valid_at:%Y-%m-%d %H:%M} UTC "
+                                 "(0 days old)")
+    uk = chart.build(rstore, render.parse_chart_query(
+        "UA14", start=str(newest.date - timedelta(days=30)), lang="uk"))
+    age = (dates.today() - newest.date).days
+    assert uk.credits[0].endswith(f"найновіший знімок {newest.valid_at:%Y-%m-%d %H:%M} UTC "
+                                  f"({age} дн. тому)")
+
+
+def test_open_range_chart_is_drawn_again_the_next_day(rstore, monkeypatch):
+    """The render cache keys a chart by what it draws, its age included: an open range's
+    grows by a day at midnight, a closed range's does not."""
+    from frontwatch import render
+    from frontwatch.render import chart
+
+    newest = rstore.resolve("deepstate")
+    start = str(newest.date - timedelta(days=30))
+    open_q = render.parse_chart_query("UA14", start=start)
+    closed_q = render.parse_chart_query("UA14", start=start, end=str(newest.date))
+    def drawn() -> list[tuple[int, str]]:  # the age counts when asked: take it now
+        return [(c.age_days, c.fingerprint())
+                for c in (chart.build(rstore, q) for q in (open_q, closed_q))]
+
+    before = drawn()
+    tomorrow = dates.today() + timedelta(days=1)
+    monkeypatch.setattr(dates, "today", lambda: tomorrow)
+    after = drawn()
+    assert after[0][0] == before[0][0] + 1 and after[0][1] != before[0][1]
+    assert after[1] == before[1]
+
+
+def test_http_charts_maps_timelapses_and_embeds_send_the_age(real_db, real_store):
+    newest = real_store.resolve("deepstate")
+    api = _api(real_db)
+    start, to = newest.date - timedelta(days=30), newest.date + timedelta(days=40)
+    r = api.get(f"/charts/areas.svg?region=UA14&from={start}&to={to}")
+    assert r.status_code == 200, r.text
+    assert (r.headers["x-snapshot-age-days"], r.headers["x-range-clamped"]) == (
+        "40", f"to={newest.date}; requested={to}")
+    r = api.get(f"/charts/areas.svg?region=UA14&from={start}")
+    assert r.headers["x-snapshot-age-days"] == str((dates.today() - newest.date).days)
+    # a time-lapse past the data: its last frame's revision, 40 days old on the end asked
+    page = api.get(f"/maps/{to}.html?from={newest.date - timedelta(days=14)}&step=2w"
+                   "&region=UA14")
+    assert page.status_code == 200, page.text
+    assert page.headers["x-snapshot-age-days"] == "40"
+    assert f"deepstate of {newest.date} (40 days old)" in page.text
+    for url in (f"/embed/{to}?region=UA14",
+                f"/oembed?url=http://testserver/maps/{to}.html%3Fregion%3DUA14"):
+        r = api.get(url)
+        assert r.status_code == 200, r.text
+        assert r.headers["x-snapshot-age-days"] == "40", url
+    on_day = api.get(f"/embed/{newest.date}?region=UA14")
+    assert on_day.headers["x-snapshot-age-days"] == "0"
+
+
+def test_response_cache_keeps_only_latest_answers_to_their_day(real_db, real_store,
+                                                                monkeypatch):
+    """An answer counting an age to today (`latest`) is rebuilt the next day; one for a date
+    is served from the cache across days (the key has no date), fast path included."""
+    from frontwatch.api.respond import request_key
+
+    newest = real_store.resolve("deepstate")
+    api = _api(real_db)
+    cache = api.app.state.cache
+    age = (dates.today() - newest.date).days
+    dated = f"/v1/snapshots/{newest.date}?region=UA14"
+    assert api.get("/v1/snapshots/latest?region=UA14").headers["x-snapshot-age-days"] == \
+        str(age)
+    assert api.get(dated).headers["x-snapshot-age-days"] == "0"
+    tomorrow = dates.today() + timedelta(days=1)
+    monkeypatch.setattr(dates, "today", lambda: tomorrow)
+    misses = cache.misses
+    r = api.get("/v1/snapshots/latest?region=UA14")
+    assert r.headers["x-snapshot-age-days"] == str(age + 1)
+    hits = cache.hits
+    assert api.get(dated).headers["x-snapshot-age-days"] == "0"
+    assert cache.hits > hits and cache.misses == misses  # yesterday's entry, still true
+    scope = {"type": "http", "headers": [(b"host", b"testserver")], "path": dated,
+             "query_string": b"", "scheme": "http"}
+    assert tomorrow not in request_key(scope, 1) and dates.today() not in \
+        request_key(scope, 1)

@@ -49,6 +49,17 @@ def newest_headers(store: SqlStore, source: str | Sequence[str]) -> dict[str, st
     return data_headers(coverage.freshness(store, source, None), source)
 
 
+def age_header(shown: SnapshotInfo | Sequence[SnapshotInfo], on: date | None
+               ) -> dict[str, str]:
+    """`X-Snapshot-Age-Days`: how old the snapshot shown is on the date asked for (`on`;
+    None: the latest state or an open range, today UTC; frontwatch.dates.age_days). Several
+    (a map of two sources): the oldest's. A time-lapse or a chart gives its newest revision,
+    with the range's end. The one place the header is written: /v1/snapshots/{day}, map
+    pages and images, time-lapses, embeds, oEmbed, charts."""
+    infos = [shown] if isinstance(shown, SnapshotInfo) else list(shown)
+    return {"X-Snapshot-Age-Days": str(max(dates.age_days(i.date, on) for i in infos))}
+
+
 def range_headers(span: coverage.Span, source: str, illustrative: bool = False
                   ) -> dict[str, str]:
     """The newest snapshot a range answer could use and, when `to` was cut to it, what was

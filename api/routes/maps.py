@@ -18,7 +18,12 @@ from frontwatch.api import deps
 from frontwatch.api.deps import StoreDep
 from frontwatch.api.heavy import HEAVY, offload, on_render_threads
 from frontwatch.api.problems import Problem
-from frontwatch.api.routes.common import newest_headers, range_clamp_header
+from frontwatch.api.routes.common import (
+    age_header,
+    clamp_header,
+    newest_headers,
+    range_clamp_header,
+)
 from frontwatch.errors import InputError, echo
 from frontwatch.render import assets, embed
 from frontwatch.render.scene import title_for
@@ -75,11 +80,13 @@ def _send(request: Request, body: bytes, media_type: str, headers: dict[str, str
 def _through(store: SqlStore, q: render.MapQuery) -> dict[str, str]:
     """X-Data-Through of a map: its source's newest snapshot (with compare_source, the
     earlier of the two sources' newest), as every dated data answer says it; a time-lapse
-    cut to the data says so (X-Range-Clamped) like every clamped range."""
+    cut to the data says so (X-Range-Clamped) like every clamped range; and
+    X-Snapshot-Age-Days, the age of what it shows on its date (a time-lapse: its last
+    frame's revision on the end asked for; two sources: the older)."""
     src = lookup.default_source(store, q.source)
     clamp = range_clamp_header(store, src, q.start, q.on) if q.timelapse else {}
     return {**newest_headers(store, [src, q.compare_source] if q.compare_source else src),
-            **clamp}
+            **clamp, **age_header(render.scene.shown_snapshots(store, q), q.on)}
 
 
 def _map_params(request: Request) -> dict[str, str]:
@@ -150,10 +157,11 @@ def chart_image(request: Request, store: StoreDep, fmt: Literal["png", "svg"],
                                  source=source or request.app.state.settings.source)
     data = offload(request, store, render.chart_image, q, fmt,
                    render.parse_size(width, height, dpi))
-    src = lookup.default_source(store, q.source)
+    span, newest = render.chart.drawn(store, q)
     return _send(request, data, "image/png" if fmt == "png" else "image/svg+xml",
-                 {"Cache-Control": "public, max-age=300", **newest_headers(store, src),
-                  **range_clamp_header(store, src, q.start, q.end)})
+                 {"Cache-Control": "public, max-age=300",
+                  **newest_headers(store, newest.source), **clamp_header(span),
+                  **age_header(newest, q.end)})
 
 
 @router.get("/embed/{day}", response_class=HTMLResponse,

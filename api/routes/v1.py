@@ -29,6 +29,7 @@ from frontwatch.api.routes.common import (
     GEOJSON_RESPONSE,
     RegionQ,
     SourceQ,
+    age_header,
     data_headers,
     snapshot_row,
     source_of,
@@ -175,7 +176,6 @@ def snapshot_on(request: Request, store: StoreDep, settings: SettingsDep,
                                LATEST if on is None else DATED,
                                fresh if fresh["stale_days"] else None,
                                {**data_headers(fresh, src, info.illustrative),
-                                # how old the revision is on the date asked (latest: today)
-                                "X-Snapshot-Age-Days": str(dates.age_days(info.date, on))})
+                                **age_header(info, on)})
 
-    return cached(request, store, build)
+    return cached(request, store, build, dates.today_part(on))

@@ -38,12 +38,16 @@ def data_through(store: SqlStore, source: str | Sequence[str]) -> SnapshotInfo:
     return min((newest(store, s) for s in names), key=lambda info: info.valid_at)
 
 
-def snapshot_said(source: str, valid_at: datetime, on: date | datetime | None) -> str:
-    """How an output names the snapshot it shows and its age on the date it shows (`on`;
-    None: the latest state, as of today): "deepstate snapshot of 2023-05-29 08:00 UTC,
-    2 days old"."""
-    return (f"{source} snapshot of {valid_at:%Y-%m-%d %H:%M} UTC, "
-            f"{dates.age_days(valid_at.date(), on)} days old")
+def snapshot_said(source: str, valid_at: datetime, on: date | datetime | None,
+                  brackets: bool = False) -> str:
+    """How an English output names the snapshot it shows and its age on the date it shows
+    (`on`; None: the latest state, as of today): "deepstate snapshot of 2023-05-29 08:00 UTC,
+    2 days old" (tables), or "… UTC (2 days old)" with `brackets` (the map and chart lines,
+    several snapshots in one sentence). The one English wording of an age; the rendered
+    outputs' words in each language are render.style's ``age``/``source_age``."""
+    age = f"{dates.age_days(valid_at.date(), on)} days old"
+    named = f"{source} snapshot of {valid_at:%Y-%m-%d %H:%M} UTC"
+    return f"{named} ({age})" if brackets else f"{named}, {age}"
 
 
 def stale_warning(doc: dict[str, Any], on: date | datetime | str | None,

@@ -345,7 +345,7 @@ def clamp(rng: DayRange, first: date, newest: date, what: str = "the data",
 
 def stale_days(on: date | datetime | None, newest: date) -> int:
     """Days between a requested date and the newest snapshot's day (0 when not after it,
-    and for the latest state).
+    and for the latest state): the newest snapshot's :func:`age_days` on a date asked for.
 
     Parameters
     ----------
@@ -364,10 +364,7 @@ def stale_days(on: date | datetime | None, newest: date) -> int:
     >>> stale_days(date(2025, 7, 10), date(2025, 6, 30)), stale_days(None, date(2025, 6, 30))
     (10, 0)
     """
-    if on is None:
-        return 0
-    d = on.date() if isinstance(on, datetime) else on
-    return max((d - newest).days, 0)
+    return 0 if on is None else age_days(newest, on)
 
 
 def age_days(snapshot_day: date, on: date | datetime | None) -> int:
@@ -396,3 +393,28 @@ def age_days(snapshot_day: date, on: date | datetime | None) -> int:
     """
     d = today() if on is None else on.date() if isinstance(on, datetime) else on
     return max((d - snapshot_day).days, 0)
+
+
+def today_part(on: date | datetime | None) -> date | None:
+    """The part of a cache key (or of a cached answer's validity) the calendar decides: an
+    answer for the latest state or an open range (`on` None) counts its ages, and its "no
+    newer data", to today UTC, so it holds for today only; an answer for a given date holds
+    on any day. The one rule every cache of an age-bearing answer follows (rendered maps and
+    charts, the API's response cache), so nothing else splits a cache by day.
+
+    Parameters
+    ----------
+    on : date, datetime or None
+        The date the answer shows; None: the latest state (or an open range's end).
+
+    Returns
+    -------
+    datetime.date or None
+        Today (UTC) when `on` is None, else None.
+
+    Examples
+    --------
+    >>> today_part(date(2025, 6, 30)) is None, today_part(None) == today()
+    (True, True)
+    """
+    return today() if on is None else None

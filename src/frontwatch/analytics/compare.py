@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from frontwatch import geometry, lookup
+from frontwatch import dates, geometry, lookup
 from frontwatch.analytics.changes import describe_pieces
 from frontwatch.analytics.common import region_of
 from frontwatch.coverage import freshness
@@ -273,7 +273,7 @@ def header(a: SnapshotInfo, b: SnapshotInfo, on: date, layer: str) -> dict[str, 
         "layer": layer, "layer_meaning": LAYERS[layer], "rule": RULE,
         "agreement_meaning": AGREEMENT,
         "sources": [{"source": i.source, "snapshot_id": i.id, "revision": i.revision,
-                     "valid_at": iso(i.valid_at), "age_days": (on - i.date).days,
+                     "valid_at": iso(i.valid_at), "age_days": dates.age_days(i.date, on),
                      "attribution": attribution(i.source)} for i in (a, b)],
         "attribution": "; ".join(attribution(i.source) for i in (a, b)),
     }

@@ -311,7 +311,7 @@ def place_cmd(cli: Cli,
         emit_json(doc)
         return
     through = date.fromisoformat(fresh["data_through"][:10])
-    age = dates.stale_days(dates.today(), through)
+    age = dates.age_days(through, None)  # the newest snapshot's age today
     held = f"{through} (newest snapshot; {f'{age} days ago' if age else 'today'})"
     out.print(f"{p.name_en} ({src}, data through {through})", highlight=False)
     for x in doc["periods"]:

@@ -21,7 +21,7 @@ from frontwatch.cli.common import (
 )
 from frontwatch.cli.context import Cli
 from frontwatch.cli.strict import one_of
-from frontwatch.coverage import data_through, freshness
+from frontwatch.coverage import data_through, freshness, snapshot_said
 from frontwatch.errors import InputError, echo_name, exclusive
 
 
@@ -120,20 +120,12 @@ def map_cmd(
         data = page.encode()
     else:
         data = render.map_image(store, q, fmt, render.parse_size(width, height, dpi))
-    info = render.scene.resolve_snapshot(store, q)
-    # the date the map is titled with (its snapshot's own when past the data), which the
-    # other source's revision is picked for, as on the map; ages count to the date asked
-    day = info.date if render.scene.is_stale(store, info, q.on) else (q.on or info.date)
-    other = None
-    if q.compare_source:
-        from frontwatch.render.differ import other_snapshot
-
-        other = other_snapshot(store, info, q.compare_source, day, q.as_of)
-    shown = [info] + ([other] if other is not None else [])
+    shown = render.scene.shown_snapshots(store, q)  # as on the map; ages to the date asked
+    info, other = shown[0], shown[1] if len(shown) > 1 else None
     fresh = freshness(store, [i.source for i in shown], q.on)
     write_output(output, data)
-    said = " compared with ".join(f"{i.source} snapshot of {i.valid_at:%Y-%m-%d %H:%M} UTC "
-                                  f"({dates.age_days(i.date, q.on)} days old)" for i in shown)
+    said = " compared with ".join(snapshot_said(i.source, i.valid_at, q.on, brackets=True)
+                                  for i in shown)
     err.print(f"wrote {echo_name(output)} ({len(data) / 1024:.0f} KB), {said}",
               highlight=False)
     if q.timelapse and fresh["stale_days"]:
@@ -185,8 +177,9 @@ def chart_cmd(
     data = render.chart_image(store, q, fmt, size)
     output = output or Path(f"areas-{c.slug}.{fmt}")
     write_output(output, data)
+    newest = snapshot_said(c.source, c.newest.valid_at, q.end, brackets=True)
     err.print(f"wrote {echo_name(output)} ({len(data) / 1024:.0f} KB): {c.title}, "
-              f"{c.subtitle}",
+              f"{c.subtitle}; newest: {newest}",
               highlight=False)
     if c.no_newer:
         warn(f"note: --to {q.end} is after the newest snapshot: the chart ends {c.last}")
@@ -195,4 +188,6 @@ def chart_cmd(
                    "region": c.slug, "region_name": c.where, "from": c.first.isoformat(),
                    "to": c.last.isoformat(), "clamped": c.no_newer,
                    "source": c.source, "illustrative": c.illustrative,
+                   "valid_at": c.newest.valid_at.isoformat(),
+                   "content_hash": c.newest.content_hash, "age_days": c.age_days,
                    "description": c.description})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from frontwatch import memo
+from frontwatch import dates, memo
 from frontwatch.render import assets
 from frontwatch.render.chart import ChartQuery, parse_chart_query
 from frontwatch.render.query import ImageSize, MapQuery, parse_query, parse_size
@@ -22,7 +22,9 @@ __all__ = ["ChartQuery", "ImageSize", "MapQuery", "cache", "chart_image", "map_i
 
 
 # Rendered bytes/text keyed by (what was asked, content hashes of what is drawn): new data
-# means new keys, so nothing stale is served; old entries age out of the byte bound.
+# means new keys, so nothing stale is served; old entries age out of the byte bound. A map of
+# the latest state counts its age to today, so its key holds dates.today_part (the one rule
+# of every cache of an age-bearing answer); a chart's content key holds its age itself.
 cache: memo.Cache[Any] = memo.Cache("render", cache_bytes("render"))
 
 
@@ -43,12 +45,14 @@ def map_page(store: SqlStore, q: MapQuery, assets_mode: str = "cdn",
     from frontwatch.render import timelapse, webmap
 
     assets.check_mode(assets_mode)
+    asked = q.on  # a time-lapse's age counts to the end asked for, before it is cut
     q, cut = clamp_timelapse(store, q)
-    key = ("html", q.key(), _hashes(store, q), assets_mode, oembed_url)
+    key = ("html", q.key(), _hashes(store, q), assets_mode, oembed_url, asked,
+           dates.today_part(asked))
 
     def make() -> str:
         if q.timelapse:
-            page = timelapse.render_page(store, q, oembed_url, no_newer=cut)
+            page = timelapse.render_page(store, q, oembed_url, no_newer=cut, asked=asked)
         else:
             page = webmap.render_page(build(store, q), oembed_url)
         return assets.apply(page, assets_mode)
@@ -66,7 +70,7 @@ def map_image(store: SqlStore, q: MapQuery, fmt: str = "png", size: ImageSize | 
         raise InputError(f"a time-lapse ({q.names.start}) has no static image; ask for one "
                          "date")
     size = size or ImageSize()
-    key = ("img", fmt, q.key(), _hashes(store, q), size)
+    key = ("img", fmt, q.key(), _hashes(store, q), size, dates.today_part(q.on))
     return cache.get_or_make(key, lambda: static.render_image(build(store, q), fmt,
                                                              size).data)
 

@@ -23,7 +23,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from frontwatch import coverage, dates, lookup
 from frontwatch.analytics import series
 from frontwatch.errors import InputError, echo
-from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION, Claims
+from frontwatch.model import DEMO_NOTICE, OSM_ATTRIBUTION, Claims, SnapshotInfo
 from frontwatch.render import static, style
 from frontwatch.render.query import API_NAMES, DateNames, ImageSize, parse_date
 from frontwatch.sources import attribution, claims_of
@@ -115,7 +115,8 @@ class Chart:
     source: str
     lang: str
     illustrative: bool
-    latest_hash: str  # content hash of the latest revision drawn
+    newest: SnapshotInfo  # the newest revision drawn (the one in force on the last day)
+    on: date | None = None  # the range's end as asked (None: open, the latest state)
     no_newer: bool = False  # `to` was after the newest snapshot: the chart ends there
 
     @property
@@ -150,14 +151,33 @@ class Chart:
         return self.w.get(key, self.w["title"]).format(where=self.where, src=self.source)
 
     @property
+    def age_days(self) -> int:
+        """How old the newest revision drawn is on the range's end as asked (an open range:
+        today UTC), as a map's age counts to the date it shows (dates.age_days)."""
+        return dates.age_days(self.newest.date, self.on)
+
+    @property
     def subtitle(self) -> str:
+        t = style.TEXT[self.lang]
         s = self.w["subtitle"].format(d0=style.long_date(self.first, self.lang),
                                       d1=style.long_date(self.last, self.lang))
-        return s + f" · {style.TEXT[self.lang]['no_newer']}" if self.no_newer else s
+        if self.no_newer:
+            s += f" · {t['no_newer']}"
+        if self.age_days:  # as on a map: a chart ending on its snapshot's day needs no age
+            s += " · " + t["source_age"].format(src=self.source, d=self.newest.date,
+                                                n=self.age_days)
+        return s
+
+    @property
+    def snapshot_line(self) -> str:
+        """The footer's line naming the newest revision drawn and its age (always)."""
+        t = style.TEXT[self.lang]
+        return t["newest_snapshot"].format(t=f"{self.newest.valid_at:%Y-%m-%d %H:%M}",
+                                           age=t["age"].format(n=self.age_days))
 
     @property
     def credits(self) -> list[str]:
-        return [attribution(self.source), OSM_ATTRIBUTION]
+        return [f"{attribution(self.source)}, {self.snapshot_line}", OSM_ATTRIBUTION]
 
     @property
     def notice(self) -> str | None:
@@ -183,25 +203,32 @@ class Chart:
         h = hashlib.blake2b(digest_size=16)
         h.update(pd.util.hash_pandas_object(self.frame, index=False).to_numpy().tobytes())
         h.update(repr((self.where, self.source, self.lang, self.illustrative,
-                       self.latest_hash, self.no_newer)).encode())
+                       self.newest.content_hash, self.newest.valid_at, self.age_days,
+                       self.no_newer)).encode())  # the age: an open range's grows daily
         return h.hexdigest()
+
+
+def drawn(store: SqlStore, q: ChartQuery) -> tuple[coverage.Span, SnapshotInfo]:
+    """The days a chart of `q` draws (its range cut to the source's data: nothing is known
+    past the newest snapshot, so the chart stops there, not at a later `to`) and the newest
+    revision it draws, whose age it states. NotFound as coverage.span."""
+    src = lookup.default_source(store, q.source)
+    span = coverage.span(store, src, dates.DayRange(q.start, q.end),
+                         (q.names.start, q.names.end))
+    return span, store.resolve(src, span.end)
 
 
 def build(store: SqlStore, q: ChartQuery) -> Chart:
     """The series to draw: `q`'s range, defaulting to the source's whole history."""
-    src = lookup.default_source(store, q.source)
-    # nothing is known past the newest snapshot: the chart stops there, not at a later `to`
-    span = coverage.span(store, src, dates.DayRange(q.start, q.end),
-                         (q.names.start, q.names.end))
-    start, end = span.start, span.end
-    latest = store.resolve(src, end)
+    span, latest = drawn(store, q)
+    src, start, end = latest.source, span.start, span.end
     region = lookup.resolve_region(store, q.region, end)
     frame = series(store, region, start, end, src)
     if len(frame) < 2:
         raise InputError(f"from {start} to {end} is a single day of {echo(src)} data: a chart "
                          "needs at least two")
     where = region.name_uk if q.lang == "uk" else region.name_en
-    return Chart(frame, region.slug, where, src, q.lang, latest.illustrative, latest.content_hash,
+    return Chart(frame, region.slug, where, src, q.lang, latest.illustrative, latest, q.end,
                  span.clamped)
 
 

@@ -160,7 +160,7 @@ def title_words(t: dict[str, str], claims: Claims, timelapse: bool = False) -> s
 def is_stale(store: SqlStore, info: SnapshotInfo, on: date | None) -> bool:
     """True when `on` (None: the latest state, as of today UTC) lies after the newest
     snapshot of `info`'s source: the map then says there is no newer data."""
-    return dates.stale_days(on or dates.today(), coverage.newest(store, info.source).date) > 0
+    return dates.age_days(coverage.newest(store, info.source).date, on) > 0
 
 
 def clamp_timelapse(store: SqlStore, q: MapQuery) -> tuple[MapQuery, bool]:
@@ -241,6 +241,14 @@ def compared_snapshot(store: SqlStore, q: MapQuery) -> SnapshotInfo:
     info = resolve_snapshot(store, q)
     day = info.date if is_stale(store, info, q.on) else (q.on or info.date)
     return other_snapshot(store, info, q.compare_source, day, q.as_of)
+
+
+def shown_snapshots(store: SqlStore, q: MapQuery) -> list[SnapshotInfo]:
+    """The revisions a map shows: the one in force on its date (a time-lapse: on its last
+    frame, the newest it draws) and, with compare_source, that source's. What the map's
+    ages, its CLI line and its X-Snapshot-Age-Days speak of."""
+    info = resolve_snapshot(store, q)
+    return [info, compared_snapshot(store, q)] if q.compare_source else [info]
 
 
 def _margin(bounds, frac: float = 0.15) -> tuple[float, float, float, float]:

@@ -80,6 +80,7 @@ TEXT: Final = {
         "sources_title": "{a} vs {b}",
         "source_age": "{src} of {d} ({n} days old)",
         "age": "{n} days old",
+        "newest_snapshot": "newest snapshot {t} UTC ({age})",  # a chart's, or a time-lapse's
         "description_sources": "Map of {where} comparing {a} and {b} on {d}, on the ground "
                                 "taken since 24 February 2022: {both} occupied per both, "
                                 "{only_a} only per {a}, {only_b} only per {b}; {agreement}; "
@@ -145,6 +146,7 @@ TEXT: Final = {
         "sources_title": "{a} і {b}",
         "source_age": "{src} від {d} ({n} дн. тому)",
         "age": "{n} дн. тому",
+        "newest_snapshot": "найновіший знімок {t} UTC ({age})",
         "description_sources": "Карта: {where}, порівняння {a} і {b} на {d}, територія, "
                                 "захоплена після 24 лютого 2022: за обома {both}, лише за "
                                 "{a} {only_a}, лише за {b} {only_b}; {agreement}; сіра "

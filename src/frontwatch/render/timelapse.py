@@ -10,10 +10,12 @@ re-styles every path on the page (outlines included) and relies on jQuery withou
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 
 from branca.element import MacroElement
 from folium.template import Template
 
+from frontwatch import dates
 from frontwatch.geojson import geometry_object
 from frontwatch.render import simplify, style, webmap
 from frontwatch.render.query import MapQuery
@@ -101,9 +103,11 @@ padding:2px 8px;cursor:pointer}.fw-slider output{min-width:7em}
 
 
 def render_page(store: SqlStore, q: MapQuery, oembed_url: str | None = None,
-                no_newer: bool = False) -> str:
+                no_newer: bool = False, asked: date | None = None) -> str:
     """The time-lapse page from q.start to q.on every q.step_days; `no_newer`: the range
-    asked for ended after the newest snapshot and was cut there (the page says so)."""
+    asked for ended after the newest snapshot and was cut there (the page says so).
+    `asked`: the end asked for (default q.on), to which the age of the newest revision
+    drawn (the last frame's) counts, as a map's counts to its date."""
     from branca.element import Element
 
     days = q.frames()
@@ -135,9 +139,13 @@ def render_page(store: SqlStore, q: MapQuery, oembed_url: str | None = None,
                                 for _, _, k in webmap.control_rows(scene)]})
     for f in frames:
         del f["km"]
+    newest = infos[-1]
+    age = dates.age_days(newest.date, asked or q.on)
     scene.text = {
         "title": f"{title_words(t, scene.claims, timelapse=True)}: {scene.where}",
-        "subtitle": style.long_date(q.on, lang) + (f" · {t['no_newer']}" if no_newer else ""),
+        "subtitle": style.long_date(q.on, lang) + (f" · {t['no_newer']}" if no_newer else "")
+        + (" · " + t["source_age"].format(src=newest.source, d=newest.date, n=age)
+           if age else ""),  # as on a map: a last frame of its snapshot's day needs no age
         "description": t["description_timelapse"].format(
             where=scene.where, what=t[f"what_{scene.claims.occupied}"].format(
                 src=scene.info.source), d0=style.long_date(days[0], lang),
