@@ -184,3 +184,28 @@ def test_response_cache_keeps_only_latest_answers_to_their_day(real_db, real_sto
              "query_string": b"", "scheme": "http"}
     assert tomorrow not in request_key(scope, 1) and dates.today() not in \
         request_key(scope, 1)
+
+
+def test_data_routes_send_the_age_of_what_they_show(real_db, real_store, monkeypatch):
+    """Tables over a range: their newest revision's age on the end asked for (open: today,
+    and then rebuilt the next day); a date's answer: its revision's age on that date."""
+    newest = real_store.resolve("deepstate")
+    api = _api(real_db)
+    start, to = newest.date - timedelta(days=20), newest.date + timedelta(days=40)
+    today_age = (dates.today() - newest.date).days
+    want = {f"/v1/areas?region=UA14&from={start}&to={to}": 40,
+            f"/v1/areas?region=UA14&from={start}&to={to}&format=csv": 40,
+            f"/v1/changelog?region=UA14&from={start}": today_age,
+            f"/v1/frontline?date={to}": 40,
+            "/v1/frontline": today_age,
+            f"/v1/places/kramatorsk?date={to}": 40,
+            "/feeds/changes.atom?region=UA14": today_age}
+    for url, age in want.items():
+        r = api.get(url)
+        assert r.status_code == 200, (url, r.text)
+        assert r.headers["x-snapshot-age-days"] == str(age), url
+    tomorrow = dates.today() + timedelta(days=1)
+    monkeypatch.setattr(dates, "today", lambda: tomorrow)
+    for url, age in want.items():
+        moved = age + (age == today_age)  # open ranges and `latest` count to (new) today
+        assert api.get(url).headers["x-snapshot-age-days"] == str(moved), url

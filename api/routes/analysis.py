@@ -33,6 +33,7 @@ from frontwatch.api.routes.common import (
     RegionQ,
     SourceQ,
     ToQ,
+    age_header,
     data_headers,
     range_headers,
     source_of,
@@ -107,7 +108,7 @@ def areas(request: Request, store: StoreDep, settings: SettingsDep,
         return frame[keep], {"note": remainder_note(src)}
 
     return cached(request, store, lambda: _region_table(
-        store, settings, source, region, a, b, "areas", format, compute))
+        store, settings, source, region, a, b, "areas", format, compute), dates.today_part(b))
 
 
 def _region_table(store: SqlStore, settings: Settings, source: str | None, region: str,
@@ -129,7 +130,7 @@ def _table_entry(frame, doc: dict[str, Any], format: str, name: str, info: Snaps
     """A table-shaped answer: CSV (`name`.csv), or JSON `doc` + `columns` + `series` (one
     object per row); credited to the source of `info`, the latest revision it shows. Its
     range (clamped to the data) is in the headers too, for CSV readers."""
-    headers = {"Cache-Control": DATED, **range_headers(span, info.source, info.illustrative)}
+    headers = {"Cache-Control": DATED, **range_headers(span, info)}
     if doc.get("note"):  # for CSV readers, who never see the JSON member
         headers["X-Data-Note"] = doc["note"]
     frame = round_table(frame)
@@ -167,8 +168,8 @@ def diff(request: Request, store: StoreDep, settings: SettingsDep,
         info = store.resolve(src, b)
         meta = credit(coverage.freshness(store, src, b), src, info.illustrative)
         body = offload(request, store, diff_geojson, region, a, b, src, min_km2, meta)
-        return make_entry(body, GEOJSON, {"Cache-Control": DATED, **data_headers(meta, src,
-                                                                     info.illustrative)})
+        return make_entry(body, GEOJSON, {"Cache-Control": DATED, **data_headers(
+            meta, src, info.illustrative), **age_header(info, b)})
 
     return cached(request, store, build)
 
@@ -193,9 +194,10 @@ def frontline(request: Request, store: StoreDep, settings: SettingsDep,
                       src, info.illustrative)
         return make_entry(feature_collection([(line, props)], meta, [day.isoformat()]),
                           GEOJSON, {"Cache-Control": DATED,
-                                    **data_headers(fresh, src, info.illustrative)})
+                                    **data_headers(fresh, src, info.illustrative),
+                                    **age_header(info, d)})
 
-    return cached(request, store, build)
+    return cached(request, store, build, dates.today_part(d))
 
 
 @_heavy_get("/changelog",
@@ -219,7 +221,8 @@ def changelog(request: Request, store: StoreDep, settings: SettingsDep,
                                                for c in frame.columns if c.endswith("_km2")})}
 
     return cached(request, store, lambda: _region_table(
-        store, settings, source, region, a, b, "changelog", format, compute))
+        store, settings, source, region, a, b, "changelog", format, compute),
+        dates.today_part(b))
 
 
 @_heavy_get("/frontline/series",
@@ -254,4 +257,4 @@ def frontline_series(request: Request, store: StoreDep, settings: SettingsDep,
                "lines": int(frame["snapshot_id"].nunique())}
         return _table_entry(frame, doc, format, f"frontline-{src}", info, span)
 
-    return cached(request, store, build)
+    return cached(request, store, build, dates.today_part(b))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -57,14 +57,22 @@ def age_header(shown: SnapshotInfo | Sequence[SnapshotInfo], on: date | None
     with the range's end. The one place the header is written: /v1/snapshots/{day}, map
     pages and images, time-lapses, embeds, oEmbed, charts."""
     infos = [shown] if isinstance(shown, SnapshotInfo) else list(shown)
-    return {"X-Snapshot-Age-Days": str(max(dates.age_days(i.date, on) for i in infos))}
+    return ages_header(dates.age_days(i.date, on) for i in infos)
 
 
-def range_headers(span: coverage.Span, source: str, illustrative: bool = False
-                  ) -> dict[str, str]:
-    """The newest snapshot a range answer could use and, when `to` was cut to it, what was
-    asked: headers, so that CSV readers see them too."""
-    return {**data_headers(span.members(), source, illustrative), **clamp_header(span)}
+def ages_header(ages: Iterable[int]) -> dict[str, str]:
+    """`X-Snapshot-Age-Days` from ages already counted (a comparison's `sources`): the
+    oldest; nothing when there are none."""
+    oldest = max(ages, default=None)
+    return {} if oldest is None else {"X-Snapshot-Age-Days": str(oldest)}
+
+
+def range_headers(span: coverage.Span, newest: SnapshotInfo) -> dict[str, str]:
+    """The newest snapshot a range answer could use, when `to` was cut to it what was
+    asked, and the age of `newest`, the latest revision the answer shows, on the end asked
+    for (an open range: today): headers, so that CSV readers see them too."""
+    return {**data_headers(span.members(), newest.source, newest.illustrative),
+            **clamp_header(span), **age_header(newest, span.requested.end)}
 
 
 def clamp_header(span: coverage.Span) -> dict[str, str]:

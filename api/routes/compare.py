@@ -23,6 +23,7 @@ from frontwatch.api.routes.common import (
     FromQ,
     RegionQ,
     ToQ,
+    ages_header,
     clamp_header,
     data_headers,
 )
@@ -54,8 +55,10 @@ StepQ = Annotated[int, Query(ge=values.STEP_DAYS.lo, le=values.STEP_DAYS.hi,
 
 def _headers(doc: dict, pair: tuple[str, str]) -> dict[str, str]:
     """Both sources' credits and, as every data answer, the newest data it holds (the
-    earlier of the two sources' newest snapshots: `data_through` of `doc`)."""
-    return {"Cache-Control": DATED, **data_headers(doc, pair)}
+    earlier of the two sources' newest snapshots: `data_through` of `doc`); on one date,
+    the older revision's age (X-Snapshot-Age-Days; a series has them per row)."""
+    return {"Cache-Control": DATED, **data_headers(doc, pair),
+            **ages_header(s["age_days"] for s in doc.get("sources", []) if "age_days" in s)}
 
 
 @router.get("/compare", responses=TABLE_RESPONSE,

@@ -10,13 +10,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from frontwatch import analytics, feed, lookup
+from frontwatch import analytics, dates, feed, lookup
 from frontwatch.api import deps
 from frontwatch.api.cache import make_entry
 from frontwatch.api.deps import SettingsDep, StoreDep
 from frontwatch.api.heavy import heavy_when
 from frontwatch.api.respond import DATED, cached, credit_headers
-from frontwatch.api.routes.common import SourceQ, newest_headers, source_of
+from frontwatch.api.routes.common import SourceQ, age_header, newest_headers, source_of
 
 ATOM = "application/atom+xml; charset=utf-8"
 
@@ -60,6 +60,7 @@ def changes_feed(request: Request, store: StoreDep, settings: SettingsDep,
             feed_key=(src, r.slug if r else "", near_front_km))
         return make_entry(body, ATOM, {"Cache-Control": DATED,
                                        **newest_headers(store, src),
-                                       **credit_headers(src, newest.illustrative)})
+                                       **credit_headers(src, newest.illustrative),
+                                       **age_header(newest, None)})  # its newest, today
 
-    return cached(request, store, build)
+    return cached(request, store, build, dates.today_part(None))

@@ -22,12 +22,13 @@ from frontwatch.api.routes.common import (
     FromQ,
     SourceQ,
     ToQ,
+    age_header,
     data_headers,
     place_row,
     range_headers,
     source_of,
 )
-from frontwatch.model import PLACES_CREDIT
+from frontwatch.model import PLACES_CREDIT, SnapshotInfo
 from frontwatch.precision import KM
 from frontwatch.settings import Settings
 from frontwatch.store.base import SqlStore
@@ -68,10 +69,12 @@ def list_places(request: Request, store: StoreDep, settings: SettingsDep, on: Da
                           "source": src, "snapshot_id": info.id,
                           **coverage.freshness(store, src, d)}, src, info.illustrative)
             doc["places_attribution"] = PLACES_CREDIT
-            headers.update(data_headers(doc, src, info.illustrative))
+            headers.update({**data_headers(doc, src, info.illustrative),
+                            **age_header(info, d)})
         return json_entry({"places": rows, "count": len(rows), **doc}, headers)
 
-    return cached(request, store, build)
+    return cached(request, store, build,
+                  dates.today_part(d) if near_front_km is not None else None)
 
 
 def _plain(rows: list[dict]) -> list[dict[str, Any]]:
@@ -109,7 +112,7 @@ def place_changes(request: Request, store: StoreDep, settings: SettingsDep,
         name = f"place-changes-{reg.slug if reg else 'all'}"
         return _table_entry(placestatus.changes_frame(items), doc, format, name, info, span)
 
-    return cached(request, store, build)
+    return cached(request, store, build, dates.today_part(b))
 
 
 @router.get("/places/{slug}", summary="One settlement, its status and distance to the front",
@@ -121,17 +124,18 @@ def get_place(request: Request, store: StoreDep, settings: SettingsDep, slug: Sl
 
     def build():
         place = lookup.resolve_place(store, slug, d)
-        situation = _situation(store, settings, place, d, source)
+        situation, info = _situation(store, settings, place, d, source)
         doc = {**place_row(place), **situation, "places_attribution": PLACES_CREDIT}
         return json_entry(doc, {"Cache-Control": DATED,
-                                **data_headers(situation, situation["source"],
-                                               situation.get("illustrative", False))})
+                                **data_headers(situation, info.source, info.illustrative),
+                                **age_header(info, d)})
 
-    return cached(request, store, build)
+    return cached(request, store, build, dates.today_part(d))
 
 
 def _situation(store: SqlStore, settings: Settings, place, on: date | None,
-               source: str | None) -> dict[str, Any]:
+               source: str | None) -> tuple[dict[str, Any], SnapshotInfo]:
+    """A place's status and distance to the front on `on`, and the revision they are of."""
     src = source_of(store, settings, source)
     info = store.resolve(src, on)
     day = on or info.date
@@ -139,7 +143,7 @@ def _situation(store: SqlStore, settings: Settings, place, on: date | None,
            "status": analytics.place_status(store, place, day, src),
            "distance_to_front_km": round(float(analytics.distance_to_front_km(
                store, place, day, src)), KM), **coverage.freshness(store, src, on)}
-    return credit(doc, src, info.illustrative)
+    return credit(doc, src, info.illustrative), info
 
 
 @router.get("/places/{slug}/timeline", summary="A place's status periods over time",
@@ -159,6 +163,6 @@ def place_timeline(request: Request, store: StoreDep, settings: SettingsDep, slu
         doc = {"place": place_row(place), "source": src, **span.members(),
                "timeline": _plain(periods)}
         return json_entry(credit(doc, src, info.illustrative),
-                          {"Cache-Control": DATED, **range_headers(span, src, info.illustrative)})
+                          {"Cache-Control": DATED, **range_headers(span, info)})
 
-    return cached(request, store, build)
+    return cached(request, store, build, dates.today_part(b))
