@@ -8,6 +8,8 @@ data (with why) or asked for with a sample URL, so a new route must be classifie
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -67,6 +69,16 @@ DATA: dict[str, list[tuple[str, str]]] = {
 }
 
 
+# The data routes that send no X-Snapshot-Age-Days (every other one says how old the snapshot
+# it shows is on the date asked, or a table's newest on its `to`; see README "age"), and why.
+NO_AGE = {
+    "/v1/snapshots/revisions/{snapshot_id}": "immutable: its valid_at is its age's start",
+    "/collections/{collection_id}/items": "OGC: X-Data-Through and the features' own dates",
+    "/collections/{collection_id}/items/{feature_id}": "OGC: the feature's own dates",
+    "/v1/compare/lag": "a table of first-shown dates per source, not a state",
+}
+
+
 @pytest.fixture(scope="module")
 def client(real_db):
     from frontwatch.api.app import create_app
@@ -86,13 +98,17 @@ def test_every_data_route_says_how_far_its_data_runs(client, rstore):
                "pair": iso(min(newest.valid_at, rstore.resolve("deepstate-archive").valid_at))}
     credit = {"one": attribution("deepstate"), "own": attribution("deepstate"),
               "pair": f"{attribution('deepstate')}; {attribution('deepstate-archive')}"}
-    for urls in DATA.values():
+    assert not set(NO_AGE) - set(DATA)
+    for route, urls in DATA.items():
         for url, which in urls:
             url = url.format(newest=newest.id)
             r = client.get(url)
             assert r.status_code == 200, (url, r.text[:300])
             assert r.headers.get("x-data-through") == through[which], url
             assert r.headers.get("x-data-attribution") == credit[which], url
+            age = r.headers.get("x-snapshot-age-days")
+            assert (age is None) == (route in NO_AGE), url
+            assert age is None or (age.isdigit() and int(age) < 10**5), url
 
 
 def test_a_revision_says_its_own_moment_and_places_carry_none(client, rstore):
@@ -127,5 +143,7 @@ def test_every_clamped_range_says_so(client, rstore, url):
     assert r.status_code == 200, (url, r.text[:300])
     assert r.headers.get("x-range-clamped") == f"to={newest.date}; requested=2025-07-31", url
     assert r.headers.get("x-data-through") == iso(newest.valid_at), url
+    # its newest revision's age on the end asked for, not on the end it was cut to
+    assert r.headers.get("x-snapshot-age-days") == str((date(2025, 7, 31) - newest.date).days)
     inside = client.get(url.replace("2025-07-31", "2025-06-30"))
     assert inside.status_code == 200 and "x-range-clamped" not in inside.headers, url

@@ -209,3 +209,13 @@ def test_data_routes_send_the_age_of_what_they_show(real_db, real_store, monkeyp
     for url, age in want.items():
         moved = age + (age == today_age)  # open ranges and `latest` count to (new) today
         assert api.get(url).headers["x-snapshot-age-days"] == str(moved), url
+
+
+def test_range_tables_name_their_newest_snapshot_and_its_age(real_db, real_store):
+    newest = real_store.resolve("deepstate")
+    start, to = newest.date - timedelta(days=20), newest.date + timedelta(days=40)
+    said = f"newest: deepstate snapshot of {newest.valid_at:%Y-%m-%d %H:%M} UTC, 40 days old"
+    for args in (("changelog", "-r", "UA14"), ("series", "-r", "UA14"),
+                 ("places", "changed", "-r", "UA14")):
+        out = run(*args, "--from", str(start), "--to", str(to), db=real_db).stdout
+        assert said in " ".join(out.split()), args

@@ -50,6 +50,14 @@ def snapshot_said(source: str, valid_at: datetime, on: date | datetime | None,
     return f"{named} ({age})" if brackets else f"{named}, {age}"
 
 
+def newest_said(store: SqlStore, source: str, span: Span) -> str:
+    """How a table over a range names the newest revision it shows and that one's age on
+    the end asked for (an open range: today), as a chart does: "newest: deepstate snapshot
+    of 2025-06-30 20:07 UTC, 40 days old"."""
+    info = store.resolve(source, span.end)
+    return f"newest: {snapshot_said(info.source, info.valid_at, span.requested.end)}"
+
+
 def stale_warning(doc: dict[str, Any], on: date | datetime | str | None,
                   source: str | None = None) -> str | None:
     """The one-line warning for an answer past the newest snapshot (None when it is not);

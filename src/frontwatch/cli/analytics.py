@@ -74,13 +74,15 @@ def series_cmd(cli: Cli, region: Region, start: From, end: To, source: Source = 
     """Daily area series (km², %, change per day, 7/30-day rates)."""
     from frontwatch.analytics import series
     from frontwatch.analytics.common import source_of
+    from frontwatch.coverage import newest_said
     from frontwatch.sources import remainder_note
 
     d1, d2 = parse_range(start, end)
     store = cli.store()
     span = clamped_span(store, source, d1, d2)
     df = series(store, region, d1, d2, source)
-    note = remainder_note(source_of(store, source))
+    src = source_of(store, source)
+    note = remainder_note(src)
     if cli.output is not OutputFormat.json:
         warn(note)  # stderr: the CSV and the table stay plain
     print_rows(cli.output, df,
@@ -90,6 +92,8 @@ def series_cmd(cli: Cli, region: Region, start: From, end: To, source: Source = 
                           f"{r.ukrainian_km2:,.1f}", f"{r.occupied_pct:.2f}",
                           _num(r.occupied_change_km2), _num(r.occupied_rate_7d),
                           _num(r.occupied_rate_30d)),
+               title=f"{region}: daily areas, {span.start} → {span.end} ({src}; "
+               f"{newest_said(store, src, span)})",
                doc={"region": region, **span.members(), "note": note})
 
 
@@ -98,6 +102,7 @@ def changelog_cmd(cli: Cli, region: Region, start: From, end: To,
     """km² gained and lost by each side per day with a new snapshot (the daily change log)."""
     from frontwatch.analytics import changelog
     from frontwatch.analytics.common import region_of, source_of
+    from frontwatch.coverage import newest_said
 
     first, last = parse_range(start, end)
     store = cli.store()
@@ -113,8 +118,9 @@ def changelog_cmd(cli: Cli, region: Region, start: From, end: To,
                lambda r: (str(r.date), f"{r.occupied_gained_km2:,.2f}",
                           f"{r.occupied_lost_km2:,.2f}", _num(r.occupied_net_km2, 2),
                           f"{r.contested_gained_km2:,.2f}", f"{r.contested_lost_km2:,.2f}"),
-               title=f"{reg.name_en}: km² changed per day, {d1} → {d2} ({src}); occupied net "
-               f"{net:+,.1f} km² over {len(df)} day(s)",
+               title=f"{reg.name_en}: km² changed per day, {d1} → {d2} ({src}; "
+               f"{newest_said(store, src, span)}); occupied net {net:+,.1f} km² over "
+               f"{len(df)} day(s)",
                doc={"region": reg.slug, "region_name": reg.name_en, "source": src,
                     **span.members(), "occupied_net_km2": net})
 
@@ -229,6 +235,7 @@ def _frontline_series(cli: Cli, d1: date, d2: date, step: int, source: str | Non
     from frontwatch.analytics import frontline_series
     from frontwatch.analytics.common import source_of
     from frontwatch.analytics.front import frontline_samples
+    from frontwatch.coverage import newest_said
 
     store = cli.store()
     src = source_of(store, source)
@@ -242,7 +249,8 @@ def _frontline_series(cli: Cli, d1: date, d2: date, step: int, source: str | Non
     print_rows(cli.output, df, ("date", "snapshot", "length km"),
                lambda r: (str(r.date), f"{r.snapshot_id}: "
                           + _said(src, valid[r.snapshot_id], r.date), f"{r.length_km:,.1f}"),
-               title=f"front-line length, {d1} → {span.end} every {step} day(s) ({src})",
+               title=f"front-line length, {d1} → {span.end} every {step} day(s) ({src}; "
+               f"{newest_said(store, src, span)})",
                doc={"source": src, **span.members(), "step": step})
 
 
@@ -257,6 +265,7 @@ def places_changed_cmd(
     and distance to the front. A table read (computed at import)."""
     from frontwatch.analytics import placestatus
     from frontwatch.analytics.common import region_of, source_of
+    from frontwatch.coverage import newest_said
 
     d1, d2 = parse_range(start, end)
     store = cli.store()
@@ -269,7 +278,7 @@ def places_changed_cmd(
                lambda r: (str(r.date), r.name, _count(r.population),
                           f"{r.from_status} → {r.to_status}", _km(r.distance_to_front_km)),
                title=f"{reg.name_en if reg else 'All places'}: {len(items)} change(s) of "
-               f"status, {span.start} → {span.end} ({src})",
+               f"status, {span.start} → {span.end} ({src}; {newest_said(store, src, span)})",
                doc={"source": src, "region": reg.slug if reg else None, **span.members(),
                     "count": len(items), "rule": placestatus.RULE})
 
