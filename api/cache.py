@@ -38,7 +38,7 @@ class Entry:
     tag: str  # content hash of the identity body
     status: int = 200
     # the UTC day it holds for: set (dates.today_part) on an answer counting an age to
-    # today (the latest state); None: any day. The cache key itself has no date.
+    # today (the latest state, an open range); None: any day. The key itself has no date.
     day: date | None = None
     size: int = field(init=False)
     _raw: dict[str, tuple[list, list]] = field(init=False, default_factory=dict)

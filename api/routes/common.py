@@ -53,16 +53,17 @@ def age_header(shown: SnapshotInfo | Sequence[SnapshotInfo], on: date | None
                ) -> dict[str, str]:
     """`X-Snapshot-Age-Days`: how old the snapshot shown is on the date asked for (`on`;
     None: the latest state or an open range, today UTC; frontwatch.dates.age_days). Several
-    (a map of two sources): the oldest's. A time-lapse or a chart gives its newest revision,
-    with the range's end. The one place the header is written: /v1/snapshots/{day}, map
-    pages and images, time-lapses, embeds, oEmbed, charts."""
+    (a map of two sources): the oldest's. A time-lapse, a chart or a table over a range
+    gives its newest revision, with the range's end as asked (see :func:`range_headers`).
+    Every answer showing a snapshot sends it (README, "age", lists them) but a revision's
+    immutable URL, whose age would change under an immutable cache policy."""
     infos = [shown] if isinstance(shown, SnapshotInfo) else list(shown)
     return ages_header(dates.age_days(i.date, on) for i in infos)
 
 
 def ages_header(ages: Iterable[int]) -> dict[str, str]:
     """`X-Snapshot-Age-Days` from ages already counted (a comparison's `sources`): the
-    oldest; nothing when there are none."""
+    oldest; nothing when there are none. The one place the header is written."""
     oldest = max(ages, default=None)
     return {} if oldest is None else {"X-Snapshot-Age-Days": str(oldest)}
 
