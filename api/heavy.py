@@ -363,11 +363,13 @@ class SingleFlight:
                 {"Retry-After": str(wait)})
             await response(scope, receive, send)
             return
-        except asyncio.CancelledError:
-            # only uvicorn's graceful-shutdown timeout cancels a request's task (a client
-            # that leaves is told by receive()); the shielded job goes on until the server
-            # stops. Answered like a render refused at shutdown rather than raised: uvicorn
-            # logged a traceback for each such request
+        except asyncio.CancelledError as exc:
+            # uvicorn's graceful-shutdown timeout cancels the requests still waiting (its
+            # message says so): answered like a render refused at shutdown, where raising
+            # logged a traceback for each. Any other cancellation is the caller's: raised.
+            # The shielded job goes on either way until the server stops.
+            if not _at_shutdown(exc):
+                raise
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
@@ -406,6 +408,12 @@ class SingleFlight:
 
         await self.app(scope, receive, capture)
         return messages
+
+
+def _at_shutdown(cancel: asyncio.CancelledError) -> bool:
+    """The cancellation is uvicorn's at the end of its graceful shutdown (it cancels each
+    request task with this message, in every version with `timeout_graceful_shutdown`)."""
+    return any("graceful shutdown" in str(arg) for arg in cancel.args)
 
 
 def heavy_get_paths(routes: list, prefix: str = "") -> list[re.Pattern[str]]:
