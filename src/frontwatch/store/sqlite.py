@@ -96,24 +96,31 @@ class SqliteStore(SqlStore):
         return printable(self.path)
 
     def _probe_wal_file(self) -> None:
-        """Whether a WAL-mode database with no ``-wal`` beside it is ours, decided through an
-        ``immutable`` connection, which creates nothing: a plain connection's first read
-        would create ``-wal`` and ``-shm`` beside another application's database before it
-        is refused. (Any other file: a plain read creates no side file.)"""
+        """Whether a database with no ``-wal`` beside it is ours, decided through an
+        ``immutable`` connection, which creates nothing: a plain connection's first read of
+        another application's WAL-mode database would create ``-wal`` and ``-shm`` beside it
+        before it is refused.
+
+        Never by reading the file's header with open()/close(): closing any descriptor of
+        the file drops every POSIX lock this process holds on it, those of its open SQLite
+        connections included (SQLite's "close() cancels locks" corruption). Another
+        process's writer then took itself for the last user, checkpointed and deleted the
+        WAL under this process's connections: a lost import and a malformed store (breaker
+        trial). SQLite's own connections share the locks' bookkeeping and keep them."""
+        if Path(f"{self.path}-wal").exists() or not self.path.is_file():
+            return  # in use (a plain connection creates nothing new), or nothing to read
         try:
-            with self.path.open("rb") as f:
-                header = f.read(20)
-        except OSError:
-            return  # not there or not readable: the connection says why
-        if len(header) < 20 or header[18:20] != b"\x02\x02" or \
-                Path(f"{self.path}-wal").exists():
-            return
-        self.conn = sqlite3.connect(f"file:{quote(os.fsdecode(self.path.absolute()))}"
+            probe = sqlite3.connect(f"file:{quote(os.fsdecode(self.path.absolute()))}"
                                     "?immutable=1", uri=True, check_same_thread=False)
+        except sqlite3.Error:
+            return  # the plain connection says why
+        self.conn = probe
         try:
             self._refuse_if_new()
+        except sqlite3.Error:
+            pass  # not a database, or one being written in rollback mode: decided below
         finally:
-            self.conn.close()
+            probe.close()
 
     def _connect_readonly(self) -> sqlite3.Connection:
         if not self.path.exists() or (self.path.is_file() and not self.path.stat().st_size):
