@@ -28,6 +28,7 @@ from frontwatch.api import openapi30, problems, warm, wire
 from frontwatch.api.cache import ready, render
 from frontwatch.api.cors import READ_HEADERS, READ_METHODS, ReadOnlyCors
 from frontwatch.api.deps import StorePool
+from frontwatch.api.headers import OWN as OWN_HEADERS
 from frontwatch.api.heavy import (
     STARTUP_S,
     Flights,
@@ -46,9 +47,7 @@ FRAMEABLE_PREFIXES = ("/maps/", "/embed/", "/oembed", "/charts/", "/assets/")
 NOT_FRAMEABLE = [(b"x-frame-options", b"DENY"),
                  (b"content-security-policy", b"frame-ancestors 'none'"),
                  (b"x-content-type-options", b"nosniff")]
-EXPOSED = ["ETag", "Link", "Content-Location", "Location", "X-Data-Attribution",
-           "X-Data-Notice", "X-Data-Note", "Content-Crs", "X-Data-Through",
-           "X-Range-Clamped"]
+EXPOSED = ["ETag", "Link", "Content-Location", "Location", "Content-Crs", *OWN_HEADERS]
 CORS_SIMPLE = [(b"access-control-allow-origin", b"*"),
                (b"access-control-expose-headers", ", ".join(EXPOSED).encode())]
 

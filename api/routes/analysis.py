@@ -17,6 +17,7 @@ from frontwatch.analytics.front import line_of
 from frontwatch.api import deps, params
 from frontwatch.api.cache import make_entry
 from frontwatch.api.deps import SettingsDep, StoreDep
+from frontwatch.api.headers import AGED, RANGED, documented
 from frontwatch.api.heavy import HEAVY, offload, on_render_threads
 from frontwatch.api.respond import (
     DATED,
@@ -57,8 +58,8 @@ MAX_SAMPLED_DATES = 3660
 SeriesRegionQ = Annotated[str, Query(description="region name, code or slug",
                                      examples=["donetsk-oblast"])]
 FormatQ = Annotated[Literal["json", "csv"], Query(description="json or csv", examples=["csv"])]
-TABLE_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/json": {}, "text/csv": {}}}}
+TABLE_RESPONSE: dict[int | str, dict[str, Any]] = documented({
+    200: {"content": {"application/json": {}, "text/csv": {}}}}, *RANGED)
 
 
 def _heavy_get(path: str, summary: str, description: str,
@@ -89,7 +90,7 @@ def _span(store: SqlStore, src: str, start: date | None, end: date | None
             "`format=csv` for spreadsheets. `note` (header `X-Data-Note`) says what "
             "`ukrainian` means when the source maps only ground taken since 24 Feb 2022 "
             "(NZZ): the rest of the region, not Ukrainian-held; null otherwise.",
-            responses=TABLE_RESPONSE)
+            responses=documented(TABLE_RESPONSE, "X-Data-Note"))
 def areas(request: Request, store: StoreDep, settings: SettingsDep,
           region: SeriesRegionQ = "donbas", start: FromQ = None, end: ToQ = None,
           status: Annotated[list[str] | None, Query(
@@ -147,7 +148,7 @@ def _records(frame) -> list[dict[str, Any]]:
     return orjson.loads(frame.to_json(orient="records", double_precision=6))
 
 
-@_heavy_get("/diff", responses=GEOJSON_RESPONSE,
+@_heavy_get("/diff", responses=documented(GEOJSON_RESPONSE, *AGED),
             summary="What changed between two dates (GeoJSON + summary)",
             description="Polygons gained and lost by each side inside the region, ranked by "
             "size and described by the nearest place, plus totals and the places whose status "
@@ -174,7 +175,7 @@ def diff(request: Request, store: StoreDep, settings: SettingsDep,
     return cached(request, store, build)
 
 
-@_heavy_get("/frontline", responses=GEOJSON_RESPONSE,
+@_heavy_get("/frontline", responses=documented(GEOJSON_RESPONSE, *AGED),
             summary="The front line on a date and its length",
             description="A FeatureCollection with one MultiLineString feature (properties "
             "`date`, `length_km`, geodesic on WGS84); `date` defaults to the latest.")

@@ -15,6 +15,7 @@ from frontwatch.analytics import lag as lag_mod
 from frontwatch.api import deps, params
 from frontwatch.api.cache import make_entry
 from frontwatch.api.deps import StoreDep
+from frontwatch.api.headers import AGED, documented
 from frontwatch.api.heavy import HEAVY, on_render_threads
 from frontwatch.api.respond import DATED, GEOJSON, cached, csv_entry, json_entry
 from frontwatch.api.routes.analysis import TABLE_RESPONSE, FormatQ
@@ -112,7 +113,7 @@ def _csv(frame: pd.DataFrame, name: str, doc: dict, pair: tuple[str, str]):
     return csv_entry(frame, name, _headers(doc, pair))
 
 
-@router.get("/compare/pieces", responses=GEOJSON_RESPONSE,
+@router.get("/compare/pieces", responses=documented(GEOJSON_RESPONSE, *AGED),
             summary="The ground two sources disagree on, as GeoJSON",
             description="Polygons inside the region that only one source calls occupied on "
             "`date` (property `claimed_by`: that source), ranked by km² and described by the "

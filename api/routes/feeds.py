@@ -14,6 +14,7 @@ from frontwatch import analytics, dates, feed, lookup
 from frontwatch.api import deps
 from frontwatch.api.cache import make_entry
 from frontwatch.api.deps import SettingsDep, StoreDep
+from frontwatch.api.headers import AGED, documented
 from frontwatch.api.heavy import heavy_when
 from frontwatch.api.respond import DATED, cached, credit_headers
 from frontwatch.api.routes.common import SourceQ, age_header, newest_headers, source_of
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/feeds", tags=["feeds"], dependencies=deps.READ)
 @router.get(
     "/changes.atom", summary="Atom feed: settlements that changed hands",
     dependencies=[heavy_when("near_front_km")], response_class=Response,
-    responses={200: {"content": {"application/atom+xml": {}}}},
+    responses=documented({200: {"content": {"application/atom+xml": {}}}}, *AGED),
     description=f"One entry per settlement whose status changed (from → to, date, "
     f"population, a link to the map of that date centred on it) over the last "
     f"{feed.WINDOW_DAYS} days of the source's data; with `near_front_km`, also one per place "

@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from frontwatch import lookup, render, values
 from frontwatch.api import deps
 from frontwatch.api.deps import StoreDep
+from frontwatch.api.headers import RANGED, documented
 from frontwatch.api.heavy import HEAVY, offload, on_render_threads
 from frontwatch.api.problems import Problem
 from frontwatch.api.routes.common import (
@@ -93,7 +94,7 @@ def _map_params(request: Request) -> dict[str, str]:
     return {k: v for k, v in request.query_params.items() if k in embed.MAP_PARAMS}
 
 
-@router.get("/maps/{day}.html", response_class=HTMLResponse,
+@router.get("/maps/{day}.html", response_class=HTMLResponse, responses=documented({}, *RANGED),
             dependencies=[HEAVY],
             summary="Interactive map page (single date, compare=, or time-lapse from=&to=)")
 @on_render_threads
@@ -117,7 +118,8 @@ def _image(request: Request, q: render.MapQuery, store: SqlStore, fmt: str,
 
 @router.get("/maps/{day}.png", summary="Static map image (PNG), 1200×800 by default",
             dependencies=[HEAVY],
-            response_class=Response, responses={200: {"content": {"image/png": {}}}})
+            response_class=Response,
+            responses=documented({200: {"content": {"image/png": {}}}}, *RANGED))
 @on_render_threads
 def map_png(request: Request, q: Q, store: StoreDep, width: str | None = None,
             height: str | None = None, dpi: str | None = None) -> Response:
@@ -126,7 +128,7 @@ def map_png(request: Request, q: Q, store: StoreDep, width: str | None = None,
 
 @router.get("/maps/{day}.svg", summary="Static map image (SVG)", response_class=Response,
             dependencies=[HEAVY],
-            responses={200: {"content": {"image/svg+xml": {}}}})
+            responses=documented({200: {"content": {"image/svg+xml": {}}}}, *RANGED))
 @on_render_threads
 def map_svg(request: Request, q: Q, store: StoreDep, width: str | None = None,
             height: str | None = None, dpi: str | None = None) -> Response:
@@ -145,7 +147,8 @@ ChartTo = Annotated[str | None, Query(alias="to", description="last day (default
             "over time, with the daily change (PNG or SVG, 1200×800 by default)",
             dependencies=[HEAVY],
             response_class=Response,
-            responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}})
+            responses=documented({200: {"content": {"image/png": {}, "image/svg+xml": {}}}},
+                                 *RANGED))
 @on_render_threads
 def chart_image(request: Request, store: StoreDep, fmt: Literal["png", "svg"],
                 region: ChartRegion, start: ChartFrom = None, end: ChartTo = None,
@@ -164,7 +167,7 @@ def chart_image(request: Request, store: StoreDep, fmt: Literal["png", "svg"],
                   **age_header(newest, q.end)})
 
 
-@router.get("/embed/{day}", response_class=HTMLResponse,
+@router.get("/embed/{day}", response_class=HTMLResponse, responses=documented({}, *RANGED),
             summary="Copy-paste responsive iframe snippet for a map (with oEmbed discovery)")
 def embed_snippet(request: Request, q: Q, store: StoreDep, width: str | None = None,
                   height: str | None = None) -> Response:
@@ -191,7 +194,8 @@ def _oembed_max(value: str | None, name: str, least: int) -> int | None:
     return None if value in (None, "") else values.whole(value, name, least, 10**6)
 
 
-@router.get("/oembed", summary="oEmbed 1.0 for map page URLs (JSON, type rich)")
+@router.get("/oembed", responses=documented({}, *RANGED),
+            summary="oEmbed 1.0 for map page URLs (JSON, type rich)")
 def oembed(request: Request, store: StoreDep, url: str, format: str = "json",
            maxwidth: str | None = None, maxheight: str | None = None) -> Any:
     if format != "json":  # oEmbed 1.0: a format the provider does not offer is a 501

@@ -24,6 +24,7 @@ from frontwatch import crs, providers
 from frontwatch.api import deps, ogc_html, ogc_query, params
 from frontwatch.api.cache import make_entry
 from frontwatch.api.deps import SettingsDep, StoreDep
+from frontwatch.api.headers import CREDIT, documented
 from frontwatch.api.heavy import heavy_when
 from frontwatch.api.ogc_query import Extensions
 from frontwatch.api.problems import PROBLEM
@@ -199,7 +200,7 @@ class ItemsParams:
 
 
 @router.get("/collections/{collection_id}/items", responses={
-    **OGC_GEOJSON, **BAD, **MISSING,
+    **documented(OGC_GEOJSON, *CREDIT), **BAD, **MISSING,
     409: _problem("The state a next link pinned is gone; start again from the first page")},
             dependencies=[heavy_when("bbox", "filter", "crs")],
             summary="Features of a collection (paged with limit/offset and next/prev links)")
@@ -267,7 +268,7 @@ def _page_links(request: Request, p: Provider, q: ItemQuery, page: Page
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}",
-            responses={**OGC_GEOJSON, **BAD, **MISSING},
+            responses={**documented(OGC_GEOJSON, *CREDIT), **BAD, **MISSING},
             summary="One feature")
 def item(request: Request, store: StoreDep, settings: SettingsDep,
          collection_id: CollectionId,

@@ -14,6 +14,7 @@ from frontwatch import analytics, coverage, dates, lookup
 from frontwatch.analytics import placestatus
 from frontwatch.api import deps, params
 from frontwatch.api.deps import SettingsDep, StoreDep
+from frontwatch.api.headers import AGED, RANGED, documented
 from frontwatch.api.heavy import heavy_when
 from frontwatch.api.respond import DATED, ORJSON_OPTS, cached, credit, json_entry
 from frontwatch.api.routes.analysis import TABLE_RESPONSE, FormatQ, _table_entry
@@ -37,7 +38,7 @@ router = APIRouter(prefix="/v1", tags=["v1"], dependencies=deps.READ)
 Slug = Annotated[str, Path(description="slug or name (en/uk)", examples=["kramatorsk"])]
 
 
-@router.get("/places", summary="Settlements of the gazetteer",
+@router.get("/places", summary="Settlements of the gazetteer", responses=documented({}, *AGED),
             dependencies=[heavy_when("near_front_km")],
             description="Names as of `date` (a renamed place appears under its name of the "
             "day). `near_front_km` keeps the places within that distance of the front line "
@@ -116,6 +117,7 @@ def place_changes(request: Request, store: StoreDep, settings: SettingsDep,
 
 
 @router.get("/places/{slug}", summary="One settlement, its status and distance to the front",
+            responses=documented({}, *AGED),
             description="The place as named on `date`, with `status` (occupied, contested or "
             "ukrainian) and `distance_to_front_km` on that date (default: the latest).")
 def get_place(request: Request, store: StoreDep, settings: SettingsDep, slug: Slug,
@@ -147,6 +149,7 @@ def _situation(store: SqlStore, settings: Settings, place, on: date | None,
 
 
 @router.get("/places/{slug}/timeline", summary="A place's status periods over time",
+            responses=documented({}, *RANGED),
             description="Periods of constant status (occupied, contested, ukrainian), oldest "
             "first; `end` null means it still holds.")
 def place_timeline(request: Request, store: StoreDep, settings: SettingsDep, slug: Slug,

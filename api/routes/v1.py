@@ -14,6 +14,7 @@ from frontwatch import coverage, dates, lookup, sources, values
 from frontwatch.api import deps, params
 from frontwatch.api.cache import make_entry
 from frontwatch.api.deps import SettingsDep, StoreDep
+from frontwatch.api.headers import AGED, CREDIT, documented
 from frontwatch.api.heavy import heavy_when
 from frontwatch.api.respond import (
     DATED,
@@ -126,7 +127,8 @@ def _canonical(info: SnapshotInfo, region: str | None, st: list[str] | None,
     return f"/v1/snapshots/revisions/{info.id}" + (f"?{urlencode(q)}" if q else "")
 
 
-@router.get("/snapshots/revisions/{snapshot_id}", responses={**GEOJSON_RESPONSE, 308: {
+@router.get("/snapshots/revisions/{snapshot_id}", responses={
+    **documented(GEOJSON_RESPONSE, *CREDIT), 308: {
                 "description": "a revision merged into another (the same claim, migration "
                 "0013): `Location` is this URL with the kept revision's id"}},
             dependencies=[heavy_when("region", "simplify")],
@@ -150,7 +152,7 @@ def snapshot_revision(request: Request, store: StoreDep,
     return cached(request, store, build)
 
 
-@router.get("/snapshots/{day}", responses=GEOJSON_RESPONSE,
+@router.get("/snapshots/{day}", responses=documented(GEOJSON_RESPONSE, *AGED),
             dependencies=[heavy_when("region", "simplify")],
             summary="The control zones on a date (or `latest`) as GeoJSON",
             description="The state on a date D is the latest revision valid by the end of D. "
