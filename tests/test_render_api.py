@@ -65,12 +65,16 @@ def test_png_and_svg(client):
     assert s.headers["content-type"].startswith("image/svg+xml") and b"<svg" in s.content
 
 
-def test_embed_snippet_and_oembed(client):
+def test_embed_snippet_and_oembed(client, real_store):
+    shown = real_store.resolve("deepstate", date_(2025, 6, 1)).date
+    age = (date_(2025, 6, 1) - shown).days  # a dated map's age counts to its date
     r = client.get("/embed/2025-06-01?place=Pokrovsk&radius_km=25&lang=uk")
     assert r.status_code == 200
     assert '<iframe src="http://testserver/maps/2025-06-01.html?place=Pokrovsk&amp;' \
            'radius_km=25&amp;lang=uk"' in r.text
-    assert 'title="Контроль території: 25 км навколо: Покровськ"' in r.text
+    aged = f" ({age} дн. тому)" if age else ""  # the subtitle's words, in its language
+    assert f'title="Контроль території: 25 км навколо: Покровськ · deepstate від {shown}{aged}"' \
+        in r.text
     page = "http://testserver/maps/2025-06-01.html?place=Pokrovsk"
     o = client.get("/oembed", params={"url": page, "maxwidth": 600})
     assert o.status_code == 200
@@ -78,7 +82,39 @@ def test_embed_snippet_and_oembed(client):
     assert doc["version"] == "1.0" and doc["type"] == "rich"
     assert doc["provider_name"] == "Frontwatch" and doc["width"] == 600
     assert doc["height"] == 400 and page.replace("&", "&amp;") in doc["html"]
-    assert doc["title"] == "Territorial control: 15 km around Pokrovsk"
+    aged = f" ({age} days old)" if age else ""
+    assert doc["title"] == ("Territorial control: 15 km around Pokrovsk · "
+                            f"deepstate of {shown}{aged}")
+    assert doc["cache_age"] == 3600  # a dated map's title holds on any day
+
+
+def test_latest_oembed_title_says_its_age_today_and_is_kept_only_today(client, real_store):
+    """A pasted `latest` card names its snapshot and that one's age as of today UTC (like
+    the map's subtitle), and asks to be kept no later than the end of that day."""
+    from frontwatch import dates
+
+    newest = real_store.resolve("deepstate", None)
+    age = (dates.today() - newest.date).days
+    doc = client.get("/oembed", params={
+        "url": "http://testserver/maps/latest.html?place=Pokrovsk"}).json()
+    assert doc["title"].endswith(f" · deepstate of {newest.date} ({age} days old)"), doc
+    assert 0 < doc["cache_age"] <= 3600
+    embed = client.get("/embed/latest?place=Pokrovsk")
+    assert f"deepstate of {newest.date} ({age} days old)" in embed.text
+    assert embed.headers["x-snapshot-age-days"] == str(age)
+
+
+@pytest.mark.parametrize(("now", "on", "left"), [
+    ("2026-11-30T23:59:30", None, 30),  # latest: only until the UTC day ends
+    ("2026-11-30T12:00:00", None, 3600),
+    ("2026-11-30T23:59:30", date_(2025, 6, 1), 3600),  # a dated map: its usual hour
+])
+def test_oembed_cache_age_of_latest_ends_with_the_day(now, on, left):
+    from datetime import UTC, datetime
+
+    from frontwatch.render import embed
+
+    assert embed.cache_age(on, datetime.fromisoformat(now).replace(tzinfo=UTC)) == left
 
 
 def test_assets_served_only_from_the_list(client):

@@ -27,7 +27,7 @@ from frontwatch.api.routes.common import (
 )
 from frontwatch.errors import InputError, echo
 from frontwatch.render import assets, embed
-from frontwatch.render.scene import title_for
+from frontwatch.render.scene import dated_title
 from frontwatch.store.base import SqlStore
 
 router = APIRouter(tags=["maps"], dependencies=deps.READ)
@@ -176,7 +176,7 @@ def embed_snippet(request: Request, q: Q, store: StoreDep, width: str | None = N
     render.scene.resolve_snapshot(store, q)  # 404 now, not inside someone's article
     src = embed.map_page_url(str(request.base_url), request.path_params["day"],
                              _map_params(request))
-    title = title_for(store, q)
+    title = dated_title(store, q)
     discover = _oembed_url(request, str(request.url))
     link = (f'<link rel="alternate" type="application/json+oembed" '
             f'href="{html.escape(discover)}" title="{html.escape(title)}">')
@@ -213,7 +213,8 @@ def oembed(request: Request, store: StoreDep, url: str, format: str = "json",
         want = (w if "width" in snippet else None, h)
     size = embed.oembed_size(mw, mh, *want)
     page = embed.map_page_url(str(request.base_url), day, params)  # never an iframe's iframe
-    return JSONResponse(embed.oembed(page, title_for(store, q), str(request.base_url), size),
+    return JSONResponse(embed.oembed(page, dated_title(store, q), str(request.base_url), size,
+                                    q.on),
                         headers=_through(store, q))
 
 

@@ -4,13 +4,16 @@ page URL, so a CMS that speaks oEmbed turns a pasted link into the live map."""
 from __future__ import annotations
 
 import html
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from frontwatch import dates
 from frontwatch.errors import InputError, NotFound, echo, echo_many
 from frontwatch.render.query import MapQuery, parse_query
 
 PROVIDER = "Frontwatch"
+CACHE_AGE = 3600  # seconds an oEmbed answer may be kept (a dated map's)
 MAP_PARAMS = ("source", "as_of", "region", "place", "radius_km", "bbox", "compare", "from",
               "to", "step", "lang", "tiles", "compare_source")
 SNIPPET_PARAMS = ("width", "height")  # an /embed/ URL's own: the snippet's size
@@ -97,10 +100,22 @@ def oembed_size(maxwidth: int | None, maxheight: int | None,
     return max(w, MIN_WIDTH), max(h, MIN_HEIGHT)
 
 
-def oembed(page_url: str, title: str, base_url: str, size: tuple[int, int]
-           ) -> dict[str, Any]:
-    """The oEmbed 1.0 `rich` answer: an iframe of the map page of exactly `size`."""
+def oembed(page_url: str, title: str, base_url: str, size: tuple[int, int],
+           on: date | None) -> dict[str, Any]:
+    """The oEmbed 1.0 `rich` answer: an iframe of the map page of exactly `size`, titled
+    `title` (which names the snapshot's age on `on`: see :func:`cache_age`)."""
     width, height = size
     return {"version": "1.0", "type": "rich", "provider_name": PROVIDER,
             "provider_url": base_url, "title": title, "width": width, "height": height,
-            "html": fixed_iframe(page_url, title, width, height), "cache_age": 3600}
+            "html": fixed_iframe(page_url, title, width, height), "cache_age": cache_age(on)}
+
+
+def cache_age(on: date | None, now: datetime | None = None) -> int:
+    """Seconds a consumer may keep an oEmbed answer for the map of `on`: an hour, but one
+    for the latest state (`on` None), whose title counts its age to today UTC, only until
+    that day ends (dates.today_part: the rule of every age-bearing answer's cache)."""
+    if dates.today_part(on) is None:
+        return CACHE_AGE
+    now = now or datetime.now(UTC)
+    left = (datetime.combine(now.date(), time(), UTC) + timedelta(days=1) - now).total_seconds()
+    return max(1, min(CACHE_AGE, int(left)))

@@ -233,6 +233,23 @@ def title_for(store: SqlStore, q: MapQuery) -> str:
     return f"{title_words(t, snapshot_claims(info), q.timelapse)}: {where}"
 
 
+def dated_title(store: SqlStore, q: MapQuery) -> str:
+    """title_for followed by each snapshot shown (shown_snapshots), of its day and with its
+    age on the map's date (`latest`: today) when above 0 or when two sources are shown, in
+    the subtitle's words: what a pasted embed snippet or oEmbed card carries, where no
+    subtitle is seen ("… · deepstate of 2025-06-30 (518 days old)")."""
+    t = TEXT[q.lang]
+    shown = shown_snapshots(store, q)
+
+    def said(i: SnapshotInfo) -> str:
+        n, d = dates.age_days(i.date, q.on), i.date.isoformat()
+        if n or len(shown) > 1:
+            return t["source_age"].format(src=i.source, d=d, n=n)
+        return t["source_of"].format(src=i.source, d=d)
+
+    return " · ".join([title_for(store, q), *(said(i) for i in shown)])
+
+
 def compared_snapshot(store: SqlStore, q: MapQuery) -> SnapshotInfo:
     """compare_source='s revision in force on the day the map is titled with (400 naming
     compare_source when it is unknown, the map's own source, or has no data by then)."""

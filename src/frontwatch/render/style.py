@@ -79,6 +79,7 @@ TEXT: Final = {
         "neither": "Occupied since 2022 per neither (a grey zone is not shown)",
         "sources_title": "{a} vs {b}",
         "source_age": "{src} of {d} ({n} days old)",
+        "source_of": "{src} of {d}",  # a pasted embed's title, when 0 days old
         "age": "{n} days old",
         "newest_snapshot": "newest snapshot {t} UTC ({age})",  # a chart's, or a time-lapse's
         "description_sources": "Map of {where} comparing {a} and {b} on {d}, on the ground "
@@ -145,6 +146,7 @@ TEXT: Final = {
         "neither": "Окуповано після 2022 за жодним (сіра зона не показана)",
         "sources_title": "{a} і {b}",
         "source_age": "{src} від {d} ({n} дн. тому)",
+        "source_of": "{src} від {d}",
         "age": "{n} дн. тому",
         "newest_snapshot": "найновіший знімок {t} UTC ({age})",
         "description_sources": "Карта: {where}, порівняння {a} і {b} на {d}, територія, "
