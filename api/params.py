@@ -31,7 +31,14 @@ def day_or_instant(text: str, name: str) -> date | datetime:
 
 
 def interval(start: str | None, end: str | None, start_name: str = "from",
-             end_name: str = "to") -> tuple[date | None, date | None]:
+             end_name: str = "to", *, required: bool = False) -> tuple[date | None, date | None]:
+    """The days of a range; empty or missing ends are open, unless the route `required`
+    both: then an empty one (``to=``, which FastAPI lets through as "given") is a 400
+    naming it, not an open end that the route cannot use (a 500 before)."""
+    if required:
+        for value, name in ((start, start_name), (end, end_name)):
+            if not (value or "").strip():
+                raise InputError(f"{name}= is empty: a date (YYYY-MM-DD) is required")
     rng = dates.day_range(start, end, start_name, end_name)
     return rng.start, rng.end
 

@@ -162,7 +162,7 @@ def diff(request: Request, store: StoreDep, settings: SettingsDep,
          min_km2: Annotated[float, Query(ge=values.MIN_KM2.lo, le=values.MIN_KM2.hi,
                                          description="drop smaller pieces",
                                          examples=[0.01])] = 0.01) -> Response:
-    a, b = params.interval(start, end)
+    a, b = params.interval(start, end, required=True)
 
     def build():
         src = source_of(store, settings, source)

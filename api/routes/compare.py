@@ -160,7 +160,7 @@ def compare_lag(request: Request, store: StoreDep,
                     ge=values.MIN_CHANGE_KM2.lo, le=values.MIN_CHANGE_KM2.hi,
                     description="smallest change piece followed (km²)", examples=[1.0])] = 1.0,
                 format: FormatQ = "json") -> Response:
-    a, b = params.interval(start, end)
+    a, b = params.interval(start, end, required=True)
 
     def build():
         pair = cmp.parse_sources(sources, store.sources())
