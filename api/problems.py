@@ -117,7 +117,11 @@ def merged_location(request: Request, exc: Merged) -> str | None:
     if old not in parts:  # spelt otherwise ("007"): say it, do not guess
         return None
     parts[len(parts) - 1 - parts[::-1].index(old)] = str(exc.kept)  # the last one
-    return str(request.url.replace(path="/".join(parts)))
+    # relative (RFC 9110 allows it; curl, GDAL and browsers resolve it): built from the
+    # client's Host header, an absolute one could be pointed elsewhere and kept for a day
+    # by a cache that does not key on Host (breaker trial)
+    query = request.url.query
+    return "/".join(parts) + (f"?{query}" if query else "")
 
 
 def install(app: FastAPI) -> None:

@@ -84,7 +84,10 @@ def test_http_redirects_a_merged_revision_and_names_it_for_a_feature(tmp_path):
                         params={"status": "occupied"})
         assert r.status_code == 308, r.text
         assert r.headers["location"] == \
-            f"http://testserver/v1/snapshots/revisions/{kept}?status=occupied"
+            f"/v1/snapshots/revisions/{kept}?status=occupied"  # relative: never Host's
+        hostile = api.request(method, f"/v1/snapshots/revisions/{merged}",
+                              headers={"Host": "evil.example"})
+        assert hostile.headers["location"] == f"/v1/snapshots/revisions/{kept}"
     followed = api.get(f"/v1/snapshots/revisions/{merged}", params={"status": "occupied"},
                        follow_redirects=True)
     direct = api.get(f"/v1/snapshots/revisions/{kept}", params={"status": "occupied"})
