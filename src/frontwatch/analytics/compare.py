@@ -60,9 +60,10 @@ AGREEMENT_WORDS = {
 RULE = ("only the occupied layer is compared, on the same ground for both sources; the grey "
         "zone is not compared (a source without one would be compared with nothing)")
 _PRE_2022_KINDS = ("ordlo", "crimea")
-# The most distinct revision pairs one request may overlay (~0.2–0.5 s each), and the most
-# dates a series may sample (rows only, but bounded all the same).
-MAX_PAIRS = 400
+# The most distinct revision pairs one request may overlay (0.1–0.5 s each: at most about a
+# map render's time; 400 held a heavy slot for a minute, breaker trial), and the most dates a
+# series may sample (rows only, but bounded all the same). Precomputed pairs do not count.
+MAX_PAIRS = 100
 MAX_DATES = 3660
 
 
