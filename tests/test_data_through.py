@@ -141,7 +141,10 @@ def test_every_clamped_range_says_so(client, rstore, url):
     newest = rstore.resolve("deepstate")
     r = client.get(url)
     assert r.status_code == 200, (url, r.text[:300])
-    assert r.headers.get("x-range-clamped") == f"to={newest.date}; requested=2025-07-31", url
+    said = f"to={newest.date}; requested=2025-07-31"
+    if "from=2021-01-01" in url:  # before the first snapshot too: cut there, and said
+        said += f"; from={rstore.snapshot_span('deepstate')[0].date()}; from_requested=2021-01-01"
+    assert r.headers.get("x-range-clamped") == said, url
     assert r.headers.get("x-data-through") == iso(newest.valid_at), url
     # its newest revision's age on the end asked for, not on the end it was cut to
     assert r.headers.get("x-snapshot-age-days") == str((date(2025, 7, 31) - newest.date).days)

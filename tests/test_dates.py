@@ -122,6 +122,9 @@ def test_a_series_never_covers_more_than_the_data(demo, a, b):
         return
     assert first <= span.start <= span.end <= newest
     assert span.clamped == (b is not None and b > newest)
+    assert span.from_clamped == (a is not None and a < first)
+    assert ("from_requested" in span.members()) == span.from_clamped
+    assert span.members().get("clamped", False) == (span.clamped or span.from_clamped)
     frame = series(demo, "donbas", a or first, b or newest, "demo")
     assert len(frame) <= (newest - first).days + 1
     assert frame["date"].iloc[-1] <= newest
@@ -177,3 +180,39 @@ def test_an_inverted_range_is_said_to_be_inverted_wherever_the_data_lies():
     for first in (date(2025, 1, 1), date(2025, 6, 10), date(2025, 7, 1)):
         with pytest.raises(InputError, match="inverted: it starts 2025-06-30 and ends 2025-06-01"):
             clamp(DayRange(date(2025, 6, 30), date(2025, 6, 1)), first, date(2025, 12, 31))
+
+
+def test_a_range_before_the_data_says_where_it_starts(real_db, real_store):
+    """A `from` before the first snapshot is cut to it and said like a cut `to`: the CLI a
+    note naming --from, JSON `from_requested` and `clamped`, HTTP X-Range-Clamped's
+    `from=…; from_requested=…` part (the `to=…; requested=…` part unchanged)."""
+    from fastapi.testclient import TestClient
+
+    from frontwatch.api.app import create_app
+    from frontwatch.settings import Settings
+
+    first = real_store.snapshot_span("deepstate")[0].date()
+    asked = first - timedelta(days=90)
+    to = first + timedelta(days=2)
+    proc = run("series", "-r", "donbas", "--from", asked.isoformat(), "--to", to.isoformat(),
+               "--json", db=real_db)
+    doc = json.loads(proc.stdout)
+    assert (doc["from"], doc["from_requested"], doc["clamped"]) == (
+        first.isoformat(), asked.isoformat(), True)
+    assert "to_requested" not in doc and doc["rows"][0]["date"] == first.isoformat()
+    assert f"note: --from {asked} is before the first snapshot" in proc.stderr
+    assert f"the range starts {first}" in proc.stderr
+    api = TestClient(create_app(Settings(database_url=str(real_db), source="deepstate")))
+    r = api.get("/v1/areas", params={"region": "donbas", "from": asked.isoformat(),
+                                     "to": to.isoformat()})
+    assert r.status_code == 200 and r.json()["from_requested"] == asked.isoformat()
+    assert r.headers["x-range-clamped"] == f"from={first}; from_requested={asked}"
+    newest = real_store.resolve("deepstate").date
+    past = newest + timedelta(days=3)
+    both = api.get("/v1/changelog", params={"region": "donbas", "from": asked.isoformat(),
+                                            "to": past.isoformat(), "format": "csv"})
+    assert both.headers["x-range-clamped"] == (
+        f"to={newest}; requested={past}; from={first}; from_requested={asked}")
+    inside = api.get("/v1/areas", params={"region": "donbas", "from": first.isoformat(),
+                                          "to": to.isoformat()})
+    assert "x-range-clamped" not in inside.headers and "clamped" not in inside.json()

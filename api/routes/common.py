@@ -78,11 +78,15 @@ def range_headers(span: coverage.Span, newest: SnapshotInfo) -> dict[str, str]:
 
 def clamp_header(span: coverage.Span) -> dict[str, str]:
     """`X-Range-Clamped: to=<newest day>; requested=<to asked for>` when `to` was cut to the
-    data, else nothing: the one place the header is written, for every route that clamps
-    a range (tables, charts, time-lapses)."""
-    if not span.clamped:
-        return {}
-    return {"X-Range-Clamped": f"to={span.end}; requested={span.requested.end}"}
+    data, `from=<first day>; from_requested=<from asked for>` when `from` was (both, joined
+    by "; ", when both were), else nothing: the one place the header is written, for every
+    route that clamps a range (tables, charts, time-lapses)."""
+    parts = []
+    if span.clamped:
+        parts.append(f"to={span.end}; requested={span.requested.end}")
+    if span.from_clamped:
+        parts.append(f"from={span.start}; from_requested={span.requested.start}")
+    return {"X-Range-Clamped": "; ".join(parts)} if parts else {}
 
 
 def range_clamp_header(store: SqlStore, source: str, start: date | None, end: date | None

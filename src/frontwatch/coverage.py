@@ -96,13 +96,22 @@ class Span:
         """True when the requested end lies after the newest snapshot's day."""
         return self.requested.end is not None and self.requested.end > self.end
 
+    @property
+    def from_clamped(self) -> bool:
+        """True when the requested start lies before the source's first day."""
+        return self.requested.start is not None and self.requested.start < self.start
+
     def members(self) -> dict[str, Any]:
         """What a table answer says about its range: from/to as answered, data_through and,
-        when `to` was cut, the day asked for."""
+        when `to` or `from` was cut, the day asked for (`to_requested`, `from_requested`)
+        and `clamped`."""
         out: dict[str, Any] = {"from": self.start.isoformat(), "to": self.end.isoformat(),
                                "data_through": iso(self.data_through)}
         if self.clamped:
             out["to_requested"] = self.requested.end.isoformat()  # type: ignore[union-attr]
+        if self.from_clamped:
+            out["from_requested"] = self.requested.start.isoformat()  # type: ignore[union-attr]
+        if self.clamped or self.from_clamped:
             out["clamped"] = True
         return out
 
@@ -112,6 +121,13 @@ class Span:
             return None
         return (f"note: {name} {self.requested.end} is after the newest snapshot "
                 f"({iso(self.data_through)}): the range ends {self.end}")
+
+    def from_note(self, name: str = "from") -> str | None:
+        """A one-line note when the start was cut to the data (None otherwise)."""
+        if not self.from_clamped:
+            return None
+        return (f"note: {name} {self.requested.start} is before the first snapshot "
+                f"({self.start}): the range starts {self.start}")
 
 
 def span(store: SqlStore, source: str | Sequence[str], rng: dates.DayRange,

@@ -41,7 +41,8 @@ Provenance = TypedDict("Provenance", {
     "from": NotRequired[str],  # a range: its days as answered (cut to the data), YYYY-MM-DD
     "to": NotRequired[str],
     "to_requested": NotRequired[str],  # the end asked for, when it was cut to the data
-    "clamped": NotRequired[bool],  # True when it was
+    "from_requested": NotRequired[str],  # the start asked for, when it was cut to the data
+    "clamped": NotRequired[bool],  # True when either was
     "data_through": str,  # the source's newest snapshot, ISO 8601 UTC
     "stale_days": int,  # days the date (a range: its end) asked for lies after data_through
     "attribution": str,  # the credit line the source asks for
@@ -70,8 +71,10 @@ def provenance(store: SqlStore, info: SnapshotInfo, on: date | None = None,
                      attribution=attribution(info.source), illustrative=info.illustrative)
     if span is not None:
         out["from"], out["to"] = span.start.isoformat(), span.end.isoformat()
-        if span.clamped and span.requested.end is not None:
-            out["to_requested"], out["clamped"] = span.requested.end.isoformat(), True
+        cut = span.members()  # what was cut to the data, as every range answer says it
+        for key in ("to_requested", "from_requested", "clamped"):
+            if key in cut:
+                out[key] = cut[key]  # type: ignore[literal-required]
     elif on is not None:
         out["date"] = on.isoformat()
     if info.illustrative:

@@ -189,12 +189,14 @@ def warn(message: str | None) -> None:
 def clamped_span(store, source: str | tuple[str, ...] | None, start: date | None,
                  end: date | None):
     """The range of a command cut to the data (frontwatch.coverage.span; a tuple of sources:
-    the days all cover), with a note on stderr when --to was after the newest snapshot."""
+    the days all cover), with a note on stderr when --to was after the newest snapshot or
+    --from before the first."""
     from frontwatch import coverage, lookup
 
     src = source if isinstance(source, tuple) else lookup.default_source(store, source)
     span = coverage.span(store, src, dates.DayRange(start, end), ("--from", "--to"))
     warn(span.note("--to"))
+    warn(span.from_note("--from"))
     return span
 
 

@@ -183,10 +183,13 @@ def chart_cmd(
               highlight=False)
     if c.no_newer:
         warn(f"note: --to {q.end} is after the newest snapshot: the chart ends {c.last}")
+    span, _ = chart.drawn(store, q)  # a --from before the data is cut too: said as a range's
+    warn(span.from_note("--from"))
     if cli.json:
+        cut = {"from_requested": span.members()["from_requested"]} if span.from_clamped else {}
         emit_json({"output": str(output), "format": fmt, "bytes": len(data),
                    "region": c.slug, "region_name": c.where, "from": c.first.isoformat(),
-                   "to": c.last.isoformat(), "clamped": c.no_newer,
+                   "to": c.last.isoformat(), "clamped": c.no_newer or span.from_clamped, **cut,
                    "source": c.source, "illustrative": c.illustrative,
                    "valid_at": c.newest.valid_at.isoformat(),
                    "content_hash": c.newest.content_hash, "age_days": c.age_days,
