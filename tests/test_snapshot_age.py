@@ -8,6 +8,8 @@ import json
 from datetime import timedelta
 
 from frontwatch import dates
+from frontwatch.sources import attribution
+from frontwatch.store.base import iso
 from tests.test_cli_data import run
 
 
@@ -219,3 +221,23 @@ def test_range_tables_name_their_newest_snapshot_and_its_age(real_db, real_store
                  ("places", "changed", "-r", "UA14")):
         out = run(*args, "--from", str(start), "--to", str(to), db=real_db).stdout
         assert said in " ".join(out.split()), args
+
+
+def test_range_tables_json_name_their_newest_snapshot_and_its_age(real_db, real_store):
+    """`--json` of the range tables carries what their title says (`source`, `newest`,
+    `age_days`) and the source's credit, as the matching /v1 tables do (additive keys)."""
+    newest = real_store.resolve("deepstate")
+    start, to = newest.date - timedelta(days=20), newest.date + timedelta(days=40)
+    want = {"source": "deepstate", "newest": iso(newest.valid_at), "age_days": 40}
+    for args in (("changelog", "-r", "UA14"), ("series", "-r", "UA14"),
+                 ("places", "changed", "-r", "UA14"), ("frontline", "--step", "10")):
+        doc = json.loads(run(*args, "--from", str(start), "--to", str(to), "--json",
+                             db=real_db).stdout)
+        assert {k: doc[k] for k in want} == want, args
+        assert doc["attribution"] == attribution("deepstate") and doc["to_requested"], args
+    api = _api(real_db)
+    for url in ("/v1/areas?region=UA14", "/v1/changelog?region=UA14",
+                "/v1/frontline/series?step=10", "/v1/places/changes?region=UA14"):
+        doc = api.get(f"{url}&from={start}&to={to}").json()
+        assert {k: doc[k] for k in want} == want, url
+        assert doc["attribution"] == attribution("deepstate"), url

@@ -137,7 +137,8 @@ def _table_entry(frame, doc: dict[str, Any], format: str, name: str, info: Snaps
     frame = round_table(frame)
     if format == "csv":
         return csv_entry(frame, name, headers)
-    doc = {**doc, "columns": list(frame.columns), "series": _records(frame)}
+    doc = {**doc, **coverage.newest_members(info, span), "columns": list(frame.columns),
+           "series": _records(frame)}
     return json_entry(credit(doc, info.source, info.illustrative), headers)
 
 

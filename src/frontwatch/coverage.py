@@ -58,6 +58,14 @@ def newest_said(store: SqlStore, source: str, span: Span) -> str:
     return f"newest: {snapshot_said(info.source, info.valid_at, span.requested.end)}"
 
 
+def newest_members(info: SnapshotInfo, span: Span) -> dict[str, Any]:
+    """What a table over `span` says in JSON of `info`, the newest revision it shows (its
+    title says it with :func:`newest_said`): `source`, `newest` (its valid_at, ISO 8601
+    UTC) and `age_days`, its age on the end asked for (an open range: today)."""
+    return {"source": info.source, "newest": iso(info.valid_at),
+            "age_days": dates.age_days(info.date, span.requested.end)}
+
+
 def stale_warning(doc: dict[str, Any], on: date | datetime | str | None,
                   source: str | None = None) -> str | None:
     """The one-line warning for an answer past the newest snapshot (None when it is not);

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -70,6 +70,16 @@ def _said(source: str, valid_at: str | datetime, on: date) -> str:
     return snapshot_said(source, when, on)
 
 
+def _newest(store, source: str, span) -> dict[str, Any]:
+    """The JSON members of a table over `span` naming the newest revision it shows and its
+    age (coverage.newest_members, what its title says) and the source's credit."""
+    from frontwatch.coverage import newest_members
+    from frontwatch.sources import attribution
+
+    return {**newest_members(store.resolve(source, span.end), span),
+            "attribution": attribution(source)}
+
+
 def series_cmd(cli: Cli, region: Region, start: From, end: To, source: Source = None) -> None:
     """Daily area series (km², %, change per day, 7/30-day rates)."""
     from frontwatch.analytics import series
@@ -94,7 +104,8 @@ def series_cmd(cli: Cli, region: Region, start: From, end: To, source: Source = 
                           _num(r.occupied_rate_30d)),
                title=f"{region}: daily areas, {span.start} → {span.end} ({src}; "
                f"{newest_said(store, src, span)})",
-               doc={"region": region, **span.members(), "note": note})
+               doc={"region": region, **span.members(), "note": note,
+                    **_newest(store, src, span)})
 
 
 def changelog_cmd(cli: Cli, region: Region, start: From, end: To,
@@ -122,7 +133,7 @@ def changelog_cmd(cli: Cli, region: Region, start: From, end: To,
                f"{newest_said(store, src, span)}); occupied net {net:+,.1f} km² over "
                f"{len(df)} day(s)",
                doc={"region": reg.slug, "region_name": reg.name_en, "source": src,
-                    **span.members(), "occupied_net_km2": net})
+                    **span.members(), "occupied_net_km2": net, **_newest(store, src, span)})
 
 
 def _km(v: float | None) -> str:
@@ -251,7 +262,8 @@ def _frontline_series(cli: Cli, d1: date, d2: date, step: int, source: str | Non
                           + _said(src, valid[r.snapshot_id], r.date), f"{r.length_km:,.1f}"),
                title=f"front-line length, {d1} → {span.end} every {step} day(s) ({src}; "
                f"{newest_said(store, src, span)})",
-               doc={"source": src, **span.members(), "step": step})
+               doc={"source": src, **span.members(), "step": step,
+                    **_newest(store, src, span)})
 
 
 def places_changed_cmd(
@@ -280,7 +292,8 @@ def places_changed_cmd(
                title=f"{reg.name_en if reg else 'All places'}: {len(items)} change(s) of "
                f"status, {span.start} → {span.end} ({src}; {newest_said(store, src, span)})",
                doc={"source": src, "region": reg.slug if reg else None, **span.members(),
-                    "count": len(items), "rule": placestatus.RULE})
+                    "count": len(items), "rule": placestatus.RULE,
+                    **_newest(store, src, span)})
 
 
 def place_cmd(cli: Cli,
