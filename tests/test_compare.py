@@ -274,6 +274,7 @@ def test_a_series_past_the_pair_data_is_cut_to_it_and_says_so(client, cmp_db):
     assert doc["stale_days"] == (date(2026, 1, 31) - date(2025, 5, 27)).days
     early = client.get("/v1/compare", params={**q, "from": "2020-01-01", "step": 30}).json()
     assert early["from"] == "2024-03-04"  # both sources' first maps
+    assert early["from_requested"] == "2020-01-01" and early["clamped"] is True
     csv_r = client.get("/v1/compare", params={**q, "format": "csv"})
     assert csv_r.headers["x-range-clamped"] == r.headers["x-range-clamped"]
     assert len(list(csv.DictReader(io.StringIO(csv_r.text)))) == 27
