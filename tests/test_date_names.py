@@ -54,6 +54,21 @@ CLI_CASES = [
      "--from 2025-03-01 is after --to 2025-02-01", "[input-invalid]"),
     (["places", "changed", "--from", "2024-01-01", "--to", "2024-02-01"], 1,
      "--to=2024-02-01: no 'demo' snapshot on or before", "[not-found]"),
+    # the single-date commands name theirs too (area said the API's `to=`, the rest nothing)
+    (["area", "-r", "donbas", "--date", "2010-01-01"], 1,
+     "--date=2010-01-01: no 'demo' snapshot on or before 2010-01-01; its history starts "
+     "2024-09-01", "[not-found]"),
+    (["frontline", "--date", "2010-01-01"], 1, "--date=2010-01-01: no 'demo' snapshot",
+     "[not-found]"),
+    (["show", "2010-01-01"], 1, "DATE=2010-01-01: no 'demo' snapshot", "[not-found]"),
+    (["diff", "2010-01-01", "2025-03-01"], 1, "D1=2010-01-01: no 'demo' snapshot",
+     "[not-found]"),
+    (["diff", "2010-01-01", "2010-02-01"], 1, "D1=2010-01-01: no 'demo' snapshot",
+     "[not-found]"),
+    # nothing recorded by --as-of: when the first was, never "on or before None"
+    (["show", "latest", "--as-of", "2020-01-01T00:00:00Z"], 1,
+     "no 'demo' snapshot recorded by 2020-01-01T00:00:00Z; the first was recorded at ",
+     "[not-found]"),
 ]
 API_NAME = re.compile(r"(?<![-\w])(date|from|to|compare)=")  # the API's, not --from=
 
@@ -72,8 +87,16 @@ API_CASES = [
     ("/maps/2010-01-01.png", 404, "date=2010-01-01: no 'demo' snapshot on or before"),
     ("/maps/2025-03-01.html?compare=2010-01-01", 404, "compare=2010-01-01: no 'demo'"),
     ("/maps/2026-01-01.html?from=2025-12-01", 404, "from=2025-12-01: no 'demo' snapshot from"),
-    ("/maps/2025-03-01.html?from=2025-04-01", 400, "from 2025-04-01 must be before to "
+    # the time-lapse ends on the path's date when no to= is given: that one is named
+    ("/maps/2025-03-01.html?from=2025-04-01", 400, "from 2025-04-01 must be before date "
      "2025-03-01"),
+    ("/maps/2025-03-01.html?from=2025-04-01&to=2025-03-15", 400, "from 2025-04-01 must be "
+     "before to 2025-03-15"),
+    ("/v1/frontline?date=2010-01-01", 404, "date=2010-01-01: no 'demo' snapshot on or before"),
+    ("/v1/snapshots/2010-01-01", 404, "date=2010-01-01: no 'demo' snapshot on or before"),
+    ("/v1/diff?from=2010-01-01&to=2025-03-01", 404, "from=2010-01-01: no 'demo' snapshot"),
+    ("/v1/snapshots/latest?as_of=2020-01-01T00:00:00Z", 404, "no 'demo' snapshot recorded "
+     "by 2020-01-01T00:00:00Z; the first was recorded at "),
     ("/charts/areas.png?region=donbas&to=2010-01-01", 404, "to=2010-01-01: no 'demo'"),
     ("/charts/areas.png?region=donbas&from=2026-01-01", 404, "from=2026-01-01: no 'demo'"),
     ("/v1/areas?region=donbas&from=2026-01-01", 404, "from=2026-01-01: no 'demo'"),

@@ -167,6 +167,7 @@ def diff(request: Request, store: StoreDep, settings: SettingsDep,
 
     def build():
         src = source_of(store, settings, source)
+        coverage.check_day(store, src, a, "from")  # in order: `from` is the one before
         info = store.resolve(src, b)
         meta = credit(coverage.freshness(store, src, b), src, info.illustrative)
         body = offload(request, store, diff_geojson, region, a, b, src, min_km2, meta)
@@ -186,6 +187,7 @@ def frontline(request: Request, store: StoreDep, settings: SettingsDep,
 
     def build():
         src = source_of(store, settings, source)
+        coverage.check_day(store, src, d, "date")
         info = store.resolve(src, d)
         day = d or info.date
         line, km = line_of(store, info)  # the revision just resolved: no second lookup

@@ -89,6 +89,7 @@ def compare(request: Request, store: StoreDep, sources: SourcesQ = "deepstate,nz
 
     def build():
         pair = cmp.parse_sources(sources, store.sources())
+        coverage.check_day(store, pair, d, "date")
         if d is not None and format == "json":
             res = cmp.compare(store, pair, region, d, layer)
             return json_entry({"summary": res.summary,
@@ -132,6 +133,7 @@ def compare_pieces(request: Request, store: StoreDep,
 
     def build():
         pair = cmp.parse_sources(sources, store.sources())
+        coverage.check_day(store, pair, d, "date")
         res = cmp.compare(store, pair, region, d, layer, min_km2)
         return make_entry(res.to_geojson(), GEOJSON, _headers(res.summary, pair))
 

@@ -172,6 +172,7 @@ def snapshot_on(request: Request, store: StoreDep, settings: SettingsDep,
 
     def build():
         src = source_of(store, settings, source)
+        coverage.check_day(store, src, on, "date")
         info = store.resolve(src, on, known)
         fresh = coverage.freshness(store, src, on)
         return _snapshot_entry(request, store, info, region, status, simplify,

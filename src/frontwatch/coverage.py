@@ -156,3 +156,15 @@ def span(store: SqlStore, source: str | Sequence[str], rng: dates.DayRange,
                        "starts")
     start, end = dates.clamp(rng, first.date(), newest.date(), f"{what} snapshot", names)
     return Span(start, end, rng, newest, first.date())
+
+
+def check_day(store: SqlStore, source: str | Sequence[str], day: date | datetime | None,
+              name: str) -> None:
+    """NotFound when `day` lies before the history of `source` (of several: before the
+    days all of them cover), naming the input as the caller spells it (`name`: ``date``,
+    ``from`` of the API; ``--date``, ``DATE``, ``D1`` of the CLI): the one check of a single
+    date against the data, before anything resolves a revision on it. None (the latest) and
+    a day past the newest snapshot (answered with its age) pass."""
+    if day is not None:
+        on = day.date() if isinstance(day, datetime) else day
+        span(store, source, dates.DayRange(None, on), (name, name))

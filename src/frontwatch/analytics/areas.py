@@ -44,8 +44,8 @@ SERIES_COLUMNS = [
 
 
 
-def area(store: SqlStore, region: Region | str, on: date, source: str | None = None
-         ) -> AreaFigures:
+def area(store: SqlStore, region: Region | str, on: date, source: str | None = None,
+         name: str = "date") -> AreaFigures:
     """km² and % of `region` occupied, contested and Ukrainian-held on a date.
 
     Parameters
@@ -58,6 +58,9 @@ def area(store: SqlStore, region: Region | str, on: date, source: str | None = N
         a date after the newest snapshot gets that snapshot's state, with ``stale_days``.
     source : str, optional
         None: the store's default source.
+    name : str
+        how the caller spells the date (``date`` of the API, ``--date`` of the CLI): named
+        when it lies before the source's history.
 
     Returns
     -------
@@ -74,6 +77,7 @@ def area(store: SqlStore, region: Region | str, on: date, source: str | None = N
         an unknown region or source, or a date before the source's history.
     """
     src = source_of(store, source)
+    coverage.check_day(store, src, on, name)
     fresh = coverage.freshness(store, src, on)
     day = on - timedelta(days=fresh["stale_days"])  # the newest snapshot's day when past it
     df = series(store, region, day, day, src)

@@ -44,7 +44,7 @@ def area_cmd(cli: Cli, region: Region,
     from frontwatch.analytics import area
 
     on = parse_day(day)
-    res = area(cli.store(), region, on, source)
+    res = area(cli.store(), region, on, source, "--date")
     stale_note(res, res["date"])
     if cli.json:
         emit_json(round_values(res))
@@ -168,11 +168,13 @@ def diff_cmd(cli: Cli,
     """Polygons gained and lost by each side between two dates, and places that changed."""
     from frontwatch.analytics import diff
     from frontwatch.analytics.common import source_of
-    from frontwatch.coverage import freshness
+    from frontwatch.coverage import check_day, freshness
 
     later = parse_day(d2, "D2")
     earlier = parse_day(d1, "D1")
     store = cli.store()
+    if earlier <= later:  # else refused by diff; in order, a day before the data is D1
+        check_day(store, source_of(store, source), earlier, "D1")
     res = diff(store, region, earlier, later, source, min_km2=min_km2)
     fresh = freshness(store, source_of(store, source), later)
     stale_note(fresh, later, res.summary["source"])
@@ -219,13 +221,14 @@ def frontline_cmd(cli: Cli,
                       one="one line"):
         _frontline_series(cli, *parse_range(start, end), step, source)
         return
-    from frontwatch.analytics.common import snapshot_on
+    from frontwatch.analytics.common import snapshot_on, source_of
     from frontwatch.analytics.front import line_of
-    from frontwatch.coverage import freshness, snapshot_said
+    from frontwatch.coverage import check_day, freshness, snapshot_said
     from frontwatch.geojson import feature_collection, snapshot_meta
 
     on = parse_day(day)
     store = cli.store()
+    check_day(store, source_of(store, source), on, "--date")
     info = snapshot_on(store, on, source)
     line, km = line_of(store, info)
     fresh = freshness(store, info.source, on)

@@ -24,7 +24,7 @@ from frontwatch.cli.common import (
 from frontwatch.cli.context import Cli
 from frontwatch.cli.output import OutputFormat, print_rows, print_table, write_csv
 from frontwatch.cli.strict import one_of
-from frontwatch.coverage import data_through, freshness
+from frontwatch.coverage import check_day, data_through, freshness
 from frontwatch.errors import InputError, echo_name
 from frontwatch.precision import AGREEMENT
 
@@ -80,6 +80,7 @@ def compare_cmd(
         _print_series(rows, doc, pair, cli.output)
         return
     on = parse_day(day)
+    check_day(store, pair, on, "--date")
     if cli.output is OutputFormat.csv:  # one date's CSV: the series' row of it (as the API)
         rows, doc = cmp.compare_series(store, pair, region, on, on, 1, layer)
         stale_note(doc, on, behind)

@@ -276,13 +276,14 @@ def show_cmd(
 ) -> None:
     """Print the control zones on DATE as GeoJSON."""
     from frontwatch import dates
-    from frontwatch.coverage import freshness
+    from frontwatch.coverage import check_day, freshness
     from frontwatch.snapshots import snapshot_geojson
 
     on = None if day == "latest" else parse_day(day, "DATE")
     known_at = dates.instant(as_of, "--as-of") if as_of else None
     store = cli.store()
     src = lookup.default_source(store, source or cli.settings.source)
+    check_day(store, src, on, "DATE")
     info = store.resolve(src, on, known_at)
     reg = lookup.resolve_region(store, region, on) if region else None
     fresh = freshness(store, src, on)

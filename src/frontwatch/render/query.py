@@ -4,7 +4,7 @@ a checked value with precise errors, so the API and the CLI accept exactly the s
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from frontwatch import dates, values
@@ -142,6 +142,8 @@ def parse_query(on: str | None, *, source: str | None = None, as_of: str | None 
     day = parse_date(on, n.date)
     if end:
         day = parse_date(end, n.end)
+    else:  # the end of a time-lapse is the map's own date: named as that one was given
+        n = replace(n, end=n.date)
     as_of_t = dates.instant(as_of, "as_of") if as_of else None
     focus = [n for n, v in (("region", region), ("place", place), ("bbox", bbox)) if v]
     if len(focus) > 1:
@@ -165,8 +167,8 @@ def parse_query(on: str | None, *, source: str | None = None, as_of: str | None 
                              "dates or animates a range")
     if q.start:
         if q.on is None:
-            raise InputError(f"a time-lapse needs an end date: {n.end}=YYYY-MM-DD"
-                             + (" (or the map date)" if n.end != n.date else ", not latest"))
+            raise InputError(f"a time-lapse needs an end date: {names.end}=YYYY-MM-DD"
+                             + (" (or the map date)" if names.end != n.date else ", not latest"))
         if q.start >= q.on:
             raise InputError(f"{n.start} {q.start} must be before {n.end} {q.on}")
         # the frame count is checked once the range is cut to the data (scene.clamp_timelapse)

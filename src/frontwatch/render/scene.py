@@ -188,8 +188,7 @@ def resolve_snapshot(store: SqlStore, q: MapQuery, on: date | None = None,
     source = lookup.default_source(store, q.source)
     day = on if on is not None else q.on
     if day is not None and (on is None or name is not None):
-        said = name or q.names.date
-        coverage.span(store, source, dates.DayRange(None, day), (said, said))
+        coverage.check_day(store, source, day, name or q.names.date)
     return store.resolve(source, day, q.as_of)
 
 

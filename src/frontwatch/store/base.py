@@ -496,25 +496,38 @@ class SqlStore(DerivedTables):
 
         `on=None` means the latest; `as_of` restricts to what had been recorded by then.
         """
-        sql = f"SELECT {self._SNAP_COLS} FROM snapshots WHERE source=?"
+        valid = " FROM snapshots WHERE source=?"
         params: list[Any] = [source]
         if on is not None:
-            sql += " AND valid_at<=?"
+            valid += " AND valid_at<=?"
             params.append(iso(on) if isinstance(on, datetime) else end_of_day(on))
-        if as_of is not None:
-            sql += " AND recorded_at<=?"
-            params.append(iso(as_of))
-        rows = self._query(sql + " ORDER BY valid_at DESC, recorded_at DESC, id DESC LIMIT 1",
-                           params)
+        known = valid + (" AND recorded_at<=?" if as_of is not None else "")
+        rows = self._query(f"SELECT {self._SNAP_COLS}{known} ORDER BY valid_at DESC, "
+                           "recorded_at DESC, id DESC LIMIT 1",
+                           params + ([iso(as_of)] if as_of is not None else []))
         if not rows:
-            first = self._query("SELECT min(valid_at) FROM snapshots WHERE source=?", (source,))
-            if first[0][0] is None:
-                raise NotFound(f"no snapshots from source {echo(source)}",
-                               suggestions=self.sources())
-            raise NotFound(f"no {echo(source)} snapshot on or before {on}"
-                           + (f" recorded by {iso(as_of)}" if as_of else "")
-                           + f"; its history starts {first[0][0][:10]}")
+            raise self._unresolved(source, on, as_of, valid, params)
         return self._snap(rows[0])
+
+    def _unresolved(self, source: str, on: date | datetime | None, as_of: datetime | None,
+                    valid_sql: str, valid_params: list[Any]) -> NotFound:
+        """Why :meth:`resolve` found nothing, pointing the way out: a day before the
+        history says where it starts; a recording time (`as_of`) before any revision valid
+        by `on` had been recorded says when the first of them was (``valid_sql``/
+        ``valid_params``: resolve's query without the `as_of` condition)."""
+        first = self._query("SELECT min(valid_at) FROM snapshots WHERE source=?", (source,))
+        if first[0][0] is None:
+            return NotFound(f"no snapshots from source {echo(source)}",
+                            suggestions=self.sources())
+        day = "" if on is None else f" on or before {iso(on) if isinstance(on, datetime) else on}"
+        if as_of is not None:
+            rec = self._query(f"SELECT min(recorded_at){valid_sql}", valid_params)[0][0]
+            if rec is not None:
+                return NotFound(f"no {echo(source)} snapshot{day} recorded by {iso(as_of)}; "
+                                f"the first was recorded at "
+                                f"{rec if isinstance(rec, str) else iso(rec)}")
+        return NotFound(f"no {echo(source)} snapshot{day}; its history starts "
+                        f"{first[0][0][:10]}")
 
     def zones(self, snapshot_id: int, statuses: Sequence[str] | None = None) -> list[Zone]:
         sql = "SELECT status, kind, since, label, geom FROM zones WHERE snapshot_id=?"
