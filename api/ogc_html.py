@@ -18,6 +18,7 @@ import orjson
 from fastapi import Query, Request
 from markupsafe import Markup
 
+from frontwatch import dates
 from frontwatch.api import negotiate
 from frontwatch.api.cache import Entry, make_entry
 from frontwatch.render import assets
@@ -101,7 +102,7 @@ Queryables</a> (properties for <code>filter</code> and <code>sortby</code>)</li>
 <p class="meta">{{ doc.numberReturned }} of {{ doc.numberMatched }} features
 {% if doc.valid_at %}· state of {{ doc.valid_at }} (snapshot {{ doc.snapshot_id }}){% endif %}
 {% if doc.data_through %}· data through {{ doc.data_through }}{% endif %}
-{% if doc.stale_days %}· {{ doc.stale_days }} days old{% endif %}
+{% if doc.stale_days %}· {{ doc.stale_days | days }} old{% endif %}
 {% if link(doc, 'prev') %}· <a href="{{ link(doc, 'prev') }}">previous page</a>{% endif %}
 {% if link(doc, 'next') %}· <a href="{{ link(doc, 'next') }}">next page</a>{% endif %}</p>
 {% if geojson %}<div id="map"></div>{% else %}<p class="meta">No map: the geometries are
@@ -140,6 +141,7 @@ else{map.setView([48.5,35],6);}})();
 
 _ENV = jinja2.Environment(loader=jinja2.DictLoader(_TEMPLATES), autoescape=True,
                           undefined=jinja2.ChainableUndefined)
+_ENV.filters["days"] = dates.n_days  # "1 day", "2 days"
 
 
 def fmt(request: Request, f: Annotated[str | None, Query(

@@ -16,6 +16,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import shape
 
+from frontwatch import dates
 from frontwatch.analytics import compare as cmp
 from frontwatch.errors import InputError, NotFound
 from frontwatch.ingest import deepstate
@@ -840,7 +841,7 @@ def test_every_dated_answer_says_what_data_it_holds(june_db):
     # the CLI says it too, as `area` and `diff` do
     one = run("compare", "-r", "UA14", "--date", asked.isoformat(), "--json", db=june_db)
     assert json.loads(one.stdout)["summary"]["stale_days"] == stale["pair"]
-    assert f"{stale['pair']} day(s) after the newest snapshot" in one.stderr
+    assert f"{dates.n_days(stale['pair'])} after the newest snapshot" in one.stderr
     # …naming the source whose newest snapshot ends the pair's data
     assert f"after the newest snapshot ({pair_last.source} of {through['pair']})" in one.stderr
     diff = json.loads(run("diff", "2025-06-01", asked.isoformat(), "-r", "UA14", "--json",

@@ -363,7 +363,9 @@ def test_migration_merges_what_claimed_nothing_new(tmp_path, store_url):
         for info in infos:
             assert info.content_hash == canonical.content_hash(store.zones(info.id))
         notes = store.import_notes(SOURCE)[kept]
-        assert notes[-1][0] == "merged" and "merged revision 2" in notes[-1][1]
+        assert notes[-1][0] == "merged" and notes[-1][1].startswith(
+            f"merged revision id {merged} (revision 2 of this moment, recorded ")
+        assert f"which id {merged} now answers for" in notes[-1][1]
         assert store.known_input(input_key(shp.read_bytes(), str(shp), _opts())).id == kept
         assert store._query("SELECT id FROM deleted_snapshots") == [(merged,)]
         assert {i: _derived_rows(store, i) for i in (kept, moved)} == before

@@ -153,7 +153,7 @@ def test_cli_stale_date_warns_and_says_how_old(real_db, real_store):
     assert doc["data_through"] == newest.valid_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert doc["stale_days"] == 30 and doc["snapshot_id"] == newest.id
     warning = [ln for ln in proc.stderr.splitlines() if "no newer data" in ln]
-    assert len(warning) == 1 and "30 day(s) after the newest snapshot" in warning[0]
+    assert len(warning) == 1 and "30 days after the newest snapshot" in warning[0]
     fresh = json.loads(run("area", "--region", "donbas", "--date", newest.date.isoformat(),
                            "--json", db=real_db).stdout)
     assert fresh["stale_days"] == 0 and fresh["occupied_km2"] == doc["occupied_km2"]
@@ -216,3 +216,23 @@ def test_a_range_before_the_data_says_where_it_starts(real_db, real_store):
     inside = api.get("/v1/areas", params={"region": "donbas", "from": first.isoformat(),
                                           "to": to.isoformat()})
     assert "x-range-clamped" not in inside.headers and "clamped" not in inside.json()
+
+
+def test_one_day_is_said_in_the_singular():
+    """Every English count of days goes through dates.n_days: never "1 days" or "day(s)"."""
+    assert [dates.n_days(n) for n in (0, 1, 2, 1.0, 0.5, 1234)] == [
+        "0 days", "1 day", "2 days", "1 day", "0.5 days", "1,234 days"]
+
+
+def test_cli_a_day_past_the_data_and_a_changelog_say_what_they_count(demo_db):
+    """`area` one day past the demo's newest snapshot (2025-05-01) says "1 day" in its warning
+    and its title; `changelog`'s title counts the calendar days and, apart, those with a new
+    snapshot (it said "over N day(s)", N being the latter)."""
+    proc = run("area", "-r", "donbas", "--date", "2025-05-02", db=demo_db)
+    assert "2025-05-02 is 1 day after the newest snapshot" in proc.stderr, proc.stderr
+    assert ", 1 day old)" in proc.stdout and "1 days" not in proc.stdout + proc.stderr
+    doc = json.loads(run("changelog", "-r", "donbas", "--from", "2025-03-01", "--to",
+                         "2025-03-31", "--json", db=demo_db).stdout)
+    text = run("changelog", "-r", "donbas", "--from", "2025-03-01", "--to", "2025-03-31",
+               db=demo_db).stdout
+    assert f"over 31 days, {len(doc['rows'])} with a new snapshot" in text, text

@@ -100,7 +100,7 @@ def test_http_redirects_a_merged_revision_and_names_it_for_a_feature(tmp_path):
     # a paging walk pinned to it: restart, and why
     r = api.get("/collections/control/items", params={"snapshot": merged, "offset": 1})
     assert r.status_code == 409 and r.json()["code"] == "state-changed", r.text
-    assert f"merged into revision {kept}" in r.json()["detail"], r.text
+    assert f"merged into revision id {kept}" in r.json()["detail"], r.text
     # an id never given: the plain 404
     r = api.get("/v1/snapshots/revisions/999999")
     assert r.status_code == 404 and "kept_id" not in r.json()

@@ -45,7 +45,7 @@ def snapshot_said(source: str, valid_at: datetime, on: date | datetime | None,
     2 days old" (tables), or "… UTC (2 days old)" with `brackets` (the map and chart lines,
     several snapshots in one sentence). The one English wording of an age; the rendered
     outputs' words in each language are render.style's ``age``/``source_age``."""
-    age = f"{dates.age_days(valid_at.date(), on)} days old"
+    age = f"{dates.n_days(dates.age_days(valid_at.date(), on))} old"
     named = f"{source} snapshot of {valid_at:%Y-%m-%d %H:%M} UTC"
     return f"{named} ({age})" if brackets else f"{named}, {age}"
 
@@ -74,7 +74,7 @@ def stale_warning(doc: dict[str, Any], on: date | datetime | str | None,
         return None
     src = source or doc.get("source")
     of = f"{src} of " if isinstance(src, str) else ""
-    return (f"warning: no newer data: {on} is {doc['stale_days']} day(s) after the newest "
+    return (f"warning: no newer data: {on} is {dates.n_days(doc['stale_days'])} after the newest "
             f"snapshot ({of}{doc['data_through']}); showing that snapshot's state")
 
 

@@ -367,6 +367,20 @@ def stale_days(on: date | datetime | None, newest: date) -> int:
     return 0 if on is None else age_days(newest, on)
 
 
+def n_days(n: float) -> str:
+    """A count of days in English words, singular for one: "1 day", "0 days", "2.5 days",
+    "1,234 days" (a whole number with separators, a fraction as ``:g``). The one spelling
+    every English output uses, never "1 days" or "day(s)".
+
+    Examples
+    --------
+    >>> n_days(1), n_days(0), n_days(2.5)
+    ('1 day', '0 days', '2.5 days')
+    """
+    text = f"{n:,}" if isinstance(n, int) else f"{n:g}"
+    return f"{text} day" if n == 1 else f"{text} days"
+
+
 def age_days(snapshot_day: date, on: date | datetime | None) -> int:
     """How old a snapshot is on the date an output shows: `on`, the date asked for (None:
     the latest state, which is shown as of today UTC). Every output's "N days old" and

@@ -159,7 +159,7 @@ class Control(Provider):
             try:
                 info = self.store.snapshot(pinned)
             except NotFound as exc:
-                went = (f"merged into revision {exc.kept} (the same claim)"
+                went = (f"merged into revision id {exc.kept} (the same claim)"
                         if isinstance(exc, Merged) else "deleted")
                 raise StateChanged(f"snapshot={pinned}: that revision was {went} since this "
                                    "walk started; start again from the first page") from None

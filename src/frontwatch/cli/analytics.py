@@ -28,6 +28,7 @@ from frontwatch.cli.common import (
 from frontwatch.cli.context import Cli
 from frontwatch.cli.output import OutputFormat, print_rows, print_table
 from frontwatch.cli.strict import one_of
+from frontwatch.dates import n_days
 from frontwatch.errors import NotFound, echo_name
 from frontwatch.precision import KM, round_values
 
@@ -131,7 +132,7 @@ def changelog_cmd(cli: Cli, region: Region, start: From, end: To,
                           f"{r.contested_gained_km2:,.2f}", f"{r.contested_lost_km2:,.2f}"),
                title=f"{reg.name_en}: km² changed per day, {d1} → {d2} ({src}; "
                f"{newest_said(store, src, span)}); occupied net {net:+,.1f} km² over "
-               f"{len(df)} day(s)",
+               f"{n_days((d2 - d1).days + 1)}, {len(df)} with a new snapshot",
                doc={"region": reg.slug, "region_name": reg.name_en, "source": src,
                     **span.members(), "occupied_net_km2": net, **_newest(store, src, span)})
 
@@ -263,7 +264,7 @@ def _frontline_series(cli: Cli, d1: date, d2: date, step: int, source: str | Non
     print_rows(cli.output, df, ("date", "snapshot", "length km"),
                lambda r: (str(r.date), f"{r.snapshot_id}: "
                           + _said(src, valid[r.snapshot_id], r.date), f"{r.length_km:,.1f}"),
-               title=f"front-line length, {d1} → {span.end} every {step} day(s) ({src}; "
+               title=f"front-line length, {d1} → {span.end} every {n_days(step)} ({src}; "
                f"{newest_said(store, src, span)})",
                doc={"source": src, **span.members(), "step": step,
                     **_newest(store, src, span)})
@@ -337,10 +338,10 @@ def place_cmd(cli: Cli,
         return
     through = date.fromisoformat(fresh["data_through"][:10])
     age = dates.age_days(through, None)  # the newest snapshot's age today
-    held = f"{through} (newest snapshot; {f'{age} days ago' if age else 'today'})"
+    held = f"{through} (newest snapshot; {f'{n_days(age)} ago' if age else 'today'})"
     out.print(f"{p.name_en} ({src}, data through {through})", highlight=False)
     for x in doc["periods"]:
-        out.print(f"{x['status']:>10} {x['start']} → {x['end'] or held} ({x['days']} days)",
+        out.print(f"{x['status']:>10} {x['start']} → {x['end'] or held} ({n_days(x['days'])})",
                   highlight=False)
     line = f"the front is {_distance(now)} km from {p.name_en} on {last}"
     if before is not None:

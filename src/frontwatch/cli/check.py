@@ -8,6 +8,7 @@ import typer
 
 from frontwatch.cli.common import Source, emit_json, out, progress_bar
 from frontwatch.cli.context import Cli
+from frontwatch.dates import n_days
 
 
 def check_cmd(
@@ -48,7 +49,7 @@ def check_cmd(
                   f"{s['frontline_outliers']} revision(s)", highlight=False)
     for r in report["revisions"]:
         lines = [n["note"] for n in r["import"] if n["kind"] != "excluded"]
-        lines += [f"{j['status']} {j['change_km2']:+,.1f} km² in {j['days']:g} day(s) "
+        lines += [f"{j['status']} {j['change_km2']:+,.1f} km² in {n_days(j['days'])} "
                   f"({j['km2_per_day']:+,.1f} km²/day)" for j in r["area_jumps"]]
         if r["frontline"]:
             f = r["frontline"]

@@ -25,6 +25,7 @@ from frontwatch.cli.context import Cli
 from frontwatch.cli.output import OutputFormat, print_rows, print_table, write_csv
 from frontwatch.cli.strict import one_of
 from frontwatch.coverage import check_day, data_through, freshness
+from frontwatch.dates import n_days
 from frontwatch.errors import InputError, echo_name
 from frontwatch.precision import AGREEMENT
 
@@ -103,7 +104,7 @@ def compare_cmd(
 
 def _sources_line(doc: dict[str, Any]) -> str:
     return "; ".join(f"{s['source']} revision {s['snapshot_id']} of {s['valid_at'][:10]}"
-                     + (f" ({s['age_days']} days old)" if s.get("age_days") else "")
+                     + (f" ({n_days(s['age_days'])} old)" if s.get("age_days") else "")
                      for s in doc["sources"])
 
 
@@ -141,7 +142,7 @@ def _print_series(rows: list[dict[str, Any]], doc: dict[str, Any], pair: tuple[s
                           f"{r[f'{b}_km2']:,.1f}", f"{r['both_km2']:,.1f}",
                           "" if r["agreement"] is None else f"{r['agreement']:.{AGREEMENT}f}"),
                title=f"{doc['region_name']}: {a} vs {b}, layer {doc['layer']}, "
-               f"{doc['from']} → {doc['to']} every {doc['step']} day(s)", doc=doc,
+               f"{doc['from']} → {doc['to']} every {n_days(doc['step'])}", doc=doc,
                compact=True)  # whole dates and figures, even in 80 columns
     if fmt is OutputFormat.json:
         return

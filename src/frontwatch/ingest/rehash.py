@@ -82,10 +82,11 @@ def _merge(store: SqlStore, dup: SnapshotInfo, into: SnapshotInfo) -> None:
     labels = {z.label for z in store.zones(dup.id)} - {z.label for z in store.zones(into.id)}
     store.move_inputs(dup.id, into.id)
     store.add_import_notes(into.id, [
-        f"merged revision {dup.revision} (recorded {iso(dup.recorded_at)}"
+        f"merged revision id {dup.id} (revision {dup.revision} of this moment, recorded "
+        f"{iso(dup.recorded_at)}"
         + (f", from {dup.origin}" if dup.origin else "")
-        + ") into this one: the same claim (status, kind and ground; its vertex order, "
-        "orientation or feature split differed)"
+        + f") into this one, which id {dup.id} now answers for: the same claim (status, "
+        "kind and ground; its vertex order, orientation or feature split differed)"
         + (f"; {len(labels)} zone label(s) of it not kept" if labels else "")])
     delete_snapshot(store, dup.id)
     store.record_merge(dup.id, into.id)  # its old id points at the kept one
@@ -103,5 +104,5 @@ def _mark_returns(store: SqlStore, revisions: list[SnapshotInfo], fresh: dict[in
             out.marked.append(info.id)
             store.add_import_notes(info.id, [
                 f"marked this revision's hash ~r{info.revision}: revision "
-                f"{latest[h].revision}, recorded later, claims the same again after a "
-                "different one, and holds the hash"])
+                f"{latest[h].revision} (id {latest[h].id}), recorded later, claims the same "
+                "again after a different one, and holds the hash"])

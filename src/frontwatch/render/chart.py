@@ -165,7 +165,8 @@ class Chart:
             s += f" · {t['no_newer']}"
         if self.age_days:  # as on a map: a chart ending on its snapshot's day needs no age
             s += " · " + t["source_age"].format(src=self.source, d=self.newest.date,
-                                                n=self.age_days)
+                                                n=self.age_days,
+                                                days=dates.n_days(self.age_days))
         return s
 
     @property
@@ -173,7 +174,9 @@ class Chart:
         """The footer's line naming the newest revision drawn and its age (always)."""
         t = style.TEXT[self.lang]
         return t["newest_snapshot"].format(t=f"{self.newest.valid_at:%Y-%m-%d %H:%M}",
-                                           age=t["age"].format(n=self.age_days))
+                                           age=t["age"].format(
+                                               n=self.age_days,
+                                               days=dates.n_days(self.age_days)))
 
     @property
     def credits(self) -> list[str]:

@@ -81,7 +81,7 @@ def check_frames(q: MapQuery, asked: MapQuery) -> None:
         return
     cut = (f" (the range asked, {asked.start} to {asked.on}, cut to the data)"
            if (q.start, q.on) != (asked.start, asked.on) else "")
-    raise InputError(f"{n} frames from {q.start} to {q.on}{cut} every {q.step_days} days: "
+    raise InputError(f"{n} frames from {q.start} to {q.on}{cut} every {dates.n_days(q.step_days)}: "
                      f"at most {MAX_FRAMES}; use a larger step")
 
 

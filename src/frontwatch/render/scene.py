@@ -91,7 +91,7 @@ class Scene:
             n = dates.age_days(info.date, self.query.on)
             if n or self.other is not None:  # one source's map of its own day needs no age
                 s += " · " + t["source_age"].format(src=info.source, d=info.date.isoformat(),
-                                                    n=n)
+                                                    n=n, days=dates.n_days(n))
         return s
 
     @property
@@ -104,8 +104,8 @@ class Scene:
             text = credit(i.source, self.query.lang) + f", {i.valid_at:%Y-%m-%d %H:%M} UTC"
             if self.other is None:
                 return text
-            return text + " (" + self.t["age"].format(n=dates.age_days(i.date, self.query.on)) \
-                + ")"
+            n = dates.age_days(i.date, self.query.on)
+            return text + " (" + self.t["age"].format(n=n, days=dates.n_days(n)) + ")"
 
         return [*(line(i) for i in shown), self.t["credit_osm"], self.t["credit_places"]]
 
@@ -243,7 +243,7 @@ def dated_title(store: SqlStore, q: MapQuery) -> str:
     def said(i: SnapshotInfo) -> str:
         n, d = dates.age_days(i.date, q.on), i.date.isoformat()
         if n or len(shown) > 1:
-            return t["source_age"].format(src=i.source, d=d, n=n)
+            return t["source_age"].format(src=i.source, d=d, n=n, days=dates.n_days(n))
         return t["source_of"].format(src=i.source, d=d)
 
     return " · ".join([title_for(store, q), *(said(i) for i in shown)])

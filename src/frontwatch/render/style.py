@@ -78,9 +78,9 @@ TEXT: Final = {
         "not_compared": "Occupied before 2022 (not compared)",
         "neither": "Occupied since 2022 per neither (a grey zone is not shown)",
         "sources_title": "{a} vs {b}",
-        "source_age": "{src} of {d} ({n} days old)",
+        "source_age": "{src} of {d} ({days} old)",  # days: dates.n_days(n), "1 day"
         "source_of": "{src} of {d}",  # a pasted embed's title, when 0 days old
-        "age": "{n} days old",
+        "age": "{days} old",
         "newest_snapshot": "newest snapshot {t} UTC ({age})",  # a chart's, or a time-lapse's
         "description_sources": "Map of {where} comparing {a} and {b} on {d}, on the ground "
                                 "taken since 24 February 2022: {both} occupied per both, "

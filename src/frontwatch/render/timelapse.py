@@ -144,7 +144,8 @@ def render_page(store: SqlStore, q: MapQuery, oembed_url: str | None = None,
     scene.text = {
         "title": f"{title_words(t, scene.claims, timelapse=True)}: {scene.where}",
         "subtitle": style.long_date(q.on, lang) + (f" · {t['no_newer']}" if no_newer else "")
-        + (" · " + t["source_age"].format(src=newest.source, d=newest.date, n=age)
+        + (" · " + t["source_age"].format(src=newest.source, d=newest.date, n=age,
+                                          days=dates.n_days(age))
            if age else ""),  # as on a map: a last frame of its snapshot's day needs no age
         "description": t["description_timelapse"].format(
             where=scene.where, what=t[f"what_{scene.claims.occupied}"].format(
