@@ -61,6 +61,7 @@ def list_places(request: Request, store: StoreDep, settings: SettingsDep, on: Da
         headers = {"Cache-Control": DATED}
         if near_front_km is not None:
             src = source_of(store, settings, source)
+            coverage.check_day(store, src, d, "date")
             info = store.resolve(src, d)
             day = d or info.date
             wanted = {p.slug for p in places}
@@ -139,6 +140,7 @@ def _situation(store: SqlStore, settings: Settings, place, on: date | None,
                source: str | None) -> tuple[dict[str, Any], SnapshotInfo]:
     """A place's status and distance to the front on `on`, and the revision they are of."""
     src = source_of(store, settings, source)
+    coverage.check_day(store, src, on, "date")
     info = store.resolve(src, on)
     day = on or info.date
     doc = {"date": day.isoformat(), "source": src,
