@@ -102,7 +102,7 @@ def test_frames_are_counted_on_the_range_drawn():
     cut = dataclasses.replace(asked, start=date(2025, 1, 6))
     with pytest.raises(InputError, match=r"^147 frames from 2025-01-06 to 2025-06-01 \(the "
                        r"range asked, 2020-01-01 to 2025-06-01, cut to the data\) every 1 "
-                       rf"days: at most {MAX_FRAMES}"):
+                       rf"day: at most {MAX_FRAMES}"):
         check_frames(cut, asked)
     with pytest.raises(InputError, match=r"^147 frames from 2025-01-06 to 2025-06-01 every"):
         check_frames(cut, cut)
