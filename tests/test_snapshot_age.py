@@ -34,7 +34,7 @@ def test_tables_name_the_snapshot_shown_and_its_age(real_db, real_store):
                < first + timedelta(days=k))  # a day without a revision of its own
     on = real_store.resolve("deepstate", day)
     said = (f"deepstate snapshot of {on.valid_at:%Y-%m-%d %H:%M} UTC, "
-            f"{(day - on.date).days} days old")
+            f"{dates.n_days((day - on.date).days)} old")  # "1 day old", never "1 days"
     area = run("area", "--region", "UA14", "--date", str(day), db=real_db).stdout
     assert f"Donetsk Oblast on {day} ({said})" in " ".join(area.split())
     diff = run("diff", str(first), str(day), "-r", "UA14", db=real_db).stdout
