@@ -31,7 +31,7 @@ def test_parsers_raise_nothing_but_input_error(text):
                   lambda t, n: dates.instant(t, n, day_start=True),
                   lambda t, n: params.datetime_param(t),
                   lambda t, n: dates.day_range(t, None, n),
-                  lambda t, n: dates.day_range(None, t, n),
+                  lambda t, n: dates.day_range(None, t, "from", n),  # names its end
                   lambda t, n: values.bbox(t, n, heights=True),
                   lambda t, n: values.whole(t, n, 0, 10**6),
                   lambda t, n: values.number(t, n, -1e6, 1e6)):
