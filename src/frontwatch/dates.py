@@ -372,6 +372,16 @@ def n_days(n: float) -> str:
     "1,234 days" (a whole number with separators, a fraction as ``:g``). The one spelling
     every English output uses, never "1 days" or "day(s)".
 
+    Parameters
+    ----------
+    n : int or float
+        The count of days.
+
+    Returns
+    -------
+    str
+        The count and the word, e.g. ``"1 day"``.
+
     Examples
     --------
     >>> n_days(1), n_days(0), n_days(2.5)
