@@ -74,7 +74,7 @@ def provenance(store: SqlStore, info: SnapshotInfo, on: date | None = None,
         cut = span.members()  # what was cut to the data, as every range answer says it
         for key in ("to_requested", "from_requested", "clamped"):
             if key in cut:
-                out[key] = cut[key]  # type: ignore[literal-required]
+                out[key] = cut[key]
     elif on is not None:
         out["date"] = on.isoformat()
     if info.illustrative:
